@@ -1,0 +1,122 @@
+/* domcfg.h - the typed configuration of a domain, as resolved from an xl.cfg file. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KXL_NAME_MAX 64
+#define KXL_MAX_HOST_CPUS 1024
+
+typedef enum { KXL_TYPE_HVM, KXL_TYPE_PV, KXL_TYPE_PVH } kxl_domtype;
+typedef enum { KXL_ACCEL_AUTO, KXL_ACCEL_KVM, KXL_ACCEL_TCG } kxl_accel;
+
+/* xl.cfg's on_poweroff / on_reboot / on_crash actions. */
+typedef enum {
+    KXL_ACTION_DESTROY,
+    KXL_ACTION_RESTART,
+    KXL_ACTION_RENAME_RESTART,
+    KXL_ACTION_PRESERVE,
+    KXL_ACTION_COREDUMP_DESTROY,
+    KXL_ACTION_COREDUMP_RESTART,
+    KXL_ACTION_SOFT_RESET,
+} kxl_action;
+
+typedef enum { KXL_DISK_FMT_RAW, KXL_DISK_FMT_QCOW2, KXL_DISK_FMT_QCOW, KXL_DISK_FMT_VHD,
+               KXL_DISK_FMT_EMPTY } kxl_disk_format;
+typedef enum { KXL_DISK_BACKEND_AUTO, KXL_DISK_BACKEND_PHY, KXL_DISK_BACKEND_FILE,
+               KXL_DISK_BACKEND_TAP, KXL_DISK_BACKEND_QDISK } kxl_disk_backend;
+/* The bus a virtual device name (xvda, hdc, sdb, vdb) asks for. */
+typedef enum { KXL_DISK_BUS_VIRTIO, KXL_DISK_BUS_IDE, KXL_DISK_BUS_SCSI } kxl_disk_bus;
+
+/* One entry of `disk = [ ... ]` (xl-disk-configuration(5)). */
+typedef struct {
+    char *target;            /* path of the image or device; NULL for an empty cdrom */
+    char *vdev;              /* guest device name as written: xvda, hdc, sdb, vdb */
+    kxl_disk_format format;
+    kxl_disk_backend backend;
+    kxl_disk_bus bus;
+    int index;               /* position on its bus: xvda=0, xvdb=1, hdc=2 */
+    bool readonly;
+    bool cdrom;
+    bool discard;            /* default true, as xl */
+} kxl_disk;
+
+/* One entry of `vif = [ ... ]` (xl-network-configuration(5)); attached by a later layer. */
+typedef struct {
+    char *mac;               /* NULL: derived from the uuid and index */
+    char *bridge;
+    char *model;             /* NULL: virtio */
+    char *vifname;
+    char *ip;
+    char *rate;
+    char *type;
+    char *script;
+    char *gatewaydev;
+    int mtu;                 /* 0: default */
+} kxl_vif;
+
+/* A set of host CPUs. */
+typedef struct {
+    uint64_t bits[KXL_MAX_HOST_CPUS / 64];
+} kxl_cpuset;
+
+typedef struct {
+    char *name;
+    char uuid[37];
+    kxl_domtype type;
+    uint64_t memory_mib;
+    uint64_t maxmem_mib;        /* >= memory_mib */
+    unsigned vcpus;
+    unsigned maxvcpus;          /* >= vcpus */
+
+    /* Pinning: n_cpus == 0 means all CPUs; 1 means one set for all vCPUs;
+     * more means set i for vCPU i (vCPUs past the end run anywhere). */
+    kxl_cpuset *cpus;
+    size_t n_cpus;
+
+    char *kernel;
+    char *ramdisk;
+    char *cmdline;              /* resolved from cmdline / root / extra */
+
+    kxl_disk *disks;
+    size_t n_disks;
+    kxl_vif *vifs;
+    size_t n_vifs;
+
+    char **serial;              /* NULL-terminated; default { "pty" } */
+
+    kxl_action on_poweroff;
+    kxl_action on_reboot;
+    kxl_action on_crash;
+    kxl_accel accel;
+    unsigned shutdown_timeout;  /* seconds; default 60 */
+
+    char *source_file;          /* the file it was read from, for messages */
+} kxl_domcfg;
+
+/* Allocates an empty config with xl's defaults; never NULL. */
+kxl_domcfg *kxl_domcfg_new(void);
+/* Frees everything the config owns; NULL-safe. */
+void kxl_domcfg_free(kxl_domcfg *cfg);
+
+void kxl_disk_dispose(kxl_disk *d);
+void kxl_vif_dispose(kxl_vif *v);
+
+/* Enum <-> string, NULL / -1 for unknown. */
+const char *kxl_action_to_string(kxl_action a);
+int kxl_action_from_string(const char *s);
+const char *kxl_domtype_to_string(kxl_domtype t);
+int kxl_domtype_from_string(const char *s);
+const char *kxl_accel_to_string(kxl_accel a);
+int kxl_accel_from_string(const char *s);
+const char *kxl_disk_format_to_string(kxl_disk_format f);
+int kxl_disk_format_from_string(const char *s);
+
+/* True when name is letters, digits and ._- , 1..64 characters, not "." or "..". */
+bool kxl_name_is_valid(const char *name);
+
+/* cpuset helpers */
+void kxl_cpuset_set(kxl_cpuset *s, unsigned cpu);
+bool kxl_cpuset_test(const kxl_cpuset *s, unsigned cpu);
+bool kxl_cpuset_is_empty(const kxl_cpuset *s);

@@ -1,0 +1,47 @@
+/* cfg_parse.h - the xl.cfg file syntax, parsed apart from its meaning into a generic tree. */
+#pragma once
+
+#include <stddef.h>
+
+typedef enum { CFG_STRING, CFG_NUMBER, CFG_LIST } cfg_kind;
+
+typedef struct cfg_value {
+    cfg_kind kind;
+    int line;                 /* line where the value starts */
+    char *str;                /* STRING: the unescaped text; NUMBER: the literal as written */
+    long long num;            /* NUMBER: its value (decimal, 0x hex, leading-0 octal) */
+    struct cfg_value *items;  /* LIST: its elements (may be nested lists) */
+    size_t n_items;
+} cfg_value;
+
+typedef struct {
+    char *key;
+    int line;                 /* line of the key */
+    cfg_value value;
+} cfg_setting;
+
+/* All settings of one or more sources, in order; a key appears once (the last
+ * assignment replaced earlier ones, `+=` appended to them). */
+typedef struct {
+    char *file;               /* name used in messages for the main file */
+    cfg_setting *settings;
+    size_t n_settings;
+} cfg_tree;
+
+/* Allocates an empty tree whose messages name `file`; never NULL. */
+cfg_tree *cfg_tree_new(const char *file);
+/* NULL-safe. */
+void cfg_tree_free(cfg_tree *t);
+
+/* Parses text (need not be NUL-terminated at len) and merges its settings
+ * into t. `source` names it in messages ("FILE", "<command line>").
+ * Returns 0, or -1 with kx_err(KXL_ERR_CONFIG, "SOURCE:LINE: ...") set. */
+int cfg_parse_text(cfg_tree *t, const char *source, const char *text, size_t len);
+/* Reads and parses a whole file, naming it t->file in messages. */
+int cfg_parse_file(cfg_tree *t, const char *path);
+/* Parses one KEY=VALUE override from the command line (value in config syntax;
+ * a bare word that is not valid syntax is taken as a string, like xl). */
+int cfg_parse_override(cfg_tree *t, const char *assignment);
+
+/* The setting for key, or NULL. The tree keeps ownership. */
+const cfg_setting *cfg_tree_get(const cfg_tree *t, const char *key);

@@ -1,0 +1,94 @@
+/* err.c - thread-local last error and the pluggable log sink. */
+#include "err.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+
+static __thread char err_msg[1024];
+static __thread kxl_errcode err_code;
+
+static void stderr_sink(kx_loglevel level, const char *msg, void *opaque)
+{
+    (void)opaque;
+    fprintf(stderr, "%s%s\n", level >= KX_LOG_WARN ? "warning: " : "", msg);
+}
+
+static kx_log_sink log_sink = stderr_sink;
+static void *log_opaque;
+static kx_loglevel log_min = KX_LOG_NOTICE;
+
+static void err_set(kxl_errcode code, const char *fmt, va_list ap, int errnum)
+{
+    kx_buf b = KX_BUF_INIT;
+    kx_buf_vprintf(&b, fmt, ap);
+    if (errnum)
+        kx_buf_printf(&b, ": %s", strerror(errnum));
+    snprintf(err_msg, sizeof(err_msg), "%s", kx_buf_str(&b));
+    err_code = code;
+    kx_buf_dispose(&b);
+    kx_debug("error: %s", err_msg);
+}
+
+void kx_err(kxl_errcode code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    err_set(code, fmt, ap, 0);
+    va_end(ap);
+}
+
+void kx_err_errno(kxl_errcode code, const char *fmt, ...)
+{
+    int errnum = errno;
+    va_list ap;
+    va_start(ap, fmt);
+    err_set(code, fmt, ap, errnum);
+    va_end(ap);
+    errno = errnum;
+}
+
+const char *kx_err_msg(void)
+{
+    return err_msg;
+}
+
+kxl_errcode kx_err_code(void)
+{
+    return err_code;
+}
+
+void kx_err_clear(void)
+{
+    err_msg[0] = '\0';
+    err_code = KXL_ERR_NONE;
+}
+
+void kx_log_set_sink(kx_log_sink sink, void *opaque)
+{
+    log_sink = sink ? sink : stderr_sink;
+    log_opaque = opaque;
+}
+
+void kx_log_set_level(kx_loglevel min)
+{
+    log_min = min;
+}
+
+int kx_log_enabled(kx_loglevel level)
+{
+    return level >= log_min;
+}
+
+void kx_log_msg(kx_loglevel level, const char *fmt, ...)
+{
+    kx_buf b = KX_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    kx_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    log_sink(level, kx_buf_str(&b), log_opaque);
+    kx_buf_dispose(&b);
+}
