@@ -1,1 +1,304 @@
-/* placeholder */
+/* cfg_json.c - a resolved kxl_domcfg to JSON and back. The mapping is a table
+ * of scalar fields plus the lists (disks, vifs, cpus, serial) done by hand. */
+#include "cfg/cfg_json.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg/cfg_spec.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/json.h"
+
+DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
+
+typedef enum { J_STR, J_U64, J_UINT, J_ACTION, J_TYPE, J_ACCEL } jtype;
+
+typedef struct {
+    const char *key;
+    jtype type;
+    size_t offset;
+} jfield;
+
+#define F(field) offsetof(kxl_domcfg, field)
+static const jfield fields[] = {
+    {"name", J_STR, F(name)},
+    {"type", J_TYPE, F(type)},
+    {"memory", J_U64, F(memory_mib)},
+    {"maxmem", J_U64, F(maxmem_mib)},
+    {"vcpus", J_UINT, F(vcpus)},
+    {"maxvcpus", J_UINT, F(maxvcpus)},
+    {"kernel", J_STR, F(kernel)},
+    {"ramdisk", J_STR, F(ramdisk)},
+    {"cmdline", J_STR, F(cmdline)},
+    {"on_poweroff", J_ACTION, F(on_poweroff)},
+    {"on_reboot", J_ACTION, F(on_reboot)},
+    {"on_crash", J_ACTION, F(on_crash)},
+    {"accel", J_ACCEL, F(accel)},
+    {"shutdown_timeout", J_UINT, F(shutdown_timeout)},
+    {"source_file", J_STR, F(source_file)},
+};
+
+static const char *const backend_names[] = {"auto", "phy", "file", "tap", "qdisk"};
+static const char *const bus_names[] = {"virtio", "ide", "scsi"};
+
+static int name_index(const char *const *names, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n && s; i++)
+        if (strcmp(names[i], s) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void add_str(json_object *o, const char *key, const char *v)
+{
+    if (v)
+        json_object_object_add(o, key, json_object_new_string(v));
+}
+
+static void field_to_json(json_object *o, const jfield *f, const kxl_domcfg *cfg)
+{
+    const char *p = (const char *)cfg + f->offset;
+    switch (f->type) {
+    case J_STR:
+        add_str(o, f->key, *(char *const *)p);
+        break;
+    case J_U64:
+        json_object_object_add(o, f->key, json_object_new_int64((int64_t) * (const uint64_t *)p));
+        break;
+    case J_UINT:
+        json_object_object_add(o, f->key, json_object_new_int64(*(const unsigned *)p));
+        break;
+    case J_ACTION:
+        add_str(o, f->key, kxl_action_to_string(*(const kxl_action *)p));
+        break;
+    case J_TYPE:
+        add_str(o, f->key, kxl_domtype_to_string(*(const kxl_domtype *)p));
+        break;
+    case J_ACCEL:
+        add_str(o, f->key, kxl_accel_to_string(*(const kxl_accel *)p));
+        break;
+    }
+}
+
+static json_object *disk_to_json(const kxl_disk *d)
+{
+    json_object *o = json_object_new_object();
+    add_str(o, "target", d->target);
+    add_str(o, "vdev", d->vdev);
+    add_str(o, "format", kxl_disk_format_to_string(d->format));
+    add_str(o, "backend", backend_names[d->backend]);
+    add_str(o, "bus", bus_names[d->bus]);
+    json_object_object_add(o, "index", json_object_new_int(d->index));
+    json_object_object_add(o, "readonly", json_object_new_boolean(d->readonly));
+    json_object_object_add(o, "cdrom", json_object_new_boolean(d->cdrom));
+    json_object_object_add(o, "discard", json_object_new_boolean(d->discard));
+    return o;
+}
+
+#define VIF_STRINGS(X)                                                                             \
+    X(mac) X(bridge) X(model) X(vifname) X(ip) X(rate) X(type) X(script) X(gatewaydev)
+
+static json_object *vif_to_json(const kxl_vif *v)
+{
+    json_object *o = json_object_new_object();
+#define X(f) add_str(o, #f, v->f);
+    VIF_STRINGS(X)
+#undef X
+    if (v->mtu)
+        json_object_object_add(o, "mtu", json_object_new_int(v->mtu));
+    return o;
+}
+
+json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
+{
+    json_object *o = json_object_new_object();
+    for (size_t i = 0; i < KX_ARRAY_SIZE(fields); i++) {
+        field_to_json(o, &fields[i], cfg);
+        if (i == 0 && cfg->uuid[0])
+            add_str(o, "uuid", cfg->uuid);
+    }
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; i < cfg->n_cpus; i++) {
+        AUTOFREE char *set = cfg_cpus_format(&cfg->cpus[i]);
+        json_object_array_add(a, json_object_new_string(set));
+    }
+    json_object_object_add(o, "cpus", a);
+    a = json_object_new_array();
+    for (size_t i = 0; i < cfg->n_disks; i++)
+        json_object_array_add(a, disk_to_json(&cfg->disks[i]));
+    json_object_object_add(o, "disks", a);
+    a = json_object_new_array();
+    for (size_t i = 0; i < cfg->n_vifs; i++)
+        json_object_array_add(a, vif_to_json(&cfg->vifs[i]));
+    json_object_object_add(o, "vifs", a);
+    a = json_object_new_array();
+    for (char **s = cfg->serial; s && *s; s++)
+        json_object_array_add(a, json_object_new_string(*s));
+    json_object_object_add(o, "serial", a);
+    return o;
+}
+
+/* The string member key of o, or NULL; an error when present with another type. */
+static int get_str(json_object *o, const char *key, char **v_r)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+        return 0;
+    if (!json_object_is_type(v, json_type_string)) {
+        kx_err(KXL_ERR_INVALID, "domain JSON: '%s' must be a string", key);
+        return -1;
+    }
+    free(*v_r);
+    *v_r = kx_strdup(json_object_get_string(v));
+    return 0;
+}
+
+static int get_enum(json_object *o, const jfield *f, int (*from)(const char *), int *v_r)
+{
+    const char *s = kx_json_str(o, f->key, NULL);
+    if (!s)
+        return 0;
+    int v = from(s);
+    if (v < 0) {
+        kx_err(KXL_ERR_INVALID, "domain JSON: '%s' has an unknown value '%s'", f->key, s);
+        return -1;
+    }
+    *v_r = v;
+    return 0;
+}
+
+static int field_from_json(json_object *o, const jfield *f, kxl_domcfg *cfg)
+{
+    char *p = (char *)cfg + f->offset;
+    switch (f->type) {
+    case J_STR:
+        return get_str(o, f->key, (char **)p);
+    case J_U64:
+        *(uint64_t *)p = (uint64_t)kx_json_int(o, f->key, (int64_t) * (uint64_t *)p);
+        return 0;
+    case J_UINT:
+        *(unsigned *)p = (unsigned)kx_json_int(o, f->key, *(unsigned *)p);
+        return 0;
+    case J_ACTION:
+        return get_enum(o, f, kxl_action_from_string, (int *)p);
+    case J_TYPE:
+        return get_enum(o, f, kxl_domtype_from_string, (int *)p);
+    case J_ACCEL:
+        return get_enum(o, f, kxl_accel_from_string, (int *)p);
+    }
+    return 0;
+}
+
+static int disk_from_json(json_object *o, kxl_disk *d)
+{
+    if (get_str(o, "target", &d->target) < 0 || get_str(o, "vdev", &d->vdev) < 0)
+        return -1;
+    int fmt = kxl_disk_format_from_string(kx_json_str(o, "format", "raw"));
+    int be = name_index(backend_names, KX_ARRAY_SIZE(backend_names),
+                        kx_json_str(o, "backend", "auto"));
+    int bus = name_index(bus_names, KX_ARRAY_SIZE(bus_names), kx_json_str(o, "bus", "virtio"));
+    if (fmt < 0 || be < 0 || bus < 0 || !d->vdev) {
+        kx_err(KXL_ERR_INVALID, "domain JSON: a disk has a bad format, backend, bus or vdev");
+        return -1;
+    }
+    d->format = (kxl_disk_format)fmt;
+    d->backend = (kxl_disk_backend)be;
+    d->bus = (kxl_disk_bus)bus;
+    d->index = (int)kx_json_int(o, "index", 0);
+    d->readonly = kx_json_bool(o, "readonly", false);
+    d->cdrom = kx_json_bool(o, "cdrom", false);
+    d->discard = kx_json_bool(o, "discard", true);
+    return 0;
+}
+
+static int vif_from_json(json_object *o, kxl_vif *v)
+{
+#define X(f)                                                                                       \
+    if (get_str(o, #f, &v->f) < 0)                                                                 \
+        return -1;
+    VIF_STRINGS(X)
+#undef X
+    v->mtu = (int)kx_json_int(o, "mtu", 0);
+    return 0;
+}
+
+/* The array member key of o (n_r = 0 when absent); an error for other types. */
+static json_object *get_array(json_object *o, const char *key, size_t *n_r)
+{
+    json_object *a;
+    *n_r = 0;
+    if (!json_object_object_get_ex(o, key, &a))
+        return NULL;
+    if (!json_object_is_type(a, json_type_array)) {
+        kx_err(KXL_ERR_INVALID, "domain JSON: '%s' must be an array", key);
+        *n_r = (size_t)-1;
+        return NULL;
+    }
+    *n_r = json_object_array_length(a);
+    return a;
+}
+
+static int lists_from_json(json_object *o, kxl_domcfg *cfg)
+{
+    size_t n;
+    json_object *a = get_array(o, "disks", &n);
+    if (n == (size_t)-1)
+        return -1;
+    cfg->disks = kx_malloc0(sizeof(kxl_disk) * (n + 1));
+    for (cfg->n_disks = 0; cfg->n_disks < n; cfg->n_disks++)
+        if (disk_from_json(json_object_array_get_idx(a, cfg->n_disks),
+                           &cfg->disks[cfg->n_disks]) < 0)
+            return -1;
+    a = get_array(o, "vifs", &n);
+    if (n == (size_t)-1)
+        return -1;
+    cfg->vifs = kx_malloc0(sizeof(kxl_vif) * (n + 1));
+    for (cfg->n_vifs = 0; cfg->n_vifs < n; cfg->n_vifs++)
+        if (vif_from_json(json_object_array_get_idx(a, cfg->n_vifs), &cfg->vifs[cfg->n_vifs]) < 0)
+            return -1;
+    return 0;
+}
+
+static int strings_from_json(json_object *o, kxl_domcfg *cfg)
+{
+    size_t n;
+    json_object *a = get_array(o, "cpus", &n);
+    if (n == (size_t)-1)
+        return -1;
+    cfg->cpus = kx_malloc0(sizeof(kxl_cpuset) * (n + 1));
+    for (cfg->n_cpus = 0; cfg->n_cpus < n; cfg->n_cpus++)
+        if (cfg_cpus_parse(json_object_get_string(json_object_array_get_idx(a, cfg->n_cpus)),
+                           "domain JSON", KXL_MAX_HOST_CPUS, &cfg->cpus[cfg->n_cpus]) < 0)
+            return -1;
+    a = get_array(o, "serial", &n);
+    if (n == (size_t)-1)
+        return -1;
+    cfg->serial = kx_malloc0(sizeof(char *) * (n + 1));
+    for (size_t i = 0; i < n; i++)
+        cfg->serial[i] = kx_strdup(json_object_get_string(json_object_array_get_idx(a, i)));
+    return 0;
+}
+
+kxl_domcfg *cfg_domcfg_from_json(json_object *obj)
+{
+    if (!json_object_is_type(obj, json_type_object)) {
+        kx_err(KXL_ERR_INVALID, "domain JSON: not an object");
+        return NULL;
+    }
+    AUTOPTR(kxl_domcfg) cfg = kxl_domcfg_new();
+    for (size_t i = 0; i < KX_ARRAY_SIZE(fields); i++)
+        if (field_from_json(obj, &fields[i], cfg) < 0)
+            return NULL;
+    snprintf(cfg->uuid, sizeof(cfg->uuid), "%s", kx_json_str(obj, "uuid", ""));
+    if (lists_from_json(obj, cfg) < 0 || strings_from_json(obj, cfg) < 0)
+        return NULL;
+    if (!cfg->name || !kxl_name_is_valid(cfg->name)) {
+        kx_err(KXL_ERR_INVALID, "domain JSON: missing or invalid name");
+        return NULL;
+    }
+    return TAKE_PTR(cfg);
+}

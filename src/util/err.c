@@ -13,7 +13,9 @@ static __thread kxl_errcode err_code;
 static void stderr_sink(kx_loglevel level, const char *msg, void *opaque)
 {
     (void)opaque;
-    fprintf(stderr, "%s%s\n", level >= KX_LOG_WARN ? "warning: " : "", msg);
+    /* messages carry their own location and "warning:" word where they need one */
+    (void)level;
+    fprintf(stderr, "%s\n", msg);
 }
 
 static kx_log_sink log_sink = stderr_sink;

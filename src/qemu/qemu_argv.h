@@ -1,0 +1,24 @@
+/* qemu_argv.h - the QEMU command line of a domain: a pure function of its
+ * config and the host facts, golden-tested (tests/data/cfg2argv). */
+#pragma once
+
+#include <stdbool.h>
+
+#include "kxl/domcfg.h"
+#include "util/buf.h"
+
+/* What the argv depends on besides the config; filled by the caller (lib),
+ * fixed by the golden tests. */
+typedef struct {
+    const char *qemu_binary;   /* e.g. /usr/bin/qemu-system-x86_64 */
+    const char *run_dir;       /* the domain's runtime directory (sockets) */
+    kxl_accel accel;           /* resolved: KVM or TCG, never AUTO */
+    bool sandbox;              /* QEMU has seccomp support (-sandbox) */
+} kx_host;
+
+/* Appends the full argv (argv[0] first) for cfg to *argv_r.
+ * Returns 0, or -1 with kx_err set when cfg asks for what QEMU cannot do. */
+int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r);
+
+/* Escapes a value for QEMU's option syntax (',' becomes ',,'); caller frees. */
+char *qemu_opt_escape(const char *value);

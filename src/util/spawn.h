@@ -1,0 +1,15 @@
+/* spawn.h - process helpers: pidfds, liveness, child subreaping. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* pidfd_open(2); -1 with errno set. */
+int kx_pidfd_open(pid_t pid);
+/* True when a process with this pid exists (zombies count as gone). */
+bool kx_pid_alive(pid_t pid);
+/* The start time of pid (field 22 of /proc/PID/stat), 0 if gone; with the pid
+ * it identifies a process across pid reuse. */
+unsigned long long kx_pid_starttime(pid_t pid);
+/* Makes the caller a child subreaper (PID 1 here reaps slowly, see DESIGN.md). */
+int kx_become_subreaper(void);
