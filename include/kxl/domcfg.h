@@ -113,7 +113,8 @@ int kxl_accel_from_string(const char *s);
 const char *kxl_disk_format_to_string(kxl_disk_format f);
 int kxl_disk_format_from_string(const char *s);
 
-/* True when name is letters, digits and ._- , 1..64 characters, not "." or "..". */
+/* True when name is letters, digits and ._- , 1..64 characters, not "." or "..",
+ * and not all digits (that reads as a domain id). */
 bool kxl_name_is_valid(const char *name);
 
 /* cpuset helpers */

@@ -124,6 +124,9 @@ bool kxl_name_is_valid(const char *name)
     size_t n = name ? strlen(name) : 0;
     if (n == 0 || n > KXL_NAME_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
         return false;
+    /* an all-digit name would read as a domain id on the command line */
+    if (strspn(name, "0123456789") == n)
+        return false;
     return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 

@@ -38,6 +38,7 @@ struct qmp_conn {
     size_t in_off;
     int64_t last_id;        /* id of the last command sent */
     const char *broken;     /* why the connection is unusable (static string), or NULL */
+    bool handshaking;       /* hold events: the caller cannot have set a handler yet */
     qmp_event_fn event_fn;
     void *event_opaque;
     qmp_event *events;      /* queued events, oldest first */
@@ -181,12 +182,12 @@ static int qmp_drain(qmp_conn *c)
     return r;
 }
 
-/* Hands queued events to the handler, oldest first. The handler may run commands on c
- * (they deliver the rest of the queue in order). With keep_err, the error being returned
- * survives whatever the handler does. */
+/* Hands queued events to the handler (or drops them if there is none), oldest first. The
+ * handler may run commands on c (they deliver the rest of the queue in order). With
+ * keep_err, the error being returned survives whatever the handler does. */
 static void qmp_deliver(qmp_conn *c, bool keep_err)
 {
-    if (!c->events)
+    if (!c->events || c->handshaking)
         return;
     AUTOFREE char *saved = keep_err ? kx_strdup(kx_err_msg()) : NULL;
     kxl_errcode code = kx_err_code();
@@ -410,8 +411,10 @@ static qmp_conn *qmp_open(int fd, int timeout_ms)
         kx_err(KXL_ERR_INTERNAL, "cannot allocate a JSON parser");
         return NULL;
     }
+    c->handshaking = true;
     if (qmp_handshake(c, timeout_ms) < 0)
         return NULL;
+    c->handshaking = false;
     return TAKE_PTR(c);
 }
 
@@ -486,8 +489,12 @@ int qmp_fd(const qmp_conn *c)
     return c->fd;
 }
 
+/* Also delivers, right away, any events that followed the handshake in the same read: they
+ * would otherwise wait for the next qmp_execute/qmp_dispatch with the fd not readable. */
 void qmp_set_event_handler(qmp_conn *c, qmp_event_fn fn, void *opaque)
 {
     c->event_fn = fn;
     c->event_opaque = opaque;
+    if (fn)
+        qmp_deliver(c, false);
 }

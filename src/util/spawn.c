@@ -43,7 +43,7 @@ bool kx_pid_alive(pid_t pid)
 unsigned long long kx_pid_starttime(pid_t pid)
 {
     AUTOFREE char *f = stat_fields(pid);
-    if (!f)
+    if (!f || f[0] == 'Z' || f[0] == 'X')
         return 0;
     /* f starts at field 3 (state); starttime is field 22 */
     char *p = f;

@@ -1,0 +1,45 @@
+/* cli.h - the command table of the kxl program and what commands share. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "kxl/kxl.h"
+
+/* Exit codes scripts can trust. */
+enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_USAGE = 2 };
+
+typedef struct {
+    kxl_paths paths;
+    bool dryrun;        /* -N: print what would be done */
+    int verbose;        /* -v */
+} cli_ctx;
+
+typedef struct {
+    const char *name;
+    int (*fn)(cli_ctx *ctx, int argc, char **argv);
+    bool can_dryrun;
+    const char *summary;
+    const char *usage;   /* after "kxl NAME " */
+    const char *help;    /* options, one per line */
+} cli_cmd;
+
+/* Each returns an exit code; argv[0] is the command name. */
+int cmd_create(cli_ctx *ctx, int argc, char **argv);
+int cmd_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_console(cli_ctx *ctx, int argc, char **argv);
+int cmd_destroy(cli_ctx *ctx, int argc, char **argv);
+int cmd_pause(cli_ctx *ctx, int argc, char **argv);
+int cmd_unpause(cli_ctx *ctx, int argc, char **argv);
+int cmd_domid(cli_ctx *ctx, int argc, char **argv);
+int cmd_domname(cli_ctx *ctx, int argc, char **argv);
+int cmd_info(cli_ctx *ctx, int argc, char **argv);
+int cmd_help(cli_ctx *ctx, int argc, char **argv);
+
+const cli_cmd *cli_find(const char *name);
+/* Prints the usage line of cmd to stderr and returns EXIT_USAGE. */
+int cli_usage(const cli_cmd *cmd);
+/* Prints the last library error as "kxl: MESSAGE" (or just the message when
+ * it starts with a file:line location) and returns EXIT_ERR. */
+int cli_fail(void);
+/* Attaches the terminal to a domain's console until Ctrl+] or its end. */
+int cli_console_attach(cli_ctx *ctx, const char *dom);

@@ -1,0 +1,116 @@
+/* cmd_console.c - kxl console: the terminal in raw mode wired to the domain's
+ * serial console through its supervisor; Ctrl+] detaches and restores it. */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+
+#define DETACH_KEY 0x1d /* Ctrl+] */
+
+static int write_all(int fd, const char *buf, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, buf, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        buf += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Forwards stdin to the guest until the detach key; false when it was seen
+ * or stdin ended. */
+static bool forward_input(int sock)
+{
+    char buf[256];
+    ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+        return true;
+    if (n <= 0)
+        return false;
+    char *detach = memchr(buf, DETACH_KEY, (size_t)n);
+    size_t len = detach ? (size_t)(detach - buf) : (size_t)n;
+    if (len && write_all(sock, buf, len) < 0)
+        return false;
+    return detach == NULL;
+}
+
+/* Copies console output to stdout; false when the domain's console closed. */
+static bool forward_output(int sock)
+{
+    char buf[4096];
+    ssize_t n = read(sock, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+        return true;
+    return n > 0 && write_all(STDOUT_FILENO, buf, (size_t)n) == 0;
+}
+
+static void relay(int sock)
+{
+    bool input_open = true;
+    for (;;) {
+        struct pollfd fds[2] = {{.fd = sock, .events = POLLIN},
+                                {.fd = input_open ? STDIN_FILENO : -1, .events = POLLIN}};
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return;
+        }
+        if (fds[0].revents && !forward_output(sock))
+            return;
+        if (fds[1].revents & POLLIN && !forward_input(sock)) {
+            /* Ctrl+] detaches; end of input on a pipe only stops input */
+            if (isatty(STDIN_FILENO))
+                return;
+            input_open = false;
+        } else if (fds[1].revents & (POLLHUP | POLLERR)) {
+            input_open = false;
+        }
+    }
+}
+
+int cli_console_attach(cli_ctx *ctx, const char *dom)
+{
+    AUTOCLOSE int sock = kxl_console_connect(&ctx->paths, dom);
+    if (sock < 0)
+        return cli_fail();
+    struct termios saved, raw;
+    bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+    if (tty) {
+        raw = saved;
+        cfmakeraw(&raw);
+        tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+    }
+    relay(sock);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+        fputs("\r\n", stdout);
+    }
+    return EXIT_OK;
+}
+
+int cmd_console(cli_ctx *ctx, int argc, char **argv)
+{
+    int c;
+    while ((c = getopt(argc, argv, "+t:n:")) != -1) {
+        if (c == 't' && strcmp(optarg, "serial") != 0 && strcmp(optarg, "pv") != 0) {
+            fprintf(stderr, "kxl: console type '%s' is not supported (use serial)\n", optarg);
+            return EXIT_USAGE;
+        }
+        if (c == '?')
+            return cli_usage(cli_find("console"));
+    }
+    if (optind != argc - 1)
+        return cli_usage(cli_find("console"));
+    return cli_console_attach(ctx, argv[optind]);
+}

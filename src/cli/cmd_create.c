@@ -1,0 +1,120 @@
+/* cmd_create.c - kxl create: parse the config, then start the domain, print
+ * its QEMU command line (-n) or its resolved config (-N). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cfg/cfg_json.h"
+#include "cfg/cfg_keys.h"
+#include "cli/cli.h"
+#include "qemu/qemu_argv.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/json.h"
+
+DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
+
+typedef struct {
+    bool console, paused, quiet, argv_only;
+    const char *file;
+} create_opts;
+
+/* Prints an argument for a POSIX shell, quoting only when needed. */
+static void print_shell_word(const char *s)
+{
+    if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                        "-_=,./:@+%") == strlen(s)) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('\'');
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            fputs("'\\''", stdout);
+        else
+            putchar(*p);
+    }
+    putchar('\'');
+}
+
+/* One option per line, as in the golden files, ready to paste into a shell. */
+static int print_argv(cli_ctx *ctx, const kxl_domcfg *cfg)
+{
+    kxl_accel accel;
+    AUTOFREE char *notice = NULL;
+    AUTOFREE char *qemu = kxl_qemu_binary();
+    AUTOFREE char *dir = kxl_domain_dir(&ctx->paths, cfg->name);
+    if (kxl_accel_resolve(cfg->accel, &accel, &notice) < 0)
+        return cli_fail();
+    if (notice)
+        fprintf(stderr, "%s\n", notice);
+    kx_host host = {.qemu_binary = qemu, .run_dir = dir, .accel = accel, .sandbox = true};
+    kx_strv argv = KX_STRV_INIT;
+    if (qemu_build_argv(cfg, &host, &argv) < 0) {
+        kx_strv_dispose(&argv);
+        return cli_fail();
+    }
+    for (size_t i = 0; i < argv.n; i++) {
+        if (i > 0)
+            fputs(argv.v[i][0] == '-' ? " \\\n    " : " ", stdout);
+        print_shell_word(argv.v[i]);
+    }
+    putchar('\n');
+    kx_strv_dispose(&argv);
+    return EXIT_OK;
+}
+
+static int print_json(const kxl_domcfg *cfg)
+{
+    AUTOPTR(json_object) o = cfg_domcfg_to_json(cfg);
+    printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                                         JSON_C_TO_STRING_NOSLASHESCAPE));
+    return EXIT_OK;
+}
+
+static int parse_opts(int argc, char **argv, create_opts *o)
+{
+    int c;
+    while ((c = getopt(argc, argv, "+cpqnf:e")) != -1) {
+        switch (c) {
+        case 'c': o->console = true; break;
+        case 'p': o->paused = true; break;
+        case 'q': o->quiet = true; break;
+        case 'n': o->argv_only = true; break;
+        case 'f': o->file = optarg; break;
+        case 'e': break;  /* xl: "do not wait in the background"; kxl never does */
+        default: return -1;
+        }
+    }
+    if (!o->file && optind < argc && !strchr(argv[optind], '='))
+        o->file = argv[optind++];
+    return o->file ? 0 : -1;
+}
+
+int cmd_create(cli_ctx *ctx, int argc, char **argv)
+{
+    create_opts o = {0};
+    if (parse_opts(argc, argv, &o) < 0)
+        return cli_usage(cli_find("create"));
+    if (!o.quiet)
+        fprintf(stderr, "Parsing config from %s\n", o.file);
+    bool dry = o.argv_only || ctx->dryrun;
+    AUTOPTR(kxl_domcfg) cfg = cfg_load(o.file, argv + optind, kxl_host_cpus(),
+                                       dry ? 0 : CFG_LOAD_CHECK_FILES);
+    if (!cfg)
+        return cli_fail();
+    if (ctx->dryrun)
+        return print_json(cfg);
+    if (o.argv_only)
+        return print_argv(ctx, cfg);
+    kxl_create_opts copts = {.paused = o.paused};
+    unsigned domid;
+    if (kxl_domain_create(&ctx->paths, cfg, &copts, &domid) < 0)
+        return cli_fail();
+    if (ctx->verbose)
+        fprintf(stderr, "Domain '%s' created with id %u\n", cfg->name, domid);
+    if (o.console)
+        return cli_console_attach(ctx, cfg->name);
+    return EXIT_OK;
+}

@@ -1,0 +1,162 @@
+/* main.c - the kxl program: global options, the command table, help, and the
+ * mapping of library errors to exit codes (0 ok, 1 error, 2 usage). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/err.h"
+
+static const cli_cmd commands[] = {
+    {"console", cmd_console, false, "Attach to a domain's console",
+     "[-t serial] DOM", "Ctrl+] leaves the console; the guest keeps running.\n"
+     "What the guest printed before you attached is shown first.\n"},
+    {"create", cmd_create, true, "Create a domain from a config file",
+     "[-c] [-p] [-q] [-n] [-f] FILE [KEY=VALUE...]",
+     "  -c   attach to the console once the domain runs (Ctrl+] leaves)\n"
+     "  -p   leave the domain paused after creating it\n"
+     "  -q   quiet: do not print 'Parsing config from FILE'\n"
+     "  -n   dry run: print the QEMU command line and create nothing\n"
+     "  -f FILE  the config file (the same as giving FILE alone)\n"
+     "KEY=VALUE pairs override the file's settings, in config syntax.\n"
+     "With the global -N, print the resolved config as JSON and create nothing.\n"},
+    {"destroy", cmd_destroy, false, "Terminate a domain immediately", "DOM",
+     "The guest is not asked to shut down: use it as you would pull the plug.\n"},
+    {"domid", cmd_domid, false, "Convert a domain name to its id", "NAME", ""},
+    {"domname", cmd_domname, false, "Convert a domain id to its name", "ID", ""},
+    {"help", cmd_help, false, "Show help on kxl or a command", "[COMMAND]", ""},
+    {"info", cmd_info, false, "Show information about the host", "[--json]", ""},
+    {"list", cmd_list, false, "List domains", "[-l] [-v] [--json] [DOM...]",
+     "  -l, --long     print each domain's configuration as JSON\n"
+     "  -v, --verbose  add UUID and supervisor columns\n"
+     "      --json     machine-readable output\n"
+     "State letters: r running, b blocked, p paused, s shut down, c crashed, d dying.\n"},
+    {"pause", cmd_pause, false, "Pause a domain's execution", "DOM", ""},
+    {"unpause", cmd_unpause, false, "Unpause a paused domain", "DOM", ""},
+};
+
+const cli_cmd *cli_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+int cli_usage(const cli_cmd *cmd)
+{
+    fprintf(stderr, "usage: kxl %s %s\n(see 'kxl help %s')\n", cmd->name, cmd->usage, cmd->name);
+    return EXIT_USAGE;
+}
+
+int cli_fail(void)
+{
+    fprintf(stderr, "kxl: %s\n", kx_err_msg());
+    return EXIT_ERR;
+}
+
+static void print_command_help(const cli_cmd *cmd)
+{
+    printf("usage: kxl %s %s\n\n%s.\n", cmd->name, cmd->usage, cmd->summary);
+    if (cmd->help[0])
+        printf("\n%s", cmd->help);
+}
+
+static void print_main_help(FILE *f)
+{
+    fprintf(f, "usage: kxl [-v] [-N] COMMAND [ARGS]\n\n"
+               "kxl manages QEMU/KVM virtual machines (domains) defined in xl.cfg files.\n\n"
+               "  -v         verbose (repeat for debug output)\n"
+               "  -N         dry run: show what a command would do\n"
+               "  --version  print the version\n\nCommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'kxl help COMMAND' or 'kxl COMMAND --help' shows a command's options.\n"
+               "State lives under $KXL_ROOT (default /). See kxl(1) and kxl.cfg(5).\n");
+}
+
+int cmd_help(cli_ctx *ctx, int argc, char **argv)
+{
+    (void)ctx;
+    if (argc < 2) {
+        print_main_help(stdout);
+        return EXIT_OK;
+    }
+    const cli_cmd *cmd = cli_find(argv[1]);
+    if (!cmd) {
+        fprintf(stderr, "kxl: unknown command '%s' (see 'kxl help')\n", argv[1]);
+        return EXIT_USAGE;
+    }
+    print_command_help(cmd);
+    return EXIT_OK;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
+}
+
+static int parse_global(int argc, char **argv, cli_ctx *ctx)
+{
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "+vNh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'v':
+            ctx->verbose++;
+            break;
+        case 'N':
+            ctx->dryrun = true;
+            break;
+        case 'h':
+            print_main_help(stdout);
+            exit(EXIT_OK);
+        case 'V':
+            printf("kxl %s\n", KXL_VERSION);
+            exit(EXIT_OK);
+        default:
+            print_main_help(stderr);
+            return -1;
+        }
+    }
+    return optind;
+}
+
+int main(int argc, char **argv)
+{
+    cli_ctx ctx = {0};
+    int first = parse_global(argc, argv, &ctx);
+    if (first < 0)
+        return EXIT_USAGE;
+    if (first >= argc) {
+        print_main_help(stderr);
+        return EXIT_USAGE;
+    }
+    kx_log_set_level(ctx.verbose > 1 ? KX_LOG_DEBUG : ctx.verbose ? KX_LOG_INFO : KX_LOG_NOTICE);
+    const cli_cmd *cmd = cli_find(argv[first]);
+    if (!cmd) {
+        fprintf(stderr, "kxl: unknown command '%s' (see 'kxl help')\n", argv[first]);
+        return EXIT_USAGE;
+    }
+    int cargc = argc - first;
+    char **cargv = argv + first;
+    if (wants_help(cargc, cargv)) {
+        print_command_help(cmd);
+        return EXIT_OK;
+    }
+    if (ctx.dryrun && !cmd->can_dryrun) {
+        fprintf(stderr, "kxl: '%s' has no dry-run mode (-N)\n", cmd->name);
+        return EXIT_USAGE;
+    }
+    if (strcmp(cmd->name, "help") != 0 && kxl_paths_init(&ctx.paths, NULL) < 0)
+        return cli_fail();
+    optind = 1;
+    int r = cmd->fn(&ctx, cargc, cargv);
+    kxl_paths_dispose(&ctx.paths);
+    return r;
+}

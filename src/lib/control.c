@@ -1,0 +1,102 @@
+/* control.c - client side of a supervisor's control socket. */
+#include "lib/control.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/json.h"
+
+int control_connect(const kxl_paths *p, const char *name, const char *sock)
+{
+    AUTOFREE char *path = kxl_domain_file(p, name, sock);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        kx_err(KXL_ERR_INVALID, "socket path '%s' is too long (KXL_ROOT is too deep)", path);
+        return -1;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    AUTOCLOSE int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        kx_err_errno(errno == ENOENT || errno == ECONNREFUSED ? KXL_ERR_STATE : KXL_ERR_INTERNAL,
+                     "cannot reach the supervisor of '%s'", name);
+        return -1;
+    }
+    return TAKE_FD(fd);
+}
+
+static int send_all(int fd, const char *s, size_t n)
+{
+    while (n) {
+        ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        s += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Reads one line (without the newline) within timeout_ms. */
+static char *read_line(int fd, int timeout_ms, const char *name)
+{
+    kx_buf b = KX_BUF_INIT;
+    char c;
+    for (;;) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int r = poll(&pfd, 1, timeout_ms);
+        if (r < 0 && errno == EINTR)
+            continue;
+        ssize_t n = r > 0 ? read(fd, &c, 1) : -1;
+        if (n == 1 && c != '\n') {
+            kx_buf_addc(&b, c);
+            continue;
+        }
+        if (n == 1)
+            return kx_buf_steal(&b);
+        kx_err(KXL_ERR_STATE, r == 0 ? "the supervisor of '%s' did not answer in time"
+                                     : "the supervisor of '%s' hung up", name);
+        kx_buf_dispose(&b);
+        return NULL;
+    }
+}
+
+int control_call(const kxl_paths *p, const char *name, const char *cmd, json_object *args,
+                 json_object **ret_r, int timeout_ms)
+{
+    AUTOPTR(json_object) req = json_object_new_object();
+    json_object_object_add(req, "execute", json_object_new_string(cmd));
+    if (args)
+        json_object_object_add(req, "arguments", args);
+    AUTOCLOSE int fd = control_connect(p, name, "control.sock");
+    if (fd < 0)
+        return -1;
+    AUTOFREE char *line = kx_asprintf("%s\n", kx_json_text(req));
+    if (send_all(fd, line, strlen(line)) < 0) {
+        kx_err_errno(KXL_ERR_STATE, "cannot talk to the supervisor of '%s'", name);
+        return -1;
+    }
+    AUTOFREE char *reply_text = read_line(fd, timeout_ms, name);
+    if (!reply_text)
+        return -1;
+    AUTOPTR(json_object) reply = kx_json_parse(reply_text, "supervisor reply");
+    if (!reply)
+        return -1;
+    const char *err = kx_json_str(reply, "error", NULL);
+    if (err) {
+        kx_err(KXL_ERR_STATE, "%s", err);
+        return -1;
+    }
+    json_object *ret;
+    if (ret_r && json_object_object_get_ex(reply, "return", &ret))
+        *ret_r = json_object_get(ret);
+    return 0;
+}

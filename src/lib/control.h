@@ -1,0 +1,15 @@
+/* control.h - client side of a supervisor's control socket: one JSON request
+ * line ({"execute": CMD, "arguments": {...}}), one JSON reply line. */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "kxl/kxl.h"
+
+/* Sends cmd (args taken, may be NULL) to the supervisor of name and waits up
+ * to timeout_ms for the reply. *ret_r (may be NULL) gets "return" (caller
+ * puts it). An "error" reply becomes kx_err with its text. */
+int control_call(const kxl_paths *p, const char *name, const char *cmd, json_object *args,
+                 json_object **ret_r, int timeout_ms);
+/* Connects to ROOT/run/kxl/NAME/SOCK; the fd or -1 with kx_err set. */
+int control_connect(const kxl_paths *p, const char *name, const char *sock);

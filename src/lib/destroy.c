@@ -1,0 +1,74 @@
+/* destroy.c - ending a domain at once. The supervisor does it when it runs;
+ * without one (it was killed), QEMU is killed here and the directory removed. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kxl/kxl.h"
+#include "lib/control.h"
+#include "lib/runtime.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/fileio.h"
+#include "util/spawn.h"
+
+/* Waits up to timeout_ms for the process to end (a pidfd polls readable). */
+static bool wait_gone(pid_t pid, unsigned long long start, int timeout_ms)
+{
+    AUTOCLOSE int pfd = kx_pidfd_open(pid);
+    if (pfd < 0 || kx_pid_starttime(pid) != start)
+        return true;
+    struct pollfd p = {.fd = pfd, .events = POLLIN};
+    for (;;) {
+        int r = poll(&p, 1, 100);
+        if (r > 0 || kx_pid_starttime(pid) != start)
+            return true;
+        timeout_ms -= 100;
+        if (timeout_ms <= 0)
+            return false;
+    }
+}
+
+static int destroy_without_supervisor(const kxl_paths *p, const char *name, const kx_status *st)
+{
+    if (status_qemu_alive(st)) {
+        kill(st->qemu_pid, SIGKILL);
+        if (!wait_gone(st->qemu_pid, st->qemu_start, 10000)) {
+            kx_err(KXL_ERR_INTERNAL, "QEMU of '%s' (pid %d) did not die", name, st->qemu_pid);
+            return -1;
+        }
+    }
+    return runtime_remove(p, name);
+}
+
+int kxl_domain_destroy(const kxl_paths *p, const char *name)
+{
+    kxl_dominfo info;
+    if (kxl_domain_lookup(p, name, &info) < 0)
+        return -1;
+    AUTOFREE char *dir = kxl_domain_dir(p, info.name);
+    kx_status st;
+    if (status_read(dir, &st) < 0)
+        return -1;
+    if (!info.sv_alive || control_call(p, info.name, "destroy", NULL, NULL, 15000) < 0)
+        return destroy_without_supervisor(p, info.name, &st);
+    /* the supervisor removes the directory as its last act */
+    for (int i = 0; i < 150 && kx_path_exists(dir); i++)
+        usleep(20000);
+    if (kx_path_exists(dir)) {
+        kx_err(KXL_ERR_INTERNAL, "domain '%s' did not go away", info.name);
+        return -1;
+    }
+    return 0;
+}
+
+int kxl_console_connect(const kxl_paths *p, const char *name)
+{
+    kxl_dominfo info;
+    if (kxl_domain_lookup(p, name, &info) < 0)
+        return -1;
+    return control_connect(p, info.name, "console.sock");
+}

@@ -1,0 +1,146 @@
+/* list.c - what `kxl list` shows, read from the status files and /proc only,
+ * without asking any supervisor, so that listing stays cheap and works while
+ * a supervisor is gone. */
+#include <ctype.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kxl/kxl.h"
+#include "lib/status.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/fileio.h"
+
+/* Adds one vCPU thread's state and CPU time ("CPU 0/TCG", "CPU 1/KVM" with
+ * QEMU's debug-threads). */
+static void add_vcpu_thread(pid_t pid, long tid, kxl_dominfo *info)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "/proc/%d/task/%ld/comm", (int)pid, tid);
+    AUTOFREE char *comm = kx_read_file(path, NULL);
+    if (!comm || !kx_startswith(comm, "CPU ") || !strchr(comm, '/'))
+        return;
+    snprintf(path, sizeof(path), "/proc/%d/task/%ld/stat", (int)pid, tid);
+    AUTOFREE char *stat = kx_read_file(path, NULL);
+    char *p = stat ? strrchr(stat, ')') : NULL;
+    char state;
+    unsigned long long utime, stime;
+    if (!p || sscanf(p + 2, "%c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu", &state,
+                     &utime, &stime) != 3)
+        return;
+    if (state == 'R')
+        info->running = true;
+    info->cpu_seconds += (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static void read_vcpus(kxl_dominfo *info)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)info->qemu_pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!isdigit((unsigned char)e->d_name[0]))
+            continue;
+        add_vcpu_thread(info->qemu_pid, strtol(e->d_name, NULL, 10), info);
+    }
+    closedir(d);
+    info->blocked = !info->running;
+    kx_err_clear();
+}
+
+/* Fills info for the domain whose runtime directory is dir; false when the
+ * directory is stale or half-made (no live QEMU). */
+static bool read_domain(const char *dir, const char *name, kxl_dominfo *info)
+{
+    kx_status st;
+    memset(info, 0, sizeof(*info));
+    if (status_read(dir, &st) < 0 || !st.domid || !status_qemu_alive(&st)) {
+        kx_err_clear();
+        return false;
+    }
+    snprintf(info->name, sizeof(info->name), "%s", name);
+    memcpy(info->uuid, st.uuid, sizeof(info->uuid));
+    info->domid = st.domid;
+    info->state = st.state;
+    info->memory_mib = st.memory_mib;
+    info->vcpus = st.vcpus;
+    info->qemu_pid = st.qemu_pid;
+    info->sv_pid = st.sv_pid;
+    info->sv_alive = status_sv_alive(&st);
+    info->started = st.started;
+    read_vcpus(info);
+    return true;
+}
+
+static int by_domid(const void *a, const void *b)
+{
+    const kxl_dominfo *x = a, *y = b;
+    return x->domid < y->domid ? -1 : x->domid > y->domid;
+}
+
+int kxl_domain_list(const kxl_paths *p, kxl_dominfo **infos_r, size_t *n_r)
+{
+    DIR *d = opendir(p->run_dir);
+    if (!d) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot read '%s'", p->run_dir);
+        return -1;
+    }
+    kxl_dominfo *infos = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || !kxl_name_is_valid(e->d_name))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            infos = kx_realloc(infos, cap * sizeof(*infos));
+        }
+        AUTOFREE char *dir = kx_path_join(p->run_dir, e->d_name);
+        if (read_domain(dir, e->d_name, &infos[n]))
+            n++;
+    }
+    closedir(d);
+    qsort(infos, n, sizeof(*infos), by_domid);
+    *infos_r = infos;
+    *n_r = n;
+    return 0;
+}
+
+static bool is_number(const char *s)
+{
+    return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+int kxl_domain_lookup(const kxl_paths *p, const char *name_or_id, kxl_dominfo *info_r)
+{
+    if (!is_number(name_or_id)) {
+        if (!kxl_name_is_valid(name_or_id)) {
+            kx_err(KXL_ERR_INVALID, "invalid domain name '%s'", name_or_id);
+            return -1;
+        }
+        AUTOFREE char *dir = kxl_domain_dir(p, name_or_id);
+        if (read_domain(dir, name_or_id, info_r))
+            return 0;
+        kx_err(KXL_ERR_NOT_FOUND, "domain '%s' does not exist", name_or_id);
+        return -1;
+    }
+    AUTOFREE kxl_dominfo *infos = NULL;
+    size_t n;
+    if (kxl_domain_list(p, &infos, &n) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (infos[i].domid == strtoul(name_or_id, NULL, 10)) {
+            *info_r = infos[i];
+            return 0;
+        }
+    }
+    kx_err(KXL_ERR_NOT_FOUND, "no domain with id %s", name_or_id);
+    return -1;
+}

@@ -1,0 +1,111 @@
+/* runtime.c - the runtime directory of domains: host-wide lock, name
+ * reservation, domain ids, stale-state cleanup. */
+#include "lib/runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/fileio.h"
+#include "util/spawn.h"
+
+static int lock_file(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot open lock '%s'", path);
+        return -1;
+    }
+    while (flock(fd, LOCK_EX) < 0) {
+        if (errno != EINTR) {
+            kx_err_errno(KXL_ERR_INTERNAL, "cannot lock '%s'", path);
+            close(fd);
+            return -1;
+        }
+    }
+    return fd;
+}
+
+int runtime_lock(const kxl_paths *p)
+{
+    AUTOFREE char *path = kx_path_join(p->run_dir, ".lock");
+    return lock_file(path);
+}
+
+bool runtime_is_live(const kxl_paths *p, const char *name)
+{
+    AUTOFREE char *dir = kxl_domain_dir(p, name);
+    kx_status st;
+    if (status_read(dir, &st) < 0) {
+        kx_err_clear();
+        return false;
+    }
+    /* during a create, sv_pid is the creating process until the supervisor runs */
+    return status_qemu_alive(&st) || status_sv_alive(&st);
+}
+
+/* Marks a fresh directory as held by this process until its supervisor takes over. */
+static int claim(const char *dir)
+{
+    kx_status st = {.state = KXL_STATE_STARTING, .sv_pid = getpid()};
+    st.sv_start = kx_pid_starttime(st.sv_pid);
+    if (status_write(dir, &st) < 0) {
+        kx_rm_dir_flat(dir);
+        return -1;
+    }
+    return 0;
+}
+
+int runtime_reserve_name(const kxl_paths *p, const char *name)
+{
+    AUTOFREE char *dir = kxl_domain_dir(p, name);
+    if (mkdir(dir, 0700) == 0)
+        return claim(dir);
+    if (errno != EEXIST) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot create '%s'", dir);
+        return -1;
+    }
+    if (runtime_is_live(p, name)) {
+        kx_err(KXL_ERR_EXISTS, "domain '%s' already exists", name);
+        return -1;
+    }
+    kx_debug("removing stale runtime directory '%s'", dir);
+    if (kx_rm_dir_flat(dir) < 0)
+        return -1;
+    if (mkdir(dir, 0700) < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot create '%s'", dir);
+        return -1;
+    }
+    return claim(dir);
+}
+
+int runtime_next_domid(const kxl_paths *p, unsigned *domid_r)
+{
+    AUTOFREE char *path = kx_path_join(p->lib_dir, "domid");
+    AUTOCLOSE int fd = lock_file(path);
+    if (fd < 0)
+        return -1;
+    char buf[32] = "";
+    ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+    unsigned last = n > 0 ? (unsigned)strtoul(buf, NULL, 10) : 0;
+    int len = snprintf(buf, sizeof(buf), "%u\n", last + 1);
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)len, 0) != len) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot update '%s'", path);
+        return -1;
+    }
+    *domid_r = last + 1;
+    return 0;
+}
+
+int runtime_remove(const kxl_paths *p, const char *name)
+{
+    AUTOFREE char *dir = kxl_domain_dir(p, name);
+    return kx_rm_dir_flat(dir);
+}

@@ -1,0 +1,19 @@
+/* runtime.h - the runtime directory of domains: the host-wide lock, name
+ * reservation, domain ids, stale-state cleanup. */
+#pragma once
+
+#include "kxl/kxl.h"
+#include "lib/status.h"
+
+/* Takes the host-wide lock (flock on ROOT/run/kxl/.lock); returns its fd. */
+int runtime_lock(const kxl_paths *p);
+/* Creates ROOT/run/kxl/NAME atomically; the caller holds the lock. A
+ * directory left by a domain whose QEMU and supervisor are gone is removed
+ * first. Fails with KXL_ERR_EXISTS when the name is in use. */
+int runtime_reserve_name(const kxl_paths *p, const char *name);
+/* The next domain id (from 1, increasing, persistent across restarts of kxl). */
+int runtime_next_domid(const kxl_paths *p, unsigned *domid_r);
+/* Removes the domain's runtime directory. */
+int runtime_remove(const kxl_paths *p, const char *name);
+/* True when the runtime directory belongs to a live domain. */
+bool runtime_is_live(const kxl_paths *p, const char *name);

@@ -1,0 +1,69 @@
+/* sv.h - the per-domain supervisor: one process per running domain that owns
+ * QEMU (as its child), the QMP connection, the serial console with its
+ * scrollback, the control socket and the lifecycle policy. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "kxl/kxl.h"
+#include "lib/status.h"
+#include "qemu/qmp.h"
+#include "util/loop.h"
+
+#define SV_RING_SIZE (64 * 1024)
+#define SV_MAX_CLIENTS 16
+
+typedef struct {
+    char data[SV_RING_SIZE];
+    size_t head;      /* next write position */
+    bool wrapped;
+} sv_ring;
+
+typedef struct sv {
+    kxl_paths paths;
+    char *name;
+    char *dir;                 /* runtime directory */
+    kxl_domcfg *cfg;
+    kxl_accel accel;
+    bool start_paused;
+    kx_status st;
+    kx_loop *loop;
+
+    pid_t qemu_pid;
+    int qemu_pidfd;
+    qmp_conn *qmp;
+    bool destroying;           /* QEMU's exit is expected */
+
+    int serial_fd;             /* QEMU's serial0 socket */
+    int console_listen_fd;
+    int console_fds[SV_MAX_CLIENTS];
+    sv_ring ring;
+    FILE *console_log;
+
+    int control_listen_fd;
+    FILE *event_log;
+    int exit_code;
+} sv;
+
+/* sv_qemu.c */
+int sv_qemu_start(sv *s);
+int sv_qemu_connect(sv *s);
+/* Runs the lifecycle action for a guest-initiated stop. */
+void sv_apply_action(sv *s, kxl_action action, const char *why);
+void sv_destroy(sv *s, const char *why);
+void sv_set_state(sv *s, kxl_state state);
+
+/* sv_console.c */
+int sv_console_init(sv *s);
+void sv_console_dispose(sv *s);
+
+/* sv_control.c */
+int sv_control_init(sv *s);
+
+/* sv_main.c */
+/* Appends a timestamped line to the domain's event log. */
+void sv_event(sv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A listening Unix socket at DIR/name, owner-only. */
+int sv_listen(sv *s, const char *name);

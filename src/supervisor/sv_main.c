@@ -1,0 +1,225 @@
+/* sv_main.c - kxl-supervisor: started by `kxl create` for one domain, it
+ * starts QEMU paused, wires up the console and control sockets, lets the
+ * guest run, reports "OK" or "ERR message" on the notify fd, and then serves
+ * until the domain ends, removing its runtime directory as its last act.
+ *
+ * usage: kxl-supervisor --root ROOT --notify-fd FD NAME */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cfg/cfg_json.h"
+#include "supervisor/sv.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/fileio.h"
+#include "util/json.h"
+#include "util/spawn.h"
+
+void sv_event(sv *s, const char *fmt, ...)
+{
+    if (!s->event_log)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    localtime_r(&ts.tv_sec, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
+    fprintf(s->event_log, "%s.%03ld %s: ", stamp, ts.tv_nsec / 1000000, s->name);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(s->event_log, fmt, ap);
+    va_end(ap);
+    fputc('\n', s->event_log);
+    fflush(s->event_log);
+}
+
+/* Library log lines (debug QMP traffic when KXL_DEBUG is set) go to the event log. */
+static void log_sink(kx_loglevel level, const char *msg, void *opaque)
+{
+    (void)level;
+    sv_event(opaque, "%s", msg);
+}
+
+int sv_listen(sv *s, const char *name)
+{
+    AUTOFREE char *path = kx_path_join(s->dir, name);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        kx_err(KXL_ERR_INVALID, "socket path '%s' is too long", path);
+        return -1;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    unlink(path);
+    AUTOCLOSE int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    /* umask 077 (set in main) makes the socket owner-only from its creation */
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot listen on '%s'", path);
+        return -1;
+    }
+    return TAKE_FD(fd);
+}
+
+static int load_domain(sv *s)
+{
+    AUTOFREE char *path = kx_path_join(s->dir, "domain.json");
+    AUTOFREE char *text = kx_read_file(path, NULL);
+    AUTOPTR(json_object) o = text ? kx_json_parse(text, path) : NULL;
+    if (!o)
+        return -1;
+    s->cfg = cfg_domcfg_from_json(o);
+    if (!s->cfg)
+        return -1;
+    s->start_paused = kx_json_bool(o, "start_paused", false);
+    s->accel = kx_streq(kx_json_str(o, "accel_resolved", "tcg"), "kvm") ? KXL_ACCEL_KVM
+                                                                       : KXL_ACCEL_TCG;
+    s->st.domid = (unsigned)kx_json_int(o, "domid", 0);
+    memcpy(s->st.uuid, s->cfg->uuid, sizeof(s->st.uuid));
+    s->st.memory_mib = s->cfg->memory_mib;
+    s->st.vcpus = s->cfg->vcpus;
+    s->st.sv_pid = getpid();
+    s->st.sv_start = kx_pid_starttime(s->st.sv_pid);
+    s->st.started = (double)time(NULL);
+    return 0;
+}
+
+static void on_signal(int fd, uint32_t events, void *opaque)
+{
+    (void)events;
+    sv *s = opaque;
+    struct signalfd_siginfo si;
+    if (read(fd, &si, sizeof(si)) != sizeof(si))
+        return;
+    /* TERM/INT: the domain is destroyed; the guest does not outlive an
+     * orderly stop of its supervisor unless it is killed outright */
+    sv_destroy(s, si.ssi_signo == SIGTERM ? "supervisor got SIGTERM" : "supervisor got SIGINT");
+}
+
+static int watch_signals(sv *s)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    int fd = signalfd(-1, &set, SFD_CLOEXEC);
+    if (fd < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot create a signalfd");
+        return -1;
+    }
+    return kx_loop_add(s->loop, fd, EPOLLIN, on_signal, s);
+}
+
+/* Everything up to the guest running; on failure the caller undoes it all. */
+static int start_domain(sv *s)
+{
+    if (load_domain(s) < 0 || status_write(s->dir, &s->st) < 0)
+        return -1;
+    if (watch_signals(s) < 0 || sv_qemu_start(s) < 0 || sv_qemu_connect(s) < 0)
+        return -1;
+    if (sv_console_init(s) < 0 || sv_control_init(s) < 0)
+        return -1;
+    if (!s->start_paused && qmp_execute(s->qmp, "cont", NULL, NULL, 10000) < 0)
+        return -1;
+    sv_set_state(s, s->start_paused ? KXL_STATE_PAUSED : KXL_STATE_RUNNING);
+    sv_event(s, "domain %u running", s->st.domid);
+    return 0;
+}
+
+static void teardown(sv *s)
+{
+    if (s->qemu_pid > 0 && kx_pid_alive(s->qemu_pid)) {
+        kill(s->qemu_pid, SIGKILL);
+        while (waitpid(s->qemu_pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    sv_console_dispose(s);
+    qmp_close(s->qmp);
+    s->qmp = NULL;
+    kx_rm_dir_flat(s->dir);
+    sv_event(s, "domain %u gone", s->st.domid);
+}
+
+static int parse_args(int argc, char **argv, char **root_r, int *notify_r, char **name_r)
+{
+    static const struct option opts[] = {
+        {"root", required_argument, NULL, 'r'},
+        {"notify-fd", required_argument, NULL, 'n'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'r')
+            *root_r = optarg;
+        else if (c == 'n')
+            *notify_r = atoi(optarg);
+        else
+            return -1;
+    }
+    if (optind != argc - 1 || !kxl_name_is_valid(argv[optind]))
+        return -1;
+    *name_r = argv[optind];
+    return 0;
+}
+
+static void notify(int fd, const char *msg)
+{
+    if (fd >= 0) {
+        dprintf(fd, "%s\n", msg);
+        close(fd);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    char *root = NULL, *name = NULL;
+    int notify_fd = -1;
+    if (parse_args(argc, argv, &root, &notify_fd, &name) < 0) {
+        fprintf(stderr, "usage: kxl-supervisor --root ROOT --notify-fd FD NAME\n");
+        return 2;
+    }
+    umask(077);
+    sv s = {.name = name, .qemu_pidfd = -1, .control_listen_fd = -1};
+    if (kxl_paths_init(&s.paths, root) < 0) {
+        notify(notify_fd, kx_err_msg());
+        return 1;
+    }
+    s.dir = kxl_domain_dir(&s.paths, name);
+    AUTOFREE char *log = kx_asprintf("%s/%s.log", s.paths.log_dir, name);
+    s.event_log = fopen(log, "ae");
+    kx_log_set_sink(log_sink, &s);
+    if (getenv("KXL_DEBUG"))
+        kx_log_set_level(KX_LOG_DEBUG);
+    kx_become_subreaper();
+    s.loop = kx_loop_new();
+    if (!s.loop || start_domain(&s) < 0) {
+        AUTOFREE char *msg = kx_asprintf("ERR %s", kx_err_msg());
+        sv_event(&s, "start failed: %s", kx_err_msg());
+        s.destroying = true;
+        teardown(&s);
+        notify(notify_fd, msg);
+        return 1;
+    }
+    /* from here on, nothing goes to the creating command's terminal */
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    dup2(null, 2);
+    notify(notify_fd, "OK");
+    kx_loop_run(s.loop);
+    teardown(&s);
+    return 0;
+}

@@ -1,0 +1,254 @@
+/* sv_qemu.c - the supervisor's side of QEMU: start it paused, connect its
+ * monitor, and turn its events (guest poweroff, reset, panic, exit) into the
+ * domain's lifecycle actions. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "qemu/qemu_argv.h"
+#include "supervisor/sv.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/fileio.h"
+#include "util/json.h"
+#include "util/spawn.h"
+
+void sv_set_state(sv *s, kxl_state state)
+{
+    if (s->st.state == state)
+        return;
+    sv_event(s, "state %s -> %s", kxl_state_to_string(s->st.state), kxl_state_to_string(state));
+    s->st.state = state;
+    if (status_write(s->dir, &s->st) < 0)
+        sv_event(s, "cannot write status: %s", kx_err_msg());
+}
+
+static void exec_qemu(char **argv, int log_fd)
+{
+    int null = open("/dev/null", O_RDONLY);
+    dup2(null, 0);
+    dup2(log_fd, 1);
+    dup2(log_fd, 2);
+    /* QEMU gets only stdio: nothing of ours leaks into the guest's process */
+    for (int fd = 3; fd < 1024; fd++)
+        close(fd);
+    execv(argv[0], argv);
+    dprintf(2, "kxl-supervisor: cannot run '%s': %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+int sv_qemu_start(sv *s)
+{
+    AUTOFREE char *qemu = kxl_qemu_binary();
+    kx_host host = {.qemu_binary = qemu, .run_dir = s->dir, .accel = s->accel,
+                    .sandbox = !kx_streq(getenv("KXL_QEMU_SANDBOX"), "0")};
+    kx_strv argv = KX_STRV_INIT;
+    if (qemu_build_argv(s->cfg, &host, &argv) < 0) {
+        kx_strv_dispose(&argv);
+        return -1;
+    }
+    AUTOFREE char *log = kx_asprintf("%s/%s.qemu.log", s->paths.log_dir, s->name);
+    AUTOCLOSE int log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (log_fd < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot open '%s'", log);
+        kx_strv_dispose(&argv);
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0)
+        exec_qemu(argv.v, log_fd);
+    kx_strv_dispose(&argv);
+    if (pid < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot fork");
+        return -1;
+    }
+    s->qemu_pid = pid;
+    s->qemu_pidfd = kx_pidfd_open(pid);
+    s->st.qemu_pid = pid;
+    s->st.qemu_start = kx_pid_starttime(pid);
+    sv_event(s, "QEMU started, pid %d", (int)pid);
+    return status_write(s->dir, &s->st);
+}
+
+/* The last line QEMU wrote to its log: the reason it refused to start. */
+static char *qemu_last_words(sv *s)
+{
+    AUTOFREE char *log = kx_asprintf("%s/%s.qemu.log", s->paths.log_dir, s->name);
+    AUTOFREE char *text = kx_read_file(log, NULL);
+    if (!text || !*text)
+        return kx_strdup("no message");
+    size_t n = strlen(text);
+    while (n && text[n - 1] == '\n')
+        text[--n] = '\0';
+    char *last = strrchr(text, '\n');
+    last = last ? last + 1 : text;
+    /* drop QEMU's "2026-...: qemu-system-x86_64: " prefix */
+    char *msg = strstr(last, "qemu-system-x86_64: ");
+    return kx_strdup(msg ? msg + strlen("qemu-system-x86_64: ") : last);
+}
+
+static void on_qemu_exit(int fd, uint32_t events, void *opaque)
+{
+    (void)fd;
+    (void)events;
+    sv *s = opaque;
+    int status = 0;
+    while (waitpid(s->qemu_pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    kx_loop_del(s->loop, s->qemu_pidfd);
+    if (s->destroying) {
+        sv_event(s, "QEMU exited");
+    } else {
+        sv_event(s, "QEMU died unexpectedly (%s %d)",
+                 WIFSIGNALED(status) ? "signal" : "exit status",
+                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        s->st.state = KXL_STATE_CRASHED;
+    }
+    kx_loop_quit(s->loop);
+}
+
+static void pin_vcpus(sv *s)
+{
+    if (s->cfg->n_cpus == 0)
+        return;
+    AUTOPTR(json_object) cpus = NULL;
+    if (qmp_execute(s->qmp, "query-cpus-fast", NULL, &cpus, 5000) < 0) {
+        sv_event(s, "cannot pin vCPUs: %s", kx_err_msg());
+        return;
+    }
+    for (size_t i = 0; i < json_object_array_length(cpus); i++) {
+        json_object *c = json_object_array_get_idx(cpus, i);
+        size_t idx = (size_t)kx_json_int(c, "cpu-index", 0);
+        const kxl_cpuset *set = &s->cfg->cpus[s->cfg->n_cpus == 1 ? 0 : idx];
+        if (s->cfg->n_cpus > 1 && idx >= s->cfg->n_cpus)
+            continue;
+        cpu_set_t mask;
+        CPU_ZERO(&mask);
+        for (unsigned cpu = 0; cpu < CPU_SETSIZE && cpu < KXL_MAX_HOST_CPUS; cpu++)
+            if (kxl_cpuset_test(set, cpu))
+                CPU_SET(cpu, &mask);
+        pid_t tid = (pid_t)kx_json_int(c, "thread-id", 0);
+        if (sched_setaffinity(tid, sizeof(mask), &mask) < 0)
+            sv_event(s, "cannot pin vCPU %zu: %s", idx, strerror(errno));
+    }
+}
+
+static void handle_shutdown_event(sv *s, json_object *data)
+{
+    const char *reason = kx_json_str(data, "reason", "");
+    if (s->destroying || !kx_json_bool(data, "guest", false))
+        return;
+    if (strcmp(reason, "guest-reset") == 0)
+        sv_apply_action(s, s->cfg->on_reboot, "the guest rebooted");
+    else if (strcmp(reason, "guest-panic") != 0)
+        sv_apply_action(s, s->cfg->on_poweroff, "the guest powered off");
+}
+
+static void on_qmp_event(const char *event, json_object *data, void *opaque)
+{
+    sv *s = opaque;
+    sv_event(s, "QMP event %s %s", event, data ? kx_json_text(data) : "");
+    if (strcmp(event, "SHUTDOWN") == 0) {
+        handle_shutdown_event(s, data);
+    } else if (strcmp(event, "GUEST_PANICKED") == 0) {
+        if (!s->destroying && s->st.state != KXL_STATE_CRASHED) {
+            sv_set_state(s, KXL_STATE_CRASHED);
+            sv_apply_action(s, s->cfg->on_crash, "the guest crashed");
+        }
+    } else if (strcmp(event, "STOP") == 0) {
+        if (s->st.state == KXL_STATE_RUNNING)
+            sv_set_state(s, KXL_STATE_PAUSED);
+    } else if (strcmp(event, "RESUME") == 0) {
+        sv_set_state(s, KXL_STATE_RUNNING);
+    }
+}
+
+static void on_qmp_readable(int fd, uint32_t events, void *opaque)
+{
+    (void)fd;
+    (void)events;
+    sv *s = opaque;
+    if (qmp_dispatch(s->qmp) < 0) {
+        sv_event(s, "monitor connection lost: %s", kx_err_msg());
+        kx_loop_del(s->loop, qmp_fd(s->qmp));
+    }
+}
+
+int sv_qemu_connect(sv *s)
+{
+    AUTOFREE char *sock = kx_path_join(s->dir, "qmp.sock");
+    for (int i = 0; i < 1000 && !kx_path_exists(sock) && kx_pid_alive(s->qemu_pid); i++)
+        usleep(5000);
+    s->qmp = kx_path_exists(sock) ? qmp_connect(sock, 2000) : NULL;
+    if (!s->qmp) {
+        AUTOFREE char *why = qemu_last_words(s);
+        kx_err(KXL_ERR_QEMU, "QEMU failed to start domain '%s': %s", s->name, why);
+        return -1;
+    }
+    qmp_set_event_handler(s->qmp, on_qmp_event, s);
+    if (kx_loop_add(s->loop, qmp_fd(s->qmp), EPOLLIN, on_qmp_readable, s) < 0 ||
+        kx_loop_add(s->loop, s->qemu_pidfd, EPOLLIN, on_qemu_exit, s) < 0)
+        return -1;
+    pin_vcpus(s);
+    if (s->cfg->maxmem_mib > s->cfg->memory_mib) {
+        json_object *args = json_object_new_object();
+        json_object_object_add(args, "value",
+                               json_object_new_int64((int64_t)(s->cfg->memory_mib << 20)));
+        if (qmp_execute(s->qmp, "balloon", args, NULL, 5000) < 0)
+            sv_event(s, "cannot set the balloon target: %s", kx_err_msg());
+    }
+    return 0;
+}
+
+void sv_destroy(sv *s, const char *why)
+{
+    if (s->destroying)
+        return;
+    sv_event(s, "destroying: %s", why);
+    s->destroying = true;
+    sv_set_state(s, KXL_STATE_DYING);
+    /* xl destroy is immediate: no guest shutdown, no waiting on QEMU */
+    kill(s->qemu_pid, SIGKILL);
+}
+
+/* After the guest stopped itself: let QEMU close its images cleanly. */
+static void sv_quit(sv *s, const char *why)
+{
+    sv_event(s, "ending: %s", why);
+    s->destroying = true;
+    sv_set_state(s, KXL_STATE_DYING);
+    if (qmp_execute(s->qmp, "quit", NULL, NULL, 5000) < 0)
+        kill(s->qemu_pid, SIGKILL);
+}
+
+void sv_apply_action(sv *s, kxl_action action, const char *why)
+{
+    sv_event(s, "%s: applying '%s'", why, kxl_action_to_string(action));
+    switch (action) {
+    case KXL_ACTION_RESTART:
+    case KXL_ACTION_RENAME_RESTART:
+    case KXL_ACTION_COREDUMP_RESTART:
+    case KXL_ACTION_SOFT_RESET:
+        if (qmp_execute(s->qmp, "system_reset", NULL, NULL, 5000) < 0 ||
+            qmp_execute(s->qmp, "cont", NULL, NULL, 5000) < 0) {
+            sv_destroy(s, kx_err_msg());
+            return;
+        }
+        sv_set_state(s, KXL_STATE_RUNNING);
+        return;
+    case KXL_ACTION_PRESERVE:
+        if (s->st.state != KXL_STATE_CRASHED)
+            sv_set_state(s, KXL_STATE_SHUTDOWN);
+        return;
+    case KXL_ACTION_DESTROY:
+    case KXL_ACTION_COREDUMP_DESTROY:
+        sv_quit(s, why);
+        return;
+    }
+}
