@@ -468,6 +468,11 @@ static void resolve_cmdline(kxl_domcfg *cfg, const key_ctx *ctx)
         kx_buf_printf(&b, "%s%s", ctx->root ? " " : "", ctx->extra);
     if (b.len)
         cfg->cmdline = kx_buf_steal(&b);
+    const char *xvd = cfg->cmdline ? strstr(cfg->cmdline, "root=/dev/xvd") : NULL;
+    if (xvd)
+        kx_warn("%s:%d: warning: the guest sees xvdX disks as /dev/vdX on KVM: "
+                "'root=/dev/xvd%c' should probably be 'root=/dev/vd%c'", src(ctx),
+                line_of(ctx, ctx->have_cmdline ? "cmdline" : "root"), xvd[13], xvd[13]);
 }
 
 static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)

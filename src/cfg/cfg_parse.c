@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,19 +118,14 @@ static void show_bytes(kx_buf *b, const char *s, size_t n)
 
 static void tok_show(kx_buf *b, const token *tk)
 {
-    switch (tk->kind) {
-    case TOK_EOF:
+    if (tk->kind == TOK_EOF)
         kx_buf_add(b, "end of input");
-        break;
-    case TOK_NEWLINE:
+    else if (tk->kind == TOK_NEWLINE)
         kx_buf_add(b, "end of line");
-        break;
-    case TOK_STRING:
+    else if (tk->kind == TOK_STRING)
         kx_buf_add(b, "a string");
-        break;
-    default:
+    else
         show_bytes(b, tk->text, tk->len);
-    }
 }
 
 static void report(const parser *ps, int line, const char *msg)
@@ -256,10 +252,10 @@ static int lex_escape(parser *ps, kx_buf *b)
     if (ps->p == ps->end)
         return 0;
     char c = *ps->p++;
-    const char *hit = c ? strchr(from, c) : NULL;
-    unsigned val;
     if (c == '\0')
         return perr(ps, ps->line, "NUL byte in input");
+    const char *hit = strchr(from, c);
+    unsigned val = 0;
     if (hit) {
         kx_buf_addc(b, to[hit - from]);
         return 0;
@@ -337,12 +333,13 @@ static int number_value(const parser *ps, const token *tk, long long *num_r)
     show_bytes(&b, tk->text, tk->len);
     errno = 0;
     *num_r = ok ? strtoll(digits, NULL, base) : 0;
+    bool range = ok && errno == ERANGE;
     if (!ok)
         perr(ps, tk->line, "invalid number %s", kx_buf_str(&b));
-    else if (errno == ERANGE)
+    else if (range)
         perr(ps, tk->line, "number %s is out of range", kx_buf_str(&b));
     kx_buf_dispose(&b);
-    return ok && errno != ERANGE ? 0 : -1;
+    return ok && !range ? 0 : -1;
 }
 
 /* A number: the whole run of letters, digits, '_' and '.' after a digit, so that "12ab" or
@@ -360,15 +357,12 @@ static int lex_number(parser *ps)
 
 static tok_kind punct_kind(char c)
 {
-    switch (c) {
-    case '\n': return TOK_NEWLINE;
-    case ';': return TOK_SEMI;
-    case '=': return TOK_ASSIGN;
-    case '[': return TOK_LBRACKET;
-    case ']': return TOK_RBRACKET;
-    case ',': return TOK_COMMA;
-    default: return TOK_OTHER;
-    }
+    static const char chars[] = "\n;=[],";
+    static const tok_kind kinds[] = {
+        TOK_NEWLINE, TOK_SEMI, TOK_ASSIGN, TOK_LBRACKET, TOK_RBRACKET, TOK_COMMA,
+    };
+    const char *hit = c ? strchr(chars, c) : NULL;
+    return hit ? kinds[hit - chars] : TOK_OTHER;
 }
 
 /* Replaces the lookahead with the next token. */
@@ -386,11 +380,11 @@ static int lex_next(parser *ps)
         return 0;
     }
     char c = *ps->p;
-    if (c == '"' || c == '\'') {
+    if (c == '"' || c == '\'')
         return lex_string(ps);
-    } else if (c >= '0' && c <= '9') {
+    if (c >= '0' && c <= '9')
         return lex_number(ps);
-    } else if (is_ident_start(c)) {
+    if (is_ident_start(c)) {
         while (ps->p < ps->end && is_ident_char(*ps->p))
             ps->p++;
         tk->kind = TOK_IDENT;
@@ -451,9 +445,7 @@ static int parse_items(parser *ps, cfg_value *v, int start)
         if (ps->tok.kind == TOK_COMMA) {
             if (lex_next(ps) < 0 || skip_newlines(ps) < 0)
                 return -1;
-        } else if (ps->tok.kind == TOK_EOF) {
-            return perr(ps, ps->tok.line, "unterminated list (started at line %d)", start);
-        } else if (ps->tok.kind != TOK_RBRACKET) {
+        } else if (ps->tok.kind != TOK_RBRACKET && ps->tok.kind != TOK_EOF) {
             return expected(ps, "',' or ']' after a list item");
         }
     }
@@ -475,7 +467,7 @@ static int parse_value(parser *ps, cfg_value *v)
         v->num = tk->num;
         v->str = TAKE_PTR(tk->str);
         return lex_next(ps);
-    case TOK_LBRACKET:
+    case TOK_LBRACKET: {
         v->kind = CFG_LIST;
         if (ps->depth >= CFG_MAX_DEPTH)
             return perr(ps, tk->line, "lists nested more than %d deep", CFG_MAX_DEPTH);
@@ -483,6 +475,7 @@ static int parse_value(parser *ps, cfg_value *v)
         int r = parse_items(ps, v, v->line);
         ps->depth--;
         return r;
+    }
     default:
         return expected(ps, "a value");
     }
@@ -500,9 +493,12 @@ static int value_append(const parser *ps, cfg_setting *s, int line, cfg_value *v
         free(old->str);
         old->str = joined;
     } else {
-        old->items = kx_realloc(old->items, (old->n_items + v->n_items) * sizeof(*v->items));
-        memcpy(old->items + old->n_items, v->items, v->n_items * sizeof(*v->items));
-        old->n_items += v->n_items;
+        size_t n = old->n_items + v->n_items;
+        if (v->n_items) {
+            old->items = kx_realloc(old->items, n * sizeof(*old->items));
+            memcpy(old->items + old->n_items, v->items, v->n_items * sizeof(*v->items));
+        }
+        old->n_items = n;
         v->n_items = 0;
     }
     s->line = line;
@@ -633,11 +629,20 @@ static int parse_override_value(parser *ps, cfg_value *v, const char *text, size
     return 0;
 }
 
+/* Reports "<command line>:1: expected WHAT, found 'TEXT'" and returns -1. */
+static int override_err(const char *what, const char *text, size_t len)
+{
+    kx_buf b = KX_BUF_INIT;
+    show_bytes(&b, text, len);
+    kx_err(KXL_ERR_CONFIG, "%s:1: expected %s, found %s", CFG_CMDLINE, what, kx_buf_str(&b));
+    kx_buf_dispose(&b);
+    return -1;
+}
+
 /* Checks the KEY of KEY=VALUE (KEY+=VALUE) and returns it, or NULL with the error set. */
 static char *override_key(const char *assignment, const char *eq, bool *append_r)
 {
     const char *k = assignment, *kend = eq;
-    kx_buf b = KX_BUF_INIT;
     *append_r = kend > k && kend[-1] == '+';
     kend -= *append_r;
     while (kend > k && is_blank(kend[-1]))
@@ -649,24 +654,17 @@ static char *override_key(const char *assignment, const char *eq, bool *append_r
         ok = is_ident_char(*c);
     if (ok)
         return kx_strndup(k, (size_t)(kend - k));
-    show_bytes(&b, k, (size_t)(kend - k));
-    kx_err(KXL_ERR_CONFIG, "%s:1: expected a setting name before '=', found %s", CFG_CMDLINE,
-           kx_buf_str(&b));
-    kx_buf_dispose(&b);
+    override_err("a setting name before '='", k, (size_t)(kend - k));
     return NULL;
 }
 
 int cfg_parse_override(cfg_tree *t, const char *assignment)
 {
-    const char *eq = assignment ? strchr(assignment, '=') : NULL;
-    if (!eq) {
-        kx_buf b = KX_BUF_INIT;
-        show_bytes(&b, assignment ? assignment : "", assignment ? strlen(assignment) : 0);
-        kx_err(KXL_ERR_CONFIG, "%s:1: expected KEY=VALUE, found %s", CFG_CMDLINE,
-               kx_buf_str(&b));
-        kx_buf_dispose(&b);
-        return -1;
-    }
+    if (!assignment)
+        assignment = "";
+    const char *eq = strchr(assignment, '=');
+    if (!eq)
+        return override_err("KEY=VALUE", assignment, strlen(assignment));
     bool append;
     AUTOFREE char *key = override_key(assignment, eq, &append);
     if (!key)
