@@ -9,6 +9,8 @@
 #                                          # $BENCH_BOOT_TIMEOUT or 120)
 #   proc_rss_kib PID                       # VmRSS of PID in KiB ("" if gone)
 #   bench_kib_to_mib KIB                   # "34.2"
+#   bench_median X...                      # median of numbers, "%.3f"
+#   bench_pid_alive PID                    # exists and is not a zombie
 #
 # Every peer (kxl, virsh, plain QEMU) must detect its marker with
 # bench_wait_marker so they are timed the same way: the console log is polled
@@ -19,7 +21,7 @@
 
 bench_now_us() {
     local t=$EPOCHREALTIME
-    printf '%s\n' "${t/./}"
+    printf '%s\n' "${t//[.,]/}"
 }
 
 # bench_elapsed START_US [END_US] -> seconds with ms precision
@@ -31,12 +33,14 @@ bench_elapsed() {
 
 bench_wait_marker() {
     local log=$1 marker=$2 timeout=${3:-$BENCH_BOOT_TIMEOUT}
-    local deadline=$(( $(bench_now_us) + timeout * 1000000 ))
+    local now=${EPOCHREALTIME//[.,]/}
+    local deadline=$(( now + timeout * 1000000 ))
     while :; do
         if [[ -r $log ]] && grep -qF -- "$marker" "$log"; then
             return 0
         fi
-        (( $(bench_now_us) < deadline )) || return 1
+        now=${EPOCHREALTIME//[.,]/}
+        (( now < deadline )) || return 1
         sleep "$BENCH_POLL_S"
     done
 }
@@ -57,4 +61,12 @@ bench_pid_alive() {
     [[ -r /proc/$pid/stat ]] || return 1
     state=$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$pid/stat" 2>/dev/null) || return 1
     [[ -n $state && $state != Z && $state != X ]]
+}
+
+# bench_median N1 N2 ... -> median (mean of the middle two for an even count)
+bench_median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR == 0) exit 1
+        if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2]
+        else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }

@@ -235,7 +235,10 @@ _lv_xml_escape() {
 
 # libvirt_domain_xml NAME KERNEL INITRD CMDLINE MEM_MIB VCPUS SERIAL_LOG
 # A guest equivalent to kxl's: TCG, libvirt's default machine type, direct
-# kernel boot, serial console to a file, no network, no graphics.
+# kernel boot, serial console to a file, no network, no graphics.  ACPI and
+# APIC are asked for as virt-install does (without <acpi/> libvirt passes
+# -no-acpi, and the guest could not be powered off gracefully).  Other
+# devices are libvirt's defaults (USB controller, memory balloon).
 libvirt_domain_xml() {
     (($# == 7)) || { _lv_log "usage: libvirt_domain_xml NAME KERNEL INITRD CMDLINE MEM_MIB VCPUS SERIAL_LOG"; return 2; }
     local name kernel initrd cmdline log
@@ -253,6 +256,10 @@ libvirt_domain_xml() {
     <initrd>$initrd</initrd>
     <cmdline>$cmdline</cmdline>
   </os>
+  <features>
+    <acpi/>
+    <apic/>
+  </features>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>

@@ -132,6 +132,8 @@ char *kx_path_join(const char *a, const char *b)
         n--;
     while (*b == '/')
         b++;
+    if (n == 1 && a[0] == '/')
+        n = 0;  /* "/" + "etc" is "/etc", not "//etc" */
     return kx_asprintf("%.*s/%s", (int)n, a, b);
 }
 

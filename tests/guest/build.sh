@@ -205,7 +205,7 @@ done
 KCONFIG=$TMP/kernel/boot/config-$KVER
 BUSYBOX=$TMP/busybox/bin/busybox
 [ -x "$BUSYBOX" ] || die "no bin/busybox in $(basename "$bdeb")"
-log "kernel $KVER, $("$BUSYBOX" | head -n1 | cut -d' ' -f1-3)"
+log "kernel $KVER, busybox $(dpkg-deb -f "$bdeb" Version)"
 
 # The package ships no modules.dep (the postinst makes it): make one.
 depmod -b "$TMP/kernel" "$KVER"
@@ -221,11 +221,11 @@ config_of() {
 	sd_mod) sym=BLK_DEV_SD ;; sr_mod) sym=BLK_DEV_SR ;; cdrom) sym=CDROM ;;
 	virtio_scsi) sym=SCSI_VIRTIO ;; ahci) sym=SATA_AHCI ;;
 	ext4) sym=EXT4_FS ;; vfat) sym=VFAT_FS ;; isofs) sym=ISO9660_FS ;;
-	virtio_rng) sym=HW_RANDOM_VIRTIO ;;
-	*) sym=$(echo "$1" | tr 'a-z' 'A-Z') ;;
+	virtio_rng) sym=HW_RANDOM_VIRTIO ;; nls_cp437) sym=NLS_CODEPAGE_437 ;;
+	*) sym=$(echo "$1" | tr "[:lower:]" "[:upper:]") ;;
 	esac
 	[ -f "$KCONFIG" ] || { echo "?"; return; }
-	grep -E "^(# )?CONFIG_$sym[= ]" "$KCONFIG" | sed -e 's/^# //' -e 's/ is not set/=n/' | head -n1 |
+	grep -E "^(# )?CONFIG_${sym}[= ]" "$KCONFIG" | sed -e 's/^# //' -e 's/ is not set/=n/' | head -n1 |
 		grep . || echo "CONFIG_$sym unset"
 }
 ROOT=$TMP/root
@@ -280,7 +280,7 @@ install -m 0755 "$HERE/udhcpc.script" "$ROOT/etc/udhcpc/default.script"
 # poweroff/reboot/halt typed in the guest go through the clean shutdown.
 for c in poweroff reboot halt; do
 	rm -f "$ROOT/sbin/$c"
-	printf '#!/bin/sh\nexec /sbin/kxl-shutdown %s "%s command" "$@"\n' "$c" "$c" >"$ROOT/sbin/$c"
+	printf '#!/bin/sh\nexec /sbin/kxl-shutdown %s "%s command"\n' "$c" "$c" >"$ROOT/sbin/$c"
 	chmod 0755 "$ROOT/sbin/$c"
 done
 echo "$KVER" >"$ROOT/etc/kxl/kernel-version"
