@@ -57,10 +57,10 @@ static const char *kind_name(cfg_kind k)
 }
 
 /* The text of a scalar (strings and numbers alike, as xl treats them), or NULL. */
-static const char *scalar_text(const cfg_setting *s, const key_ctx *ctx, const char *want)
+static const char *scalar_text(const cfg_setting *s, const char *want)
 {
     if (s->value.kind == CFG_LIST) {
-        kx_err(KXL_ERR_CONFIG, "%s:%d: '%s' must be %s, not a list", src(ctx), s->line, s->key,
+        kx_err(KXL_ERR_CONFIG, "%s:%d: '%s' must be %s, not a list", s->source, s->line, s->key,
                want);
         return NULL;
     }
@@ -70,7 +70,8 @@ static const char *scalar_text(const cfg_setting *s, const key_ctx *ctx, const c
 /* Numbers may be written bare or quoted ("512"): xl reads both. */
 static int get_number(const cfg_setting *s, const key_ctx *ctx, unsigned long long *v_r)
 {
-    const char *text = scalar_text(s, ctx, "a number");
+    (void)ctx;
+    const char *text = scalar_text(s, "a number");
     if (!text)
         return -1;
     bool ok;
@@ -84,7 +85,7 @@ static int get_number(const cfg_setting *s, const key_ctx *ctx, unsigned long lo
         ok = !errno && end != text && !*end && text[0] != '-';
     }
     if (!ok) {
-        kx_err(KXL_ERR_CONFIG, "%s:%d: '%s' must be a non-negative number, not '%s'", src(ctx),
+        kx_err(KXL_ERR_CONFIG, "%s:%d: '%s' must be a non-negative number, not '%s'", s->source,
                s->line, s->key, text);
         return -1;
     }
@@ -97,7 +98,7 @@ static int get_bounded(const cfg_key *k, const cfg_setting *s, const key_ctx *ct
     if (get_number(s, ctx, v_r) < 0)
         return -1;
     if (*v_r < k->min || *v_r > k->max) {
-        kx_err(KXL_ERR_CONFIG, "%s:%d: '%s' = %llu is out of range (%llu to %llu)", src(ctx),
+        kx_err(KXL_ERR_CONFIG, "%s:%d: '%s' = %llu is out of range (%llu to %llu)", s->source,
                s->line, s->key, *v_r, k->min, k->max);
         return -1;
     }
@@ -106,7 +107,8 @@ static int get_bounded(const cfg_key *k, const cfg_setting *s, const key_ctx *ct
 
 static int set_string(const cfg_key *k, kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
-    const char *text = scalar_text(s, ctx, "a string");
+    (void)ctx;
+    const char *text = scalar_text(s, "a string");
     if (!text)
         return -1;
     char **field = (char **)((char *)cfg + k->offset);
@@ -117,7 +119,8 @@ static int set_string(const cfg_key *k, kxl_domcfg *cfg, const cfg_setting *s, k
 
 static int set_action(const cfg_key *k, kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
-    const char *text = scalar_text(s, ctx, "a string");
+    (void)ctx;
+    const char *text = scalar_text(s, "a string");
     if (!text)
         return -1;
     int a = kxl_action_from_string(text);
@@ -125,7 +128,7 @@ static int set_action(const cfg_key *k, kxl_domcfg *cfg, const cfg_setting *s, k
         kx_err(KXL_ERR_CONFIG,
                "%s:%d: unknown action '%s' for '%s' (use destroy, restart, rename-restart, "
                "preserve, coredump-destroy or coredump-restart)",
-               src(ctx), s->line, text, s->key);
+               s->source, s->line, text, s->key);
         return -1;
     }
     *(kxl_action *)((char *)cfg + k->offset) = (kxl_action)a;
@@ -134,13 +137,14 @@ static int set_action(const cfg_key *k, kxl_domcfg *cfg, const cfg_setting *s, k
 
 static int key_name(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
-    const char *text = scalar_text(s, ctx, "a string");
+    (void)ctx;
+    const char *text = scalar_text(s, "a string");
     if (!text)
         return -1;
     if (!kxl_name_is_valid(text)) {
         kx_err(KXL_ERR_CONFIG,
                "%s:%d: invalid domain name '%s' (use 1 to %d letters, digits, '.', '_' or '-')",
-               src(ctx), s->line, text, KXL_NAME_MAX);
+               s->source, s->line, text, KXL_NAME_MAX);
         return -1;
     }
     free(cfg->name);
@@ -162,13 +166,14 @@ static bool uuid_is_valid(const char *u)
 
 static int key_uuid(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
-    const char *text = scalar_text(s, ctx, "a string");
+    (void)ctx;
+    const char *text = scalar_text(s, "a string");
     if (!text)
         return -1;
     if (!uuid_is_valid(text)) {
         kx_err(KXL_ERR_CONFIG,
                "%s:%d: invalid uuid '%s' (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
-               src(ctx), s->line, text);
+               s->source, s->line, text);
         return -1;
     }
     for (int i = 0; i < 36; i++)
@@ -179,12 +184,13 @@ static int key_uuid(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 
 static int key_domtype(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
-    const char *text = scalar_text(s, ctx, "a string");
+    (void)ctx;
+    const char *text = scalar_text(s, "a string");
     if (!text)
         return -1;
     int t = kxl_domtype_from_string(text);
     if (t < 0) {
-        kx_err(KXL_ERR_CONFIG, "%s:%d: unknown type '%s' (use hvm, pv or pvh)", src(ctx),
+        kx_err(KXL_ERR_CONFIG, "%s:%d: unknown type '%s' (use hvm, pv or pvh)", s->source,
                s->line, text);
         return -1;
     }
@@ -195,11 +201,11 @@ static int key_domtype(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 /* builder = "hvm" | "generic" is the older spelling of type. */
 static int key_builder(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
-    const char *text = scalar_text(s, ctx, "a string");
+    const char *text = scalar_text(s, "a string");
     if (!text)
         return -1;
     if (strcmp(text, "hvm") != 0 && strcmp(text, "generic") != 0) {
-        kx_err(KXL_ERR_CONFIG, "%s:%d: unknown builder '%s' (use hvm or generic)", src(ctx),
+        kx_err(KXL_ERR_CONFIG, "%s:%d: unknown builder '%s' (use hvm or generic)", s->source,
                s->line, text);
         return -1;
     }
@@ -211,12 +217,13 @@ static int key_builder(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 
 static int key_accel(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
-    const char *text = scalar_text(s, ctx, "a string");
+    (void)ctx;
+    const char *text = scalar_text(s, "a string");
     if (!text)
         return -1;
     int a = kxl_accel_from_string(text);
     if (a < 0) {
-        kx_err(KXL_ERR_CONFIG, "%s:%d: unknown accel '%s' (use auto, kvm or tcg)", src(ctx),
+        kx_err(KXL_ERR_CONFIG, "%s:%d: unknown accel '%s' (use auto, kvm or tcg)", s->source,
                s->line, text);
         return -1;
     }
@@ -227,7 +234,7 @@ static int key_accel(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 static int key_root_extra(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
     (void)cfg;
-    const char *text = scalar_text(s, ctx, "a string");
+    const char *text = scalar_text(s, "a string");
     if (!text)
         return -1;
     if (strcmp(s->key, "root") == 0)
@@ -239,7 +246,7 @@ static int key_root_extra(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 
 static int key_cmdline(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
-    const char *text = scalar_text(s, ctx, "a string");
+    const char *text = scalar_text(s, "a string");
     if (!text)
         return -1;
     free(cfg->cmdline);
@@ -249,17 +256,17 @@ static int key_cmdline(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 }
 
 /* A list of strings; "where" for item i is FILE:LINE of that item. */
-static int check_string_list(const cfg_setting *s, const key_ctx *ctx, const char *example)
+static int check_string_list(const cfg_setting *s, const char *example)
 {
     if (s->value.kind != CFG_LIST) {
         kx_err(KXL_ERR_CONFIG, "%s:%d: '%s' must be a list of strings, e.g. %s = [ %s ]",
-               src(ctx), s->line, s->key, s->key, example);
+               s->source, s->line, s->key, s->key, example);
         return -1;
     }
     for (size_t i = 0; i < s->value.n_items; i++) {
         const cfg_value *v = &s->value.items[i];
         if (v->kind != CFG_STRING) {
-            kx_err(KXL_ERR_CONFIG, "%s:%d: '%s' entry %zu must be a string, not %s", src(ctx),
+            kx_err(KXL_ERR_CONFIG, "%s:%d: '%s' entry %zu must be a string, not %s", s->source,
                    v->line, s->key, i + 1, kind_name(v->kind));
             return -1;
         }
@@ -269,11 +276,12 @@ static int check_string_list(const cfg_setting *s, const key_ctx *ctx, const cha
 
 static int key_disk(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
-    if (check_string_list(s, ctx, "'file:/srv/guest.img,xvda,w'") < 0)
+    (void)ctx;
+    if (check_string_list(s, "'file:/srv/guest.img,xvda,w'") < 0)
         return -1;
     cfg->disks = kx_malloc0(sizeof(kxl_disk) * (s->value.n_items + 1));
     for (size_t i = 0; i < s->value.n_items; i++) {
-        AUTOFREE char *where = kx_asprintf("%s:%d", src(ctx), s->value.items[i].line);
+        AUTOFREE char *where = kx_asprintf("%s:%d", s->source, s->value.items[i].line);
         cfg->n_disks = i + 1;
         if (cfg_disk_parse(s->value.items[i].str, where, &cfg->disks[i]) < 0)
             return -1;
@@ -291,11 +299,12 @@ static int key_disk(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 
 static int key_vif(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
-    if (check_string_list(s, ctx, "'bridge=xenbr0'") < 0)
+    (void)ctx;
+    if (check_string_list(s, "'bridge=xenbr0'") < 0)
         return -1;
     cfg->vifs = kx_malloc0(sizeof(kxl_vif) * (s->value.n_items + 1));
     for (size_t i = 0; i < s->value.n_items; i++) {
-        AUTOFREE char *where = kx_asprintf("%s:%d", src(ctx), s->value.items[i].line);
+        AUTOFREE char *where = kx_asprintf("%s:%d", s->source, s->value.items[i].line);
         cfg->n_vifs = i + 1;
         if (cfg_vif_parse(s->value.items[i].str, where, &cfg->vifs[i]) < 0)
             return -1;
@@ -309,7 +318,7 @@ static int key_cpus(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     const cfg_value *items = &s->value;
     size_t n = 1;
     if (s->value.kind == CFG_LIST) {
-        if (check_string_list(s, ctx, "\"0-3\"") < 0)
+        if (check_string_list(s, "\"0-3\"") < 0)
             return -1;
         items = s->value.items;
         n = s->value.n_items;
@@ -318,7 +327,7 @@ static int key_cpus(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     cfg->cpus = kx_malloc0(sizeof(kxl_cpuset) * (n ? n : 1));
     cfg->n_cpus = 0;
     for (size_t i = 0; i < n; i++) {
-        AUTOFREE char *where = kx_asprintf("%s:%d", src(ctx), items[i].line);
+        AUTOFREE char *where = kx_asprintf("%s:%d", s->source, items[i].line);
         if (cfg_cpus_parse(items[i].str, where, ctx->host_cpus, &cfg->cpus[i]) < 0)
             return -1;
         cfg->n_cpus = i + 1;
@@ -330,21 +339,22 @@ static int key_cpus(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 
 static int key_serial(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
+    (void)ctx;
     const cfg_value *items = &s->value;
     size_t n = 1;
     if (s->value.kind == CFG_LIST) {
-        if (check_string_list(s, ctx, "'pty'") < 0)
+        if (check_string_list(s, "'pty'") < 0)
             return -1;
         items = s->value.items;
         n = s->value.n_items;
-    } else if (!scalar_text(s, ctx, "a string")) {
+    } else if (!scalar_text(s, "a string")) {
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
         const char *v = items[i].str;
         if (strcmp(v, "pty") != 0 && strcmp(v, "none") != 0 && !kx_startswith(v, "file:")) {
             kx_err(KXL_ERR_CONFIG, "%s:%d: serial '%s' is not supported (use pty, none or "
-                   "file:PATH)", src(ctx), items[i].line, v);
+                   "file:PATH)", s->source, items[i].line, v);
             return -1;
         }
     }
@@ -418,7 +428,7 @@ static int apply_setting(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     const cfg_key *k = key_lookup(s->key);
     unsigned long long v;
     if (!k) {
-        kx_warn("%s:%d: warning: unknown key '%s' ignored", src(ctx), s->line, s->key);
+        kx_warn("%s:%d: warning: unknown key '%s' ignored", s->source, s->line, s->key);
         return 0;
     }
     switch (k->type) {
@@ -439,7 +449,7 @@ static int apply_setting(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     case KEY_CUSTOM:
         return k->fn(cfg, s, ctx);
     case KEY_NO_MEANING:
-        kx_warn("%s:%d: warning: '%s' has no meaning on KVM and is ignored: %s", src(ctx),
+        kx_warn("%s:%d: warning: '%s' has no meaning on KVM and is ignored: %s", s->source,
                 s->line, s->key, k->note);
         return 0;
     }
@@ -452,13 +462,20 @@ static int line_of(const key_ctx *ctx, const char *key)
     return s ? s->line : 0;
 }
 
+/* The file (or "<command line>") that set key last. */
+static const char *src_of(const key_ctx *ctx, const char *key)
+{
+    const cfg_setting *s = cfg_tree_get(ctx->tree, key);
+    return s && s->source ? s->source : src(ctx);
+}
+
 /* xl's precedence: cmdline wins over root and extra; otherwise "root=ROOT EXTRA". */
 static void resolve_cmdline(kxl_domcfg *cfg, const key_ctx *ctx)
 {
     if (ctx->have_cmdline) {
         if (ctx->root || ctx->extra)
             kx_warn("%s:%d: warning: 'cmdline' is set, so 'root' and 'extra' are ignored",
-                    src(ctx), line_of(ctx, "cmdline"));
+                    src_of(ctx, "cmdline"), line_of(ctx, "cmdline"));
         return;
     }
     kx_buf b = KX_BUF_INIT;
@@ -469,10 +486,11 @@ static void resolve_cmdline(kxl_domcfg *cfg, const key_ctx *ctx)
     if (b.len)
         cfg->cmdline = kx_buf_steal(&b);
     const char *xvd = cfg->cmdline ? strstr(cfg->cmdline, "root=/dev/xvd") : NULL;
-    if (xvd)
+    const char *key = ctx->root ? "root" : "extra";
+    if (xvd && xvd[13] >= 'a' && xvd[13] <= 'z')
         kx_warn("%s:%d: warning: the guest sees xvdX disks as /dev/vdX on KVM: "
-                "'root=/dev/xvd%c' should probably be 'root=/dev/vd%c'", src(ctx),
-                line_of(ctx, ctx->have_cmdline ? "cmdline" : "root"), xvd[13], xvd[13]);
+                "'root=/dev/xvd%c' should probably be 'root=/dev/vd%c'", src_of(ctx, key), line_of(ctx, key),
+                xvd[13], xvd[13]);
 }
 
 static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
@@ -484,7 +502,7 @@ static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
     if (!cfg->maxmem_mib)
         cfg->maxmem_mib = cfg->memory_mib;
     if (cfg->maxmem_mib < cfg->memory_mib) {
-        kx_err(KXL_ERR_CONFIG, "%s:%d: maxmem (%llu) is less than memory (%llu)", src(ctx),
+        kx_err(KXL_ERR_CONFIG, "%s:%d: maxmem (%llu) is less than memory (%llu)", src_of(ctx, "maxmem"),
                line_of(ctx, "maxmem"), (unsigned long long)cfg->maxmem_mib,
                (unsigned long long)cfg->memory_mib);
         return -1;
@@ -492,7 +510,7 @@ static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
     if (!cfg->maxvcpus)
         cfg->maxvcpus = cfg->vcpus;
     if (cfg->maxvcpus < cfg->vcpus) {
-        kx_err(KXL_ERR_CONFIG, "%s:%d: maxvcpus (%u) is less than vcpus (%u)", src(ctx),
+        kx_err(KXL_ERR_CONFIG, "%s:%d: maxvcpus (%u) is less than vcpus (%u)", src_of(ctx, "maxvcpus"),
                line_of(ctx, "maxvcpus"), cfg->maxvcpus, cfg->vcpus);
         return -1;
     }
@@ -502,7 +520,7 @@ static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
         return -1;
     }
     if (cfg->ramdisk && !cfg->kernel) {
-        kx_err(KXL_ERR_CONFIG, "%s:%d: 'ramdisk' needs 'kernel'", src(ctx),
+        kx_err(KXL_ERR_CONFIG, "%s:%d: 'ramdisk' needs 'kernel'", src_of(ctx, "ramdisk"),
                line_of(ctx, "ramdisk"));
         return -1;
     }
@@ -528,28 +546,29 @@ kxl_domcfg *cfg_domcfg_from_tree(const cfg_tree *t, unsigned host_cpus)
 }
 
 static int check_readable(const char *path, bool writable, const char *what,
-                          const key_ctx *ctx, int line)
+                          const char *source, int line)
 {
     if (access(path, writable ? R_OK | W_OK : R_OK) == 0)
         return 0;
-    kx_err_errno(KXL_ERR_CONFIG, "%s:%d: %s '%s'", src(ctx), line, what, path);
+    kx_err_errno(KXL_ERR_CONFIG, "%s:%d: %s '%s'", source, line, what, path);
     return -1;
 }
 
 int cfg_check_files(const kxl_domcfg *cfg, const cfg_tree *t)
 {
     key_ctx ctx = {.tree = t};
-    if (cfg->kernel && check_readable(cfg->kernel, false, "kernel", &ctx,
+    if (cfg->kernel && check_readable(cfg->kernel, false, "kernel", src_of(&ctx, "kernel"),
                                       line_of(&ctx, "kernel")) < 0)
         return -1;
-    if (cfg->ramdisk && check_readable(cfg->ramdisk, false, "ramdisk", &ctx,
+    if (cfg->ramdisk && check_readable(cfg->ramdisk, false, "ramdisk", src_of(&ctx, "ramdisk"),
                                        line_of(&ctx, "ramdisk")) < 0)
         return -1;
     const cfg_setting *disk = cfg_tree_get(t, "disk");
     for (size_t i = 0; i < cfg->n_disks; i++) {
         const kxl_disk *d = &cfg->disks[i];
         int line = disk && i < disk->value.n_items ? disk->value.items[i].line : 0;
-        if (d->target && check_readable(d->target, !d->readonly, "disk", &ctx, line) < 0)
+        if (d->target &&
+            check_readable(d->target, !d->readonly, "disk", src_of(&ctx, "disk"), line) < 0)
             return -1;
     }
     return 0;

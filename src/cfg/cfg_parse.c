@@ -80,6 +80,7 @@ void cfg_tree_free(cfg_tree *t)
         return;
     for (size_t i = 0; i < t->n_settings; i++) {
         free(t->settings[i].key);
+        free(t->settings[i].source);
         value_dispose(&t->settings[i].value);
     }
     free(t->settings);
@@ -502,6 +503,8 @@ static int value_append(const parser *ps, cfg_setting *s, int line, cfg_value *v
         v->n_items = 0;
     }
     s->line = line;
+    free(s->source);
+    s->source = kx_strdup(ps->source);
     value_dispose(v);
     return 0;
 }
@@ -518,9 +521,12 @@ static int tree_merge(parser *ps, char **key, int line, cfg_value *v, bool appen
     } else {
         t->settings = kx_realloc(t->settings, (t->n_settings + 1) * sizeof(*t->settings));
         s = &t->settings[t->n_settings++];
+        *s = (cfg_setting){0};
         s->key = TAKE_PTR(*key);
     }
     s->line = line;
+    free(s->source);
+    s->source = kx_strdup(ps->source);
     s->value = *v;
     *v = (cfg_value){0};
     return 0;

@@ -16,6 +16,7 @@ typedef struct cfg_value {
 
 typedef struct {
     char *key;
+    char *source;             /* the file (or "<command line>") of the latest assignment */
     int line;                 /* line of the key */
     cfg_value value;
 } cfg_setting;
@@ -37,7 +38,7 @@ void cfg_tree_free(cfg_tree *t);
  * into t. `source` names it in messages ("FILE", "<command line>").
  * Returns 0, or -1 with kx_err(KXL_ERR_CONFIG, "SOURCE:LINE: ...") set. */
 int cfg_parse_text(cfg_tree *t, const char *source, const char *text, size_t len);
-/* Reads and parses a whole file, naming it t->file in messages. */
+/* Reads and parses a whole file, naming it by path in messages. */
 int cfg_parse_file(cfg_tree *t, const char *path);
 /* Parses one KEY=VALUE override from the command line (value in config syntax;
  * a bare word that is not valid syntax is taken as a string, like xl). */

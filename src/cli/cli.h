@@ -30,6 +30,7 @@ int cmd_console(cli_ctx *ctx, int argc, char **argv);
 int cmd_destroy(cli_ctx *ctx, int argc, char **argv);
 int cmd_pause(cli_ctx *ctx, int argc, char **argv);
 int cmd_unpause(cli_ctx *ctx, int argc, char **argv);
+int cmd_shutdown(cli_ctx *ctx, int argc, char **argv);
 int cmd_domid(cli_ctx *ctx, int argc, char **argv);
 int cmd_domname(cli_ctx *ctx, int argc, char **argv);
 int cmd_info(cli_ctx *ctx, int argc, char **argv);
@@ -38,8 +39,7 @@ int cmd_help(cli_ctx *ctx, int argc, char **argv);
 const cli_cmd *cli_find(const char *name);
 /* Prints the usage line of cmd to stderr and returns EXIT_USAGE. */
 int cli_usage(const cli_cmd *cmd);
-/* Prints the last library error as "kxl: MESSAGE" (or just the message when
- * it starts with a file:line location) and returns EXIT_ERR. */
+/* Prints the last library error as "kxl: MESSAGE" and returns EXIT_ERR. */
 int cli_fail(void);
 /* Attaches the terminal to a domain's console until Ctrl+] or its end. */
 int cli_console_attach(cli_ctx *ctx, const char *dom);

@@ -49,7 +49,8 @@ static int print_argv(cli_ctx *ctx, const kxl_domcfg *cfg)
         return cli_fail();
     if (notice)
         fprintf(stderr, "%s\n", notice);
-    kx_host host = {.qemu_binary = qemu, .run_dir = dir, .accel = accel, .sandbox = true};
+    kx_host host = {.qemu_binary = qemu, .run_dir = dir, .accel = accel,
+                    .sandbox = qemu_sandbox_wanted()};
     kx_strv argv = KX_STRV_INIT;
     if (qemu_build_argv(cfg, &host, &argv) < 0) {
         kx_strv_dispose(&argv);

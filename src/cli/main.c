@@ -33,6 +33,11 @@ static const cli_cmd commands[] = {
      "      --json     machine-readable output\n"
      "State letters: r running, b blocked, p paused, s shut down, c crashed, d dying.\n"},
     {"pause", cmd_pause, false, "Pause a domain's execution", "DOM", ""},
+    {"shutdown", cmd_shutdown, false, "Ask domains to shut down (ACPI power button)",
+     "[-w] [-F] [-a | DOM]",
+     "  -w   wait until the domain has shut down\n"
+     "  -F   destroy the domain if it has not shut down within its shutdown_timeout\n"
+     "  -a   all domains\n"},
     {"unpause", cmd_unpause, false, "Unpause a paused domain", "DOM", ""},
 };
 

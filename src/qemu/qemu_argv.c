@@ -1,11 +1,19 @@
-/* qemu_argv.c - builds QEMU's argv for a domain. Pure: no I/O, no environment;
- * everything host-specific comes in through kx_host. One step per device class. */
+/* qemu_argv.c - builds QEMU's argv for a domain. Pure: no I/O; everything
+ * host-specific comes in through kx_host (qemu_sandbox_wanted is the one
+ * environment read, kept apart for the callers that fill kx_host). One step per device class. */
 #include "qemu/qemu_argv.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/cleanup.h"
 #include "util/err.h"
+
+bool qemu_sandbox_wanted(void)
+{
+    const char *v = getenv("KXL_QEMU_SANDBOX");
+    return !v || strcmp(v, "0") != 0;
+}
 
 char *qemu_opt_escape(const char *value)
 {
@@ -53,6 +61,8 @@ static void add_defaults(const kx_host *host, kx_strv *argv)
      * supervisor applies on_poweroff / on_reboot / on_crash */
     add_opt(argv, "-action", "reboot=shutdown,shutdown=pause,panic=pause");
     add_opt(argv, "-msg", "timestamp=on");
+    /* pvpanic reports a guest kernel panic to the supervisor (on_crash) */
+    add_opt(argv, "-device", "pvpanic");
     if (host->sandbox)
         add_opt(argv, "-sandbox",
                 "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
@@ -64,6 +74,18 @@ static void add_monitor(const kx_host *host, kx_strv *argv)
     kx_strv_push(argv, "-chardev");
     kx_strv_pushf(argv, "socket,id=qmp,path=%s/qmp.sock,server=on,wait=off", dir);
     add_opt(argv, "-mon", "chardev=qmp,mode=control");
+}
+
+int qemu_console_serial(const kxl_domcfg *cfg)
+{
+    int n = 0;
+    for (char **s = cfg->serial; s && *s; s++) {
+        if (strcmp(*s, "pty") == 0)
+            return n;
+        if (strcmp(*s, "none") != 0)
+            n++;
+    }
+    return -1;
 }
 
 static void add_serials(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)

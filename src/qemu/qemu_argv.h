@@ -20,5 +20,13 @@ typedef struct {
  * Returns 0, or -1 with kx_err set when cfg asks for what QEMU cannot do. */
 int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r);
 
+/* The index N of the serial port the supervisor offers as the console
+ * (socket serialN.sock): the first "pty" entry; -1 when there is none. */
+int qemu_console_serial(const kxl_domcfg *cfg);
+
+/* Whether QEMU runs under its seccomp sandbox: yes unless KXL_QEMU_SANDBOX=0
+ * (for a QEMU built without seccomp). */
+bool qemu_sandbox_wanted(void);
+
 /* Escapes a value for QEMU's option syntax (',' becomes ',,'); caller frees. */
 char *qemu_opt_escape(const char *value);

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "qemu/qemu_argv.h"
 #include "supervisor/sv.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -122,9 +123,10 @@ static void on_accept(int fd, uint32_t events, void *opaque)
     ring_send(&s->ring, c);
 }
 
-static int connect_serial(sv *s)
+static int connect_serial(sv *s, int index)
 {
-    AUTOFREE char *path = kx_path_join(s->dir, "serial0.sock");
+    AUTOFREE char *sock = kx_asprintf("serial%d.sock", index);
+    AUTOFREE char *path = kx_path_join(s->dir, sock);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
     s->serial_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -141,11 +143,12 @@ int sv_console_init(sv *s)
         s->console_fds[i] = -1;
     s->serial_fd = -1;
     s->console_listen_fd = -1;
-    if (!s->cfg->serial || !s->cfg->serial[0] || strcmp(s->cfg->serial[0], "pty") != 0)
+    int index = qemu_console_serial(s->cfg);
+    if (index < 0)
         return 0;
     AUTOFREE char *log = kx_asprintf("%s/%s.console.log", s->paths.log_dir, s->name);
     s->console_log = fopen(log, "ae");
-    if (connect_serial(s) < 0)
+    if (connect_serial(s, index) < 0)
         return -1;
     s->console_listen_fd = sv_listen(s, "console.sock");
     if (s->console_listen_fd < 0)

@@ -72,6 +72,20 @@ static json_object *cmd_unpause(sv *s, json_object *args)
     return r;
 }
 
+/* The ACPI power button: the guest decides what to do; on_poweroff applies
+ * when it has powered off. */
+static json_object *cmd_shutdown(sv *s, json_object *args)
+{
+    (void)args;
+    if (s->st.state != KXL_STATE_RUNNING) {
+        kx_err(KXL_ERR_STATE, "domain '%s' is %s: only a running guest can be shut down",
+               s->name, kxl_state_to_string(s->st.state));
+        return NULL;
+    }
+    sv_event(s, "power button pressed");
+    return qmp_simple(s, "system_powerdown");
+}
+
 static json_object *cmd_status(sv *s, json_object *args)
 {
     (void)args;
@@ -85,6 +99,7 @@ static json_object *cmd_status(sv *s, json_object *args)
 static const control_cmd commands[] = {
     {"destroy", cmd_destroy, true},
     {"pause", cmd_pause, false},
+    {"shutdown", cmd_shutdown, false},
     {"status", cmd_status, true},
     {"unpause", cmd_unpause, false},
 };

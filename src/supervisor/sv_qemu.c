@@ -47,7 +47,7 @@ int sv_qemu_start(sv *s)
 {
     AUTOFREE char *qemu = kxl_qemu_binary();
     kx_host host = {.qemu_binary = qemu, .run_dir = s->dir, .accel = s->accel,
-                    .sandbox = !kx_streq(getenv("KXL_QEMU_SANDBOX"), "0")};
+                    .sandbox = qemu_sandbox_wanted()};
     kx_strv argv = KX_STRV_INIT;
     if (qemu_build_argv(s->cfg, &host, &argv) < 0) {
         kx_strv_dispose(&argv);

@@ -26,7 +26,7 @@ void kx_err_clear(void);
 typedef enum { KX_LOG_DEBUG, KX_LOG_INFO, KX_LOG_NOTICE, KX_LOG_WARN, KX_LOG_ERROR } kx_loglevel;
 typedef void (*kx_log_sink)(kx_loglevel level, const char *msg, void *opaque);
 
-/* Installs the sink all log lines go through (default: stderr, warnings and up). */
+/* Installs the sink all log lines go through (default: stderr, notices and up). */
 void kx_log_set_sink(kx_log_sink sink, void *opaque);
 void kx_log_set_level(kx_loglevel min);
 int kx_log_enabled(kx_loglevel level);

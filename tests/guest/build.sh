@@ -277,7 +277,10 @@ done
 install -m 0755 "$HERE/init" "$ROOT/init"
 install -m 0755 "$HERE/kxl-shutdown" "$ROOT/sbin/kxl-shutdown"
 install -m 0755 "$HERE/udhcpc.script" "$ROOT/etc/udhcpc/default.script"
-# poweroff/reboot/halt typed in the guest go through the clean shutdown.
+# poweroff/reboot/halt go through the clean shutdown (and print the marker).
+# This busybox prefers its own applets to files in PATH, so the console
+# shell gets shell functions (in /etc/profile); these wrappers catch callers
+# that use the full path.
 for c in poweroff reboot halt; do
 	rm -f "$ROOT/sbin/$c"
 	printf '#!/bin/sh\nexec /sbin/kxl-shutdown %s "%s command"\n' "$c" "$c" >"$ROOT/sbin/$c"
@@ -291,6 +294,10 @@ export PATH=/sbin:/usr/sbin:/bin:/usr/bin
 export HOME=/root TERM=${TERM:-vt100}
 PS1='\h# '
 cd /root 2>/dev/null
+# Clean shutdown with a KXL-POWEROFF / KXL-REBOOT marker (see kxl-shutdown).
+poweroff() { /sbin/kxl-shutdown poweroff "poweroff command"; }
+reboot() { /sbin/kxl-shutdown reboot "reboot command"; }
+halt() { /sbin/kxl-shutdown halt "halt command"; }
 EOF
 # The kernel opens /dev/console before /init runs (devtmpfs is not mounted
 # yet), so the archive carries the node.  Without root there is no mknod:
