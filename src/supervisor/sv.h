@@ -43,6 +43,7 @@ typedef struct sv {
     FILE *console_log;
 
     int control_listen_fd;
+    struct control_client *control_clients;  /* list, owned */
     FILE *event_log;
     int exit_code;
 } sv;
@@ -61,6 +62,8 @@ void sv_console_dispose(sv *s);
 
 /* sv_control.c */
 int sv_control_init(sv *s);
+/* Closes the listening socket and every client. */
+void sv_control_dispose(sv *s);
 
 /* sv_main.c */
 /* Appends a timestamped line to the domain's event log. */

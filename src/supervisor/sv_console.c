@@ -139,10 +139,6 @@ static int connect_serial(sv *s, int index)
 
 int sv_console_init(sv *s)
 {
-    for (int i = 0; i < SV_MAX_CLIENTS; i++)
-        s->console_fds[i] = -1;
-    s->serial_fd = -1;
-    s->console_listen_fd = -1;
     int index = qemu_console_serial(s->cfg);
     if (index < 0)
         return 0;

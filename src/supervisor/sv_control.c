@@ -15,10 +15,11 @@
 
 #define CONTROL_LINE_MAX 65536
 
-typedef struct {
+typedef struct control_client {
     sv *s;
     int fd;
     kx_buf in;
+    struct control_client *next;
 } control_client;
 
 /* A handler returns a new "return" value, or NULL with kx_err set. */
@@ -142,6 +143,12 @@ static void reply(control_client *c, json_object *ret)
 
 static void client_close(control_client *c)
 {
+    for (control_client **p = &c->s->control_clients; *p; p = &(*p)->next) {
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    }
     kx_loop_del(c->s->loop, c->fd);
     close(c->fd);
     kx_buf_dispose(&c->in);
@@ -186,7 +193,19 @@ static void on_accept(int fd, uint32_t events, void *opaque)
     if (kx_loop_add(s->loop, cfd, EPOLLIN, on_client, c) < 0) {
         close(cfd);
         free(c);
+        return;
     }
+    c->next = s->control_clients;
+    s->control_clients = c;
+}
+
+void sv_control_dispose(sv *s)
+{
+    while (s->control_clients)
+        client_close(s->control_clients);
+    if (s->control_listen_fd >= 0)
+        close(s->control_listen_fd);
+    s->control_listen_fd = -1;
 }
 
 int sv_control_init(sv *s)

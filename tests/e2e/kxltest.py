@@ -29,12 +29,23 @@ class KxlTestCase(unittest.TestCase):
         self.tmp = tempfile.mkdtemp(prefix="kxl-e2e-")
         self.root = os.path.join(self.tmp, "root")
         os.makedirs(self.root)
-        self.env = dict(os.environ, KXL_ROOT=self.root)
+        # sanitizer reports of every kxl process (the supervisor's stderr is
+        # /dev/null once the guest runs) land here and fail the test
+        self.san_dir = os.path.join(self.tmp, "sanitizer")
+        os.makedirs(self.san_dir)
+        san = f"log_path={self.san_dir}/report:halt_on_error=1"
+        self.env = dict(os.environ, KXL_ROOT=self.root,
+                        ASAN_OPTIONS=san + ":detect_leaks=1",
+                        UBSAN_OPTIONS=san + ":print_stacktrace=1")
 
     def tearDown(self):
         for name in self.domain_names():
             self.kxl("destroy", name)
+        time.sleep(0.2)
+        reports = os.listdir(self.san_dir)
+        text = "".join(open(os.path.join(self.san_dir, r)).read() for r in reports)
         shutil.rmtree(self.tmp, ignore_errors=True)
+        self.assertEqual(reports, [], f"sanitizer reports:\n{text[:4000]}")
 
     # -- running kxl -------------------------------------------------------
 

@@ -1,0 +1,22 @@
+#!/bin/bash
+# Installs what building, testing and running kxl need on Debian bookworm,
+# with apt-get, only where something is missing (a second run does nothing).
+#   tools/install-deps.sh [--tests]
+set -euo pipefail
+
+pkgs=(gcc libc6-dev meson ninja-build pkg-config libjson-c-dev
+      qemu-system-x86 qemu-utils)
+if [ "${1:-}" = "--tests" ]; then
+    pkgs+=(libcmocka-dev python3 e2fsprogs util-linux cpio kmod groff-base man-db)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "kxl: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq || echo "kxl: apt-get update reported errors; trying the install anyway" >&2
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
