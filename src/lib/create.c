@@ -170,8 +170,6 @@ int kxl_domain_create(const kxl_paths *p, kxl_domcfg *cfg, const kxl_create_opts
     AUTOFREE char *notice = NULL;
     if (kxl_accel_resolve(cfg->accel, &accel, &notice) < 0)
         return -1;
-    if (notice)
-        kx_notice("%s", notice);
     AUTOCLOSE int lock = runtime_lock(p);
     if (lock < 0 || runtime_reserve_name(p, cfg->name) < 0)
         return -1;
@@ -186,6 +184,8 @@ int kxl_domain_create(const kxl_paths *p, kxl_domcfg *cfg, const kxl_create_opts
         remove_abandoned(p, cfg->name);
     if (r < 0)
         return -1;
+    if (notice)
+        kx_notice("%s", notice);
     if (domid_r)
         *domid_r = domid;
     return 0;

@@ -107,7 +107,8 @@ int kxl_domain_list(const kxl_paths *p, kxl_dominfo **infos_r, size_t *n_r)
             n++;
     }
     closedir(d);
-    qsort(infos, n, sizeof(*infos), by_domid);
+    if (n > 1)
+        qsort(infos, n, sizeof(*infos), by_domid);
     *infos_r = infos;
     *n_r = n;
     return 0;

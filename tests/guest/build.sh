@@ -37,13 +37,17 @@ WANTED_MODULES=(
 	pvpanic pvpanic_mmio pvpanic_pci
 	# SCSI upper layers, then the HBAs (virtio-scsi, IDE via PIIX, AHCI)
 	sd_mod sr_mod cdrom virtio_scsi ata_piix ahci
-	# file systems (ext4 is usually built in)
-	ext4 vfat isofs nls_cp437 nls_iso8859_1 nls_utf8
+	# ext4 for the data disk (usually built in)
+	ext4
 	# NICs other than virtio
 	e1000 e1000e 8139cp 8139too vmxnet3
 	# virtio devices, then the PCI transport
 	virtio_blk virtio_net virtio_console virtio_balloon virtio_rng virtio_pci
 )
+# Modules copied into the initramfs but not loaded at boot: the kernel asks
+# the guest's modprobe for them when they are needed (mounting a FAT or ISO
+# file system), which saves their load time on every boot.
+ONDEMAND_MODULES=(vfat isofs nls_cp437 nls_ascii nls_iso8859_1 nls_utf8)
 
 log() { printf 'kxl-guest: %s\n' "$*"; }
 die() { printf 'kxl-guest: error: %s\n' "$*" >&2; exit 1; }
@@ -232,8 +236,15 @@ ROOT=$TMP/root
 MODDIR=lib/modules/$KVER
 mkdir -p "$ROOT/$MODDIR" "$ROOT/etc/kxl"
 : >"$TMP/load"
-builtin_list=() loaded_list=() absent_list=()
-for m in "${WANTED_MODULES[@]}"; do
+builtin_list=() loaded_list=() ondemand_list=() absent_list=()
+: >"$TMP/ondemand"
+for m in "${WANTED_MODULES[@]}" -- "${ONDEMAND_MODULES[@]}"; do
+	# After "--": copy only, do not list for loading at boot.
+	if [ "$m" = -- ]; then
+		list=$TMP/ondemand
+		continue
+	fi
+	list=${list:-$TMP/load}
 	if ! deps=$(modprobe -d "$TMP/kernel" -S "$KVER" --show-depends "$m" 2>/dev/null); then
 		absent_list+=("$m")
 		log "  module $m: not in this kernel ($(config_of "$m"))"
@@ -245,13 +256,18 @@ for m in "${WANTED_MODULES[@]}"; do
 		log "  module $m: built in ($(config_of "$m"))"
 		continue ;;
 	esac
-	loaded_list+=("$m")
-	log "  module $m: loadable ($(config_of "$m"))"
+	if [ "$list" = "$TMP/load" ]; then
+		loaded_list+=("$m")
+		log "  module $m: loaded at boot ($(config_of "$m"))"
+	else
+		ondemand_list+=("$m")
+		log "  module $m: loaded on demand ($(config_of "$m"))"
+	fi
 	while read -r verb path _; do
 		[ "$verb" = insmod ] || continue
 		rel=${path#"$TMP/kernel/"}
-		grep -qxF "$rel" "$TMP/load" && continue
-		echo "$rel" >>"$TMP/load"
+		grep -qxF "$rel" "$TMP/load" "$TMP/ondemand" && continue
+		echo "$rel" >>"$list"
 		mkdir -p "$ROOT/$(dirname "$rel")"
 		cp "$path" "$ROOT/$rel"
 	done <<<"$deps"
@@ -262,7 +278,7 @@ for f in modules.order modules.builtin modules.builtin.modinfo; do
 done
 # modules.dep for the guest's own (busybox) modprobe.
 depmod -b "$ROOT" "$KVER"
-log "$(wc -l <"$TMP/load") module files copied"
+log "$(cat "$TMP/load" "$TMP/ondemand" | wc -l) module files copied, $(wc -l <"$TMP/load") loaded at boot"
 
 # --- the initramfs tree ------------------------------------------------------
 log "assembling the initramfs"
@@ -312,6 +328,7 @@ cp "$TMP/kernel/boot/vmlinuz-$KVER" "$TMP/vmlinuz"
 	echo "busybox_package=busybox-static $(dpkg-deb -f "$bdeb" Version)"
 	echo "modules_builtin=${builtin_list[*]}"
 	echo "modules_loaded=${loaded_list[*]}"
+	echo "modules_ondemand=${ondemand_list[*]}"
 	echo "modules_absent=${absent_list[*]}"
 	echo "vmlinuz_bytes=$(stat -c %s "$TMP/vmlinuz")"
 	echo "initrd_bytes=$(stat -c %s "$TMP/initrd.img")"
@@ -324,6 +341,7 @@ mv -f "$TMP/manifest.txt" "$OUT/manifest.txt"
 mv -f "$TMP/initrd.img" "$OUT/initrd.img"   # last: its mtime marks the build
 log "built-in: ${builtin_list[*]:-none}"
 log "loaded:   ${loaded_list[*]:-none}"
+log "on demand: ${ondemand_list[*]:-none}"
 log "absent:   ${absent_list[*]:-none}"
 log "kernel: $OUT/vmlinuz ($(stat -c %s "$OUT/vmlinuz") bytes, $KVER)"
 log "initrd: $OUT/initrd.img ($(stat -c %s "$OUT/initrd.img") bytes)"
