@@ -11,6 +11,9 @@
 #   bench_kib_to_mib KIB                   # "34.2"
 #   bench_median X...                      # median of numbers, "%.3f"
 #   bench_pid_alive PID                    # exists and is not a zombie
+#   bench_cpu_busy [S]                     # % of all CPUs busy over S seconds
+#   bench_wait_quiet [MAX_PCT] [TIMEOUT]   # wait until the host is idle
+#   snap=$(bench_cpu_snapshot); bench_cpu_busy_since "$snap"  # % busy since
 #
 # Every peer (kxl, virsh, plain QEMU) must detect its marker with
 # bench_wait_marker so they are timed the same way: the console log is polled
@@ -69,4 +72,45 @@ bench_median() {
         if (NR == 0) exit 1
         if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2]
         else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# bench_cpu_busy [SECONDS]: percent of all CPUs busy over SECONDS (default 1)
+bench_cpu_busy() {
+    local a b
+    a=($(head -n1 /proc/stat)); sleep "${1:-1}"; b=($(head -n1 /proc/stat))
+    awk -v a="${a[*]}" -v b="${b[*]}" 'BEGIN {
+        n = split(a, x, " "); split(b, y, " "); tot = 0; idle = 0
+        for (i = 2; i <= n; i++) tot += y[i] - x[i]
+        idle = (y[5] - x[5]) + (y[6] - x[6])
+        printf "%d\n", tot ? 100 * (tot - idle) / tot : 0 }'
+}
+
+# bench_wait_quiet [MAX_BUSY_PCT] [TIMEOUT_S]: wait until the host's CPUs are
+# less than MAX_BUSY_PCT (default 10) busy over a second, for at most
+# TIMEOUT_S (default 600).  1 if it never got quiet.  Other work on a 2-core
+# host (a parallel test run booting TCG guests) skews every figure.
+bench_wait_quiet() {
+    local max=${1:-10} timeout=${2:-600} busy
+    local deadline=$(( ${EPOCHREALTIME//[.,]/} + timeout * 1000000 ))
+    while :; do
+        busy=$(bench_cpu_busy 1)
+        (( busy < max )) && return 0
+        (( ${EPOCHREALTIME//[.,]/} < deadline )) || return 1
+    done
+}
+
+# snap=$(bench_cpu_snapshot); ...; bench_cpu_busy_since "$snap"
+#   percent of all CPUs busy between the snapshot and now.  A run during which
+#   the host was much busier than the peer itself makes it can be discarded
+#   (a 1-vCPU TCG boot keeps about 60% of this 2-core host busy on its own).
+bench_cpu_snapshot() {
+    awk 'NR == 1 { b = 0; t = 0
+        for (i = 2; i <= NF; i++) { t += $i; if (i != 5 && i != 6) b += $i }
+        print b, t; exit }' /proc/stat
+}
+bench_cpu_busy_since() {
+    local a=($1) b=($(bench_cpu_snapshot))
+    local dt=$(( b[1] - a[1] ))
+    (( dt > 0 )) || { echo 0; return 0; }
+    echo $(( 100 * (b[0] - a[0]) / dt ))
 }

@@ -90,6 +90,7 @@ _lv_ns_pids() {
         [[ $(cat "/proc/$p/comm" 2>/dev/null) == tini ]] && continue
         bench_pid_alive "$p" && echo "$p"
     done
+    return 0
 }
 
 _lv_running() {
@@ -115,6 +116,7 @@ _lv_cgroup_snapshot() {
     for d in /sys/fs/cgroup/*/machine /sys/fs/cgroup/*/machine.slice; do
         [[ -d $d ]] && echo "$d"
     done
+    return 0
 }
 
 libvirt_start() {
@@ -185,10 +187,10 @@ libvirt_stop() {
     fi
     # 2. everything left in our network namespace: QEMU first, then the rest
     pids=$(for p in $(_lv_ns_pids); do
-        [[ $(cat "/proc/$p/comm" 2>/dev/null) == qemu-system-* ]] && echo "$p"; done)
+        [[ $(cat "/proc/$p/comm" 2>/dev/null) == qemu-system-* ]] && echo "$p"; done; true)
     [[ -n $pids ]] && kill -TERM $pids 2>/dev/null
     for ((i = 0; i < 50; i++)); do
-        pids=$(for p in $pids; do bench_pid_alive "$p" && echo "$p"; done)
+        pids=$(for p in $pids; do bench_pid_alive "$p" && echo "$p"; done; true)
         [[ -z $pids ]] && break
         sleep 0.1
     done

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lib/runtime.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -76,6 +77,8 @@ int control_call(const kxl_paths *p, const char *name, const char *cmd, json_obj
     json_object_object_add(req, "execute", json_object_new_string(cmd));
     if (args)
         json_object_object_add(req, "arguments", args);
+    if (runtime_ensure_supervisor(p, name) < 0)
+        return -1;
     AUTOCLOSE int fd = control_connect(p, name, "control.sock");
     if (fd < 0)
         return -1;

@@ -53,8 +53,12 @@ int kxl_domain_destroy(const kxl_paths *p, const char *name)
     kx_status st;
     if (status_read(dir, &st) < 0)
         return -1;
-    if (!info.sv_alive || control_call(p, info.name, "destroy", NULL, NULL, 15000) < 0)
+    /* control_call adopts a domain whose supervisor was killed; only if even
+     * that fails is QEMU killed from here */
+    if (control_call(p, info.name, "destroy", NULL, NULL, 15000) < 0) {
+        kx_info("destroying '%s' without its supervisor: %s", info.name, kx_err_msg());
         return destroy_without_supervisor(p, info.name, &st);
+    }
     /* the supervisor removes the directory as its last act */
     for (int i = 0; i < 150 && kx_path_exists(dir); i++)
         usleep(20000);
@@ -69,6 +73,8 @@ int kxl_console_connect(const kxl_paths *p, const char *name)
 {
     kxl_dominfo info;
     if (kxl_domain_lookup(p, name, &info) < 0)
+        return -1;
+    if (runtime_ensure_supervisor(p, info.name) < 0)
         return -1;
     return control_connect(p, info.name, "console.sock");
 }

@@ -61,7 +61,9 @@ static bool read_domain(const char *dir, const char *name, kxl_dominfo *info)
 {
     kx_status st;
     memset(info, 0, sizeof(*info));
-    if (status_read(dir, &st) < 0 || !st.domid || !status_qemu_alive(&st)) {
+    /* a domain whose QEMU is gone stays while its supervisor keeps it (preserve) */
+    if (status_read(dir, &st) < 0 || !st.domid ||
+        !(status_qemu_alive(&st) || status_sv_alive(&st))) {
         kx_err_clear();
         return false;
     }
@@ -75,7 +77,8 @@ static bool read_domain(const char *dir, const char *name, kxl_dominfo *info)
     info->sv_pid = st.sv_pid;
     info->sv_alive = status_sv_alive(&st);
     info->started = st.started;
-    read_vcpus(info);
+    if (status_qemu_alive(&st))
+        read_vcpus(info);
     return true;
 }
 

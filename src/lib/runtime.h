@@ -15,5 +15,14 @@ int runtime_reserve_name(const kxl_paths *p, const char *name);
 int runtime_next_domid(const kxl_paths *p, unsigned *domid_r);
 /* Removes the domain's runtime directory. */
 int runtime_remove(const kxl_paths *p, const char *name);
+/* Starts kxl-supervisor for name (sv_path NULL: found next to this program)
+ * and waits for its verdict: 0 when the guest runs, -1 when it reported an
+ * error (and cleaned up), -2 when it died without a word. With adopt, the
+ * supervisor takes over a QEMU whose supervisor is gone. */
+int runtime_start_supervisor(const kxl_paths *p, const char *name, const char *sv_path,
+                             bool adopt);
+/* Adopts the domain if its supervisor is gone (killed): a new supervisor
+ * takes over its QEMU, or applies on_crash if QEMU is gone too. */
+int runtime_ensure_supervisor(const kxl_paths *p, const char *name);
 /* True when the runtime directory belongs to a live domain. */
 bool runtime_is_live(const kxl_paths *p, const char *name);

@@ -35,6 +35,10 @@ typedef struct sv {
     int qemu_pidfd;
     qmp_conn *qmp;
     bool destroying;           /* QEMU's exit is expected */
+    bool adopted;
+    bool restarting;           /* QEMU ends for a restart: start a new one */
+    struct sv_qevent *events;  /* QMP events waiting to be handled, in order */
+    bool handling_event;        /* we asked QEMU for a reset; continue on its RESET event */              /* QEMU is not our child: no waitpid, no exit status */
 
     int serial_fd;             /* QEMU's serial0 socket */
     int console_listen_fd;
@@ -50,14 +54,24 @@ typedef struct sv {
 
 /* sv_qemu.c */
 int sv_qemu_start(sv *s);
-int sv_qemu_connect(sv *s);
+/* Connects to QEMU's monitor and watches QEMU's exit; with report_start, a
+ * failure quotes QEMU's own last words as the reason it did not start. */
+int sv_qemu_attach(sv *s, bool report_start);
+/* Settings applied once to a fresh QEMU: vCPU pinning, balloon target. */
+void sv_qemu_configure(sv *s);
+/* QEMU is gone without being asked to go: on_crash decides. */
+void sv_qemu_died(sv *s);
 /* Runs the lifecycle action for a guest-initiated stop. */
 void sv_apply_action(sv *s, kxl_action action, const char *why);
 void sv_destroy(sv *s, const char *why);
 void sv_set_state(sv *s, kxl_state state);
 
 /* sv_console.c */
-int sv_console_init(sv *s);
+/* Connects the serial console and listens for clients; fresh truncates the
+ * console log, otherwise (adoption) its tail becomes the scrollback. */
+int sv_console_init(sv *s, bool fresh);
+/* After QEMU was restarted: connects to the new QEMU's serial port. */
+int sv_console_reconnect(sv *s);
 void sv_console_dispose(sv *s);
 
 /* sv_control.c */

@@ -137,13 +137,43 @@ static int connect_serial(sv *s, int index)
     return kx_loop_add(s->loop, s->serial_fd, EPOLLIN, on_serial, s);
 }
 
-int sv_console_init(sv *s)
+/* An adopted console shows what the guest printed before, as a fresh one would. */
+static void seed_ring(sv *s, const char *log)
+{
+    FILE *f = fopen(log, "re");
+    if (!f)
+        return;
+    if (fseek(f, -(long)SV_RING_SIZE, SEEK_END) < 0)
+        rewind(f);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        ring_add(&s->ring, buf, n);
+    fclose(f);
+}
+
+int sv_console_reconnect(sv *s)
+{
+    if (s->console_listen_fd < 0)
+        return sv_console_init(s, false);
+    if (s->serial_fd >= 0) {
+        kx_loop_del(s->loop, s->serial_fd);
+        close(s->serial_fd);
+        s->serial_fd = -1;
+    }
+    int index = qemu_console_serial(s->cfg);
+    return index < 0 ? 0 : connect_serial(s, index);
+}
+
+int sv_console_init(sv *s, bool fresh)
 {
     int index = qemu_console_serial(s->cfg);
     if (index < 0)
         return 0;
     AUTOFREE char *log = kx_asprintf("%s/%s.console.log", s->paths.log_dir, s->name);
-    s->console_log = fopen(log, "ae");
+    if (!fresh)
+        seed_ring(s, log);
+    s->console_log = fopen(log, fresh ? "we" : "ae");
     if (connect_serial(s, index) < 0)
         return -1;
     s->console_listen_fd = sv_listen(s, "console.sock");

@@ -130,9 +130,10 @@ static int start_domain(sv *s)
 {
     if (load_domain(s) < 0 || status_write(s->dir, &s->st) < 0)
         return -1;
-    if (watch_signals(s) < 0 || sv_qemu_start(s) < 0 || sv_qemu_connect(s) < 0)
+    if (watch_signals(s) < 0 || sv_qemu_start(s) < 0 || sv_qemu_attach(s, true) < 0)
         return -1;
-    if (sv_console_init(s) < 0 || sv_control_init(s) < 0)
+    sv_qemu_configure(s);
+    if (sv_console_init(s, true) < 0 || sv_control_init(s) < 0)
         return -1;
     if (!s->start_paused && qmp_execute(s->qmp, "cont", NULL, NULL, 10000) < 0)
         return -1;
@@ -141,11 +142,60 @@ static int start_domain(sv *s)
     return 0;
 }
 
+/* The state QEMU reports, for a supervisor that takes over a running QEMU. */
+static void sync_state(sv *s, kxl_state recorded)
+{
+    AUTOPTR(json_object) st = NULL;
+    if (qmp_execute(s->qmp, "query-status", NULL, &st, 5000) < 0)
+        return;
+    const char *status = kx_json_str(st, "status", "");
+    if (strcmp(status, "running") == 0)
+        sv_set_state(s, KXL_STATE_RUNNING);
+    else if (strcmp(status, "guest-panicked") == 0)
+        sv_set_state(s, KXL_STATE_CRASHED);
+    else if (recorded == KXL_STATE_SHUTDOWN || recorded == KXL_STATE_CRASHED)
+        sv_set_state(s, recorded);   /* preserved: QEMU only knows it is stopped */
+    else
+        sv_set_state(s, KXL_STATE_PAUSED);
+}
+
+/* Takes over the domain of a supervisor that died (kill -9): QEMU keeps
+ * running; this process connects to its monitor and console sockets. If QEMU
+ * died too, on_crash applies. Returns 0, or -1 without touching QEMU. */
+static int adopt_domain(sv *s)
+{
+    kx_status old;
+    if (status_read(s->dir, &old) < 0 || load_domain(s) < 0)
+        return -1;
+    s->st.domid = old.domid;
+    s->st.started = old.started;
+    s->st.state = old.state;
+    s->adopted = true;
+    if (watch_signals(s) < 0 || sv_control_init(s) < 0)
+        return -1;
+    if (!status_qemu_alive(&old)) {
+        sv_event(s, "adopting: QEMU (pid %d) is gone", (int)old.qemu_pid);
+        status_write(s->dir, &s->st);
+        sv_qemu_died(s);
+        return 0;
+    }
+    s->qemu_pid = old.qemu_pid;
+    s->st.qemu_pid = old.qemu_pid;
+    s->st.qemu_start = old.qemu_start;
+    s->qemu_pidfd = kx_pidfd_open(old.qemu_pid);
+    if (s->qemu_pidfd < 0 || status_write(s->dir, &s->st) < 0 || sv_qemu_attach(s, false) < 0 ||
+        sv_console_init(s, false) < 0)
+        return -1;
+    sync_state(s, old.state);
+    sv_event(s, "adopted QEMU pid %d", (int)s->qemu_pid);
+    return 0;
+}
+
 static void teardown(sv *s)
 {
     if (s->qemu_pid > 0 && kx_pid_alive(s->qemu_pid)) {
         kill(s->qemu_pid, SIGKILL);
-        while (waitpid(s->qemu_pid, NULL, 0) < 0 && errno == EINTR)
+        while (!s->adopted && waitpid(s->qemu_pid, NULL, 0) < 0 && errno == EINTR)
             ;
     }
     sv_console_dispose(s);
@@ -170,11 +220,14 @@ static void sv_dispose(sv *s)
     kxl_paths_dispose(&s->paths);
 }
 
-static int parse_args(int argc, char **argv, char **root_r, int *notify_r, char **name_r)
+static int parse_args(int argc, char **argv, char **root_r, int *notify_r, char **name_r,
+                      bool *adopt_r)
 {
     static const struct option opts[] = {
         {"root", required_argument, NULL, 'r'},
         {"notify-fd", required_argument, NULL, 'n'},
+        {"create", no_argument, NULL, 'c'},
+        {"adopt", no_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -183,6 +236,8 @@ static int parse_args(int argc, char **argv, char **root_r, int *notify_r, char 
             *root_r = optarg;
         else if (c == 'n')
             *notify_r = atoi(optarg);
+        else if (c == 'a' || c == 'c')
+            *adopt_r = c == 'a';
         else
             return -1;
     }
@@ -204,8 +259,9 @@ int main(int argc, char **argv)
 {
     char *root = NULL, *name = NULL;
     int notify_fd = -1;
-    if (parse_args(argc, argv, &root, &notify_fd, &name) < 0) {
-        fprintf(stderr, "usage: kxl-supervisor --root ROOT --notify-fd FD NAME\n");
+    bool adopt = false;
+    if (parse_args(argc, argv, &root, &notify_fd, &name, &adopt) < 0) {
+        fprintf(stderr, "usage: kxl-supervisor --root ROOT --notify-fd FD --create|--adopt NAME\n");
         return 2;
     }
     umask(077);
@@ -226,7 +282,19 @@ int main(int argc, char **argv)
         kx_log_set_level(KX_LOG_DEBUG);
     kx_become_subreaper();
     s.loop = kx_loop_new();
-    if (!s.loop || start_domain(&s) < 0) {
+    if (s.loop && adopt && adopt_domain(&s) < 0) {
+        /* the guest keeps running: a later command tries again */
+        AUTOFREE char *msg = kx_asprintf("ERR cannot adopt '%s': %s", name, kx_err_msg());
+        sv_event(&s, "%s", msg + 4);
+        sv_control_dispose(&s);
+        sv_console_dispose(&s);
+        qmp_close(s.qmp);
+        notify(notify_fd, msg);
+        kx_log_set_sink(NULL, NULL);
+        sv_dispose(&s);
+        return 1;
+    }
+    if (!s.loop || (!adopt && start_domain(&s) < 0)) {
         AUTOFREE char *msg = kx_asprintf("ERR %s", kx_err_msg());
         sv_event(&s, "start failed: %s", kx_err_msg());
         s.destroying = true;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "qemu/qemu_argv.h"
@@ -70,6 +71,7 @@ int sv_qemu_start(sv *s)
     }
     s->qemu_pid = pid;
     s->qemu_pidfd = kx_pidfd_open(pid);
+    s->adopted = false;
     s->st.qemu_pid = pid;
     s->st.qemu_start = kx_pid_starttime(pid);
     sv_event(s, "QEMU started, pid %d", (int)pid);
@@ -93,24 +95,87 @@ static char *qemu_last_words(sv *s)
     return kx_strdup(msg ? msg + strlen("qemu-system-x86_64: ") : last);
 }
 
+/* Forgets the QEMU that is gone: its monitor connection and pidfd. */
+static void qemu_forget(sv *s)
+{
+    if (s->qmp) {
+        kx_loop_del(s->loop, qmp_fd(s->qmp));
+        qmp_close(s->qmp);
+        s->qmp = NULL;
+    }
+    if (s->qemu_pidfd >= 0) {
+        kx_loop_del(s->loop, s->qemu_pidfd);
+        close(s->qemu_pidfd);
+        s->qemu_pidfd = -1;
+    }
+    s->qemu_pid = 0;
+}
+
+static int qemu_restart(sv *s);
+
 static void on_qemu_exit(int fd, uint32_t events, void *opaque)
 {
     (void)fd;
     (void)events;
     sv *s = opaque;
     int status = 0;
-    while (waitpid(s->qemu_pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    kx_loop_del(s->loop, s->qemu_pidfd);
+    if (!s->adopted)
+        while (waitpid(s->qemu_pid, &status, 0) < 0 && errno == EINTR)
+            ;
+    qemu_forget(s);
+    if (s->restarting) {
+        s->restarting = false;
+        sv_event(s, "QEMU ended for the restart");
+        if (qemu_restart(s) < 0) {
+            sv_event(s, "restart failed: %s", kx_err_msg());
+            s->destroying = true;
+            kx_loop_quit(s->loop);
+        }
+        return;
+    }
     if (s->destroying) {
         sv_event(s, "QEMU exited");
-    } else {
-        sv_event(s, "QEMU died unexpectedly (%s %d)",
-                 WIFSIGNALED(status) ? "signal" : "exit status",
-                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-        s->st.state = KXL_STATE_CRASHED;
+        kx_loop_quit(s->loop);
+        return;
     }
-    kx_loop_quit(s->loop);
+    if (s->adopted)
+        sv_event(s, "QEMU died unexpectedly");
+    else
+        sv_event(s, "QEMU died unexpectedly (%s %d)", WIFSIGNALED(status) ? "signal" : "exit status",
+                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    sv_qemu_died(s);
+}
+
+/* A fresh QEMU for the same domain (on_crash restart after QEMU died). */
+static int qemu_restart(sv *s)
+{
+    s->adopted = false;
+    if (sv_qemu_start(s) < 0 || sv_qemu_attach(s, true) < 0 || sv_console_reconnect(s) < 0)
+        return -1;
+    sv_qemu_configure(s);
+    if (qmp_execute(s->qmp, "cont", NULL, NULL, 10000) < 0)
+        return -1;
+    sv_set_state(s, KXL_STATE_RUNNING);
+    return 0;
+}
+
+void sv_qemu_died(sv *s)
+{
+    kxl_action a = s->cfg->on_crash;
+    sv_set_state(s, KXL_STATE_CRASHED);
+    sv_event(s, "QEMU is gone: applying on_crash '%s'", kxl_action_to_string(a));
+    if (a == KXL_ACTION_PRESERVE)
+        return;  /* listed as crashed until destroyed */
+    if (a == KXL_ACTION_DESTROY || a == KXL_ACTION_COREDUMP_DESTROY) {
+        s->destroying = true;
+        kx_loop_quit(s->loop);
+        return;
+    }
+    if (qemu_restart(s) < 0) {
+        sv_event(s, "restart failed: %s", kx_err_msg());
+        s->destroying = true;
+        kx_loop_quit(s->loop);
+    }
 }
 
 static void pin_vcpus(sv *s)
@@ -142,7 +207,7 @@ static void pin_vcpus(sv *s)
 static void handle_shutdown_event(sv *s, json_object *data)
 {
     const char *reason = kx_json_str(data, "reason", "");
-    if (s->destroying || !kx_json_bool(data, "guest", false))
+    if (s->destroying || s->restarting || !kx_json_bool(data, "guest", false))
         return;
     if (strcmp(reason, "guest-reset") == 0)
         sv_apply_action(s, s->cfg->on_reboot, "the guest rebooted");
@@ -150,9 +215,8 @@ static void handle_shutdown_event(sv *s, json_object *data)
         sv_apply_action(s, s->cfg->on_poweroff, "the guest powered off");
 }
 
-static void on_qmp_event(const char *event, json_object *data, void *opaque)
+static void handle_event(sv *s, const char *event, json_object *data)
 {
-    sv *s = opaque;
     sv_event(s, "QMP event %s %s", event, data ? kx_json_text(data) : "");
     if (strcmp(event, "SHUTDOWN") == 0) {
         handle_shutdown_event(s, data);
@@ -169,6 +233,39 @@ static void on_qmp_event(const char *event, json_object *data, void *opaque)
     }
 }
 
+typedef struct sv_qevent {
+    char *name;
+    json_object *data;
+    struct sv_qevent *next;
+} sv_qevent;
+
+/* Events are handled one at a time, in order: a handler that talks to QEMU
+ * receives further events during its commands, and those wait in the queue
+ * until it has finished, so lifecycle steps never interleave. */
+static void on_qmp_event(const char *event, json_object *data, void *opaque)
+{
+    sv *s = opaque;
+    sv_qevent *e = kx_malloc0(sizeof(*e));
+    e->name = kx_strdup(event);
+    e->data = data ? json_object_get(data) : NULL;
+    sv_qevent **tail = &s->events;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = e;
+    if (s->handling_event)
+        return;
+    s->handling_event = true;
+    while (s->events) {
+        e = s->events;
+        s->events = e->next;
+        handle_event(s, e->name, e->data);
+        free(e->name);
+        json_object_put(e->data);
+        free(e);
+    }
+    s->handling_event = false;
+}
+
 static void on_qmp_readable(int fd, uint32_t events, void *opaque)
 {
     (void)fd;
@@ -180,21 +277,27 @@ static void on_qmp_readable(int fd, uint32_t events, void *opaque)
     }
 }
 
-int sv_qemu_connect(sv *s)
+int sv_qemu_attach(sv *s, bool report_start)
 {
     AUTOFREE char *sock = kx_path_join(s->dir, "qmp.sock");
     for (int i = 0; i < 1000 && !kx_path_exists(sock) && kx_pid_alive(s->qemu_pid); i++)
         usleep(5000);
     s->qmp = kx_path_exists(sock) ? qmp_connect(sock, 2000) : NULL;
-    if (!s->qmp) {
+    if (!s->qmp && report_start) {
         AUTOFREE char *why = qemu_last_words(s);
         kx_err(KXL_ERR_QEMU, "QEMU failed to start domain '%s': %s", s->name, why);
-        return -1;
     }
+    if (!s->qmp)
+        return -1;
     qmp_set_event_handler(s->qmp, on_qmp_event, s);
     if (kx_loop_add(s->loop, qmp_fd(s->qmp), EPOLLIN, on_qmp_readable, s) < 0 ||
         kx_loop_add(s->loop, s->qemu_pidfd, EPOLLIN, on_qemu_exit, s) < 0)
         return -1;
+    return 0;
+}
+
+void sv_qemu_configure(sv *s)
+{
     pin_vcpus(s);
     if (s->cfg->maxmem_mib > s->cfg->memory_mib) {
         json_object *args = json_object_new_object();
@@ -203,7 +306,6 @@ int sv_qemu_connect(sv *s)
         if (qmp_execute(s->qmp, "balloon", args, NULL, 5000) < 0)
             sv_event(s, "cannot set the balloon target: %s", kx_err_msg());
     }
-    return 0;
 }
 
 void sv_destroy(sv *s, const char *why)
@@ -213,6 +315,10 @@ void sv_destroy(sv *s, const char *why)
     sv_event(s, "destroying: %s", why);
     s->destroying = true;
     sv_set_state(s, KXL_STATE_DYING);
+    if (!s->qmp && s->qemu_pidfd < 0) {
+        kx_loop_quit(s->loop);  /* QEMU is already gone (a preserved crash) */
+        return;
+    }
     /* xl destroy is immediate: no guest shutdown, no waiting on QEMU */
     kill(s->qemu_pid, SIGKILL);
 }
@@ -227,20 +333,52 @@ static void sv_quit(sv *s, const char *why)
         kill(s->qemu_pid, SIGKILL);
 }
 
+/* Guest memory as an ELF core under ROOT/var/lib/kxl/dump/, as xl's
+ * coredump-* actions do, for crash(8) or gdb. */
+static void dump_core(sv *s)
+{
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime_r(&now, &tm));
+    AUTOFREE char *dir = kx_path_join(s->paths.lib_dir, "dump");
+    AUTOFREE char *path = kx_asprintf("%s/%s-%s.core", dir, s->name, stamp);
+    if (kx_mkdir_p(dir, 0700) < 0) {
+        sv_event(s, "no core dump: %s", kx_err_msg());
+        return;
+    }
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "paging", json_object_new_boolean(false));
+    AUTOFREE char *proto = kx_asprintf("file:%s", path);
+    json_object_object_add(args, "protocol", json_object_new_string(proto));
+    if (qmp_execute(s->qmp, "dump-guest-memory", args, NULL, 120000) < 0)
+        sv_event(s, "core dump to '%s' failed: %s", path, kx_err_msg());
+    else
+        sv_event(s, "guest memory dumped to '%s'", path);
+}
+
+/* A guest that asked to reboot (or crashed, under a restart policy) gets a
+ * fresh QEMU, as Xen gives it a fresh domain: no firmware state survives,
+ * and resets that the guest's reboot path fires in a row (kernel, then
+ * firmware) cannot race with ours. The console clients stay attached. */
+static void restart_qemu_process(sv *s)
+{
+    s->restarting = true;
+    if (qmp_execute(s->qmp, "quit", NULL, NULL, 5000) < 0)
+        kill(s->qemu_pid, SIGKILL);
+}
+
 void sv_apply_action(sv *s, kxl_action action, const char *why)
 {
     sv_event(s, "%s: applying '%s'", why, kxl_action_to_string(action));
+    if (action == KXL_ACTION_COREDUMP_DESTROY || action == KXL_ACTION_COREDUMP_RESTART)
+        dump_core(s);
     switch (action) {
     case KXL_ACTION_RESTART:
     case KXL_ACTION_RENAME_RESTART:
     case KXL_ACTION_COREDUMP_RESTART:
     case KXL_ACTION_SOFT_RESET:
-        if (qmp_execute(s->qmp, "system_reset", NULL, NULL, 5000) < 0 ||
-            qmp_execute(s->qmp, "cont", NULL, NULL, 5000) < 0) {
-            sv_destroy(s, kx_err_msg());
-            return;
-        }
-        sv_set_state(s, KXL_STATE_RUNNING);
+        restart_qemu_process(s);
         return;
     case KXL_ACTION_PRESERVE:
         if (s->st.state != KXL_STATE_CRASHED)

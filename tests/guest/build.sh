@@ -51,6 +51,8 @@ ONDEMAND_MODULES=(vfat isofs nls_cp437 nls_ascii nls_iso8859_1 nls_utf8)
 
 log() { printf 'kxl-guest: %s\n' "$*"; }
 die() { printf 'kxl-guest: error: %s\n' "$*" >&2; exit 1; }
+# No silent failure under set -e: name the command that failed.
+trap 'printf "kxl-guest: error: line %s: %s failed\n" "$LINENO" "$BASH_COMMAND" >&2' ERR
 
 usage() { echo "usage: $0 [--force] [OUTDIR]"; }
 OUT=
@@ -118,17 +120,19 @@ apt_updated=0
 apt_update() {
 	[ "$apt_updated" = 0 ] || return 0
 	[ "$(id -u)" = 0 ] || return 0
-	log "apt-get update" >&2
+	log "apt-get update"
 	apt-get update >/dev/null || true
 	apt_updated=1
 }
 # The versioned kernel package behind the linux-image-cloud-amd64 metapackage.
+# Both print nothing when apt does not know the package (yet).
 kernel_pkg() {
-	apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+	{ apt-cache depends linux-image-cloud-amd64 2>/dev/null || true; } |
 		awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }'
 }
 candidate() {
-	apt-cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" && $2 != "(none)" { print $2; exit }'
+	{ apt-cache policy "$1" 2>/dev/null || true; } |
+		awk '$1 == "Candidate:" && $2 != "(none)" { print $2; exit }'
 }
 # Print the cached .deb of package $1 at version $2 (any version if $2 empty).
 cached_deb() {
@@ -142,9 +146,10 @@ cached_deb() {
 	done
 	return 1
 }
-# fetch PKG: print the path of its .deb in the cache, downloading if needed.
+# fetch PKG: set DEB to the path of its .deb in the cache, downloading it
+# if needed.
 fetch() {
-	local pkg=$1 ver deb
+	local pkg=$1 ver f
 	ver=$(candidate "$pkg")
 	if [ -z "$ver" ]; then
 		apt_update
@@ -152,28 +157,26 @@ fetch() {
 	fi
 	if [ -z "$ver" ]; then
 		# No apt lists (offline?): fall back to whatever is cached.
-		deb=$(cached_deb "$pkg" "") || die "cannot resolve package $pkg (apt-get update?)"
-		log "warning: $pkg not known to apt, using cached $(basename "$deb")" >&2
-		echo "$deb"
+		DEB=$(cached_deb "$pkg" "") || die "cannot resolve package $pkg (apt-get update?)"
+		log "warning: $pkg not known to apt, using cached $(basename "$DEB")"
 		return 0
 	fi
-	if deb=$(cached_deb "$pkg" "$ver"); then
-		log "cached: $(basename "$deb")" >&2
-		echo "$deb"
+	if DEB=$(cached_deb "$pkg" "$ver"); then
+		log "cached: $(basename "$DEB")"
 		return 0
 	fi
-	log "downloading $pkg $ver" >&2
+	log "downloading $pkg $ver"
 	mkdir -p "$TMP/dl"
 	# apt-get download as root cannot drop to _apt in a root-owned directory;
 	# say so up front rather than get a warning.
 	(cd "$TMP/dl" && apt-get -q -o APT::Sandbox::User=root download "$pkg=$ver" >/dev/null) ||
 		die "apt-get download $pkg=$ver failed"
-	for deb in "$TMP/dl/$pkg"_*.deb; do
-		[ -e "$deb" ] || die "apt-get download $pkg produced no .deb"
+	for f in "$TMP/dl/$pkg"_*.deb; do
+		[ -e "$f" ] || die "apt-get download $pkg produced no .deb"
 		# Drop older versions of the same package, then move into the cache.
 		rm -f "$CACHE/debs/$pkg"_*.deb
-		mv -f "$deb" "$CACHE/debs/"
-		echo "$CACHE/debs/$(basename "$deb")"
+		mv -f "$f" "$CACHE/debs/"
+		DEB=$CACHE/debs/$(basename "$f")
 		return 0
 	done
 }
@@ -191,8 +194,10 @@ if [ -z "$kpkg" ]; then
 	kpkg=$(dpkg-deb -f "$kdeb" Package)
 fi
 log "kernel package: $kpkg (from linux-image-cloud-amd64)"
-kdeb=$(fetch "$kpkg")
-bdeb=$(fetch busybox-static)
+fetch "$kpkg"
+kdeb=$DEB
+fetch busybox-static
+bdeb=$DEB
 
 # --- unpack -----------------------------------------------------------------
 log "unpacking $(basename "$kdeb")"

@@ -1,0 +1,147 @@
+#!/bin/bash
+# bench/bench-core.sh - kxl against its peers in the same run (not a test):
+#  (a) create until the guest's readiness marker: kxl vs libvirt (`virsh
+#      create`, libvirt's default machine) vs plain qemu-system-x86_64 with
+#      its default options, same kernel, initramfs and accelerator (TCG here);
+#  (b) `kxl list` with 10 running domains vs `virsh list` with 10 (hyperfine);
+#  (c) resident memory: kxl's supervisor, and QEMU per domain under kxl vs
+#      under libvirt, for the same guest.
+# Prints medians and ratios. Targets (issue "kxl core"): boot ≤ 0.6× libvirt,
+# list ≤ 0.2× virsh list, supervisor RSS ≤ 4 MiB, QEMU RSS ≤ libvirt's.
+#
+#   bench/bench-core.sh [RUNS]       (as root; RUNS of (a), default 5)
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/.." && pwd)
+. "$HERE/lib/common.sh"
+. "$HERE/lib/libvirt.sh"
+. "$HERE/lib/qemu.sh"
+
+RUNS=${1:-5}
+GUEST=${KXL_GUEST_CACHE:-/var/cache/kxl/test-guest}
+KXL=$TOP/build/src/cli/kxl
+MEM=256
+CMDLINE="console=ttyS0 kxl.hostname=bench kxl.hb=0"
+MARKER="KXL-READY"
+export KXL_ROOT=$(mktemp -d /tmp/kxl-bench.XXXXXX)
+WORK=$KXL_ROOT/work
+mkdir -p "$WORK"
+
+cleanup() {
+    for d in $("$KXL" list --json 2>/dev/null | grep -o '"name": "[^"]*"' | cut -d'"' -f4); do
+        "$KXL" destroy "$d" >/dev/null 2>&1 || true
+    done
+    libvirt_stop >/dev/null 2>&1 || true
+    rm -rf "$KXL_ROOT"
+}
+trap cleanup EXIT
+
+setup() {
+    "$TOP/tools/install-deps.sh" >/dev/null
+    "$TOP/tools/build.sh" >/dev/null
+    "$TOP/tests/guest/build.sh" >/dev/null
+    libvirt_install >/dev/null
+    command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null
+    libvirt_start
+}
+
+kxl_cfg() {
+    cat >"$WORK/$1.cfg" <<CFG
+name = "$1"
+memory = $MEM
+vcpus = 1
+kernel = "$GUEST/vmlinuz"
+ramdisk = "$GUEST/initrd.img"
+cmdline = "$CMDLINE"
+CFG
+    echo "$WORK/$1.cfg"
+}
+
+# kxl_boot_to_marker NAME: seconds from `kxl create` to the marker; leaves it running
+kxl_boot_to_marker() {
+    local cfg t0 t1 log=$KXL_ROOT/var/log/kxl/$1.console.log
+    cfg=$(kxl_cfg "$1")
+    rm -f "$log"
+    t0=$(bench_now_us)
+    "$KXL" create -q "$cfg" 2>/dev/null
+    bench_wait_marker "$log" "$MARKER" || { echo "kxl: no marker for $1" >&2; return 1; }
+    t1=$(bench_now_us)
+    bench_elapsed "$t0" "$t1"
+}
+
+# virsh_boot_rss NAME XML LOG: like virsh_boot_to_marker, also keeping QEMU's RSS at the marker
+virsh_boot_rss() {
+    local t0 t1
+    rm -f "$3"
+    t0=$(bench_now_us)
+    virsh_start "$1" "$2" || return 1
+    bench_wait_marker "$3" "$MARKER" || { echo "virsh: no marker for $1" >&2; return 1; }
+    t1=$(bench_now_us)
+    proc_rss_kib "$(libvirt_qemu_pid "$1")" >"$WORK/lv.rss"   # we run in $(...)
+    virsh_stop "$1"
+    bench_elapsed "$t0" "$t1"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }'; }
+
+bench_boot() {
+    local k=() v=() q=() i t xml
+    echo "== (a) create to '$MARKER' on the console, $RUNS runs each (TCG)"
+    for ((i = 0; i < RUNS; i++)); do
+        bench_wait_quiet 15 120 || true
+        t=$(kxl_boot_to_marker "boot$i"); k+=("$t")
+        KXL_QEMU_PID=$("$KXL" list --json | awk -F': ' '/qemu_pid/ {gsub(/,/,"",$2); print $2; exit}')
+        SV_PID=$(awk '/^sv_pid/ {print $2}' "$KXL_ROOT/run/kxl/boot$i/status")
+        KXL_QEMU_RSS=$(proc_rss_kib "$KXL_QEMU_PID"); SV_RSS=$(proc_rss_kib "$SV_PID")
+        "$KXL" destroy "boot$i"
+        bench_wait_quiet 15 120 || true
+        xml=$(libvirt_domain_xml "lvboot$i" "$GUEST/vmlinuz" "$GUEST/initrd.img" \
+            "$CMDLINE" "$MEM" 1 "$WORK/lv$i.log")
+        t=$(virsh_boot_rss "lvboot$i" "$xml" "$WORK/lv$i.log"); v+=("$t")
+        LV_QEMU_RSS=$(cat "$WORK/lv.rss")
+        bench_wait_quiet 15 120 || true
+        t=$(PLAIN_QEMU_RSS=$WORK/pq.rss plain_qemu_boot_to_marker "$GUEST/vmlinuz" \
+            "$GUEST/initrd.img" "$CMDLINE" "$MEM" 1 "$MARKER"); q+=("$t")
+        echo "  run $i: kxl ${k[-1]} s, virsh ${v[-1]} s, qemu ${q[-1]} s"
+    done
+    BOOT_K=$(bench_median "${k[@]}"); BOOT_V=$(bench_median "${v[@]}"); BOOT_Q=$(bench_median "${q[@]}")
+    echo "  median: kxl $BOOT_K s, virsh $BOOT_V s, plain qemu $BOOT_Q s"
+    echo "  ratio kxl/virsh $(ratio "$BOOT_K" "$BOOT_V") (target <= 0.60), kxl/qemu $(ratio "$BOOT_K" "$BOOT_Q")"
+}
+
+bench_list() {
+    local i xml
+    echo "== (b) listing 10 running domains"
+    for i in $(seq 1 10); do "$KXL" create -q "$(kxl_cfg "l$i")" 2>/dev/null; done
+    hyperfine -N --warmup 5 --runs 100 --export-json "$WORK/kl.json" "$KXL list" >/dev/null
+    LIST_K=$(awk -F': ' '/"median"/ {gsub(/,/,"",$2); print $2 * 1000; exit}' "$WORK/kl.json")
+    [ "$("$KXL" list | tail -n +2 | wc -l)" -eq 10 ] || echo "  warning: kxl list did not show 10 domains"
+    for i in $(seq 1 10); do "$KXL" destroy "l$i"; done
+    for i in $(seq 1 10); do
+        xml=$(libvirt_domain_xml "lv$i" "$GUEST/vmlinuz" "$GUEST/initrd.img" "$CMDLINE" "$MEM" 1 \
+            "$WORK/lvl$i.log")
+        virsh_start "lv$i" "$xml" >/dev/null
+    done
+    hyperfine -N --warmup 5 --runs 100 --export-json "$WORK/vl.json" \
+        "virsh -c $LIBVIRT_URI list" >/dev/null
+    LIST_V=$(awk -F': ' '/"median"/ {gsub(/,/,"",$2); print $2 * 1000; exit}' "$WORK/vl.json")
+    LIBVIRTD_RSS=$(proc_rss_kib "$(libvirtd_pid)")
+    for i in $(seq 1 10); do virsh_stop "lv$i"; done
+    echo "  median: kxl list ${LIST_K} ms, virsh list ${LIST_V} ms"
+    echo "  ratio kxl/virsh $(ratio "$LIST_K" "$LIST_V") (target <= 0.20)"
+}
+
+bench_memory() {
+    echo "== (c) resident memory (guest booted to its marker, $MEM MiB guest)"
+    echo "  kxl supervisor:      $(bench_kib_to_mib "$SV_RSS") MiB (target <= 4 MiB)"
+    echo "  QEMU under kxl:      $(bench_kib_to_mib "$KXL_QEMU_RSS") MiB"
+    echo "  QEMU under libvirt:  $(bench_kib_to_mib "$LV_QEMU_RSS") MiB "
+    echo "  plain QEMU:          $(bench_kib_to_mib "$(cat "$WORK/pq.rss")") MiB"
+    echo "  libvirtd:            $(bench_kib_to_mib "$LIBVIRTD_RSS") MiB"
+    echo "  ratio QEMU kxl/libvirt $(ratio "$KXL_QEMU_RSS" "$LV_QEMU_RSS") (target <= 1.00)"
+}
+
+setup
+bench_boot
+bench_list
+bench_memory
