@@ -35,6 +35,15 @@ int cmd_domid(cli_ctx *ctx, int argc, char **argv);
 int cmd_domname(cli_ctx *ctx, int argc, char **argv);
 int cmd_info(cli_ctx *ctx, int argc, char **argv);
 int cmd_help(cli_ctx *ctx, int argc, char **argv);
+int cmd_reboot(cli_ctx *ctx, int argc, char **argv);
+int cmd_trigger(cli_ctx *ctx, int argc, char **argv);
+int cmd_sysrq(cli_ctx *ctx, int argc, char **argv);
+int cmd_dump_core(cli_ctx *ctx, int argc, char **argv);
+int cmd_monitor(cli_ctx *ctx, int argc, char **argv);
+int cmd_uptime(cli_ctx *ctx, int argc, char **argv);
+int cmd_vm_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_dmesg(cli_ctx *ctx, int argc, char **argv);
+int cmd_rename(cli_ctx *ctx, int argc, char **argv);
 
 const cli_cmd *cli_find(const char *name);
 /* Prints the usage line of cmd to stderr and returns EXIT_USAGE. */

@@ -55,6 +55,25 @@ int cmd_unpause(cli_ctx *ctx, int argc, char **argv)
     return simple_control(ctx, argc, argv, "unpause");
 }
 
+int cmd_rename(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc != 3)
+        return cli_usage(cli_find("rename"));
+    if (!kxl_name_is_valid(argv[2])) {
+        fprintf(stderr, "kxl: invalid domain name '%s' (use 1 to %d letters, digits, '.', '_' or "
+                "'-', not all digits)\n", argv[2], KXL_NAME_MAX);
+        return EXIT_ERR;
+    }
+    kxl_dominfo info;
+    if (kxl_domain_lookup(&ctx->paths, argv[1], &info) < 0)
+        return cli_fail();
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "name", json_object_new_string(argv[2]));
+    if (control_call(&ctx->paths, info.name, "rename", args, NULL, 15000) < 0)
+        return cli_fail();
+    return EXIT_OK;
+}
+
 int cmd_domid(cli_ctx *ctx, int argc, char **argv)
 {
     const char *dom = one_domain(argc, argv);

@@ -23,8 +23,12 @@ static const cli_cmd commands[] = {
      "With the global -N, print the resolved config as JSON and create nothing.\n"},
     {"destroy", cmd_destroy, false, "Terminate a domain immediately", "DOM",
      "The guest is not asked to shut down: use it as you would pull the plug.\n"},
+    {"dmesg", cmd_dmesg, false, "Show the host-side event log of all domains", "[-c]",
+     "  -c   clear the logs after showing them\n"},
     {"domid", cmd_domid, false, "Convert a domain name to its id", "NAME", ""},
     {"domname", cmd_domname, false, "Convert a domain id to its name", "ID", ""},
+    {"dump-core", cmd_dump_core, false, "Write a domain's memory to an ELF core file",
+     "DOM FILE", "The file can be read with crash(8) or gdb.\n"},
     {"help", cmd_help, false, "Show help on kxl or a command", "[COMMAND]", ""},
     {"info", cmd_info, false, "Show information about the host", "[--json]", ""},
     {"list", cmd_list, false, "List domains", "[-l] [-v] [--json] [DOM...]",
@@ -33,12 +37,30 @@ static const cli_cmd commands[] = {
      "      --json     machine-readable output\n"
      "State letters: r running, b blocked, p paused, s shut down, c crashed, d dying.\n"},
     {"pause", cmd_pause, false, "Pause a domain's execution", "DOM", ""},
+    {"qemu-monitor-command", cmd_monitor, false, "Run a QEMU human monitor command",
+     "DOM COMMAND...", "For what kxl has no command of its own; prints QEMU's answer.\n"},
+    {"reboot", cmd_reboot, false, "Ask domains to reboot (Ctrl+Alt+Del)", "[-w] [-F] [-a | DOM]",
+     "  -w   wait until the domain has rebooted\n"
+     "  -F   reset the domain if it has not rebooted within 60 s\n"
+     "  -a   all domains\n"
+     "on_reboot in the config decides what a reboot means.\n"},
+    {"rename", cmd_rename, false, "Rename a domain", "DOM NEWNAME", ""},
     {"shutdown", cmd_shutdown, false, "Ask domains to shut down (ACPI power button)",
      "[-w] [-F] [-a | DOM]",
      "  -w   wait until the domain has shut down\n"
      "  -F   destroy the domain if it has not shut down within its shutdown_timeout\n"
      "  -a   all domains\n"},
+    {"sysrq", cmd_sysrq, false, "Send a SysRq key to a domain", "DOM LETTER",
+     "For example 's' syncs, 'c' crashes a Linux guest.\n"},
+    {"trigger", cmd_trigger, false, "Send a trigger to a domain", "DOM nmi|reset|power|s3resume",
+     "  nmi       inject a non-maskable interrupt\n"
+     "  reset     reset at once (a fresh QEMU)\n"
+     "  power     press the ACPI power button\n"
+     "  s3resume  wake a guest that suspended itself\n"},
     {"unpause", cmd_unpause, false, "Unpause a paused domain", "DOM", ""},
+    {"uptime", cmd_uptime, false, "Show how long domains have run", "[-s] [DOM...]",
+     "  -s   brief output\n"},
+    {"vm-list", cmd_vm_list, false, "List domains with their UUIDs", "", ""},
 };
 
 const cli_cmd *cli_find(const char *name)

@@ -23,7 +23,7 @@ typedef struct {
 
 typedef struct sv {
     kxl_paths paths;
-    char *name;
+    char *name;                /* owned */
     char *dir;                 /* runtime directory */
     kxl_domcfg *cfg;
     kxl_accel accel;
@@ -64,6 +64,8 @@ void sv_qemu_died(sv *s);
 /* Runs the lifecycle action for a guest-initiated stop. */
 void sv_apply_action(sv *s, kxl_action action, const char *why);
 void sv_destroy(sv *s, const char *why);
+/* Resets the guest the hard way: a fresh QEMU (xl trigger reset, reboot -F). */
+void sv_hard_reset(sv *s, const char *why);
 void sv_set_state(sv *s, kxl_state state);
 
 /* sv_console.c */

@@ -3,14 +3,18 @@
  * or {"error": "sentence"}. Commands are a table; a command that makes no
  * sense in the domain's current state is refused with a clear error. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/runtime.h"
 #include "supervisor/sv.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/fileio.h"
 #include "util/json.h"
 
 #define CONTROL_LINE_MAX 65536
@@ -87,6 +91,180 @@ static json_object *cmd_shutdown(sv *s, json_object *args)
     return qmp_simple(s, "system_powerdown");
 }
 
+static bool require_running(sv *s, const char *what)
+{
+    if (s->st.state == KXL_STATE_RUNNING || s->st.state == KXL_STATE_PAUSED)
+        return true;
+    kx_err(KXL_ERR_STATE, "domain '%s' is %s: cannot %s", s->name,
+           kxl_state_to_string(s->st.state), what);
+    return false;
+}
+
+/* Keys as QEMU's send-key takes them: {"type": "qcode", "data": KEY}. */
+static json_object *send_keys(sv *s, const char *const *keys)
+{
+    json_object *list = json_object_new_array();
+    for (; *keys; keys++) {
+        json_object *k = json_object_new_object();
+        json_object_object_add(k, "type", json_object_new_string("qcode"));
+        json_object_object_add(k, "data", json_object_new_string(*keys));
+        json_object_array_add(list, k);
+    }
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "keys", list);
+    if (qmp_execute(s->qmp, "send-key", args, NULL, 5000) < 0)
+        return NULL;
+    return json_object_new_object();
+}
+
+/* Ctrl+Alt+Del: a guest asked this way reboots itself cleanly (there is no
+ * ACPI reboot button); on_reboot applies when it has. */
+static json_object *cmd_reboot(sv *s, json_object *args)
+{
+    (void)args;
+    if (s->st.state != KXL_STATE_RUNNING) {
+        kx_err(KXL_ERR_STATE, "domain '%s' is %s: only a running guest can be rebooted", s->name,
+               kxl_state_to_string(s->st.state));
+        return NULL;
+    }
+    sv_event(s, "reboot requested (Ctrl+Alt+Del)");
+    static const char *const keys[] = {"ctrl", "alt", "delete", NULL};
+    return send_keys(s, keys);
+}
+
+static json_object *cmd_sysrq(sv *s, json_object *args)
+{
+    const char *key = kx_json_str(args, "key", "");
+    if (strlen(key) != 1 || !strchr("abcdefghijklmnopqrstuvwxyz0123456789", key[0])) {
+        kx_err(KXL_ERR_INVALID, "sysrq key '%s' must be one letter or digit", key);
+        return NULL;
+    }
+    if (!require_running(s, "send a SysRq"))
+        return NULL;
+    sv_event(s, "SysRq %s", key);
+    const char *keys[] = {"alt", "sysrq", key, NULL};
+    return send_keys(s, keys);
+}
+
+/* xl trigger: nmi, reset, power, sleep, s3resume. */
+static json_object *cmd_trigger(sv *s, json_object *args)
+{
+    const char *what = kx_json_str(args, "trigger", "");
+    if (!require_running(s, "trigger anything"))
+        return NULL;
+    sv_event(s, "trigger %s", what);
+    if (strcmp(what, "nmi") == 0)
+        return qmp_simple(s, "inject-nmi");
+    if (strcmp(what, "power") == 0)
+        return qmp_simple(s, "system_powerdown");
+    if (strcmp(what, "s3resume") == 0)
+        return qmp_simple(s, "system_wakeup");
+    if (strcmp(what, "reset") == 0) {
+        sv_hard_reset(s, "reset triggered");
+        return json_object_new_object();
+    }
+    if (strcmp(what, "sleep") == 0)
+        kx_err(KXL_ERR_INVALID, "QEMU has no ACPI sleep button: put the guest to sleep from "
+               "inside it; 'trigger s3resume' wakes it");
+    else
+        kx_err(KXL_ERR_INVALID, "unknown trigger '%s' (use nmi, reset, power, sleep or s3resume)",
+               what);
+    return NULL;
+}
+
+static json_object *cmd_dump_core(sv *s, json_object *args)
+{
+    const char *file = kx_json_str(args, "file", NULL);
+    if (!file || file[0] != '/') {
+        kx_err(KXL_ERR_INVALID, "dump-core needs an absolute file name");
+        return NULL;
+    }
+    if (!require_running(s, "dump its memory"))
+        return NULL;
+    json_object *a = json_object_new_object();
+    json_object_object_add(a, "paging", json_object_new_boolean(false));
+    AUTOFREE char *proto = kx_asprintf("file:%s", file);
+    json_object_object_add(a, "protocol", json_object_new_string(proto));
+    if (qmp_execute(s->qmp, "dump-guest-memory", a, NULL, 300000) < 0)
+        return NULL;
+    sv_event(s, "guest memory dumped to '%s'", file);
+    return json_object_new_object();
+}
+
+/* The human monitor, for what kxl has no command for. */
+static json_object *cmd_monitor(sv *s, json_object *args)
+{
+    const char *line = kx_json_str(args, "command", NULL);
+    if (!line || !s->qmp) {
+        kx_err(KXL_ERR_INVALID, line ? "QEMU is not running" : "no monitor command given");
+        return NULL;
+    }
+    sv_event(s, "monitor command: %s", line);
+    json_object *a = json_object_new_object();
+    json_object_object_add(a, "command-line", json_object_new_string(line));
+    json_object *ret = NULL;
+    if (qmp_execute(s->qmp, "human-monitor-command", a, &ret, 30000) < 0)
+        return NULL;
+    return ret ? ret : json_object_new_string("");
+}
+
+/* Moves a log file along with the domain's name; a missing one is fine. */
+static void rename_log(sv *s, const char *old, const char *new, const char *suffix)
+{
+    AUTOFREE char *from = kx_asprintf("%s/%s%s", s->paths.log_dir, old, suffix);
+    AUTOFREE char *to = kx_asprintf("%s/%s%s", s->paths.log_dir, new, suffix);
+    if (rename(from, to) < 0 && errno != ENOENT)
+        sv_event(s, "cannot rename '%s': %s", from, strerror(errno));
+}
+
+static int rewrite_domain_json(sv *s, const char *new)
+{
+    AUTOFREE char *path = kx_path_join(s->dir, "domain.json");
+    AUTOFREE char *text = kx_read_file(path, NULL);
+    AUTOPTR(json_object) o = text ? kx_json_parse(text, path) : NULL;
+    if (!o)
+        return -1;
+    json_object_object_add(o, "name", json_object_new_string(new));
+    const char *out = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+    return kx_write_file_atomic(path, out, strlen(out), 0600);
+}
+
+/* The runtime directory moves in one rename(2), under the host-wide lock and
+ * never over another domain; QEMU's sockets inside it keep working. */
+static json_object *cmd_rename(sv *s, json_object *args)
+{
+    const char *new = kx_json_str(args, "name", "");
+    if (!kxl_name_is_valid(new)) {
+        kx_err(KXL_ERR_INVALID, "invalid domain name '%s'", new);
+        return NULL;
+    }
+    AUTOCLOSE int lock = runtime_lock(&s->paths);
+    AUTOFREE char *newdir = kxl_domain_dir(&s->paths, new);
+    if (lock < 0)
+        return NULL;
+    if (kx_path_exists(newdir) && !runtime_is_live(&s->paths, new))
+        kx_rm_dir_flat(newdir);  /* left by a domain that is gone */
+    if (renameat2(AT_FDCWD, s->dir, AT_FDCWD, newdir, RENAME_NOREPLACE) < 0) {
+        if (errno == EEXIST)
+            kx_err(KXL_ERR_EXISTS, "domain '%s' already exists", new);
+        else
+            kx_err_errno(KXL_ERR_INTERNAL, "cannot rename '%s'", s->dir);
+        return NULL;
+    }
+    free(s->dir);
+    s->dir = TAKE_PTR(newdir);
+    rewrite_domain_json(s, new);
+    rename_log(s, s->name, new, ".console.log");
+    rename_log(s, s->name, new, ".qemu.log");
+    rename_log(s, s->name, new, ".log");
+    sv_event(s, "renamed from '%s'", s->name);
+    free(s->name);
+    s->name = kx_strdup(new);
+    free(s->cfg->name);
+    s->cfg->name = kx_strdup(new);
+    return json_object_new_object();
+}
+
 static json_object *cmd_status(sv *s, json_object *args)
 {
     (void)args;
@@ -99,9 +277,15 @@ static json_object *cmd_status(sv *s, json_object *args)
 
 static const control_cmd commands[] = {
     {"destroy", cmd_destroy, true},
+    {"dump-core", cmd_dump_core, false},
+    {"monitor", cmd_monitor, false},
     {"pause", cmd_pause, false},
+    {"reboot", cmd_reboot, false},
+    {"rename", cmd_rename, false},
     {"shutdown", cmd_shutdown, false},
     {"status", cmd_status, true},
+    {"sysrq", cmd_sysrq, false},
+    {"trigger", cmd_trigger, false},
     {"unpause", cmd_unpause, false},
 };
 

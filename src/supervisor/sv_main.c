@@ -215,6 +215,7 @@ static void sv_dispose(sv *s)
         close(s->qemu_pidfd);
     kxl_domcfg_free(s->cfg);
     free(s->dir);
+    free(s->name);
     if (s->event_log)
         fclose(s->event_log);
     kxl_paths_dispose(&s->paths);
@@ -265,7 +266,7 @@ int main(int argc, char **argv)
         return 2;
     }
     umask(077);
-    sv s = {.name = name, .qemu_pidfd = -1, .control_listen_fd = -1, .serial_fd = -1,
+    sv s = {.name = kx_strdup(name), .qemu_pidfd = -1, .control_listen_fd = -1, .serial_fd = -1,
             .console_listen_fd = -1};
     for (int i = 0; i < SV_MAX_CLIENTS; i++)
         s.console_fds[i] = -1;

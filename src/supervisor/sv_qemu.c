@@ -112,6 +112,7 @@ static void qemu_forget(sv *s)
 }
 
 static int qemu_restart(sv *s);
+static void restart_qemu_process(sv *s);
 
 static void on_qemu_exit(int fd, uint32_t events, void *opaque)
 {
@@ -361,6 +362,12 @@ static void dump_core(sv *s)
  * fresh QEMU, as Xen gives it a fresh domain: no firmware state survives,
  * and resets that the guest's reboot path fires in a row (kernel, then
  * firmware) cannot race with ours. The console clients stay attached. */
+void sv_hard_reset(sv *s, const char *why)
+{
+    sv_event(s, "hard reset: %s", why);
+    restart_qemu_process(s);
+}
+
 static void restart_qemu_process(sv *s)
 {
     s->restarting = true;

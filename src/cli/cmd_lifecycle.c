@@ -1,0 +1,144 @@
+/* cmd_lifecycle.c - commands that reach into a running guest: reboot,
+ * trigger, sysrq, dump-core, qemu-monitor-command. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "lib/control.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/json.h"
+
+/* Sends cmd with args (taken) to DOM's supervisor; prints nothing. */
+static int call(cli_ctx *ctx, const char *dom, const char *cmd, json_object *args,
+                json_object **ret_r)
+{
+    kxl_dominfo info;
+    if (kxl_domain_lookup(&ctx->paths, dom, &info) < 0) {
+        json_object_put(args);
+        return -1;
+    }
+    return control_call(&ctx->paths, info.name, cmd, args, ret_r, 300000);
+}
+
+/* The QEMU process of DOM (0 if none), to see a restart happen. */
+static pid_t qemu_of(cli_ctx *ctx, const char *dom)
+{
+    kxl_dominfo info;
+    if (kxl_domain_lookup(&ctx->paths, dom, &info) < 0) {
+        kx_err_clear();
+        return 0;
+    }
+    return info.qemu_pid;
+}
+
+/* A reboot is complete when the domain runs on a new QEMU, or is gone
+ * (on_reboot = destroy). */
+static bool wait_rebooted(cli_ctx *ctx, const char *dom, pid_t before, int timeout_s)
+{
+    time_t end = time(NULL) + timeout_s;
+    while (timeout_s <= 0 || time(NULL) < end) {
+        pid_t now = qemu_of(ctx, dom);
+        if (now != before)
+            return true;
+        usleep(50000);
+    }
+    return false;
+}
+
+static int reboot_one(cli_ctx *ctx, const char *dom, bool wait, bool force)
+{
+    pid_t before = qemu_of(ctx, dom);
+    if (call(ctx, dom, "reboot", NULL, NULL) < 0)
+        return -1;
+    if (!wait && !force)
+        return 0;
+    if (wait_rebooted(ctx, dom, before, force ? 60 : 0))
+        return 0;
+    fprintf(stderr, "kxl: '%s' did not reboot within 60 s; resetting it\n", dom);
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "trigger", json_object_new_string("reset"));
+    return call(ctx, dom, "trigger", args, NULL);
+}
+
+int cmd_reboot(cli_ctx *ctx, int argc, char **argv)
+{
+    bool wait = false, all = false, force = false;
+    int c;
+    while ((c = getopt(argc, argv, "+waF")) != -1) {
+        if (c == 'w')
+            wait = true;
+        else if (c == 'a')
+            all = true;
+        else if (c == 'F')
+            force = true;
+        else
+            return cli_usage(cli_find("reboot"));
+    }
+    if (all == (optind < argc) || argc - optind > 1)
+        return cli_usage(cli_find("reboot"));
+    if (!all)
+        return reboot_one(ctx, argv[optind], wait, force) < 0 ? cli_fail() : EXIT_OK;
+    AUTOFREE kxl_dominfo *d = NULL;
+    size_t n;
+    if (kxl_domain_list(&ctx->paths, &d, &n) < 0)
+        return cli_fail();
+    int r = EXIT_OK;
+    for (size_t i = 0; i < n; i++)
+        if (reboot_one(ctx, d[i].name, wait, force) < 0)
+            r = cli_fail();
+    return r;
+}
+
+int cmd_trigger(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc != 3)
+        return cli_usage(cli_find("trigger"));
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "trigger", json_object_new_string(argv[2]));
+    return call(ctx, argv[1], "trigger", args, NULL) < 0 ? cli_fail() : EXIT_OK;
+}
+
+int cmd_sysrq(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc != 3)
+        return cli_usage(cli_find("sysrq"));
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "key", json_object_new_string(argv[2]));
+    return call(ctx, argv[1], "sysrq", args, NULL) < 0 ? cli_fail() : EXIT_OK;
+}
+
+int cmd_dump_core(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc != 3)
+        return cli_usage(cli_find("dump-core"));
+    char cwd[PATH_MAX];
+    AUTOFREE char *file = argv[2][0] == '/' ? kx_strdup(argv[2])
+                          : kx_asprintf("%s/%s", getcwd(cwd, sizeof(cwd)) ? cwd : ".", argv[2]);
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "file", json_object_new_string(file));
+    return call(ctx, argv[1], "dump-core", args, NULL) < 0 ? cli_fail() : EXIT_OK;
+}
+
+int cmd_monitor(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc < 3)
+        return cli_usage(cli_find("qemu-monitor-command"));
+    kx_buf line = KX_BUF_INIT;
+    for (int i = 2; i < argc; i++)
+        kx_buf_printf(&line, "%s%s", i > 2 ? " " : "", argv[i]);
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "command", json_object_new_string(kx_buf_str(&line)));
+    kx_buf_dispose(&line);
+    AUTOPTR(json_object) ret = NULL;
+    if (call(ctx, argv[1], "monitor", args, &ret) < 0)
+        return cli_fail();
+    fputs(json_object_get_string(ret), stdout);
+    return EXIT_OK;
+}

@@ -1,0 +1,93 @@
+"""End-to-end tests of the commands that reach into a running guest: reboot,
+trigger, sysrq, dump-core, qemu-monitor-command, rename, and the views
+uptime, vm-list and dmesg. Each checks what the guest printed or what QEMU
+reported, not what kxl says it did."""
+
+import os
+import re
+import time
+
+from kxltest import KXL, KxlTestCase, Pty
+
+
+class CommandsTest(KxlTestCase):
+
+    def ready_count(self, name):
+        return len(re.findall(r"KXL-READY", self.console_log(name)))
+
+    def test_reboot_is_clean_and_boots_again(self):
+        self.create("rb")
+        self.wait_ready("rb")
+        r = self.kxl("reboot", "-w", "rb", timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("KXL-REBOOT ctrl-alt-del", self.console_log("rb"), "the guest rebooted itself")
+        self.wait_console("rb", r"KXL-READY[^\n]*\n(.|\n)*KXL-READY")
+
+    def test_triggers(self):
+        self.create("tg")
+        self.wait_ready("tg")
+        self.kxl("trigger", "tg", "nmi", check=True)
+        self.wait_console("tg", r"NMI", timeout=20)
+        self.kxl("trigger", "tg", "reset", check=True)
+        self.wait_console("tg", r"KXL-READY[^\n]*\n(.|\n)*KXL-READY")
+        self.assertNotIn("KXL-REBOOT", self.console_log("tg"), "a reset is not a clean reboot")
+        r = self.kxl("trigger", "tg", "sleep")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no ACPI sleep button", r.stderr)
+        self.assertEqual(self.kxl("trigger", "tg", "bogus").returncode, 1)
+        self.kxl("trigger", "tg", "power", check=True)
+        self.wait_console("tg", r"KXL-POWEROFF power button pressed")
+        self.assert_gone("tg", timeout=30)
+
+    def test_sysrq_and_monitor(self):
+        self.create("sq")
+        self.wait_ready("sq")
+        self.kxl("sysrq", "sq", "h", check=True)
+        self.wait_console("sq", r"sysrq: HELP", timeout=20)
+        self.assertEqual(self.kxl("sysrq", "sq", "!!").returncode, 1)
+        r = self.kxl("qemu-monitor-command", "sq", "info", "status", check=True)
+        self.assertIn("VM status: running", r.stdout)
+        self.kxl("pause", "sq", check=True)
+        r = self.kxl("qemu-monitor-command", "sq", "info status", check=True)
+        self.assertIn("VM status: paused", r.stdout)
+
+    def test_dump_core(self):
+        self.create("dc")
+        self.wait_ready("dc")
+        core = os.path.join(self.tmp, "dc.core")
+        self.kxl("dump-core", "dc", core, check=True, timeout=120)
+        with open(core, "rb") as f:
+            self.assertEqual(f.read(4), b"\x7fELF")
+        self.assertGreater(os.path.getsize(core), 200 << 20, "the guest's 256 MiB are in it")
+        self.assertIn("dc", self.list_json(), "the domain keeps running")
+
+    def test_rename_uptime_vm_list_dmesg(self):
+        self.create("old")
+        self.wait_ready("old")
+        uuid = self.list_json()["old"]["uuid"]
+        self.kxl("rename", "old", "new", check=True)
+        doms = self.list_json()
+        self.assertEqual(list(doms), ["new"])
+        self.assertEqual(doms["new"]["uuid"], uuid)
+        con = Pty([KXL, "console", "new"], self.env)
+        con.send("\r")
+        con.expect(r"old# ")                   # the guest's own hostname stays
+        con.send(b"\x1d")
+        con.wait()
+        self.create("other")
+        r = self.kxl("rename", "new", "other")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("domain 'other' already exists", r.stderr)
+        self.assertEqual(self.kxl("rename", "new", "bad/name").returncode, 1)
+
+        time.sleep(1.1)
+        up = self.kxl("uptime", check=True).stdout.splitlines()
+        self.assertTrue(up[0].startswith("Name"))
+        self.assertRegex(up[1], r"^new +\d+ 0:00:\d\d$")
+        vm = self.kxl("vm-list", check=True).stdout
+        self.assertIn(uuid, vm)
+        log = self.kxl("dmesg", check=True).stdout
+        self.assertIn("renamed from 'old'", log)
+        self.assertRegex(log, r"(old|new): domain \d+ running")
+        self.kxl("destroy", "new", check=True)
+        self.assert_gone("new")
