@@ -76,15 +76,23 @@ measure() {
     printf -v "$var" '%s' "$v"; printf -v "${var}_busy" '%s' "$busy"
 }
 INIT_MARKER=${INIT_MARKER:-Run /init as init process}
-create=() init=() boot=() pinit=() plain=()
+create=() init=() boot=() pinit=() plain=() obefore=() pbefore=()
 for ((i = 1; i <= RUNS; i++)); do
     # create (+ destroy) is short and loads both CPUs by itself: no busy check
     BUSY_MAX=100 measure c virsh_create_latency "c$i" "$(xml_of "c$i")"
     measure bi virsh_boot_to_marker "i$i" "$(xml_of "i$i")" "$WORK/i$i.log" "$INIT_MARKER"
     measure b virsh_boot_to_marker "b$i" "$(xml_of "b$i")" "$WORK/b$i.log" "$MARKER"
-    measure pi plain_qemu_boot_to_marker "$KERNEL" "$INITRD" "$CMDLINE" "$MEM" "$VCPUS" "$INIT_MARKER"
+    PLAIN_QEMU_LOG=$WORK/pi$i.log measure pi plain_qemu_boot_to_marker "$KERNEL" "$INITRD" "$CMDLINE" "$MEM" "$VCPUS" "$INIT_MARKER"
     measure p plain_qemu_boot_to_marker "$KERNEL" "$INITRD" "$CMDLINE" "$MEM" "$VCPUS" "$MARKER"
+    # wall time to /init minus the guest's own time at /init: what came
+    # before the guest kernel ran (toolstack, QEMU start, firmware)
+    sbi=$(bench_guest_stamp "$WORK/i$i.log" "$INIT_MARKER") &&
+        obi=$(awk -v w="$bi" -v g="$sbi" 'BEGIN { printf "%.3f", w - g }') || obi=""
+    spi=$(bench_guest_stamp "$WORK/pi$i.log" "$INIT_MARKER") &&
+        opi=$(awk -v w="$pi" -v g="$spi" 'BEGIN { printf "%.3f", w - g }') || opi=""
+    say "run $i: before kernel: virsh ${obi:-?} s, plain QEMU ${opi:-?} s (guest time at /init: ${sbi:-?}, ${spi:-?})"
     say "run $i: virsh create ${c:-?} s; virsh create->/init ${bi:-?} s (${bi_busy}% busy), ->$MARKER ${b:-?} s (${b_busy}%); plain QEMU ->/init ${pi:-?} s (${pi_busy}%), ->$MARKER ${p:-?} s (${p_busy}%)"
+    obefore+=(${obi:-}) pbefore+=(${opi:-})
     create+=(${c:-}) init+=(${bi:-}) boot+=(${b:-}) pinit+=(${pi:-}) plain+=(${p:-})
 done
 say "median virsh create:             $(bench_median "${create[@]}") s   (${create[*]})"
@@ -92,6 +100,7 @@ say "median virsh create -> /init:    $(bench_median "${init[@]}") s   (${init[*
 say "median virsh create -> $MARKER: $(bench_median "${boot[@]}") s   (${boot[*]})"
 say "median plain QEMU -> /init:      $(bench_median "${pinit[@]}") s   (${pinit[*]})"
 say "median plain QEMU -> $MARKER:   $(bench_median "${plain[@]}") s   (${plain[*]})"
+say "median before guest kernel: virsh $(bench_median "${obefore[@]}") s (${obefore[*]}), plain QEMU $(bench_median "${pbefore[@]}") s (${pbefore[*]})"
 
 # destroy latency of one running guest
 quiet destroy

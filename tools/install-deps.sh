@@ -4,10 +4,11 @@
 #   tools/install-deps.sh [--tests]
 set -euo pipefail
 
-pkgs=(gcc libc6-dev meson ninja-build pkg-config libjson-c-dev
-      qemu-system-x86 qemu-utils)
+pkgs=(gcc libc6-dev meson ninja-build pkg-config libjson-c-dev libnl-3-dev libnl-route-3-dev
+      libnftables-dev qemu-system-x86 qemu-utils iproute2 dnsmasq-base)
 if [ "${1:-}" = "--tests" ]; then
-    pkgs+=(libcmocka-dev python3 e2fsprogs util-linux cpio kmod groff-base man-db)
+    pkgs+=(libcmocka-dev python3 e2fsprogs util-linux cpio kmod groff-base man-db
+           iputils-ping nftables procps)
 fi
 
 missing=()

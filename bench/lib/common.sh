@@ -14,6 +14,7 @@
 #   bench_cpu_busy [S]                     # % of all CPUs busy over S seconds
 #   bench_wait_quiet [MAX_PCT] [TIMEOUT]   # wait until the host is idle
 #   snap=$(bench_cpu_snapshot); bench_cpu_busy_since "$snap"  # % busy since
+#   bench_guest_stamp LOG MARKER           # guest printk time of MARKER line
 #
 # Every peer (kxl, virsh, plain QEMU) must detect its marker with
 # bench_wait_marker so they are timed the same way: the console log is polled
@@ -86,14 +87,14 @@ bench_cpu_busy() {
 }
 
 # bench_wait_quiet [MAX_BUSY_PCT] [TIMEOUT_S]: wait until the host's CPUs are
-# less than MAX_BUSY_PCT (default 10) busy over a second, for at most
+# less than MAX_BUSY_PCT (default 10) busy over 2 seconds, for at most
 # TIMEOUT_S (default 600).  1 if it never got quiet.  Other work on a 2-core
 # host (a parallel test run booting TCG guests) skews every figure.
 bench_wait_quiet() {
     local max=${1:-10} timeout=${2:-600} busy
     local deadline=$(( ${EPOCHREALTIME//[.,]/} + timeout * 1000000 ))
     while :; do
-        busy=$(bench_cpu_busy 1)
+        busy=$(bench_cpu_busy 2)
         (( busy < max )) && return 0
         (( ${EPOCHREALTIME//[.,]/} < deadline )) || return 1
     done
@@ -113,4 +114,15 @@ bench_cpu_busy_since() {
     local dt=$(( b[1] - a[1] ))
     (( dt > 0 )) || { echo 0; return 0; }
     echo $(( 100 * (b[0] - a[0]) / dt ))
+}
+
+# bench_guest_stamp LOG MARKER: the guest kernel's printk time (seconds since
+# the kernel started) on the first line of LOG holding MARKER, e.g. 3.857 for
+# "[    3.857141] Run /init as init process".  Wall time to that marker minus
+# this is what came before the kernel ran: toolstack, QEMU start, firmware,
+# kernel loading — the part that differs between peers, and that depends far
+# less than the whole boot on how fast TCG runs at the moment.
+bench_guest_stamp() {
+    grep -F -m1 -- "$2" "$1" 2>/dev/null |
+        sed -n 's/^[^[]*\[ *\([0-9]*\.[0-9]*\)\].*/\1/p' | awk '{ printf "%.3f\n", $1 }' | grep .
 }

@@ -148,7 +148,7 @@ libvirt_start() {
         sleep 0.05
     done
     if [[ -z $tini ]] || ! bench_pid_alive "$tini"; then
-        _lv_log "tini did not start; see $st/tini.log"; cat "$st/tini.log" >&2
+        _lv_log "tini did not start; see $st/tini.log"; cat "$st/tini.log" >&2 || true
         return 1
     fi
     echo "$tini" >"$st/tini.pid"
@@ -162,7 +162,7 @@ libvirt_start() {
     until lv_virsh list >/dev/null 2>&1; do
         if ! bench_pid_alive "$tini" || (( $(bench_now_us) > deadline )); then
             _lv_log "libvirtd did not come up; see $st/libvirtd.log"
-            tail -n 20 "$st/libvirtd.log" "$st/tini.log" >&2 2>/dev/null
+            tail -n 20 "$st/libvirtd.log" "$st/tini.log" >&2 2>/dev/null || true
             libvirt_stop
             return 1
         fi
@@ -170,7 +170,7 @@ libvirt_start() {
     done
     # the default network must not run (autostart dir is hidden; make sure)
     if lv_virsh net-list --name 2>/dev/null | grep -qx default; then
-        lv_virsh net-destroy default >/dev/null 2>&1
+        lv_virsh net-destroy default >/dev/null 2>&1 || true
     fi
     return 0
 }
@@ -182,40 +182,40 @@ libvirt_stop() {
     # 1. destroy running domains the normal way while libvirtd is there
     if [[ -n $(libvirtd_pid) ]] && lv_virsh list >/dev/null 2>&1; then
         for d in $(lv_virsh list --name 2>/dev/null); do
-            lv_virsh destroy "$d" >/dev/null 2>&1
+            lv_virsh destroy "$d" >/dev/null 2>&1 || true
         done
     fi
     # 2. everything left in our network namespace: QEMU first, then the rest
     pids=$(for p in $(_lv_ns_pids); do
         [[ $(cat "/proc/$p/comm" 2>/dev/null) == qemu-system-* ]] && echo "$p"; done; true)
-    [[ -n $pids ]] && kill -TERM $pids 2>/dev/null
+    [[ -n $pids ]] && kill -TERM $pids 2>/dev/null || true
     for ((i = 0; i < 50; i++)); do
         pids=$(for p in $pids; do bench_pid_alive "$p" && echo "$p"; done; true)
         [[ -z $pids ]] && break
         sleep 0.1
     done
-    [[ -n $pids ]] && kill -KILL $pids 2>/dev/null
-    [[ -n $tini ]] && kill -TERM "$tini" 2>/dev/null  # tini -> bash -> daemons
+    [[ -n $pids ]] && kill -KILL $pids 2>/dev/null || true
+    [[ -n $tini ]] && kill -TERM "$tini" 2>/dev/null || true  # tini -> bash -> daemons
     for ((i = 0; i < 100; i++)); do
         pids=$(_lv_ns_pids)
         [[ -z $pids ]] && { [[ -z $tini ]] || ! bench_pid_alive "$tini"; } && break
-        ((i == 50)) && kill -TERM $pids 2>/dev/null
+        ((i == 50)) && kill -TERM $pids 2>/dev/null || true
         sleep 0.1
     done
     pids=$(_lv_ns_pids)
-    [[ -n $pids ]] && kill -KILL $pids 2>/dev/null
-    [[ -n $tini ]] && bench_pid_alive "$tini" && kill -KILL "$tini" 2>/dev/null
+    [[ -n $pids ]] && kill -KILL $pids 2>/dev/null || true
+    [[ -n $tini ]] && bench_pid_alive "$tini" && kill -KILL "$tini" 2>/dev/null || true
     for ((i = 0; i < 50; i++)); do
         [[ -z $(_lv_ns_pids) ]] && { [[ -z $tini ]] || ! bench_pid_alive "$tini"; } && break
         sleep 0.1
     done
     # reap tini if it is our own child (it is when started from this shell)
-    [[ -n $tini ]] && wait "$tini" 2>/dev/null
+    [[ -n $tini ]] && wait "$tini" 2>/dev/null || true
     # 3. cgroup v1 partitions libvirt created (only those that were not there)
     for d in $(_lv_cgroup_snapshot); do
         grep -qxF "$d" "$st/cgroups.before" 2>/dev/null && continue
-        find "$d" -depth -mindepth 1 -type d -exec rmdir {} + 2>/dev/null
-        rmdir "$d" 2>/dev/null
+        find "$d" -depth -mindepth 1 -type d -exec rmdir {} + 2>/dev/null || true
+        rmdir "$d" 2>/dev/null || true
     done
     # 4. sockets and pid files of the dead daemons; keep the logs
     rm -f /run/libvirt/libvirt-sock /run/libvirt/libvirt-sock-ro \
@@ -230,8 +230,9 @@ libvirt_stop() {
 
 _lv_xml_escape() {
     local s=$1
-    s=${s//&/&amp;}; s=${s//</&lt;}; s=${s//>/&gt;}
-    s=${s//\"/&quot;}; s=${s//\'/&apos;}
+    # quoted replacements: bash 5.2 would expand a bare & to the match
+    s=${s//&/"&amp;"}; s=${s//</"&lt;"}; s=${s//>/"&gt;"}
+    s=${s//\"/"&quot;"}; s=${s//\'/"&apos;"}
     printf '%s' "$s"
 }
 
@@ -304,7 +305,7 @@ virsh_start() {
 
 virsh_stop() {
     lv_virsh domstate "$1" >/dev/null 2>&1 || return 0
-    lv_virsh destroy "$1" >/dev/null 2>&1
+    lv_virsh destroy "$1" >/dev/null 2>&1 || true
     return 0
 }
 

@@ -39,14 +39,14 @@ plain_qemu_boot_to_marker() {
     pid=$!
     if bench_wait_marker "$log" "$marker"; then
         t1=$(bench_now_us)
-        [[ -n ${PLAIN_QEMU_RSS:-} ]] && proc_rss_kib "$pid" >"$PLAIN_QEMU_RSS"
+        [[ -n ${PLAIN_QEMU_RSS:-} ]] && { proc_rss_kib "$pid" >"$PLAIN_QEMU_RSS" || true; }
     else
         echo "plain_qemu: no '$marker' in $log after ${BENCH_BOOT_TIMEOUT}s" >&2
         cat "${tmp:-/tmp}/plain-qemu.$$.out" >&2
         rc=1
     fi
-    kill -TERM "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null          # we are its parent: reaped at once
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true  # we are its parent: reaped at once
     rm -f "${tmp:-/tmp}/plain-qemu.$$.out"
     [[ -n $tmp ]] && rm -rf "$tmp"
     ((rc == 0)) && bench_elapsed "$t0" "$t1"

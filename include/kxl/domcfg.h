@@ -54,6 +54,7 @@ typedef struct {
     char *script;
     char *gatewaydev;
     int mtu;                 /* 0: default */
+    bool unplugged;          /* hot-unplugged: keeps its index (device id) until a restart */
 } kxl_vif;
 
 /* A set of host CPUs. */

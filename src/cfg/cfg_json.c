@@ -110,6 +110,8 @@ static json_object *vif_to_json(const kxl_vif *v)
 #undef X
     if (v->mtu)
         json_object_object_add(o, "mtu", json_object_new_int(v->mtu));
+    if (v->unplugged)
+        json_object_object_add(o, "unplugged", json_object_new_boolean(true));
     return o;
 }
 
@@ -223,6 +225,7 @@ static int vif_from_json(json_object *o, kxl_vif *v)
     VIF_STRINGS(X)
 #undef X
     v->mtu = (int)kx_json_int(o, "mtu", 0);
+    v->unplugged = kx_json_bool(o, "unplugged", false);
     return 0;
 }
 

@@ -2,6 +2,8 @@
  * disk specs, vif specs and cpus pinning specs. Pure: no I/O. */
 #pragma once
 
+#include <stdint.h>
+
 #include "kxl/domcfg.h"
 
 /* Parses one xl disk spec (xl-disk-configuration(5)) into *disk_r (which the
@@ -15,6 +17,16 @@ int cfg_vdev_parse(const char *vdev, const char *where, kxl_disk_bus *bus_r, int
 
 /* Parses one xl vif spec (xl-network-configuration(5)) into *vif_r. */
 int cfg_vif_parse(const char *spec, const char *where, kxl_vif *vif_r);
+
+/* xl's vif rate "RATE/s[@INTERVAL]": bytes per second and the credit
+ * interval (default 50 ms). Returns 0, -1 for bad syntax, -2 out of range;
+ * reports nothing (cfg_vif_parse has already validated configs). */
+int cfg_vif_rate_parse(const char *rate, uint64_t *bytes_per_sec_r, uint64_t *interval_us_r);
+
+/* The MAC of vif index when the config gives none: Xen's 00:16:3e prefix and
+ * three bytes derived from the domain's uuid and the index, so it is stable
+ * across restarts of the domain and differs between its vifs. */
+void cfg_vif_default_mac(const char *uuid, int index, char mac_r[18]);
 
 /* Parses a cpus spec: "all", "3", "0-3,5,^1" (a '^' entry removes), into *set_r.
  * host_cpus bounds the numbers accepted (a CPU >= host_cpus is an error that

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/buf.h"
@@ -178,7 +179,7 @@ static bool rate_number(const char **p, uint64_t *n_r, bool *in_range_r)
 /* xl's RATE/s[@INTERVAL]: RATE is a number, an optional k, K, M or G (times 1000)
  * and B (bytes) or b (bits); INTERVAL is a number and us, ms or s (default 50ms).
  * Returns 0, or -1 for bad syntax, or -2 for a value out of range. */
-static int rate_parse(const char *rate, uint64_t *bytes_per_sec_r, uint64_t *interval_us_r)
+int cfg_vif_rate_parse(const char *rate, uint64_t *bytes_per_sec_r, uint64_t *interval_us_r)
 {
     static const struct { const char *suffix; uint64_t mult; } units[] = {
         {"us", 1}, {"ms", 1000}, {"s", 1000000},
@@ -225,7 +226,7 @@ static int check_rate(const vif_ctx *c, const char *k, const char *v, char **sto
 {
     (void)store_r;
     uint64_t bytes_per_sec, interval_us;
-    int rc = rate_parse(v, &bytes_per_sec, &interval_us);
+    int rc = cfg_vif_rate_parse(v, &bytes_per_sec, &interval_us);
     if (rc == -1)
         vif_err(c, "%s '%s' is not RATE/s or RATE/s@INTERVAL (e.g. 10Mb/s, 250KB/s, "
                 "1MB/s@20ms; RATE in B, kB, MB, GB or b, kb, Mb, Gb; INTERVAL in us, ms "
@@ -367,4 +368,15 @@ int cfg_vif_parse(const char *spec, const char *where, kxl_vif *vif_r)
             return -1;
     }
     return 0;
+}
+
+void cfg_vif_default_mac(const char *uuid, int index, char mac_r[18])
+{
+    /* FNV-1a over the uuid and the index: cheap, stable, well spread */
+    uint32_t h = 2166136261u;
+    for (const char *p = uuid ? uuid : ""; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    for (int i = 0; i < 4; i++)
+        h = (h ^ (uint8_t)(index >> (8 * i))) * 16777619u;
+    snprintf(mac_r, 18, "00:16:3e:%02x:%02x:%02x", (h >> 16) & 0x7f, (h >> 8) & 0xff, h & 0xff);
 }

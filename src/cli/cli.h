@@ -44,6 +44,11 @@ int cmd_uptime(cli_ctx *ctx, int argc, char **argv);
 int cmd_vm_list(cli_ctx *ctx, int argc, char **argv);
 int cmd_dmesg(cli_ctx *ctx, int argc, char **argv);
 int cmd_rename(cli_ctx *ctx, int argc, char **argv);
+int cmd_network_create(cli_ctx *ctx, int argc, char **argv);
+int cmd_network_destroy(cli_ctx *ctx, int argc, char **argv);
+int cmd_network_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_network_attach(cli_ctx *ctx, int argc, char **argv);
+int cmd_network_detach(cli_ctx *ctx, int argc, char **argv);
 
 const cli_cmd *cli_find(const char *name);
 /* Prints the usage line of cmd to stderr and returns EXIT_USAGE. */

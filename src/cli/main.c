@@ -36,6 +36,23 @@ static const cli_cmd commands[] = {
      "  -v, --verbose  add UUID and supervisor columns\n"
      "      --json     machine-readable output\n"
      "State letters: r running, b blocked, p paused, s shut down, c crashed, d dying.\n"},
+    {"network-attach", cmd_network_attach, false, "Hot-plug a network interface into a domain",
+     "DOM [VIF-SPEC]", "VIF-SPEC as in the config's vif list, e.g. 'bridge=xenbr0,model=virtio'.\n"
+     "Prints the new vif's index.\n"},
+    {"network-create", cmd_network_create, false, "Define and start a network",
+     "NAME type=bridge|route|nat [KEY=VALUE...]",
+     "  type=bridge  bridge=DEV (default NAME) [uplink=DEV: move its address and default\n"
+     "               route onto the bridge, rolled back if the host loses its default route]\n"
+     "  type=route   gateway=A.B.C.D: guests' ip= addresses are routed through their vifs\n"
+     "  type=nat     address=A.B.C.D/N [dhcp_range=FIRST,LAST] [bridge=DEV]: DHCP and DNS\n"
+     "               (dnsmasq) and masquerading (nftables table inet kxl_NAME)\n"
+     "Stored in $KXL_ROOT/etc/kxl/networks/NAME; a vif uses it with bridge=NAME.\n"},
+    {"network-destroy", cmd_network_destroy, false, "Stop and remove a network", "NAME",
+     "Refused while domains are attached to it.\n"},
+    {"network-detach", cmd_network_detach, false, "Hot-unplug a network interface",
+     "DOM DEVID|MAC", ""},
+    {"network-list", cmd_network_list, false, "List networks, or a domain's vifs with counters",
+     "[DOM]", "RX is what the guest received, TX what it sent.\n"},
     {"pause", cmd_pause, false, "Pause a domain's execution", "DOM", ""},
     {"qemu-monitor-command", cmd_monitor, false, "Run a QEMU human monitor command",
      "DOM COMMAND...", "For what kxl has no command of its own; prints QEMU's answer.\n"},

@@ -16,6 +16,7 @@
 #include "cfg/cfg_json.h"
 #include "kxl/kxl.h"
 #include "lib/runtime.h"
+#include "lib/vif.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -65,6 +66,7 @@ int kxl_domain_create(const kxl_paths *p, kxl_domcfg *cfg, const kxl_create_opts
                       unsigned *domid_r)
 {
     unsigned domid;
+    int r;
     kxl_accel accel;
     AUTOFREE char *notice = NULL;
     if (kxl_accel_resolve(cfg->accel, &accel, &notice) < 0)
@@ -72,13 +74,13 @@ int kxl_domain_create(const kxl_paths *p, kxl_domcfg *cfg, const kxl_create_opts
     AUTOCLOSE int lock = runtime_lock(p);
     if (lock < 0 || runtime_reserve_name(p, cfg->name) < 0)
         return -1;
-    if (runtime_next_domid(p, &domid) < 0 || generate_uuid(cfg) < 0 ||
-        write_domain_json(p, cfg, domid, o && o->paused, accel) < 0) {
-        runtime_remove(p, cfg->name);
-        return -1;
-    }
+    if (runtime_next_domid(p, &domid) < 0 || generate_uuid(cfg) < 0)
+        goto undo_reserve;
+    vif_resolve(cfg, domid);
+    if (write_domain_json(p, cfg, domid, o && o->paused, accel) < 0)
+        goto undo_reserve;
     close(TAKE_FD(lock));
-    int r = runtime_start_supervisor(p, cfg->name, o ? o->supervisor : NULL, false);
+    r = runtime_start_supervisor(p, cfg->name, o ? o->supervisor : NULL, false);
     if (r == -2)
         remove_abandoned(p, cfg->name);
     if (r < 0)
@@ -88,4 +90,8 @@ int kxl_domain_create(const kxl_paths *p, kxl_domcfg *cfg, const kxl_create_opts
     if (domid_r)
         *domid_r = domid;
     return 0;
+
+undo_reserve:
+    runtime_remove(p, cfg->name);
+    return -1;
 }

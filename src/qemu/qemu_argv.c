@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg/cfg_spec.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 
@@ -180,6 +181,34 @@ static int add_disks(const kxl_domcfg *cfg, kx_strv *argv)
     return 0;
 }
 
+static const char *nic_device(const kxl_vif *v)
+{
+    if (!v->model || strcmp(v->model, "virtio") == 0)
+        return "virtio-net-pci";
+    return v->model;  /* e1000, rtl8139: QEMU's device names */
+}
+
+/* Each vif is a tap the supervisor opened and passes as fd QEMU_TAP_FD(i):
+ * QEMU itself needs no network privileges. */
+static void add_nics(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
+{
+    int fd = QEMU_TAP_FD(0);
+    for (size_t i = 0; i < cfg->n_vifs; i++) {
+        const kxl_vif *v = &cfg->vifs[i];
+        char mac[18];
+        if (v->unplugged)
+            continue;
+        if (!v->mac)
+            cfg_vif_default_mac(cfg->uuid, (int)i, mac);
+        kx_strv_push(argv, "-netdev");
+        kx_strv_pushf(argv, "tap,id=net%zu,fd=%d%s", i, fd++,
+                      host->vhost && !v->model ? ",vhost=on" : "");
+        kx_strv_push(argv, "-device");
+        kx_strv_pushf(argv, "%s,netdev=net%zu,id=nic%zu,mac=%s", nic_device(v), i, i,
+                      v->mac ? v->mac : mac);
+    }
+}
+
 int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
 {
     if (host->accel == KXL_ACCEL_AUTO) {
@@ -196,6 +225,6 @@ int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
         return -1;
     if (cfg->maxmem_mib > cfg->memory_mib)
         add_opt(argv_r, "-device", "virtio-balloon-pci,id=balloon0");
-    /* no emulated NIC until the network layer attaches the vifs */
+    add_nics(cfg, host, argv_r);
     return 0;
 }

@@ -14,7 +14,12 @@ typedef struct {
     const char *run_dir;       /* the domain's runtime directory (sockets) */
     kxl_accel accel;           /* resolved: KVM or TCG, never AUTO */
     bool sandbox;              /* QEMU has seccomp support (-sandbox) */
+    bool vhost;                /* /dev/vhost-net can carry virtio-net (KVM only) */
 } kx_host;
+
+/* The supervisor hands QEMU the taps of the (plugged) vifs, in order, as
+ * these file descriptors. */
+#define QEMU_TAP_FD(i) (3 + (i))
 
 /* Appends the full argv (argv[0] first) for cfg to *argv_r.
  * Returns 0, or -1 with kx_err set when cfg asks for what QEMU cannot do. */

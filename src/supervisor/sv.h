@@ -38,7 +38,8 @@ typedef struct sv {
     bool adopted;
     bool restarting;           /* QEMU ends for a restart: start a new one */
     struct sv_qevent *events;  /* QMP events waiting to be handled, in order */
-    bool handling_event;        /* we asked QEMU for a reset; continue on its RESET event */              /* QEMU is not our child: no waitpid, no exit status */
+    bool handling_event;
+    char *deleted_device;      /* id of the last DEVICE_DELETED event */        /* we asked QEMU for a reset; continue on its RESET event */              /* QEMU is not our child: no waitpid, no exit status */
 
     int serial_fd;             /* QEMU's serial0 socket */
     int console_listen_fd;
@@ -80,6 +81,10 @@ void sv_console_dispose(sv *s);
 int sv_control_init(sv *s);
 /* Closes the listening socket and every client. */
 void sv_control_dispose(sv *s);
+
+/* sv_net.c: control commands network-attach / network-detach */
+json_object *sv_net_attach(sv *s, json_object *args);
+json_object *sv_net_detach(sv *s, json_object *args);
 
 /* sv_main.c */
 /* Appends a timestamped line to the domain's event log. */

@@ -279,6 +279,8 @@ static const control_cmd commands[] = {
     {"destroy", cmd_destroy, true},
     {"dump-core", cmd_dump_core, false},
     {"monitor", cmd_monitor, false},
+    {"network-attach", sv_net_attach, false},
+    {"network-detach", sv_net_detach, false},
     {"pause", cmd_pause, false},
     {"reboot", cmd_reboot, false},
     {"rename", cmd_rename, false},

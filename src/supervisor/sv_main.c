@@ -216,6 +216,7 @@ static void sv_dispose(sv *s)
     kxl_domcfg_free(s->cfg);
     free(s->dir);
     free(s->name);
+    free(s->deleted_device);
     if (s->event_log)
         fclose(s->event_log);
     kxl_paths_dispose(&s->paths);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/vif.h"
 #include "qemu/qemu_argv.h"
 #include "supervisor/sv.h"
 #include "util/buf.h"
@@ -30,25 +31,55 @@ void sv_set_state(sv *s, kxl_state state)
         sv_event(s, "cannot write status: %s", kx_err_msg());
 }
 
-static void exec_qemu(char **argv, int log_fd)
+/* In the child: stdio, then the taps as fds 3, 4, ... (QEMU_TAP_FD), and
+ * nothing else of ours leaks into the guest's process. */
+static void exec_qemu(char **argv, int log_fd, const int *taps, size_t n_taps)
 {
     int null = open("/dev/null", O_RDONLY);
     dup2(null, 0);
     dup2(log_fd, 1);
     dup2(log_fd, 2);
-    /* QEMU gets only stdio: nothing of ours leaks into the guest's process */
-    for (int fd = 3; fd < 1024; fd++)
+    int high[64];
+    for (size_t i = 0; i < n_taps && i < 64; i++)
+        high[i] = fcntl(taps[i], F_DUPFD, 100);  /* out of the way of 3.. first */
+    for (size_t i = 0; i < n_taps && i < 64; i++)
+        dup2(high[i], QEMU_TAP_FD((int)i));
+    for (int fd = QEMU_TAP_FD((int)n_taps); fd < 1024; fd++)
         close(fd);
     execv(argv[0], argv);
     dprintf(2, "kxl-supervisor: cannot run '%s': %s\n", argv[0], strerror(errno));
     _exit(127);
 }
 
+/* Opens and connects every vif's tap; on failure closes them (so they are
+ * gone) and reports why. */
+static int open_taps(sv *s, int *taps, size_t *n_r)
+{
+    if (s->cfg->n_vifs > 64) {
+        kx_err(KXL_ERR_CONFIG, "domain '%s' has more than 64 vifs", s->name);
+        return -1;
+    }
+    *n_r = 0;
+    for (size_t i = 0; i < s->cfg->n_vifs; i++) {
+        if (s->cfg->vifs[i].unplugged)
+            continue;
+        taps[*n_r] = vif_setup(&s->paths, s->cfg, i);
+        if (taps[*n_r] < 0) {
+            for (size_t k = 0; k < *n_r; k++)
+                close(taps[k]);
+            return -1;
+        }
+        (*n_r)++;
+    }
+    return 0;
+}
+
 int sv_qemu_start(sv *s)
 {
     AUTOFREE char *qemu = kxl_qemu_binary();
     kx_host host = {.qemu_binary = qemu, .run_dir = s->dir, .accel = s->accel,
-                    .sandbox = qemu_sandbox_wanted()};
+                    .sandbox = qemu_sandbox_wanted(),
+                    .vhost = s->accel == KXL_ACCEL_KVM && access("/dev/vhost-net", R_OK | W_OK) == 0};
     kx_strv argv = KX_STRV_INIT;
     if (qemu_build_argv(s->cfg, &host, &argv) < 0) {
         kx_strv_dispose(&argv);
@@ -61,10 +92,19 @@ int sv_qemu_start(sv *s)
         kx_strv_dispose(&argv);
         return -1;
     }
+    int taps[64];
+    size_t n_taps = 0;
+    if (open_taps(s, taps, &n_taps) < 0) {
+        kx_strv_dispose(&argv);
+        return -1;
+    }
     pid_t pid = fork();
     if (pid == 0)
-        exec_qemu(argv.v, log_fd);
+        exec_qemu(argv.v, log_fd, taps, n_taps);
     kx_strv_dispose(&argv);
+    /* QEMU holds the taps now: they vanish with it, on every path */
+    for (size_t i = 0; i < n_taps; i++)
+        close(taps[i]);
     if (pid < 0) {
         kx_err_errno(KXL_ERR_INTERNAL, "cannot fork");
         return -1;
@@ -226,6 +266,9 @@ static void handle_event(sv *s, const char *event, json_object *data)
             sv_set_state(s, KXL_STATE_CRASHED);
             sv_apply_action(s, s->cfg->on_crash, "the guest crashed");
         }
+    } else if (strcmp(event, "DEVICE_DELETED") == 0) {
+        free(s->deleted_device);
+        s->deleted_device = kx_strdup(kx_json_str(data, "device", ""));
     } else if (strcmp(event, "STOP") == 0) {
         if (s->st.state == KXL_STATE_RUNNING)
             sv_set_state(s, KXL_STATE_PAUSED);

@@ -2,6 +2,8 @@
 #include "spawn.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -62,4 +64,53 @@ int kx_become_subreaper(void)
         return -1;
     }
     return 0;
+}
+
+static void describe_failure(char *const argv[], int status, const char *out)
+{
+    kx_buf cmd = KX_BUF_INIT;
+    for (int i = 0; argv[i]; i++)
+        kx_buf_printf(&cmd, "%s%s", i ? " " : "", argv[i]);
+    AUTOFREE char *first = kx_strndup(out, strcspn(out, "\n"));
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+        kx_err(KXL_ERR_INTERNAL, "'%s' could not run: %s", argv[0], *first ? first : "not found");
+    else
+        kx_err(KXL_ERR_INTERNAL, "'%s' failed: %s", kx_buf_str(&cmd),
+               *first ? first : "no message");
+    kx_buf_dispose(&cmd);
+}
+
+int kx_run(char *const argv[])
+{
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot create a pipe");
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(pipefd[1], 2);
+        execvp(argv[0], argv);
+        dprintf(2, "%s\n", strerror(errno));
+        _exit(127);
+    }
+    close(pipefd[1]);
+    kx_buf out = KX_BUF_INIT;
+    char buf[512];
+    ssize_t n;
+    while ((n = read(pipefd[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0)
+            kx_buf_addn(&out, buf, (size_t)n);
+    close(pipefd[0]);
+    int status = 0;
+    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    int r = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+    if (r < 0)
+        describe_failure(argv, pid > 0 ? status : 127 << 8, kx_buf_str(&out));
+    kx_buf_dispose(&out);
+    return r;
 }

@@ -11,5 +11,10 @@ bool kx_pid_alive(pid_t pid);
 /* The start time of pid (field 22 of /proc/PID/stat), 0 if gone or a zombie; with the pid
  * it identifies a process across pid reuse. */
 unsigned long long kx_pid_starttime(pid_t pid);
+/* Runs argv[0] (searched in PATH) with argv, stdin from /dev/null, and waits.
+ * Returns 0 when it exited with status 0; otherwise -1 with kx_err saying
+ * what = "tc ..." failed and the first line it printed on stderr. */
+int kx_run(char *const argv[]);
+
 /* Makes the caller a child subreaper (PID 1 here reaps slowly, see DESIGN.md). */
 int kx_become_subreaper(void);

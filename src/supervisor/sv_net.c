@@ -1,0 +1,142 @@
+/* sv_net.c - hot-plugging vifs: the supervisor opens and connects the tap,
+ * passes it to QEMU over the monitor (getfd), adds the netdev and the NIC,
+ * and records the vif in the domain's resolved config. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg/cfg_json.h"
+#include "cfg/cfg_spec.h"
+#include "lib/vif.h"
+#include "supervisor/sv.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/fileio.h"
+#include "util/json.h"
+
+/* domain.json follows the vif list, so list, network-list and an adopting
+ * supervisor see the change. */
+static int save_vifs(sv *s)
+{
+    AUTOFREE char *path = kx_path_join(s->dir, "domain.json");
+    AUTOFREE char *text = kx_read_file(path, NULL);
+    AUTOPTR(json_object) o = text ? kx_json_parse(text, path) : NULL;
+    if (!o)
+        return -1;
+    AUTOPTR(json_object) fresh = cfg_domcfg_to_json(s->cfg);
+    json_object *vifs;
+    json_object_object_get_ex(fresh, "vifs", &vifs);
+    json_object_object_add(o, "vifs", json_object_get(vifs));
+    const char *out = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+    return kx_write_file_atomic(path, out, strlen(out), 0600);
+}
+
+static json_object *obj2(const char *k1, const char *v1, const char *k2, const char *v2)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, k1, json_object_new_string(v1));
+    if (k2)
+        json_object_object_add(o, k2, json_object_new_string(v2));
+    return o;
+}
+
+static int plug(sv *s, size_t i, int fd)
+{
+    const kxl_vif *v = &s->cfg->vifs[i];
+    char fdname[32], netdev[32], nic[32];
+    snprintf(fdname, sizeof(fdname), "tap%zu", i);
+    snprintf(netdev, sizeof(netdev), "net%zu", i);
+    snprintf(nic, sizeof(nic), "nic%zu", i);
+    if (qmp_execute_fd(s->qmp, "getfd", obj2("fdname", fdname, NULL, NULL), fd, NULL, 5000) < 0)
+        return -1;
+    json_object *nd = obj2("type", "tap", "id", netdev);
+    json_object_object_add(nd, "fd", json_object_new_string(fdname));
+    if (qmp_execute(s->qmp, "netdev_add", nd, NULL, 5000) < 0)
+        return -1;
+    json_object *dev = obj2("driver", !v->model || strcmp(v->model, "virtio") == 0
+                                          ? "virtio-net-pci" : v->model,
+                            "netdev", netdev);
+    json_object_object_add(dev, "id", json_object_new_string(nic));
+    json_object_object_add(dev, "mac", json_object_new_string(v->mac));
+    if (qmp_execute(s->qmp, "device_add", dev, NULL, 5000) < 0) {
+        qmp_execute(s->qmp, "netdev_del", obj2("id", netdev, NULL, NULL), NULL, 5000);
+        return -1;
+    }
+    return 0;
+}
+
+json_object *sv_net_attach(sv *s, json_object *args)
+{
+    const char *spec = kx_json_str(args, "spec", "");
+    kxl_vif v = {0};
+    if (cfg_vif_parse(spec, "network-attach", &v) < 0) {
+        kxl_vif_dispose(&v);
+        return NULL;
+    }
+    size_t i = s->cfg->n_vifs;
+    s->cfg->vifs = kx_realloc(s->cfg->vifs, (i + 1) * sizeof(kxl_vif));
+    s->cfg->vifs[i] = v;
+    s->cfg->n_vifs = i + 1;
+    vif_resolve(s->cfg, s->st.domid);
+    AUTOCLOSE int fd = vif_setup(&s->paths, s->cfg, i);
+    if (fd < 0 || plug(s, i, fd) < 0) {
+        kxl_vif_dispose(&s->cfg->vifs[i]);
+        s->cfg->n_vifs = i;
+        return NULL;
+    }
+    save_vifs(s);
+    sv_event(s, "vif %zu (%s) attached", i, s->cfg->vifs[i].vifname);
+    char devid[24];
+    snprintf(devid, sizeof(devid), "%zu", i);
+    return obj2("devid", devid, NULL, NULL);
+}
+
+/* device_del only asks the guest: the NIC is gone when QEMU says so. */
+static bool wait_device_deleted(sv *s, const char *id)
+{
+    free(s->deleted_device);
+    s->deleted_device = NULL;
+    for (int waited = 0; waited < 15000; waited += 100) {
+        if (s->deleted_device && strcmp(s->deleted_device, id) == 0)
+            return true;
+        struct pollfd p = {.fd = qmp_fd(s->qmp), .events = POLLIN};
+        if (poll(&p, 1, 100) > 0 && qmp_dispatch(s->qmp) < 0)
+            return false;
+    }
+    return false;
+}
+
+json_object *sv_net_detach(sv *s, json_object *args)
+{
+    const char *which = kx_json_str(args, "vif", "");
+    size_t i = s->cfg->n_vifs;
+    for (size_t k = 0; k < s->cfg->n_vifs; k++) {
+        char devid[24];
+        snprintf(devid, sizeof(devid), "%zu", k);
+        if (strcmp(which, devid) == 0 || kx_streq(which, s->cfg->vifs[k].mac))
+            i = k;
+    }
+    if (i == s->cfg->n_vifs || s->cfg->vifs[i].unplugged) {
+        kx_err(KXL_ERR_NOT_FOUND, "domain '%s' has no vif '%s'", s->name, which);
+        return NULL;
+    }
+    char nic[32], netdev[32];
+    snprintf(nic, sizeof(nic), "nic%zu", i);
+    snprintf(netdev, sizeof(netdev), "net%zu", i);
+    if (qmp_execute(s->qmp, "device_del", obj2("id", nic, NULL, NULL), NULL, 5000) < 0)
+        return NULL;
+    if (!wait_device_deleted(s, nic)) {
+        kx_err(KXL_ERR_STATE, "the guest did not release vif %zu within 15 s", i);
+        return NULL;
+    }
+    qmp_execute(s->qmp, "netdev_del", obj2("id", netdev, NULL, NULL), NULL, 5000);
+    sv_event(s, "vif %zu (%s) detached", i, s->cfg->vifs[i].vifname);
+    /* the slot stays while this QEMU runs: indexes are its device ids */
+    s->cfg->vifs[i].unplugged = true;
+    save_vifs(s);
+    return json_object_new_object();
+}
