@@ -40,6 +40,7 @@ typedef struct {
     bool readonly;
     bool cdrom;
     bool discard;            /* default true, as xl */
+    bool unplugged;          /* hot-unplugged: keeps its index until a restart */
 } kxl_disk;
 
 /* One entry of `vif = [ ... ]` (xl-network-configuration(5)); attached by a later layer. */

@@ -96,6 +96,8 @@ static json_object *disk_to_json(const kxl_disk *d)
     json_object_object_add(o, "readonly", json_object_new_boolean(d->readonly));
     json_object_object_add(o, "cdrom", json_object_new_boolean(d->cdrom));
     json_object_object_add(o, "discard", json_object_new_boolean(d->discard));
+    if (d->unplugged)
+        json_object_object_add(o, "unplugged", json_object_new_boolean(true));
     return o;
 }
 
@@ -214,6 +216,7 @@ static int disk_from_json(json_object *o, kxl_disk *d)
     d->readonly = kx_json_bool(o, "readonly", false);
     d->cdrom = kx_json_bool(o, "cdrom", false);
     d->discard = kx_json_bool(o, "discard", true);
+    d->unplugged = kx_json_bool(o, "unplugged", false);
     return 0;
 }
 

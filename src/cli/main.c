@@ -9,6 +9,13 @@
 #include "util/err.h"
 
 static const cli_cmd commands[] = {
+    {"block-attach", cmd_block_attach, false, "Hot-plug a disk into a domain", "DOM DISK-SPEC",
+     "DISK-SPEC as in the config's disk list, e.g. 'file:/srv/data.img,xvdb,w'.\n"},
+    {"block-detach", cmd_block_detach, false, "Hot-unplug a disk", "DOM VDEV", ""},
+    {"block-list", cmd_block_list, false, "List a domain's disks", "DOM", ""},
+    {"cd-eject", cmd_cd_eject, false, "Eject the medium of a domain's CD-ROM", "DOM VDEV", ""},
+    {"cd-insert", cmd_cd_insert, false, "Insert an ISO image into a domain's CD-ROM",
+     "DOM VDEV FILE", ""},
     {"console", cmd_console, false, "Attach to a domain's console",
      "[-t serial] DOM", "Ctrl+] leaves the console; the guest keeps running.\n"
      "What the guest printed before you attached is shown first.\n"},
@@ -62,6 +69,13 @@ static const cli_cmd commands[] = {
      "  -a   all domains\n"
      "on_reboot in the config decides what a reboot means.\n"},
     {"rename", cmd_rename, false, "Rename a domain", "DOM NEWNAME", ""},
+    {"snapshot-create", cmd_snapshot_create, false, "Take a snapshot", "DOM|CONFIG NAME",
+     "Of a running domain: its qcow2 disks and its memory (QEMU's savevm).\n"
+     "Of a config file whose domain is shut down: its qcow2 disks (qemu-img).\n"},
+    {"snapshot-delete", cmd_snapshot_delete, false, "Delete a snapshot", "DOM|CONFIG NAME", ""},
+    {"snapshot-list", cmd_snapshot_list, false, "List snapshots", "DOM|CONFIG", ""},
+    {"snapshot-revert", cmd_snapshot_revert, false, "Go back to a snapshot", "DOM|CONFIG NAME",
+     ""},
     {"shutdown", cmd_shutdown, false, "Ask domains to shut down (ACPI power button)",
      "[-w] [-F] [-a | DOM]",
      "  -w   wait until the domain has shut down\n"

@@ -15,6 +15,7 @@
 
 #include "cfg/cfg_json.h"
 #include "kxl/kxl.h"
+#include "lib/disks.h"
 #include "lib/runtime.h"
 #include "lib/vif.h"
 #include "util/buf.h"
@@ -69,7 +70,7 @@ int kxl_domain_create(const kxl_paths *p, kxl_domcfg *cfg, const kxl_create_opts
     int r;
     kxl_accel accel;
     AUTOFREE char *notice = NULL;
-    if (kxl_accel_resolve(cfg->accel, &accel, &notice) < 0)
+    if (kxl_accel_resolve(cfg->accel, &accel, &notice) < 0 || disks_check_config(p, cfg) < 0)
         return -1;
     AUTOCLOSE int lock = runtime_lock(p);
     if (lock < 0 || runtime_reserve_name(p, cfg->name) < 0)

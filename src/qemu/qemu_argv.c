@@ -171,6 +171,8 @@ static int add_disks(const kxl_domcfg *cfg, kx_strv *argv)
     bool scsi_added = false;
     for (size_t i = 0; i < cfg->n_disks; i++) {
         const kxl_disk *d = &cfg->disks[i];
+        if (d->unplugged)
+            continue;
         if (d->bus == KXL_DISK_BUS_IDE && d->index > 3) {
             kx_err(KXL_ERR_CONFIG, "disk '%s': the IDE bus has only hda to hdd", d->vdev);
             return -1;

@@ -86,6 +86,12 @@ void sv_control_dispose(sv *s);
 json_object *sv_net_attach(sv *s, json_object *args);
 json_object *sv_net_detach(sv *s, json_object *args);
 
+/* sv_block.c: block-attach/-detach, cd-insert/-eject, snapshots */
+json_object *sv_block_attach(sv *s, json_object *args);
+json_object *sv_block_detach(sv *s, json_object *args);
+json_object *sv_cd_change(sv *s, json_object *args);
+json_object *sv_snapshot(sv *s, json_object *args);
+
 /* sv_main.c */
 /* Appends a timestamped line to the domain's event log. */
 void sv_event(sv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -276,6 +276,9 @@ static json_object *cmd_status(sv *s, json_object *args)
 }
 
 static const control_cmd commands[] = {
+    {"block-attach", sv_block_attach, false},
+    {"block-detach", sv_block_detach, false},
+    {"cd-change", sv_cd_change, false},
     {"destroy", cmd_destroy, true},
     {"dump-core", cmd_dump_core, false},
     {"monitor", cmd_monitor, false},
@@ -285,6 +288,7 @@ static const control_cmd commands[] = {
     {"reboot", cmd_reboot, false},
     {"rename", cmd_rename, false},
     {"shutdown", cmd_shutdown, false},
+    {"snapshot", sv_snapshot, false},
     {"status", cmd_status, true},
     {"sysrq", cmd_sysrq, false},
     {"trigger", cmd_trigger, false},

@@ -2,6 +2,7 @@
 #include "spawn.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <stdio.h>
@@ -80,7 +81,7 @@ static void describe_failure(char *const argv[], int status, const char *out)
     kx_buf_dispose(&cmd);
 }
 
-int kx_run(char *const argv[])
+static int run(char *const argv[], bool keep_stdout)
 {
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -91,7 +92,8 @@ int kx_run(char *const argv[])
     if (pid == 0) {
         int null = open("/dev/null", O_RDWR);
         dup2(null, 0);
-        dup2(null, 1);
+        if (!keep_stdout)
+            dup2(null, 1);
         dup2(pipefd[1], 2);
         execvp(argv[0], argv);
         dprintf(2, "%s\n", strerror(errno));
@@ -113,4 +115,14 @@ int kx_run(char *const argv[])
         describe_failure(argv, pid > 0 ? status : 127 << 8, kx_buf_str(&out));
     kx_buf_dispose(&out);
     return r;
+}
+
+int kx_run(char *const argv[])
+{
+    return run(argv, false);
+}
+
+int kx_run_to_stdout(char *const argv[])
+{
+    return run(argv, true);
 }

@@ -15,6 +15,8 @@ unsigned long long kx_pid_starttime(pid_t pid);
  * Returns 0 when it exited with status 0; otherwise -1 with kx_err saying
  * what = "tc ..." failed and the first line it printed on stderr. */
 int kx_run(char *const argv[]);
+/* As kx_run, with the command's standard output going to ours. */
+int kx_run_to_stdout(char *const argv[]);
 
 /* Makes the caller a child subreaper (PID 1 here reaps slowly, see DESIGN.md). */
 int kx_become_subreaper(void);

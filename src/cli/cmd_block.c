@@ -1,0 +1,170 @@
+/* cmd_block.c - a domain's disks: block-attach, block-detach, block-list,
+ * cd-insert, cd-eject, and snapshots (snapshot-create, -list, -revert,
+ * -delete) of a running domain or of a config file's qcow2 disks. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg/cfg_keys.h"
+#include "cli/cli.h"
+#include "lib/control.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/fileio.h"
+#include "util/json.h"
+#include "util/spawn.h"
+
+DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
+
+/* Sends cmd with key=value pairs (NULL-terminated) to DOM's supervisor. */
+static int call(cli_ctx *ctx, const char *dom, const char *cmd, json_object **ret_r, ...)
+{
+    kxl_dominfo info;
+    if (kxl_domain_lookup(&ctx->paths, dom, &info) < 0)
+        return -1;
+    json_object *args = json_object_new_object();
+    va_list ap;
+    va_start(ap, ret_r);
+    for (const char *k; (k = va_arg(ap, const char *));) {
+        const char *v = va_arg(ap, const char *);
+        if (v)
+            json_object_object_add(args, k, json_object_new_string(v));
+    }
+    va_end(ap);
+    return control_call(&ctx->paths, info.name, cmd, args, ret_r, 300000);
+}
+
+int cmd_block_attach(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc != 3)
+        return cli_usage(cli_find("block-attach"));
+    return call(ctx, argv[1], "block-attach", NULL, "spec", argv[2], NULL) < 0 ? cli_fail()
+                                                                               : EXIT_OK;
+}
+
+int cmd_block_detach(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc != 3)
+        return cli_usage(cli_find("block-detach"));
+    return call(ctx, argv[1], "block-detach", NULL, "vdev", argv[2], NULL) < 0 ? cli_fail()
+                                                                               : EXIT_OK;
+}
+
+int cmd_cd_insert(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc != 4)
+        return cli_usage(cli_find("cd-insert"));
+    char real[4096];
+    const char *target = realpath(argv[3], real) ? real : argv[3];
+    return call(ctx, argv[1], "cd-change", NULL, "vdev", argv[2], "target", target, NULL) < 0
+               ? cli_fail() : EXIT_OK;
+}
+
+int cmd_cd_eject(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc != 3)
+        return cli_usage(cli_find("cd-eject"));
+    return call(ctx, argv[1], "cd-change", NULL, "vdev", argv[2], NULL) < 0 ? cli_fail()
+                                                                            : EXIT_OK;
+}
+
+int cmd_block_list(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc != 2)
+        return cli_usage(cli_find("block-list"));
+    kxl_dominfo info;
+    if (kxl_domain_lookup(&ctx->paths, argv[1], &info) < 0)
+        return cli_fail();
+    AUTOFREE char *path = kxl_domain_file(&ctx->paths, info.name, "domain.json");
+    AUTOFREE char *text = kx_read_file(path, NULL);
+    AUTOPTR(json_object) o = text ? kx_json_parse(text, path) : NULL;
+    json_object *disks;
+    if (!o || !json_object_object_get_ex(o, "disks", &disks))
+        return cli_fail();
+    printf("%-6s %-7s %-6s %-5s %s\n", "Vdev", "Type", "Format", "Mode", "Target");
+    for (size_t i = 0; i < json_object_array_length(disks); i++) {
+        json_object *d = json_object_array_get_idx(disks, i);
+        if (kx_json_bool(d, "unplugged", false))
+            continue;
+        printf("%-6s %-7s %-6s %-5s %s\n", kx_json_str(d, "vdev", "?"),
+               kx_json_bool(d, "cdrom", false) ? "cdrom" : "disk", kx_json_str(d, "format", "?"),
+               kx_json_bool(d, "readonly", false) ? "r" : "w", kx_json_str(d, "target", "-"));
+    }
+    return EXIT_OK;
+}
+
+/* A shut-down domain's snapshots live in its qcow2 images: qemu-img. */
+static int offline_snapshot(const char *file, const char *op, const char *name)
+{
+    AUTOPTR(kxl_domcfg) cfg = cfg_load(file, NULL, kxl_host_cpus(), CFG_LOAD_CHECK_FILES);
+    if (!cfg)
+        return -1;
+    const char *flag = strcmp(op, "create") == 0 ? "-c" : strcmp(op, "revert") == 0 ? "-a"
+                     : strcmp(op, "delete") == 0 ? "-d" : "-l";
+    int done = 0;
+    for (size_t i = 0; i < cfg->n_disks; i++) {
+        const kxl_disk *d = &cfg->disks[i];
+        if (!d->target || d->cdrom || d->readonly)
+            continue;
+        if (d->format != KXL_DISK_FMT_QCOW2) {
+            kx_err(KXL_ERR_INVALID, "snapshots need qcow2 disks: '%s' is %s", d->target,
+                   kxl_disk_format_to_string(d->format));
+            return -1;
+        }
+        char *list[] = {"qemu-img", "snapshot", "-l", d->target, NULL};
+        char *change[] = {"qemu-img", "snapshot", (char *)flag, (char *)name, d->target, NULL};
+        if (strcmp(op, "list") == 0) {
+            fflush(stdout);
+            if (kx_run_to_stdout(list) < 0)
+                return -1;
+        } else if (kx_run(change) < 0) {
+            return -1;
+        }
+        done++;
+    }
+    if (!done) {
+        kx_err(KXL_ERR_INVALID, "'%s' has no writable disk to snapshot", file);
+        return -1;
+    }
+    return 0;
+}
+
+static int snapshot(cli_ctx *ctx, int argc, char **argv, const char *op)
+{
+    bool list = strcmp(op, "list") == 0;
+    if (argc != (list ? 2 : 3))
+        return cli_usage(cli_find(argv[0]));
+    const char *name = list ? "" : argv[2];
+    bool is_file = strchr(argv[1], '/') || kx_path_exists(argv[1]);
+    if (is_file)
+        return offline_snapshot(argv[1], op, name) < 0 ? cli_fail() : EXIT_OK;
+    AUTOPTR(json_object) out = NULL;
+    if (call(ctx, argv[1], "snapshot", &out, "op", op, "name", name, NULL) < 0)
+        return cli_fail();
+    if (list)
+        fputs(json_object_get_string(out), stdout);
+    return EXIT_OK;
+}
+
+int cmd_snapshot_create(cli_ctx *ctx, int argc, char **argv)
+{
+    return snapshot(ctx, argc, argv, "create");
+}
+
+int cmd_snapshot_revert(cli_ctx *ctx, int argc, char **argv)
+{
+    return snapshot(ctx, argc, argv, "revert");
+}
+
+int cmd_snapshot_delete(cli_ctx *ctx, int argc, char **argv)
+{
+    return snapshot(ctx, argc, argv, "delete");
+}
+
+int cmd_snapshot_list(cli_ctx *ctx, int argc, char **argv)
+{
+    return snapshot(ctx, argc, argv, "list");
+}

@@ -1,0 +1,231 @@
+/* sv_block.c - disks while the guest runs: hot-plug (blockdev-add +
+ * device_add), unplug, CD-ROM media changes, and snapshots through QEMU's
+ * savevm/loadvm (disks and memory, for qcow2 disks). */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg/cfg_json.h"
+#include "cfg/cfg_spec.h"
+#include "lib/disks.h"
+#include "supervisor/sv.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/fileio.h"
+#include "util/json.h"
+
+static int save_disks(sv *s)
+{
+    AUTOFREE char *path = kx_path_join(s->dir, "domain.json");
+    AUTOFREE char *text = kx_read_file(path, NULL);
+    AUTOPTR(json_object) o = text ? kx_json_parse(text, path) : NULL;
+    if (!o)
+        return -1;
+    AUTOPTR(json_object) fresh = cfg_domcfg_to_json(s->cfg);
+    json_object *disks;
+    json_object_object_get_ex(fresh, "disks", &disks);
+    json_object_object_add(o, "disks", json_object_get(disks));
+    const char *out = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+    return kx_write_file_atomic(path, out, strlen(out), 0600);
+}
+
+static kxl_disk *find_disk(sv *s, const char *vdev, size_t *i_r)
+{
+    for (size_t i = 0; i < s->cfg->n_disks; i++) {
+        if (!s->cfg->disks[i].unplugged && kx_streq(s->cfg->disks[i].vdev, vdev)) {
+            *i_r = i;
+            return &s->cfg->disks[i];
+        }
+    }
+    kx_err(KXL_ERR_NOT_FOUND, "domain '%s' has no disk '%s'", s->name, vdev);
+    return NULL;
+}
+
+/* The node for a hot-plugged disk: its image through the host's page cache
+ * (flushes pass through, as at boot; see qemu_argv.c). */
+static json_object *blockdev_args(const kxl_disk *d, size_t i)
+{
+    json_object *file = json_object_new_object();
+    json_object_object_add(file, "driver", json_object_new_string(
+                                               kx_startswith(d->target, "/dev/") ? "host_device"
+                                                                                 : "file"));
+    json_object_object_add(file, "filename", json_object_new_string(d->target));
+    json_object *a = json_object_new_object();
+    char node[32];
+    snprintf(node, sizeof(node), "drive%zu", i);
+    json_object_object_add(a, "driver", json_object_new_string(kxl_disk_format_to_string(d->format)));
+    json_object_object_add(a, "node-name", json_object_new_string(node));
+    json_object_object_add(a, "read-only", json_object_new_boolean(d->readonly));
+    json_object_object_add(a, "discard", json_object_new_string(d->discard ? "unmap" : "ignore"));
+    json_object_object_add(a, "file", file);
+    return a;
+}
+
+static int plug_disk(sv *s, const kxl_disk *d, size_t i)
+{
+    char node[32];
+    snprintf(node, sizeof(node), "drive%zu", i);
+    if (qmp_execute(s->qmp, "blockdev-add", blockdev_args(d, i), NULL, 10000) < 0)
+        return -1;
+    json_object *dev = json_object_new_object();
+    json_object_object_add(dev, "driver", json_object_new_string("virtio-blk-pci"));
+    json_object_object_add(dev, "drive", json_object_new_string(node));
+    json_object_object_add(dev, "id", json_object_new_string(d->vdev));
+    if (qmp_execute(s->qmp, "device_add", dev, NULL, 10000) < 0) {
+        json_object *del = json_object_new_object();
+        json_object_object_add(del, "node-name", json_object_new_string(node));
+        qmp_execute(s->qmp, "blockdev-del", del, NULL, 5000);
+        return -1;
+    }
+    return 0;
+}
+
+/* Checks that d can be plugged into s as a new disk. */
+static int check_attach(sv *s, const kxl_disk *d)
+{
+    size_t dup;
+    if (d->bus != KXL_DISK_BUS_VIRTIO || d->cdrom || !d->target) {
+        kx_err(KXL_ERR_INVALID, "block-attach plugs virtio disks (xvdX or vdX) with an image; "
+               "use cd-insert for CD-ROMs");
+        return -1;
+    }
+    if (find_disk(s, d->vdev, &dup)) {
+        kx_err(KXL_ERR_EXISTS, "domain '%s' already has a disk '%s'", s->name, d->vdev);
+        return -1;
+    }
+    kx_err_clear();
+    if (access(d->target, d->readonly ? R_OK : R_OK | W_OK) < 0) {
+        kx_err_errno(KXL_ERR_INVALID, "disk '%s'", d->target);
+        return -1;
+    }
+    return disks_check_free(&s->paths, d, s->name);
+}
+
+json_object *sv_block_attach(sv *s, json_object *args)
+{
+    kxl_disk d = {0};
+    size_t i = s->cfg->n_disks;
+    if (cfg_disk_parse(kx_json_str(args, "spec", ""), "block-attach", &d) < 0 ||
+        check_attach(s, &d) < 0 || plug_disk(s, &d, i) < 0) {
+        kxl_disk_dispose(&d);
+        return NULL;
+    }
+    s->cfg->disks = kx_realloc(s->cfg->disks, (i + 1) * sizeof(kxl_disk));
+    s->cfg->disks[i] = d;
+    s->cfg->n_disks = i + 1;
+    save_disks(s);
+    sv_event(s, "disk %s (%s) attached", d.vdev, d.target);
+    return json_object_new_object();
+}
+
+static bool wait_deleted(sv *s, const char *id)
+{
+    for (int waited = 0; waited < 15000; waited += 100) {
+        if (kx_streq(s->deleted_device, id))
+            return true;
+        struct pollfd p = {.fd = qmp_fd(s->qmp), .events = POLLIN};
+        if (poll(&p, 1, 100) > 0 && qmp_dispatch(s->qmp) < 0)
+            return false;
+    }
+    return false;
+}
+
+json_object *sv_block_detach(sv *s, json_object *args)
+{
+    size_t i;
+    kxl_disk *d = find_disk(s, kx_json_str(args, "vdev", ""), &i);
+    if (!d)
+        return NULL;
+    json_object *del = json_object_new_object();
+    json_object_object_add(del, "id", json_object_new_string(d->vdev));
+    free(s->deleted_device);
+    s->deleted_device = NULL;
+    if (qmp_execute(s->qmp, "device_del", del, NULL, 5000) < 0)
+        return NULL;
+    if (!wait_deleted(s, d->vdev)) {
+        kx_err(KXL_ERR_STATE, "the guest did not release disk '%s' within 15 s", d->vdev);
+        return NULL;
+    }
+    char node[32];
+    snprintf(node, sizeof(node), "drive%zu", i);
+    json_object *bd = json_object_new_object();
+    json_object_object_add(bd, "node-name", json_object_new_string(node));
+    qmp_execute(s->qmp, "blockdev-del", bd, NULL, 5000);  /* -drive disks go by themselves */
+    kx_err_clear();
+    d->unplugged = true;
+    save_disks(s);
+    sv_event(s, "disk %s detached", d->vdev);
+    return json_object_new_object();
+}
+
+/* cd-insert (target given) and cd-eject (none). */
+json_object *sv_cd_change(sv *s, json_object *args)
+{
+    size_t i;
+    kxl_disk *d = find_disk(s, kx_json_str(args, "vdev", ""), &i);
+    const char *target = kx_json_str(args, "target", NULL);
+    if (!d)
+        return NULL;
+    if (!d->cdrom) {
+        kx_err(KXL_ERR_INVALID, "disk '%s' of '%s' is not a CD-ROM", d->vdev, s->name);
+        return NULL;
+    }
+    if (target && access(target, R_OK) < 0) {
+        kx_err_errno(KXL_ERR_INVALID, "cannot read '%s'", target);
+        return NULL;
+    }
+    json_object *a = json_object_new_object();
+    json_object_object_add(a, "id", json_object_new_string(d->vdev));
+    if (target) {
+        json_object_object_add(a, "filename", json_object_new_string(target));
+        json_object_object_add(a, "format", json_object_new_string("raw"));
+        json_object_object_add(a, "read-only-mode", json_object_new_string("read-only"));
+    } else {
+        json_object_object_add(a, "force", json_object_new_boolean(true));
+    }
+    if (qmp_execute(s->qmp, target ? "blockdev-change-medium" : "eject", a, NULL, 10000) < 0)
+        return NULL;
+    free(d->target);
+    d->target = target ? kx_strdup(target) : NULL;
+    d->format = target ? KXL_DISK_FMT_RAW : KXL_DISK_FMT_EMPTY;
+    save_disks(s);
+    sv_event(s, "CD-ROM %s: %s", d->vdev, target ? target : "ejected");
+    return json_object_new_object();
+}
+
+/* snapshot-create / -revert / -delete / -list on the running domain, with its
+ * memory, through the human monitor's savevm family (QEMU 7.2's QMP
+ * equivalents are jobs; these are synchronous and say what went wrong). */
+json_object *sv_snapshot(sv *s, json_object *args)
+{
+    static const struct { const char *op, *hmp; } ops[] = {
+        {"create", "savevm"}, {"revert", "loadvm"}, {"delete", "delvm"}, {"list", "info snapshots"},
+    };
+    const char *op = kx_json_str(args, "op", ""), *name = kx_json_str(args, "name", "");
+    const char *hmp = NULL;
+    for (size_t i = 0; i < KX_ARRAY_SIZE(ops); i++)
+        if (strcmp(op, ops[i].op) == 0)
+            hmp = ops[i].hmp;
+    if (!hmp || (strcmp(op, "list") != 0 && !kxl_name_is_valid(name))) {
+        kx_err(KXL_ERR_INVALID, "bad snapshot request '%s %s'", op, name);
+        return NULL;
+    }
+    AUTOFREE char *line = strcmp(op, "list") == 0 ? kx_strdup(hmp) : kx_asprintf("%s %s", hmp, name);
+    json_object *a = json_object_new_object();
+    json_object_object_add(a, "command-line", json_object_new_string(line));
+    json_object *out = NULL;
+    if (qmp_execute(s->qmp, "human-monitor-command", a, &out, 300000) < 0)
+        return NULL;
+    const char *text = json_object_get_string(out);
+    if (strcmp(op, "list") != 0 && text && *text) {
+        kx_err(KXL_ERR_QEMU, "snapshot %s '%s' of '%s': %.*s", op, name, s->name,
+               (int)strcspn(text, "\r\n"), text);
+        json_object_put(out);
+        return NULL;
+    }
+    sv_event(s, "snapshot %s '%s'", op, name);
+    return out ? out : json_object_new_string("");
+}

@@ -1,0 +1,124 @@
+"""End-to-end storage tests: disks as the guest sees them. Images are made
+in the test (sparse raw, qcow2, an ISO built with xorriso); the guest's own
+console shows what it reads."""
+
+import os
+import subprocess
+import time
+
+from kxltest import KXL, KxlTestCase, Pty
+
+
+def run(*args):
+    subprocess.run(args, check=True, capture_output=True)
+
+
+class StorageTest(KxlTestCase):
+
+    def ext4_image(self, name, size="32M", files=None, fmt="raw"):
+        tree = os.path.join(self.tmp, name + ".d")
+        os.makedirs(tree)
+        for fname, text in (files or {}).items():
+            with open(os.path.join(tree, fname), "w") as f:
+                f.write(text)
+        raw = os.path.join(self.tmp, name + ".raw")
+        run("truncate", "-s", size, raw)
+        run("mkfs.ext4", "-q", "-F", "-d", tree, raw)
+        if fmt == "raw":
+            return raw
+        img = os.path.join(self.tmp, name + ".qcow2")
+        run("qemu-img", "convert", "-O", "qcow2", raw, img)
+        os.unlink(raw)
+        return img
+
+    def iso(self, name, text):
+        tree = os.path.join(self.tmp, name + ".iso.d")
+        os.makedirs(tree)
+        with open(os.path.join(tree, "hello.txt"), "w") as f:
+            f.write(text)
+        path = os.path.join(self.tmp, name + ".iso")
+        run("xorriso", "-as", "mkisofs", "-quiet", "-V", name.upper(), "-o", path, tree)
+        return path
+
+    def guest_sh(self, name, command, expect, timeout=40):
+        con = Pty([KXL, "console", name], self.env)
+        con.send("\r")
+        con.expect(rf"{name}# ")
+        con.send(command + "\r")
+        try:
+            return con.expect(expect, timeout=timeout)
+        finally:
+            con.send(b"\x1d")
+            con.wait()
+
+    def test_same_disk_in_two_domains_is_refused(self):
+        img = self.ext4_image("shared")
+        self.create("holder", extra_lines=f"disk = [ 'file:{img},xvda,w' ]")
+        r = self.kxl("create", self.write_cfg("second", extra_lines=f"disk = [ 'file:{img},xvda,w' ]"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(f"disk '{img}' is in use by domain 'holder'", r.stderr)
+        self.assertEqual(self.qemu_pids("second"), [])
+        # read-only on both sides is fine
+        ro = self.ext4_image("ro")
+        self.create("r1", extra_lines=f"disk = [ 'file:{ro},xvda,r' ]")
+        self.create("r2", extra_lines=f"disk = [ 'file:{ro},xvda,r' ]")
+
+    def test_block_attach_and_detach(self):
+        self.create("ba")
+        self.wait_ready("ba")
+        data = self.ext4_image("data", files={"marker.txt": "attached-ok\n"})
+        r = self.kxl("block-attach", "ba", f"file:{data},xvdb,w")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.guest_sh("ba", "while [ ! -e /dev/vda ]; do sleep 0.2; done; mkdir -p /mnt/x; "
+                      "mount /dev/vda /mnt/x && cat /mnt/x/marker.txt", r"attached-ok")
+        out = self.kxl("block-list", "ba", check=True).stdout
+        self.assertIn(data, out)
+        r = self.kxl("block-attach", "ba", f"file:{data},xvdb,w")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("already has a disk 'xvdb'", r.stderr)
+        self.guest_sh("ba", "umount /mnt/x; echo unmounted", r"unmounted")
+        self.kxl("block-detach", "ba", "xvdb", check=True)
+        m = self.guest_sh("ba", "sleep 1; ls /sys/block; echo END", rb"(?s)echo END\r\n(.*?)END")
+        self.assertNotIn(b"vda", m.group(1), "the guest no longer sees the disk")
+        self.assertNotIn(data, self.kxl("block-list", "ba", check=True).stdout)
+
+    def test_cdrom_iso(self):
+        one = self.iso("one", "first-disc\n")
+        two = self.iso("two", "second-disc\n")
+        self.create("cd", extra_lines=f"disk = [ '{one},,hdc,cdrom' ]")
+        m = self.wait_ready("cd")
+        self.assertIn("sr0", m.group(4))
+        self.guest_sh("cd", "cat /mnt/data/hello.txt", r"first-disc")
+        self.guest_sh("cd", "umount /mnt/data; echo done", r"done")
+        self.kxl("cd-eject", "cd", "hdc", check=True)
+        self.kxl("cd-insert", "cd", "hdc", two, check=True)
+        self.guest_sh("cd", "mount -t iso9660 /dev/sr0 /mnt/data && cat /mnt/data/hello.txt",
+                      r"second-disc")
+        self.assertIn(two, self.kxl("block-list", "cd", check=True).stdout)
+
+    def test_snapshot_revert_running(self):
+        img = self.ext4_image("snap", fmt="qcow2", files={"a.txt": "before\n"})
+        self.create("sn", extra_lines=f"disk = [ 'format=qcow2,vdev=xvda,target={img}' ]")
+        self.wait_ready("sn")
+        self.kxl("snapshot-create", "sn", "base", check=True, timeout=120)
+        self.guest_sh("sn", "echo after > /mnt/data/b.txt; sync; ls /mnt/data", r"b\.txt")
+        self.assertIn("base", self.kxl("snapshot-list", "sn", check=True).stdout)
+        self.kxl("snapshot-revert", "sn", "base", check=True, timeout=120)
+        self.guest_sh("sn", "ls /mnt/data; echo END", r"a\.txt\s+boot-count\s+lost\+found\s+END")
+
+    def test_snapshot_revert_shut_down(self):
+        img = self.ext4_image("off", fmt="qcow2", files={"a.txt": "before\n"})
+        cfg = self.write_cfg("off", extra_lines=f"disk = [ 'format=qcow2,vdev=xvda,target={img}' ]")
+        self.kxl("snapshot-create", cfg, "clean", check=True)
+        self.kxl("create", cfg, check=True)
+        self.wait_ready("off")
+        self.guest_sh("off", "echo dirty > /mnt/data/b.txt; sync; echo ok", r"ok")
+        self.kxl("shutdown", "-w", "off", check=True, timeout=90)
+        self.kxl("snapshot-revert", cfg, "clean", check=True)
+        self.kxl("create", cfg, check=True)
+        self.wait_ready("off")
+        self.guest_sh("off", "ls /mnt/data; echo END", r"a\.txt\s+boot-count\s+lost\+found\s+END")
+        raw = self.ext4_image("rawdisk")
+        r = self.kxl("snapshot-create", self.write_cfg("rw", extra_lines=f"disk = [ 'file:{raw},xvda,w' ]"), "x")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("snapshots need qcow2 disks", r.stderr)
