@@ -8,7 +8,7 @@ pkgs=(gcc libc6-dev meson ninja-build pkg-config libjson-c-dev libnl-3-dev libnl
       libnftables-dev libext2fs-dev qemu-system-x86 qemu-utils iproute2 dnsmasq-base)
 if [ "${1:-}" = "--tests" ]; then
     pkgs+=(libcmocka-dev python3 e2fsprogs util-linux cpio kmod groff-base man-db
-           iputils-ping nftables procps)
+           iputils-ping nftables procps fdisk xorriso)
 fi
 
 missing=()

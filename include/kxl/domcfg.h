@@ -80,6 +80,9 @@ typedef struct {
     char *kernel;
     char *ramdisk;
     char *cmdline;              /* resolved from cmdline / root / extra */
+    char *bootloader;           /* "pygrub": kernel and initrd read from the first disk */
+    char *boot;                 /* hvm firmware boot order: "c" disk, "d" CD-ROM, "n" */
+    char *firmware;             /* hvm: "bios" (SeaBIOS) */
 
     kxl_disk *disks;
     size_t n_disks;

@@ -2,6 +2,7 @@
  * tree onto a field of kxl_domcfg, with its type, bounds and validator. */
 #include "cfg/cfg_keys.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -215,6 +216,56 @@ static int key_builder(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     return 0;
 }
 
+/* pygrub (any path ending in it, as xen-tools writes it) is built in. */
+static int key_bootloader(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    const char *text = scalar_text(s, "a string");
+    if (!text)
+        return -1;
+    const char *base = strrchr(text, '/') ? strrchr(text, '/') + 1 : text;
+    if (strcmp(base, "pygrub") != 0) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: bootloader '%s' is not supported: kxl has pygrub built in "
+               "(bootloader = \"pygrub\")", s->source, s->line, text);
+        return -1;
+    }
+    free(cfg->bootloader);
+    cfg->bootloader = kx_strdup("pygrub");
+    return 0;
+}
+
+static int key_boot(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    const char *text = scalar_text(s, "a string");
+    if (!text)
+        return -1;
+    if (!*text || strspn(text, "acdn") != strlen(text)) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: boot '%s' must be made of c (disk), d (CD-ROM) and n "
+               "(network)", s->source, s->line, text);
+        return -1;
+    }
+    free(cfg->boot);
+    cfg->boot = kx_strdup(text);
+    return 0;
+}
+
+static int key_firmware(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    const char *text = scalar_text(s, "a string");
+    if (!text)
+        return -1;
+    if (strcmp(text, "bios") != 0 && strcmp(text, "seabios") != 0) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: firmware '%s' is not supported (use bios)", s->source,
+               s->line, text);
+        return -1;
+    }
+    free(cfg->firmware);
+    cfg->firmware = kx_strdup("bios");
+    return 0;
+}
+
 static int key_accel(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
     (void)ctx;
@@ -375,7 +426,9 @@ static const cfg_key keys[] = {
     {"accel", KEY_CUSTOM, .fn = key_accel},
     XEN_ONLY("acpi", "ACPI is always on for KVM guests"),
     XEN_ONLY("apic", "the APIC is always on for KVM guests"),
-    XEN_ONLY("bootloader", "bootloader-based boot is not implemented yet; set kernel= instead"),
+    {"boot", KEY_CUSTOM, .fn = key_boot},
+    {"bootloader", KEY_CUSTOM, .fn = key_bootloader},
+    XEN_ONLY("bootloader_args", "the built-in pygrub takes no arguments"),
     {"builder", KEY_CUSTOM, .fn = key_builder},
     XEN_ONLY("cap", "Xen credit scheduler caps do not exist on KVM"),
     {"cmdline", KEY_CUSTOM, .fn = key_cmdline},
@@ -386,6 +439,7 @@ static const cfg_key keys[] = {
     XEN_ONLY("dhcp", "the guest configures its own network"),
     {"disk", KEY_CUSTOM, .fn = key_disk},
     {"extra", KEY_CUSTOM, .fn = key_root_extra},
+    {"firmware", KEY_CUSTOM, .fn = key_firmware},
     XEN_ONLY("hap", "KVM always uses hardware-assisted paging when it can"),
     {"kernel", KEY_STRING, F(kernel)},
     {"maxmem", KEY_U64, F(maxmem_mib), 16, 16ULL << 20},
@@ -420,6 +474,11 @@ static int key_cmp(const void *name, const void *key)
 
 static const cfg_key *key_lookup(const char *name)
 {
+    /* bsearch needs the table sorted; a new key in the wrong place is a bug */
+    static bool checked;
+    for (size_t i = 1; !checked && i < KX_ARRAY_SIZE(keys); i++)
+        assert(strcmp(keys[i - 1].name, keys[i].name) < 0);
+    checked = true;
     return bsearch(name, keys, KX_ARRAY_SIZE(keys), sizeof(keys[0]), key_cmp);
 }
 
@@ -514,9 +573,20 @@ static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
                line_of(ctx, "maxvcpus"), cfg->maxvcpus, cfg->vcpus);
         return -1;
     }
-    if (cfg->type != KXL_TYPE_HVM && !cfg->kernel) {
-        kx_err(KXL_ERR_CONFIG, "%s: a %s domain needs kernel = \"...\" (or type = \"hvm\" to "
-               "boot from its disk)", src(ctx), kxl_domtype_to_string(cfg->type));
+    if (cfg->type != KXL_TYPE_HVM && !cfg->kernel && !cfg->bootloader) {
+        kx_err(KXL_ERR_CONFIG, "%s: a %s domain needs kernel = \"...\" or bootloader = "
+               "\"pygrub\" (or type = \"hvm\" to boot from its disk)", src(ctx),
+               kxl_domtype_to_string(cfg->type));
+        return -1;
+    }
+    if (cfg->bootloader && cfg->kernel) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: 'bootloader' and 'kernel' exclude each other", src(ctx),
+               line_of(ctx, "bootloader"));
+        return -1;
+    }
+    if (cfg->bootloader && !cfg->n_disks) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: bootloader = \"pygrub\" reads the first disk, and there "
+               "is none", src(ctx), line_of(ctx, "bootloader"));
         return -1;
     }
     if (cfg->ramdisk && !cfg->kernel) {

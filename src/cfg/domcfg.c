@@ -115,6 +115,9 @@ void kxl_domcfg_free(kxl_domcfg *cfg)
     free(cfg->kernel);
     free(cfg->ramdisk);
     free(cfg->cmdline);
+    free(cfg->bootloader);
+    free(cfg->boot);
+    free(cfg->firmware);
     free(cfg->source_file);
     free(cfg);
 }

@@ -113,8 +113,14 @@ static void add_serials(const kxl_domcfg *cfg, const kx_host *host, kx_strv *arg
 
 static void add_kernel(const kxl_domcfg *cfg, kx_strv *argv)
 {
-    if (!cfg->kernel)
+    if (!cfg->kernel) {
+        /* firmware boot (SeaBIOS) from the disk, or what `boot` says */
+        if (cfg->boot) {
+            kx_strv_push(argv, "-boot");
+            kx_strv_pushf(argv, "order=%s", cfg->boot);
+        }
         return;
+    }
     add_opt(argv, "-kernel", cfg->kernel);
     if (cfg->ramdisk)
         add_opt(argv, "-initrd", cfg->ramdisk);

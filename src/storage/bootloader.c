@@ -39,6 +39,9 @@
 #define GPT_MAX_ENTRIES_SIZE (1 << 20)
 #define TEXT_MAX (1 << 20)    /* grub.cfg and grubenv */
 #define COPY_CHUNK (256 << 10)
+/* The guest controls its files: a huge (perhaps sparse) one must not fill the host's disk. */
+#define KERNEL_MAX_MIB 256
+#define INITRD_MAX_MIB 2048   /* all initrds of an entry together */
 #define EXPORT_WAIT_MS 10000
 
 typedef struct {
@@ -268,6 +271,19 @@ static bool file_in_dir(ext2_filsys fs, const char *dir, const char *name)
     return extfs_is_file(fs, path, NULL);
 }
 
+/* 0, or the errno of a failed write. */
+static errcode_t write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno != EINTR)
+            return errno;
+        p += w > 0 ? w : 0;
+        n -= w > 0 ? (size_t)w : 0;
+    }
+    return 0;
+}
+
 /* Streams a file to out_fd if >= 0, else into *text (up to max bytes). An errcode_t, which
  * for a failed write is the errno (com_err's error_message gives strerror for those). */
 static errcode_t extfs_read(ext2_filsys fs, ext2_ino_t ino, int out_fd, kx_buf *text, size_t max)
@@ -285,12 +301,7 @@ static errcode_t extfs_read(ext2_filsys fs, ext2_ino_t ino, int out_fd, kx_buf *
         else if (out_fd < 0)
             kx_buf_addn(text, buf, got);
         else
-            for (size_t done = 0; !err && done < got;) {
-                ssize_t n = write(out_fd, buf + done, got - done);
-                if (n < 0 && errno != EINTR)
-                    err = errno;
-                done += n > 0 ? (size_t)n : 0;
-            }
+            err = write_all(out_fd, buf, got);
     }
     if (f)
         ext2fs_file_close(f);
@@ -393,6 +404,11 @@ static const char *kernel_dir(ext2_filsys fs)
     return NULL;
 }
 
+static char *where_str(unsigned part)
+{
+    return part ? kx_asprintf("partition %u", part) : kx_strdup("the whole-disk file system");
+}
+
 /* Opens the first file system with kernels: the whole disk, then each partition in order. */
 static bl_extfs *find_fs(const bl_disk *d, bl_where *w_r)
 {
@@ -401,9 +417,9 @@ static bl_extfs *find_fs(const bl_disk *d, bl_where *w_r)
         bl_extfs *fs = extfs_open(d->path, i ? d->parts[i - 1].offset : 0);
         const char *dir = fs ? kernel_dir(fs) : NULL;
         if (dir) {
+            AUTOFREE char *where = where_str(num);
             *w_r = (bl_where){num, dir};
-            kx_debug("disk '%s': kernels in '%s/' of %s %u", d->image, dir,
-                     num ? "partition" : "the whole disk", num);
+            kx_debug("disk '%s': kernels in '%s/' of %s", d->image, dir, where);
             return fs;
         }
         extfs_close(fs);
@@ -428,7 +444,9 @@ static int grub_entry(ext2_filsys fs, const char *dir, kx_bootentry *e, char **w
         AUTOFREE char *env = extfs_read_text(fs, env_path);
         if (grubcfg_default_entry_env(text, env, e) == 0)
             return 0;
-        *why_r = kx_asprintf("%s: %s", path, kx_err_msg());
+        /* "grub.cfg:4: ..." names the file it was read from */
+        const char *msg = kx_err_msg();
+        *why_r = kx_asprintf("%s%s", path, msg + (kx_startswith(msg, "grub.cfg") ? 8 : 0));
         kx_err_clear();
         return 1;
     }
@@ -473,55 +491,92 @@ static char *resolve(ext2_filsys fs, const bl_where *w, const char *path, ext2_i
     return NULL;
 }
 
-static char *where_str(unsigned part)
+static uint64_t extfs_size(ext2_filsys fs, ext2_ino_t ino)
 {
-    return part ? kx_asprintf("partition %u", part) : kx_strdup("the whole-disk file system");
+    struct ext2_inode inode;
+    return ext2fs_read_inode(fs, ino, &inode) == 0 ? EXT2_I_SIZE(&inode) : 0;
 }
 
-/* Copies the files named in *paths (separated by spaces) one after another into dest and
- * replaces *paths with the paths found. what is "kernel" or "initrd", for messages. */
-static int copy_out(const bl_disk *d, ext2_filsys fs, const bl_where *w, const char *what,
-                    const kx_bootentry *e, char **paths, const char *dest)
+/* One output file being written: the kernel, or the initrds one after another. */
+typedef struct {
+    const char *what;   /* "kernel" or "initrd", for messages */
+    const char *title;  /* the entry's, for messages */
+    const char *dest;
+    unsigned max_mib;   /* for all its files together */
+    int fd;
+    uint64_t total;
+} bl_copy;
+
+/* Appends the file at path (a grub.cfg path, see resolve) to c->fd; returns the path it has
+ * in fs, or NULL with kx_err. Caller frees. */
+static char *copy_one(const bl_disk *d, ext2_filsys fs, const bl_where *w, bl_copy *c,
+                      const char *path)
 {
-    AUTOCLOSE int fd = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    ext2_ino_t ino = 0;
     AUTOFREE char *where = where_str(w->part);
+    AUTOFREE char *real = resolve(fs, w, path, &ino);
+    if (!real) {
+        kx_err(KXL_ERR_NOT_FOUND, "disk '%s': %s '%s' of entry '%s' is not on %s", d->image,
+               c->what, path, c->title, where);
+        return NULL;
+    }
+    c->total += extfs_size(fs, ino);
+    if (c->total > (uint64_t)c->max_mib << 20) {
+        kx_err(KXL_ERR_INVALID, "disk '%s': %s '%s' on %s is larger than %u MiB", d->image,
+               c->what, real, where, c->max_mib);
+        return NULL;
+    }
+    errcode_t err = extfs_read(fs, ino, c->fd, NULL, 0);
+    if (err) {
+        kx_err(KXL_ERR_INTERNAL, "disk '%s': cannot copy '%s' from %s to '%s': %s", d->image,
+               real, where, c->dest, error_message(err));
+        return NULL;
+    }
+    return TAKE_PTR(real);
+}
+
+/* Copies the files named in *paths (separated by spaces) into c->dest and replaces *paths
+ * with the paths found. On failure, c->dest is removed. */
+static int copy_out(const bl_disk *d, ext2_filsys fs, const bl_where *w, bl_copy *c,
+                    char **paths)
+{
+    AUTOCLOSE int fd = open(c->dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     kx_buf found = KX_BUF_INIT;
     int r = 0;
     if (fd < 0) {
-        kx_err_errno(KXL_ERR_INTERNAL, "disk '%s': cannot write '%s'", d->image, dest);
+        kx_err_errno(KXL_ERR_INTERNAL, "disk '%s': cannot write '%s'", d->image, c->dest);
         return -1;
     }
-    for (const char *p = *paths; r == 0 && *p; p += strspn(p, " ")) {
-        AUTOFREE char *one = kx_strndup(p, strcspn(p, " "));
-        ext2_ino_t ino = 0;
-        AUTOFREE char *real = resolve(fs, w, one, &ino);
-        errcode_t err = real ? extfs_read(fs, ino, fd, NULL, 0) : 0;
-        p += strlen(one);
-        if (!real)
-            kx_err(KXL_ERR_NOT_FOUND, "disk '%s': %s '%s' of entry '%s' is not on %s",
-                   d->image, what, one, e->title, where);
-        else if (err)
-            kx_err(KXL_ERR_INTERNAL, "disk '%s': cannot copy '%s' from %s to '%s': %s",
-                   d->image, real, where, dest, error_message(err));
-        r = real && !err ? 0 : -1;
-        if (r == 0)
+    c->fd = fd;
+    for (const char *p = *paths; r == 0 && *p;) {
+        size_t len = strcspn(p, " ");
+        AUTOFREE char *one = kx_strndup(p, len);
+        AUTOFREE char *real = copy_one(d, fs, w, c, one);
+        if (real)
             kx_buf_printf(&found, "%s%s", found.len ? " " : "", real);
+        r = real ? 0 : -1;
+        p += len + strspn(p + len, " ");
     }
-    if (r < 0)
-        unlink(dest);
+    if (r < 0) {
+        unlink(c->dest);
+        kx_buf_dispose(&found);
+        return -1;
+    }
     free(*paths);
     *paths = kx_buf_steal(&found);
-    return r;
+    return 0;
 }
 
 static int copy_files(const bl_disk *d, ext2_filsys fs, const bl_where *w, kx_bootentry *e)
 {
     AUTOFREE char *kdest = kx_path_join(d->out_dir, "vmlinuz");
     AUTOFREE char *idest = kx_path_join(d->out_dir, "initrd.img");
-    if (copy_out(d, fs, w, "kernel", e, &e->kernel, kdest) < 0)
+    bl_copy kernel = {"kernel", e->title, kdest, KERNEL_MAX_MIB, -1, 0};
+    bl_copy initrd = {"initrd", e->title, idest, INITRD_MAX_MIB, -1, 0};
+    if (copy_out(d, fs, w, &kernel, &e->kernel) < 0)
         return -1;
     if (e->initrd)
-        return copy_out(d, fs, w, "initrd", e, &e->initrd, idest);
+        return copy_out(d, fs, w, &initrd, &e->initrd);
     if (unlink(idest) < 0 && errno != ENOENT) {
         kx_err_errno(KXL_ERR_INTERNAL, "disk '%s': cannot remove the old '%s'", d->image, idest);
         return -1;
@@ -661,7 +716,8 @@ static int wait_mounted(bl_raw *r, dev_t dev, int log_fd)
 {
     for (int ms = 0; ms < EXPORT_WAIT_MS; ms += 10) {
         struct stat st;
-        if (waitpid(r->pid, NULL, WNOHANG) == r->pid) {
+        pid_t w = waitpid(r->pid, NULL, WNOHANG);
+        if (w == r->pid || (w < 0 && errno == ECHILD)) { /* ECHILD: reaped by SIG_IGN */
             char msg[512] = "";
             ssize_t n = pread(log_fd, msg, sizeof(msg) - 1, 0);
             msg[n > 0 ? n : 0] = '\0';
@@ -688,10 +744,14 @@ static int raw_fuse(bl_raw *r, const char *image, const char *format, const char
     kx_strv argv = KX_STRV_INIT;
     struct stat st;
 
+    if (log_fd < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot create a memfd");
+        return -1;
+    }
     r->mnt = kx_path_join(out_dir, ".bootloader-disk");
     umount2(r->mnt, MNT_DETACH); /* left over by a daemon that was killed */
-    mfd = open(r->mnt, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (log_fd < 0 || mfd < 0 || fstat(mfd, &st) < 0) {
+    mfd = open(r->mnt, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (mfd < 0 || fstat(mfd, &st) < 0) {
         kx_err_errno(KXL_ERR_INTERNAL, "cannot make the mountpoint '%s'", r->mnt);
         return -1;
     }
@@ -700,6 +760,7 @@ static int raw_fuse(bl_raw *r, const char *image, const char *format, const char
     kx_strv_dispose(&argv);
     if (r->pid < 0 || wait_mounted(r, st.st_dev, log_fd) < 0)
         return -1;
+    kx_debug("disk '%s': exported read-only as raw at '%s'", image, r->mnt);
     r->path = kx_strdup(r->mnt);
     return 0;
 }

@@ -23,7 +23,9 @@ void kx_bootentry_dispose(kx_bootentry *e);
  * --id/$menuentry_id_option ids for the parts; one that names nothing falls back to entry 0,
  * as GRUB does, and so does "${saved_entry}" here (see grubcfg_default_entry_env). A submenu
  * picked as a whole gives its first entry. Fills *e_r (disposed first) from the entry's
- * linux/linux16/linuxefi and initrd lines; a missing initrd line is not an error.
+ * linux/linux16/linuxefi and initrd lines (a GRUB device prefix such as "(hd0,1)" is dropped,
+ * and so are argument words that are only a variable, like Ubuntu's $vt_handoff); a missing
+ * initrd line is not an error.
  * Returns 0, or -1 with kx_err ("grub.cfg: ...") when the text does not parse (unbalanced
  * braces or quotes), has no menu entry, or the chosen entry loads no kernel. */
 int grubcfg_default_entry(const char *text, kx_bootentry *e_r);
@@ -53,8 +55,9 @@ int grubcfg_default_entry_env(const char *text, const char *grubenv, kx_bootentr
  * disk; just "ro" when no root file system is found.
  *
  * Several initrds are concatenated into initrd.img (the kernel takes concatenated cpio
- * archives); with none, a stale out_dir/initrd.img is removed. The image must not be in use
- * by a running guest. Returns 0, or -1 with kx_err saying what was missing, e.g.
+ * archives); with none, a stale out_dir/initrd.img is removed. The guest owns these files, so a
+ * kernel over 256 MiB or initrds over 2 GiB in all are refused rather than copied. The image
+ * must not be in use by a running guest. Returns 0, or -1 with kx_err saying what was missing, e.g.
  * "disk '/srv/g.img': no ext2/3/4 file system with a kernel in /boot (looked at the whole
  * disk and 2 partitions)". */
 int bootloader_extract(const char *image, const char *format, const char *out_dir,

@@ -88,7 +88,7 @@ static int read_quoted(gparser *g, kx_buf *w, char q)
     for (;;) {
         char c = *g->p;
         if (c == '\0') {
-            kx_err(KXL_ERR_CONFIG, "grub.cfg:%d: unterminated %c quote", start, q);
+            kx_err(KXL_ERR_CONFIG, "grub.cfg:%d: unterminated quoted string", start);
             return -1;
         }
         g->p++;
@@ -169,14 +169,18 @@ static size_t cmd_start(const kx_strv *cmd)
     return i;
 }
 
-/* Words i.. joined by spaces; those with blanks in double quotes (the kernel's own syntax). */
-static char *join_words(const kx_strv *cmd, size_t i, bool quote)
+/* Words i.. joined by spaces. For kernel arguments (args), words with blanks go in double
+ * quotes (the kernel's own syntax), and words that are a variable GRUB would expand, such as
+ * Ubuntu's $vt_handoff, are left out. */
+static char *join_words(const kx_strv *cmd, size_t i, bool args)
 {
     kx_buf b = KX_BUF_INIT;
     kx_buf_add(&b, "");
     for (; i < cmd->n; i++) {
         const char *w = cmd->v[i];
-        bool q = quote && w[strcspn(w, " \t")];
+        bool q = args && w[strcspn(w, " \t")];
+        if (args && w[0] == '$')
+            continue;
         kx_buf_printf(&b, "%s%s%s%s", b.len ? " " : "", q ? "\"" : "", w, q ? "\"" : "");
     }
     return kx_buf_steal(&b);
@@ -392,13 +396,14 @@ static int fill_entry(const gnode *n, kx_bootentry *e)
         return -1;
     }
     const char *kernel = strip_device(n->kernel);
-    if (strchr(kernel, '$') || (n->initrd && strchr(n->initrd, '$'))) {
+    AUTOFREE char *initrd = n->initrd && *n->initrd ? strip_devices(n->initrd) : NULL;
+    if (strchr(kernel, '$') || (initrd && strchr(initrd, '$'))) {
         kx_err(KXL_ERR_CONFIG, "grub.cfg: menu entry '%s' names its files with variables, which "
                "are not expanded here", n->title);
         return -1;
     }
     e->kernel = kx_strdup(kernel);
-    e->initrd = n->initrd && *n->initrd ? strip_devices(n->initrd) : NULL;
+    e->initrd = TAKE_PTR(initrd);
     e->cmdline = kx_strdup(n->args);
     e->title = kx_strdup(n->title);
     return 0;

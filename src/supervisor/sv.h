@@ -26,6 +26,7 @@ typedef struct sv {
     char *name;                /* owned */
     char *dir;                 /* runtime directory */
     kxl_domcfg *cfg;
+    char *extra;               /* with pygrub: the config's own command line, appended */
     kxl_accel accel;
     bool start_paused;
     kx_status st;

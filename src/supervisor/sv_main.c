@@ -85,6 +85,8 @@ static int load_domain(sv *s)
     if (!s->cfg)
         return -1;
     s->start_paused = kx_json_bool(o, "start_paused", false);
+    if (s->cfg->bootloader && s->cfg->cmdline)
+        s->extra = kx_strdup(s->cfg->cmdline);
     s->accel = kx_streq(kx_json_str(o, "accel_resolved", "tcg"), "kvm") ? KXL_ACCEL_KVM
                                                                        : KXL_ACCEL_TCG;
     s->st.domid = (unsigned)kx_json_int(o, "domid", 0);
@@ -217,6 +219,7 @@ static void sv_dispose(sv *s)
     free(s->dir);
     free(s->name);
     free(s->deleted_device);
+    free(s->extra);
     if (s->event_log)
         fclose(s->event_log);
     kxl_paths_dispose(&s->paths);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/vif.h"
+#include "storage/bootloader.h"
 #include "qemu/qemu_argv.h"
 #include "supervisor/sv.h"
 #include "util/buf.h"
@@ -74,8 +75,43 @@ static int open_taps(sv *s, int *taps, size_t *n_r)
     return 0;
 }
 
+/* pygrub's job, at every start so that a kernel update inside the guest
+ * takes effect: the default entry of the first disk's grub.cfg (or its newest
+ * kernel) is copied into the runtime directory and booted directly, its
+ * command line followed by the config's own (extra=). */
+static int run_bootloader(sv *s)
+{
+    kxl_domcfg *cfg = s->cfg;
+    const kxl_disk *disk = NULL;
+    for (size_t i = 0; i < cfg->n_disks && !disk; i++)
+        if (!cfg->disks[i].cdrom && cfg->disks[i].target && !cfg->disks[i].unplugged)
+            disk = &cfg->disks[i];
+    if (!disk) {
+        kx_err(KXL_ERR_CONFIG, "domain '%s': pygrub has no disk to read", s->name);
+        return -1;
+    }
+    kx_bootentry e = {0};
+    if (bootloader_extract(disk->target, kxl_disk_format_to_string(disk->format), s->dir, &e) < 0) {
+        kx_bootentry_dispose(&e);
+        return -1;
+    }
+    sv_event(s, "pygrub: booting '%s' (%s) from '%s'", e.title ? e.title : "?", e.kernel,
+             disk->target);
+    free(cfg->kernel);
+    free(cfg->ramdisk);
+    free(cfg->cmdline);
+    cfg->kernel = kx_path_join(s->dir, "vmlinuz");
+    cfg->ramdisk = e.initrd ? kx_path_join(s->dir, "initrd.img") : NULL;
+    cfg->cmdline = s->extra ? kx_asprintf("%s %s", e.cmdline ? e.cmdline : "", s->extra)
+                            : kx_strdup(e.cmdline ? e.cmdline : "");
+    kx_bootentry_dispose(&e);
+    return 0;
+}
+
 int sv_qemu_start(sv *s)
 {
+    if (s->cfg->bootloader && run_bootloader(s) < 0)
+        return -1;
     AUTOFREE char *qemu = kxl_qemu_binary();
     kx_host host = {.qemu_binary = qemu, .run_dir = s->dir, .accel = s->accel,
                     .sandbox = qemu_sandbox_wanted(),

@@ -96,6 +96,33 @@ class StorageTest(KxlTestCase):
                       r"second-disc")
         self.assertIn(two, self.kxl("block-list", "cd", check=True).stdout)
 
+    def test_pygrub_boots_the_default_entry_of_the_guest_disk(self):
+        """bootloader = "pygrub": the kernel and initrd come out of the guest's
+        own /boot (grub.cfg's default entry), at every start."""
+        from kxltest import GUEST
+        tree = os.path.join(self.tmp, "pg.d")
+        os.makedirs(os.path.join(tree, "boot/grub"))
+        for src, dst in (("vmlinuz", "vmlinuz-6.1.0-test"), ("initrd.img", "initrd.img-6.1.0-test")):
+            run("cp", os.path.join(GUEST, src), os.path.join(tree, "boot", dst))
+        with open(os.path.join(tree, "boot/grub/grub.cfg"), "w") as f:
+            f.write('set default="1"\n'
+                    'menuentry "Old" { linux /boot/vmlinuz-none\n}\n'
+                    'menuentry "Debian test" {\n'
+                    '  linux /boot/vmlinuz-6.1.0-test console=ttyS0 kxl.hostname=fromgrub\n'
+                    '  initrd /boot/initrd.img-6.1.0-test\n}\n')
+        img = os.path.join(self.tmp, "pg.img")
+        run("truncate", "-s", "64M", img)
+        run("mkfs.ext4", "-q", "-F", "-d", tree, img)
+        cfg = os.path.join(self.tmp, "pg.cfg")
+        with open(cfg, "w") as f:
+            f.write(f'name = "pg"\nbootloader = "/usr/lib/xen/bin/pygrub"\nmemory = 256\n'
+                    f'extra = "kxl.hb=0"\ndisk = [ "file:{img},xvda,w" ]\n')
+        self.kxl("create", cfg, check=True)
+        m = self.wait_ready("pg")
+        self.assertEqual(m.group(1), "fromgrub", "grub.cfg's default entry was booted")
+        self.assertIn("kxl.hb=0", self.console_log("pg"), "extra= is appended")
+        self.assertNotIn("KXL-HB", self.console_log("pg"))
+
     def test_snapshot_revert_running(self):
         img = self.ext4_image("snap", fmt="qcow2", files={"a.txt": "before\n"})
         self.create("sn", extra_lines=f"disk = [ 'format=qcow2,vdev=xvda,target={img}' ]")
