@@ -103,7 +103,9 @@ int cmd_domname(cli_ctx *ctx, int argc, char **argv)
 }
 
 /* Waits until the domain is gone (or preserved as shut down); false on timeout. */
-static bool wait_down(cli_ctx *ctx, const char *name, int timeout_s)
+/* Done when the domain is gone, preserved as shut down, or running on a new
+ * QEMU (on_poweroff = restart); false after timeout_s (0: no limit). */
+static bool wait_down(cli_ctx *ctx, const char *name, pid_t qemu_before, int timeout_s)
 {
     time_t end = time(NULL) + timeout_s;
     kxl_dominfo info;
@@ -112,34 +114,60 @@ static bool wait_down(cli_ctx *ctx, const char *name, int timeout_s)
             kx_err_clear();
             return true;
         }
-        if (info.state == KXL_STATE_SHUTDOWN)
+        if (info.state == KXL_STATE_SHUTDOWN || info.qemu_pid != qemu_before)
             return true;
         usleep(50000);
     }
     return false;
 }
 
-static int shutdown_one(cli_ctx *ctx, const char *dom, bool wait, bool force)
+static unsigned shutdown_timeout(cli_ctx *ctx, const char *name)
 {
-    kxl_dominfo info;
-    if (kxl_domain_lookup(&ctx->paths, dom, &info) < 0 ||
-        control_call(&ctx->paths, info.name, "shutdown", NULL, NULL, 15000) < 0)
+    AUTOFREE char *path = kxl_domain_file(&ctx->paths, name, "domain.json");
+    AUTOFREE char *text = kx_read_file(path, NULL);
+    AUTOPTR(json_object) o = text ? kx_json_parse(text, path) : NULL;
+    kx_err_clear();
+    return (unsigned)kx_json_int(o, "shutdown_timeout", 60);
+}
+
+/* Presses the power button of dom; *info_r describes it as it was. */
+static int press(cli_ctx *ctx, const char *dom, kxl_dominfo *info_r)
+{
+    if (kxl_domain_lookup(&ctx->paths, dom, info_r) < 0)
         return -1;
-    if (!wait && !force)
+    return control_call(&ctx->paths, info_r->name, "shutdown", NULL, NULL, 15000);
+}
+
+/* -w waits, -F destroys after the domain's shutdown_timeout. */
+static int wait_or_force(cli_ctx *ctx, const kxl_dominfo *info, bool force)
+{
+    unsigned timeout = force ? shutdown_timeout(ctx, info->name) : 0;
+    if (wait_down(ctx, info->name, info->qemu_pid, (int)timeout))
         return 0;
-    unsigned timeout = 60;
-    if (force) {
-        /* shutdown_timeout from the domain's config */
-        AUTOFREE char *path = kxl_domain_file(&ctx->paths, info.name, "domain.json");
-        AUTOFREE char *text = kx_read_file(path, NULL);
-        AUTOPTR(json_object) o = text ? kx_json_parse(text, path) : NULL;
-        timeout = (unsigned)kx_json_int(o, "shutdown_timeout", 60);
-    }
-    if (wait_down(ctx, info.name, force ? (int)timeout : 0))
-        return 0;
-    fprintf(stderr, "kxl: '%s' did not shut down within %u s; destroying it\n", info.name,
+    fprintf(stderr, "kxl: '%s' did not shut down within %u s; destroying it\n", info->name,
             timeout);
-    return kxl_domain_destroy(&ctx->paths, info.name);
+    return kxl_domain_destroy(&ctx->paths, info->name);
+}
+
+static int shutdown_all(cli_ctx *ctx, bool wait, bool force)
+{
+    AUTOFREE kxl_dominfo *d = NULL;
+    size_t n;
+    if (kxl_domain_list(&ctx->paths, &d, &n) < 0)
+        return cli_fail();
+    int r = EXIT_OK;
+    bool *pressed = kx_malloc0(n + 1);
+    for (size_t i = 0; i < n; i++) {
+        kxl_dominfo now;
+        pressed[i] = press(ctx, d[i].name, &now) == 0;
+        if (!pressed[i])
+            r = cli_fail();   /* a paused or shut-down domain says why; the others go on */
+    }
+    for (size_t i = 0; i < n && (wait || force); i++)
+        if (pressed[i] && wait_or_force(ctx, &d[i], force) < 0)
+            r = cli_fail();
+    free(pressed);
+    return r;
 }
 
 int cmd_shutdown(cli_ctx *ctx, int argc, char **argv)
@@ -158,18 +186,12 @@ int cmd_shutdown(cli_ctx *ctx, int argc, char **argv)
     }
     if (all == (optind < argc) || argc - optind > 1)
         return cli_usage(cli_find("shutdown"));
-    if (!all)
-        return shutdown_one(ctx, argv[optind], wait, force) < 0 ? cli_fail() : EXIT_OK;
-    AUTOFREE kxl_dominfo *d = NULL;
-    size_t n;
-    if (kxl_domain_list(&ctx->paths, &d, &n) < 0)
+    if (all)
+        return shutdown_all(ctx, wait, force);
+    kxl_dominfo info;
+    if (press(ctx, argv[optind], &info) < 0)
         return cli_fail();
-    int r = EXIT_OK;
-    for (size_t i = 0; i < n; i++)
-        if (shutdown_one(ctx, d[i].name, false, false) < 0)
-            r = cli_fail();
-    for (size_t i = 0; i < n && (wait || force); i++)
-        if (!wait_down(ctx, d[i].name, force ? 60 : 0) && kxl_domain_destroy(&ctx->paths, d[i].name) < 0)
-            r = cli_fail();
-    return r;
+    if ((wait || force) && wait_or_force(ctx, &info, force) < 0)
+        return cli_fail();
+    return EXIT_OK;
 }

@@ -44,9 +44,13 @@ static bool wait_rebooted(cli_ctx *ctx, const char *dom, pid_t before, int timeo
 {
     time_t end = time(NULL) + timeout_s;
     while (timeout_s <= 0 || time(NULL) < end) {
-        pid_t now = qemu_of(ctx, dom);
-        if (now != before)
-            return true;
+        kxl_dominfo info;
+        if (kxl_domain_lookup(&ctx->paths, dom, &info) < 0) {
+            kx_err_clear();
+            return true;   /* on_reboot = destroy */
+        }
+        if (info.qemu_pid != before || info.state == KXL_STATE_SHUTDOWN)
+            return true;   /* restarted, or preserved */
         usleep(50000);
     }
     return false;

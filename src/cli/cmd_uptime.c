@@ -35,6 +35,10 @@ int cmd_uptime(cli_ctx *ctx, int argc, char **argv)
     }
     AUTOFREE kxl_dominfo *d = NULL;
     size_t n = 0;
+    kxl_dominfo one;
+    for (int a = optind; a < argc; a++)
+        if (kxl_domain_lookup(&ctx->paths, argv[a], &one) < 0)
+            return cli_fail();   /* an unknown domain is an error, not an empty line */
     if (kxl_domain_list(&ctx->paths, &d, &n) < 0)
         return cli_fail();
     if (!brief)
@@ -42,8 +46,10 @@ int cmd_uptime(cli_ctx *ctx, int argc, char **argv)
     time_t now = time(NULL);
     for (size_t i = 0; i < n; i++) {
         bool wanted = optind == argc;
-        for (int a = optind; a < argc; a++)
-            wanted |= strcmp(argv[a], d[i].name) == 0 || strtoul(argv[a], NULL, 10) == d[i].domid;
+        for (int a = optind; a < argc; a++) {
+            kxl_dominfo sel;
+            wanted |= kxl_domain_lookup(&ctx->paths, argv[a], &sel) == 0 && sel.domid == d[i].domid;
+        }
         if (!wanted)
             continue;
         char up[64];

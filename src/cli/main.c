@@ -83,7 +83,7 @@ static const cli_cmd commands[] = {
      "  -a   all domains\n"},
     {"sysrq", cmd_sysrq, false, "Send a SysRq key to a domain", "DOM LETTER",
      "For example 's' syncs, 'c' crashes a Linux guest.\n"},
-    {"trigger", cmd_trigger, false, "Send a trigger to a domain", "DOM nmi|reset|power|s3resume",
+    {"trigger", cmd_trigger, false, "Send a trigger to a domain", "DOM nmi|reset|power|sleep|s3resume",
      "  nmi       inject a non-maskable interrupt\n"
      "  reset     reset at once (a fresh QEMU)\n"
      "  power     press the ACPI power button\n"

@@ -185,6 +185,8 @@ static void qemu_forget(sv *s)
         s->qemu_pidfd = -1;
     }
     s->qemu_pid = 0;
+    s->st.qemu_pid = 0;
+    s->st.qemu_start = 0;
 }
 
 static int qemu_restart(sv *s);
