@@ -1,0 +1,99 @@
+#!/bin/bash
+# bench/bench-network.sh - networking, kxl against libvirt in the same run
+# (not a test), each in a private network namespace:
+#  - guest-to-host TCP throughput through a virtio vif on a bridge (the guest
+#    streams 64 MiB of zeros with busybox nc; the host side measures);
+#  - ping latency host -> guest (20 pings);
+#  - the set-up cost of a vif: `kxl create` of a domain with 4 vifs against
+#    one with none (create returns once QEMU runs, before the guest boots).
+# Targets (issue "networking"): throughput within 5% of libvirt's; vif
+# set-up <= 20 ms per vif.
+#   bench/bench-network.sh [RUNS]   (as root; default 5)
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/.." && pwd)
+. "$HERE/lib/common.sh"
+. "$HERE/lib/libvirt.sh"
+
+RUNS=${1:-5}
+GUEST=${KXL_GUEST_CACHE:-/var/cache/kxl/test-guest}
+KXL=$TOP/build/src/cli/kxl
+NS=kxlbench-$$
+MB=64
+export KXL_ROOT=$(mktemp -d /tmp/kxl-bench.XXXXXX)
+WORK=$KXL_ROOT/work
+mkdir -p "$WORK"
+
+cleanup() {
+    ip netns exec "$NS" "$KXL" destroy nb >/dev/null 2>&1 || true
+    for i in $(seq 0 "$RUNS"); do
+        ip netns exec "$NS" "$KXL" destroy "v4-$i" >/dev/null 2>&1 || true
+        ip netns exec "$NS" "$KXL" destroy "v0-$i" >/dev/null 2>&1 || true
+    done
+    virsh_stop lvnet >/dev/null 2>&1 || true
+    libvirt_stop >/dev/null 2>&1 || true
+    ip netns del "$NS" 2>/dev/null || true
+    rm -rf "$KXL_ROOT"
+}
+trap cleanup EXIT
+
+"$TOP/tools/install-deps.sh" >/dev/null
+"$TOP/tools/build.sh" >/dev/null
+"$TOP/tests/guest/build.sh" >/dev/null
+libvirt_install >/dev/null
+libvirt_start
+
+ip netns add "$NS"
+inns() { ip netns exec "$NS" "$@"; }
+inns ip link set lo up
+inns ip link add br0 type bridge
+inns ip addr add 10.77.0.1/24 dev br0
+inns ip link set br0 up
+
+cfg() { # NAME NVIFS [CMDLINE]
+    local vifs="" i
+    for ((i = 0; i < $2; i++)); do vifs+="'bridge=br0',"; done
+    printf 'name = "%s"\nmemory = 256\nkernel = "%s/vmlinuz"\nramdisk = "%s/initrd.img"\ncmdline = "console=ttyS0 kxl.hb=0 %s"\nvif = [ %s ]\n' \
+        "$1" "$GUEST" "$GUEST" "${3:-}" "$vifs" >"$WORK/$1.cfg"
+    echo "$WORK/$1.cfg"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }'; }
+
+echo "== vif set-up: kxl create with 4 vifs vs none, $RUNS runs each"
+t4=() t0=()
+for ((i = 0; i < RUNS; i++)); do
+    c=$(cfg "v4-$i" 4); s=$(bench_now_us); inns "$KXL" create -q "$c" 2>/dev/null; t4+=("$(bench_elapsed "$s")")
+    c=$(cfg "v0-$i" 0); s=$(bench_now_us); inns "$KXL" create -q "$c" 2>/dev/null; t0+=("$(bench_elapsed "$s")")
+    inns "$KXL" destroy "v4-$i"; inns "$KXL" destroy "v0-$i"
+done
+M4=$(bench_median "${t4[@]}"); M0=$(bench_median "${t0[@]}")
+echo "  median create: 4 vifs $M4 s, none $M0 s; per vif $(awk -v a="$M4" -v b="$M0" 'BEGIN { printf "%.1f", (a - b) / 4 * 1000 }') ms (target <= 20 ms)"
+
+echo "== kxl: throughput guest -> host and ping, virtio vif on a bridge"
+inns python3 "$HERE/lib/tcp-sink.py" 5001 >"$WORK/kxl.tput" &
+sink=$!
+inns "$KXL" create -q "$(cfg nb 1 "kxl.ip=10.77.0.2/24 kxl.send=10.77.0.1:5001:$MB")" 2>/dev/null
+wait "$sink"
+read -r kb ks KX_MBS <"$WORK/kxl.tput"
+KX_RTT=$(inns ping -c 20 -i 0.2 10.77.0.2 | awk -F/ '/^rtt/ { print $5 }')
+inns "$KXL" destroy nb
+echo "  kxl: $KX_MBS MiB/s ($kb bytes in $ks s), ping avg $KX_RTT ms"
+
+echo "== libvirt: the same guest, <interface type='bridge'> with virtio"
+LVNS=/proc/$(libvirtd_pid)/ns/net
+lvns() { nsenter --net="$LVNS" "$@"; }
+lvns ip link add lvbr0 type bridge 2>/dev/null || true
+lvns ip addr add 10.77.0.1/24 dev lvbr0 2>/dev/null || true
+lvns ip link set lvbr0 up
+xml=$(libvirt_domain_xml lvnet "$GUEST/vmlinuz" "$GUEST/initrd.img" \
+    "console=ttyS0 kxl.hb=0 kxl.ip=10.77.0.2/24 kxl.send=10.77.0.1:5001:$MB" 256 1 "$WORK/lvnet.log")
+xml=${xml/<\/devices>/<interface type='bridge'><source bridge='lvbr0'/><model type='virtio'/></interface></devices>}
+lvns python3 "$HERE/lib/tcp-sink.py" 5001 >"$WORK/lv.tput" &
+sink=$!
+virsh_start lvnet "$xml"
+wait "$sink"
+read -r lb ls LV_MBS <"$WORK/lv.tput"
+LV_RTT=$(lvns ping -c 20 -i 0.2 10.77.0.2 | awk -F/ '/^rtt/ { print $5 }')
+virsh_stop lvnet
+echo "  libvirt: $LV_MBS MiB/s ($lb bytes in $ls s), ping avg $LV_RTT ms"
+echo "  ratio throughput kxl/libvirt $(ratio "$KX_MBS" "$LV_MBS") (target >= 0.95), ping kxl/libvirt $(ratio "$KX_RTT" "$LV_RTT")"
