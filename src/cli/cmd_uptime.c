@@ -77,9 +77,18 @@ int cmd_vm_list(cli_ctx *ctx, int argc, char **argv)
     return EXIT_OK;
 }
 
-static int by_text(const void *a, const void *b)
+/* By timestamp ("YYYY-mm-dd HH:MM:SS.mmm", 23 characters), and within the
+ * same millisecond in the order the lines were logged. */
+typedef struct {
+    const char *line;
+    size_t order;
+} log_line;
+
+static int by_time(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    const log_line *x = a, *y = b;
+    int c = strncmp(x->line, y->line, 23);
+    return c ? c : (x->order > y->order) - (x->order < y->order);
 }
 
 /* Every domain's event log (ROOT/var/log/kxl/NAME.log), merged in time order. */
@@ -109,10 +118,14 @@ int cmd_dmesg(cli_ctx *ctx, int argc, char **argv)
             kx_warn("kxl: cannot clear '%s'", path);
     }
     closedir(dir);
-    if (lines.n)
-        qsort(lines.v, lines.n, sizeof(char *), by_text);
+    log_line *sorted = kx_malloc0(sizeof(log_line) * (lines.n + 1));
     for (size_t i = 0; i < lines.n; i++)
-        puts(lines.v[i]);
+        sorted[i] = (log_line){lines.v[i], i};
+    if (lines.n > 1)
+        qsort(sorted, lines.n, sizeof(log_line), by_time);
+    for (size_t i = 0; i < lines.n; i++)
+        puts(sorted[i].line);
+    free(sorted);
     kx_strv_dispose(&lines);
     return EXIT_OK;
 }

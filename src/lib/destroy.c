@@ -76,5 +76,11 @@ int kxl_console_connect(const kxl_paths *p, const char *name)
         return -1;
     if (runtime_ensure_supervisor(p, info.name) < 0)
         return -1;
+    AUTOFREE char *sock = kxl_domain_file(p, info.name, "console.sock");
+    if (!kx_path_exists(sock)) {
+        kx_err(KXL_ERR_STATE, "domain '%s' has no console: its config has no serial = \"pty\"",
+               info.name);
+        return -1;
+    }
     return control_connect(p, info.name, "console.sock");
 }
