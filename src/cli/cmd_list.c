@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "lib/vif.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -68,6 +69,31 @@ static json_object *info_json(const kxl_dominfo *d)
     return o;
 }
 
+/* Each plugged vif's tap counters, from the guest's side (RX: it received). */
+static json_object *vif_counters_json(json_object *cfg)
+{
+    json_object *vifs, *out = json_object_new_array();
+    if (!cfg || !json_object_object_get_ex(cfg, "vifs", &vifs))
+        return out;
+    for (size_t i = 0; i < json_object_array_length(vifs); i++) {
+        json_object *v = json_object_array_get_idx(vifs, i);
+        const char *name = kx_json_str(v, "vifname", NULL);
+        if (!name || kx_json_bool(v, "unplugged", false))
+            continue;
+        vif_counters c;
+        vif_read_counters(name, &c);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "devid", json_object_new_int64((int64_t)i));
+        json_object_object_add(o, "vifname", json_object_new_string(name));
+        json_object_object_add(o, "rx_bytes", json_object_new_int64((int64_t)c.rx_bytes));
+        json_object_object_add(o, "rx_packets", json_object_new_int64((int64_t)c.rx_packets));
+        json_object_object_add(o, "tx_bytes", json_object_new_int64((int64_t)c.tx_bytes));
+        json_object_object_add(o, "tx_packets", json_object_new_int64((int64_t)c.tx_packets));
+        json_object_array_add(out, o);
+    }
+    return out;
+}
+
 /* -l: like xl, each domain's configuration as JSON, with its id. */
 static json_object *config_json(cli_ctx *ctx, const kxl_dominfo *d)
 {
@@ -77,6 +103,7 @@ static json_object *config_json(cli_ctx *ctx, const kxl_dominfo *d)
     json_object *o = json_object_new_object();
     json_object_object_add(o, "domid", json_object_new_int64(d->domid));
     json_object_object_add(o, "info", info_json(d));
+    json_object_object_add(o, "vif_counters", vif_counters_json(cfg));
     json_object_object_add(o, "config", cfg);
     kx_err_clear();
     return o;

@@ -95,6 +95,9 @@ class BridgeTest(NetTestCase):
         row = r[1].split()
         self.assertEqual(row[1], f"vif{self.list_json()['ga']['domid']}.0")
         self.assertGreater(int(row[5]), 0, "the guest sent packets (TX)")
+        import json as _json
+        longl = _json.loads(self.kxl("list", "-l", "ga", check=True).stdout)[0]
+        self.assertGreater(longl["vif_counters"][0]["tx_packets"], 0)
         self.assertIn("ga", self.list_json())
         self.kxl("destroy", "ga", check=True)
         self.kxl("destroy", "gb", check=True)
