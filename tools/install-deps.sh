@@ -5,10 +5,11 @@
 set -euo pipefail
 
 pkgs=(gcc libc6-dev meson ninja-build pkg-config libjson-c-dev libnl-3-dev libnl-route-3-dev
-      libnftables-dev libext2fs-dev qemu-system-x86 qemu-utils iproute2 dnsmasq-base)
+      libnftables-dev libext2fs-dev qemu-system-x86 qemu-utils iproute2 dnsmasq-base
+      debootstrap e2fsprogs util-linux)
 if [ "${1:-}" = "--tests" ]; then
     pkgs+=(libcmocka-dev python3 e2fsprogs util-linux cpio kmod groff-base man-db
-           iputils-ping nftables procps fdisk xorriso)
+           iputils-ping nftables procps fdisk xorriso openssh-client)
 fi
 
 missing=()

@@ -12,7 +12,7 @@
 set -u
 state=$1
 
-echo "$PPID" >"$state/tini.pid.inner"
+echo "$PPID" >"$state/tini-inner.pid"
 
 mount --bind "$state/qemu.conf" /etc/libvirt/qemu.conf || exit 20
 mount -t tmpfs -o size=64k,mode=0755 kxl-bench-empty \

@@ -65,7 +65,7 @@ libvirt_install() {
 }
 
 # pid recorded in the state dir, if that process is still alive
-_lv_pid() {
+_lv_pid() {   # NAME -> pid in $state/NAME.pid, if alive
     local f=$LIBVIRT_BENCH_STATE/$1.pid pid
     [[ -r $f ]] || return 1
     pid=$(<"$f")
@@ -136,7 +136,7 @@ libvirt_start() {
         fi
     fi
     mkdir -p "$st" || return 1
-    rm -f "$st"/*.pid "$st"/*.pid.inner "$st/netns" "$st/mntns"
+    rm -f "$st"/*.pid "$st/netns" "$st/mntns"
     _lv_write_qemu_conf || return 1
     _lv_cgroup_snapshot >"$st/cgroups.before"
 
@@ -144,7 +144,7 @@ libvirt_start() {
         tini -s -- bash "$_lv_libdir/libvirt-ns.sh" "$st" \
         </dev/null >>"$st/tini.log" 2>&1 &
     for ((i = 0; i < 100; i++)); do
-        [[ -s $st/tini.pid.inner ]] && { tini=$(<"$st/tini.pid.inner"); break; }
+        [[ -s $st/tini-inner.pid ]] && { tini=$(<"$st/tini-inner.pid"); break; }
         sleep 0.05
     done
     if [[ -z $tini ]] || ! bench_pid_alive "$tini"; then
@@ -177,12 +177,15 @@ libvirt_start() {
 
 libvirt_stop() {
     local st=$LIBVIRT_BENCH_STATE tini="" d p pids i
-    [[ -d $st ]] || return 0
-    tini=$(_lv_pid tini) || tini=""
+    # nothing recorded: nothing of ours runs (do not touch anyone else's)
+    [[ -e $st/tini.pid || -e $st/tini-inner.pid || -e $st/netns ]] || return 0
+    # tini-inner.pid is written by libvirt-ns.sh even if libvirt_start died early
+    tini=$(_lv_pid tini) || tini=$(_lv_pid tini-inner) || tini=""
+    [[ -n $tini && $(cat "/proc/$tini/comm" 2>/dev/null) != tini ]] && tini=""
     # 1. destroy running domains the normal way while libvirtd is there
-    if [[ -n $(libvirtd_pid) ]] && lv_virsh list >/dev/null 2>&1; then
-        for d in $(lv_virsh list --name 2>/dev/null); do
-            lv_virsh destroy "$d" >/dev/null 2>&1 || true
+    if [[ -n $(libvirtd_pid) ]] && timeout 30 virsh -q -c "$LIBVIRT_URI" list >/dev/null 2>&1; then
+        for d in $(timeout 30 virsh -q -c "$LIBVIRT_URI" list --name 2>/dev/null); do
+            timeout 30 virsh -q -c "$LIBVIRT_URI" destroy "$d" >/dev/null 2>&1 || true
         done
     fi
     # 2. everything left in our network namespace: QEMU first, then the rest
@@ -221,7 +224,7 @@ libvirt_stop() {
     rm -f /run/libvirt/libvirt-sock /run/libvirt/libvirt-sock-ro \
         /run/libvirt/libvirt-admin-sock /run/libvirt/virtlogd-sock \
         /run/libvirt/virtlogd-admin-sock /run/libvirtd.pid /run/virtlogd.pid
-    rm -f "$st"/*.pid "$st"/*.pid.inner "$st/netns" "$st/mntns" "$st/cgroups.before"
+    rm -f "$st"/*.pid "$st/netns" "$st/mntns" "$st/cgroups.before"
     if [[ -n $(_lv_ns_pids) ]] || { [[ -n $tini ]] && bench_pid_alive "$tini"; }; then
         _lv_log "some processes did not stop"; return 1
     fi

@@ -28,6 +28,28 @@ static const cli_cmd commands[] = {
      "  -f FILE  the config file (the same as giving FILE alone)\n"
      "KEY=VALUE pairs override the file's settings, in config syntax.\n"
      "With the global -N, print the resolved config as JSON and create nothing.\n"},
+    {"create-image", cmd_create_image, false, "Create a Debian guest's disk images and config",
+     "--hostname=NAME [--dist=DIST] [--size=SIZE] [--ip=ADDR | --dhcp] [--genpass] [OPTION...]",
+     "  --hostname=NAME      the guest's host name and domain name (required)\n"
+     "  --dist=DIST          Debian release (default: the host's); --arch=amd64|i386\n"
+     "  --mirror=URL         package mirror (default: the host's apt sources)\n"
+     "  --size=SIZE          root disk, e.g. 4gb (default); --swap=SIZE|none (256mb)\n"
+     "  --memory=SIZE        (512mb); --vcpus=N (1)\n"
+     "  --fs=ext4|ext3|ext2  --image=sparse|full  --format=raw|qcow2\n"
+     "  --dir=DIR            images in DIR/domains/NAME/ (default $KXL_ROOT/var/lib/kxl/images)\n"
+     "  --lvm=VG             logical volumes NAME-disk, NAME-swap instead (needs device-mapper)\n"
+     "  --ip=ADDR[/N] [--netmask=MASK] [--gateway=ADDR] [--nameserver=ADDR...] | --dhcp\n"
+     "  --bridge=BRIDGE  --mac=MAC      the vif (default: kxl's bridge, a random 00:16:3e MAC)\n"
+     "  --genpass | --password=PW | --hash=HASH   root's password (--genpass prints it)\n"
+     "  --ssh-key=FILE       root's authorized_keys\n"
+     "  --role=SCRIPT        run SCRIPT with the guest's root tree as $1 (env HOSTNAME, IP, ...)\n"
+     "  --install-method=debootstrap|copy|tar|image  --install-source=DIR|TARBALL|IMAGE\n"
+     "  --output=DIR         where NAME.cfg goes (default $KXL_ROOT/etc/kxl)\n"
+     "  --force              overwrite an existing image and config\n"
+     "  --refresh            rebuild the cached debootstrap template of DIST\n"
+     "The first image of a DIST and arch debootstraps a template into\n"
+     "$KXL_ROOT/var/lib/kxl/templates/; later ones copy it (seconds). The config boots\n"
+     "with bootloader = \"pygrub\" from the guest's /boot/grub/grub.cfg. See create-image.md.\n"},
     {"destroy", cmd_destroy, false, "Terminate a domain immediately", "DOM",
      "The guest is not asked to shut down: use it as you would pull the plug.\n"},
     {"dmesg", cmd_dmesg, false, "Show the host-side event log of all domains", "[-c]",
@@ -129,7 +151,7 @@ static void print_main_help(FILE *f)
                "  -N         dry run: show what a command would do\n"
                "  --version  print the version\n\nCommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-20s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'kxl help COMMAND' or 'kxl COMMAND --help' shows a command's options.\n"
                "State lives under $KXL_ROOT (default /). See kxl(1) and kxl.cfg(5).\n");
 }
