@@ -28,7 +28,7 @@ WORK=$KXL_ROOT/work
 mkdir -p "$WORK"
 
 cleanup() {
-    for d in $("$KXL" list --json 2>/dev/null | grep -o '"name": "[^"]*"' | cut -d'"' -f4); do
+    for d in $("$KXL" list 2>/dev/null | awk 'NR > 1 {print $1}'); do
         "$KXL" destroy "$d" >/dev/null 2>&1 || true
     done
     libvirt_stop >/dev/null 2>&1 || true
@@ -90,7 +90,7 @@ bench_boot() {
     for ((i = 0; i < RUNS; i++)); do
         bench_wait_quiet 15 120 || true
         t=$(kxl_boot_to_marker "boot$i"); k+=("$t")
-        KXL_QEMU_PID=$("$KXL" list --json | awk -F': ' '/qemu_pid/ {gsub(/,/,"",$2); print $2; exit}')
+        KXL_QEMU_PID=$(awk '/^qemu_pid/ {print $2}' "$KXL_ROOT/run/kxl/boot$i/status")
         SV_PID=$(awk '/^sv_pid/ {print $2}' "$KXL_ROOT/run/kxl/boot$i/status")
         KXL_QEMU_RSS=$(proc_rss_kib "$KXL_QEMU_PID"); SV_RSS=$(proc_rss_kib "$SV_PID")
         "$KXL" destroy "boot$i"

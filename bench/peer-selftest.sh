@@ -36,6 +36,8 @@ host_state() {   # what must be the same before and after
     mount | grep -E 'libvirt|kxl-bench'
     ls /sys/fs/cgroup/*/ 2>/dev/null | grep -E '^machine'
 }
+# one benchmark at a time: another one's libvirt_stop would kill our libvirtd
+bench_lock 0 || { echo "another benchmark holds $BENCH_LOCK; not starting" >&2; exit 2; }
 libvirt_install || exit 1
 libvirt_stop >/dev/null 2>&1
 host_state >"$WORK/host.before"
@@ -64,11 +66,11 @@ quiet() {   # other work on this 2-core host (parallel test runs) skews figures
 TRIES=${TRIES:-10}
 BUSY_MAX=${BUSY_MAX:-70}
 measure() {
-    local var=$1 try v snap busy; shift
+    local var=$1 try v="" snap busy=""; shift
     for ((try = 1; try <= TRIES; try++)); do
         quiet "$*"
         snap=$(bench_cpu_snapshot)
-        v=$("$@") || { bad "$*"; v=""; break; }
+        v=$("$@") || { bad "$1 $2"; v=""; break; }
         busy=$(bench_cpu_busy_since "$snap")
         ((busy <= BUSY_MAX)) && break
         say "  (discarded $v s: host ${busy}% busy during $1 $2)"
@@ -150,7 +152,6 @@ for ((i = 1; i <= NDOMS; i++)); do
 done
 say "QEMU RSS per guest (KiB):        ${rss[*]}"
 say "median QEMU RSS per guest:       $(bench_kib_to_mib "$(bench_median "${rss[@]}")") MiB"
-echo "$KERNEL" >/dev/null
 PLAIN_QEMU_RSS=$WORK/plain.rss plain_qemu_boot_to_marker "$KERNEL" "$INITRD" "$CMDLINE" "$MEM" "$VCPUS" "$MARKER" >/dev/null
 say "plain QEMU RSS at marker:        $(bench_kib_to_mib "$(cat "$WORK/plain.rss")") MiB (under load of $NDOMS guests)"
 

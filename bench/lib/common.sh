@@ -15,6 +15,7 @@
 #   bench_wait_quiet [MAX_PCT] [TIMEOUT]   # wait until the host is idle
 #   snap=$(bench_cpu_snapshot); bench_cpu_busy_since "$snap"  # % busy since
 #   bench_guest_stamp LOG MARKER           # guest printk time of MARKER line
+#   bench_lock [TIMEOUT_S]                 # one benchmark at a time (fd 8)
 #
 # Every peer (kxl, virsh, plain QEMU) must detect its marker with
 # bench_wait_marker so they are timed the same way: the console log is polled
@@ -125,4 +126,17 @@ bench_cpu_busy_since() {
 bench_guest_stamp() {
     grep -F -m1 -- "$2" "$1" 2>/dev/null |
         sed -n 's/^[^[]*\[ *\([0-9]*\.[0-9]*\)\].*/\1/p' | awk '{ printf "%.3f\n", $1 }' | grep .
+}
+
+# bench_lock [TIMEOUT_S]: take $BENCH_LOCK (default /run/kxl-bench/bench.lock)
+# exclusively on fd 8 for the rest of the calling shell, waiting at most
+# TIMEOUT_S (default 3600; 0 = do not wait).  There is one libvirtd for the
+# whole host, so two benchmark runs at once would stop each other's peer (and
+# skew each other's figures): every bench script should take this first.
+: "${BENCH_LOCK:=/run/kxl-bench/bench.lock}"
+bench_lock() {
+    local timeout=${1:-3600}
+    mkdir -p "$(dirname "$BENCH_LOCK")" || return 1
+    exec 8>>"$BENCH_LOCK" || return 1
+    if ((timeout == 0)); then flock -n 8; else flock -w "$timeout" 8; fi
 }

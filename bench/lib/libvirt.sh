@@ -13,7 +13,7 @@
 #   virsh_start NAME XML              # create and leave running
 #   virsh_stop NAME                   # destroy (no error if not running)
 #   libvirt_qemu_pid NAME             # pid of the domain's QEMU
-#   libvirtd_pid                      # pid of our libvirtd
+#   libvirtd_pid, virtlogd_pid        # pids of our daemons
 #   proc_rss_kib PID                  # (from common.sh) VmRSS in KiB
 #   libvirt_stop                      # destroy domains, stop everything,
 #                                     # leave nothing behind; idempotent
@@ -23,7 +23,7 @@
 # `virsh list` timing, e.g.:
 #   hyperfine -N --warmup 3 --runs 50 "virsh -c $LIBVIRT_URI list"
 #
-# Why it is set up this way (see docs in /work/shared/DESIGN.md, "Running the
+# Why it is set up this way (see DESIGN.md, "Running the
 # peer fairly here" and bench/README.md): there is no systemd here, so
 # virtlogd and libvirtd are started by hand under `tini -s` (a child subreaper
 # that reaps at once; PID 1 here reaps only every second or so, which would

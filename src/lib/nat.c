@@ -94,7 +94,7 @@ static int nft_add(const kxl_network *n, const char *subnet)
 
 static char *pid_file(const kxl_paths *p, const kxl_network *n)
 {
-    return kx_asprintf("%s/networks/%s.dnsmasq.pid", p->run_dir, n->name);
+    return kx_asprintf("%s/.networks/%s.dnsmasq.pid", p->run_dir, n->name);
 }
 
 static int dnsmasq_start(const kxl_paths *p, const kxl_network *n, const char *range)
@@ -102,7 +102,7 @@ static int dnsmasq_start(const kxl_paths *p, const kxl_network *n, const char *r
     AUTOFREE char *pid = pid_file(p, n);
     AUTOFREE char *leases = kx_asprintf("%s/networks/%s.leases", p->lib_dir, n->name);
     AUTOFREE char *lease_dir = kx_asprintf("%s/networks", p->lib_dir);
-    AUTOFREE char *run_dir = kx_asprintf("%s/networks", p->run_dir);
+    AUTOFREE char *run_dir = kx_asprintf("%s/.networks", p->run_dir);
     AUTOFREE char *addr = kx_strndup(n->address, strcspn(n->address, "/"));
     AUTOFREE char *a_iface = kx_asprintf("--interface=%s", n->bridge);
     AUTOFREE char *a_listen = kx_asprintf("--listen-address=%s", addr);

@@ -49,7 +49,7 @@ static char *def_path(const kxl_paths *p, const char *name)
 
 static char *state_path(const kxl_paths *p, const char *name)
 {
-    return kx_asprintf("%s/networks/%s", p->run_dir, name);
+    return kx_asprintf("%s/.networks/%s", p->run_dir, name);
 }
 
 static bool ifname_ok(const char *s)

@@ -27,12 +27,12 @@ typedef struct {
 
 static char *state_file(const kxl_paths *p, const char *name)
 {
-    return kx_asprintf("%s/networks/%s", p->run_dir, name);
+    return kx_asprintf("%s/.networks/%s", p->run_dir, name);
 }
 
 static int state_write(const kxl_paths *p, const char *name, const net_state *st)
 {
-    AUTOFREE char *dir = kx_asprintf("%s/networks", p->run_dir);
+    AUTOFREE char *dir = kx_asprintf("%s/.networks", p->run_dir);
     AUTOFREE char *path = state_file(p, name);
     AUTOFREE char *addrs = kx_strv_join(&st->uplink_addrs, ",");
     AUTOFREE char *text = kx_asprintf("created_bridge %d\nuplink_moved %d\nuplink_addrs %s\n"

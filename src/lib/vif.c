@@ -100,7 +100,13 @@ static int run_script(const kxl_paths *p, const kxl_vif *v, const char *ifname)
     setenv("ip", v->ip ? v->ip : "", 1);
     setenv("bridge", v->bridge ? v->bridge : "", 1);
     char *argv[] = {path, "online", NULL};
-    return kx_run(argv) < 0 ? -1 : nl_link_set_up(ifname, true);
+    int r = kx_run(argv);
+    /* the variables are for the script only, not for QEMU or later children */
+    unsetenv("vif");
+    unsetenv("mac");
+    unsetenv("ip");
+    unsetenv("bridge");
+    return r < 0 ? -1 : nl_link_set_up(ifname, true);
 }
 
 /* Connects the tap as the vif asks: a kxl network by name, xl's vif-route,
@@ -155,7 +161,8 @@ int vif_setup(const kxl_paths *p, const kxl_domcfg *cfg, size_t i)
 {
     const kxl_vif *v = &cfg->vifs[i];
     char ifname[VIF_IFNAMSIZ];
-    AUTOCLOSE int fd = tap_open(v->vifname, !v->model, ifname);
+    bool virtio = !v->model || strcmp(v->model, "virtio") == 0;
+    AUTOCLOSE int fd = tap_open(v->vifname, virtio, ifname);
     if (fd < 0)
         return -1;
     if (v->mtu && nl_link_set_mtu(ifname, (unsigned)v->mtu) < 0)

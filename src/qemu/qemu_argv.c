@@ -210,7 +210,8 @@ static void add_nics(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
             cfg_vif_default_mac(cfg->uuid, (int)i, mac);
         kx_strv_push(argv, "-netdev");
         kx_strv_pushf(argv, "tap,id=net%zu,fd=%d%s", i, fd++,
-                      host->vhost && !v->model ? ",vhost=on" : "");
+                      host->vhost && strcmp(nic_device(v), "virtio-net-pci") == 0 ? ",vhost=on"
+                                                                                : "");
         kx_strv_push(argv, "-device");
         kx_strv_pushf(argv, "%s,netdev=net%zu,id=nic%zu,mac=%s", nic_device(v), i, i,
                       v->mac ? v->mac : mac);

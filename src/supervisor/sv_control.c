@@ -33,6 +33,7 @@ typedef struct {
     const char *name;
     control_fn fn;
     bool when_dying;   /* allowed while the domain is being destroyed */
+    bool needs_qemu;   /* refused while QEMU is gone (a preserved crash) */
 } control_cmd;
 
 static json_object *cmd_destroy(sv *s, json_object *args)
@@ -276,23 +277,23 @@ static json_object *cmd_status(sv *s, json_object *args)
 }
 
 static const control_cmd commands[] = {
-    {"block-attach", sv_block_attach, false},
-    {"block-detach", sv_block_detach, false},
-    {"cd-change", sv_cd_change, false},
-    {"destroy", cmd_destroy, true},
-    {"dump-core", cmd_dump_core, false},
-    {"monitor", cmd_monitor, false},
-    {"network-attach", sv_net_attach, false},
-    {"network-detach", sv_net_detach, false},
-    {"pause", cmd_pause, false},
-    {"reboot", cmd_reboot, false},
-    {"rename", cmd_rename, false},
-    {"shutdown", cmd_shutdown, false},
-    {"snapshot", sv_snapshot, false},
-    {"status", cmd_status, true},
-    {"sysrq", cmd_sysrq, false},
-    {"trigger", cmd_trigger, false},
-    {"unpause", cmd_unpause, false},
+    {"block-attach", sv_block_attach, false, true},
+    {"block-detach", sv_block_detach, false, true},
+    {"cd-change", sv_cd_change, false, true},
+    {"destroy", cmd_destroy, true, false},
+    {"dump-core", cmd_dump_core, false, true},
+    {"monitor", cmd_monitor, false, true},
+    {"network-attach", sv_net_attach, false, true},
+    {"network-detach", sv_net_detach, false, true},
+    {"pause", cmd_pause, false, true},
+    {"reboot", cmd_reboot, false, true},
+    {"rename", cmd_rename, false, false},
+    {"shutdown", cmd_shutdown, false, true},
+    {"snapshot", sv_snapshot, false, true},
+    {"status", cmd_status, true, false},
+    {"sysrq", cmd_sysrq, false, true},
+    {"trigger", cmd_trigger, false, true},
+    {"unpause", cmd_unpause, false, true},
 };
 
 static json_object *dispatch(sv *s, const char *line)
@@ -309,6 +310,11 @@ static json_object *dispatch(sv *s, const char *line)
             continue;
         if (s->destroying && !commands[i].when_dying) {
             kx_err(KXL_ERR_STATE, "domain '%s' is being destroyed", s->name);
+            return NULL;
+        }
+        if (commands[i].needs_qemu && !s->qmp) {
+            kx_err(KXL_ERR_STATE, "domain '%s' has no running QEMU (it is %s): destroy it",
+                   s->name, kxl_state_to_string(s->st.state));
             return NULL;
         }
         json_object *args = NULL;

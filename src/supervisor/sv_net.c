@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cfg/cfg_json.h"
@@ -55,8 +56,10 @@ static int plug(sv *s, size_t i, int fd)
         return -1;
     json_object *nd = obj2("type", "tap", "id", netdev);
     json_object_object_add(nd, "fd", json_object_new_string(fdname));
-    if (qmp_execute(s->qmp, "netdev_add", nd, NULL, 5000) < 0)
+    if (qmp_execute(s->qmp, "netdev_add", nd, NULL, 5000) < 0) {
+        qmp_execute(s->qmp, "closefd", obj2("fdname", fdname, NULL, NULL), NULL, 5000);
         return -1;
+    }
     json_object *dev = obj2("driver", !v->model || strcmp(v->model, "virtio") == 0
                                           ? "virtio-net-pci" : v->model,
                             "netdev", netdev);
@@ -96,10 +99,10 @@ json_object *sv_net_attach(sv *s, json_object *args)
 }
 
 /* device_del only asks the guest: the NIC is gone when QEMU says so. */
+/* The caller clears s->deleted_device before device_del, so that an event
+ * arriving during the command itself is not lost. */
 static bool wait_device_deleted(sv *s, const char *id)
 {
-    free(s->deleted_device);
-    s->deleted_device = NULL;
     for (int waited = 0; waited < 15000; waited += 100) {
         if (s->deleted_device && strcmp(s->deleted_device, id) == 0)
             return true;
@@ -117,7 +120,8 @@ json_object *sv_net_detach(sv *s, json_object *args)
     for (size_t k = 0; k < s->cfg->n_vifs; k++) {
         char devid[24];
         snprintf(devid, sizeof(devid), "%zu", k);
-        if (strcmp(which, devid) == 0 || kx_streq(which, s->cfg->vifs[k].mac))
+        if (strcmp(which, devid) == 0 ||
+            (s->cfg->vifs[k].mac && strcasecmp(which, s->cfg->vifs[k].mac) == 0))
             i = k;
     }
     if (i == s->cfg->n_vifs || s->cfg->vifs[i].unplugged) {
@@ -127,6 +131,8 @@ json_object *sv_net_detach(sv *s, json_object *args)
     char nic[32], netdev[32];
     snprintf(nic, sizeof(nic), "nic%zu", i);
     snprintf(netdev, sizeof(netdev), "net%zu", i);
+    free(s->deleted_device);
+    s->deleted_device = NULL;
     if (qmp_execute(s->qmp, "device_del", obj2("id", nic, NULL, NULL), NULL, 5000) < 0)
         return NULL;
     if (!wait_device_deleted(s, nic)) {
