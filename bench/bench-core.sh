@@ -82,7 +82,7 @@ virsh_boot_rss() {
     bench_elapsed "$t0" "$t1"
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 bench_boot() {
     local k=() v=() q=() i t xml
@@ -113,6 +113,9 @@ bench_list() {
     local i xml
     echo "== (b) listing 10 running domains"
     for i in $(seq 1 10); do "$KXL" create -q "$(kxl_cfg "l$i")" 2>/dev/null; done
+    # measured once all ten have booted and settled, the same for both
+    for i in $(seq 1 10); do bench_wait_marker "$KXL_ROOT/var/log/kxl/l$i.console.log" "$MARKER"; done
+    bench_wait_quiet 30 120 || true
     hyperfine -N --warmup 5 --runs 100 --export-json "$WORK/kl.json" "$KXL list" >/dev/null
     LIST_K=$(awk -F': ' '/"median"/ {gsub(/,/,"",$2); print $2 * 1000; exit}' "$WORK/kl.json")
     [ "$("$KXL" list | tail -n +2 | wc -l)" -eq 10 ] || echo "  warning: kxl list did not show 10 domains"
@@ -122,6 +125,8 @@ bench_list() {
             "$WORK/lvl$i.log")
         virsh_start "lv$i" "$xml" >/dev/null
     done
+    for i in $(seq 1 10); do bench_wait_marker "$WORK/lvl$i.log" "$MARKER"; done
+    bench_wait_quiet 30 120 || true
     hyperfine -N --warmup 5 --runs 100 --export-json "$WORK/vl.json" \
         "virsh -c $LIBVIRT_URI list" >/dev/null
     LIST_V=$(awk -F': ' '/"median"/ {gsub(/,/,"",$2); print $2 * 1000; exit}' "$WORK/vl.json")

@@ -44,7 +44,7 @@ lv_up() {
     bench_wait_marker "$WORK/$1.log" KXL-READY
 }
 median_ms() { awk -F': ' '/"median"/ {gsub(/,/,"",$2); printf "%.1f", $2 * 1000; exit}' "$1"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 echo "== pause + unpause round trip"
 kxl_up lc

@@ -57,7 +57,7 @@ cfg() { # NAME NVIFS [CMDLINE]
         "$1" "$GUEST" "$GUEST" "${3:-}" "$vifs" >"$WORK/$1.cfg"
     echo "$WORK/$1.cfg"
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 echo "== vif set-up: kxl create with 4 vifs vs none, $RUNS runs each"
 t4=() t0=()

@@ -39,6 +39,10 @@ host_state() {   # what must be the same before and after
 # one benchmark at a time: another one's libvirt_stop would kill our libvirtd
 bench_lock 0 || { echo "another benchmark holds $BENCH_LOCK; not starting" >&2; exit 2; }
 libvirt_install || exit 1
+if [[ -n $(libvirtd_pid) ]]; then
+    echo "libvirt_start's libvirtd is running: another benchmark is using it; not starting" >&2
+    exit 2
+fi
 libvirt_stop >/dev/null 2>&1
 host_state >"$WORK/host.before"
 t0=$(bench_now_us); libvirt_start || exit 1

@@ -37,8 +37,15 @@ static void add_vcpu_thread(pid_t pid, long tid, kxl_dominfo *info)
     info->cpu_seconds += (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
-static void read_vcpus(kxl_dominfo *info)
+static void read_vcpus(kxl_dominfo *info, const kx_status *st)
 {
+    if (st->n_vcpu_tids) {
+        for (unsigned i = 0; i < st->n_vcpu_tids; i++)
+            add_vcpu_thread(info->qemu_pid, st->vcpu_tids[i], info);
+        info->blocked = !info->running;
+        kx_err_clear();
+        return;
+    }
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/task", (int)info->qemu_pid);
     DIR *d = opendir(path);
@@ -78,7 +85,7 @@ static bool read_domain(const char *dir, const char *name, kxl_dominfo *info)
     info->sv_alive = status_sv_alive(&st);
     info->started = st.started;
     if (status_qemu_alive(&st))
-        read_vcpus(info);
+        read_vcpus(info, &st);
     return true;
 }
 

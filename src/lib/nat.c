@@ -3,6 +3,7 @@
 #include "lib/nat.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <nftables/libnftables.h>
 #include <signal.h>
 #include <stdio.h>
@@ -53,22 +54,57 @@ static char *table_name(const kxl_network *n)
     return t;
 }
 
+/* libnftables, opened only when a NAT network starts or stops: every other
+ * command (kxl list above all) starts faster without its six libraries. */
+typedef struct {
+    struct nft_ctx *(*ctx_new)(uint32_t flags);
+    void (*ctx_free)(struct nft_ctx *ctx);
+    int (*buffer_output)(struct nft_ctx *ctx);
+    int (*buffer_error)(struct nft_ctx *ctx);
+    int (*run)(struct nft_ctx *ctx, const char *buf);
+    const char *(*get_error)(struct nft_ctx *ctx);
+} nft_api;
+
+static int nft_load(nft_api *api)
+{
+    void *h = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        kx_err(KXL_ERR_INTERNAL, "cannot load libnftables (install libnftables1): %s", dlerror());
+        return -1;
+    }
+    *(void **)&api->ctx_new = dlsym(h, "nft_ctx_new");
+    *(void **)&api->ctx_free = dlsym(h, "nft_ctx_free");
+    *(void **)&api->buffer_output = dlsym(h, "nft_ctx_buffer_output");
+    *(void **)&api->buffer_error = dlsym(h, "nft_ctx_buffer_error");
+    *(void **)&api->run = dlsym(h, "nft_run_cmd_from_buffer");
+    *(void **)&api->get_error = dlsym(h, "nft_ctx_get_error_buffer");
+    if (!api->ctx_new || !api->ctx_free || !api->buffer_output || !api->buffer_error ||
+        !api->run || !api->get_error) {
+        kx_err(KXL_ERR_INTERNAL, "libnftables lacks a function kxl needs");
+        return -1;
+    }
+    return 0;  /* the library stays loaded for the life of the process */
+}
+
 static int nft_run(const char *cmds)
 {
-    struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+    nft_api api;
+    if (nft_load(&api) < 0)
+        return -1;
+    struct nft_ctx *nft = api.ctx_new(NFT_CTX_DEFAULT);
     if (!nft) {
         kx_err(KXL_ERR_INTERNAL, "cannot initialise libnftables");
         return -1;
     }
-    nft_ctx_buffer_output(nft);
-    nft_ctx_buffer_error(nft);
-    int r = nft_run_cmd_from_buffer(nft, cmds);
+    api.buffer_output(nft);
+    api.buffer_error(nft);
+    int r = api.run(nft, cmds);
     if (r != 0) {
-        const char *e = nft_ctx_get_error_buffer(nft);
+        const char *e = api.get_error(nft);
         kx_err(KXL_ERR_INTERNAL, "nftables refused kxl's rules: %.*s",
                (int)strcspn(e ? e : "", "\n"), e ? e : "");
     }
-    nft_ctx_free(nft);
+    api.ctx_free(nft);
     return r != 0 ? -1 : 0;
 }
 

@@ -25,8 +25,10 @@ int kxl_paths_init(kxl_paths *p, const char *root)
     p->lib_dir = kx_path_join(root, "var/lib/kxl");
     p->log_dir = kx_path_join(root, "var/log/kxl");
     /* the runtime directory holds the control sockets: owner only */
-    if (kx_mkdir_p(p->run_dir, 0700) < 0 || kx_mkdir_p(p->lib_dir, 0700) < 0 ||
-        kx_mkdir_p(p->log_dir, 0750) < 0) {
+    /* every command comes here: create only what is missing */
+    if ((!kx_path_exists(p->run_dir) && kx_mkdir_p(p->run_dir, 0700) < 0) ||
+        (!kx_path_exists(p->lib_dir) && kx_mkdir_p(p->lib_dir, 0700) < 0) ||
+        (!kx_path_exists(p->log_dir) && kx_mkdir_p(p->log_dir, 0750) < 0)) {
         kxl_paths_dispose(p);
         return -1;
     }

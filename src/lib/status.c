@@ -37,12 +37,27 @@ int status_write(const char *dir, const kx_status *st)
                   kxl_state_to_string(st->state));
     kx_buf_printf(&b, "qemu_pid %d\nqemu_start %llu\nsv_pid %d\nsv_start %llu\n",
                   (int)st->qemu_pid, st->qemu_start, (int)st->sv_pid, st->sv_start);
-    kx_buf_printf(&b, "memory %llu\nvcpus %u\nstarted %.3f\n",
+    kx_buf_printf(&b, "memory %llu\nvcpus %u\nstarted %.3f\nvcpu_tids ",
                   (unsigned long long)st->memory_mib, st->vcpus, st->started);
+    for (unsigned i = 0; i < st->n_vcpu_tids; i++)
+        kx_buf_printf(&b, "%s%d", i ? "," : "", (int)st->vcpu_tids[i]);
+    kx_buf_addc(&b, '\n');
     AUTOFREE char *path = kx_path_join(dir, "status");
     int r = kx_write_file_atomic(path, kx_buf_str(&b), b.len, 0600);
     kx_buf_dispose(&b);
     return r;
+}
+
+static void status_set_tids(kx_status *st, const char *v)
+{
+    while (*v && st->n_vcpu_tids < KX_STATUS_MAX_VCPUS) {
+        char *end;
+        long t = strtol(v, &end, 10);
+        if (end == v)
+            return;
+        st->vcpu_tids[st->n_vcpu_tids++] = (pid_t)t;
+        v = *end == ',' ? end + 1 : end;
+    }
 }
 
 static void status_set(kx_status *st, const char *key, const char *v)
@@ -68,6 +83,8 @@ static void status_set(kx_status *st, const char *key, const char *v)
         st->vcpus = (unsigned)strtoul(v, NULL, 10);
     else if (strcmp(key, "started") == 0)
         st->started = strtod(v, NULL);
+    else if (strcmp(key, "vcpu_tids") == 0)
+        status_set_tids(st, v);
 }
 
 int status_read(const char *dir, kx_status *st_r)

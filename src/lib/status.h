@@ -8,6 +8,8 @@
 
 #include "kxl/kxl.h"
 
+#define KX_STATUS_MAX_VCPUS 64
+
 typedef struct {
     unsigned domid;
     char uuid[37];
@@ -19,6 +21,8 @@ typedef struct {
     uint64_t memory_mib;
     unsigned vcpus;
     double started;
+    pid_t vcpu_tids[KX_STATUS_MAX_VCPUS];  /* QEMU's vCPU threads, so list reads only them */
+    unsigned n_vcpu_tids;
 } kx_status;
 
 /* dir is the domain's runtime directory. */

@@ -172,6 +172,8 @@ static int adopt_domain(sv *s)
     s->st.domid = old.domid;
     s->st.started = old.started;
     s->st.state = old.state;
+    memcpy(s->st.vcpu_tids, old.vcpu_tids, sizeof(old.vcpu_tids));
+    s->st.n_vcpu_tids = old.n_vcpu_tids;
     s->adopted = true;
     if (watch_signals(s) < 0 || sv_control_init(s) < 0)
         return -1;

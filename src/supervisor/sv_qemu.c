@@ -184,6 +184,7 @@ static void qemu_forget(sv *s)
         close(s->qemu_pidfd);
         s->qemu_pidfd = -1;
     }
+    s->st.n_vcpu_tids = 0;
     s->qemu_pid = 0;
     s->st.qemu_pid = 0;
     s->st.qemu_start = 0;
@@ -257,15 +258,22 @@ void sv_qemu_died(sv *s)
     }
 }
 
-static void pin_vcpus(sv *s)
+/* The vCPU threads go into the status file (list reads just them) and are
+ * pinned as cpus= asks. */
+static void record_and_pin_vcpus(sv *s)
 {
-    if (s->cfg->n_cpus == 0)
-        return;
     AUTOPTR(json_object) cpus = NULL;
     if (qmp_execute(s->qmp, "query-cpus-fast", NULL, &cpus, 5000) < 0) {
-        sv_event(s, "cannot pin vCPUs: %s", kx_err_msg());
+        sv_event(s, "cannot query the vCPUs: %s", kx_err_msg());
         return;
     }
+    s->st.n_vcpu_tids = 0;
+    for (size_t i = 0; i < json_object_array_length(cpus) && i < KX_STATUS_MAX_VCPUS; i++)
+        s->st.vcpu_tids[s->st.n_vcpu_tids++] =
+            (pid_t)kx_json_int(json_object_array_get_idx(cpus, i), "thread-id", 0);
+    status_write(s->dir, &s->st);
+    if (s->cfg->n_cpus == 0)
+        return;
     for (size_t i = 0; i < json_object_array_length(cpus); i++) {
         json_object *c = json_object_array_get_idx(cpus, i);
         size_t idx = (size_t)kx_json_int(c, "cpu-index", 0);
@@ -380,7 +388,7 @@ int sv_qemu_attach(sv *s, bool report_start)
 
 void sv_qemu_configure(sv *s)
 {
-    pin_vcpus(s);
+    record_and_pin_vcpus(s);
     if (s->cfg->maxmem_mib > s->cfg->memory_mib) {
         json_object *args = json_object_new_object();
         json_object_object_add(args, "value",
