@@ -87,7 +87,8 @@ lvns ip addr add 10.77.0.1/24 dev lvbr0 2>/dev/null || true
 lvns ip link set lvbr0 up
 xml=$(libvirt_domain_xml lvnet "$GUEST/vmlinuz" "$GUEST/initrd.img" \
     "console=ttyS0 kxl.hb=0 kxl.ip=10.77.0.2/24 kxl.send=10.77.0.1:5001:$MB" 256 1 "$WORK/lvnet.log")
-xml=${xml/<\/devices>/<interface type='bridge'><source bridge='lvbr0'/><model type='virtio'/></interface></devices>}
+iface="<interface type='bridge'><source bridge='lvbr0'/><model type='virtio'/></interface>"
+xml=${xml/"</devices>"/"$iface</devices>"}
 lvns python3 "$HERE/lib/tcp-sink.py" 5001 >"$WORK/lv.tput" &
 sink=$!
 virsh_start lvnet "$xml"
