@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/fileio.h"
 
 #define DETACH_KEY 0x1d /* Ctrl+] */
 
@@ -55,7 +56,9 @@ static bool forward_output(int sock)
     return n > 0 && write_all(STDOUT_FILENO, buf, (size_t)n) == 0;
 }
 
-static void relay(int sock)
+/* Returns true when the console closed (the domain is ending), false when
+ * the user detached. */
+static bool relay(int sock)
 {
     bool input_open = true;
     for (;;) {
@@ -64,19 +67,31 @@ static void relay(int sock)
         if (poll(fds, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
-            return;
+            return false;
         }
         if (fds[0].revents && !forward_output(sock))
-            return;
+            return true;
         if (fds[1].revents & POLLIN && !forward_input(sock)) {
             /* Ctrl+] detaches; end of input on a pipe only stops input */
             if (isatty(STDIN_FILENO))
-                return;
+                return false;
             input_open = false;
         } else if (fds[1].revents & (POLLHUP | POLLERR)) {
             input_open = false;
         }
     }
+}
+
+/* After a restart the console socket answers again. */
+static bool console_is_back(cli_ctx *ctx, const char *dom)
+{
+    kxl_dominfo info;
+    if (kxl_domain_lookup(&ctx->paths, dom, &info) < 0) {
+        kx_err_clear();
+        return false;
+    }
+    return info.state == KXL_STATE_RUNNING || info.state == KXL_STATE_SHUTDOWN ||
+           info.state == KXL_STATE_CRASHED;
 }
 
 int cli_console_attach(cli_ctx *ctx, const char *dom)
@@ -91,7 +106,14 @@ int cli_console_attach(cli_ctx *ctx, const char *dom)
         cfmakeraw(&raw);
         tcsetattr(STDIN_FILENO, TCSANOW, &raw);
     }
-    relay(sock);
+    bool ended = relay(sock);
+    if (ended) {
+        /* the guest is going: return once its supervisor has cleaned up (or
+         * restarted it), so that what runs next sees the final state */
+        AUTOFREE char *dir = kxl_domain_dir(&ctx->paths, dom);
+        for (int i = 0; i < 100 && kx_path_exists(dir) && !console_is_back(ctx, dom); i++)
+            usleep(20000);
+    }
     if (tty) {
         tcsetattr(STDIN_FILENO, TCSANOW, &saved);
         fputs("\r\n", stdout);
