@@ -15,20 +15,6 @@
 
 #define DETACH_KEY 0x1d /* Ctrl+] */
 
-static int write_all(int fd, const char *buf, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, buf, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        buf += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Forwards stdin to the guest until the detach key; false when it was seen
  * or stdin ended. */
 static bool forward_input(int sock)
@@ -41,7 +27,7 @@ static bool forward_input(int sock)
         return false;
     char *detach = memchr(buf, DETACH_KEY, (size_t)n);
     size_t len = detach ? (size_t)(detach - buf) : (size_t)n;
-    if (len && write_all(sock, buf, len) < 0)
+    if (len && kx_write_all(sock, buf, len) < 0)
         return false;
     return detach == NULL;
 }
@@ -53,7 +39,7 @@ static bool forward_output(int sock)
     ssize_t n = read(sock, buf, sizeof(buf));
     if (n < 0 && errno == EINTR)
         return true;
-    return n > 0 && write_all(STDOUT_FILENO, buf, (size_t)n) == 0;
+    return n > 0 && kx_write_all(STDOUT_FILENO, buf, (size_t)n) == 0;
 }
 
 /* Returns true when the console closed (the domain is ending), false when

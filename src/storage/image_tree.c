@@ -16,6 +16,7 @@
 
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/fileio.h"
 
 static int open_in_root(int root_fd, const char *rel, int flags, unsigned mode)
 {
@@ -49,20 +50,6 @@ static int open_parent(const char *tree, const char *rel, const char **name_r)
     return fd;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int image_tree_write(const char *tree, const char *rel, const char *data, unsigned mode)
 {
     const char *name;
@@ -77,7 +64,7 @@ int image_tree_write(const char *tree, const char *rel, const char *data, unsign
         kx_err_errno(KXL_ERR_INTERNAL, "cannot write '%s' in the guest's tree", rel);
         return -1;
     }
-    if (write_all(fd, data, strlen(data)) < 0 || fchmod(fd, (mode_t)mode) < 0 ||
+    if (kx_write_all(fd, data, strlen(data)) < 0 || fchmod(fd, (mode_t)mode) < 0 ||
         renameat(dir, tmp, dir, name) < 0) {
         kx_err_errno(KXL_ERR_INTERNAL, "cannot write '%s' in the guest's tree", rel);
         unlinkat(dir, tmp, 0);

@@ -96,5 +96,8 @@ json_object *sv_snapshot(sv *s, json_object *args);
 /* sv_main.c */
 /* Appends a timestamped line to the domain's event log. */
 void sv_event(sv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Rewrites one list of domain.json ("disks", "vifs") from s->cfg after a
+ * hot-plug, so list, block-list/network-list and an adopting supervisor see it. */
+int sv_save_config_list(sv *s, const char *key);
 /* A listening Unix socket at DIR/name, owner-only. */
 int sv_listen(sv *s, const char *name);

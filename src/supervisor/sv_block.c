@@ -17,21 +17,6 @@
 #include "util/fileio.h"
 #include "util/json.h"
 
-static int save_disks(sv *s)
-{
-    AUTOFREE char *path = kx_path_join(s->dir, "domain.json");
-    AUTOFREE char *text = kx_read_file(path, NULL);
-    AUTOPTR(json_object) o = text ? kx_json_parse(text, path) : NULL;
-    if (!o)
-        return -1;
-    AUTOPTR(json_object) fresh = cfg_domcfg_to_json(s->cfg);
-    json_object *disks;
-    json_object_object_get_ex(fresh, "disks", &disks);
-    json_object_object_add(o, "disks", json_object_get(disks));
-    const char *out = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
-    return kx_write_file_atomic(path, out, strlen(out), 0600);
-}
-
 static kxl_disk *find_disk(sv *s, const char *vdev, size_t *i_r)
 {
     for (size_t i = 0; i < s->cfg->n_disks; i++) {
@@ -116,7 +101,7 @@ json_object *sv_block_attach(sv *s, json_object *args)
     s->cfg->disks = kx_realloc(s->cfg->disks, (i + 1) * sizeof(kxl_disk));
     s->cfg->disks[i] = d;
     s->cfg->n_disks = i + 1;
-    save_disks(s);
+    sv_save_config_list(s, "disks");
     sv_event(s, "disk %s (%s) attached", d.vdev, d.target);
     return json_object_new_object();
 }
@@ -156,7 +141,7 @@ json_object *sv_block_detach(sv *s, json_object *args)
     qmp_execute(s->qmp, "blockdev-del", bd, NULL, 5000);  /* -drive disks go by themselves */
     kx_err_clear();
     d->unplugged = true;
-    save_disks(s);
+    sv_save_config_list(s, "disks");
     sv_event(s, "disk %s detached", d->vdev);
     return json_object_new_object();
 }
@@ -191,7 +176,7 @@ json_object *sv_cd_change(sv *s, json_object *args)
     free(d->target);
     d->target = target ? kx_strdup(target) : NULL;
     d->format = target ? KXL_DISK_FMT_RAW : KXL_DISK_FMT_EMPTY;
-    save_disks(s);
+    sv_save_config_list(s, "disks");
     sv_event(s, "CD-ROM %s: %s", d->vdev, target ? target : "ejected");
     return json_object_new_object();
 }

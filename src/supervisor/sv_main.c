@@ -55,6 +55,21 @@ static void log_sink(kx_loglevel level, const char *msg, void *opaque)
     sv_event(opaque, "%s", msg);
 }
 
+int sv_save_config_list(sv *s, const char *key)
+{
+    AUTOFREE char *path = kx_path_join(s->dir, "domain.json");
+    AUTOFREE char *text = kx_read_file(path, NULL);
+    AUTOPTR(json_object) o = text ? kx_json_parse(text, path) : NULL;
+    if (!o)
+        return -1;
+    AUTOPTR(json_object) fresh = cfg_domcfg_to_json(s->cfg);
+    json_object *list;
+    json_object_object_get_ex(fresh, key, &list);
+    json_object_object_add(o, key, json_object_get(list));
+    const char *out = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+    return kx_write_file_atomic(path, out, strlen(out), 0600);
+}
+
 int sv_listen(sv *s, const char *name)
 {
     AUTOFREE char *path = kx_path_join(s->dir, name);

@@ -19,23 +19,6 @@
 #include "util/fileio.h"
 #include "util/json.h"
 
-/* domain.json follows the vif list, so list, network-list and an adopting
- * supervisor see the change. */
-static int save_vifs(sv *s)
-{
-    AUTOFREE char *path = kx_path_join(s->dir, "domain.json");
-    AUTOFREE char *text = kx_read_file(path, NULL);
-    AUTOPTR(json_object) o = text ? kx_json_parse(text, path) : NULL;
-    if (!o)
-        return -1;
-    AUTOPTR(json_object) fresh = cfg_domcfg_to_json(s->cfg);
-    json_object *vifs;
-    json_object_object_get_ex(fresh, "vifs", &vifs);
-    json_object_object_add(o, "vifs", json_object_get(vifs));
-    const char *out = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
-    return kx_write_file_atomic(path, out, strlen(out), 0600);
-}
-
 static json_object *obj2(const char *k1, const char *v1, const char *k2, const char *v2)
 {
     json_object *o = json_object_new_object();
@@ -91,7 +74,7 @@ json_object *sv_net_attach(sv *s, json_object *args)
         s->cfg->n_vifs = i;
         return NULL;
     }
-    save_vifs(s);
+    sv_save_config_list(s, "vifs");
     sv_event(s, "vif %zu (%s) attached", i, s->cfg->vifs[i].vifname);
     char devid[24];
     snprintf(devid, sizeof(devid), "%zu", i);
@@ -143,6 +126,6 @@ json_object *sv_net_detach(sv *s, json_object *args)
     sv_event(s, "vif %zu (%s) detached", i, s->cfg->vifs[i].vifname);
     /* the slot stays while this QEMU runs: indexes are its device ids */
     s->cfg->vifs[i].unplugged = true;
-    save_vifs(s);
+    sv_save_config_list(s, "vifs");
     return json_object_new_object();
 }

@@ -42,7 +42,7 @@ char *kx_read_file(const char *path, size_t *len_r)
     return kx_buf_steal(&b);
 }
 
-static int write_all(int fd, const char *data, size_t len)
+int kx_write_all(int fd, const char *data, size_t len)
 {
     while (len > 0) {
         ssize_t n = write(fd, data, len);
@@ -64,7 +64,7 @@ int kx_write_file_atomic(const char *path, const char *data, size_t len, mode_t 
         kx_err_errno(KXL_ERR_INTERNAL, "cannot write '%s'", tmp);
         return -1;
     }
-    if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+    if (kx_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
         kx_err_errno(KXL_ERR_INTERNAL, "cannot write '%s'", tmp);
         unlink(tmp);
         return -1;

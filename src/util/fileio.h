@@ -8,6 +8,8 @@
 /* Reads a whole file (NUL-terminated; *len_r gets its length if not NULL).
  * Returns NULL with kx_err set ("cannot read 'PATH': ..."). Caller frees. */
 char *kx_read_file(const char *path, size_t *len_r);
+/* write(2) until all of data is written (EINTR retried); -1 with errno set. */
+int kx_write_all(int fd, const char *data, size_t len);
 /* Writes data to PATH.tmp and renames it over path, so readers never see half a file. */
 int kx_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
 /* mkdir -p; existing directories are fine. */
