@@ -5,8 +5,8 @@
 set -euo pipefail
 
 pkgs=(gcc libc6-dev meson ninja-build pkg-config libjson-c-dev libnl-3-dev libnl-route-3-dev
-      libnftables-dev libext2fs-dev qemu-system-x86 qemu-utils iproute2 dnsmasq-base
-      debootstrap e2fsprogs util-linux)
+      libnftables-dev libext2fs-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev libssl-dev
+      qemu-system-x86 qemu-utils iproute2 dnsmasq-base debootstrap e2fsprogs util-linux)
 if [ "${1:-}" = "--tests" ]; then
     pkgs+=(libcmocka-dev python3 e2fsprogs util-linux cpio kmod groff-base man-db
            iputils-ping nftables procps fdisk xorriso openssh-client)

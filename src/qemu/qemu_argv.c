@@ -111,7 +111,7 @@ static void add_serials(const kxl_domcfg *cfg, const kx_host *host, kx_strv *arg
     }
 }
 
-static void add_kernel(const kxl_domcfg *cfg, kx_strv *argv)
+static void add_kernel(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
 {
     if (!cfg->kernel) {
         /* firmware boot (SeaBIOS) from the disk, or what `boot` says */
@@ -121,7 +121,7 @@ static void add_kernel(const kxl_domcfg *cfg, kx_strv *argv)
         }
         return;
     }
-    add_opt(argv, "-kernel", cfg->kernel);
+    add_opt(argv, "-kernel", host->pvh_kernel ? host->pvh_kernel : cfg->kernel);
     if (cfg->ramdisk)
         add_opt(argv, "-initrd", cfg->ramdisk);
     if (cfg->cmdline)
@@ -229,7 +229,7 @@ int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
     add_defaults(host, argv_r);
     add_monitor(host, argv_r);
     add_serials(cfg, host, argv_r);
-    add_kernel(cfg, argv_r);
+    add_kernel(cfg, host, argv_r);
     if (add_disks(cfg, argv_r) < 0)
         return -1;
     if (cfg->maxmem_mib > cfg->memory_mib)

@@ -13,6 +13,7 @@
 
 #include "lib/vif.h"
 #include "storage/bootloader.h"
+#include "storage/pvh.h"
 #include "qemu/qemu_argv.h"
 #include "supervisor/sv.h"
 #include "util/buf.h"
@@ -108,14 +109,35 @@ static int run_bootloader(sv *s)
     return 0;
 }
 
+/* A pv or pvh domain boots as Xen boots a PVH guest: QEMU loads the kernel's ELF at its PVH
+ * entry point, so the guest does not decompress its own kernel at every boot (storage/pvh.h).
+ * Returns the ELF to load, or NULL to boot the kernel as it is (said in the event log). */
+static char *pvh_kernel(sv *s)
+{
+    if (s->cfg->type == KXL_TYPE_HVM || !s->cfg->kernel)
+        return NULL;
+    AUTOFREE char *cache = kx_path_join(s->paths.lib_dir, "pvh-kernels");
+    char *elf = NULL;
+    AUTOFREE char *why = NULL;
+    int rc = pvh_kernel_prepare(s->cfg->kernel, cache, &elf, &why);
+    if (rc == 1)
+        sv_event(s, "pvh: booting '%s' at its PVH entry point (%s)", s->cfg->kernel, elf);
+    else
+        sv_event(s, "pvh: booting '%s' as it is: %s", s->cfg->kernel,
+                 rc == 0 ? why : kx_err_msg());
+    return elf;
+}
+
 int sv_qemu_start(sv *s)
 {
     if (s->cfg->bootloader && run_bootloader(s) < 0)
         return -1;
     AUTOFREE char *qemu = kxl_qemu_binary();
+    AUTOFREE char *elf = pvh_kernel(s);
     kx_host host = {.qemu_binary = qemu, .run_dir = s->dir, .accel = s->accel,
                     .sandbox = qemu_sandbox_wanted(),
-                    .vhost = s->accel == KXL_ACCEL_KVM && access("/dev/vhost-net", R_OK | W_OK) == 0};
+                    .vhost = s->accel == KXL_ACCEL_KVM && access("/dev/vhost-net", R_OK | W_OK) == 0,
+                    .pvh_kernel = elf};
     kx_strv argv = KX_STRV_INIT;
     if (qemu_build_argv(s->cfg, &host, &argv) < 0) {
         kx_strv_dispose(&argv);

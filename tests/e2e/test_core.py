@@ -11,7 +11,7 @@ import subprocess
 import time
 import unittest
 
-from kxltest import KXL, KxlTestCase, Pty
+from kxltest import GUEST, KXL, KxlTestCase, Pty
 
 
 class CoreTest(KxlTestCase):
@@ -120,6 +120,39 @@ class CoreTest(KxlTestCase):
         self.assert_gone("dd")
         self.create("dd", extra_lines=disk)
         self.wait_console("dd", r"KXL-BOOT-COUNT 2\b")
+
+    def qemu_kernel(self, name):
+        pid = self.qemu_pids(name)[0]
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().decode().split("\0")
+        return argv[argv.index("-kernel") + 1]
+
+    def event_log(self, name):
+        with open(os.path.join(self.root, "var/log/kxl", f"{name}.log")) as f:
+            return f.read()
+
+    def test_pv_boots_at_the_pvh_entry_and_hvm_the_bzimage(self):
+        """A pv domain's bzImage is unpacked once into the PVH cache and QEMU
+        loads the ELF; an hvm domain's kernel is loaded as it is."""
+        self.create("pv1")
+        self.wait_ready("pv1")
+        elf = self.qemu_kernel("pv1")
+        cache = os.path.join(self.root, "var/lib/kxl/pvh-kernels")
+        self.assertEqual(os.path.dirname(elf), cache)
+        with open(elf, "rb") as f:
+            self.assertEqual(f.read(4), b"\x7fELF")
+        self.assertEqual(os.stat(elf).st_mode & 0o777, 0o600)
+        self.assertIn("at its PVH entry point", self.event_log("pv1"))
+
+        self.create("hvm1", extra_lines='type = "hvm"')
+        self.wait_ready("hvm1")
+        self.assertEqual(self.qemu_kernel("hvm1"), os.path.join(GUEST, "vmlinuz"))
+        self.assertNotIn("pvh:", self.event_log("hvm1"))
+        # a second pv domain of the same kernel is served from the cache
+        self.create("pv2")
+        self.wait_ready("pv2")
+        self.assertEqual(self.qemu_kernel("pv2"), elf)
+        self.assertEqual(os.listdir(cache), [os.path.basename(elf)])
 
     def test_dry_runs_start_nothing(self):
         cfg = self.write_cfg("dry")
