@@ -15,6 +15,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
 . "$HERE/lib/common.sh"
 . "$HERE/lib/libvirt.sh"
+bench_lock 3600 || { echo "bench-core: another benchmark holds $BENCH_LOCK" >&2; exit 1; }
 . "$HERE/lib/qemu.sh"
 
 RUNS=${1:-5}

@@ -13,6 +13,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
 . "$HERE/lib/common.sh"
 . "$HERE/lib/libvirt.sh"
+bench_lock 3600 || { echo "bench-lifecycle: another benchmark holds $BENCH_LOCK" >&2; exit 1; }
 
 RUNS=${1:-5}
 GUEST=${KXL_GUEST_CACHE:-/var/cache/kxl/test-guest}

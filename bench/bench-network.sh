@@ -14,13 +14,15 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
 . "$HERE/lib/common.sh"
 . "$HERE/lib/libvirt.sh"
+bench_lock 3600 || { echo "bench-network: another benchmark holds $BENCH_LOCK" >&2; exit 1; }
 
 RUNS=${1:-5}
 GUEST=${KXL_GUEST_CACHE:-/var/cache/kxl/test-guest}
 KXL=$TOP/build/src/cli/kxl
 NS=kxlbench-$$
 MB=64
-export KXL_ROOT=$(mktemp -d /tmp/kxl-bench.XXXXXX)
+KXL_ROOT=$(mktemp -d /tmp/kxl-bench.XXXXXX)
+export KXL_ROOT
 WORK=$KXL_ROOT/work
 mkdir -p "$WORK"
 
@@ -69,32 +71,61 @@ done
 M4=$(bench_median "${t4[@]}"); M0=$(bench_median "${t0[@]}")
 echo "  median create: 4 vifs $M4 s, none $M0 s; per vif $(awk -v a="$M4" -v b="$M0" 'BEGIN { printf "%.1f", (a - b) / 4 * 1000 }') ms (target <= 20 ms)"
 
-echo "== kxl: throughput guest -> host and ping, virtio vif on a bridge"
-inns python3 "$HERE/lib/tcp-sink.py" 5001 >"$WORK/kxl.tput" &
-sink=$!
-inns "$KXL" create -q "$(cfg nb 1 "kxl.ip=10.77.0.2/24 kxl.send=10.77.0.1:5001:$MB")" 2>/dev/null
-wait "$sink"
-read -r kb ks KX_MBS <"$WORK/kxl.tput"
-KX_RTT=$(inns ping -c 20 -i 0.2 10.77.0.2 | awk -F/ '/^rtt/ { print $5 }')
-inns "$KXL" destroy nb
-echo "  kxl: $KX_MBS MiB/s ($kb bytes in $ks s), ping avg $KX_RTT ms"
+# nic_opts PID: the -netdev and virtio-net -device options of a running QEMU
+nic_opts() {
+    tr '\0' '\n' <"/proc/$1/cmdline" | grep -E '^(tap|virtio-net)' | tr '\n' ' '
+}
 
-echo "== libvirt: the same guest, <interface type='bridge'> with virtio"
+# One throughput + ping run of each peer; prints "MiB/s rtt_ms". The guest
+# streams $MB MiB once it is up; the sink measures from first to last byte.
+kxl_net_once() {
+    inns python3 "$HERE/lib/tcp-sink.py" 5001 >"$WORK/kxl.tput" &
+    local sink=$! mbs rtt
+    inns "$KXL" create -q "$(cfg nb 1 "kxl.ip=10.77.0.2/24 kxl.send=10.77.0.1:5001:$MB")" 2>/dev/null
+    nic_opts "$(pgrep -f 'guest=nb,' | head -1)" >"$WORK/kxl.nic"
+    wait "$sink"
+    read -r _ _ mbs <"$WORK/kxl.tput"
+    rtt=$(inns ping -c 20 -i 0.2 10.77.0.2 | awk -F/ '/^rtt/ { print $5 }')
+    inns "$KXL" destroy nb
+    echo "$mbs $rtt"
+}
+
+lv_net_once() {
+    lvns python3 "$HERE/lib/tcp-sink.py" 5001 >"$WORK/lv.tput" &
+    local sink=$! mbs rtt
+    virsh_start lvnet "$LV_XML"
+    nic_opts "$(libvirt_qemu_pid lvnet)" >"$WORK/lv.nic"
+    wait "$sink"
+    read -r _ _ mbs <"$WORK/lv.tput"
+    rtt=$(lvns ping -c 20 -i 0.2 10.77.0.2 | awk -F/ '/^rtt/ { print $5 }')
+    virsh_stop lvnet
+    echo "$mbs $rtt"
+}
+
 LVNS=/proc/$(libvirtd_pid)/ns/net
 lvns() { nsenter --net="$LVNS" "$@"; }
 lvns ip link add lvbr0 type bridge 2>/dev/null || true
 lvns ip addr add 10.77.0.1/24 dev lvbr0 2>/dev/null || true
 lvns ip link set lvbr0 up
-xml=$(libvirt_domain_xml lvnet "$GUEST/vmlinuz" "$GUEST/initrd.img" \
+LV_XML=$(libvirt_domain_xml lvnet "$GUEST/vmlinuz" "$GUEST/initrd.img" \
     "console=ttyS0 kxl.hb=0 kxl.ip=10.77.0.2/24 kxl.send=10.77.0.1:5001:$MB" 256 1 "$WORK/lvnet.log")
 iface="<interface type='bridge'><source bridge='lvbr0'/><model type='virtio'/></interface>"
-xml=${xml/"</devices>"/"$iface</devices>"}
-lvns python3 "$HERE/lib/tcp-sink.py" 5001 >"$WORK/lv.tput" &
-sink=$!
-virsh_start lvnet "$xml"
-wait "$sink"
-read -r lb ls LV_MBS <"$WORK/lv.tput"
-LV_RTT=$(lvns ping -c 20 -i 0.2 10.77.0.2 | awk -F/ '/^rtt/ { print $5 }')
-virsh_stop lvnet
-echo "  libvirt: $LV_MBS MiB/s ($lb bytes in $ls s), ping avg $LV_RTT ms"
+LV_XML=${LV_XML/"</devices>"/"$iface</devices>"}
+
+echo "== throughput guest -> host ($MB MiB) and ping host -> guest (20), virtio vif on a bridge,"
+echo "   kxl and libvirt (<interface type='bridge'> with virtio) interleaved, $RUNS runs each"
+kt=() kr=() lt=() lr=()
+for ((i = 0; i < RUNS; i++)); do
+    bench_wait_quiet 20 30 || true
+    read -r t r < <(kxl_net_once); kt+=("$t"); kr+=("$r")
+    bench_wait_quiet 20 30 || true
+    read -r t r < <(lv_net_once); lt+=("$t"); lr+=("$r")
+    echo "  run $((i + 1)): kxl $t MiB/s, ${r} ms; libvirt ${lt[-1]} MiB/s, ${lr[-1]} ms"
+done
+KX_MBS=$(bench_median "${kt[@]}"); KX_RTT=$(bench_median "${kr[@]}")
+LV_MBS=$(bench_median "${lt[@]}"); LV_RTT=$(bench_median "${lr[@]}")
+echo "  median kxl: $KX_MBS MiB/s, ping $KX_RTT ms"
+echo "  median libvirt: $LV_MBS MiB/s, ping $LV_RTT ms"
+echo "  QEMU's NIC options: kxl: $(<"$WORK/kxl.nic")"
+echo "                      libvirt: $(<"$WORK/lv.nic")"
 echo "  ratio throughput kxl/libvirt $(ratio "$KX_MBS" "$LV_MBS") (target >= 0.95), ping kxl/libvirt $(ratio "$KX_RTT" "$LV_RTT")"

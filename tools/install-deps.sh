@@ -22,3 +22,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq || echo "kxl: apt-get update reported errors; trying the install anyway" >&2
     apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# QEMU runs as this user once it has opened its images, /dev/kvm and sockets (kxl_qemu_user);
+# a package would create it in its postinst.
+if ! getent passwd kxl-qemu >/dev/null; then
+    echo "kxl: creating the system user kxl-qemu (QEMU drops to it after set-up)"
+    useradd --system --user-group --no-create-home --home-dir /nonexistent \
+            --shell /usr/sbin/nologin --comment "kxl QEMU processes" kxl-qemu
+fi

@@ -38,6 +38,11 @@ int kxl_accel_resolve(kxl_accel want, kxl_accel *got_r, char **notice_r);
 unsigned kxl_host_cpus(void);
 /* The QEMU binary: $KXL_QEMU or qemu-system-x86_64 from PATH. Caller frees. */
 char *kxl_qemu_binary(void);
+/* The user QEMU becomes once it has opened what it needs: $KXL_QEMU_USER, by default
+ * "kxl-qemu" (tools/install-deps.sh creates it, as a package would). NULL when QEMU must
+ * stay root: the variable says "root", or the user does not exist (*why_r, caller frees,
+ * says which). Caller frees. */
+char *kxl_qemu_user(char **why_r);
 
 /* ---- domains ---- */
 

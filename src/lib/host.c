@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -91,4 +92,26 @@ char *kxl_qemu_binary(void)
         free(p);
     }
     return kx_strdup("/usr/bin/qemu-system-x86_64");
+}
+
+char *kxl_qemu_user(char **why_r)
+{
+    *why_r = NULL;
+    const char *env = getenv("KXL_QEMU_USER");
+    const char *name = env && *env ? env : "kxl-qemu";
+    if (strcmp(name, "root") == 0) {
+        *why_r = kx_strdup("KXL_QEMU_USER=root");
+        return NULL;
+    }
+    struct passwd pw, *found = NULL;
+    char buf[4096];
+    if (getpwnam_r(name, &pw, buf, sizeof(buf), &found) != 0 || !found) {
+        *why_r = kx_asprintf("there is no user '%s' (tools/install-deps.sh creates it)", name);
+        return NULL;
+    }
+    if (found->pw_uid == 0) {
+        *why_r = kx_asprintf("user '%s' is root", name);
+        return NULL;
+    }
+    return kx_strdup(name);
 }

@@ -64,9 +64,17 @@ static void add_defaults(const kx_host *host, kx_strv *argv)
     add_opt(argv, "-msg", "timestamp=on");
     /* pvpanic reports a guest kernel panic to the supervisor (on_crash) */
     add_opt(argv, "-device", "pvpanic");
+    /* QEMU opens what the config names (images, kernel, /dev/kvm, its sockets) as root, then
+     * becomes the unprivileged user for good; files it needs later are passed to it as fds.
+     * -runas calls setuid after the sandbox is installed, so set*id must stay allowed there:
+     * a process that is no longer root and has no capabilities cannot use them to gain any. */
+    if (host->qemu_user)
+        add_opt(argv, "-runas", host->qemu_user);
     if (host->sandbox)
-        add_opt(argv, "-sandbox",
-                "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+        add_opt(argv, "-sandbox", host->qemu_user
+                                      ? "on,obsolete=deny,spawn=deny,resourcecontrol=deny"
+                                      : "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+                                        "resourcecontrol=deny");
 }
 
 static void add_monitor(const kx_host *host, kx_strv *argv)

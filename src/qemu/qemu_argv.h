@@ -15,6 +15,7 @@ typedef struct {
     kxl_accel accel;           /* resolved: KVM or TCG, never AUTO */
     bool sandbox;              /* QEMU has seccomp support (-sandbox) */
     bool vhost;                /* /dev/vhost-net can carry virtio-net (KVM only) */
+    const char *qemu_user;     /* the user QEMU runs as once set up (-runas); NULL: root */
     const char *pvh_kernel;    /* the ELF to load instead of cfg->kernel, booted at its PVH
                                   entry point (storage/pvh.h); NULL: cfg->kernel as it is */
 } kx_host;

@@ -93,6 +93,18 @@ json_object *sv_block_detach(sv *s, json_object *args);
 json_object *sv_cd_change(sv *s, json_object *args);
 json_object *sv_snapshot(sv *s, json_object *args);
 
+/* sv_fds.c: files opened by the supervisor for a QEMU that no longer may (see there) */
+/* Opens path (read-only, or read-write and read-only) into a new fd set tagged opaque;
+ * returns "/dev/fdset/N" for QEMU (caller frees), or NULL with kx_err. */
+char *sv_fdset_open(sv *s, const char *path, bool readonly, const char *opaque);
+/* Removes the fd sets tagged opaque, except keep ("/dev/fdset/N" or NULL); errors ignored
+ * (kx_err may be set). */
+void sv_fdset_drop(sv *s, const char *opaque, const char *keep);
+/* Removes one fd set ("/dev/fdset/N"). */
+void sv_fdset_remove(sv *s, const char *fdset);
+/* dump-guest-memory into path (created 0600, an existing file is truncated). */
+int sv_dump_guest_memory(sv *s, const char *path, int timeout_ms);
+
 /* sv_main.c */
 /* Appends a timestamped line to the domain's event log. */
 void sv_event(sv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

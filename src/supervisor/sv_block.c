@@ -31,13 +31,13 @@ static kxl_disk *find_disk(sv *s, const char *vdev, size_t *i_r)
 
 /* The node for a hot-plugged disk: its image through the host's page cache
  * (flushes pass through, as at boot; see qemu_argv.c). */
-static json_object *blockdev_args(const kxl_disk *d, size_t i)
+static json_object *blockdev_args(const kxl_disk *d, size_t i, const char *fdset)
 {
     json_object *file = json_object_new_object();
     json_object_object_add(file, "driver", json_object_new_string(
                                                kx_startswith(d->target, "/dev/") ? "host_device"
                                                                                  : "file"));
-    json_object_object_add(file, "filename", json_object_new_string(d->target));
+    json_object_object_add(file, "filename", json_object_new_string(fdset));
     json_object *a = json_object_new_object();
     char node[32];
     snprintf(node, sizeof(node), "drive%zu", i);
@@ -49,12 +49,24 @@ static json_object *blockdev_args(const kxl_disk *d, size_t i)
     return a;
 }
 
+/* The tag of the fd sets that hold a disk's image (sv_fds.c). */
+static char *fdset_tag(const kxl_disk *d)
+{
+    return kx_asprintf("disk:%s", d->vdev);
+}
+
 static int plug_disk(sv *s, const kxl_disk *d, size_t i)
 {
     char node[32];
     snprintf(node, sizeof(node), "drive%zu", i);
-    if (qmp_execute(s->qmp, "blockdev-add", blockdev_args(d, i), NULL, 10000) < 0)
+    AUTOFREE char *tag = fdset_tag(d);
+    AUTOFREE char *fdset = sv_fdset_open(s, d->target, d->readonly, tag);
+    if (!fdset)
         return -1;
+    if (qmp_execute(s->qmp, "blockdev-add", blockdev_args(d, i, fdset), NULL, 10000) < 0) {
+        sv_fdset_drop(s, tag, NULL);
+        return -1;
+    }
     json_object *dev = json_object_new_object();
     json_object_object_add(dev, "driver", json_object_new_string("virtio-blk-pci"));
     json_object_object_add(dev, "drive", json_object_new_string(node));
@@ -63,6 +75,7 @@ static int plug_disk(sv *s, const kxl_disk *d, size_t i)
         json_object *del = json_object_new_object();
         json_object_object_add(del, "node-name", json_object_new_string(node));
         qmp_execute(s->qmp, "blockdev-del", del, NULL, 5000);
+        sv_fdset_drop(s, tag, NULL);
         return -1;
     }
     return 0;
@@ -139,6 +152,8 @@ json_object *sv_block_detach(sv *s, json_object *args)
     json_object *bd = json_object_new_object();
     json_object_object_add(bd, "node-name", json_object_new_string(node));
     qmp_execute(s->qmp, "blockdev-del", bd, NULL, 5000);  /* -drive disks go by themselves */
+    AUTOFREE char *tag = fdset_tag(d);
+    sv_fdset_drop(s, tag, NULL);
     kx_err_clear();
     d->unplugged = true;
     sv_save_config_list(s, "disks");
@@ -162,17 +177,25 @@ json_object *sv_cd_change(sv *s, json_object *args)
         kx_err_errno(KXL_ERR_INVALID, "cannot read '%s'", target);
         return NULL;
     }
+    AUTOFREE char *tag = fdset_tag(d);
+    AUTOFREE char *fdset = target ? sv_fdset_open(s, target, true, tag) : NULL;
+    if (target && !fdset)
+        return NULL;
     json_object *a = json_object_new_object();
     json_object_object_add(a, "id", json_object_new_string(d->vdev));
     if (target) {
-        json_object_object_add(a, "filename", json_object_new_string(target));
+        json_object_object_add(a, "filename", json_object_new_string(fdset));
         json_object_object_add(a, "format", json_object_new_string("raw"));
         json_object_object_add(a, "read-only-mode", json_object_new_string("read-only"));
     } else {
         json_object_object_add(a, "force", json_object_new_boolean(true));
     }
-    if (qmp_execute(s->qmp, target ? "blockdev-change-medium" : "eject", a, NULL, 10000) < 0)
+    if (qmp_execute(s->qmp, target ? "blockdev-change-medium" : "eject", a, NULL, 10000) < 0) {
+        if (fdset)
+            sv_fdset_remove(s, fdset);
         return NULL;
+    }
+    sv_fdset_drop(s, tag, fdset);   /* the previous medium's */
     free(d->target);
     d->target = target ? kx_strdup(target) : NULL;
     d->format = target ? KXL_DISK_FMT_RAW : KXL_DISK_FMT_EMPTY;

@@ -182,11 +182,7 @@ static json_object *cmd_dump_core(sv *s, json_object *args)
     }
     if (!require_running(s, "dump its memory"))
         return NULL;
-    json_object *a = json_object_new_object();
-    json_object_object_add(a, "paging", json_object_new_boolean(false));
-    AUTOFREE char *proto = kx_asprintf("file:%s", file);
-    json_object_object_add(a, "protocol", json_object_new_string(proto));
-    if (qmp_execute(s->qmp, "dump-guest-memory", a, NULL, 300000) < 0)
+    if (sv_dump_guest_memory(s, file, 300000) < 0)
         return NULL;
     sv_event(s, "guest memory dumped to '%s'", file);
     return json_object_new_object();

@@ -134,10 +134,14 @@ int sv_qemu_start(sv *s)
         return -1;
     AUTOFREE char *qemu = kxl_qemu_binary();
     AUTOFREE char *elf = pvh_kernel(s);
+    AUTOFREE char *why_root = NULL;
+    AUTOFREE char *user = kxl_qemu_user(&why_root);
+    if (!user)
+        sv_event(s, "QEMU runs as root: %s", why_root);
     kx_host host = {.qemu_binary = qemu, .run_dir = s->dir, .accel = s->accel,
                     .sandbox = qemu_sandbox_wanted(),
                     .vhost = s->accel == KXL_ACCEL_KVM && access("/dev/vhost-net", R_OK | W_OK) == 0,
-                    .pvh_kernel = elf};
+                    .qemu_user = user, .pvh_kernel = elf};
     kx_strv argv = KX_STRV_INIT;
     if (qemu_build_argv(s->cfg, &host, &argv) < 0) {
         kx_strv_dispose(&argv);
@@ -459,11 +463,7 @@ static void dump_core(sv *s)
         sv_event(s, "no core dump: %s", kx_err_msg());
         return;
     }
-    json_object *args = json_object_new_object();
-    json_object_object_add(args, "paging", json_object_new_boolean(false));
-    AUTOFREE char *proto = kx_asprintf("file:%s", path);
-    json_object_object_add(args, "protocol", json_object_new_string(proto));
-    if (qmp_execute(s->qmp, "dump-guest-memory", args, NULL, 120000) < 0)
+    if (sv_dump_guest_memory(s, path, 120000) < 0)
         sv_event(s, "core dump to '%s' failed: %s", path, kx_err_msg());
     else
         sv_event(s, "guest memory dumped to '%s'", path);

@@ -154,6 +154,26 @@ class CoreTest(KxlTestCase):
         self.assertEqual(self.qemu_kernel("pv2"), elf)
         self.assertEqual(os.listdir(cache), [os.path.basename(elf)])
 
+    def test_qemu_runs_unprivileged(self):
+        """QEMU drops to kxl-qemu once set up: no capabilities, no way back
+        (no_new_privs), under seccomp; the event log says nothing of root."""
+        import pwd
+        uid = pwd.getpwnam("kxl-qemu").pw_uid
+        self.create("unpriv")
+        status = {}
+        with open(f"/proc/{self.qemu_pids('unpriv')[0]}/status") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                status[k] = v.split()
+        self.assertEqual(status["Uid"], [str(uid)] * 4)
+        self.assertEqual(status["Groups"], [str(pwd.getpwnam("kxl-qemu").pw_gid)])
+        self.assertEqual(int(status["CapEff"][0], 16), 0)
+        self.assertEqual(int(status["CapPrm"][0], 16), 0)
+        self.assertEqual(status["NoNewPrivs"], ["1"])
+        self.assertEqual(status["Seccomp"], ["2"])
+        self.assertNotIn("QEMU runs as root", self.event_log("unpriv"))
+        self.wait_ready("unpriv")      # and the guest boots all the same
+
     def test_dry_runs_start_nothing(self):
         cfg = self.write_cfg("dry")
         r = self.kxl("create", "-n", cfg, check=True)

@@ -52,6 +52,19 @@ static void check_json_roundtrip(const char *name, const kxl_domcfg *cfg)
     }
 }
 
+/* A golden case may set host facts in a comment line "#host: KEY=VALUE" (qemu_user,
+ * pvh_kernel); the value is returned (caller frees) or NULL. */
+static char *host_fact(const char *file, const char *key)
+{
+    AUTOFREE char *text = kx_read_file(file, NULL);
+    AUTOFREE char *tag = kx_asprintf("#host: %s=", key);
+    const char *p = text ? strstr(text, tag) : NULL;
+    if (!p)
+        return NULL;
+    p += strlen(tag);
+    return kx_strndup(p, strcspn(p, " \n"));
+}
+
 /* Produces the expected text for NAME.cfg; *is_err_r says which file it belongs in. */
 static char *run_case(const char *name, bool *is_err_r)
 {
@@ -64,6 +77,10 @@ static char *run_case(const char *name, bool *is_err_r)
     kx_host host = {.qemu_binary = "/usr/bin/qemu-system-x86_64", .run_dir = dir,
                     .accel = cfg && cfg->accel == KXL_ACCEL_KVM ? KXL_ACCEL_KVM : KXL_ACCEL_TCG,
                     .sandbox = true};
+    AUTOFREE char *user = host_fact(file, "qemu_user");
+    AUTOFREE char *pvh = host_fact(file, "pvh_kernel");
+    host.qemu_user = user;
+    host.pvh_kernel = pvh;
     *is_err_r = !cfg || qemu_build_argv(cfg, &host, &argv) < 0;
     kx_log_set_sink(NULL, NULL);
     if (*is_err_r)
