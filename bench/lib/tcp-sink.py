@@ -21,4 +21,4 @@ while True:
     last = now
     total += len(data)
 secs = (last - first) if first and last and last > first else 1e-9
-print(f"{total} {secs:.3f} {total / secs / (1 << 20):.1f}")
+print(f"{total} {secs:.3f} {total / secs / (1 << 20):.3f}")
