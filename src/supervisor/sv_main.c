@@ -159,21 +159,33 @@ static int start_domain(sv *s)
     return 0;
 }
 
-/* The state QEMU reports, for a supervisor that takes over a running QEMU. */
+/* The state QEMU reports, for a supervisor that takes over a running QEMU. A guest that
+ * crashed or shut down while no supervisor watched left QEMU stopped (-action ...=pause) and
+ * its event unheard: the action it calls for is applied now. QEMU keeps no record of whether
+ * a shut-down guest powered off or rebooted (both stop it as "shutdown"), so on_poweroff
+ * applies, and the event log says so. */
 static void sync_state(sv *s, kxl_state recorded)
 {
     AUTOPTR(json_object) st = NULL;
     if (qmp_execute(s->qmp, "query-status", NULL, &st, 5000) < 0)
         return;
     const char *status = kx_json_str(st, "status", "");
-    if (strcmp(status, "running") == 0)
+    bool was_live = recorded == KXL_STATE_RUNNING || recorded == KXL_STATE_PAUSED;
+    if (strcmp(status, "running") == 0) {
         sv_set_state(s, KXL_STATE_RUNNING);
-    else if (strcmp(status, "guest-panicked") == 0)
+    } else if (strcmp(status, "guest-panicked") == 0) {
         sv_set_state(s, KXL_STATE_CRASHED);
-    else if (recorded == KXL_STATE_SHUTDOWN || recorded == KXL_STATE_CRASHED)
+        if (recorded != KXL_STATE_CRASHED)
+            sv_apply_action(s, s->cfg->on_crash, "the guest crashed while no supervisor watched");
+    } else if (strcmp(status, "shutdown") == 0 && was_live) {
+        sv_apply_action(s, s->cfg->on_poweroff,
+                        "the guest shut down (powered off or rebooted: QEMU does not say which) "
+                        "while no supervisor watched");
+    } else if (recorded == KXL_STATE_SHUTDOWN || recorded == KXL_STATE_CRASHED) {
         sv_set_state(s, recorded);   /* preserved: QEMU only knows it is stopped */
-    else
+    } else {
         sv_set_state(s, KXL_STATE_PAUSED);
+    }
 }
 
 /* Takes over the domain of a supervisor that died (kill -9): QEMU keeps

@@ -85,6 +85,20 @@ class LifecycleTest(KxlTestCase):
         self.assert_gone("sv")
         self.assertGreater(len(self.console_log("sv")), mark)
 
+    def test_poweroff_while_unsupervised_is_applied_on_adoption(self):
+        """The guest powers off while its supervisor is dead: QEMU stays
+        stopped, and the supervisor that adopts it applies on_poweroff."""
+        self.create("un", cmdline="kxl.autopoweroff=4")        # on_poweroff: destroy
+        self.wait_ready("un")
+        os.kill(int(self.status("un", "sv_pid")), signal.SIGKILL)
+        qemu = self.qemu_pids("un")
+        time.sleep(10)                                         # the guest is off by now
+        self.assertEqual(self.qemu_pids("un"), qemu, "QEMU waits, stopped")
+        self.kxl("qemu-monitor-command", "un", "info status")  # adopts
+        self.assert_gone("un")
+        with open(os.path.join(self.root, "var/log/kxl/un.log")) as f:
+            self.assertIn("the guest shut down (powered off or rebooted", f.read())
+
     def test_qemu_killed_is_a_crash(self):
         self.create("qk")                                      # on_crash defaults to destroy
         self.wait_ready("qk")
