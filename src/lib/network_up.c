@@ -10,6 +10,7 @@
 
 #include "lib/nat.h"
 #include "lib/network.h"
+#include "lib/runtime.h"
 #include "net/nl.h"
 #include "net/sysctl.h"
 #include "util/buf.h"
@@ -184,11 +185,41 @@ static int count_guest_ports(const kxl_network *n, kx_buf *names)
     return count;
 }
 
+typedef struct {
+    const char *network;
+    kx_buf names;
+    int count;
+} net_users;
+
+/* Running domains with a vif on the network, by their resolved configs: the only way to know
+ * the users of a routed network, which has no bridge to look at. */
+static int note_user(const char *name, const kxl_domcfg *cfg, void *opaque)
+{
+    net_users *u = opaque;
+    for (size_t i = 0; i < cfg->n_vifs; i++) {
+        const kxl_vif *v = &cfg->vifs[i];
+        if (!v->unplugged && kx_streq(v->bridge ? v->bridge : "xenbr0", u->network)) {
+            kx_buf_printf(&u->names, "%s'%s'", u->count++ ? ", " : "", name);
+            break;
+        }
+    }
+    return 0;
+}
+
 int network_destroy(const kxl_paths *p, const char *name)
 {
     AUTOPTR(kxl_network) n = network_find(p, name);
     if (!n)
         return -1;
+    net_users users = {.network = name, .names = KX_BUF_INIT};
+    runtime_each_config(p, NULL, note_user, &users);
+    if (users.count > 0) {
+        kx_err(KXL_ERR_STATE, "network '%s' is in use by domain%s %s: destroy them or detach "
+               "their vifs first", name, users.count > 1 ? "s" : "", kx_buf_str(&users.names));
+        kx_buf_dispose(&users.names);
+        return -1;
+    }
+    kx_buf_dispose(&users.names);
     kx_buf ports = KX_BUF_INIT;
     if (n->bridge && nl_link_exists(n->bridge) && count_guest_ports(n, &ports) > 0) {
         kx_err(KXL_ERR_STATE, "network '%s' is in use by %s: destroy or detach those first",

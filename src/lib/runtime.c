@@ -2,6 +2,7 @@
  * reservation, domain ids, stale-state cleanup. */
 #include "lib/runtime.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,10 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cfg/cfg_json.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fileio.h"
+#include "util/json.h"
 #include "util/spawn.h"
 
 static int lock_file(const char *path)
@@ -108,4 +111,36 @@ int runtime_remove(const kxl_paths *p, const char *name)
 {
     AUTOFREE char *dir = kxl_domain_dir(p, name);
     return kx_rm_dir_flat(dir);
+}
+
+DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
+
+static kxl_domcfg *running_config(const kxl_paths *p, const char *name)
+{
+    AUTOFREE char *path = kxl_domain_file(p, name, "domain.json");
+    AUTOFREE char *text = kx_read_file(path, NULL);
+    AUTOPTR(json_object) o = text ? kx_json_parse(text, path) : NULL;
+    kxl_domcfg *cfg = o ? cfg_domcfg_from_json(o) : NULL;
+    kx_err_clear();
+    return cfg;
+}
+
+int runtime_each_config(const kxl_paths *p, const char *skip,
+                        int (*fn)(const char *name, const kxl_domcfg *cfg, void *opaque),
+                        void *opaque)
+{
+    DIR *d = opendir(p->run_dir);
+    struct dirent *e;
+    int r = 0;
+    while (r == 0 && d && (e = readdir(d))) {
+        if (e->d_name[0] == '.' || !kxl_name_is_valid(e->d_name) || kx_streq(e->d_name, skip) ||
+            !runtime_is_live(p, e->d_name))
+            continue;
+        AUTOPTR(kxl_domcfg) cfg = running_config(p, e->d_name);
+        if (cfg)
+            r = fn(e->d_name, cfg, opaque);
+    }
+    if (d)
+        closedir(d);
+    return r;
 }

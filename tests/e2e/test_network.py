@@ -165,8 +165,12 @@ class RoutedNatTest(NetTestCase):
         out = self.nsx("ping", "-c", "2", "-W", "1", "192.0.2.10", ns=client, check=False).stdout
         self.assertIn("100% packet loss", out)
         self.nsx("sysctl", "-qw", "net.ipv4.ip_forward=1")
+        r = self.kxl("network-destroy", "rt")
+        self.assertEqual(r.returncode, 1, "a routed network has no bridge, and is still in use")
+        self.assertIn("network 'rt' is in use by domain 'gr'", r.stderr)
         self.kxl("destroy", "gr", check=True)
         self.assertNotIn("192.0.2.10", self.nsx("ip", "route").stdout, "the route went with the vif")
+        self.kxl("network-destroy", "rt", check=True)
 
     def test_nat_network(self):
         inet = self.add_ns("inet")
