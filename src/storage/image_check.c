@@ -68,6 +68,11 @@ static int check_names(image_opts *o)
         return BAD("--hostname '%s': not a valid host name (dot-separated labels of letters, "
                    "digits and '-', not starting or ending with '-', at most %d characters)",
                    o->hostname, HOSTNAME_MAX);
+    /* the guest's name becomes its domain name too, and one of digits and dots reads as an
+     * address (or a domain id) everywhere it is shown */
+    if (strspn(o->hostname, "0123456789.") == strlen(o->hostname))
+        return BAD("--hostname '%s': a host name needs a letter (this one reads as an address "
+                   "or a domain id)", o->hostname);
     if (strcmp(o->arch, "amd64") != 0 && strcmp(o->arch, "i386") != 0)
         return BAD("--arch '%s': kxl runs x86 guests only (use amd64 or i386)", o->arch);
     if (strcmp(o->fs, "ext4") && strcmp(o->fs, "ext3") && strcmp(o->fs, "ext2"))

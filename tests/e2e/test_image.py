@@ -243,6 +243,7 @@ class CreateImageFailureTest(ImageTestCase):
             ([], 2, "--hostname is required"),
             (["--hostname=bad_name"], 2, "not a valid host name"),
             (["--hostname=-x"], 2, "not a valid host name"),
+            (["--hostname=10.0.0.1"], 2, "needs a letter"),
             (["--hostname=g", "--size=lots"], 2, "--size 'lots': not a size"),
             (["--hostname=g", "--memory=12mb"], 2, "--memory"),
             (["--hostname=g", "--swap=1.5gb"], 2, "--swap '1.5gb': not a size"),
