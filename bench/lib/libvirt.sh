@@ -140,9 +140,11 @@ libvirt_start() {
     _lv_write_qemu_conf || return 1
     _lv_cgroup_snapshot >"$st/cgroups.before"
 
+    # 8>&-: the daemons must not inherit bench_lock's fd, or they would hold the lock of a
+    # benchmark that was killed before libvirt_stop
     setsid unshare --mount --net --propagation private -- \
         tini -s -- bash "$_lv_libdir/libvirt-ns.sh" "$st" \
-        </dev/null >>"$st/tini.log" 2>&1 &
+        </dev/null >>"$st/tini.log" 2>&1 8>&- &
     for ((i = 0; i < 100; i++)); do
         [[ -s $st/tini-inner.pid ]] && { tini=$(<"$st/tini-inner.pid"); break; }
         sleep 0.05
