@@ -96,15 +96,25 @@ int cmd_block_list(cli_ctx *ctx, int argc, char **argv)
     return EXIT_OK;
 }
 
-/* A shut-down domain's snapshots live in its qcow2 images: qemu-img. */
-static int offline_snapshot(const char *file, const char *op, const char *name)
+/* Whether the qcow2 image file holds a snapshot called name: 1, 0, or -1 with kx_err. */
+static int image_has_snapshot(const char *file, const char *name)
 {
-    AUTOPTR(kxl_domcfg) cfg = cfg_load(file, NULL, kxl_host_cpus(), CFG_LOAD_CHECK_FILES);
-    if (!cfg)
+    char *argv[] = {"qemu-img", "info", "--output=json", "-U", (char *)file, NULL};
+    AUTOFREE char *text = kx_run_capture(argv);
+    AUTOPTR(json_object) info = text ? kx_json_parse(text, "qemu-img info") : NULL;
+    if (!info)
         return -1;
-    const char *flag = strcmp(op, "create") == 0 ? "-c" : strcmp(op, "revert") == 0 ? "-a"
-                     : strcmp(op, "delete") == 0 ? "-d" : "-l";
-    int done = 0;
+    json_object *snaps = NULL;
+    json_object_object_get_ex(info, "snapshots", &snaps);
+    for (size_t i = 0; snaps && i < json_object_array_length(snaps); i++)
+        if (kx_streq(kx_json_str(json_object_array_get_idx(snaps, i), "name", ""), name))
+            return 1;
+    return 0;
+}
+
+/* The writable disks of a config, all checked to be qcow2 before anything is changed. */
+static int snapshot_disks(const char *file, const kxl_domcfg *cfg, kx_strv *targets_r)
+{
     for (size_t i = 0; i < cfg->n_disks; i++) {
         const kxl_disk *d = &cfg->disks[i];
         if (!d->target || d->cdrom || d->readonly)
@@ -114,22 +124,75 @@ static int offline_snapshot(const char *file, const char *op, const char *name)
                    kxl_disk_format_to_string(d->format));
             return -1;
         }
-        char *list[] = {"qemu-img", "snapshot", "-l", d->target, NULL};
-        char *change[] = {"qemu-img", "snapshot", (char *)flag, (char *)name, d->target, NULL};
-        if (strcmp(op, "list") == 0) {
-            fflush(stdout);
-            if (kx_run_to_stdout(list) < 0)
-                return -1;
-        } else if (kx_run(change) < 0) {
-            return -1;
-        }
-        done++;
+        kx_strv_push(targets_r, d->target);
     }
-    if (!done) {
+    if (targets_r->n == 0) {
         kx_err(KXL_ERR_INVALID, "'%s' has no writable disk to snapshot", file);
         return -1;
     }
     return 0;
+}
+
+/* create needs the name free on every disk; revert and delete need it on every disk. */
+static int check_snapshot_names(const kx_strv *targets, const char *op, const char *name)
+{
+    bool create = strcmp(op, "create") == 0;
+    for (size_t i = 0; i < targets->n; i++) {
+        int has = image_has_snapshot(targets->v[i], name);
+        if (has < 0)
+            return -1;
+        if (has == create) {
+            kx_err(KXL_ERR_INVALID, create ? "disk '%s' already has a snapshot '%s'"
+                                           : "disk '%s' has no snapshot '%s'",
+                   targets->v[i], name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Applies op (-c, -a, -d) to every disk; a create that fails on one disk is taken back from
+ * those before it. */
+static int change_snapshots(const kx_strv *targets, const char *flag, const char *name)
+{
+    for (size_t i = 0; i < targets->n; i++) {
+        char *argv[] = {"qemu-img", "snapshot", (char *)flag, (char *)name, targets->v[i], NULL};
+        if (kx_run(argv) == 0)
+            continue;
+        AUTOFREE char *why = kx_strdup(kx_err_msg());
+        for (size_t k = 0; strcmp(flag, "-c") == 0 && k < i; k++) {
+            char *undo[] = {"qemu-img", "snapshot", "-d", (char *)name, targets->v[k], NULL};
+            kx_run(undo);
+        }
+        kx_err(KXL_ERR_INTERNAL, "%s", why);
+        return -1;
+    }
+    return 0;
+}
+
+/* A shut-down domain's snapshots live in its qcow2 images: qemu-img, disk by disk, after
+ * checking all of them. */
+static int offline_snapshot(const char *file, const char *op, const char *name)
+{
+    AUTOPTR(kxl_domcfg) cfg = cfg_load(file, NULL, kxl_host_cpus(), CFG_LOAD_CHECK_FILES);
+    if (!cfg)
+        return -1;
+    kx_strv targets = KX_STRV_INIT;
+    int r = snapshot_disks(file, cfg, &targets);
+    if (r == 0 && strcmp(op, "list") == 0) {
+        for (size_t i = 0; r == 0 && i < targets.n; i++) {
+            char *argv[] = {"qemu-img", "snapshot", "-l", targets.v[i], NULL};
+            fflush(stdout);
+            r = kx_run_to_stdout(argv);
+        }
+    } else if (r == 0) {
+        const char *flag = strcmp(op, "create") == 0 ? "-c" : strcmp(op, "revert") == 0 ? "-a"
+                                                                                         : "-d";
+        r = check_snapshot_names(&targets, op, name) < 0 ? -1
+                                                         : change_snapshots(&targets, flag, name);
+    }
+    kx_strv_dispose(&targets);
+    return r;
 }
 
 static int snapshot(cli_ctx *ctx, int argc, char **argv, const char *op)

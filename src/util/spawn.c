@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -81,7 +82,8 @@ static void describe_failure(char *const argv[], int status, const char *out)
     kx_buf_dispose(&cmd);
 }
 
-static int run(char *const argv[], bool keep_stdout)
+/* stdout_fd: where the command's standard output goes; -1 is /dev/null. */
+static int run(char *const argv[], int stdout_fd)
 {
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -92,8 +94,7 @@ static int run(char *const argv[], bool keep_stdout)
     if (pid == 0) {
         int null = open("/dev/null", O_RDWR);
         dup2(null, 0);
-        if (!keep_stdout)
-            dup2(null, 1);
+        dup2(stdout_fd >= 0 ? stdout_fd : null, 1);
         dup2(pipefd[1], 2);
         execvp(argv[0], argv);
         dprintf(2, "%s\n", strerror(errno));
@@ -119,10 +120,23 @@ static int run(char *const argv[], bool keep_stdout)
 
 int kx_run(char *const argv[])
 {
-    return run(argv, false);
+    return run(argv, -1);
 }
 
 int kx_run_to_stdout(char *const argv[])
 {
-    return run(argv, true);
+    return run(argv, STDOUT_FILENO);
+}
+
+char *kx_run_capture(char *const argv[])
+{
+    AUTOCLOSE int fd = memfd_create("kx_run_capture", MFD_CLOEXEC);
+    if (fd < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot create a memfd");
+        return NULL;
+    }
+    if (run(argv, fd) < 0)
+        return NULL;
+    AUTOFREE char *path = kx_asprintf("/proc/self/fd/%d", fd);
+    return kx_read_file(path, NULL);
 }

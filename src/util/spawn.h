@@ -17,6 +17,9 @@ unsigned long long kx_pid_starttime(pid_t pid);
 int kx_run(char *const argv[]);
 /* As kx_run, with the command's standard output going to ours. */
 int kx_run_to_stdout(char *const argv[]);
+/* As kx_run; returns what the command printed on its standard output (caller frees), or
+ * NULL with kx_err. */
+char *kx_run_capture(char *const argv[]);
 
 /* Makes the caller a child subreaper (PID 1 here reaps slowly, see DESIGN.md). */
 int kx_become_subreaper(void);

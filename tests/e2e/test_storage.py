@@ -133,6 +133,32 @@ class StorageTest(KxlTestCase):
         self.kxl("snapshot-revert", "sn", "base", check=True, timeout=120)
         self.guest_sh("sn", "ls /mnt/data; echo END", r"a\.txt\s+boot-count\s+lost\+found\s+END")
 
+    def test_offline_snapshots_check_every_disk_first(self):
+        """No disk is changed unless the operation can be done on all of them."""
+        a = self.ext4_image("qa", fmt="qcow2")
+        b = self.ext4_image("qb", fmt="qcow2")
+        raw = self.ext4_image("rb")
+        mixed = self.write_cfg("mixed", extra_lines=f"disk = [ 'format=qcow2,vdev=xvda,target={a}', "
+                                                    f"'file:{raw},xvdb,w' ]")
+        r = self.kxl("snapshot-create", mixed, "s1")
+        self.assertEqual((r.returncode, r.stderr.count("\n")), (1, 1))
+        self.assertIn("snapshots need qcow2 disks", r.stderr)
+        self.assertNotIn("s1", subprocess.run(["qemu-img", "snapshot", "-l", a],
+                                              capture_output=True, text=True).stdout)
+        two = self.write_cfg("two", extra_lines=f"disk = [ 'format=qcow2,vdev=xvda,target={a}', "
+                                                f"'format=qcow2,vdev=xvdb,target={b}' ]")
+        subprocess.run(["qemu-img", "snapshot", "-c", "taken", b], check=True)
+        r = self.kxl("snapshot-create", two, "taken")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(f"disk '{b}' already has a snapshot 'taken'", r.stderr)
+        self.assertNotIn("taken", subprocess.run(["qemu-img", "snapshot", "-l", a],
+                                                 capture_output=True, text=True).stdout)
+        r = self.kxl("snapshot-revert", two, "taken")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(f"disk '{a}' has no snapshot 'taken'", r.stderr)
+        self.kxl("snapshot-create", two, "both", check=True)
+        self.kxl("snapshot-delete", two, "both", check=True)
+
     def test_snapshot_revert_shut_down(self):
         img = self.ext4_image("off", fmt="qcow2", files={"a.txt": "before\n"})
         cfg = self.write_cfg("off", extra_lines=f"disk = [ 'format=qcow2,vdev=xvda,target={img}' ]")
