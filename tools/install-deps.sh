@@ -5,7 +5,7 @@
 set -euo pipefail
 
 pkgs=(gcc libc6-dev meson ninja-build pkg-config libjson-c-dev libnl-3-dev libnl-route-3-dev
-      libnftables-dev libext2fs-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev libssl-dev
+      libnftables-dev libext2fs-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev libmd-dev
       qemu-system-x86 qemu-utils iproute2 dnsmasq-base debootstrap e2fsprogs util-linux)
 if [ "${1:-}" = "--tests" ]; then
     pkgs+=(libcmocka-dev python3 e2fsprogs util-linux cpio kmod groff-base man-db

@@ -5,6 +5,8 @@
 #include "bootloader.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -51,7 +53,7 @@ typedef struct {
 
 typedef struct {
     const char *image;     /* as the caller named it, for messages */
-    const char *path;      /* what is read: the image, a FUSE export or a raw copy */
+    int fd;                /* what is read (the image, a FUSE export or a raw copy), read-only */
     const char *out_dir;
     bl_part parts[MAX_PARTS];
     size_t nparts;
@@ -229,15 +231,22 @@ static void parts_read(bl_disk *d, int fd)
 
 /* ---- reading ext2/3/4 -------------------------------------------------------------------- */
 
-/* The ext2/3/4 file system at byte offset off of path, read-only; NULL (quietly) if none.
- * io_options is always given: with NULL, libext2fs would take a '?' in path for options. */
-static bl_extfs *extfs_open(const char *path, uint64_t off)
+/* The ext2/3/4 file system at byte offset off of the disk, read-only; NULL (quietly) if none.
+ * It is read through the open fd (unixfd_io_manager), so a deprivileged reader needs no access
+ * to the image's path. */
+static bl_extfs *extfs_open(const bl_disk *d, uint64_t off)
 {
     AUTOFREE char *opts = kx_asprintf("offset=%llu", (unsigned long long)off);
+    /* the I/O channel closes its descriptor with the file system: give it a copy */
+    int fd = fcntl(d->fd, F_DUPFD_CLOEXEC, 0);
+    AUTOFREE char *name = kx_asprintf("%d", fd);
     ext2_filsys fs = NULL;
-    errcode_t err = ext2fs_open2(path, opts, EXT2_FLAG_64BITS, 0, 0, unix_io_manager, &fs);
+    errcode_t err = fd < 0 ? errno : ext2fs_open2(name, opts, EXT2_FLAG_64BITS, 0, 0,
+                                                  unixfd_io_manager, &fs);
+    if (err && fd >= 0 && fcntl(fd, F_GETFD) >= 0)
+        close(fd);   /* failed before a channel owned it */
     if (err) {
-        kx_debug("'%s' at offset %llu: no ext2/3/4: %s", path, (unsigned long long)off,
+        kx_debug("'%s' at offset %llu: no ext2/3/4: %s", d->image, (unsigned long long)off,
                  error_message(err));
         return NULL;
     }
@@ -414,7 +423,7 @@ static bl_extfs *find_fs(const bl_disk *d, bl_where *w_r)
 {
     for (size_t i = 0; i <= d->nparts; i++) {
         unsigned num = i ? d->parts[i - 1].num : 0;
-        bl_extfs *fs = extfs_open(d->path, i ? d->parts[i - 1].offset : 0);
+        bl_extfs *fs = extfs_open(d, i ? d->parts[i - 1].offset : 0);
         const char *dir = fs ? kernel_dir(fs) : NULL;
         if (dir) {
             AUTOFREE char *where = where_str(num);
@@ -595,25 +604,19 @@ static char *default_cmdline(const bl_disk *d, const bl_where *w)
     for (size_t i = 0; i < d->nparts; i++) {
         if (d->parts[i].num == w->part)
             continue;
-        AUTOPTR(bl_extfs) fs = extfs_open(d->path, d->parts[i].offset);
+        AUTOPTR(bl_extfs) fs = extfs_open(d, d->parts[i].offset);
         if (fs && extfs_is_file(fs, "/etc/fstab", NULL))
             return kx_asprintf("root=/dev/vda%u ro", d->parts[i].num);
     }
     return kx_strdup("ro");
 }
 
-/* The whole job on a raw view of the disk. */
-static int extract(const char *image, const char *path, const char *out_dir, kx_bootentry *e)
+/* The whole job on a raw view of the disk, open as fd. */
+static int extract(const char *image, int fd, const char *out_dir, kx_bootentry *e)
 {
-    bl_disk d = {.image = image, .path = path, .out_dir = out_dir};
-    AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
+    bl_disk d = {.image = image, .fd = fd, .out_dir = out_dir};
     AUTOFREE char *why = NULL;
     bl_where w;
-    if (fd < 0) {
-        kx_err_errno(errno == ENOENT ? KXL_ERR_NOT_FOUND : KXL_ERR_INTERNAL,
-                     "disk '%s': cannot open it", image);
-        return -1;
-    }
     parts_read(&d, fd);
     AUTOPTR(bl_extfs) fs = find_fs(&d, &w);
     if (!fs)
@@ -805,17 +808,166 @@ static int raw_open(bl_raw *r, const char *image, const char *format, const char
     return raw_convert(r, image, format, out_dir);
 }
 
-int bootloader_extract(const char *image, const char *format, const char *out_dir,
-                       kx_bootentry *e_r)
+/* ---- running it as an unprivileged user -------------------------------------------------- */
+
+/* The child's warnings, for its parent to log (a child's log sink may be in memory). */
+static void collect_warnings(kx_loglevel level, const char *msg, void *opaque)
+{
+    if (level >= KX_LOG_WARN)
+        json_object_array_add(opaque, json_object_new_string(msg));
+}
+
+/* In the child: becomes uid/gid for good, runs extract into tmp, and writes the outcome to
+ * out_fd as JSON ({"error", "code"} or the entry's strings, and "warnings"). Never returns. */
+static void extract_child(uid_t uid, gid_t gid, const char *image, int fd, const char *tmp,
+                          int out_fd)
+{
+    kx_bootentry e = {0};
+    json_object *o = json_object_new_object();
+    json_object *warnings = json_object_new_array();
+    json_object_object_add(o, "warnings", warnings);
+    kx_log_set_sink(collect_warnings, warnings);
+    /* tmp's parents are root's: the files are written relative to it, entered as root */
+    if (chdir(tmp) < 0 || setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+        setresuid(uid, uid, uid) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+        getuid() != uid) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot drop privileges to read disk '%s'", image);
+    } else if (extract(image, fd, ".", &e) == 0) {
+        kx_err_clear();
+        const char *fields[] = {"kernel", e.kernel, "initrd", e.initrd, "cmdline", e.cmdline,
+                                "title", e.title};
+        for (size_t i = 0; i < 8; i += 2)
+            if (fields[i + 1])
+                json_object_object_add(o, fields[i], json_object_new_string(fields[i + 1]));
+    }
+    if (kx_err_code() != KXL_ERR_NONE) {
+        json_object_object_add(o, "error", json_object_new_string(kx_err_msg()));
+        json_object_object_add(o, "code", json_object_new_int(kx_err_code()));
+    }
+    const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    int ok = kx_write_all(out_fd, text, strlen(text)) == 0;
+    _exit(ok ? 0 : 1);
+}
+
+/* Moves tmp/name into out_dir, as root's: only a regular file that the reader made. */
+static int adopt_output(const char *tmp, const char *out_dir, const char *name, uid_t uid,
+                        bool wanted)
+{
+    AUTOFREE char *src = kx_path_join(tmp, name);
+    AUTOFREE char *dst = kx_path_join(out_dir, name);
+    struct stat st;
+    if (!wanted) {
+        unlink(dst);
+        return 0;
+    }
+    if (lstat(src, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != uid || st.st_nlink != 1) {
+        kx_err(KXL_ERR_INTERNAL, "the bootloader left no regular file '%s'", src);
+        return -1;
+    }
+    if (chown(src, 0, 0) < 0 || rename(src, dst) < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot move '%s' to '%s'", src, dst);
+        return -1;
+    }
+    return 0;
+}
+
+/* The entry from the child's JSON: 0, or -1 with the child's error. */
+static int read_outcome(const char *text, kx_bootentry *e)
+{
+    AUTOPTR(json_object) o = text && *text ? kx_json_parse(text, "bootloader") : NULL;
+    if (!o) {
+        kx_err(KXL_ERR_INTERNAL, "the bootloader process ended without an answer");
+        return -1;
+    }
+    json_object *warnings = NULL;
+    json_object_object_get_ex(o, "warnings", &warnings);
+    for (size_t n = 0; warnings && n < json_object_array_length(warnings); n++)
+        kx_warn("%s", json_object_get_string(json_object_array_get_idx(warnings, n)));
+    if (kx_json_str(o, "error", NULL)) {
+        kx_err((kxl_errcode)kx_json_int(o, "code", KXL_ERR_INTERNAL), "%s",
+               kx_json_str(o, "error", ""));
+        return -1;
+    }
+    const char *k = kx_json_str(o, "kernel", NULL), *i = kx_json_str(o, "initrd", NULL);
+    const char *c = kx_json_str(o, "cmdline", NULL), *t = kx_json_str(o, "title", NULL);
+    e->kernel = k ? kx_strdup(k) : NULL;
+    e->initrd = i ? kx_strdup(i) : NULL;
+    e->cmdline = c ? kx_strdup(c) : NULL;
+    e->title = t ? kx_strdup(t) : NULL;
+    if (!e->kernel) {
+        kx_err(KXL_ERR_INTERNAL, "the bootloader process named no kernel");
+        return -1;
+    }
+    return 0;
+}
+
+static int extract_as(const char *user, const char *image, int fd, const char *out_dir,
+                      kx_bootentry *e)
+{
+    struct passwd pw, *found = NULL;
+    char pwbuf[4096];
+    if (getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &found) != 0 || !found || !found->pw_uid) {
+        kx_err(KXL_ERR_INTERNAL, "no unprivileged user '%s' to read disks as", user);
+        return -1;
+    }
+    AUTOFREE char *tmp = kx_path_join(out_dir, ".bootloader-XXXXXX");
+    int pipefd[2] = {-1, -1};
+    if (!mkdtemp(tmp) || chown(tmp, found->pw_uid, found->pw_gid) < 0 ||
+        pipe2(pipefd, O_CLOEXEC) < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot prepare '%s' for the bootloader", tmp);
+        rmdir(tmp);
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pipefd[0]);
+        extract_child(found->pw_uid, found->pw_gid, image, fd, tmp, pipefd[1]);
+    }
+    close(pipefd[1]);
+    kx_buf out = KX_BUF_INIT;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(pipefd[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0 && out.len < TEXT_MAX)
+            kx_buf_addn(&out, buf, (size_t)n);
+    close(pipefd[0]);
+    while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    int r = pid > 0 ? read_outcome(kx_buf_str(&out), e) : -1;
+    if (pid < 0)
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot fork the bootloader");
+    if (r == 0 && (adopt_output(tmp, out_dir, "vmlinuz", found->pw_uid, true) < 0 ||
+                   adopt_output(tmp, out_dir, "initrd.img", found->pw_uid, e->initrd) < 0))
+        r = -1;
+    kx_buf_dispose(&out);
+    kx_rm_dir_flat(tmp);
+    return r;
+}
+
+int bootloader_extract_as(const char *user, const char *image, const char *format,
+                          const char *out_dir, kx_bootentry *e_r)
 {
     bl_raw raw = {.pid = -1};
     int r = -1;
     kx_bootentry_dispose(e_r);
     initialize_ext2_error_table();
-    if (kx_mkdir_p(out_dir, 0755) == 0 && raw_open(&raw, image, format, out_dir) == 0)
-        r = extract(image, raw.path, out_dir, e_r);
+    if (kx_mkdir_p(out_dir, 0755) == 0 && raw_open(&raw, image, format, out_dir) == 0) {
+        AUTOCLOSE int fd = open(raw.path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            kx_err_errno(errno == ENOENT ? KXL_ERR_NOT_FOUND : KXL_ERR_INTERNAL,
+                         "disk '%s': cannot open it", image);
+        else
+            r = user ? extract_as(user, image, fd, out_dir, e_r)
+                     : extract(image, fd, out_dir, e_r);
+    }
     raw_close(&raw);
     if (r < 0)
         kx_bootentry_dispose(e_r);
     return r;
+}
+
+int bootloader_extract(const char *image, const char *format, const char *out_dir,
+                       kx_bootentry *e_r)
+{
+    return bootloader_extract_as(NULL, image, format, out_dir, e_r);
 }

@@ -62,3 +62,12 @@ int grubcfg_default_entry_env(const char *text, const char *grubenv, kx_bootentr
  * disk and 2 partitions)". */
 int bootloader_extract(const char *image, const char *format, const char *out_dir,
                        kx_bootentry *e_r);
+
+/* As bootloader_extract, with the guest's file system read by a child process that has
+ * become user (no capabilities, no_new_privs) for good, as Xen's deprivileged pygrub: the
+ * disk is the guest's, and libext2fs is not built to resist a malicious file system. The
+ * image is opened (and a qcow2 one exported) as root; the child gets the open descriptor and
+ * writes the files into a directory of its own, which are moved into out_dir only if they are
+ * regular files it made. user NULL: no child, as bootloader_extract. */
+int bootloader_extract_as(const char *user, const char *image, const char *format,
+                          const char *out_dir, kx_bootentry *e_r);

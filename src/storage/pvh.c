@@ -16,7 +16,7 @@
 
 #include <lz4.h>
 #include <lzma.h>
-#include <openssl/evp.h>
+#include <sha2.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -225,18 +225,8 @@ bool pvh_elf_has_entry(const uint8_t *img, size_t len)
 
 static char *sha256_hex(const uint8_t *p, size_t len)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned md_len = 0;
-    if (!EVP_Digest(p, len, md, &md_len, EVP_sha256(), NULL)) {
-        kx_err(KXL_ERR_INTERNAL, "SHA-256 failed");
-        return NULL;
-    }
-    char *hex = malloc(2 * md_len + 1);
-    if (!hex)
-        return NULL;
-    for (unsigned i = 0; i < md_len; i++)
-        sprintf(hex + 2 * i, "%02x", md[i]);
-    return hex;
+    char hex[SHA256_DIGEST_STRING_LENGTH];
+    return kx_strdup(SHA256Data(p, len, hex));
 }
 
 /* Writes an unpacked kernel to path through a temporary file, synced before the rename: a

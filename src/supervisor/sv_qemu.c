@@ -92,7 +92,12 @@ static int run_bootloader(sv *s)
         return -1;
     }
     kx_bootentry e = {0};
-    if (bootloader_extract(disk->target, kxl_disk_format_to_string(disk->format), s->dir, &e) < 0) {
+    AUTOFREE char *why_root = NULL;
+    AUTOFREE char *user = kxl_qemu_user(&why_root);
+    if (!user)
+        sv_event(s, "pygrub reads the disk as root: %s", why_root);
+    if (bootloader_extract_as(user, disk->target, kxl_disk_format_to_string(disk->format), s->dir,
+                              &e) < 0) {
         kx_bootentry_dispose(&e);
         return -1;
     }

@@ -122,6 +122,10 @@ class StorageTest(KxlTestCase):
         self.assertEqual(m.group(1), "fromgrub", "grub.cfg's default entry was booted")
         self.assertIn("kxl.hb=0", self.console_log("pg"), "extra= is appended")
         self.assertNotIn("KXL-HB", self.console_log("pg"))
+        with open(os.path.join(self.root, "var/log/kxl/pg.log")) as f:
+            self.assertNotIn("as root", f.read(), "the disk was read by the unprivileged child")
+        self.assertEqual([n for n in os.listdir(os.path.join(self.root, "run/kxl/pg"))
+                          if n.startswith(".bootloader")], [], "its directory is gone")
 
     def test_snapshot_revert_running(self):
         img = self.ext4_image("snap", fmt="qcow2", files={"a.txt": "before\n"})
