@@ -11,12 +11,12 @@
 #      1 GiB data disk under kxl and under libvirt (`virsh create`, libvirt's
 #      default disk settings), `dd` with O_DIRECT read and write in the guest
 #      (kernel parameter kxl.ddtest, tests/guest/README.md); ROUNDS rounds,
-#      interleaved, medians and the ratio kxl/libvirt.
+#      interleaved in ABBA order, medians and the ratio kxl/libvirt.
 # Targets (issue "storage"): first image <= debootstrap + 15 s; later images
 # <= 10 s; throughput >= libvirt's (ratio >= 1.00).  bench/README.md says how
 # each peer is run.
 #
-#   bench/bench-storage.sh [ROUNDS]    (as root; ROUNDS of (2), default 3)
+#   bench/bench-storage.sh [ROUNDS]    (as root; ROUNDS of (2), default 7)
 #
 # Environment: DIST (the host's VERSION_CODENAME), MIRROR (the first Debian
 # archive in the host's apt sources that lists DIST), DD_MIB (MiB read, then
@@ -33,7 +33,7 @@ TOP=$(cd "$HERE/.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib/libvirt.sh disable=SC1091
 . "$HERE/lib/libvirt.sh"
 
-ROUNDS=${1:-3}
+ROUNDS=${1:-7}
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [ROUNDS]" >&2; exit 2; }
 ((EUID == 0)) || { echo "bench-storage: run as root" >&2; exit 2; }
 GUEST=${KXL_GUEST_CACHE:-/var/cache/kxl/test-guest}
@@ -418,8 +418,32 @@ block_opts() {
         { prev = $0 }' "$1"
 }
 
+# disk_round_kxl I / disk_round_lv I: one dd run of a peer, appended to kr/kw or lr/lw
+disk_round_kxl() {
+    local r w snap
+    bench_wait_quiet 15 180 || true
+    cold_image
+    snap=$(bench_cpu_snapshot)
+    if kxl_dd "kxldd$1" >"$WORK/res" && read -r r w <"$WORK/res"; then
+        kr+=("$r"); kw+=("$w")
+    else r=fail w=fail; FAILED=1; fi
+    echo "  round $1: kxl     read $r MiB/s, write $w MiB/s (host CPUs $(bench_cpu_busy_since "$snap")% busy)"
+}
+
+disk_round_lv() {
+    local r w snap
+    bench_wait_quiet 15 180 || true
+    cold_image
+    snap=$(bench_cpu_snapshot)
+    if lv_dd "lvdd$1" >"$WORK/res" && read -r r w <"$WORK/res"; then
+        lr+=("$r"); lw+=("$w")
+    else r=fail w=fail; FAILED=1; fi
+    echo "  round $1: libvirt read $r MiB/s, write $w MiB/s (host CPUs $(bench_cpu_busy_since "$snap")% busy)"
+}
+
 bench_disk() {
-    local i r w kr=() kw=() lr=() lw=() snap
+    local i r w
+    kr=() kw=() lr=() lw=()
     echo "== (2) sequential throughput in the guest: dd ${DD_MIB} MiB, bs=1M, O_DIRECT, on a raw ${DISK_MIB} MiB virtio disk, $ROUNDS rounds (TCG)"
     mkdir -p "$WORK/disk"
     # real data everywhere (no holes, nothing QEMU or the host could skip)
@@ -429,20 +453,9 @@ bench_disk() {
     kxl_cfg dryrun >"$WORK/dryrun.cfg"
     "$KXL" create -n "$WORK/dryrun.cfg" 2>/dev/null | tr ' ' '\n' >"$WORK/kxl.qemu-args" || true
     for ((i = 0; i < ROUNDS; i++)); do
-        bench_wait_quiet 15 180 || true
-        cold_image
-        snap=$(bench_cpu_snapshot)
-        if kxl_dd "kxldd$i" >"$WORK/res" && read -r r w <"$WORK/res"; then
-            kr+=("$r"); kw+=("$w")
-        else r=fail w=fail; FAILED=1; fi
-        echo "  round $i: kxl     read $r MiB/s, write $w MiB/s (host CPUs $(bench_cpu_busy_since "$snap")% busy)"
-        bench_wait_quiet 15 180 || true
-        cold_image
-        snap=$(bench_cpu_snapshot)
-        if lv_dd "lvdd$i" >"$WORK/res" && read -r r w <"$WORK/res"; then
-            lr+=("$r"); lw+=("$w")
-        else r=fail w=fail; FAILED=1; fi
-        echo "  round $i: libvirt read $r MiB/s, write $w MiB/s (host CPUs $(bench_cpu_busy_since "$snap")% busy)"
+        # ABBA order, so that whatever favours the first (or second) of a round favours both
+        if ((i % 2 == 0)); then disk_round_kxl "$i"; disk_round_lv "$i"
+        else disk_round_lv "$i"; disk_round_kxl "$i"; fi
     done
     local mkr mkw mlr mlw
     mkr=$(median1 "${kr[@]}"); mkw=$(median1 "${kw[@]}")
