@@ -65,5 +65,15 @@ const cli_cmd *cli_find(const char *name);
 int cli_usage(const cli_cmd *cmd);
 /* Prints the last library error as "kxl: MESSAGE" and returns EXIT_ERR. */
 int cli_fail(void);
+
+/* The options shutdown and reboot share with xl: [-w] [-F] (-a | DOM). */
+typedef struct {
+    bool wait;          /* -w: until it is done */
+    bool force;         /* -F: the hard way after a timeout */
+    bool all;           /* -a: every domain; dom is NULL */
+    const char *dom;
+} cli_power_opts;
+/* Fills *o_r from argv; 0, or -1 after printing the command's usage. */
+int cli_power_opts_parse(int argc, char **argv, cli_power_opts *o_r);
 /* Attaches the terminal to a domain's console until Ctrl+] or its end. */
 int cli_console_attach(cli_ctx *ctx, const char *dom);

@@ -172,26 +172,15 @@ static int shutdown_all(cli_ctx *ctx, bool wait, bool force)
 
 int cmd_shutdown(cli_ctx *ctx, int argc, char **argv)
 {
-    bool wait = false, all = false, force = false;
-    int c;
-    while ((c = getopt(argc, argv, "+waF")) != -1) {
-        if (c == 'w')
-            wait = true;
-        else if (c == 'a')
-            all = true;
-        else if (c == 'F')
-            force = true;
-        else
-            return cli_usage(cli_find("shutdown"));
-    }
-    if (all == (optind < argc) || argc - optind > 1)
-        return cli_usage(cli_find("shutdown"));
-    if (all)
-        return shutdown_all(ctx, wait, force);
+    cli_power_opts o;
+    if (cli_power_opts_parse(argc, argv, &o) < 0)
+        return EXIT_USAGE;
+    if (o.all)
+        return shutdown_all(ctx, o.wait, o.force);
     kxl_dominfo info;
-    if (press(ctx, argv[optind], &info) < 0)
+    if (press(ctx, o.dom, &info) < 0)
         return cli_fail();
-    if ((wait || force) && wait_or_force(ctx, &info, force) < 0)
+    if ((o.wait || o.force) && wait_or_force(ctx, &info, o.force) < 0)
         return cli_fail();
     return EXIT_OK;
 }

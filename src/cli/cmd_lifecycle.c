@@ -71,24 +71,37 @@ static int reboot_one(cli_ctx *ctx, const char *dom, bool wait, bool force)
     return call(ctx, dom, "trigger", args, NULL);
 }
 
-int cmd_reboot(cli_ctx *ctx, int argc, char **argv)
+int cli_power_opts_parse(int argc, char **argv, cli_power_opts *o_r)
 {
-    bool wait = false, all = false, force = false;
+    *o_r = (cli_power_opts){0};
     int c;
     while ((c = getopt(argc, argv, "+waF")) != -1) {
         if (c == 'w')
-            wait = true;
+            o_r->wait = true;
         else if (c == 'a')
-            all = true;
+            o_r->all = true;
         else if (c == 'F')
-            force = true;
+            o_r->force = true;
         else
-            return cli_usage(cli_find("reboot"));
+            goto usage;
     }
-    if (all == (optind < argc) || argc - optind > 1)
-        return cli_usage(cli_find("reboot"));
-    if (!all)
-        return reboot_one(ctx, argv[optind], wait, force) < 0 ? cli_fail() : EXIT_OK;
+    if (o_r->all == (optind < argc) || argc - optind > 1)
+        goto usage;
+    o_r->dom = o_r->all ? NULL : argv[optind];
+    return 0;
+usage:
+    cli_usage(cli_find(argv[0]));
+    return -1;
+}
+
+int cmd_reboot(cli_ctx *ctx, int argc, char **argv)
+{
+    cli_power_opts o;
+    if (cli_power_opts_parse(argc, argv, &o) < 0)
+        return EXIT_USAGE;
+    bool wait = o.wait, force = o.force;
+    if (!o.all)
+        return reboot_one(ctx, o.dom, wait, force) < 0 ? cli_fail() : EXIT_OK;
     AUTOFREE kxl_dominfo *d = NULL;
     size_t n;
     if (kxl_domain_list(&ctx->paths, &d, &n) < 0)
