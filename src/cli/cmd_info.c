@@ -52,11 +52,14 @@ int cmd_info(cli_ctx *ctx, int argc, char **argv)
     AUTOFREE char *cpus = kx_asprintf("%u", kxl_host_cpus());
     AUTOFREE char *total = kx_asprintf("%llu", meminfo_mib("MemTotal:"));
     AUTOFREE char *free_mem = kx_asprintf("%llu", meminfo_mib("MemAvailable:"));
+    AUTOFREE char *why_root = NULL;
+    AUTOFREE char *user = kxl_qemu_user(&why_root);
+    AUTOFREE char *qemu_user = user ? kx_strdup(user) : kx_asprintf("root (%s)", why_root);
     const char *rows[][2] = {
         {"host", u.nodename}, {"release", u.release}, {"version", u.version},
         {"machine", u.machine}, {"nr_cpus", cpus}, {"total_memory", total},
         {"free_memory", free_mem}, {"accelerator", accel_text}, {"qemu_version", qemu},
-        {"kxl_version", KXL_VERSION}, {"kxl_root", ctx->paths.root},
+        {"qemu_user", qemu_user}, {"kxl_version", KXL_VERSION}, {"kxl_root", ctx->paths.root},
     };
     AUTOPTR(json_object) o = json_object_new_object();
     for (size_t i = 0; i < KX_ARRAY_SIZE(rows); i++) {

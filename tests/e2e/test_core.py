@@ -172,6 +172,8 @@ class CoreTest(KxlTestCase):
         self.assertEqual(status["NoNewPrivs"], ["1"])
         self.assertEqual(status["Seccomp"], ["2"])
         self.assertNotIn("QEMU runs as root", self.event_log("unpriv"))
+        info = json.loads(self.kxl("info", "--json", check=True).stdout)
+        self.assertEqual(info["qemu_user"], "kxl-qemu")
         self.wait_ready("unpriv")      # and the guest boots all the same
 
     def test_dry_runs_start_nothing(self):
