@@ -168,7 +168,7 @@ int nat_start(const kxl_paths *p, const kxl_network *n)
     if (!present && nl_addr_add(n->bridge, n->address) < 0)
         return -1;
     nat_stop(p, n);  /* a dnsmasq or table left from before the host rebooted */
-    if (net_sysctl_set("ipv4/ip_forward", "1") < 0 || nft_add(n, subnet) < 0)
+    if (network_forwarding_on(p) < 0 || nft_add(n, subnet) < 0)
         return -1;
     if (dnsmasq_start(p, n, range) < 0) {
         AUTOFREE char *why = kx_strdup(kx_err_msg());

@@ -44,5 +44,11 @@ int network_start(const kxl_paths *p, const kxl_network *n);
 int network_destroy(const kxl_paths *p, const char *name);
 /* The names of all defined networks. */
 int network_list(const kxl_paths *p, kx_strv *names_r);
+/* forwarding.c: turns IPv4 forwarding on (routed and NAT networks, vif-route), keeping the
+ * value found the first time in ROOT/run/kxl/.networks/.ip_forward. */
+int network_forwarding_on(const kxl_paths *p);
+/* Puts that value back once no routed or NAT network is started and no running domain has a
+ * vif-route vif; quietly does nothing otherwise. */
+void network_forwarding_release(const kxl_paths *p);
 /* Whether network_start has run since the host booted. */
 bool network_is_started(const kxl_paths *p, const char *name);

@@ -150,7 +150,7 @@ int network_start(const kxl_paths *p, const kxl_network *n)
     net_state st = {.uplink_addrs = KX_STRV_INIT};
     int r = 0;
     if (n->type == KXL_NET_ROUTE)
-        r = net_sysctl_set("ipv4/ip_forward", "1");
+        r = network_forwarding_on(p);
     else
         r = ensure_bridge(n, &st);
     if (r == 0 && n->type == KXL_NET_BRIDGE && n->uplink)
@@ -244,5 +244,6 @@ int network_destroy(const kxl_paths *p, const char *name)
         kx_err_errno(KXL_ERR_INTERNAL, "cannot remove '%s'", def);
         return -1;
     }
+    network_forwarding_release(p);
     return 0;
 }

@@ -38,11 +38,12 @@ void vif_resolve(kxl_domcfg *cfg, unsigned domid)
 
 /* vif-route: the host answers ARP for the guest's gateway (proxy ARP) and
  * routes each of the guest's addresses to the tap. */
-static int connect_routed(const kxl_vif *v, const char *ifname, const kxl_network *net)
+static int connect_routed(const kxl_paths *p, const kxl_vif *v, const char *ifname,
+                          const kxl_network *net)
 {
     AUTOFREE char *proxy = kx_asprintf("ipv4/conf/%s/proxy_arp", ifname);
     AUTOFREE char *fwd = kx_asprintf("ipv4/conf/%s/forwarding", ifname);
-    if (net_sysctl_set("ipv4/ip_forward", "1") < 0 || net_sysctl_set(proxy, "1") < 0 ||
+    if (network_forwarding_on(p) < 0 || net_sysctl_set(proxy, "1") < 0 ||
         net_sysctl_set(fwd, "1") < 0 || nl_link_set_up(ifname, true) < 0)
         return -1;
     if (net && net->gateway) {
@@ -131,7 +132,7 @@ static int connect_vif(const kxl_paths *p, const kxl_vif *v, const char *ifname)
     if (!builtin)
         return run_script(p, v, ifname);
     if (routed)
-        return connect_routed(v, ifname, net);
+        return connect_routed(p, v, ifname, net);
     return connect_bridged(ifname, net ? net->bridge : bridge);
 }
 

@@ -80,6 +80,9 @@ class NetTestCase(KxlTestCase):
     def links(self):
         return self.nsx("ip", "-o", "link").stdout
 
+    def forwarding(self):
+        return self.nsx("sysctl", "-n", "net.ipv4.ip_forward").stdout.strip()
+
 
 class BridgeTest(NetTestCase):
 
@@ -152,7 +155,9 @@ class RoutedNatTest(NetTestCase):
         client = self.add_ns("client")
         self.veth("eth8", client, "c0", "198.51.100.2/24", host_addr="198.51.100.1/24")
         self.nsx("ip", "route", "add", "192.0.2.0/24", "via", "198.51.100.1", ns=client)
+        forwarding = self.forwarding()
         self.kxl("network-create", "rt", "type=route", "gateway=192.0.2.1", check=True)
+        self.assertEqual(self.forwarding(), "1")
         self.create("gr", cmdline="kxl.ip=192.0.2.10/24 kxl.gw=192.0.2.1",
                     extra_lines="vif = [ 'bridge=rt,ip=192.0.2.10' ]")
         self.wait_ready("gr")
@@ -171,10 +176,12 @@ class RoutedNatTest(NetTestCase):
         self.kxl("destroy", "gr", check=True)
         self.assertNotIn("192.0.2.10", self.nsx("ip", "route").stdout, "the route went with the vif")
         self.kxl("network-destroy", "rt", check=True)
+        self.assertEqual(self.forwarding(), forwarding, "forwarding is put back as it was")
 
     def test_nat_network(self):
         inet = self.add_ns("inet")
         self.veth("eth7", inet, "i0", "203.0.113.2/24", host_addr="203.0.113.1/24")
+        forwarding = self.forwarding()
         self.kxl("network-create", "nat0", "type=nat", "address=10.200.0.1/24", check=True)
         self.create("gn", cmdline="kxl.ip=dhcp", extra_lines="vif = [ 'bridge=nat0' ]")
         m = self.wait_ready("gn")
@@ -190,6 +197,7 @@ class RoutedNatTest(NetTestCase):
         time.sleep(0.5)
         self.assertNotIn("nat0", self.links())
         self.assertNotIn("kxl_nat0", self.nsx("nft", "list", "tables").stdout)
+        self.assertEqual(self.forwarding(), forwarding, "forwarding is put back as it was")
         pids = sh("ip", "netns", "pids", self.ns).stdout.split()
         comms = [open(f"/proc/{p}/comm").read().strip() for p in pids if os.path.exists(f"/proc/{p}")]
         self.assertNotIn("dnsmasq", comms)
