@@ -280,6 +280,9 @@ static void cache_trim(const char *dir)
     struct dirent *de;
     while ((de = readdir(d)) && n < sizeof(e) / sizeof(e[0])) {
         struct stat st;
+        bool link = strncmp(de->d_name, ".stat-", 6) == 0;
+        if (link && fstatat(dirfd(d), de->d_name, &st, 0) < 0)
+            unlinkat(dirfd(d), de->d_name, 0);   /* its entry is gone */
         if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
             !S_ISREG(st.st_mode))
             continue;
@@ -330,10 +333,70 @@ static int cache_fill(const uint8_t *img, size_t len, const char *elf, const cha
     return cache_store(elf, vmlinux, vlen) < 0 ? -1 : 1;
 }
 
+/* The name of the link that maps a kernel file, as it is now, to its cache entry: hashing
+ * 14 MiB takes longer than the rest of starting a domain, so a file seen before is known by
+ * its identity (device, inode, size, mtime and ctime in ns; any write changes the times). */
+static char *stat_link(const char *cache_dir, const struct stat *st)
+{
+    return kx_asprintf("%s/.stat-%llx-%llx-%llx-%lld.%09ld-%lld.%09ld", cache_dir,
+                       (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+                       (unsigned long long)st->st_size, (long long)st->st_mtim.tv_sec,
+                       st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+}
+
+/* The entry a stat link points at ("HASH.elf" or "HASH.none"), as a path; NULL if none. */
+static char *stat_lookup(const char *cache_dir, const char *link)
+{
+    char target[128];
+    ssize_t n = readlink(link, target, sizeof(target) - 1);
+    if (n <= 0 || memchr(target, '/', (size_t)n))
+        return NULL;
+    target[n] = '\0';
+    return kx_path_join(cache_dir, target);
+}
+
+static const char no_pvh[] = "it has no PVH entry point (a kernel built without CONFIG_PVH)";
+
+/* Hashes the kernel and finds or makes its cache entry; *entry_r is the entry's path. */
+static int prepare_by_content(const uint8_t *img, size_t len, const char *cache_dir,
+                              char **entry_r, char **why_r)
+{
+    AUTOFREE char *hash = sha256_hex(img, len);
+    AUTOFREE char *elf = kx_asprintf("%s/%s.elf", cache_dir, hash);
+    AUTOFREE char *none = kx_asprintf("%s/%s.none", cache_dir, hash);
+    int rc = cache_lookup(elf, none);
+    if (rc == 0)
+        *why_r = kx_strdup(no_pvh);
+    if (rc < 0) {
+        if (kx_mkdir_p(cache_dir, 0700) < 0)
+            return -1;
+        rc = cache_fill(img, len, elf, none, why_r);
+        cache_trim(cache_dir);
+    }
+    if (rc >= 0 && kx_path_exists(rc == 1 ? elf : none))
+        *entry_r = kx_strdup(rc == 1 ? elf : none);
+    return rc;
+}
+
 int pvh_kernel_prepare(const char *kernel, const char *cache_dir, char **elf_r, char **why_r)
 {
     *elf_r = NULL;
     *why_r = NULL;
+    struct stat st;
+    if (stat(kernel, &st) < 0) {
+        kx_err_errno(KXL_ERR_NOT_FOUND, "cannot read '%s'", kernel);
+        return -1;
+    }
+    AUTOFREE char *link = stat_link(cache_dir, &st);
+    AUTOFREE char *known = stat_lookup(cache_dir, link);
+    if (known && utimensat(AT_FDCWD, known, NULL, 0) == 0) {
+        size_t n = strlen(known);
+        bool is_elf = n > 4 && strcmp(known + n - 4, ".elf") == 0;
+        if (!is_elf)
+            *why_r = kx_strdup(no_pvh);
+        *elf_r = is_elf ? TAKE_PTR(known) : NULL;
+        return is_elf ? 1 : 0;
+    }
     size_t len = 0;
     AUTOFREE uint8_t *img = (uint8_t *)kx_read_file(kernel, &len);
     if (!img)
@@ -342,22 +405,14 @@ int pvh_kernel_prepare(const char *kernel, const char *cache_dir, char **elf_r, 
         *elf_r = kx_strdup(kernel);
         return 1;
     }
-    AUTOFREE char *hash = sha256_hex(img, len);
-    if (!hash)
-        return -1;
-    AUTOFREE char *elf = kx_asprintf("%s/%s.elf", cache_dir, hash);
-    AUTOFREE char *none = kx_asprintf("%s/%s.none", cache_dir, hash);
-    int rc = cache_lookup(elf, none);
-    if (rc == 0)
-        *why_r = kx_strdup("it has no PVH entry point (a kernel built without CONFIG_PVH)");
-    if (rc >= 0)
-        goto done;
-    if (kx_mkdir_p(cache_dir, 0700) < 0)
-        return -1;
-    rc = cache_fill(img, len, elf, none, why_r);
-    cache_trim(cache_dir);
-done:
+    AUTOFREE char *entry = NULL;
+    int rc = prepare_by_content(img, len, cache_dir, &entry, why_r);
+    if (entry) {
+        unlink(link);
+        if (symlink(strrchr(entry, '/') + 1, link) < 0)
+            kx_debug("cannot link '%s': %s", link, strerror(errno));
+    }
     if (rc == 1)
-        *elf_r = TAKE_PTR(elf);
+        *elf_r = TAKE_PTR(entry);
     return rc;
 }

@@ -48,7 +48,9 @@ bool pvh_elf_has_entry(const uint8_t *img, size_t len);
  *   - for a bzImage whose vmlinux has the note: cache_dir/SHA256.elf (SHA-256 of the
  *     bzImage's contents), unpacked on first use (written to a temporary file, then renamed,
  *     so concurrent starts are safe), its mtime refreshed on every use; the cache keeps the
- *     PVH_CACHE_KEEP most recently used entries.
+ *     PVH_CACHE_KEEP most recently used entries. A link cache_dir/.stat-DEV-INO-SIZE-MTIME-
+ *     CTIME names the entry of a kernel file already seen, so that an unchanged file is
+ *     neither read nor hashed again.
  * Returns 1 with *elf_r (caller frees), 0 when the kernel cannot boot that way (*why_r, owned
  * by the caller, says why: no note, unknown compression...), -1 with kx_err when the kernel
  * cannot be read or the cache cannot be written. */

@@ -285,7 +285,7 @@ static char *write_tmp(const char *name, const blob *b)
 
 static size_t count_files(const char *dir)
 {
-    AUTOFREE char *cmd = kx_asprintf("ls -A '%s' | wc -l", dir);
+    AUTOFREE char *cmd = kx_asprintf("ls '%s' | wc -l", dir);   /* entries, not .stat- links */
     FILE *f = popen(cmd, "r");
     size_t n = 0;
     assert_int_equal(fscanf(f, "%zu", &n), 1);
@@ -316,6 +316,28 @@ static void test_cache(void **state)
     free(again);
     free(out);
 
+    /* the same path rewritten in place (same inode) with another kernel is not taken for
+     * the old one: the stat link names the file's times, and they changed */
+    blob elf2 = make_elf(18, 7000), comp2 = compress_zstd(&elf2), bz2 = make_bzimage(&comp2);
+    AUTOFREE char *cmd = kx_asprintf("cat > '%s'", kernel);
+    FILE *f = popen(cmd, "w");
+    assert_int_equal(fwrite(bz2.p, 1, bz2.len, f), bz2.len);
+    assert_int_equal(pclose(f), 0);
+    assert_int_equal(pvh_kernel_prepare(kernel, cache, &out, &why), 1);
+    AUTOFREE char *got2 = kx_read_file(out, &len);
+    assert_int_equal(len, elf2.len);
+    assert_memory_equal(got2, elf2.p, elf2.len);
+    free(out);
+    AUTOFREE char *links = kx_asprintf("ls -A '%s' | grep -c '^.stat-'", cache);
+    f = popen(links, "r");
+    int n_links = 0;
+    assert_int_equal(fscanf(f, "%d", &n_links), 1);
+    pclose(f);
+    assert_int_equal(n_links, 2);
+    blob_free(&elf2);
+    blob_free(&comp2);
+    blob_free(&bz2);
+
     /* an ELF with the note is used as it is; one without is remembered as such */
     AUTOFREE char *elf_path = write_tmp("vmlinux", &elf);
     assert_int_equal(pvh_kernel_prepare(elf_path, cache, &out, &why), 1);
@@ -330,7 +352,7 @@ static void test_cache(void **state)
         free(why);
         why = NULL;
     }
-    assert_int_equal(count_files(cache), 2);
+    assert_int_equal(count_files(cache), 3);
 
     /* not a kernel; and a missing file */
     AUTOFREE char *junk = write_tmp("junk", &(blob){(uint8_t *)"hello, world", 12});
