@@ -152,7 +152,10 @@ class CoreTest(KxlTestCase):
         self.create("pv2")
         self.wait_ready("pv2")
         self.assertEqual(self.qemu_kernel("pv2"), elf)
-        self.assertEqual(os.listdir(cache), [os.path.basename(elf)])
+        entries = sorted(os.listdir(cache))
+        self.assertEqual(entries[1:], [os.path.basename(elf)], "one entry")
+        self.assertTrue(entries[0].startswith(".stat-"), "and the link that knows the file")
+        self.assertEqual(os.readlink(os.path.join(cache, entries[0])), os.path.basename(elf))
 
     def test_qemu_runs_unprivileged(self):
         """QEMU drops to kxl-qemu once set up: no capabilities, no way back
