@@ -418,27 +418,18 @@ block_opts() {
         { prev = $0 }' "$1"
 }
 
-# disk_round_kxl I / disk_round_lv I: one dd run of a peer, appended to kr/kw or lr/lw
-disk_round_kxl() {
-    local r w snap
+# disk_round PEER I: one dd run of kxl or lv (libvirt), appended to kr/kw or lr/lw
+disk_round() {
+    local peer=$1 r w snap label
+    label=$([[ $peer == kxl ]] && echo "kxl    " || echo "libvirt")
     bench_wait_quiet 15 180 || true
     cold_image
     snap=$(bench_cpu_snapshot)
-    if kxl_dd "kxldd$1" >"$WORK/res" && read -r r w <"$WORK/res"; then
-        kr+=("$r"); kw+=("$w")
+    if { if [[ $peer == kxl ]]; then kxl_dd "kxldd$2"; else lv_dd "lvdd$2"; fi; } >"$WORK/res" &&
+        read -r r w <"$WORK/res"; then
+        if [[ $peer == kxl ]]; then kr+=("$r"); kw+=("$w"); else lr+=("$r"); lw+=("$w"); fi
     else r=fail w=fail; FAILED=1; fi
-    echo "  round $1: kxl     read $r MiB/s, write $w MiB/s (host CPUs $(bench_cpu_busy_since "$snap")% busy)"
-}
-
-disk_round_lv() {
-    local r w snap
-    bench_wait_quiet 15 180 || true
-    cold_image
-    snap=$(bench_cpu_snapshot)
-    if lv_dd "lvdd$1" >"$WORK/res" && read -r r w <"$WORK/res"; then
-        lr+=("$r"); lw+=("$w")
-    else r=fail w=fail; FAILED=1; fi
-    echo "  round $1: libvirt read $r MiB/s, write $w MiB/s (host CPUs $(bench_cpu_busy_since "$snap")% busy)"
+    echo "  round $2: $label read $r MiB/s, write $w MiB/s (host CPUs $(bench_cpu_busy_since "$snap")% busy)"
 }
 
 bench_disk() {
@@ -454,8 +445,8 @@ bench_disk() {
     "$KXL" create -n "$WORK/dryrun.cfg" 2>/dev/null | tr ' ' '\n' >"$WORK/kxl.qemu-args" || true
     for ((i = 0; i < ROUNDS; i++)); do
         # ABBA order, so that whatever favours the first (or second) of a round favours both
-        if ((i % 2 == 0)); then disk_round_kxl "$i"; disk_round_lv "$i"
-        else disk_round_lv "$i"; disk_round_kxl "$i"; fi
+        if ((i % 2 == 0)); then disk_round kxl "$i"; disk_round lv "$i"
+        else disk_round lv "$i"; disk_round kxl "$i"; fi
     done
     local mkr mkw mlr mlw
     mkr=$(median1 "${kr[@]}"); mkw=$(median1 "${kw[@]}")

@@ -925,11 +925,7 @@ static int extract_as(const char *user, const char *image, int fd, const char *o
     }
     close(pipefd[1]);
     kx_buf out = KX_BUF_INIT;
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(pipefd[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
-        if (n > 0 && out.len < TEXT_MAX)
-            kx_buf_addn(&out, buf, (size_t)n);
+    kx_read_all(pipefd[0], &out, TEXT_MAX);   /* the child is the guest's reader: bounded */
     close(pipefd[0]);
     while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
         ;

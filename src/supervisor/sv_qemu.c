@@ -80,7 +80,7 @@ static int open_taps(sv *s, int *taps, size_t *n_r)
  * takes effect: the default entry of the first disk's grub.cfg (or its newest
  * kernel) is copied into the runtime directory and booted directly, its
  * command line followed by the config's own (extra=). */
-static int run_bootloader(sv *s)
+static int run_bootloader(sv *s, const char *user)
 {
     kxl_domcfg *cfg = s->cfg;
     const kxl_disk *disk = NULL;
@@ -92,10 +92,8 @@ static int run_bootloader(sv *s)
         return -1;
     }
     kx_bootentry e = {0};
-    AUTOFREE char *why_root = NULL;
-    AUTOFREE char *user = kxl_qemu_user(&why_root);
     if (!user)
-        sv_event(s, "pygrub reads the disk as root: %s", why_root);
+        sv_event(s, "pygrub reads the disk as root");
     if (bootloader_extract_as(user, disk->target, kxl_disk_format_to_string(disk->format), s->dir,
                               &e) < 0) {
         kx_bootentry_dispose(&e);
@@ -135,14 +133,15 @@ static char *pvh_kernel(sv *s)
 
 int sv_qemu_start(sv *s)
 {
-    if (s->cfg->bootloader && run_bootloader(s) < 0)
-        return -1;
-    AUTOFREE char *qemu = kxl_qemu_binary();
-    AUTOFREE char *elf = pvh_kernel(s);
+    /* one lookup serves QEMU and the bootloader, which read guests' disks as the same user */
     AUTOFREE char *why_root = NULL;
     AUTOFREE char *user = kxl_qemu_user(&why_root);
     if (!user)
         sv_event(s, "QEMU runs as root: %s", why_root);
+    if (s->cfg->bootloader && run_bootloader(s, user) < 0)
+        return -1;
+    AUTOFREE char *qemu = kxl_qemu_binary();
+    AUTOFREE char *elf = pvh_kernel(s);
     kx_host host = {.qemu_binary = qemu, .run_dir = s->dir, .accel = s->accel,
                     .sandbox = qemu_sandbox_wanted(),
                     .vhost = s->accel == KXL_ACCEL_KVM && access("/dev/vhost-net", R_OK | W_OK) == 0,

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,21 @@
 #include "cleanup.h"
 #include "err.h"
 
+int kx_read_all(int fd, kx_buf *b, size_t max)
+{
+    char chunk[8192];
+    while (b->len < max) {
+        size_t want = max - b->len < sizeof(chunk) ? max - b->len : sizeof(chunk);
+        ssize_t n = read(fd, chunk, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -1 : 0;
+        kx_buf_addn(b, chunk, (size_t)n);
+    }
+    return 0;
+}
+
 char *kx_read_file(const char *path, size_t *len_r)
 {
     AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -23,19 +39,10 @@ char *kx_read_file(const char *path, size_t *len_r)
         return NULL;
     }
     kx_buf b = KX_BUF_INIT;
-    char chunk[8192];
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            kx_err_errno(KXL_ERR_INTERNAL, "cannot read '%s'", path);
-            kx_buf_dispose(&b);
-            return NULL;
-        }
-        if (n == 0)
-            break;
-        kx_buf_addn(&b, chunk, (size_t)n);
+    if (kx_read_all(fd, &b, SIZE_MAX) < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot read '%s'", path);
+        kx_buf_dispose(&b);
+        return NULL;
     }
     if (len_r)
         *len_r = b.len;

@@ -5,9 +5,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "buf.h"
+
 /* Reads a whole file (NUL-terminated; *len_r gets its length if not NULL).
  * Returns NULL with kx_err set ("cannot read 'PATH': ..."). Caller frees. */
 char *kx_read_file(const char *path, size_t *len_r);
+/* Appends what fd gives until EOF, or until b holds max bytes; -1 with errno set. */
+int kx_read_all(int fd, kx_buf *b, size_t max);
 /* write(2) until all of data is written (EINTR retried); -1 with errno set. */
 int kx_write_all(int fd, const char *data, size_t len);
 /* Writes data to PATH.tmp and renames it over path, so readers never see half a file. */

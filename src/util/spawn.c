@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <stdio.h>
@@ -102,11 +103,7 @@ static int run(char *const argv[], int stdout_fd)
     }
     close(pipefd[1]);
     kx_buf out = KX_BUF_INIT;
-    char buf[512];
-    ssize_t n;
-    while ((n = read(pipefd[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
-        if (n > 0)
-            kx_buf_addn(&out, buf, (size_t)n);
+    kx_read_all(pipefd[0], &out, SIZE_MAX);
     close(pipefd[0]);
     int status = 0;
     while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -135,8 +132,13 @@ char *kx_run_capture(char *const argv[])
         kx_err_errno(KXL_ERR_INTERNAL, "cannot create a memfd");
         return NULL;
     }
+    kx_buf out = KX_BUF_INIT;
     if (run(argv, fd) < 0)
         return NULL;
-    AUTOFREE char *path = kx_asprintf("/proc/self/fd/%d", fd);
-    return kx_read_file(path, NULL);
+    if (lseek(fd, 0, SEEK_SET) < 0 || kx_read_all(fd, &out, SIZE_MAX) < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot read what '%s' printed", argv[0]);
+        kx_buf_dispose(&out);
+        return NULL;
+    }
+    return kx_buf_steal(&out);
 }

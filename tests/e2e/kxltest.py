@@ -130,6 +130,21 @@ class KxlTestCase(unittest.TestCase):
                 pids.append(int(pid))
         return pids
 
+    def console_argv(self, name):
+        return [KXL, "console", name]
+
+    def guest_sh(self, name, command, expect, timeout=40):
+        """Runs a command on the guest's console and waits for expect."""
+        con = Pty(self.console_argv(name), self.env)
+        con.send("\r")
+        con.expect(rf"{name}# ")
+        con.send(command + "\r")
+        try:
+            return con.expect(expect, timeout=timeout)
+        finally:
+            con.send(b"\x1d")
+            con.wait()
+
     def assert_gone(self, name, timeout=10):
         """No QEMU, no runtime directory, no socket left for name."""
         deadline = time.monotonic() + timeout

@@ -65,17 +65,8 @@ class NetTestCase(KxlTestCase):
         self.nsx("ip", "addr", "add", other_addr, "dev", other_if, ns=other_ns)
         self.nsx("ip", "link", "set", other_if, "up", ns=other_ns)
 
-    def guest_sh(self, name, command, expect, timeout=40):
-        """Runs a command on the guest's console and waits for expect."""
-        con = Pty(["/usr/sbin/ip", "netns", "exec", self.ns, KXL, "console", name], self.env)
-        con.send("\r")
-        con.expect(rf"{name}# ")
-        con.send(command + "\r")
-        try:
-            return con.expect(expect, timeout=timeout)
-        finally:
-            con.send(b"\x1d")
-            con.wait()
+    def console_argv(self, name):
+        return ["/usr/sbin/ip", "netns", "exec", self.ns, KXL, "console", name]
 
     def links(self):
         return self.nsx("ip", "-o", "link").stdout

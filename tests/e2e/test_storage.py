@@ -40,17 +40,6 @@ class StorageTest(KxlTestCase):
         run("xorriso", "-as", "mkisofs", "-quiet", "-V", name.upper(), "-o", path, tree)
         return path
 
-    def guest_sh(self, name, command, expect, timeout=40):
-        con = Pty([KXL, "console", name], self.env)
-        con.send("\r")
-        con.expect(rf"{name}# ")
-        con.send(command + "\r")
-        try:
-            return con.expect(expect, timeout=timeout)
-        finally:
-            con.send(b"\x1d")
-            con.wait()
-
     def test_same_disk_in_two_domains_is_refused(self):
         img = self.ext4_image("shared")
         self.create("holder", extra_lines=f"disk = [ 'file:{img},xvda,w' ]")
