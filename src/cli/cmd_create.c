@@ -11,6 +11,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/fileio.h"
 #include "util/json.h"
 
 DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
@@ -50,7 +51,7 @@ static int print_argv(cli_ctx *ctx, const kxl_domcfg *cfg)
     if (notice)
         fprintf(stderr, "%s\n", notice);
     kx_host host = {.qemu_binary = qemu, .run_dir = dir, .accel = accel,
-                    .sandbox = qemu_sandbox_wanted()};
+                    .sandbox = qemu_sandbox_wanted(), .is_block_device = kx_is_block_device};
     kx_strv argv = KX_STRV_INIT;
     if (qemu_build_argv(cfg, &host, &argv) < 0) {
         kx_strv_dispose(&argv);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cfg/cfg_spec.h"
+#include "qemu/qemu_disk.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 
@@ -136,38 +137,41 @@ static void add_kernel(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv
         add_opt(argv, "-append", cfg->cmdline);
 }
 
-static void add_drive(const kxl_disk *d, int i, kx_strv *argv)
+/* A disk with an image gets its block node (qemu_disk.c); an empty CD-ROM has
+ * none, its device starts without a medium. */
+static void add_blockdev(const kxl_disk *d, int i, const kx_host *host, kx_strv *argv)
 {
-    kx_buf b = KX_BUF_INIT;
-    kx_buf_printf(&b, "if=none,id=drive%d", i);
-    if (d->target) {
-        AUTOFREE char *path = qemu_opt_escape(d->target);
-        /* writeback cache through the host page cache, with the guest's flushes
-         * passed down as fdatasync: a flush the guest saw complete is on disk,
-         * and images on filesystems without O_DIRECT (tmpfs) work */
-        kx_buf_printf(&b, ",file=%s,format=%s,cache=writeback,aio=threads", path,
-                      kxl_disk_format_to_string(d->format));
-        if (d->discard && !d->cdrom)
-            kx_buf_add(&b, ",discard=unmap");
-    }
-    if (d->readonly || d->cdrom)
-        kx_buf_add(&b, ",readonly=on");
-    if (d->cdrom)
-        kx_buf_add(&b, ",media=cdrom");
-    kx_strv_push(argv, "-drive");
-    kx_strv_take(argv, kx_buf_steal(&b));
+    if (!d->target)
+        return;
+    char node[QEMU_DISK_NODE_MAX];
+    qemu_disk_node((size_t)i, node);
+    bool blk = host->is_block_device ? host->is_block_device(d->target)
+                                     : kx_startswith(d->target, "/dev/");
+    json_object *o = qemu_blockdev(d, node, d->target, blk);
+    /* JSON: no path needs escaping */
+    kx_strv_push(argv, "-blockdev");
+    kx_strv_push(argv, json_object_to_json_string_ext(
+                           o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+}
+
+/* ",drive=driveI" when the disk has a block node. */
+static char *drive_prop(const kxl_disk *d, int i)
+{
+    return d->target ? kx_asprintf(",drive=drive%d", i) : kx_strdup("");
 }
 
 static void add_disk_device(const kxl_disk *d, int i, bool *scsi_added, kx_strv *argv)
 {
+    AUTOFREE char *drive = drive_prop(d, i);
     kx_strv_push(argv, "-device");
     if (d->bus == KXL_DISK_BUS_IDE) {
-        kx_strv_pushf(argv, "%s,drive=drive%d,id=%s,bus=ide.%d,unit=%d",
-                      d->cdrom ? "ide-cd" : "ide-hd", i, d->vdev, d->index / 2, d->index % 2);
+        kx_strv_pushf(argv, "%s%s,id=%s,bus=ide.%d,unit=%d", d->cdrom ? "ide-cd" : "ide-hd",
+                      drive, d->vdev, d->index / 2, d->index % 2);
         return;
     }
     if (d->bus == KXL_DISK_BUS_VIRTIO && !d->cdrom) {
-        kx_strv_pushf(argv, "virtio-blk-pci,drive=drive%d,id=%s", i, d->vdev);
+        kx_strv_pushf(argv, "virtio-blk-pci%s,id=%s", drive, d->vdev);
         return;
     }
     /* SCSI disks, and CD-ROMs on the virtio bus (virtio-blk has no CD-ROM) */
@@ -176,11 +180,11 @@ static void add_disk_device(const kxl_disk *d, int i, bool *scsi_added, kx_strv 
         kx_strv_push(argv, "-device");
         *scsi_added = true;
     }
-    kx_strv_pushf(argv, "%s,drive=drive%d,id=%s,bus=scsi0.0,scsi-id=%d",
-                  d->cdrom ? "scsi-cd" : "scsi-hd", i, d->vdev, d->index);
+    kx_strv_pushf(argv, "%s%s,id=%s,bus=scsi0.0,scsi-id=%d", d->cdrom ? "scsi-cd" : "scsi-hd",
+                  drive, d->vdev, d->index);
 }
 
-static int add_disks(const kxl_domcfg *cfg, kx_strv *argv)
+static int add_disks(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
 {
     bool scsi_added = false;
     for (size_t i = 0; i < cfg->n_disks; i++) {
@@ -191,7 +195,7 @@ static int add_disks(const kxl_domcfg *cfg, kx_strv *argv)
             kx_err(KXL_ERR_CONFIG, "disk '%s': the IDE bus has only hda to hdd", d->vdev);
             return -1;
         }
-        add_drive(d, (int)i, argv);
+        add_blockdev(d, (int)i, host, argv);
         add_disk_device(d, (int)i, &scsi_added, argv);
     }
     return 0;
@@ -238,7 +242,7 @@ int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
     add_monitor(host, argv_r);
     add_serials(cfg, host, argv_r);
     add_kernel(cfg, host, argv_r);
-    if (add_disks(cfg, argv_r) < 0)
+    if (add_disks(cfg, host, argv_r) < 0)
         return -1;
     if (cfg->maxmem_mib > cfg->memory_mib)
         add_opt(argv_r, "-device", "virtio-balloon-pci,id=balloon0");

@@ -18,6 +18,8 @@ typedef struct {
     const char *qemu_user;     /* the user QEMU runs as once set up (-runas); NULL: root */
     const char *pvh_kernel;    /* the ELF to load instead of cfg->kernel, booted at its PVH
                                   entry point (storage/pvh.h); NULL: cfg->kernel as it is */
+    bool (*is_block_device)(const char *path); /* which disk images are block devices
+                                                  (kx_is_block_device); NULL: those in /dev */
 } kx_host;
 
 /* The supervisor hands QEMU the taps of the (plugged) vifs, in order, as

@@ -10,6 +10,7 @@
 #include "cfg/cfg_json.h"
 #include "cfg/cfg_spec.h"
 #include "lib/disks.h"
+#include "qemu/qemu_disk.h"
 #include "supervisor/sv.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -29,41 +30,33 @@ static kxl_disk *find_disk(sv *s, const char *vdev, size_t *i_r)
     return NULL;
 }
 
-/* The node for a hot-plugged disk: its image through the host's page cache
- * (flushes pass through, as at boot; see qemu_argv.c). */
-static json_object *blockdev_args(const kxl_disk *d, size_t i, const char *fdset)
-{
-    json_object *file = json_object_new_object();
-    json_object_object_add(file, "driver", json_object_new_string(
-                                               kx_startswith(d->target, "/dev/") ? "host_device"
-                                                                                 : "file"));
-    json_object_object_add(file, "filename", json_object_new_string(fdset));
-    json_object *a = json_object_new_object();
-    char node[32];
-    snprintf(node, sizeof(node), "drive%zu", i);
-    json_object_object_add(a, "driver", json_object_new_string(kxl_disk_format_to_string(d->format)));
-    json_object_object_add(a, "node-name", json_object_new_string(node));
-    json_object_object_add(a, "read-only", json_object_new_boolean(d->readonly));
-    json_object_object_add(a, "discard", json_object_new_string(d->discard ? "unmap" : "ignore"));
-    json_object_object_add(a, "file", file);
-    return a;
-}
-
 /* The tag of the fd sets that hold a disk's image (sv_fds.c). */
 static char *fdset_tag(const kxl_disk *d)
 {
     return kx_asprintf("disk:%s", d->vdev);
 }
 
+/* Deletes disk i's block node. It may not exist (a CD-ROM started empty, or
+ * its first medium was deleted at an earlier change): callers ignore errors. */
+static void delete_node(sv *s, size_t i)
+{
+    char node[QEMU_DISK_NODE_MAX];
+    qemu_disk_node(i, node);
+    json_object *a = json_object_new_object();
+    json_object_object_add(a, "node-name", json_object_new_string(node));
+    qmp_execute(s->qmp, "blockdev-del", a, NULL, 5000);
+}
+
 static int plug_disk(sv *s, const kxl_disk *d, size_t i)
 {
-    char node[32];
-    snprintf(node, sizeof(node), "drive%zu", i);
+    char node[QEMU_DISK_NODE_MAX];
+    qemu_disk_node(i, node);
     AUTOFREE char *tag = fdset_tag(d);
     AUTOFREE char *fdset = sv_fdset_open(s, d->target, d->readonly, tag);
     if (!fdset)
         return -1;
-    if (qmp_execute(s->qmp, "blockdev-add", blockdev_args(d, i, fdset), NULL, 10000) < 0) {
+    json_object *bd = qemu_blockdev(d, node, fdset, kx_is_block_device(d->target));
+    if (qmp_execute(s->qmp, "blockdev-add", bd, NULL, 10000) < 0) {
         sv_fdset_drop(s, tag, NULL);
         return -1;
     }
@@ -72,9 +65,7 @@ static int plug_disk(sv *s, const kxl_disk *d, size_t i)
     json_object_object_add(dev, "drive", json_object_new_string(node));
     json_object_object_add(dev, "id", json_object_new_string(d->vdev));
     if (qmp_execute(s->qmp, "device_add", dev, NULL, 10000) < 0) {
-        json_object *del = json_object_new_object();
-        json_object_object_add(del, "node-name", json_object_new_string(node));
-        qmp_execute(s->qmp, "blockdev-del", del, NULL, 5000);
+        delete_node(s, i);
         sv_fdset_drop(s, tag, NULL);
         return -1;
     }
@@ -147,11 +138,7 @@ json_object *sv_block_detach(sv *s, json_object *args)
         kx_err(KXL_ERR_STATE, "the guest did not release disk '%s' within 15 s", d->vdev);
         return NULL;
     }
-    char node[32];
-    snprintf(node, sizeof(node), "drive%zu", i);
-    json_object *bd = json_object_new_object();
-    json_object_object_add(bd, "node-name", json_object_new_string(node));
-    qmp_execute(s->qmp, "blockdev-del", bd, NULL, 5000);  /* -drive disks go by themselves */
+    delete_node(s, i);
     AUTOFREE char *tag = fdset_tag(d);
     sv_fdset_drop(s, tag, NULL);
     kx_err_clear();
@@ -196,6 +183,8 @@ json_object *sv_cd_change(sv *s, json_object *args)
         return NULL;
     }
     sv_fdset_drop(s, tag, fdset);   /* the previous medium's */
+    delete_node(s, i);              /* the first medium's, which -blockdev opened */
+    kx_err_clear();
     free(d->target);
     d->target = target ? kx_strdup(target) : NULL;
     d->format = target ? KXL_DISK_FMT_RAW : KXL_DISK_FMT_EMPTY;

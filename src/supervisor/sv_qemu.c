@@ -15,6 +15,7 @@
 #include "storage/bootloader.h"
 #include "storage/pvh.h"
 #include "qemu/qemu_argv.h"
+#include "qemu/qemu_disk.h"
 #include "supervisor/sv.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -94,7 +95,7 @@ static int run_bootloader(sv *s, const char *user)
     kx_bootentry e = {0};
     if (!user)
         sv_event(s, "pygrub reads the disk as root");
-    if (bootloader_extract_as(user, disk->target, kxl_disk_format_to_string(disk->format), s->dir,
+    if (bootloader_extract_as(user, disk->target, qemu_disk_driver(disk->format), s->dir,
                               &e) < 0) {
         kx_bootentry_dispose(&e);
         return -1;
@@ -145,7 +146,7 @@ int sv_qemu_start(sv *s)
     kx_host host = {.qemu_binary = qemu, .run_dir = s->dir, .accel = s->accel,
                     .sandbox = qemu_sandbox_wanted(),
                     .vhost = s->accel == KXL_ACCEL_KVM && access("/dev/vhost-net", R_OK | W_OK) == 0,
-                    .qemu_user = user, .pvh_kernel = elf};
+                    .qemu_user = user, .pvh_kernel = elf, .is_block_device = kx_is_block_device};
     kx_strv argv = KX_STRV_INIT;
     if (qemu_build_argv(s->cfg, &host, &argv) < 0) {
         kx_strv_dispose(&argv);

@@ -132,6 +132,12 @@ bool kx_path_exists(const char *path)
     return access(path, F_OK) == 0;
 }
 
+bool kx_is_block_device(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISBLK(st.st_mode);
+}
+
 char *kx_path_join(const char *a, const char *b)
 {
     size_t n = strlen(a);

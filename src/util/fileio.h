@@ -21,6 +21,8 @@ int kx_mkdir_p(const char *path, mode_t mode);
 /* Removes a directory and the files directly in it (runtime dirs are flat). */
 int kx_rm_dir_flat(const char *path);
 bool kx_path_exists(const char *path);
+/* Whether path (followed through links) is a block device; false if it cannot be stat'ed. */
+bool kx_is_block_device(const char *path);
 /* Joins two path parts with one '/'; caller frees. */
 char *kx_path_join(const char *a, const char *b);
 /* Reads a small file holding a decimal number. */

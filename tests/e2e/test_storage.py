@@ -74,16 +74,27 @@ class StorageTest(KxlTestCase):
     def test_cdrom_iso(self):
         one = self.iso("one", "first-disc\n")
         two = self.iso("two", "second-disc\n")
-        self.create("cd", extra_lines=f"disk = [ '{one},,hdc,cdrom' ]")
+        self.create("cd", extra_lines=f"disk = [ '{one},,hdc,cdrom', ',,hdd,cdrom' ]")
         m = self.wait_ready("cd")
         self.assertIn("sr0", m.group(4))
         self.guest_sh("cd", "cat /mnt/data/hello.txt", r"first-disc")
         self.guest_sh("cd", "umount /mnt/data; echo done", r"done")
         self.kxl("cd-eject", "cd", "hdc", check=True)
+        self.assertNotIn(one, self.open_files(self.qemu_pids("cd")[0]),
+                         "QEMU let go of the ejected medium")
         self.kxl("cd-insert", "cd", "hdc", two, check=True)
         self.guest_sh("cd", "mount -t iso9660 /dev/sr0 /mnt/data && cat /mnt/data/hello.txt",
                       r"second-disc")
         self.assertIn(two, self.kxl("block-list", "cd", check=True).stdout)
+        # the second drive started without a medium
+        self.kxl("cd-insert", "cd", "hdd", one, check=True)
+        self.guest_sh("cd", "mkdir -p /mnt/e && mount -t iso9660 /dev/sr1 /mnt/e && "
+                      "cat /mnt/e/hello.txt", r"first-disc")
+
+    @staticmethod
+    def open_files(pid):
+        fds = f"/proc/{pid}/fd"
+        return [os.readlink(os.path.join(fds, n)) for n in os.listdir(fds)]
 
     def test_pygrub_boots_the_default_entry_of_the_guest_disk(self):
         """bootloader = "pygrub": the kernel and initrd come out of the guest's
