@@ -1,6 +1,7 @@
 /* cli.h - the command table of the kxl program and what commands share. */
 #pragma once
 
+#include <json-c/json.h>
 #include <stdbool.h>
 
 #include "kxl/kxl.h"
@@ -65,6 +66,12 @@ const cli_cmd *cli_find(const char *name);
 int cli_usage(const cli_cmd *cmd);
 /* Prints the last library error as "kxl: MESSAGE" and returns EXIT_ERR. */
 int cli_fail(void);
+/* Sends cmd with args (taken; may be NULL) to the supervisor of DOM (name or
+ * domid) and waits up to timeout_ms for its answer (*ret_r, when wanted). */
+int cli_call(cli_ctx *ctx, const char *dom, const char *cmd, json_object *args,
+             json_object **ret_r, int timeout_ms);
+/* Long enough for a snapshot of a big guest or a dump of its memory. */
+#define CLI_CALL_TIMEOUT_MS 300000
 
 /* The options shutdown and reboot share with xl: [-w] [-F] (-a | DOM). */
 typedef struct {

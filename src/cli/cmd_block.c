@@ -9,7 +9,6 @@
 
 #include "cfg/cfg_keys.h"
 #include "cli/cli.h"
-#include "lib/control.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -19,12 +18,10 @@
 
 DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
 
-/* Sends cmd with key=value pairs (NULL-terminated) to DOM's supervisor. */
+/* Sends cmd with key=value pairs (NULL-terminated; a NULL value is left out)
+ * to DOM's supervisor. */
 static int call(cli_ctx *ctx, const char *dom, const char *cmd, json_object **ret_r, ...)
 {
-    kxl_dominfo info;
-    if (kxl_domain_lookup(&ctx->paths, dom, &info) < 0)
-        return -1;
     json_object *args = json_object_new_object();
     va_list ap;
     va_start(ap, ret_r);
@@ -34,7 +31,7 @@ static int call(cli_ctx *ctx, const char *dom, const char *cmd, json_object **re
             json_object_object_add(args, k, json_object_new_string(v));
     }
     va_end(ap);
-    return control_call(&ctx->paths, info.name, cmd, args, ret_r, 300000);
+    return cli_call(ctx, dom, cmd, args, ret_r, CLI_CALL_TIMEOUT_MS);
 }
 
 int cmd_block_attach(cli_ctx *ctx, int argc, char **argv)

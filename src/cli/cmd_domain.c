@@ -38,11 +38,7 @@ static int simple_control(cli_ctx *ctx, int argc, char **argv, const char *cmd)
     const char *dom = one_domain(argc, argv);
     if (!dom)
         return EXIT_USAGE;
-    kxl_dominfo info;
-    if (kxl_domain_lookup(&ctx->paths, dom, &info) < 0 ||
-        control_call(&ctx->paths, info.name, cmd, NULL, NULL, 15000) < 0)
-        return cli_fail();
-    return EXIT_OK;
+    return cli_call(ctx, dom, cmd, NULL, NULL, 15000) < 0 ? cli_fail() : EXIT_OK;
 }
 
 int cmd_pause(cli_ctx *ctx, int argc, char **argv)
@@ -64,14 +60,9 @@ int cmd_rename(cli_ctx *ctx, int argc, char **argv)
                 "'-', not all digits)\n", argv[2], KXL_NAME_MAX);
         return EXIT_ERR;
     }
-    kxl_dominfo info;
-    if (kxl_domain_lookup(&ctx->paths, argv[1], &info) < 0)
-        return cli_fail();
     json_object *args = json_object_new_object();
     json_object_object_add(args, "name", json_object_new_string(argv[2]));
-    if (control_call(&ctx->paths, info.name, "rename", args, NULL, 15000) < 0)
-        return cli_fail();
-    return EXIT_OK;
+    return cli_call(ctx, argv[1], "rename", args, NULL, 15000) < 0 ? cli_fail() : EXIT_OK;
 }
 
 int cmd_domid(cli_ctx *ctx, int argc, char **argv)

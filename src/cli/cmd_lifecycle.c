@@ -9,23 +9,10 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "lib/control.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/json.h"
-
-/* Sends cmd with args (taken) to DOM's supervisor; prints nothing. */
-static int call(cli_ctx *ctx, const char *dom, const char *cmd, json_object *args,
-                json_object **ret_r)
-{
-    kxl_dominfo info;
-    if (kxl_domain_lookup(&ctx->paths, dom, &info) < 0) {
-        json_object_put(args);
-        return -1;
-    }
-    return control_call(&ctx->paths, info.name, cmd, args, ret_r, 300000);
-}
 
 /* The QEMU process of DOM (0 if none), to see a restart happen. */
 static pid_t qemu_of(cli_ctx *ctx, const char *dom)
@@ -59,7 +46,7 @@ static bool wait_rebooted(cli_ctx *ctx, const char *dom, pid_t before, int timeo
 static int reboot_one(cli_ctx *ctx, const char *dom, bool wait, bool force)
 {
     pid_t before = qemu_of(ctx, dom);
-    if (call(ctx, dom, "reboot", NULL, NULL) < 0)
+    if (cli_call(ctx, dom, "reboot", NULL, NULL, CLI_CALL_TIMEOUT_MS) < 0)
         return -1;
     if (!wait && !force)
         return 0;
@@ -68,7 +55,7 @@ static int reboot_one(cli_ctx *ctx, const char *dom, bool wait, bool force)
     fprintf(stderr, "kxl: '%s' did not reboot within 60 s; resetting it\n", dom);
     json_object *args = json_object_new_object();
     json_object_object_add(args, "trigger", json_object_new_string("reset"));
-    return call(ctx, dom, "trigger", args, NULL);
+    return cli_call(ctx, dom, "trigger", args, NULL, CLI_CALL_TIMEOUT_MS);
 }
 
 int cli_power_opts_parse(int argc, char **argv, cli_power_opts *o_r)
@@ -119,7 +106,8 @@ int cmd_trigger(cli_ctx *ctx, int argc, char **argv)
         return cli_usage(cli_find("trigger"));
     json_object *args = json_object_new_object();
     json_object_object_add(args, "trigger", json_object_new_string(argv[2]));
-    return call(ctx, argv[1], "trigger", args, NULL) < 0 ? cli_fail() : EXIT_OK;
+    return cli_call(ctx, argv[1], "trigger", args, NULL, CLI_CALL_TIMEOUT_MS) < 0 ? cli_fail()
+                                                                               : EXIT_OK;
 }
 
 int cmd_sysrq(cli_ctx *ctx, int argc, char **argv)
@@ -128,7 +116,8 @@ int cmd_sysrq(cli_ctx *ctx, int argc, char **argv)
         return cli_usage(cli_find("sysrq"));
     json_object *args = json_object_new_object();
     json_object_object_add(args, "key", json_object_new_string(argv[2]));
-    return call(ctx, argv[1], "sysrq", args, NULL) < 0 ? cli_fail() : EXIT_OK;
+    return cli_call(ctx, argv[1], "sysrq", args, NULL, CLI_CALL_TIMEOUT_MS) < 0 ? cli_fail()
+                                                                               : EXIT_OK;
 }
 
 int cmd_dump_core(cli_ctx *ctx, int argc, char **argv)
@@ -140,7 +129,8 @@ int cmd_dump_core(cli_ctx *ctx, int argc, char **argv)
                           : kx_asprintf("%s/%s", getcwd(cwd, sizeof(cwd)) ? cwd : ".", argv[2]);
     json_object *args = json_object_new_object();
     json_object_object_add(args, "file", json_object_new_string(file));
-    return call(ctx, argv[1], "dump-core", args, NULL) < 0 ? cli_fail() : EXIT_OK;
+    return cli_call(ctx, argv[1], "dump-core", args, NULL, CLI_CALL_TIMEOUT_MS) < 0 ? cli_fail()
+                                                                               : EXIT_OK;
 }
 
 int cmd_monitor(cli_ctx *ctx, int argc, char **argv)
@@ -154,7 +144,7 @@ int cmd_monitor(cli_ctx *ctx, int argc, char **argv)
     json_object_object_add(args, "command", json_object_new_string(kx_buf_str(&line)));
     kx_buf_dispose(&line);
     AUTOPTR(json_object) ret = NULL;
-    if (call(ctx, argv[1], "monitor", args, &ret) < 0)
+    if (cli_call(ctx, argv[1], "monitor", args, &ret, CLI_CALL_TIMEOUT_MS) < 0)
         return cli_fail();
     fputs(json_object_get_string(ret), stdout);
     return EXIT_OK;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "lib/control.h"
 #include "util/err.h"
 
 static const cli_cmd commands[] = {
@@ -134,6 +135,17 @@ int cli_fail(void)
 {
     fprintf(stderr, "kxl: %s\n", kx_err_msg());
     return EXIT_ERR;
+}
+
+int cli_call(cli_ctx *ctx, const char *dom, const char *cmd, json_object *args,
+             json_object **ret_r, int timeout_ms)
+{
+    kxl_dominfo info;
+    if (kxl_domain_lookup(&ctx->paths, dom, &info) < 0) {
+        json_object_put(args);
+        return -1;
+    }
+    return control_call(&ctx->paths, info.name, cmd, args, ret_r, timeout_ms);
 }
 
 static void print_command_help(const cli_cmd *cmd)
