@@ -20,8 +20,11 @@
 #
 # Environment: DIST (the host's VERSION_CODENAME), MIRROR (the first Debian
 # archive in the host's apt sources that lists DIST), DD_MIB (MiB read, then
-# written, per dd pass; default 512), SKIP_IMAGES=1 or SKIP_DISK=1 to run one
-# part only, BENCH_KEEP_LOGS=DIR to keep the peers' logs in DIR.
+# written, per dd pass; default 512), DD_CACHE (cold: the image's pages are
+# dropped from the host's page cache before each boot, the default; warm: they
+# are all read into it, so the host's disk drops out of the figure), SKIP_IMAGES=1
+# or SKIP_DISK=1 to run one part only, BENCH_KEEP_LOGS=DIR to keep the peers'
+# logs in DIR.
 # Installs with apt-get what it needs (xen-tools, debootstrap, libvirt),
 # takes bench_lock, and leaves no image, mount, loop device, domain or daemon
 # behind, also when it fails or is interrupted.
@@ -40,6 +43,8 @@ GUEST=${KXL_GUEST_CACHE:-/var/cache/kxl/test-guest}
 KXL=$TOP/build/src/cli/kxl
 DD_MIB=${DD_MIB:-512}
 DISK_MIB=$((DD_MIB * 2))
+DD_CACHE=${DD_CACHE:-cold}
+[[ $DD_CACHE == cold || $DD_CACHE == warm ]] || { echo "bench-storage: DD_CACHE is cold or warm" >&2; exit 2; }
 # one image recipe for both tools (their spellings differ)
 SIZE_MIB=4096 SWAP_MIB=256 MEM_MIB=512 FS=ext4
 
@@ -120,6 +125,26 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b <= 0) pri
 meets() { awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN {
     if (a == "" || a == "n/a") { print "n/a"; exit }
     ok = (op == "<=") ? (a <= b) : (a >= b); print ok ? "met" : "NOT met" }'; }
+# paired_ratio "K1 K2 .." "L1 L2 ..": the geometric mean of Ki/Li over the
+# rounds, a 95% bootstrap interval for it (fixed seed: the same figures give
+# the same interval), and what the interval says.
+paired_ratio() {
+    python3 - "$1" "$2" <<'PY'
+import math, random, sys
+k = [float(x) for x in sys.argv[1].split()]
+l = [float(x) for x in sys.argv[2].split()]
+n = min(len(k), len(l))
+if n < 2:
+    print("n/a (fewer than 2 rounds)"); sys.exit()
+logs = [math.log(k[i] / l[i]) for i in range(n)]
+gm = lambda xs: math.exp(sum(xs) / len(xs))
+rng = random.Random(1)
+boot = sorted(gm([rng.choice(logs) for _ in logs]) for _ in range(10000))
+lo, hi = boot[249], boot[9749]
+verdict = "kxl faster" if lo > 1 else "kxl slower" if hi < 1 else "no difference the rounds can show"
+print(f"{gm(logs):.2f} [{lo:.2f}, {hi:.2f}] over {n} rounds: {verdict}")
+PY
+}
 show_fail() { echo "  $1 FAILED; last lines of $2:"; tail -n 25 "$2" | sed 's/^/    | /'; FAILED=1; }
 
 # --- set-up -----------------------------------------------------------------------
@@ -346,9 +371,13 @@ EOF
 DD_CMDLINE="console=ttyS0 kxl.hostname=ddbench kxl.hb=0 kxl.ddtest=vda:$DD_MIB"
 IMG=$WORK/disk/data.img
 
-# cold: the image's pages are written out and dropped from the host's page
-# cache before each boot, so every guest starts from the same state
-cold_image() { sync "$IMG"; dd if="$IMG" iflag=nocache count=0 status=none; }
+# Every guest starts from the same state of the host's page cache: cold, the
+# image's pages written out and dropped; warm, all of them read in.
+prepare_image() {
+    sync "$IMG"
+    if [[ $DD_CACHE == warm ]]; then cat "$IMG" >/dev/null
+    else dd if="$IMG" iflag=nocache count=0 status=none; fi
+}
 
 # dd_result LOG -> "READ WRITE" (MiB/s) from the guest's KXL-DD line
 dd_result() {
@@ -423,7 +452,7 @@ disk_round() {
     local peer=$1 r w snap label
     label=$([[ $peer == kxl ]] && echo "kxl    " || echo "libvirt")
     bench_wait_quiet 15 180 || true
-    cold_image
+    prepare_image
     snap=$(bench_cpu_snapshot)
     if { if [[ $peer == kxl ]]; then kxl_dd "kxldd$2"; else lv_dd "lvdd$2"; fi; } >"$WORK/res" &&
         read -r r w <"$WORK/res"; then
@@ -435,7 +464,7 @@ disk_round() {
 bench_disk() {
     local i r w
     kr=() kw=() lr=() lw=()
-    echo "== (2) sequential throughput in the guest: dd ${DD_MIB} MiB, bs=1M, O_DIRECT, on a raw ${DISK_MIB} MiB virtio disk, $ROUNDS rounds (TCG)"
+    echo "== (2) sequential throughput in the guest: dd ${DD_MIB} MiB, bs=1M, O_DIRECT, on a raw ${DISK_MIB} MiB virtio disk, $DD_CACHE in the host's page cache, $ROUNDS rounds (TCG)"
     mkdir -p "$WORK/disk"
     # real data everywhere (no holes, nothing QEMU or the host could skip)
     dd if=/dev/urandom of="$IMG" bs=1M count="$DISK_MIB" conv=fsync status=none
@@ -454,6 +483,9 @@ bench_disk() {
     echo "  median: kxl read $mkr MiB/s, write $mkw MiB/s; libvirt read $mlr MiB/s, write $mlw MiB/s"
     r=$(ratio "$mkr" "$mlr"); w=$(ratio "$mkw" "$mlw")
     echo "  ratio kxl/libvirt: read $r (target >= 1.00: $(meets "$r" ">=" 1)), write $w (target >= 1.00: $(meets "$w" ">=" 1))"
+    echo "  paired by round (kxl/libvirt of the same round; geometric mean, 95% bootstrap interval):"
+    echo "    read:  $(paired_ratio "${kr[*]}" "${lr[*]}")"
+    echo "    write: $(paired_ratio "${kw[*]}" "${lw[*]}")"
     echo "  QEMU disk options, kxl (kxl create -n):"
     block_opts "$WORK/kxl.qemu-args"
     echo "  QEMU disk options, libvirt (its QEMU's command line):"
