@@ -49,7 +49,8 @@ json_object *qemu_blockdev(const kxl_disk *d, const char *node, const char *file
     json_object *fmt = json_object_new_object();
     json_object_object_add(fmt, "driver",
                            json_object_new_string(qemu_disk_driver(d->format)));
-    json_object_object_add(fmt, "node-name", json_object_new_string(node));
+    if (node)
+        json_object_object_add(fmt, "node-name", json_object_new_string(node));
     add_common(fmt, d);
     json_object_object_add(fmt, "file", file);
     return fmt;

@@ -18,7 +18,7 @@ void qemu_disk_node(size_t i, char node[QEMU_DISK_NODE_MAX]);
 /* QEMU's block driver for an image format ("vpc" for vhd). */
 const char *qemu_disk_driver(kxl_disk_format format);
 
-/* The blockdev of disk d: a format node called node (d->format) over a
+/* The blockdev of disk d: a format node called node (NULL: QEMU names it) over a
  * protocol node that opens filename (a path, or /dev/fdset/N), "host_device"
  * when host_device is set, else "file". A new reference for the caller. */
 json_object *qemu_blockdev(const kxl_disk *d, const char *node, const char *filename,

@@ -93,6 +93,13 @@ json_object *sv_block_detach(sv *s, json_object *args);
 json_object *sv_cd_change(sv *s, json_object *args);
 json_object *sv_snapshot(sv *s, json_object *args);
 
+/* sv_chain.c: the files below a hot-plugged qcow2 image */
+/* Opens the backing chain of image (format as configured) read-only into fd sets tagged tag
+ * and sets *backing_r to the node for blockdev-add's "backing" (NULL: the image has none).
+ * Returns 0, or -1 with kx_err (the caller drops the fd sets tagged tag). */
+int sv_chain_backing(sv *s, const char *image, kxl_disk_format format, const char *tag,
+                     json_object **backing_r);
+
 /* sv_fds.c: files opened by the supervisor for a QEMU that no longer may (see there) */
 /* Opens path (read-only, or read-write and read-only) into a new fd set tagged opaque;
  * returns "/dev/fdset/N" for QEMU (caller frees), or NULL with kx_err. */

@@ -55,7 +55,14 @@ static int plug_disk(sv *s, const kxl_disk *d, size_t i)
     AUTOFREE char *fdset = sv_fdset_open(s, d->target, d->readonly, tag);
     if (!fdset)
         return -1;
+    json_object *backing = NULL;
+    if (sv_chain_backing(s, d->target, d->format, tag, &backing) < 0) {
+        sv_fdset_drop(s, tag, NULL);
+        return -1;
+    }
     json_object *bd = qemu_blockdev(d, node, fdset, kx_is_block_device(d->target));
+    if (backing)
+        json_object_object_add(bd, "backing", backing);
     if (qmp_execute(s->qmp, "blockdev-add", bd, NULL, 10000) < 0) {
         sv_fdset_drop(s, tag, NULL);
         return -1;

@@ -71,6 +71,44 @@ class StorageTest(KxlTestCase):
         self.assertNotIn(b"vda", m.group(1), "the guest no longer sees the disk")
         self.assertNotIn(data, self.kxl("block-list", "ba", check=True).stdout)
 
+    def test_block_attach_qcow2_overlay(self):
+        """A hot-plugged qcow2 overlay's backing file (named relative to the
+        overlay, in a directory QEMU's user cannot enter) is opened by the
+        supervisor; the guest reads through to it and writes only the overlay."""
+        self.create("ov")
+        self.wait_ready("ov")
+        base = self.ext4_image("base", files={"marker.txt": "from-the-base\n"})
+        private = os.path.join(self.tmp, "private")
+        os.mkdir(private, 0o700)
+        os.rename(base, os.path.join(private, "base.raw"))
+        base = os.path.join(private, "base.raw")
+        overlay = os.path.join(self.tmp, "overlay.qcow2")
+        run("qemu-img", "create", "-q", "-f", "qcow2", "-b", "private/base.raw", "-F", "raw",
+            overlay)
+        with open(base, "rb") as f:
+            before = f.read()
+        r = self.kxl("block-attach", "ov", f"format=qcow2,vdev=xvdb,target={overlay}")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.guest_sh("ov", "while [ ! -e /dev/vda ]; do sleep 0.2; done; mkdir -p /mnt/x; "
+                      "mount /dev/vda /mnt/x && cat /mnt/x/marker.txt", r"from-the-base")
+        self.guest_sh("ov", "echo new > /mnt/x/new.txt; umount /mnt/x; echo unmounted",
+                      r"unmounted")
+        with open(base, "rb") as f:
+            self.assertEqual(f.read(), before, "the backing file is not written")
+        self.assertIn(base, self.open_files(self.qemu_pids("ov")[0]))
+        self.kxl("block-detach", "ov", "xvdb", check=True)
+        self.assertNotIn(base, self.open_files(self.qemu_pids("ov")[0]),
+                         "detach closes the whole chain")
+        # a chain that loops is refused, and nothing stays attached
+        loop = os.path.join(self.tmp, "loop.qcow2")
+        run("qemu-img", "create", "-q", "-f", "qcow2", "-b", overlay, "-F", "qcow2", loop)
+        run("qemu-img", "rebase", "-u", "-f", "qcow2", "-b", "loop.qcow2", "-F", "qcow2",
+            overlay)
+        r = self.kxl("block-attach", "ov", f"format=qcow2,vdev=xvdc,target={loop}")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("loops", r.stderr)
+        self.assertNotIn(loop, self.kxl("block-list", "ov", check=True).stdout)
+
     def test_cdrom_iso(self):
         one = self.iso("one", "first-disc\n")
         two = self.iso("two", "second-disc\n")
