@@ -8,6 +8,7 @@
 
 #include "kxl/kxl.h"
 #include "lib/control.h"
+#include "lib/network.h"
 #include "lib/runtime.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -41,6 +42,7 @@ static int destroy_without_supervisor(const kxl_paths *p, const char *name, cons
             return -1;
         }
     }
+    network_forwarding_release(p, name);  /* its taps went with QEMU */
     return runtime_remove(p, name);
 }
 

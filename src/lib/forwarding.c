@@ -62,12 +62,13 @@ static int uses_vif_route(const char *name, const kxl_domcfg *cfg, void *opaque)
     return 0;
 }
 
-void network_forwarding_release(const kxl_paths *p)
+void network_forwarding_release(const kxl_paths *p, const char *gone)
 {
     AUTOFREE char *saved = saved_file(p);
     AUTOFREE char *was = kx_read_file(saved, NULL);
     kx_err_clear();
-    if (!was || forwarding_network_started(p) || runtime_each_config(p, NULL, uses_vif_route,
+    /* GONE still looks live while its supervisor tears it down: its vifs do not count */
+    if (!was || forwarding_network_started(p) || runtime_each_config(p, gone, uses_vif_route,
                                                                      NULL) != 0)
         return;
     if (net_sysctl_set(FORWARD, was) == 0)

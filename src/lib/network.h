@@ -48,7 +48,8 @@ int network_list(const kxl_paths *p, kx_strv *names_r);
  * value found the first time in ROOT/run/kxl/.networks/.ip_forward. */
 int network_forwarding_on(const kxl_paths *p);
 /* Puts that value back once no routed or NAT network is started and no running domain has a
- * vif-route vif; quietly does nothing otherwise. */
-void network_forwarding_release(const kxl_paths *p);
+ * vif-route vif; quietly does nothing otherwise. Called when a network is destroyed (GONE NULL)
+ * and when domain GONE's vifs are gone, as it ends: GONE's own vifs are not counted then. */
+void network_forwarding_release(const kxl_paths *p, const char *gone);
 /* Whether network_start has run since the host booted. */
 bool network_is_started(const kxl_paths *p, const char *name);

@@ -244,6 +244,6 @@ int network_destroy(const kxl_paths *p, const char *name)
         kx_err_errno(KXL_ERR_INTERNAL, "cannot remove '%s'", def);
         return -1;
     }
-    network_forwarding_release(p);
+    network_forwarding_release(p, NULL);
     return 0;
 }

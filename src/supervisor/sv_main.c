@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cfg/cfg_json.h"
+#include "lib/network.h"
 #include "supervisor/sv.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -232,6 +233,9 @@ static void teardown(sv *s)
     sv_console_dispose(s);
     qmp_close(s->qmp);
     s->qmp = NULL;
+    /* QEMU took the taps with it: forwarding goes back if no other vif or network needs it,
+     * before the directory goes, which is what `kxl destroy` waits for */
+    network_forwarding_release(&s->paths, s->name);
     kx_rm_dir_flat(s->dir);
     sv_event(s, "domain %u gone", s->st.domid);
 }

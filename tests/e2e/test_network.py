@@ -166,8 +166,33 @@ class RoutedNatTest(NetTestCase):
         self.assertIn("network 'rt' is in use by domain 'gr'", r.stderr)
         self.kxl("destroy", "gr", check=True)
         self.assertNotIn("192.0.2.10", self.nsx("ip", "route").stdout, "the route went with the vif")
+        self.assertEqual(self.forwarding(), "1", "the started routed network still needs it")
         self.kxl("network-destroy", "rt", check=True)
         self.assertEqual(self.forwarding(), forwarding, "forwarding is put back as it was")
+
+    def test_vif_route_without_network(self):
+        # xl's vif-route with no kxl network: the vifs alone turn forwarding on, and the end of
+        # the last domain with one puts it back
+        client = self.add_ns("client")
+        self.veth("eth8", client, "c0", "198.51.100.2/24", host_addr="198.51.100.1/24")
+        self.nsx("ip", "route", "add", "192.0.2.0/24", "via", "198.51.100.1", ns=client)
+        # the host's way out, which its proxy ARP answers the guest's gateway by
+        self.nsx("ip", "route", "add", "default", "via", "198.51.100.2")
+        self.nsx("sysctl", "-qw", "net.ipv4.ip_forward=0")
+        self.create("gv", cmdline="kxl.ip=192.0.2.10/24 kxl.gw=192.0.2.1",
+                    extra_lines="vif = [ 'script=vif-route,ip=192.0.2.10' ]")
+        self.create("gv2", extra_lines="vif = [ 'script=vif-route,ip=192.0.2.11' ]")
+        self.assertEqual(self.forwarding(), "1")
+        self.wait_ready("gv")
+        route = self.nsx("ip", "route", "get", "192.0.2.10").stdout
+        self.assertRegex(route, r"dev vif\d+\.0", "the host routes the guest's address to its vif")
+        out = self.nsx("ping", "-c", "3", "-W", "2", "192.0.2.10", ns=client, check=False).stdout
+        self.assertIn(" 0% packet loss", out)
+        self.kxl("destroy", "gv", check=True)
+        self.assertNotIn("192.0.2.10", self.nsx("ip", "route").stdout, "the route went with the vif")
+        self.assertEqual(self.forwarding(), "1", "domain 'gv2' still has a vif-route vif")
+        self.kxl("destroy", "gv2", check=True)
+        self.assertEqual(self.forwarding(), "0", "the last one's end puts forwarding back")
 
     def test_nat_network(self):
         inet = self.add_ns("inet")
