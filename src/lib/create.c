@@ -16,6 +16,7 @@
 #include "cfg/cfg_json.h"
 #include "kxl/kxl.h"
 #include "lib/disks.h"
+#include "lib/network.h"
 #include "lib/runtime.h"
 #include "lib/vif.h"
 #include "util/buf.h"
@@ -61,6 +62,12 @@ static void remove_abandoned(const kxl_paths *p, const char *name)
             kill(st.sv_pid, SIGKILL);
     }
     runtime_remove(p, name);
+    /* forwarding goes back if the domain's vifs were all that needed it; the error that
+     * brought us here is the one to report */
+    kxl_errcode code = kx_err_code();
+    AUTOFREE char *why = kx_strdup(kx_err_msg());
+    network_forwarding_release(p, NULL);
+    kx_err(code, "%s", why);
 }
 
 int kxl_domain_create(const kxl_paths *p, kxl_domcfg *cfg, const kxl_create_opts *o,

@@ -11,6 +11,7 @@
 
 #include "cfg/cfg_json.h"
 #include "cfg/cfg_spec.h"
+#include "lib/network.h"
 #include "lib/vif.h"
 #include "supervisor/sv.h"
 #include "util/buf.h"
@@ -127,5 +128,8 @@ json_object *sv_net_detach(sv *s, json_object *args)
     /* the slot stays while this QEMU runs: indexes are its device ids */
     s->cfg->vifs[i].unplugged = true;
     sv_save_config_list(s, "vifs");
+    /* the saved config no longer has the vif: forwarding goes back if nothing needs it */
+    if (kx_streq(s->cfg->vifs[i].script, "vif-route"))
+        network_forwarding_release(&s->paths, NULL);
     return json_object_new_object();
 }

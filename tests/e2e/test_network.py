@@ -193,6 +193,12 @@ class RoutedNatTest(NetTestCase):
         self.assertEqual(self.forwarding(), "1", "domain 'gv2' still has a vif-route vif")
         self.kxl("destroy", "gv2", check=True)
         self.assertEqual(self.forwarding(), "0", "the last one's end puts forwarding back")
+        # so does detaching the last vif-route vif from a running domain
+        self.create("gv3", extra_lines="vif = [ 'script=vif-route,ip=192.0.2.12' ]")
+        self.assertEqual(self.forwarding(), "1")
+        self.wait_ready("gv3")
+        self.kxl("network-detach", "gv3", "0", check=True)
+        self.assertEqual(self.forwarding(), "0", "no vif-route vif is left")
 
     def test_nat_network(self):
         inet = self.add_ns("inet")
