@@ -55,6 +55,7 @@ int cmd_snapshot_revert(cli_ctx *ctx, int argc, char **argv);
 int cmd_snapshot_delete(cli_ctx *ctx, int argc, char **argv);
 int cmd_snapshot_list(cli_ctx *ctx, int argc, char **argv);
 int cmd_create_image(cli_ctx *ctx, int argc, char **argv);
+int cmd_delete_image(cli_ctx *ctx, int argc, char **argv);
 int cmd_network_create(cli_ctx *ctx, int argc, char **argv);
 int cmd_network_destroy(cli_ctx *ctx, int argc, char **argv);
 int cmd_network_list(cli_ctx *ctx, int argc, char **argv);

@@ -1,14 +1,19 @@
 /* cmd_image.c - kxl create-image: xen-create-image's options, a progress line per step
- * while it works, and the Installation Summary at the end. */
+ * while it works, and the Installation Summary at the end; kxl delete-image, as
+ * xen-delete-image. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "lib/disks.h"
 #include "storage/create_image.h"
+#include "storage/delete_image.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/fileio.h"
 
 static void print_progress(int step, int total, const char *what, void *opaque)
 {
@@ -18,10 +23,15 @@ static void print_progress(int step, int total, const char *what, void *opaque)
 }
 
 /* A bad option: one line, exit code 2. */
+static int option_error_named(const char *cmd)
+{
+    fprintf(stderr, "kxl: %s: %s (see 'kxl help %s')\n", cmd, kx_err_msg(), cmd);
+    return EXIT_USAGE;
+}
+
 static int option_error(void)
 {
-    fprintf(stderr, "kxl: create-image: %s (see 'kxl help create-image')\n", kx_err_msg());
-    return EXIT_USAGE;
+    return option_error_named("create-image");
 }
 
 int cmd_create_image(cli_ctx *ctx, int argc, char **argv)
@@ -46,5 +56,97 @@ int cmd_create_image(cli_ctx *ctx, int argc, char **argv)
         image_result_dispose(&r);
     }
     image_opts_dispose(&o);
+    return rc;
+}
+
+typedef struct {
+    const char *dir, *lvm, *output;
+    kx_strv hosts;
+} delete_args;
+
+static int parse_delete(int argc, char **argv, delete_args *a)
+{
+    static const struct option opts[] = {
+        {"dir", required_argument, NULL, 'd'},      {"lvm", required_argument, NULL, 'l'},
+        {"output", required_argument, NULL, 'o'},   {"hostname", required_argument, NULL, 'H'},
+        {NULL, 0, NULL, 0}};
+    int c;
+    optind = 0;   /* GNU getopt starts afresh, permuting: HOST may come before options */
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'd' || c == 'l' || c == 'o')
+            *(c == 'd' ? &a->dir : c == 'l' ? &a->lvm : &a->output) = optarg;
+        else if (c == 'H')
+            kx_strv_push(&a->hosts, optarg);
+        else
+            return cli_usage(cli_find("delete-image"));
+    }
+    for (int i = optind; i < argc; i++)
+        kx_strv_push(&a->hosts, argv[i]);
+    if (a->hosts.n == 0 || (a->dir && a->lvm)) {
+        if (a->dir && a->lvm)
+            fprintf(stderr, "kxl: delete-image: --dir and --lvm exclude each other\n");
+        return cli_usage(cli_find("delete-image"));
+    }
+    return EXIT_OK;
+}
+
+/* What exists of each host's images, and that no running domain holds them:
+ * all of it before anything is removed. */
+static int find_all(cli_ctx *ctx, const delete_args *a, const char *dir,
+                    image_deletion *dels)
+{
+    for (size_t i = 0; i < a->hosts.n; i++) {
+        image_del_opts o = {.hostname = a->hosts.v[i], .dir = dir, .lvm = a->lvm,
+                            .output = a->output ? a->output : ctx->paths.etc_dir};
+        if (image_delete_find(&o, &dels[i]) < 0)
+            return -1;
+        for (size_t k = 0; k < dels[i].disks.n; k++) {
+            kxl_disk d = {.target = dels[i].disks.v[k]};   /* as if to write it: any holder counts */
+            if (disks_check_free(&ctx->paths, &d, NULL) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static void say_line(const char *what, void *opaque)
+{
+    (void)opaque;
+    printf("%s\n", what);
+}
+
+static void show_plan(const image_deletion *d)
+{
+    for (size_t k = 0; k < d->disks.n; k++)
+        printf("would remove %s\n", d->disks.v[k]);
+    if (d->dir)
+        printf("would remove %s (if nothing else is in it)\n", d->dir);
+    if (d->cfg)
+        printf("would remove %s\n", d->cfg);
+}
+
+int cmd_delete_image(cli_ctx *ctx, int argc, char **argv)
+{
+    delete_args a = {0};
+    int rc = parse_delete(argc, argv, &a);
+    if (rc != EXIT_OK) {
+        kx_strv_dispose(&a.hosts);
+        return rc;
+    }
+    AUTOFREE char *dir = a.lvm ? NULL : a.dir ? kx_strdup(a.dir)
+                                              : kx_path_join(ctx->paths.lib_dir, "images");
+    image_deletion *dels = kx_malloc0(a.hosts.n * sizeof(*dels));
+    if (find_all(ctx, &a, dir, dels) < 0)
+        rc = kx_err_code() == KXL_ERR_INVALID ? option_error_named("delete-image") : cli_fail();
+    for (size_t i = 0; rc == EXIT_OK && i < a.hosts.n; i++) {
+        if (ctx->dryrun)
+            show_plan(&dels[i]);
+        else if (image_delete_run(&dels[i], say_line, NULL) < 0)
+            rc = cli_fail();
+    }
+    for (size_t i = 0; i < a.hosts.n; i++)
+        image_deletion_dispose(&dels[i]);
+    free(dels);
+    kx_strv_dispose(&a.hosts);
     return rc;
 }

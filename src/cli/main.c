@@ -51,6 +51,16 @@ static const cli_cmd commands[] = {
      "The first image of a DIST and arch debootstraps a template into\n"
      "$KXL_ROOT/var/lib/kxl/templates/; later ones copy it (seconds). The config boots\n"
      "with bootloader = \"pygrub\" from the guest's /boot/grub/grub.cfg. See create-image.md.\n"},
+    {"delete-image", cmd_delete_image, true, "Remove a guest's disk images and config",
+     "[--dir=DIR | --lvm=VG] [--output=DIR] HOST...",
+     "  --dir=DIR     the images are in DIR/domains/HOST/ (default $KXL_ROOT/var/lib/kxl/images)\n"
+     "  --lvm=VG      they are the logical volumes HOST-disk and HOST-swap of VG\n"
+     "  --output=DIR  HOST.cfg is in DIR (default $KXL_ROOT/etc/kxl)\n"
+     "  --hostname=HOST  the same as giving HOST\n"
+     "Removes what create-image made for each HOST (disk and swap images, their\n"
+     "directory when nothing else is in it, the config) and nothing else. Nothing is\n"
+     "removed unless every HOST has something to remove and no running domain holds\n"
+     "any of its disks. With the global -N, print what would be removed.\n"},
     {"destroy", cmd_destroy, false, "Terminate a domain immediately", "DOM",
      "The guest is not asked to shut down: use it as you would pull the plug.\n"},
     {"dmesg", cmd_dmesg, false, "Show the host-side event log of all domains", "[-c]",

@@ -2,6 +2,7 @@
  * defaults that come from the host (its release, its apt mirror, its nameservers). Each
  * failure is one sentence naming the option. */
 #include "storage/image_internal.h"
+#include "storage/delete_image.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -58,21 +59,28 @@ static void make_absolute(char **path)
     }
 }
 
+int image_check_hostname(const char *h)
+{
+    if (!hostname_valid(h))
+        return BAD("--hostname '%s': not a valid host name (dot-separated labels of letters, "
+                   "digits and '-', not starting or ending with '-', at most %d characters)",
+                   h, HOSTNAME_MAX);
+    /* the guest's name becomes its domain name too, and one of digits and dots reads as an
+     * address (or a domain id) everywhere it is shown */
+    if (strspn(h, "0123456789.") == strlen(h))
+        return BAD("--hostname '%s': a host name needs a letter (this one reads as an address "
+                   "or a domain id)", h);
+    return 0;
+}
+
 static int check_names(image_opts *o)
 {
     if (!o->hostname) {
         kx_err(KXL_ERR_INVALID, "--hostname is required");
         return -1;
     }
-    if (!hostname_valid(o->hostname))
-        return BAD("--hostname '%s': not a valid host name (dot-separated labels of letters, "
-                   "digits and '-', not starting or ending with '-', at most %d characters)",
-                   o->hostname, HOSTNAME_MAX);
-    /* the guest's name becomes its domain name too, and one of digits and dots reads as an
-     * address (or a domain id) everywhere it is shown */
-    if (strspn(o->hostname, "0123456789.") == strlen(o->hostname))
-        return BAD("--hostname '%s': a host name needs a letter (this one reads as an address "
-                   "or a domain id)", o->hostname);
+    if (image_check_hostname(o->hostname) < 0)
+        return -1;
     if (strcmp(o->arch, "amd64") != 0 && strcmp(o->arch, "i386") != 0)
         return BAD("--arch '%s': kxl runs x86 guests only (use amd64 or i386)", o->arch);
     if (strcmp(o->fs, "ext4") && strcmp(o->fs, "ext3") && strcmp(o->fs, "ext2"))

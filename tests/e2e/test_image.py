@@ -234,6 +234,30 @@ class CreateImageTest(ImageTestCase):
         # and the earlier images are untouched
         self.assertTrue(os.path.exists(qcow) and os.path.exists(disk))
 
+        # delete-image removes what create-image made, and nothing while a
+        # running domain holds one of the disks
+        self.assertEqual(self.kxl("create", boot_cfg).returncode, 0)
+        r = self.kxl("delete-image", f"--dir={images}", "guest-02", "guest-01")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(f"disk '{disk}' is in use by domain 'guest-01'", r.stderr)
+        self.assertTrue(os.path.exists(qcow), "nothing of guest-02 went either")
+        self.kxl("destroy", "guest-01", check=True)
+        self.assert_gone("guest-01")
+        notes = os.path.join(images, "domains/guest-02/notes.txt")
+        with open(notes, "w") as f:
+            f.write("mine\n")
+        r = self.kxl("delete-image", f"--dir={images}", "guest-01", "--hostname=guest-02",
+                     check=True)
+        self.assertIn(f"removed {disk}\n", r.stdout)
+        self.assertIn(f"removed {cfg}\n", r.stdout)
+        self.assertFalse(os.path.exists(os.path.join(images, "domains/guest-01")))
+        self.assertFalse(os.path.exists(cfg) or os.path.exists(qcow))
+        self.assertTrue(os.path.exists(notes), "a file create-image did not make stays")
+        self.assertIn("kept " + os.path.dirname(notes), r.stdout)
+        r = self.kxl("delete-image", f"--dir={images}", "guest-01")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no images or config of 'guest-01'", r.stderr)
+
 
 class CreateImageFailureTest(ImageTestCase):
 
