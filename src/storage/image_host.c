@@ -4,6 +4,8 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,8 +198,17 @@ bool image_have_tool(const char *name)
 
 bool image_have_device_mapper(void)
 {
-    if (kx_path_exists("/dev/mapper/control"))
+    /* The node can exist while the kernel has no device-mapper (lvm2's packaging makes it):
+     * opening it says which (ENODEV), and loads the module when there is one. */
+    int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+    if (fd >= 0) {
+        close(fd);
         return true;
+    }
+    if (errno == ENODEV || errno == ENXIO)
+        return false;
+    if (errno != ENOENT)
+        return true;   /* there, but not ours to open: lvm2 will say what is wrong */
     AUTOFREE char *misc = kx_read_file("/proc/misc", NULL);
     if (!misc)
         kx_err_clear();

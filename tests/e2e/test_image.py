@@ -22,6 +22,15 @@ from test_network import NetTestCase, sh
 LOGIN_TIMEOUT = float(os.environ.get("KXL_LOGIN_TIMEOUT", "240"))
 
 
+def have_device_mapper():
+    """Whether the kernel has device-mapper: its control node may exist without it."""
+    try:
+        os.close(os.open("/dev/mapper/control", os.O_RDWR))
+        return True
+    except OSError:
+        return False
+
+
 def summary_field(out, name):
     m = re.search(rf"^{re.escape(name)}\s*:\s+(.*)$", out, re.M)
     return m.group(1).strip() if m else None
@@ -304,7 +313,7 @@ class CreateImageFailureTest(ImageTestCase):
             f.write("#!/bin/sh\n")
         os.chmod(script, 0o644)
         bad.append((["--hostname=g", f"--role={script}"], 2, "not executable"))
-        if not os.path.exists("/dev/mapper/control"):
+        if not have_device_mapper():
             bad.append((["--hostname=g", "--lvm=vg0"], 1, "no device-mapper"))
         for args, code, message in bad:
             with self.subTest(args=args):
@@ -315,6 +324,34 @@ class CreateImageFailureTest(ImageTestCase):
                 self.assertRegex(r.stderr, r"^kxl: [^\n]+\n$", "one line")
                 self.assertEqual(r.stdout, "")
         self.assertEqual(self.leftovers(images), [])
+
+    def test_delete_image_bad_input(self):
+        images = os.path.join(self.tmp, "images")
+        os.makedirs(os.path.join(images, "domains/keep"))
+        kept = os.path.join(images, "domains/keep/disk.img")
+        open(kept, "w").close()
+        bad = [
+            ([], 2, "usage: kxl delete-image"),
+            (["bad_name"], 2, "not a valid host name"),
+            (["--lvm=vg0", f"--dir={images}", "g"], 2, "exclude each other"),
+            (["--lvm=vg/0", "g"], 2, "not a volume group name"),
+            (["--bogus", "g"], 2, "unrecognized option"),
+            ([f"--dir={images}", "nothing-here"], 1, "no images or config of 'nothing-here'"),
+            # every host is checked before anything is removed
+            ([f"--dir={images}", "keep", "nothing-here"], 1, "no images or config"),
+        ]
+        if not have_device_mapper():
+            bad.append((["--lvm=vg0", "g"], 1, "no device-mapper"))
+        for args, code, message in bad:
+            with self.subTest(args=args):
+                r = self.kxl("delete-image", *args)
+                self.assertEqual(r.returncode, code, r.stderr)
+                self.assertIn(message, r.stderr)
+                self.assertEqual(r.stdout, "")
+        self.assertTrue(os.path.exists(kept))
+        r = self.kxl("-N", "delete-image", f"--dir={images}", "keep")
+        self.assertEqual((r.returncode, r.stdout.splitlines()[0]), (0, f"would remove {kept}"))
+        self.assertTrue(os.path.exists(kept), "-N removes nothing")
 
     def test_sigint_during_debootstrap_leaves_nothing(self):
         images = os.path.join(self.tmp, "images")
