@@ -62,6 +62,8 @@ cfg() { # NAME NVIFS [CMDLINE]
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 echo "== vif set-up: kxl create with 4 vifs vs none, $RUNS runs each"
+# one domain first, untimed: the first start of a kernel unpacks it into the PVH cache
+inns "$KXL" create -q "$(cfg warm 0)" 2>/dev/null && inns "$KXL" destroy warm
 t4=() t0=()
 for ((i = 0; i < RUNS; i++)); do
     c=$(cfg "v4-$i" 4); s=$(bench_now_us); inns "$KXL" create -q "$c" 2>/dev/null; t4+=("$(bench_elapsed "$s")")
@@ -76,29 +78,28 @@ nic_opts() {
     tr '\0' '\n' <"/proc/$1/cmdline" | { grep -E '"?(tap|virtio-net)' || true; } | tr '\n' ' '
 }
 
-# One throughput + ping run of each peer; prints "MiB/s rtt_ms". The guest
-# streams $MB MiB once it is up; the sink measures from first to last byte.
-kxl_net_once() {
-    inns python3 "$HERE/lib/tcp-sink.py" 5001 >"$WORK/kxl.tput" &
-    local sink=$! mbs rtt
-    inns "$KXL" create -q "$(cfg nb 1 "kxl.ip=10.77.0.2/24 kxl.send=10.77.0.1:5001:$MB")" 2>/dev/null
-    nic_opts "$(pgrep -f 'guest=nb,' | head -1)" >"$WORK/kxl.nic"
-    wait "$sink"
-    read -r _ _ mbs <"$WORK/kxl.tput"
-    rtt=$(inns ping -c 20 -i 0.2 10.77.0.2 | awk -F/ '/^rtt/ { print $5 }')
-    inns "$KXL" destroy nb
-    echo "$mbs $rtt"
-}
+# Each peer starts the guest, names its QEMU and stops it: PEER_start,
+# PEER_pid, PEER_stop (kxl in the namespace inns enters, libvirt in lvns).
+kxl_start() { inns "$KXL" create -q "$(cfg nb 1 "kxl.ip=10.77.0.2/24 kxl.send=10.77.0.1:5001:$MB")" 2>/dev/null; }
+kxl_pid() { pgrep -f 'guest=nb,' | head -1; }
+kxl_stop() { inns "$KXL" destroy nb; }
+lv_start() { virsh_start lvnet "$LV_XML"; }
+lv_pid() { libvirt_qemu_pid lvnet; }
+lv_stop() { virsh_stop lvnet; }
 
-lv_net_once() {
-    lvns python3 "$HERE/lib/tcp-sink.py" 5001 >"$WORK/lv.tput" &
-    local sink=$! mbs rtt
-    virsh_start lvnet "$LV_XML"
-    nic_opts "$(libvirt_qemu_pid lvnet)" >"$WORK/lv.nic"
+# net_once PEER NS: one throughput + ping run; prints "MiB/s rtt_ms". The
+# guest streams $MB MiB once it is up; the sink measures from first to last
+# byte. The peer's QEMU network options go to $WORK/PEER.nic.
+net_once() {
+    local peer=$1 ns=$2 sink mbs rtt
+    "$ns" python3 "$HERE/lib/tcp-sink.py" 5001 >"$WORK/$peer.tput" &
+    sink=$!
+    "${peer}_start"
+    nic_opts "$("${peer}_pid")" >"$WORK/$peer.nic"
     wait "$sink"
-    read -r _ _ mbs <"$WORK/lv.tput"
-    rtt=$(lvns ping -c 20 -i 0.2 10.77.0.2 | awk -F/ '/^rtt/ { print $5 }')
-    virsh_stop lvnet
+    read -r _ _ mbs <"$WORK/$peer.tput"
+    rtt=$("$ns" ping -c 20 -i 0.2 10.77.0.2 | awk -F/ '/^rtt/ { print $5 }')
+    "${peer}_stop"
     echo "$mbs $rtt"
 }
 
@@ -115,8 +116,8 @@ LV_XML=${LV_XML/"</devices>"/"$iface</devices>"}
 echo "== throughput guest -> host ($MB MiB) and ping host -> guest (20), virtio vif on a bridge,"
 echo "   kxl and libvirt (<interface type='bridge'> with virtio) interleaved, $RUNS runs each"
 kt=() kr=() lt=() lr=()
-kxl_run() { bench_wait_quiet 20 30 || true; read -r t r < <(kxl_net_once); kt+=("$t"); kr+=("$r"); }
-lv_run() { bench_wait_quiet 20 30 || true; read -r t r < <(lv_net_once); lt+=("$t"); lr+=("$r"); }
+kxl_run() { bench_wait_quiet 20 30 || true; read -r t r < <(net_once kxl inns); kt+=("$t"); kr+=("$r"); }
+lv_run() { bench_wait_quiet 20 30 || true; read -r t r < <(net_once lv lvns); lt+=("$t"); lr+=("$r"); }
 for ((i = 0; i < RUNS; i++)); do
     # ABBA order, so that whatever favours the first (or second) of a pair favours both peers
     if ((i % 2 == 0)); then kxl_run; lv_run; else lv_run; kxl_run; fi
