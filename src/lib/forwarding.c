@@ -2,7 +2,9 @@
  * it on, remembers the value it found, and puts that back once the last of them is gone, so
  * a host that did not forward before kxl does not keep forwarding after it. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "lib/network.h"
@@ -20,13 +22,33 @@ static char *saved_file(const kxl_paths *p)
     return kx_asprintf("%s/.networks/.ip_forward", p->run_dir);
 }
 
+/* Turning forwarding on and deciding to put it back read and write the same state: one at
+ * a time, or a domain starting while another ends could be left without forwarding. */
+static int lock_forwarding(const kxl_paths *p)
+{
+    AUTOFREE char *dir = kx_asprintf("%s/.networks", p->run_dir);
+    AUTOFREE char *path = kx_asprintf("%s/.ip_forward.lock", dir);
+    if (kx_mkdir_p(dir, 0700) < 0)
+        return -1;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot lock '%s'", path);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int network_forwarding_on(const kxl_paths *p)
 {
+    AUTOCLOSE int lock = lock_forwarding(p);
     AUTOFREE char *saved = saved_file(p);
-    AUTOFREE char *dir = kx_asprintf("%s/.networks", p->run_dir);
     AUTOFREE char *was = NULL;
+    if (lock < 0)
+        return -1;
     if (!kx_path_exists(saved)) {
-        if (net_sysctl_get(FORWARD, &was) < 0 || kx_mkdir_p(dir, 0700) < 0 ||
+        if (net_sysctl_get(FORWARD, &was) < 0 ||
             kx_write_file_atomic(saved, was, strlen(was), 0600) < 0)
             return -1;
     }
@@ -64,6 +86,11 @@ static int uses_vif_route(const char *name, const kxl_domcfg *cfg, void *opaque)
 
 void network_forwarding_release(const kxl_paths *p, const char *gone)
 {
+    AUTOCLOSE int lock = lock_forwarding(p);
+    if (lock < 0) {
+        kx_err_clear();
+        return;
+    }
     AUTOFREE char *saved = saved_file(p);
     AUTOFREE char *was = kx_read_file(saved, NULL);
     kx_err_clear();

@@ -88,6 +88,8 @@ int image_opts_parse(image_opts *o, int argc, char **argv);
  * ROOT/etc/kxl. Returns 0, or -1 with kx_err (KXL_ERR_INVALID for a bad option,
  * KXL_ERR_NOT_FOUND for a missing file or tool, KXL_ERR_STATE for what the host cannot do). */
 int image_opts_finish(image_opts *o, const char *etc_dir);
+/* 0 when h is a host name create-image accepts, else -1 with kx_err saying why. */
+int image_check_hostname(const char *h);
 
 /* Creates the images and the config as *o says. On failure or SIGINT/SIGTERM/SIGHUP
  * (caught for the duration) nothing of this run is left: no work tree, partial image,

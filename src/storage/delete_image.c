@@ -73,7 +73,9 @@ int image_delete_find(const image_del_opts *o, image_deletion *d_r)
 
 static int remove_file(const char *path, image_del_say_fn say, void *opaque)
 {
-    if (unlink(path) < 0 && errno != ENOENT) {
+    if (unlink(path) < 0) {
+        if (errno == ENOENT)   /* gone since it was found */
+            return 0;
         kx_err_errno(KXL_ERR_INTERNAL, "cannot remove '%s'", path);
         return -1;
     }

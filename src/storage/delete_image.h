@@ -11,9 +11,9 @@
 
 typedef struct {
     const char *hostname;
-    const char *dir;       /* images in DIR/domains/HOST/ (absolute), or */
+    const char *dir;       /* images in DIR/domains/HOST/, or */
     const char *lvm;       /* volumes HOST-disk and HOST-swap of this volume group */
-    const char *output;    /* the directory of HOST.cfg (absolute) */
+    const char *output;    /* the directory of HOST.cfg */
 } image_del_opts;
 
 typedef struct {
@@ -35,6 +35,3 @@ typedef void (*image_del_say_fn)(const char *what, void *opaque);
 int image_delete_run(const image_deletion *d, image_del_say_fn say, void *opaque);
 
 void image_deletion_dispose(image_deletion *d);
-
-/* 0 when h is a host name create-image accepts, else -1 with kx_err saying why. */
-int image_check_hostname(const char *h);

@@ -2,7 +2,6 @@
  * defaults that come from the host (its release, its apt mirror, its nameservers). Each
  * failure is one sentence naming the option. */
 #include "storage/image_internal.h"
-#include "storage/delete_image.h"
 
 #include <ctype.h>
 #include <stdio.h>

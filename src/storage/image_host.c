@@ -200,11 +200,9 @@ bool image_have_device_mapper(void)
 {
     /* The node can exist while the kernel has no device-mapper (lvm2's packaging makes it):
      * opening it says which (ENODEV), and loads the module when there is one. */
-    int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
-    if (fd >= 0) {
-        close(fd);
+    AUTOCLOSE int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+    if (fd >= 0)
         return true;
-    }
     if (errno == ENODEV || errno == ENXIO)
         return false;
     if (errno != ENOENT)

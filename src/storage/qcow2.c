@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/buf.h"
@@ -120,7 +121,8 @@ static int read_backing_name(int fd, const char *path, const uint8_t h[104],
     if (off == 0)
         return 0;
     uint8_t name[BACKING_NAME_MAX];
-    if (off < header_len || len == 0 || len > BACKING_NAME_MAX || off + len > cluster ||
+    if (off < header_len || off > cluster || len == 0 || len > BACKING_NAME_MAX ||
+        len > cluster - off ||
         !read_exact(fd, name, len, off) || !(*file_r = take_name(name, len, false)))
         return corrupt(path, "backing file name");
     return 0;
@@ -133,10 +135,14 @@ int qcow2_read_backing(int fd, const char *path, char **file_r, char **format_r)
     uint64_t header_len, cluster;
     if (read_header(fd, path, h, &header_len, &cluster) < 0)
         return -1;
-    /* the extensions end where the backing file name starts, or with the cluster */
-    uint64_t name_off = be64(h + 8);
+    /* the extensions end where the backing file name starts, or with the cluster (or the
+     * file, when it is shorter than a cluster) */
+    uint64_t name_off = be64(h + 8), end = name_off ? name_off : cluster;
+    struct stat st;
+    if (!name_off && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < end)
+        end = (uint64_t)st.st_size;
     if (read_backing_name(fd, path, h, header_len, cluster, file_r) < 0 ||
-        read_extensions(fd, path, header_len, name_off ? name_off : cluster, format_r) < 0) {
+        read_extensions(fd, path, header_len, end, format_r) < 0) {
         free(*file_r);
         free(*format_r);
         *file_r = *format_r = NULL;

@@ -104,6 +104,9 @@ int sv_chain_backing(sv *s, const char *image, kxl_disk_format format, const cha
 /* Opens path (read-only, or read-write and read-only) into a new fd set tagged opaque;
  * returns "/dev/fdset/N" for QEMU (caller frees), or NULL with kx_err. */
 char *sv_fdset_open(sv *s, const char *path, bool readonly, const char *opaque);
+/* Puts fd (a read-only descriptor; the caller keeps it) into a new fd set tagged opaque;
+ * "/dev/fdset/N" (caller frees) or NULL with kx_err. */
+char *sv_fdset_add(sv *s, int fd, const char *opaque);
 /* Removes the fd sets tagged opaque, except keep ("/dev/fdset/N" or NULL); errors ignored
  * (kx_err may be set). */
 void sv_fdset_drop(sv *s, const char *opaque, const char *keep);

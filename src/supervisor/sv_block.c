@@ -52,11 +52,15 @@ static int plug_disk(sv *s, const kxl_disk *d, size_t i)
     char node[QEMU_DISK_NODE_MAX];
     qemu_disk_node(i, node);
     AUTOFREE char *tag = fdset_tag(d);
-    AUTOFREE char *fdset = sv_fdset_open(s, d->target, d->readonly, tag);
-    if (!fdset)
-        return -1;
     json_object *backing = NULL;
+    /* the chain first: it also checks that the image is a file or a block device */
     if (sv_chain_backing(s, d->target, d->format, tag, &backing) < 0) {
+        sv_fdset_drop(s, tag, NULL);
+        return -1;
+    }
+    AUTOFREE char *fdset = sv_fdset_open(s, d->target, d->readonly, tag);
+    if (!fdset) {
+        json_object_put(backing);
         sv_fdset_drop(s, tag, NULL);
         return -1;
     }

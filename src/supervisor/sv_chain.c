@@ -2,13 +2,18 @@
  * domain. QEMU would open the files below the image itself, by the names in
  * its header; but by then it runs unprivileged, and it knows the image only
  * as /dev/fdset/N, against which a relative name does not resolve. So the
- * supervisor reads the headers (storage/qcow2.c), opens every file below
- * read-only into an fd set with the disk's tag, and hands blockdev-add the
- * whole chain, leaving QEMU nothing to open by name. The files are opened as
- * the image names them, with the trust a boot disk's chain has (QEMU opens
- * that one as root): attach images whose backing files are yours. */
+ * supervisor reads the headers (storage/qcow2.c), opens every file below and
+ * hands blockdev-add the whole chain as descriptors, leaving QEMU nothing to
+ * open by name.
+ *
+ * A header is data from whoever made the image: the supervisor is root, but
+ * each backing file is opened with the file-system identity of the owner of
+ * the image that names it (setfsuid), so an image can reach only what its
+ * owner could read. Each file is opened once, and what was checked (its type,
+ * its identity for loops, its header) is what QEMU gets. */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,33 +28,52 @@
 
 typedef struct {
     char *path;
+    int fd;
+    struct stat st;
     kxl_disk_format format;
-    dev_t dev;
-    ino_t ino;
-    bool block;
 } chain_link;
 
 static void links_dispose(chain_link *links, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(links[i].path);
+        if (links[i].fd >= 0)
+            close(links[i].fd);
+    }
 }
 
-static int stat_link(chain_link *l, const char *what)
+/* O_NONBLOCK: a FIFO put in an image's place must not stall the supervisor */
+static int open_as(const char *path, uid_t uid, gid_t gid)
 {
-    struct stat st;
-    if (stat(l->path, &st) < 0) {
-        kx_err_errno(KXL_ERR_INVALID, "%s '%s'", what, l->path);
+    setfsgid(gid);
+    setfsuid(uid);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int e = errno;
+    setfsuid(geteuid());
+    setfsgid(getegid());
+    errno = e;
+    return fd;
+}
+
+/* Opens l->path, as the owner of parent's file when there is a parent. */
+static int open_link(chain_link *l, const chain_link *parent)
+{
+    l->fd = parent ? open_as(l->path, parent->st.st_uid, parent->st.st_gid)
+                   : open(l->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (l->fd < 0) {
+        if (parent)
+            kx_err_errno(KXL_ERR_INVALID, "backing file '%s' of '%s' (opened as the owner of "
+                         "'%s', uid %u)", l->path, parent->path, parent->path,
+                         (unsigned)parent->st.st_uid);
+        else
+            kx_err_errno(KXL_ERR_INVALID, "cannot open '%s'", l->path);
         return -1;
     }
-    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-        kx_err(KXL_ERR_INVALID, "%s '%s' is neither a file nor a block device", what, l->path);
+    if (fstat(l->fd, &l->st) < 0 || (!S_ISREG(l->st.st_mode) && !S_ISBLK(l->st.st_mode))) {
+        kx_err(KXL_ERR_INVALID, "'%s' is neither a file nor a block device", l->path);
         return -1;
     }
-    l->dev = st.st_dev;
-    l->ino = st.st_ino;
-    l->block = S_ISBLK(st.st_mode);
-    return 0;
+    return fcntl(l->fd, F_SETFL, 0);   /* QEMU reads it blocking, as any image */
 }
 
 /* The format of the file below: as its parent's header says (raw or qcow2),
@@ -57,8 +81,7 @@ static int stat_link(chain_link *l, const char *what)
 static int link_format(chain_link *l, const char *given)
 {
     if (!given) {
-        AUTOCLOSE int fd = open(l->path, O_RDONLY | O_CLOEXEC);
-        l->format = fd >= 0 && qcow2_probe(fd) ? KXL_DISK_FMT_QCOW2 : KXL_DISK_FMT_RAW;
+        l->format = qcow2_probe(l->fd) ? KXL_DISK_FMT_QCOW2 : KXL_DISK_FMT_RAW;
         return 0;
     }
     int f = kxl_disk_format_from_string(given);
@@ -71,18 +94,21 @@ static int link_format(chain_link *l, const char *given)
     return 0;
 }
 
-/* Fills links[1..] with the files below links[0]; the count, or -1. */
+static bool seen(const chain_link *links, size_t n, const struct stat *st)
+{
+    for (size_t k = 0; k < n; k++)
+        if (links[k].st.st_dev == st->st_dev && links[k].st.st_ino == st->st_ino)
+            return true;
+    return false;
+}
+
+/* Opens links[1..] below links[0] (open); the number of links, or -1. */
 static int walk(chain_link *links)
 {
     size_t n = 1;
     while (links[n - 1].format == KXL_DISK_FMT_QCOW2) {
         AUTOFREE char *name = NULL, *format = NULL;
-        AUTOCLOSE int fd = open(links[n - 1].path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            kx_err_errno(KXL_ERR_INVALID, "cannot open '%s'", links[n - 1].path);
-            return -1;
-        }
-        if (qcow2_read_backing(fd, links[n - 1].path, &name, &format) < 0)
+        if (qcow2_read_backing(links[n - 1].fd, links[n - 1].path, &name, &format) < 0)
             return -1;
         if (!name)
             return (int)n;
@@ -91,17 +117,16 @@ static int walk(chain_link *links)
                    links[0].path, CHAIN_MAX);
             return -1;
         }
-        chain_link *l = &links[n++];
-        l->path = qcow2_backing_path(links[n - 2].path, name);
-        if (stat_link(l, "backing file") < 0 || link_format(l, format) < 0)
+        chain_link *l = &links[n];
+        l->path = qcow2_backing_path(links[n - 1].path, name);
+        if (open_link(l, &links[n - 1]) < 0 || link_format(l, format) < 0)
             return -1;
-        for (size_t k = 0; k + 1 < n; k++) {
-            if (links[k].dev == l->dev && links[k].ino == l->ino) {
-                kx_err(KXL_ERR_INVALID, "'%s': its backing chain loops back to '%s'",
-                       links[0].path, l->path);
-                return -1;
-            }
+        if (seen(links, n, &l->st)) {
+            kx_err(KXL_ERR_INVALID, "'%s': its backing chain loops back to '%s'",
+                   links[0].path, l->path);
+            return -1;
         }
+        n++;
     }
     return (int)n;
 }
@@ -109,16 +134,14 @@ static int walk(chain_link *links)
 /* The nodes of links[i..n), each over the next: the one for links[i]. */
 static json_object *nodes(sv *s, const chain_link *links, size_t i, size_t n, const char *tag)
 {
-    if (i == n)
-        return NULL;
-    AUTOFREE char *fdset = sv_fdset_open(s, links[i].path, true, tag);
+    AUTOFREE char *fdset = sv_fdset_add(s, links[i].fd, tag);
     if (!fdset)
         return NULL;
     json_object *below = NULL;
     if (i + 1 < n && !(below = nodes(s, links, i + 1, n, tag)))
         return NULL;
     kxl_disk d = {.format = links[i].format, .readonly = true};
-    json_object *o = qemu_blockdev(&d, NULL, fdset, links[i].block);
+    json_object *o = qemu_blockdev(&d, NULL, fdset, S_ISBLK(links[i].st.st_mode));
     if (below)
         json_object_object_add(o, "backing", below);
     return o;
@@ -128,8 +151,12 @@ int sv_chain_backing(sv *s, const char *image, kxl_disk_format format, const cha
                      json_object **backing_r)
 {
     *backing_r = NULL;
-    chain_link links[CHAIN_MAX] = {{.path = kx_strdup(image), .format = format}};
-    int n = stat_link(&links[0], "disk") < 0 ? -1 : walk(links);
+    chain_link links[CHAIN_MAX];
+    for (size_t i = 0; i < CHAIN_MAX; i++)
+        links[i] = (chain_link){.fd = -1};
+    links[0].path = kx_strdup(image);
+    links[0].format = format;
+    int n = open_link(&links[0], NULL) < 0 ? -1 : walk(links);
     if (n > 1)
         *backing_r = nodes(s, links, 1, (size_t)n, tag);
     links_dispose(links, CHAIN_MAX);

@@ -83,6 +83,12 @@ char *sv_fdset_open(sv *s, const char *path, bool readonly, const char *opaque)
     return kx_asprintf("/dev/fdset/%lld", set_id);
 }
 
+char *sv_fdset_add(sv *s, int fd, const char *opaque)
+{
+    long long set_id = -1;
+    return add_fd(s, fd, opaque, &set_id) < 0 ? NULL : kx_asprintf("/dev/fdset/%lld", set_id);
+}
+
 void sv_fdset_drop(sv *s, const char *opaque, const char *keep)
 {
     json_object *sets = NULL;

@@ -234,7 +234,16 @@ static void teardown(sv *s)
     qmp_close(s->qmp);
     s->qmp = NULL;
     /* QEMU took the taps with it: forwarding goes back if no other vif or network needs it,
-     * before the directory goes, which is what `kxl destroy` waits for */
+     * before the directory goes, which is what `kxl destroy` waits for. The saved config says
+     * first that the vifs are gone, so that a domain ending at the same time does not count
+     * them either. */
+    bool had_vifs = false;
+    for (size_t i = 0; s->cfg && i < s->cfg->n_vifs; i++) {
+        had_vifs |= !s->cfg->vifs[i].unplugged;
+        s->cfg->vifs[i].unplugged = true;
+    }
+    if (had_vifs)
+        sv_save_config_list(s, "vifs");
     network_forwarding_release(&s->paths, s->name);
     kx_rm_dir_flat(s->dir);
     sv_event(s, "domain %u gone", s->st.domid);

@@ -15,7 +15,6 @@
 #include "storage/bootloader.h"
 #include "storage/pvh.h"
 #include "qemu/qemu_argv.h"
-#include "qemu/qemu_disk.h"
 #include "supervisor/sv.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -95,7 +94,7 @@ static int run_bootloader(sv *s, const char *user)
     kx_bootentry e = {0};
     if (!user)
         sv_event(s, "pygrub reads the disk as root");
-    if (bootloader_extract_as(user, disk->target, qemu_disk_driver(disk->format), s->dir,
+    if (bootloader_extract_as(user, disk->target, kxl_disk_format_to_string(disk->format), s->dir,
                               &e) < 0) {
         kx_bootentry_dispose(&e);
         return -1;

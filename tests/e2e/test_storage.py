@@ -3,6 +3,8 @@ in the test (sparse raw, qcow2, an ISO built with xorriso); the guest's own
 console shows what it reads."""
 
 import os
+import pwd
+import struct
 import subprocess
 import time
 
@@ -10,7 +12,18 @@ from kxltest import KXL, KxlTestCase, Pty
 
 
 def run(*args):
-    subprocess.run(args, check=True, capture_output=True)
+    return subprocess.run(args, check=True, capture_output=True, text=True)
+
+
+def drop_backing_format(image):
+    """Turns a qcow2 header's backing format extension into one nobody knows (QEMU
+    skips those), so the header names its backing file without a format."""
+    with open(image, "r+b") as f:
+        head = f.read(65536)
+        at = head.find(struct.pack(">I", 0xE2792ACA), 72)
+        assert at > 0, "no backing format extension"
+        f.seek(at)
+        f.write(struct.pack(">I", 0x6B786C31))
 
 
 class StorageTest(KxlTestCase):
@@ -108,6 +121,38 @@ class StorageTest(KxlTestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("loops", r.stderr)
         self.assertNotIn(loop, self.kxl("block-list", "ov", check=True).stdout)
+        self.assert_no_fd_of(self.qemu_pids("ov")[0], loop, overlay)
+        # more than 16 images is refused too
+        chain = [base]
+        for i in range(17):
+            chain.append(os.path.join(self.tmp, f"c{i}.qcow2"))
+            run("qemu-img", "create", "-q", "-f", "qcow2", "-b", chain[-2], "-F",
+                "qcow2" if i else "raw", chain[-1])
+        r = self.kxl("block-attach", "ov", f"format=qcow2,vdev=xvdc,target={chain[-1]}")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("more than 16 images", r.stderr)
+        self.assert_no_fd_of(self.qemu_pids("ov")[0], *chain)
+        # a header's backing name is opened as the image's owner: one owned by nobody does
+        # not reach into root's directory
+        theirs = os.path.join(self.tmp, "theirs.qcow2")
+        run("qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw", theirs)
+        os.chown(theirs, pwd.getpwnam("nobody").pw_uid, -1)
+        r = self.kxl("block-attach", "ov", f"format=qcow2,vdev=xvdc,target={theirs}")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(f"backing file '{base}' of '{theirs}' (opened as the owner", r.stderr)
+        # an absolute name without a format in the header: the format is probed
+        absolute = os.path.join(self.tmp, "absolute.qcow2")
+        run("qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw", absolute)
+        drop_backing_format(absolute)
+        self.assertNotIn("backing file format", run("qemu-img", "info", "-U", absolute).stdout)
+        self.kxl("block-attach", "ov", f"format=qcow2,vdev=xvdc,target={absolute}", check=True)
+        self.guest_sh("ov", "while [ ! -e /dev/vda ]; do sleep 0.2; done; "
+                      "mount -o ro /dev/vda /mnt/x && cat /mnt/x/marker.txt", r"from-the-base")
+
+    def assert_no_fd_of(self, pid, *paths):
+        held = self.open_files(pid)
+        for path in paths:
+            self.assertNotIn(path, held, "QEMU holds no descriptor of a refused image")
 
     def test_cdrom_iso(self):
         one = self.iso("one", "first-disc\n")

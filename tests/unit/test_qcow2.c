@@ -149,6 +149,10 @@ static void test_hand_made_headers(void **state)
     assert_string_equal(file, "/srv/base.img");
     assert_null(fmt);
     free(file);
+    make_header(&h, 3, NULL, NULL);               /* no backing, file shorter than a cluster */
+    assert_int_equal(read_hdr(&h, &file, &fmt), 0);
+    assert_null(file);
+    assert_null(fmt);
     make_header(&h, 3, "b.qcow2", "qcow2");
     assert_int_equal(read_hdr(&h, &file, &fmt), 0);
     assert_string_equal(file, "b.qcow2");
