@@ -456,14 +456,15 @@ disk_round() {
     snap=$(bench_cpu_snapshot)
     if { if [[ $peer == kxl ]]; then kxl_dd "kxldd$2"; else lv_dd "lvdd$2"; fi; } >"$WORK/res" &&
         read -r r w <"$WORK/res"; then
-        if [[ $peer == kxl ]]; then kr+=("$r"); kw+=("$w"); else lr+=("$r"); lw+=("$w"); fi
+        if [[ $peer == kxl ]]; then kr+=("$r"); kw+=("$w"); rk[$2]="$r $w"
+        else lr+=("$r"); lw+=("$w"); rl[$2]="$r $w"; fi
     else r=fail w=fail; FAILED=1; fi
     echo "  round $2: $label read $r MiB/s, write $w MiB/s (host CPUs $(bench_cpu_busy_since "$snap")% busy)"
 }
 
 bench_disk() {
     local i r w
-    kr=() kw=() lr=() lw=()
+    kr=() kw=() lr=() lw=() rk=() rl=()
     echo "== (2) sequential throughput in the guest: dd ${DD_MIB} MiB, bs=1M, O_DIRECT, on a raw ${DISK_MIB} MiB virtio disk, $DD_CACHE in the host's page cache, $ROUNDS rounds (TCG)"
     mkdir -p "$WORK/disk"
     # real data everywhere (no holes, nothing QEMU or the host could skip)
@@ -483,9 +484,15 @@ bench_disk() {
     echo "  median: kxl read $mkr MiB/s, write $mkw MiB/s; libvirt read $mlr MiB/s, write $mlw MiB/s"
     r=$(ratio "$mkr" "$mlr"); w=$(ratio "$mkw" "$mlw")
     echo "  ratio kxl/libvirt: read $r (target >= 1.00: $(meets "$r" ">=" 1)), write $w (target >= 1.00: $(meets "$w" ">=" 1))"
+    # the pairs: rounds where both peers gave a figure (a failed one has no pair)
+    local pkr=() pkw=() plr=() plw=()
+    for ((i = 0; i < ROUNDS; i++)); do
+        [[ -n ${rk[i]:-} && -n ${rl[i]:-} ]] || continue
+        pkr+=("${rk[i]% *}"); pkw+=("${rk[i]#* }"); plr+=("${rl[i]% *}"); plw+=("${rl[i]#* }")
+    done
     echo "  paired by round (kxl/libvirt of the same round; geometric mean, 95% bootstrap interval):"
-    echo "    read:  $(paired_ratio "${kr[*]}" "${lr[*]}")"
-    echo "    write: $(paired_ratio "${kw[*]}" "${lw[*]}")"
+    echo "    read:  $(paired_ratio "${pkr[*]}" "${plr[*]}")"
+    echo "    write: $(paired_ratio "${pkw[*]}" "${plw[*]}")"
     echo "  QEMU disk options, kxl (kxl create -n):"
     block_opts "$WORK/kxl.qemu-args"
     echo "  QEMU disk options, libvirt (its QEMU's command line):"
