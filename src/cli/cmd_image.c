@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "lib/disks.h"
+#include "lib/runtime.h"
 #include "storage/create_image.h"
 #include "storage/delete_image.h"
 #include "util/buf.h"
@@ -136,7 +137,12 @@ int cmd_delete_image(cli_ctx *ctx, int argc, char **argv)
     AUTOFREE char *dir = a.lvm ? NULL : a.dir ? kx_strdup(a.dir)
                                               : kx_path_join(ctx->paths.lib_dir, "images");
     image_deletion *dels = kx_malloc0(a.hosts.n * sizeof(*dels));
-    if (find_all(ctx, &a, dir, dels) < 0)
+    /* held until the end: a domain created meanwhile either is seen holding a disk, or
+     * starts after the disks are gone (and fails to open them) */
+    AUTOCLOSE int lock = runtime_lock(&ctx->paths);
+    if (lock < 0)
+        rc = cli_fail();
+    else if (find_all(ctx, &a, dir, dels) < 0)
         rc = kx_err_code() == KXL_ERR_INVALID ? option_error_named("delete-image") : cli_fail();
     for (size_t i = 0; rc == EXIT_OK && i < a.hosts.n; i++) {
         if (ctx->dryrun)

@@ -77,10 +77,12 @@ int kxl_domain_create(const kxl_paths *p, kxl_domcfg *cfg, const kxl_create_opts
     int r;
     kxl_accel accel;
     AUTOFREE char *notice = NULL;
-    if (kxl_accel_resolve(cfg->accel, &accel, &notice) < 0 || disks_check_config(p, cfg) < 0)
+    if (kxl_accel_resolve(cfg->accel, &accel, &notice) < 0)
         return -1;
     AUTOCLOSE int lock = runtime_lock(p);
-    if (lock < 0 || runtime_reserve_name(p, cfg->name) < 0)
+    /* the disks are checked under the lock: a domain created at the same time has its
+     * config written by then, so two creates cannot both take the same disk */
+    if (lock < 0 || disks_check_config(p, cfg) < 0 || runtime_reserve_name(p, cfg->name) < 0)
         return -1;
     if (runtime_next_domid(p, &domid) < 0 || generate_uuid(cfg) < 0)
         goto undo_reserve;

@@ -2,6 +2,7 @@
 in the test (sparse raw, qcow2, an ISO built with xorriso); the guest's own
 console shows what it reads."""
 
+import concurrent.futures
 import os
 import pwd
 import struct
@@ -64,6 +65,22 @@ class StorageTest(KxlTestCase):
         ro = self.ext4_image("ro")
         self.create("r1", extra_lines=f"disk = [ 'file:{ro},xvda,r' ]")
         self.create("r2", extra_lines=f"disk = [ 'file:{ro},xvda,r' ]")
+
+    def test_same_disk_in_parallel_creates(self):
+        """Creates started together for one writable disk: one domain gets it, every other
+        create is refused by kxl (not by QEMU's image lock) and leaves nothing."""
+        img = self.ext4_image("race")
+        cfgs = [self.write_cfg(f"race{i}", extra_lines=f"disk = [ 'file:{img},xvda,w' ]")
+                for i in range(4)]
+        with concurrent.futures.ThreadPoolExecutor(4) as ex:
+            results = list(ex.map(lambda c: self.kxl("create", "-q", c, timeout=120), cfgs))
+        codes = [r.returncode for r in results]
+        self.assertEqual(sorted(codes), [0, 1, 1, 1], [r.stderr for r in results])
+        winner = f"race{codes.index(0)}"
+        for r in results:
+            if r.returncode:
+                self.assertIn(f"disk '{img}' is in use by domain '{winner}'", r.stderr)
+        self.assertEqual(sorted(self.list_json()), [winner])
 
     def test_block_attach_and_detach(self):
         self.create("ba")
