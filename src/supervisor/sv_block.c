@@ -10,6 +10,7 @@
 #include "cfg/cfg_json.h"
 #include "cfg/cfg_spec.h"
 #include "lib/disks.h"
+#include "lib/runtime.h"
 #include "qemu/qemu_disk.h"
 #include "supervisor/sv.h"
 #include "util/buf.h"
@@ -108,7 +109,10 @@ json_object *sv_block_attach(sv *s, json_object *args)
 {
     kxl_disk d = {0};
     size_t i = s->cfg->n_disks;
-    if (cfg_disk_parse(kx_json_str(args, "spec", ""), "block-attach", &d) < 0 ||
+    /* from the check until the saved config has the disk, as create does: a domain created
+     * meanwhile cannot take the same disk */
+    AUTOCLOSE int lock = runtime_lock(&s->paths);
+    if (lock < 0 || cfg_disk_parse(kx_json_str(args, "spec", ""), "block-attach", &d) < 0 ||
         check_attach(s, &d) < 0 || plug_disk(s, &d, i) < 0) {
         kxl_disk_dispose(&d);
         return NULL;

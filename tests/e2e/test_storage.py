@@ -82,6 +82,23 @@ class StorageTest(KxlTestCase):
                 self.assertIn(f"disk '{img}' is in use by domain '{winner}'", r.stderr)
         self.assertEqual(sorted(self.list_json()), [winner])
 
+    def test_same_disk_attached_and_created_at_once(self):
+        """block-attach and create of one writable disk at the same time: one of them
+        gets it, the other is refused by kxl."""
+        self.create("holder")
+        self.wait_ready("holder")
+        img = self.ext4_image("contended")
+        cfg = self.write_cfg("taker", extra_lines=f"disk = [ 'file:{img},xvda,w' ]")
+        with concurrent.futures.ThreadPoolExecutor(2) as ex:
+            attach = ex.submit(self.kxl, "block-attach", "holder", f"file:{img},xvdb,w")
+            create = ex.submit(self.kxl, "create", "-q", cfg, timeout=120)
+            results = {"holder": attach.result(), "taker": create.result()}
+        winners = [n for n, r in results.items() if r.returncode == 0]
+        self.assertEqual(len(winners), 1, {n: r.stderr for n, r in results.items()})
+        loser = results["taker" if winners == ["holder"] else "holder"]
+        self.assertEqual(loser.returncode, 1)
+        self.assertIn(f"disk '{img}' is in use by domain '{winners[0]}'", loser.stderr)
+
     def test_block_attach_and_detach(self):
         self.create("ba")
         self.wait_ready("ba")
