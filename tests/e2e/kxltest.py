@@ -134,7 +134,11 @@ class KxlTestCase(unittest.TestCase):
         return [KXL, "console", name]
 
     def guest_sh(self, name, command, expect, timeout=40):
-        """Runs a command on the guest's console and waits for expect."""
+        """Runs a command on the guest's console and waits for expect, which must not
+        match the command itself: the console echoes it, and the wait would end at once."""
+        text = command.encode() if isinstance(expect, bytes) else command
+        if re.search(expect, text):
+            raise ValueError(f"guest_sh: {expect!r} matches the echo of {command!r}")
         con = Pty(self.console_argv(name), self.env)
         con.send("\r")
         con.expect(rf"{name}# ")

@@ -99,6 +99,27 @@ class StorageTest(KxlTestCase):
         self.assertEqual(loser.returncode, 1)
         self.assertIn(f"disk '{img}' is in use by domain '{winners[0]}'", loser.stderr)
 
+    def test_discard_reaches_the_image(self):
+        """The guest's discards free blocks of a sparse image (discard=unmap), and do not
+        when the disk says no-discard."""
+        mib = 1 << 20
+        imgs = {}
+        for name in ("unmap", "keep"):
+            imgs[name] = os.path.join(self.tmp, name + ".raw")
+            run("truncate", "-s", "64M", imgs[name])
+        self.create("dc", extra_lines=f"disk = [ 'file:{imgs['unmap']},xvda,w', "
+                    f"'format=raw,vdev=xvdb,access=rw,no-discard,target={imgs['keep']}' ]")
+        self.wait_ready("dc")
+        self.guest_sh("dc", "for d in vda vdb; do dd if=/dev/zero of=/dev/$d bs=1M count=32 "
+                      "oflag=direct 2>/dev/null; done; sync; echo written-$((6*7))", r"written-42")
+        for name, path in imgs.items():
+            self.assertGreaterEqual(os.stat(path).st_blocks * 512, 32 * mib, name)
+        self.guest_sh("dc", "blkdiscard /dev/vda && blkdiscard /dev/vdb && sync; echo discarded-$((6*7))",
+                      r"discarded-42")
+        self.assertLess(os.stat(imgs["unmap"]).st_blocks * 512, mib, "the blocks were freed")
+        self.assertGreaterEqual(os.stat(imgs["keep"]).st_blocks * 512, 32 * mib,
+                                "no-discard keeps them")
+
     def test_block_attach_and_detach(self):
         self.create("ba")
         self.wait_ready("ba")
@@ -112,7 +133,7 @@ class StorageTest(KxlTestCase):
         r = self.kxl("block-attach", "ba", f"file:{data},xvdb,w")
         self.assertEqual(r.returncode, 1)
         self.assertIn("already has a disk 'xvdb'", r.stderr)
-        self.guest_sh("ba", "umount /mnt/x; echo unmounted", r"unmounted")
+        self.guest_sh("ba", "umount /mnt/x; echo unmounted-$((6*7))", r"unmounted-42")
         self.kxl("block-detach", "ba", "xvdb", check=True)
         m = self.guest_sh("ba", "sleep 1; ls /sys/block; echo END", rb"(?s)echo END\r\n(.*?)END")
         self.assertNotIn(b"vda", m.group(1), "the guest no longer sees the disk")
@@ -138,8 +159,8 @@ class StorageTest(KxlTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.guest_sh("ov", "while [ ! -e /dev/vda ]; do sleep 0.2; done; mkdir -p /mnt/x; "
                       "mount /dev/vda /mnt/x && cat /mnt/x/marker.txt", r"from-the-base")
-        self.guest_sh("ov", "echo new > /mnt/x/new.txt; umount /mnt/x; echo unmounted",
-                      r"unmounted")
+        self.guest_sh("ov", "echo new > /mnt/x/new.txt; umount /mnt/x; echo unmounted-$((6*7))",
+                      r"unmounted-42")
         with open(base, "rb") as f:
             self.assertEqual(f.read(), before, "the backing file is not written")
         self.assertIn(base, self.open_files(self.qemu_pids("ov")[0]))
@@ -195,7 +216,7 @@ class StorageTest(KxlTestCase):
         m = self.wait_ready("cd")
         self.assertIn("sr0", m.group(4))
         self.guest_sh("cd", "cat /mnt/data/hello.txt", r"first-disc")
-        self.guest_sh("cd", "umount /mnt/data; echo done", r"done")
+        self.guest_sh("cd", "umount /mnt/data; echo done-$((6*7))", r"done-42")
         self.kxl("cd-eject", "cd", "hdc", check=True)
         self.assertNotIn(one, self.open_files(self.qemu_pids("cd")[0]),
                          "QEMU let go of the ejected medium")
@@ -249,7 +270,8 @@ class StorageTest(KxlTestCase):
         self.create("sn", extra_lines=f"disk = [ 'format=qcow2,vdev=xvda,target={img}' ]")
         self.wait_ready("sn")
         self.kxl("snapshot-create", "sn", "base", check=True, timeout=120)
-        self.guest_sh("sn", "echo after > /mnt/data/b.txt; sync; ls /mnt/data", r"b\.txt")
+        self.guest_sh("sn", "echo after > /mnt/data/b.txt; sync; ls /mnt/data; echo END",
+                      r"a\.txt\s+b\.txt\s+boot-count\s+lost\+found\s+END")
         self.assertIn("base", self.kxl("snapshot-list", "sn", check=True).stdout)
         self.kxl("snapshot-revert", "sn", "base", check=True, timeout=120)
         self.guest_sh("sn", "ls /mnt/data; echo END", r"a\.txt\s+boot-count\s+lost\+found\s+END")
@@ -286,7 +308,7 @@ class StorageTest(KxlTestCase):
         self.kxl("snapshot-create", cfg, "clean", check=True)
         self.kxl("create", cfg, check=True)
         self.wait_ready("off")
-        self.guest_sh("off", "echo dirty > /mnt/data/b.txt; sync; echo ok", r"ok")
+        self.guest_sh("off", "echo dirty > /mnt/data/b.txt; sync; echo synced-$((6*7))", r"synced-42")
         self.kxl("shutdown", "-w", "off", check=True, timeout=90)
         self.kxl("snapshot-revert", cfg, "clean", check=True)
         self.kxl("create", cfg, check=True)
