@@ -9,7 +9,7 @@ pkgs=(gcc libc6-dev meson ninja-build pkg-config libjson-c-dev libnl-3-dev libnl
       qemu-system-x86 qemu-utils iproute2 dnsmasq-base debootstrap e2fsprogs util-linux)
 if [ "${1:-}" = "--tests" ]; then
     pkgs+=(libcmocka-dev python3 e2fsprogs util-linux cpio kmod groff-base man-db
-           iputils-ping nftables procps fdisk xorriso openssh-client)
+           iputils-ping nftables procps fdisk xorriso isolinux syslinux-common openssh-client)
 fi
 
 missing=()

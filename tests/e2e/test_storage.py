@@ -234,6 +234,43 @@ class StorageTest(KxlTestCase):
         fds = f"/proc/{pid}/fd"
         return [os.readlink(os.path.join(fds, n)) for n in os.listdir(fds)]
 
+    def boot_iso(self, hostname):
+        """A hybrid ISO (CD and disk alike) with isolinux and the test guest, as an
+        installer or a disk with a boot loader on it would be: only firmware boots it."""
+        from kxltest import GUEST
+        tree = os.path.join(self.tmp, hostname + ".d", "isolinux")
+        os.makedirs(tree)
+        for src in ("/usr/lib/ISOLINUX/isolinux.bin",
+                    "/usr/lib/syslinux/modules/bios/ldlinux.c32",
+                    f"{GUEST}/vmlinuz", f"{GUEST}/initrd.img"):
+            run("cp", src, tree)
+        with open(os.path.join(tree, "isolinux.cfg"), "w") as f:
+            f.write("SERIAL 0 115200\nDEFAULT guest\nPROMPT 0\nTIMEOUT 1\nLABEL guest\n"
+                    "  KERNEL /isolinux/vmlinuz\n  INITRD /isolinux/initrd.img\n"
+                    f"  APPEND console=ttyS0 kxl.hostname={hostname} kxl.hb=0\n")
+        iso = os.path.join(self.tmp, hostname + ".iso")
+        run("xorriso", "-as", "mkisofs", "-quiet", "-o", iso, "-b", "isolinux/isolinux.bin",
+            "-c", "isolinux/boot.cat", "-no-emul-boot", "-boot-load-size", "4",
+            "-boot-info-table", "-isohybrid-mbr", "/usr/lib/ISOLINUX/isohdpfx.bin",
+            os.path.dirname(tree))
+        return iso
+
+    def test_firmware_boots_cd_or_disk_as_boot_says(self):
+        """firmware = "bios", no kernel: SeaBIOS boots the CD-ROM with boot = "d" and the
+        disk (a boot loader on it) with boot = "c", both being bootable."""
+        cd = self.boot_iso("fromcd")
+        disk = self.boot_iso("fromdisk")   # isohybrid: a disk image with an MBR, too
+        for name, boot, want in (("fwd", "d", "fromcd"), ("fwc", "c", "fromdisk")):
+            cfg = os.path.join(self.tmp, name + ".cfg")
+            with open(cfg, "w") as f:
+                f.write(f'name = "{name}"\ntype = "hvm"\nfirmware = "bios"\nboot = "{boot}"\n'
+                        f"memory = 256\ndisk = [ 'file:{disk},hda,w', '{cd},,hdc,cdrom' ]\n")
+            self.assertNotIn("-kernel", self.kxl("create", "-n", cfg, check=True).stdout)
+            self.kxl("create", cfg, check=True)
+            self.assertEqual(self.wait_ready(name).group(1), want, f'boot = "{boot}"')
+            self.kxl("destroy", name, check=True)
+            self.assert_gone(name)
+
     def test_pygrub_boots_the_default_entry_of_the_guest_disk(self):
         """bootloader = "pygrub": the kernel and initrd come out of the guest's
         own /boot (grub.cfg's default entry), at every start."""
