@@ -68,12 +68,59 @@ int cmd_cd_eject(cli_ctx *ctx, int argc, char **argv)
                                                                             : EXIT_OK;
 }
 
+/* CD-ROMs are read-only whatever the config says */
+static const char *disk_mode(json_object *d)
+{
+    return kx_json_bool(d, "readonly", false) || kx_json_bool(d, "cdrom", false) ? "r" : "w";
+}
+
+/* One plugged disk as block-list --json shows it. */
+static json_object *disk_json(json_object *d)
+{
+    json_object *o = json_object_new_object();
+    const char *target = kx_json_str(d, "target", NULL);
+    json_object_object_add(o, "vdev", json_object_new_string(kx_json_str(d, "vdev", "")));
+    json_object_object_add(o, "type", json_object_new_string(
+                                          kx_json_bool(d, "cdrom", false) ? "cdrom" : "disk"));
+    json_object_object_add(o, "bus", json_object_new_string(kx_json_str(d, "bus", "")));
+    json_object_object_add(o, "format", json_object_new_string(kx_json_str(d, "format", "")));
+    json_object_object_add(o, "mode", json_object_new_string(disk_mode(d)));
+    json_object_object_add(o, "target", target ? json_object_new_string(target) : NULL);
+    json_object_object_add(o, "discard", json_object_new_boolean(kx_json_bool(d, "discard",
+                                                                               true)));
+    return o;
+}
+
+static void print_disks(json_object *disks, bool json)
+{
+    json_object *out = json ? json_object_new_array() : NULL;
+    if (!json)
+        printf("%-6s %-7s %-6s %-5s %s\n", "Vdev", "Type", "Format", "Mode", "Target");
+    for (size_t i = 0; i < json_object_array_length(disks); i++) {
+        json_object *d = json_object_array_get_idx(disks, i);
+        if (kx_json_bool(d, "unplugged", false))
+            continue;
+        if (json)
+            json_object_array_add(out, disk_json(d));
+        else
+            printf("%-6s %-7s %-6s %-5s %s\n", kx_json_str(d, "vdev", "?"),
+                   kx_json_bool(d, "cdrom", false) ? "cdrom" : "disk",
+                   kx_json_str(d, "format", "?"), disk_mode(d), kx_json_str(d, "target", "-"));
+    }
+    if (json) {
+        printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(out);
+    }
+}
+
 int cmd_block_list(cli_ctx *ctx, int argc, char **argv)
 {
-    if (argc != 2)
+    bool json = argc == 3 && strcmp(argv[1], "--json") == 0;
+    if (argc != 2 + json)
         return cli_usage(cli_find("block-list"));
     kxl_dominfo info;
-    if (kxl_domain_lookup(&ctx->paths, argv[1], &info) < 0)
+    if (kxl_domain_lookup(&ctx->paths, argv[1 + json], &info) < 0)
         return cli_fail();
     AUTOFREE char *path = kxl_domain_file(&ctx->paths, info.name, "domain.json");
     AUTOFREE char *text = kx_read_file(path, NULL);
@@ -81,15 +128,7 @@ int cmd_block_list(cli_ctx *ctx, int argc, char **argv)
     json_object *disks;
     if (!o || !json_object_object_get_ex(o, "disks", &disks))
         return cli_fail();
-    printf("%-6s %-7s %-6s %-5s %s\n", "Vdev", "Type", "Format", "Mode", "Target");
-    for (size_t i = 0; i < json_object_array_length(disks); i++) {
-        json_object *d = json_object_array_get_idx(disks, i);
-        if (kx_json_bool(d, "unplugged", false))
-            continue;
-        printf("%-6s %-7s %-6s %-5s %s\n", kx_json_str(d, "vdev", "?"),
-               kx_json_bool(d, "cdrom", false) ? "cdrom" : "disk", kx_json_str(d, "format", "?"),
-               kx_json_bool(d, "readonly", false) ? "r" : "w", kx_json_str(d, "target", "-"));
-    }
+    print_disks(disks, json);
     return EXIT_OK;
 }
 

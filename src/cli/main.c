@@ -13,7 +13,9 @@ static const cli_cmd commands[] = {
     {"block-attach", cmd_block_attach, false, "Hot-plug a disk into a domain", "DOM DISK-SPEC",
      "DISK-SPEC as in the config's disk list, e.g. 'file:/srv/data.img,xvdb,w'.\n"},
     {"block-detach", cmd_block_detach, false, "Hot-unplug a disk", "DOM VDEV", ""},
-    {"block-list", cmd_block_list, false, "List a domain's disks", "DOM", ""},
+    {"block-list", cmd_block_list, false, "List a domain's disks", "[--json] DOM",
+     "  --json   a JSON array: vdev, type (disk|cdrom), bus, format, mode (r|w),\n"
+     "           target (null for an empty CD-ROM), discard\n"},
     {"cd-eject", cmd_cd_eject, false, "Eject the medium of a domain's CD-ROM", "DOM VDEV", ""},
     {"cd-insert", cmd_cd_insert, false, "Insert an ISO image into a domain's CD-ROM",
      "DOM VDEV FILE", ""},

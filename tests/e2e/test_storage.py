@@ -3,6 +3,7 @@ in the test (sparse raw, qcow2, an ISO built with xorriso); the guest's own
 console shows what it reads."""
 
 import concurrent.futures
+import json
 import os
 import pwd
 import struct
@@ -215,6 +216,12 @@ class StorageTest(KxlTestCase):
         self.create("cd", extra_lines=f"disk = [ '{one},,hdc,cdrom', ',,hdd,cdrom' ]")
         m = self.wait_ready("cd")
         self.assertIn("sr0", m.group(4))
+        disks = {d["vdev"]: d for d in
+                 json.loads(self.kxl("block-list", "--json", "cd", check=True).stdout)}
+        self.assertEqual(sorted(disks), ["hdc", "hdd"])
+        self.assertEqual((disks["hdc"]["type"], disks["hdc"]["bus"], disks["hdc"]["mode"],
+                          disks["hdc"]["target"]), ("cdrom", "ide", "r", one))
+        self.assertIsNone(disks["hdd"]["target"], "an empty CD-ROM has no target")
         self.guest_sh("cd", "cat /mnt/data/hello.txt", r"first-disc")
         self.guest_sh("cd", "umount /mnt/data; echo done-$((6*7))", r"done-42")
         self.kxl("cd-eject", "cd", "hdc", check=True)
