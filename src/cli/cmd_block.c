@@ -117,7 +117,7 @@ static void print_disks(json_object *disks, bool json)
 int cmd_block_list(cli_ctx *ctx, int argc, char **argv)
 {
     bool json = argc == 3 && strcmp(argv[1], "--json") == 0;
-    if (argc != 2 + json)
+    if (argc != 2 + json || argv[1 + json][0] == '-')
         return cli_usage(cli_find("block-list"));
     kxl_dominfo info;
     if (kxl_domain_lookup(&ctx->paths, argv[1 + json], &info) < 0)
