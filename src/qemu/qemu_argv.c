@@ -65,8 +65,9 @@ static void add_defaults(const kx_host *host, kx_strv *argv)
     add_opt(argv, "-msg", "timestamp=on");
     /* pvpanic reports a guest kernel panic to the supervisor (on_crash) */
     add_opt(argv, "-device", "pvpanic");
-    /* QEMU opens what the config names (images, kernel, /dev/kvm, its sockets) as root, then
-     * becomes the unprivileged user for good; files it needs later are passed to it as fds.
+    /* QEMU opens what the config names (kernel, /dev/kvm, its sockets; images only when no fd
+     * sets are given) as root, then becomes the unprivileged user for good; files it needs
+     * later are passed to it as fds.
      * -runas calls setuid after the sandbox is installed, so set*id must stay allowed there:
      * a process that is no longer root and has no capabilities cannot use them to gain any. */
     if (host->qemu_user)
@@ -145,9 +146,17 @@ static void add_blockdev(const kxl_disk *d, int i, const kx_host *host, kx_strv 
         return;
     char node[QEMU_DISK_NODE_MAX];
     qemu_disk_node((size_t)i, node);
-    bool blk = host->is_block_device ? host->is_block_device(d->target)
-                                     : kx_startswith(d->target, "/dev/");
-    json_object *o = qemu_blockdev(d, node, d->target, blk);
+    const kx_disk_source *src = host->disk_sources ? &host->disk_sources[i] : NULL;
+    json_object *o;
+    if (src && src->filename) {
+        o = qemu_blockdev(d, node, src->filename, src->block);
+        if (src->backing)
+            json_object_object_add(o, "backing", json_object_get(src->backing));
+    } else {
+        bool blk = host->is_block_device ? host->is_block_device(d->target)
+                                         : kx_startswith(d->target, "/dev/");
+        o = qemu_blockdev(d, node, d->target, blk);
+    }
     /* JSON: no path needs escaping */
     kx_strv_push(argv, "-blockdev");
     kx_strv_push(argv, json_object_to_json_string_ext(
@@ -187,6 +196,8 @@ static void add_disk_device(const kxl_disk *d, int i, bool *scsi_added, kx_strv 
 static int add_disks(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
 {
     bool scsi_added = false;
+    for (size_t i = 0; host->add_fds && i < host->add_fds->n; i++)
+        add_opt(argv, "-add-fd", host->add_fds->v[i]);
     for (size_t i = 0; i < cfg->n_disks; i++) {
         const kxl_disk *d = &cfg->disks[i];
         if (d->unplugged)

@@ -2,10 +2,19 @@
  * config and the host facts, golden-tested (tests/data/cfg2argv). */
 #pragma once
 
+#include <json-c/json.h>
 #include <stdbool.h>
 
 #include "kxl/domcfg.h"
 #include "util/buf.h"
+
+/* A disk's image as the supervisor hands it to QEMU: the fd set QEMU opens instead of the
+ * path, whether it is a block device, and the node of the files below it (NULL: none). */
+typedef struct {
+    const char *filename;      /* "/dev/fdset/N"; NULL: QEMU opens the path itself */
+    bool block;
+    json_object *backing;      /* borrowed */
+} kx_disk_source;
 
 /* What the argv depends on besides the config; filled by the caller (lib),
  * fixed by the golden tests. */
@@ -20,6 +29,8 @@ typedef struct {
                                   entry point (storage/pvh.h); NULL: cfg->kernel as it is */
     bool (*is_block_device)(const char *path); /* which disk images are block devices
                                                   (kx_is_block_device); NULL: those in /dev */
+    const kx_disk_source *disk_sources;  /* one per cfg->disks entry, or NULL */
+    const kx_strv *add_fds;              /* -add-fd values that make those fd sets */
 } kx_host;
 
 /* The supervisor hands QEMU the taps of the (plugged) vifs, in order, as

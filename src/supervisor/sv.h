@@ -9,6 +9,7 @@
 
 #include "kxl/kxl.h"
 #include "lib/status.h"
+#include "qemu/qemu_argv.h"
 #include "qemu/qmp.h"
 #include "util/loop.h"
 
@@ -93,12 +94,36 @@ json_object *sv_block_detach(sv *s, json_object *args);
 json_object *sv_cd_change(sv *s, json_object *args);
 json_object *sv_snapshot(sv *s, json_object *args);
 
-/* sv_chain.c: the files below a hot-plugged qcow2 image */
-/* Opens the backing chain of image (format as configured) read-only into fd sets tagged tag
- * and sets *backing_r to the node for blockdev-add's "backing" (NULL: the image has none).
- * Returns 0, or -1 with kx_err (the caller drops the fd sets tagged tag). */
+/* sv_chain.c: the files below a qcow2 image */
+/* Hands descriptor fd (the caller keeps it) to QEMU in an fd set tagged tag; returns the
+ * set's "/dev/fdset/N" (caller frees), or NULL with kx_err. */
+typedef char *(*sv_fd_place_fn)(void *ctx, int fd, const char *tag);
+/* Opens the backing chain of image (format as configured), each file read-only as the owner
+ * of the image naming it, places each through place, and sets *backing_r to the node for
+ * the image's "backing" (NULL: it has none). 0, or -1 with kx_err. */
+int sv_chain_open(const char *image, kxl_disk_format format, const char *tag,
+                  sv_fd_place_fn place, void *ctx, json_object **backing_r);
+/* sv_chain_open for a running QEMU: into fd sets through the monitor (the caller drops the
+ * sets tagged tag on failure). */
 int sv_chain_backing(sv *s, const char *image, kxl_disk_format format, const char *tag,
                      json_object **backing_r);
+
+/* sv_disks.c: the disks QEMU starts with, handed over as descriptors */
+typedef struct {
+    int first_fd;               /* QEMU finds fds[k] as descriptor first_fd + k */
+    int *fds;
+    size_t n_fds;
+    int next_set;
+    kx_strv add_fds;            /* the -add-fd values that make the fd sets */
+    kx_disk_source *sources;    /* one per cfg->disks entry (kx_host.disk_sources) */
+    char **names;
+    json_object **backings;
+    size_t n_disks;
+} sv_boot_disks;
+/* Opens every plugged disk's image and backing chain; 0, or -1 with kx_err. */
+int sv_boot_disks_open(const kxl_domcfg *cfg, int first_fd, sv_boot_disks *b);
+/* Closes the supervisor's copies (QEMU has its own once it runs) and frees the rest. */
+void sv_boot_disks_dispose(sv_boot_disks *b);
 
 /* sv_fds.c: files opened by the supervisor for a QEMU that no longer may (see there) */
 /* Opens path (read-only, or read-write and read-only) into a new fd set tagged opaque;

@@ -3,8 +3,8 @@
  * its header; but by then it runs unprivileged, and it knows the image only
  * as /dev/fdset/N, against which a relative name does not resolve. So the
  * supervisor reads the headers (storage/qcow2.c), opens every file below and
- * hands blockdev-add the whole chain as descriptors, leaving QEMU nothing to
- * open by name.
+ * hands QEMU the whole chain as descriptors, leaving it nothing to open by
+ * name: at start on its command line (sv_disks.c), later through blockdev-add.
  *
  * A header is data from whoever made the image: the supervisor is root, but
  * each backing file is opened with the file-system identity of the owner of
@@ -132,13 +132,14 @@ static int walk(chain_link *links)
 }
 
 /* The nodes of links[i..n), each over the next: the one for links[i]. */
-static json_object *nodes(sv *s, const chain_link *links, size_t i, size_t n, const char *tag)
+static json_object *nodes(const chain_link *links, size_t i, size_t n, const char *tag,
+                          sv_fd_place_fn place, void *ctx)
 {
-    AUTOFREE char *fdset = sv_fdset_add(s, links[i].fd, tag);
+    AUTOFREE char *fdset = place(ctx, links[i].fd, tag);
     if (!fdset)
         return NULL;
     json_object *below = NULL;
-    if (i + 1 < n && !(below = nodes(s, links, i + 1, n, tag)))
+    if (i + 1 < n && !(below = nodes(links, i + 1, n, tag, place, ctx)))
         return NULL;
     kxl_disk d = {.format = links[i].format, .readonly = true};
     json_object *o = qemu_blockdev(&d, NULL, fdset, S_ISBLK(links[i].st.st_mode));
@@ -147,8 +148,8 @@ static json_object *nodes(sv *s, const chain_link *links, size_t i, size_t n, co
     return o;
 }
 
-int sv_chain_backing(sv *s, const char *image, kxl_disk_format format, const char *tag,
-                     json_object **backing_r)
+int sv_chain_open(const char *image, kxl_disk_format format, const char *tag,
+                  sv_fd_place_fn place, void *ctx, json_object **backing_r)
 {
     *backing_r = NULL;
     chain_link links[CHAIN_MAX];
@@ -158,7 +159,18 @@ int sv_chain_backing(sv *s, const char *image, kxl_disk_format format, const cha
     links[0].format = format;
     int n = open_link(&links[0], NULL) < 0 ? -1 : walk(links);
     if (n > 1)
-        *backing_r = nodes(s, links, 1, (size_t)n, tag);
+        *backing_r = nodes(links, 1, (size_t)n, tag, place, ctx);
     links_dispose(links, CHAIN_MAX);
     return n < 0 || (n > 1 && !*backing_r) ? -1 : 0;
+}
+
+static char *place_by_qmp(void *ctx, int fd, const char *tag)
+{
+    return sv_fdset_add(ctx, fd, tag);
+}
+
+int sv_chain_backing(sv *s, const char *image, kxl_disk_format format, const char *tag,
+                     json_object **backing_r)
+{
+    return sv_chain_open(image, format, tag, place_by_qmp, s, backing_r);
 }

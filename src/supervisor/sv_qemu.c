@@ -33,20 +33,23 @@ void sv_set_state(sv *s, kxl_state state)
         sv_event(s, "cannot write status: %s", kx_err_msg());
 }
 
-/* In the child: stdio, then the taps as fds 3, 4, ... (QEMU_TAP_FD), and
- * nothing else of ours leaks into the guest's process. */
-static void exec_qemu(char **argv, int log_fd, const int *taps, size_t n_taps)
+/* In the child: stdio, then the taps as fds 3, 4, ... (QEMU_TAP_FD), the disks' descriptors
+ * right after them (sv_disks.c), and nothing else of ours leaks into the guest's process. */
+static void exec_qemu(char **argv, int log_fd, const int *taps, size_t n_taps,
+                      const sv_boot_disks *disks)
 {
     int null = open("/dev/null", O_RDONLY);
     dup2(null, 0);
     dup2(log_fd, 1);
     dup2(log_fd, 2);
-    int high[64];
-    for (size_t i = 0; i < n_taps && i < 64; i++)
-        high[i] = fcntl(taps[i], F_DUPFD, 100);  /* out of the way of 3.. first */
-    for (size_t i = 0; i < n_taps && i < 64; i++)
+    size_t n = n_taps + disks->n_fds;
+    int high[64 + 192];
+    /* first out of the way of 3 .. 3 + n (at most 259), below the usual limit of 1024 */
+    for (size_t i = 0; i < n && i < KX_ARRAY_SIZE(high); i++)
+        high[i] = fcntl(i < n_taps ? taps[i] : disks->fds[i - n_taps], F_DUPFD, 300);
+    for (size_t i = 0; i < n && i < KX_ARRAY_SIZE(high); i++)
         dup2(high[i], QEMU_TAP_FD((int)i));
-    for (int fd = QEMU_TAP_FD((int)n_taps); fd < 1024; fd++)
+    for (int fd = QEMU_TAP_FD((int)n); fd < 1024; fd++)
         close(fd);
     execv(argv[0], argv);
     dprintf(2, "kxl-supervisor: cannot run '%s': %s\n", argv[0], strerror(errno));
@@ -146,28 +149,36 @@ int sv_qemu_start(sv *s)
                     .sandbox = qemu_sandbox_wanted(),
                     .vhost = s->accel == KXL_ACCEL_KVM && access("/dev/vhost-net", R_OK | W_OK) == 0,
                     .qemu_user = user, .pvh_kernel = elf, .is_block_device = kx_is_block_device};
+    size_t n_vifs = 0;
+    for (size_t i = 0; i < s->cfg->n_vifs; i++)
+        n_vifs += !s->cfg->vifs[i].unplugged;
+    sv_boot_disks disks;
+    if (sv_boot_disks_open(s->cfg, QEMU_TAP_FD((int)n_vifs), &disks) < 0)
+        return -1;
+    host.disk_sources = disks.sources;
+    host.add_fds = &disks.add_fds;
     kx_strv argv = KX_STRV_INIT;
     if (qemu_build_argv(s->cfg, &host, &argv) < 0) {
         kx_strv_dispose(&argv);
+        sv_boot_disks_dispose(&disks);
         return -1;
     }
     AUTOFREE char *log = kx_asprintf("%s/%s.qemu.log", s->paths.log_dir, s->name);
     AUTOCLOSE int log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (log_fd < 0) {
-        kx_err_errno(KXL_ERR_INTERNAL, "cannot open '%s'", log);
-        kx_strv_dispose(&argv);
-        return -1;
-    }
     int taps[64];
     size_t n_taps = 0;
-    if (open_taps(s, taps, &n_taps) < 0) {
+    if (log_fd < 0 || open_taps(s, taps, &n_taps) < 0) {
+        if (log_fd < 0)
+            kx_err_errno(KXL_ERR_INTERNAL, "cannot open '%s'", log);
         kx_strv_dispose(&argv);
+        sv_boot_disks_dispose(&disks);
         return -1;
     }
     pid_t pid = fork();
     if (pid == 0)
-        exec_qemu(argv.v, log_fd, taps, n_taps);
+        exec_qemu(argv.v, log_fd, taps, n_taps, &disks);
     kx_strv_dispose(&argv);
+    sv_boot_disks_dispose(&disks);   /* QEMU has its own copies */
     /* QEMU holds the taps now: they vanish with it, on every path */
     for (size_t i = 0; i < n_taps; i++)
         close(taps[i]);

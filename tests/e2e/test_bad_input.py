@@ -60,13 +60,24 @@ class BadInputTest(KxlTestCase):
                      "disk '/nonexistent/disk.img': No such file or directory")
 
     def test_disk_qemu_cannot_open(self):
-        """A disk that passes kxl's checks but that QEMU refuses: QEMU's own
-        reason reaches the user, and the supervisor cleans everything up."""
-        img = os.path.join(self.tmp, "raw.img")
-        subprocess.run(["truncate", "-s", "1M", img], check=True)
+        """A disk that passes kxl's checks but that QEMU refuses (a qcow2 image
+        needing a feature QEMU does not have): QEMU's own reason reaches the user,
+        and the supervisor cleans everything up."""
+        img = os.path.join(self.tmp, "future.qcow2")
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", img, "1M"], check=True)
+        with open(img, "r+b") as f:          # incompatible_features: an unknown bit
+            f.seek(72)
+            f.write((1 << 63).to_bytes(8, "big"))
         r = self.run_bad("qc", f"disk = [ 'format=qcow2,vdev=xvda,target={img}' ]",
                          "QEMU failed to start domain 'qc'")
-        self.assertIn("qcow2", r.stderr)
+        self.assertIn("qcow2 feature", r.stderr)
+
+    def test_disk_not_of_its_format(self):
+        """A raw file given as qcow2: kxl reads the header itself and says so."""
+        img = os.path.join(self.tmp, "raw.img")
+        subprocess.run(["truncate", "-s", "1M", img], check=True)
+        self.run_bad("nq", f"disk = [ 'format=qcow2,vdev=xvda,target={img}' ]",
+                     f"'{img}' is not a qcow2 image")
 
     def test_unknown_action(self):
         self.run_bad("act", 'on_reboot = "reincarnate"', "unknown action 'reincarnate'")

@@ -205,6 +205,36 @@ class StorageTest(KxlTestCase):
         self.guest_sh("ov", "while [ ! -e /dev/vda ]; do sleep 0.2; done; "
                       "mount -o ro /dev/vda /mnt/x && cat /mnt/x/marker.txt", r"from-the-base")
 
+    def test_boot_disks_are_descriptors(self):
+        """QEMU opens no image by name: a boot disk (a qcow2 overlay over a base named
+        relative to it, in a directory QEMU's user cannot enter) reaches it as fd sets,
+        and an overlay owned by nobody cannot reach root's base at start either."""
+        base = self.ext4_image("bbase", files={"marker.txt": "boot-base\n"})
+        private = os.path.join(self.tmp, "bprivate")
+        os.mkdir(private, 0o700)
+        os.rename(base, os.path.join(private, "base.raw"))
+        overlay = os.path.join(self.tmp, "boverlay.qcow2")
+        run("qemu-img", "create", "-q", "-f", "qcow2", "-b", "bprivate/base.raw", "-F", "raw",
+            overlay)
+        self.create("bd", extra_lines=f"disk = [ 'format=qcow2,vdev=xvda,target={overlay}' ]")
+        self.wait_ready("bd")
+        self.guest_sh("bd", "cat /mnt/data/marker.txt", r"boot-base")
+        with open(f"/proc/{self.qemu_pids('bd')[0]}/cmdline", "rb") as f:
+            argv = f.read().decode().split("\0")
+        self.assertIn("-add-fd", argv)
+        blockdev = argv[argv.index("-blockdev") + 1]
+        self.assertIn('"filename":"/dev/fdset/', blockdev)
+        self.assertNotIn(overlay, " ".join(argv), "no image path on QEMU's command line")
+        theirs = os.path.join(self.tmp, "btheirs.qcow2")
+        run("qemu-img", "create", "-q", "-f", "qcow2", "-b", "bprivate/base.raw", "-F", "raw",
+            theirs)
+        os.chown(theirs, pwd.getpwnam("nobody").pw_uid, -1)
+        r = self.kxl("create", self.write_cfg(
+            "bn", extra_lines=f"disk = [ 'format=qcow2,vdev=xvda,access=ro,target={theirs}' ]"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("(opened as the owner of", r.stderr)
+        self.assert_gone("bn")
+
     def assert_no_fd_of(self, pid, *paths):
         held = self.open_files(pid)
         for path in paths:

@@ -53,7 +53,7 @@ static void check_json_roundtrip(const char *name, const kxl_domcfg *cfg)
 }
 
 /* A golden case may set host facts in a comment line "#host: KEY=VALUE" (qemu_user,
- * pvh_kernel); the value is returned (caller frees) or NULL. */
+ * pvh_kernel, fdsets); the value is returned (caller frees) or NULL. */
 static char *host_fact(const char *file, const char *key)
 {
     AUTOFREE char *text = kx_read_file(file, NULL);
@@ -63,6 +63,22 @@ static char *host_fact(const char *file, const char *key)
         return NULL;
     p += strlen(tag);
     return kx_strndup(p, strcspn(p, " \n"));
+}
+
+/* "#host: fdsets=yes": each disk with an image as the supervisor hands it over, fd set I
+ * for disk I, with a read-only descriptor and, for a writable disk, a read-write one. */
+static void fake_fdsets(const kxl_domcfg *cfg, kx_disk_source *src, char **names, kx_strv *fds)
+{
+    int fd = 10;
+    for (size_t i = 0; cfg && i < cfg->n_disks; i++) {
+        const kxl_disk *d = &cfg->disks[i];
+        if (!d->target)
+            continue;
+        names[i] = kx_asprintf("/dev/fdset/%zu", i);
+        src[i] = (kx_disk_source){.filename = names[i]};
+        for (int k = 0; k < (d->readonly || d->cdrom ? 1 : 2); k++)
+            kx_strv_pushf(fds, "fd=%d,set=%zu,opaque=disk:%s", fd++, i, d->vdev);
+    }
 }
 
 /* Produces the expected text for NAME.cfg; *is_err_r says which file it belongs in. */
@@ -81,6 +97,16 @@ static char *run_case(const char *name, bool *is_err_r)
     AUTOFREE char *pvh = host_fact(file, "pvh_kernel");
     host.qemu_user = user;
     host.pvh_kernel = pvh;
+    AUTOFREE char *fdsets = host_fact(file, "fdsets");
+    size_t n = cfg ? cfg->n_disks : 0;
+    AUTOFREE kx_disk_source *src = kx_malloc0((n + 1) * sizeof(*src));
+    char **names = kx_malloc0((n + 1) * sizeof(*names));
+    kx_strv fds = KX_STRV_INIT;
+    if (fdsets) {
+        fake_fdsets(cfg, src, names, &fds);
+        host.disk_sources = src;
+        host.add_fds = &fds;
+    }
     *is_err_r = !cfg || qemu_build_argv(cfg, &host, &argv) < 0;
     kx_log_set_sink(NULL, NULL);
     if (*is_err_r)
@@ -90,6 +116,10 @@ static char *run_case(const char *name, bool *is_err_r)
         check_json_roundtrip(name, cfg);
     }
     kx_strv_dispose(&argv);
+    kx_strv_dispose(&fds);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
     return kx_buf_steal(&out);
 }
 
