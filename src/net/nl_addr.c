@@ -34,54 +34,35 @@ static addr_obj *addr_build(nl_ctx *c, const char *dev, const char *cidr, const 
     return a;
 }
 
-int nl_addr_add(const char *dev, const char *cidr)
+/* nl_addr_add (ADD) or nl_addr_del: the two differ only in the request and their words. */
+static int addr_change(const char *dev, const char *cidr, bool add)
 {
-    AUTOFREE char *what = NULL;
     AUTOPTR(nl_ctx) c = NULL;
     AUTOPTR(addr_obj) a = NULL;
-    int r;
 
     if (nl_ifname_check(dev) < 0 || !(c = nl_ctx_new()))
         return -1;
-    what = kx_asprintf("cannot add address '%s' to '%s'", cidr, dev);
+    AUTOFREE char *what = add ? kx_asprintf("cannot add address '%s' to '%s'", cidr, dev)
+                              : kx_asprintf("cannot remove address '%s' from '%s'", cidr, dev);
+    AUTOFREE char *known = kx_asprintf(add ? "'%s' already has it" : "'%s' does not have it",
+                                       dev);
     if (!(a = addr_build(c, dev, cidr, what)))
         return -1;
-    kx_debug("netlink: add address %s to '%s'", cidr, dev);
-    r = rtnl_addr_add(c->sk, a, NLM_F_EXCL);
-    if (r < 0 && nl_ctx_errno(c, r) == EEXIST) {
-        kx_err(KXL_ERR_EXISTS, "%s: '%s' already has it", what, dev);
-        return -1;
-    }
-    if (r < 0) {
-        nl_ctx_fail(c, r, "%s", what);
-        return -1;
-    }
-    return 0;
+    kx_debug("netlink: %s address %s %s '%s'", add ? "add" : "remove", cidr, add ? "to" : "from",
+             dev);
+    int r = add ? rtnl_addr_add(c->sk, a, NLM_F_EXCL) : rtnl_addr_delete(c->sk, a, 0);
+    return nl_ctx_result(c, r, add ? EEXIST : EADDRNOTAVAIL,
+                         add ? KXL_ERR_EXISTS : KXL_ERR_NOT_FOUND, what, known);
+}
+
+int nl_addr_add(const char *dev, const char *cidr)
+{
+    return addr_change(dev, cidr, true);
 }
 
 int nl_addr_del(const char *dev, const char *cidr)
 {
-    AUTOFREE char *what = NULL;
-    AUTOPTR(nl_ctx) c = NULL;
-    AUTOPTR(addr_obj) a = NULL;
-    int r;
-
-    if (nl_ifname_check(dev) < 0 || !(c = nl_ctx_new()))
-        return -1;
-    what = kx_asprintf("cannot remove address '%s' from '%s'", cidr, dev);
-    if (!(a = addr_build(c, dev, cidr, what)))
-        return -1;
-    kx_debug("netlink: remove address %s from '%s'", cidr, dev);
-    r = rtnl_addr_delete(c->sk, a, 0);
-    if (r < 0 && nl_ctx_errno(c, r) == EADDRNOTAVAIL) {
-        kx_err(KXL_ERR_NOT_FOUND, "%s: '%s' does not have it", what, dev);
-        return -1;
-    }
-    if (r < 0) {
-        nl_ctx_fail(c, r, "%s", what);
-        return -1;
-    }
-    return 0;
+    return addr_change(dev, cidr, false);
 }
 
 int nl_addr_list(const char *dev, kx_strv *cidrs_r)

@@ -17,6 +17,7 @@
 #include <netlink/socket.h>
 
 #include "util/cleanup.h"
+#include "util/err.h"
 
 typedef struct {
     struct nl_sock *sk;
@@ -75,6 +76,12 @@ int nl_ctx_errno(const nl_ctx *c, int nlerr);
  * text and explanation if the kernel refused, else libnl's own text. */
 void nl_ctx_fail(const nl_ctx *c, int nlerr, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The end of a request that returned R (libnl): 0 when it went through; else -1 with kx_err
+ * "WHAT: KNOWN_WHY" as CODE when the kernel gave the one errno the caller expects (KNOWN;
+ * 0 for none), otherwise as nl_ctx_fail gives it. */
+int nl_ctx_result(const nl_ctx *c, int r, int known, kxl_errcode code, const char *what,
+                  const char *known_why);
 
 /* Fetches link NAME into *link_r (the caller puts it); nothing reported. Returns >= 0, or the
  * libnl error. rtnl_link_get_kernel() has an error callback of its own, so the kernel's errno

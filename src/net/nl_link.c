@@ -91,15 +91,9 @@ int nl_bridge_create(const char *name)
     rtnl_link_set_name(link, name);
     kx_debug("netlink: create bridge '%s'", name);
     r = rtnl_link_add(c->sk, link, NLM_F_CREATE | NLM_F_EXCL);
-    if (r < 0 && nl_ctx_errno(c, r) == EEXIST) {
-        kx_err(KXL_ERR_EXISTS, "cannot create bridge '%s': '%s' already exists", name, name);
-        return -1;
-    }
-    if (r < 0) {
-        nl_ctx_fail(c, r, "cannot create bridge '%s'", name);
-        return -1;
-    }
-    return 0;
+    AUTOFREE char *what = kx_asprintf("cannot create bridge '%s'", name);
+    AUTOFREE char *known = kx_asprintf("'%s' already exists", name);
+    return nl_ctx_result(c, r, EEXIST, KXL_ERR_EXISTS, what, known);
 }
 
 /* Opens /run/netns/NAME. Returns the fd, or -1 with kx_err prefixed by WHAT. */
@@ -183,11 +177,8 @@ int nl_link_delete(const char *name)
     rtnl_link_set_name(link, name);
     kx_debug("netlink: delete link '%s'", name);
     r = rtnl_link_delete(c->sk, link);
-    if (r < 0) {
-        nl_ctx_fail(c, r, "cannot delete '%s'", name);
-        return -1;
-    }
-    return 0;
+    AUTOFREE char *what = kx_asprintf("cannot delete '%s'", name);
+    return nl_ctx_result(c, r, 0, KXL_ERR_INTERNAL, what, NULL);
 }
 
 bool nl_link_exists(const char *name)

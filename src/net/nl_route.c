@@ -115,15 +115,7 @@ int nl_route_add(const char *dst_cidr, const char *dev, const char *via, const c
         return -1;
     kx_debug("netlink: add route %s", spec);
     r = rtnl_route_add(c->sk, rt, NLM_F_EXCL);
-    if (r < 0 && nl_ctx_errno(c, r) == EEXIST) {
-        kx_err(KXL_ERR_EXISTS, "%s: it already exists", what);
-        return -1;
-    }
-    if (r < 0) {
-        nl_ctx_fail(c, r, "%s", what);
-        return -1;
-    }
-    return 0;
+    return nl_ctx_result(c, r, EEXIST, KXL_ERR_EXISTS, what, "it already exists");
 }
 
 int nl_route_del(const char *dst_cidr, const char *dev, const char *via)
@@ -143,15 +135,7 @@ int nl_route_del(const char *dst_cidr, const char *dev, const char *via)
         return -1;
     kx_debug("netlink: delete route %s", spec);
     r = rtnl_route_delete(c->sk, rt, 0);
-    if (r < 0 && nl_ctx_errno(c, r) == ESRCH) {
-        kx_err(KXL_ERR_NOT_FOUND, "%s: no such route", what);
-        return -1;
-    }
-    if (r < 0) {
-        nl_ctx_fail(c, r, "%s", what);
-        return -1;
-    }
-    return 0;
+    return nl_ctx_result(c, r, ESRCH, KXL_ERR_NOT_FOUND, what, "no such route");
 }
 
 static bool route_is_default(route_obj *rt)

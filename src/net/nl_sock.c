@@ -156,6 +156,18 @@ void nl_ctx_fail(const nl_ctx *c, int nlerr, const char *fmt, ...)
     kx_buf_dispose(&b);
 }
 
+int nl_ctx_result(const nl_ctx *c, int r, int known, kxl_errcode code, const char *what,
+                  const char *known_why)
+{
+    if (r >= 0)
+        return 0;
+    if (known && nl_ctx_errno(c, r) == known)
+        kx_err(code, "%s: %s", what, known_why);
+    else
+        nl_ctx_fail(c, r, "%s", what);
+    return -1;
+}
+
 /* rtnl_link_get_kernel() uses an error callback of its own: clear what an earlier call left */
 int nl_ctx_get_link(nl_ctx *c, const char *name, link_obj **link_r)
 {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "storage/delete_image.h"
+#include "unit_tmpdir.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -129,8 +130,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    AUTOFREE char *cmd = kx_asprintf("rm -rf %s", tmp);
-    return system(cmd) == 0 ? 0 : -1;
+    return unit_tmp_remove(tmp) == 0 ? 0 : -1;
 }
 
 int main(void)

@@ -24,6 +24,7 @@
 #include <zstd.h>
 
 #include "storage/pvh.h"
+#include "unit_tmpdir.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -382,18 +383,7 @@ static void test_cache(void **state)
     blob_free(&bz);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(tmp) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    AUTOFREE char *cmd = kx_asprintf("rm -rf '%s'", tmp);
-    return system(cmd) == 0 ? 0 : -1;
-}
+UNIT_TMPDIR_FIXTURES(tmp)
 
 int main(void)
 {

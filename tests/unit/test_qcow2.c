@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "storage/qcow2.h"
+#include "unit_tmpdir.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -225,18 +226,7 @@ static void test_probe_and_paths(void **state)
     assert_string_equal(d, "/sub/base.raw");
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(tmp) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    AUTOFREE char *cmd = kx_asprintf("rm -rf %s", tmp);
-    return system(cmd) == 0 ? 0 : -1;
-}
+UNIT_TMPDIR_FIXTURES(tmp)
 
 int main(void)
 {
