@@ -149,13 +149,11 @@ static void add_blockdev(const kxl_disk *d, int i, const kx_host *host, kx_strv 
     const kx_disk_source *src = host->disk_sources ? &host->disk_sources[i] : NULL;
     json_object *o;
     if (src && src->filename) {
-        o = qemu_blockdev(d, node, src->filename, src->block);
-        if (src->backing)
-            json_object_object_add(o, "backing", json_object_get(src->backing));
+        o = qemu_blockdev(d, node, src->filename, src->block, src->backing);
     } else {
         bool blk = host->is_block_device ? host->is_block_device(d->target)
                                          : kx_startswith(d->target, "/dev/");
-        o = qemu_blockdev(d, node, d->target, blk);
+        o = qemu_blockdev(d, node, d->target, blk, NULL);
     }
     /* JSON: no path needs escaping */
     kx_strv_push(argv, "-blockdev");

@@ -35,7 +35,7 @@ static void add_common(json_object *o, const kxl_disk *d)
 }
 
 json_object *qemu_blockdev(const kxl_disk *d, const char *node, const char *filename,
-                           bool host_device)
+                           bool host_device, json_object *backing)
 {
     json_object *file = json_object_new_object();
     json_object_object_add(file, "driver",
@@ -53,5 +53,7 @@ json_object *qemu_blockdev(const kxl_disk *d, const char *node, const char *file
         json_object_object_add(fmt, "node-name", json_object_new_string(node));
     add_common(fmt, d);
     json_object_object_add(fmt, "file", file);
+    if (backing)
+        json_object_object_add(fmt, "backing", json_object_get(backing));
     return fmt;
 }

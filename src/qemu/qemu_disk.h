@@ -20,6 +20,8 @@ const char *qemu_disk_driver(kxl_disk_format format);
 
 /* The blockdev of disk d: a format node called node (NULL: QEMU names it) over a
  * protocol node that opens filename (a path, or /dev/fdset/N), "host_device"
- * when host_device is set, else "file". A new reference for the caller. */
+ * when host_device is set, else "file"; over backing (a reference is taken;
+ * NULL: QEMU opens what the image's header names, if anything). A new reference
+ * for the caller. */
 json_object *qemu_blockdev(const kxl_disk *d, const char *node, const char *filename,
-                           bool host_device);
+                           bool host_device, json_object *backing);

@@ -94,19 +94,22 @@ json_object *sv_block_detach(sv *s, json_object *args);
 json_object *sv_cd_change(sv *s, json_object *args);
 json_object *sv_snapshot(sv *s, json_object *args);
 
-/* sv_chain.c: the files below a qcow2 image */
-/* Hands descriptor fd (the caller keeps it) to QEMU in an fd set tagged tag; returns the
- * set's "/dev/fdset/N" (caller frees), or NULL with kx_err. */
-typedef char *(*sv_fd_place_fn)(void *ctx, int fd, const char *tag);
-/* Opens the backing chain of image (format as configured), each file read-only as the owner
- * of the image naming it, places each through place, and sets *backing_r to the node for
- * the image's "backing" (NULL: it has none). 0, or -1 with kx_err. */
-int sv_chain_open(const char *image, kxl_disk_format format, const char *tag,
-                  sv_fd_place_fn place, void *ctx, json_object **backing_r);
-/* sv_chain_open for a running QEMU: into fd sets through the monitor (the caller drops the
- * sets tagged tag on failure). */
-int sv_chain_backing(sv *s, const char *image, kxl_disk_format format, const char *tag,
-                     json_object **backing_r);
+/* sv_chain.c: a disk's image and the files below it, as descriptors */
+/* Hands descriptors fds[0..n) (the caller keeps them) to QEMU as one fd set tagged tag;
+ * returns the set's "/dev/fdset/N" (caller frees), or NULL with kx_err. */
+typedef char *(*sv_fd_place_fn)(void *ctx, const int *fds, size_t n, const char *tag);
+typedef struct {
+    char *fdset;            /* the image's set, "/dev/fdset/N" */
+    bool block;             /* the image is a block device */
+    json_object *backing;   /* the node of the files below it; NULL: none */
+} sv_image;
+/* Opens d's image (read-only, and read-write unless d is read-only) and its backing chain,
+ * each file below as the owner of the image naming it, places them through place, and fills
+ * *img_r (sv_image_dispose). 0, or -1 with kx_err (sets already placed stay: the caller
+ * drops those tagged tag). */
+int sv_image_open(const kxl_disk *d, const char *tag, sv_fd_place_fn place, void *ctx,
+                  sv_image *img_r);
+void sv_image_dispose(sv_image *img);
 
 /* sv_disks.c: the disks QEMU starts with, handed over as descriptors */
 typedef struct {
@@ -116,8 +119,7 @@ typedef struct {
     int next_set;
     kx_strv add_fds;            /* the -add-fd values that make the fd sets */
     kx_disk_source *sources;    /* one per cfg->disks entry (kx_host.disk_sources) */
-    char **names;
-    json_object **backings;
+    sv_image *images;           /* what the sources point into */
     size_t n_disks;
 } sv_boot_disks;
 /* Opens every plugged disk's image and backing chain; 0, or -1 with kx_err. */
@@ -126,12 +128,12 @@ int sv_boot_disks_open(const kxl_domcfg *cfg, int first_fd, sv_boot_disks *b);
 void sv_boot_disks_dispose(sv_boot_disks *b);
 
 /* sv_fds.c: files opened by the supervisor for a QEMU that no longer may (see there) */
-/* Opens path (read-only, or read-write and read-only) into a new fd set tagged opaque;
- * returns "/dev/fdset/N" for QEMU (caller frees), or NULL with kx_err. */
-char *sv_fdset_open(sv *s, const char *path, bool readonly, const char *opaque);
-/* Puts fd (a read-only descriptor; the caller keeps it) into a new fd set tagged opaque;
- * "/dev/fdset/N" (caller frees) or NULL with kx_err. */
-char *sv_fdset_add(sv *s, int fd, const char *opaque);
+/* Opens path read-only into a new fd set tagged opaque (a CD-ROM's medium); "/dev/fdset/N"
+ * (caller frees), or NULL with kx_err. */
+char *sv_fdset_open(sv *s, const char *path, const char *opaque);
+/* Puts fds[0..n) (the caller keeps them) into a new fd set tagged opaque; "/dev/fdset/N"
+ * (caller frees) or NULL with kx_err. */
+char *sv_fdset_add(sv *s, const int *fds, size_t n, const char *opaque);
 /* Removes the fd sets tagged opaque, except keep ("/dev/fdset/N" or NULL); errors ignored
  * (kx_err may be set). */
 void sv_fdset_drop(sv *s, const char *opaque, const char *keep);

@@ -48,26 +48,23 @@ static void delete_node(sv *s, size_t i)
     qmp_execute(s->qmp, "blockdev-del", a, NULL, 5000);
 }
 
+static char *place_by_qmp(void *ctx, const int *fds, size_t n, const char *tag)
+{
+    return sv_fdset_add(ctx, fds, n, tag);
+}
+
 static int plug_disk(sv *s, const kxl_disk *d, size_t i)
 {
     char node[QEMU_DISK_NODE_MAX];
     qemu_disk_node(i, node);
     AUTOFREE char *tag = fdset_tag(d);
-    json_object *backing = NULL;
-    /* the chain first: it also checks that the image is a file or a block device */
-    if (sv_chain_backing(s, d->target, d->format, tag, &backing) < 0) {
+    sv_image img;
+    if (sv_image_open(d, tag, place_by_qmp, s, &img) < 0) {
         sv_fdset_drop(s, tag, NULL);
         return -1;
     }
-    AUTOFREE char *fdset = sv_fdset_open(s, d->target, d->readonly, tag);
-    if (!fdset) {
-        json_object_put(backing);
-        sv_fdset_drop(s, tag, NULL);
-        return -1;
-    }
-    json_object *bd = qemu_blockdev(d, node, fdset, kx_is_block_device(d->target));
-    if (backing)
-        json_object_object_add(bd, "backing", backing);
+    json_object *bd = qemu_blockdev(d, node, img.fdset, img.block, img.backing);
+    sv_image_dispose(&img);
     if (qmp_execute(s->qmp, "blockdev-add", bd, NULL, 10000) < 0) {
         sv_fdset_drop(s, tag, NULL);
         return -1;
@@ -180,7 +177,7 @@ json_object *sv_cd_change(sv *s, json_object *args)
         return NULL;
     }
     AUTOFREE char *tag = fdset_tag(d);
-    AUTOFREE char *fdset = target ? sv_fdset_open(s, target, true, tag) : NULL;
+    AUTOFREE char *fdset = target ? sv_fdset_open(s, target, tag) : NULL;
     if (target && !fdset)
         return NULL;
     json_object *a = json_object_new_object();

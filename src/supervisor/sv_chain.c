@@ -1,16 +1,15 @@
-/* sv_chain.c - the backing chain of a qcow2 image plugged into a running
- * domain. QEMU would open the files below the image itself, by the names in
- * its header; but by then it runs unprivileged, and it knows the image only
- * as /dev/fdset/N, against which a relative name does not resolve. So the
- * supervisor reads the headers (storage/qcow2.c), opens every file below and
- * hands QEMU the whole chain as descriptors, leaving it nothing to open by
- * name: at start on its command line (sv_disks.c), later through blockdev-add.
+/* sv_chain.c - a disk's image and the files below it (its qcow2 backing
+ * chain), opened by the supervisor and handed to QEMU as descriptors: at start
+ * on its command line (sv_disks.c), later through the monitor (sv_block.c).
+ * QEMU, unprivileged by then, opens no image by name; it could not resolve a
+ * relative backing name against /dev/fdset/N anyway.
  *
  * A header is data from whoever made the image: the supervisor is root, but
  * each backing file is opened with the file-system identity of the owner of
  * the image that names it (setfsuid), so an image can reach only what its
- * owner could read. Each file is opened once, and what was checked (its type,
- * its identity for loops, its header) is what QEMU gets. */
+ * owner could read. Each file is opened once for reading (a writable image
+ * once more for writing, checked to be the same file), and what was checked
+ * (its type, its identity for loops, its header) is what QEMU gets. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/fsuid.h>
@@ -135,42 +134,63 @@ static int walk(chain_link *links)
 static json_object *nodes(const chain_link *links, size_t i, size_t n, const char *tag,
                           sv_fd_place_fn place, void *ctx)
 {
-    AUTOFREE char *fdset = place(ctx, links[i].fd, tag);
+    AUTOFREE char *fdset = place(ctx, &links[i].fd, 1, tag);
     if (!fdset)
         return NULL;
     json_object *below = NULL;
     if (i + 1 < n && !(below = nodes(links, i + 1, n, tag, place, ctx)))
         return NULL;
     kxl_disk d = {.format = links[i].format, .readonly = true};
-    json_object *o = qemu_blockdev(&d, NULL, fdset, S_ISBLK(links[i].st.st_mode));
-    if (below)
-        json_object_object_add(o, "backing", below);
+    json_object *o = qemu_blockdev(&d, NULL, fdset, S_ISBLK(links[i].st.st_mode), below);
+    json_object_put(below);
     return o;
 }
 
-int sv_chain_open(const char *image, kxl_disk_format format, const char *tag,
-                  sv_fd_place_fn place, void *ctx, json_object **backing_r)
+/* The image's own set: the descriptor read for the checks and, for a writable disk, one for
+ * writing, so QEMU can reopen the image either way. */
+static char *place_image(const kxl_disk *d, const chain_link *top, const char *tag,
+                         sv_fd_place_fn place, void *ctx)
 {
-    *backing_r = NULL;
+    if (d->readonly || d->cdrom)
+        return place(ctx, &top->fd, 1, tag);
+    AUTOCLOSE int rw = open(top->path, O_RDWR | O_CLOEXEC);
+    struct stat st;
+    if (rw < 0 || fstat(rw, &st) < 0) {
+        kx_err_errno(KXL_ERR_INVALID, "cannot open '%s' for writing", top->path);
+        return NULL;
+    }
+    if (st.st_dev != top->st.st_dev || st.st_ino != top->st.st_ino) {
+        kx_err(KXL_ERR_INVALID, "'%s' was replaced while it was opened", top->path);
+        return NULL;
+    }
+    int fds[2] = {top->fd, rw};
+    return place(ctx, fds, 2, tag);
+}
+
+int sv_image_open(const kxl_disk *d, const char *tag, sv_fd_place_fn place, void *ctx,
+                  sv_image *img_r)
+{
+    *img_r = (sv_image){0};
     chain_link links[CHAIN_MAX];
     for (size_t i = 0; i < CHAIN_MAX; i++)
         links[i] = (chain_link){.fd = -1};
-    links[0].path = kx_strdup(image);
-    links[0].format = format;
+    links[0].path = kx_strdup(d->target);
+    links[0].format = d->format;
     int n = open_link(&links[0], NULL) < 0 ? -1 : walk(links);
-    if (n > 1)
-        *backing_r = nodes(links, 1, (size_t)n, tag, place, ctx);
+    if (n > 1 && !(img_r->backing = nodes(links, 1, (size_t)n, tag, place, ctx)))
+        n = -1;
+    if (n > 0 && !(img_r->fdset = place_image(d, &links[0], tag, place, ctx)))
+        n = -1;
+    img_r->block = n > 0 && S_ISBLK(links[0].st.st_mode);
     links_dispose(links, CHAIN_MAX);
-    return n < 0 || (n > 1 && !*backing_r) ? -1 : 0;
+    if (n < 0)
+        sv_image_dispose(img_r);
+    return n < 0 ? -1 : 0;
 }
 
-static char *place_by_qmp(void *ctx, int fd, const char *tag)
+void sv_image_dispose(sv_image *img)
 {
-    return sv_fdset_add(ctx, fd, tag);
-}
-
-int sv_chain_backing(sv *s, const char *image, kxl_disk_format format, const char *tag,
-                     json_object **backing_r)
-{
-    return sv_chain_open(image, format, tag, place_by_qmp, s, backing_r);
+    free(img->fdset);
+    json_object_put(img->backing);
+    *img = (sv_image){0};
 }

@@ -1,9 +1,8 @@
 /* sv_disks.c - a domain's disks handed to QEMU at start as descriptors, as
- * hot-plugged ones are (sv_block.c): the supervisor opens each image (read-only,
- * and read-write unless the disk is read-only) and its backing chain, as the
- * owner of the image that names each file (sv_chain.c), and QEMU gets them as
- * fd sets on its command line (-add-fd). So QEMU opens no image by name, and
- * one rule decides what a qcow2 header may reach, at start and at hot-plug. */
+ * hot-plugged ones are (sv_block.c): sv_chain.c opens each image and its
+ * backing chain, and QEMU gets them as fd sets on its command line (-add-fd).
+ * So QEMU opens no image by name, and one rule decides what a qcow2 header may
+ * reach, at start and at hot-plug. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -12,7 +11,6 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
-#include "util/fileio.h"
 
 /* Enough for every disk's image in two modes and a long chain below a few of them. */
 #define BOOT_FDS_MAX 192
@@ -36,62 +34,33 @@ static int keep_fd(sv_boot_disks *b, int fd, int set, const char *tag)
     return 0;
 }
 
-static char *place_on_command_line(void *ctx, int fd, const char *tag)
+static char *place_on_command_line(void *ctx, const int *fds, size_t n, const char *tag)
 {
     sv_boot_disks *b = ctx;
     int set = b->next_set++;
-    return keep_fd(b, fd, set, tag) < 0 ? NULL : kx_asprintf("/dev/fdset/%d", set);
-}
-
-/* The image itself: its read-only and (unless the disk is read-only) read-write
- * descriptors in one set, so QEMU can reopen it either way. */
-static char *place_image(sv_boot_disks *b, const kxl_disk *d, const char *tag)
-{
-    bool readonly = d->readonly || d->cdrom;
-    int set = b->next_set++;
-    int modes[2] = {O_RDONLY, O_RDWR};
-    for (int k = 0; k < (readonly ? 1 : 2); k++) {
-        AUTOCLOSE int fd = open(d->target, modes[k] | O_CLOEXEC);
-        if (fd < 0) {
-            kx_err_errno(KXL_ERR_INVALID, "cannot open disk '%s'", d->target);
+    for (size_t k = 0; k < n; k++)
+        if (keep_fd(b, fds[k], set, tag) < 0)
             return NULL;
-        }
-        if (keep_fd(b, fd, set, tag) < 0)
-            return NULL;
-    }
     return kx_asprintf("/dev/fdset/%d", set);
-}
-
-static int open_disk(sv_boot_disks *b, const kxl_disk *d, size_t i)
-{
-    AUTOFREE char *tag = kx_asprintf("disk:%s", d->vdev);
-    /* the chain first: it also checks that the image is a file or a block device */
-    if (sv_chain_open(d->target, d->format, tag, place_on_command_line, b,
-                      &b->backings[i]) < 0)
-        return -1;
-    b->names[i] = place_image(b, d, tag);
-    if (!b->names[i])
-        return -1;
-    b->sources[i] = (kx_disk_source){.filename = b->names[i], .block = kx_is_block_device(d->target),
-                                     .backing = b->backings[i]};
-    return 0;
 }
 
 int sv_boot_disks_open(const kxl_domcfg *cfg, int first_fd, sv_boot_disks *b)
 {
-    *b = (sv_boot_disks){.first_fd = first_fd};
+    *b = (sv_boot_disks){.first_fd = first_fd, .n_disks = cfg->n_disks};
     b->sources = kx_malloc0((cfg->n_disks + 1) * sizeof(*b->sources));
-    b->names = kx_malloc0((cfg->n_disks + 1) * sizeof(*b->names));
-    b->backings = kx_malloc0((cfg->n_disks + 1) * sizeof(*b->backings));
-    b->n_disks = cfg->n_disks;
+    b->images = kx_malloc0((cfg->n_disks + 1) * sizeof(*b->images));
     for (size_t i = 0; i < cfg->n_disks; i++) {
         const kxl_disk *d = &cfg->disks[i];
         if (d->unplugged || !d->target)
             continue;
-        if (open_disk(b, d, i) < 0) {
+        AUTOFREE char *tag = kx_asprintf("disk:%s", d->vdev);
+        if (sv_image_open(d, tag, place_on_command_line, b, &b->images[i]) < 0) {
             sv_boot_disks_dispose(b);
             return -1;
         }
+        b->sources[i] = (kx_disk_source){.filename = b->images[i].fdset,
+                                         .block = b->images[i].block,
+                                         .backing = b->images[i].backing};
     }
     return 0;
 }
@@ -100,14 +69,11 @@ void sv_boot_disks_dispose(sv_boot_disks *b)
 {
     for (size_t i = 0; i < b->n_fds; i++)
         close(b->fds[i]);
-    for (size_t i = 0; i < b->n_disks; i++) {
-        free(b->names[i]);
-        json_object_put(b->backings[i]);
-    }
+    for (size_t i = 0; i < b->n_disks && b->images; i++)
+        sv_image_dispose(&b->images[i]);
     free(b->fds);
     free(b->sources);
-    free(b->names);
-    free(b->backings);
+    free(b->images);
     kx_strv_dispose(&b->add_fds);
     *b = (sv_boot_disks){0};
 }

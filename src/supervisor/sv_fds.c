@@ -66,27 +66,23 @@ void sv_fdset_remove(sv *s, const char *fdset)
         remove_set(s, set_of(fdset));
 }
 
-char *sv_fdset_open(sv *s, const char *path, bool readonly, const char *opaque)
+char *sv_fdset_open(sv *s, const char *path, const char *opaque)
 {
-    /* a writable image also gets a read-only descriptor: QEMU reopens an image read-only
-     * when it drops write permission (and back), and an fd set must hold both modes */
-    int modes[2] = {O_RDONLY, O_RDWR};
+    AUTOCLOSE int fd = open_for_qemu(path, O_RDONLY);
+    return fd < 0 ? NULL : sv_fdset_add(s, &fd, 1, opaque);
+}
+
+char *sv_fdset_add(sv *s, const int *fds, size_t n, const char *opaque)
+{
     long long set_id = -1;
-    for (int i = 0; i < (readonly ? 1 : 2); i++) {
-        AUTOCLOSE int fd = open_for_qemu(path, modes[i]);
-        if (fd < 0 || add_fd(s, fd, opaque, &set_id) < 0) {
+    for (size_t i = 0; i < n; i++) {
+        if (add_fd(s, fds[i], opaque, &set_id) < 0) {
             if (set_id >= 0)
                 remove_set(s, set_id);
             return NULL;
         }
     }
     return kx_asprintf("/dev/fdset/%lld", set_id);
-}
-
-char *sv_fdset_add(sv *s, int fd, const char *opaque)
-{
-    long long set_id = -1;
-    return add_fd(s, fd, opaque, &set_id) < 0 ? NULL : kx_asprintf("/dev/fdset/%lld", set_id);
 }
 
 void sv_fdset_drop(sv *s, const char *opaque, const char *keep)
