@@ -86,12 +86,16 @@ static int uses_vif_route(const char *name, const kxl_domcfg *cfg, void *opaque)
 
 void network_forwarding_release(const kxl_paths *p, const char *gone)
 {
+    AUTOFREE char *saved = saved_file(p);
+    /* nothing kxl turned on (most domains' end): no lock, no directory made for it; one
+     * turned on meanwhile belongs to a live domain, which keeps it anyway */
+    if (!kx_path_exists(saved))
+        return;
     AUTOCLOSE int lock = lock_forwarding(p);
     if (lock < 0) {
         kx_err_clear();
         return;
     }
-    AUTOFREE char *saved = saved_file(p);
     AUTOFREE char *was = kx_read_file(saved, NULL);
     kx_err_clear();
     /* GONE still looks live while its supervisor tears it down: its vifs do not count */
