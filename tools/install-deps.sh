@@ -2,14 +2,22 @@
 # Installs what building, testing and running kxl need on Debian bookworm,
 # with apt-get, only where something is missing (a second run does nothing).
 #   tools/install-deps.sh [--tests]
+# Without --tests: what the build and the demo need (the demo builds its guest with cpio and
+# kmod). --tests adds the test framework and every program in tests/host-programs.txt.
 set -euo pipefail
 
 pkgs=(gcc libc6-dev meson ninja-build pkg-config libjson-c-dev libnl-3-dev libnl-route-3-dev
       libnftables-dev libext2fs-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev libmd-dev
-      qemu-system-x86 qemu-utils iproute2 dnsmasq-base debootstrap e2fsprogs util-linux)
+      qemu-system-x86 qemu-utils iproute2 dnsmasq-base debootstrap e2fsprogs util-linux
+      cpio kmod)
+case ${1:-} in
+""|--tests) [ $# -le 1 ] || { echo "usage: $0 [--tests]" >&2; exit 2; } ;;
+-h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+*) echo "usage: $0 [--tests]" >&2; exit 2 ;;
+esac
 if [ "${1:-}" = "--tests" ]; then
-    pkgs+=(libcmocka-dev python3 e2fsprogs util-linux cpio kmod groff-base man-db
-           iputils-ping nftables procps fdisk xorriso isolinux syslinux-common openssh-client)
+    pkgs+=(libcmocka-dev python3 groff-base man-db iputils-ping nftables procps fdisk xorriso
+           isolinux syslinux-common openssh-client lvm2)
 fi
 
 missing=()
@@ -17,10 +25,20 @@ for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-    echo "kxl: installing ${missing[*]}"
+    echo "kxl: installing ${#missing[@]} packages with apt-get: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq || echo "kxl: apt-get update reported errors; trying the install anyway" >&2
-    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    log=$(mktemp)
+    apt-get update -qq >"$log" 2>&1 ||
+        echo "kxl: apt-get update reported errors; trying the install anyway" >&2
+    if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
+        tail -n 25 "$log" >&2
+        rm -f "$log"
+        echo "kxl: apt-get install failed (the end of its output is above): check the apt" \
+             "sources in /etc/apt and the network, then run $0 $* again" >&2
+        exit 1
+    fi
+    rm -f "$log"
+    echo "kxl: installed ${missing[*]}"
 fi
 
 # QEMU runs as this user once it has opened its images, /dev/kvm and sockets (kxl_qemu_user);
