@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "kxl/domcfg.h"
+#include "kxl/errors.h"
 
 /* Where kxl keeps its state: everything under one root (KXL_ROOT, default /). */
 typedef struct {
@@ -26,7 +27,7 @@ char *kxl_domain_dir(const kxl_paths *p, const char *name);
 char *kxl_domain_file(const kxl_paths *p, const char *name, const char *file);
 
 const char *kxl_last_error(void);
-int kxl_last_error_code(void);
+kxl_errcode kxl_last_error_code(void);
 
 /* ---- host facts ---- */
 

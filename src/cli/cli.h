@@ -4,10 +4,8 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 
+#include "cli/exit_status.h"
 #include "kxl/kxl.h"
-
-/* Exit codes scripts can trust. */
-enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_USAGE = 2 };
 
 typedef struct {
     kxl_paths paths;
@@ -65,7 +63,7 @@ int cmd_network_detach(cli_ctx *ctx, int argc, char **argv);
 const cli_cmd *cli_find(const char *name);
 /* Prints the usage line of cmd to stderr and returns EXIT_USAGE. */
 int cli_usage(const cli_cmd *cmd);
-/* Prints the last library error as "kxl: MESSAGE" and returns EXIT_ERR. */
+/* Prints the last library error as "kxl: MESSAGE" and returns its exit status. */
 int cli_fail(void);
 /* Sends cmd with args (taken; may be NULL) to the supervisor of DOM (name or
  * domid) and waits up to timeout_ms for its answer (*ret_r, when wanted). */

@@ -146,7 +146,8 @@ int cli_usage(const cli_cmd *cmd)
 int cli_fail(void)
 {
     fprintf(stderr, "kxl: %s\n", kx_err_msg());
-    return EXIT_ERR;
+    int status = cli_exit_status(kx_err_code());
+    return status == EXIT_OK ? EXIT_ERR : status;   /* a failure that recorded no code */
 }
 
 int cli_call(cli_ctx *ctx, const char *dom, const char *cmd, json_object *args,

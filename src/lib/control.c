@@ -70,6 +70,23 @@ static char *read_line(int fd, int timeout_ms, const char *name)
     }
 }
 
+json_object *control_error_json(void)
+{
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "code", json_object_new_string(kxl_errcode_name(kx_err_code())));
+    json_object_object_add(e, "desc", json_object_new_string(kx_err_msg()));
+    return e;
+}
+
+void control_error_restore(json_object *err)
+{
+    if (json_object_is_type(err, json_type_string))   /* a supervisor older than the codes */
+        kx_err(KXL_ERR_STATE, "%s", json_object_get_string(err));
+    else
+        kx_err(kxl_errcode_from_name(kx_json_str(err, "code", NULL)), "%s",
+               kx_json_str(err, "desc", "the supervisor gave no reason"));
+}
+
 int control_call(const kxl_paths *p, const char *name, const char *cmd, json_object *args,
                  json_object **ret_r, int timeout_ms)
 {
@@ -93,9 +110,9 @@ int control_call(const kxl_paths *p, const char *name, const char *cmd, json_obj
     AUTOPTR(json_object) reply = kx_json_parse(reply_text, "supervisor reply");
     if (!reply)
         return -1;
-    const char *err = kx_json_str(reply, "error", NULL);
-    if (err) {
-        kx_err(KXL_ERR_STATE, "%s", err);
+    json_object *err;
+    if (json_object_object_get_ex(reply, "error", &err)) {
+        control_error_restore(err);
         return -1;
     }
     json_object *ret;

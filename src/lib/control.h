@@ -8,8 +8,12 @@
 
 /* Sends cmd (args taken, may be NULL) to the supervisor of name and waits up
  * to timeout_ms for the reply. *ret_r (may be NULL) gets "return" (caller
- * puts it). An "error" reply becomes kx_err with its text. */
+ * puts it). An "error" reply becomes kx_err with its code and text. */
 int control_call(const kxl_paths *p, const char *name, const char *cmd, json_object *args,
                  json_object **ret_r, int timeout_ms);
+/* The wire form of the error kx_err recorded: {"code": NAME, "desc": SENTENCE} (new). */
+json_object *control_error_json(void);
+/* Records a reply's "error" member as if it had happened here (its code and sentence). */
+void control_error_restore(json_object *err);
 /* Connects to ROOT/run/kxl/NAME/SOCK; the fd or -1 with kx_err set. */
 int control_connect(const kxl_paths *p, const char *name, const char *sock);

@@ -60,7 +60,7 @@ const char *kxl_last_error(void)
     return kx_err_msg();
 }
 
-int kxl_last_error_code(void)
+kxl_errcode kxl_last_error_code(void)
 {
     return (int)kx_err_code();
 }

@@ -1,6 +1,6 @@
 /* sv_control.c - the control socket: each request is one JSON line
  * {"execute": CMD, "arguments": {...}}, answered by one line {"return": ...}
- * or {"error": "sentence"}. Commands are a table; a command that makes no
+ * or {"error": {"code": CODE, "desc": "sentence"}} (CODE: kxl_errcode_name). Commands are a table; a command that makes no
  * sense in the domain's current state is refused with a clear error. */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/control.h"
 #include "lib/runtime.h"
 #include "supervisor/sv.h"
 #include "util/buf.h"
@@ -327,7 +328,7 @@ static void reply(control_client *c, json_object *ret)
     if (ret)
         json_object_object_add(o, "return", ret);
     else
-        json_object_object_add(o, "error", json_object_new_string(kx_err_msg()));
+        json_object_object_add(o, "error", control_error_json());
     AUTOFREE char *line = kx_asprintf("%s\n", kx_json_text(o));
     if (send(c->fd, line, strlen(line), MSG_NOSIGNAL) < 0)
         sv_event(c->s, "cannot answer a control client: %s", strerror(errno));

@@ -42,14 +42,58 @@ void kx_err(kxl_errcode code, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A failed system call says more than "internal": the caller lacks a right, or the host
+ * lacks room. */
+static kxl_errcode code_of_errno(kxl_errcode code, int errnum)
+{
+    if (code != KXL_ERR_INTERNAL)
+        return code;
+    switch (errnum) {
+    case EACCES:
+    case EPERM:
+        return KXL_ERR_PERMISSION;
+    case ENOSPC:
+    case EDQUOT:
+    case ENOMEM:
+    case EMFILE:
+    case ENFILE:
+        return KXL_ERR_HOST;
+    default:
+        return code;
+    }
+}
+
 void kx_err_errno(kxl_errcode code, const char *fmt, ...)
 {
     int errnum = errno;
     va_list ap;
     va_start(ap, fmt);
-    err_set(code, fmt, ap, errnum);
+    err_set(code_of_errno(code, errnum), fmt, ap, errnum);
     va_end(ap);
     errno = errnum;
+}
+
+/* Sorted by code; the names are part of the control socket's and the API's contract. */
+static const char *const errcode_names[KXL_ERR__COUNT] = {
+    [KXL_ERR_NONE] = "none",           [KXL_ERR_INTERNAL] = "internal",
+    [KXL_ERR_CONFIG] = "config",       [KXL_ERR_INVALID] = "invalid",
+    [KXL_ERR_NOT_FOUND] = "not-found", [KXL_ERR_EXISTS] = "exists",
+    [KXL_ERR_STATE] = "state",         [KXL_ERR_BUSY] = "busy",
+    [KXL_ERR_PERMISSION] = "permission", [KXL_ERR_HOST] = "host",
+    [KXL_ERR_QEMU] = "qemu",
+};
+
+const char *kxl_errcode_name(kxl_errcode code)
+{
+    return (unsigned)code < KXL_ERR__COUNT ? errcode_names[code] : "internal";
+}
+
+kxl_errcode kxl_errcode_from_name(const char *name)
+{
+    for (int c = 0; c < KXL_ERR__COUNT && name; c++)
+        if (strcmp(errcode_names[c], name) == 0)
+            return (kxl_errcode)c;
+    return KXL_ERR_INTERNAL;
 }
 
 const char *kx_err_msg(void)

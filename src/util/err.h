@@ -3,20 +3,12 @@
 
 #include <stdarg.h>
 
-typedef enum {
-    KXL_ERR_NONE = 0,
-    KXL_ERR_INTERNAL,   /* a system call failed */
-    KXL_ERR_CONFIG,     /* a config file or KEY=VALUE override is wrong */
-    KXL_ERR_INVALID,    /* a bad argument (name, path, value) */
-    KXL_ERR_NOT_FOUND,  /* no such domain, file, ... */
-    KXL_ERR_EXISTS,     /* name already in use, ... */
-    KXL_ERR_STATE,      /* not possible in the domain's current state */
-    KXL_ERR_QEMU,       /* QEMU refused or died */
-} kxl_errcode;
+#include "kxl/errors.h"
 
 /* Records an error message for the caller's caller to show; logs it at debug level. */
 void kx_err(kxl_errcode code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* As kx_err, with ": strerror(errno)" appended. */
+/* As kx_err, with ": strerror(errno)" appended; KXL_ERR_INTERNAL becomes KXL_ERR_PERMISSION
+ * for EACCES/EPERM and KXL_ERR_HOST for ENOSPC, EDQUOT, ENOMEM, EMFILE, ENFILE. */
 void kx_err_errno(kxl_errcode code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The last recorded error (never NULL; "" if none) and its code. */
 const char *kx_err_msg(void);
