@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh --tests
-tools/build.sh --asan
+tools/build.sh --tests --asan
 
 echo "== unit and golden tests"
 meson test -C build --print-errorlogs
@@ -21,6 +21,19 @@ done
 echo "== test guest"
 tests/guest/build.sh
 
+echo "== host programs (tests/host-programs.txt)"
+tests/host-programs.sh check
+
 echo "== end-to-end tests (booting guests)"
-cd tests/e2e
-KXL_BUILD="$PWD/../../build-asan" python3 -m unittest discover -v -p 'test_*.py'
+# Every program kxl and the tests run goes through a logging wrapper, so one that is not on
+# the list (and so installed by nobody) fails the suite even where this host happens to have it.
+wrap=$(mktemp -d)
+trap 'rm -rf "$wrap"' EXIT
+tests/host-programs.sh wrap "$wrap/bin" "$wrap/ran"
+# the interpreter itself, not a launcher script (pyenv's shims) that a wrapper would reset
+python=$(python3 -c 'import sys; print(sys.executable)')
+e2e=0
+(cd tests/e2e && PATH="$wrap/bin:$PATH" KXL_BUILD="$PWD/../../build-asan" \
+    "$python" -m unittest discover -v -p 'test_*.py') || e2e=$?
+tests/host-programs.sh verify "$wrap/ran"
+exit "$e2e"
