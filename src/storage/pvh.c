@@ -230,10 +230,13 @@ static char *sha256_hex(const uint8_t *p, size_t len)
 }
 
 /* Writes an unpacked kernel to path through a temporary file, synced before the rename: a
- * cache entry is either whole or absent, even after a host crash. */
+ * cache entry is either whole or absent, even after a host crash. The temporary name starts
+ * with a dot, so a trim running meanwhile (another create) never counts it as an entry. */
 static int cache_store(const char *path, const uint8_t *data, size_t len)
 {
-    AUTOFREE char *tmp = kx_asprintf("%s.XXXXXX", path);
+    const char *base = strrchr(path, '/');
+    AUTOFREE char *tmp = base ? kx_asprintf("%.*s/.%s.XXXXXX", (int)(base - path), path, base + 1)
+                              : kx_asprintf(".%s.XXXXXX", path);
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
         kx_err_errno(KXL_ERR_INTERNAL, "cannot create a file in the kernel cache '%s'", tmp);
@@ -268,6 +271,14 @@ static int by_newest(const void *a, const void *b)
     return x->tv_nsec > y->tv_nsec ? -1 : x->tv_nsec < y->tv_nsec;
 }
 
+/* Cache entries are HASH.elf and HASH.none; anything else is not the trim's to count. */
+static bool is_entry_name(const char *name)
+{
+    size_t n = strlen(name);
+    return (n > 4 && strcmp(name + n - 4, ".elf") == 0) ||
+           (n > 5 && strcmp(name + n - 5, ".none") == 0);
+}
+
 /* Removes all but the PVH_CACHE_KEEP most recently used entries. Best effort: a cache that
  * cannot be trimmed only costs disk space. */
 static void cache_trim(const char *dir)
@@ -283,8 +294,8 @@ static void cache_trim(const char *dir)
         bool link = strncmp(de->d_name, ".stat-", 6) == 0;
         if (link && fstatat(dirfd(d), de->d_name, &st, 0) < 0)
             unlinkat(dirfd(d), de->d_name, 0);   /* its entry is gone */
-        if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
-            !S_ISREG(st.st_mode))
+        if (de->d_name[0] == '.' || !is_entry_name(de->d_name) ||
+            fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode))
             continue;
         e[n++] = (cache_entry){kx_strdup(de->d_name), st.st_mtim};
     }
