@@ -117,6 +117,8 @@ const char *kxl_accel_to_string(kxl_accel a);
 int kxl_accel_from_string(const char *s);
 const char *kxl_disk_format_to_string(kxl_disk_format f);
 int kxl_disk_format_from_string(const char *s);
+const char *kxl_disk_bus_to_string(kxl_disk_bus b);
+int kxl_disk_bus_from_string(const char *s);
 
 /* True when name is letters, digits and ._- , 1..64 characters, not "." or "..",
  * and not all digits (that reads as a domain id). */

@@ -45,6 +45,22 @@ char *kxl_qemu_binary(void);
  * says which). Caller frees. */
 char *kxl_qemu_user(char **why_r);
 
+/* What a domain's QEMU gets from this host: probed once by each start, and by the dry run
+ * (create -n), so the dry run shows the command line QEMU really gets. */
+typedef struct {
+    char *qemu_binary;
+    char *qemu_user;      /* the user QEMU becomes (-runas); NULL: it stays root ... */
+    char *why_root;       /* ... for this reason */
+    kxl_accel accel;      /* resolved: KVM or TCG */
+    char *accel_notice;   /* the one-line notice when auto fell back to TCG, or NULL */
+    bool sandbox;         /* QEMU's seccomp sandbox */
+    bool vhost;           /* /dev/vhost-net carries virtio-net (KVM only) */
+} kxl_host_facts;
+/* Fills *f_r for a domain that asks for accelerator want; -1 with kxl_last_error() when it
+ * cannot have it. kxl_host_facts_dispose frees it. */
+int kxl_host_probe(kxl_accel want, kxl_host_facts *f_r);
+void kxl_host_facts_dispose(kxl_host_facts *f);
+
 /* ---- domains ---- */
 
 /* The state of a domain as seen from outside its supervisor. */

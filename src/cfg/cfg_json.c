@@ -46,7 +46,6 @@ static const jfield fields[] = {
 };
 
 static const char *const backend_names[] = {"auto", "phy", "file", "tap", "qdisk"};
-static const char *const bus_names[] = {"virtio", "ide", "scsi"};
 
 static int name_index(const char *const *names, size_t n, const char *s)
 {
@@ -94,7 +93,7 @@ static json_object *disk_to_json(const kxl_disk *d)
     add_str(o, "vdev", d->vdev);
     add_str(o, "format", kxl_disk_format_to_string(d->format));
     add_str(o, "backend", backend_names[d->backend]);
-    add_str(o, "bus", bus_names[d->bus]);
+    add_str(o, "bus", kxl_disk_bus_to_string(d->bus));
     json_object_object_add(o, "index", json_object_new_int(d->index));
     json_object_object_add(o, "readonly", json_object_new_boolean(d->readonly));
     json_object_object_add(o, "cdrom", json_object_new_boolean(d->cdrom));
@@ -207,7 +206,7 @@ static int disk_from_json(json_object *o, kxl_disk *d)
     int fmt = kxl_disk_format_from_string(kx_json_str(o, "format", "raw"));
     int be = name_index(backend_names, KX_ARRAY_SIZE(backend_names),
                         kx_json_str(o, "backend", "auto"));
-    int bus = name_index(bus_names, KX_ARRAY_SIZE(bus_names), kx_json_str(o, "bus", "virtio"));
+    int bus = kxl_disk_bus_from_string(kx_json_str(o, "bus", "virtio"));
     if (fmt < 0 || be < 0 || bus < 0 || !d->vdev) {
         kx_err(KXL_ERR_INVALID, "domain JSON: a disk has a bad format, backend, bus or vdev");
         return -1;

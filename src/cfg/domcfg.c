@@ -37,6 +37,12 @@ static const char *const disk_format_names[] = {
     [KXL_DISK_FMT_EMPTY] = "empty",
 };
 
+static const char *const disk_bus_names[] = {
+    [KXL_DISK_BUS_VIRTIO] = "virtio",
+    [KXL_DISK_BUS_IDE] = "ide",
+    [KXL_DISK_BUS_SCSI] = "scsi",
+};
+
 static const char *enum_to_string(const char *const *names, size_t n, int v)
 {
     return v >= 0 && (size_t)v < n ? names[v] : NULL;
@@ -64,6 +70,7 @@ ENUM_STRINGS(kxl_action, action, action_names)
 ENUM_STRINGS(kxl_domtype, domtype, domtype_names)
 ENUM_STRINGS(kxl_accel, accel, accel_names)
 ENUM_STRINGS(kxl_disk_format, disk_format, disk_format_names)
+ENUM_STRINGS(kxl_disk_bus, disk_bus, disk_bus_names)
 
 kxl_domcfg *kxl_domcfg_new(void)
 {

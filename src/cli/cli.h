@@ -1,11 +1,11 @@
 /* cli.h - the command table of the kxl program and what commands share. */
 #pragma once
 
-#include <json-c/json.h>
 #include <stdbool.h>
 
 #include "cli/exit_status.h"
 #include "kxl/kxl.h"
+#include "kxl/ops.h"
 
 typedef struct {
     kxl_paths paths;
@@ -14,12 +14,13 @@ typedef struct {
 } cli_ctx;
 
 typedef struct {
-    const char *name;
+    const char *name;    /* NULL: the command of op */
     int (*fn)(cli_ctx *ctx, int argc, char **argv);
     bool can_dryrun;
     const char *summary;
     const char *usage;   /* after "kxl NAME " */
     const char *help;    /* options, one per line */
+    kxl_op op;           /* the library operation it runs, when name is NULL */
 } cli_cmd;
 
 /* Each returns an exit code; argv[0] is the command name. */
@@ -61,17 +62,12 @@ int cmd_network_attach(cli_ctx *ctx, int argc, char **argv);
 int cmd_network_detach(cli_ctx *ctx, int argc, char **argv);
 
 const cli_cmd *cli_find(const char *name);
+/* The command's name (its operation's, for an operation's row). */
+const char *cli_cmd_name(const cli_cmd *cmd);
 /* Prints the usage line of cmd to stderr and returns EXIT_USAGE. */
 int cli_usage(const cli_cmd *cmd);
 /* Prints the last library error as "kxl: MESSAGE" and returns its exit status. */
 int cli_fail(void);
-/* Sends cmd with args (taken; may be NULL) to the supervisor of DOM (name or
- * domid) and waits up to timeout_ms for its answer (*ret_r, when wanted). */
-int cli_call(cli_ctx *ctx, const char *dom, const char *cmd, json_object *args,
-             json_object **ret_r, int timeout_ms);
-/* Long enough for a snapshot of a big guest or a dump of its memory. */
-#define CLI_CALL_TIMEOUT_MS 300000
-
 /* The options shutdown and reboot share with xl: [-w] [-F] (-a | DOM). */
 typedef struct {
     bool wait;          /* -w: until it is done */

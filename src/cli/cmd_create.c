@@ -7,7 +7,6 @@
 #include "cfg/cfg_json.h"
 #include "cfg/cfg_keys.h"
 #include "cli/cli.h"
-#include "qemu/qemu_argv.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -42,28 +41,19 @@ static void print_shell_word(const char *s)
 /* One option per line, as in the golden files, ready to paste into a shell. */
 static int print_argv(cli_ctx *ctx, const kxl_domcfg *cfg)
 {
-    kxl_accel accel;
+    char **argv;
     AUTOFREE char *notice = NULL;
-    AUTOFREE char *qemu = kxl_qemu_binary();
-    AUTOFREE char *dir = kxl_domain_dir(&ctx->paths, cfg->name);
-    if (kxl_accel_resolve(cfg->accel, &accel, &notice) < 0)
+    if (kxl_domain_qemu_argv(&ctx->paths, cfg, &argv, &notice) < 0)
         return cli_fail();
     if (notice)
         fprintf(stderr, "%s\n", notice);
-    kx_host host = {.qemu_binary = qemu, .run_dir = dir, .accel = accel,
-                    .sandbox = qemu_sandbox_wanted(), .is_block_device = kx_is_block_device};
-    kx_strv argv = KX_STRV_INIT;
-    if (qemu_build_argv(cfg, &host, &argv) < 0) {
-        kx_strv_dispose(&argv);
-        return cli_fail();
-    }
-    for (size_t i = 0; i < argv.n; i++) {
+    for (size_t i = 0; argv[i]; i++) {
         if (i > 0)
-            fputs(argv.v[i][0] == '-' ? " \\\n    " : " ", stdout);
-        print_shell_word(argv.v[i]);
+            fputs(argv[i][0] == '-' ? " \\\n    " : " ", stdout);
+        print_shell_word(argv[i]);
     }
     putchar('\n');
-    kx_strv_dispose(&argv);
+    kxl_argv_free(argv);
     return EXIT_OK;
 }
 

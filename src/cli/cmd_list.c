@@ -6,11 +6,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "lib/vif.h"
+#include "kxl/ops.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
-#include "util/fileio.h"
 #include "util/json.h"
 
 typedef struct {
@@ -70,42 +69,31 @@ static json_object *info_json(const kxl_dominfo *d)
 }
 
 /* Each plugged vif's tap counters, from the guest's side (RX: it received). */
-static json_object *vif_counters_json(json_object *cfg)
+static json_object *vif_counters_json(cli_ctx *ctx, const char *name)
 {
-    json_object *vifs, *out = json_object_new_array();
-    if (!cfg || !json_object_object_get_ex(cfg, "vifs", &vifs))
+    json_object *out = json_object_new_array();
+    kxl_vif_info *vifs;
+    size_t n;
+    if (kxl_vif_list(&ctx->paths, name, &vifs, &n) < 0)
         return out;
-    for (size_t i = 0; i < json_object_array_length(vifs); i++) {
-        json_object *v = json_object_array_get_idx(vifs, i);
-        const char *name = kx_json_str(v, "vifname", NULL);
-        if (!name || kx_json_bool(v, "unplugged", false))
-            continue;
-        vif_counters c;
-        vif_read_counters(name, &c);
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "devid", json_object_new_int64((int64_t)i));
-        json_object_object_add(o, "vifname", json_object_new_string(name));
-        json_object_object_add(o, "rx_bytes", json_object_new_int64((int64_t)c.rx_bytes));
-        json_object_object_add(o, "rx_packets", json_object_new_int64((int64_t)c.rx_packets));
-        json_object_object_add(o, "tx_bytes", json_object_new_int64((int64_t)c.tx_bytes));
-        json_object_object_add(o, "tx_packets", json_object_new_int64((int64_t)c.tx_packets));
-        json_object_array_add(out, o);
-    }
+    for (size_t i = 0; i < n; i++)
+        if (vifs[i].vif.vifname)
+            json_object_array_add(out, kxl_vif_counters_to_json(&vifs[i]));
+    kxl_vif_infos_free(vifs, n);
     return out;
 }
 
 /* -l: like xl, each domain's configuration as JSON, with its id. */
 static json_object *config_json(cli_ctx *ctx, const kxl_dominfo *d)
 {
-    AUTOFREE char *path = kxl_domain_file(&ctx->paths, d->name, "domain.json");
-    AUTOFREE char *text = kx_read_file(path, NULL);
-    json_object *cfg = text ? kx_json_parse(text, path) : NULL;
+    json_object *record = NULL;
+    kxl_domain_record(&ctx->paths, d->name, &record);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "domid", json_object_new_int64(d->domid));
     json_object_object_add(o, "info", info_json(d));
-    json_object_object_add(o, "vif_counters", vif_counters_json(cfg));
-    json_object_object_add(o, "config", cfg);
-    kx_err_clear();
+    json_object_object_add(o, "vif_counters", vif_counters_json(ctx, d->name));
+    json_object_object_add(o, "config", record);
+    kx_err_clear();   /* a domain that went away meanwhile shows without its config */
     return o;
 }
 

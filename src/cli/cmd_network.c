@@ -5,31 +5,17 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "lib/control.h"
+#include "kxl/ops.h"
 #include "lib/network.h"
-#include "lib/vif.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
-#include "util/fileio.h"
-#include "util/json.h"
 
 int cmd_network_create(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 3)
         return cli_usage(cli_find("network-create"));
-    AUTOPTR(kxl_network) n = network_from_options(argv[1], argv + 2);
-    if (!n || network_save(&ctx->paths, n) < 0)
-        return cli_fail();
-    if (network_start(&ctx->paths, n) < 0) {
-        /* nothing half-made: the definition goes with the failed start */
-        AUTOFREE char *why = kx_strdup(kx_err_msg());
-        AUTOFREE char *def = kx_asprintf("%s/networks/%s", ctx->paths.etc_dir, n->name);
-        unlink(def);
-        kx_err(KXL_ERR_STATE, "%s", why);
-        return cli_fail();
-    }
-    return EXIT_OK;
+    return network_create(&ctx->paths, argv[1], argv + 2) < 0 ? cli_fail() : EXIT_OK;
 }
 
 int cmd_network_destroy(cli_ctx *ctx, int argc, char **argv)
@@ -58,31 +44,24 @@ static int list_networks(cli_ctx *ctx)
     return EXIT_OK;
 }
 
-/* A domain's vifs from its resolved config, with their tap's counters. */
+/* A domain's vifs with their tap's counters. */
 static int list_vifs(cli_ctx *ctx, const char *dom)
 {
-    kxl_dominfo info;
-    if (kxl_domain_lookup(&ctx->paths, dom, &info) < 0)
-        return cli_fail();
-    AUTOFREE char *path = kxl_domain_file(&ctx->paths, info.name, "domain.json");
-    AUTOFREE char *text = kx_read_file(path, NULL);
-    AUTOPTR(json_object) o = text ? kx_json_parse(text, path) : NULL;
-    json_object *vifs;
-    if (!o || !json_object_object_get_ex(o, "vifs", &vifs))
+    kxl_vif_info *vifs;
+    size_t n;
+    if (kxl_vif_list(&ctx->paths, dom, &vifs, &n) < 0)
         return cli_fail();
     printf("Idx %-12s %-17s %-12s %12s %9s %12s %9s\n", "Name", "MAC", "Bridge", "RX-bytes",
            "RX-pkts", "TX-bytes", "TX-pkts");
-    for (size_t i = 0; i < json_object_array_length(vifs); i++) {
-        json_object *v = json_object_array_get_idx(vifs, i);
-        if (kx_json_bool(v, "unplugged", false))
-            continue;
-        const char *ifname = kx_json_str(v, "vifname", "?");
-        vif_counters c;
-        vif_read_counters(ifname, &c);
-        printf("%-3zu %-12s %-17s %-12s %12llu %9llu %12llu %9llu\n", i, ifname,
-               kx_json_str(v, "mac", "-"), kx_json_str(v, "bridge", "xenbr0"), c.rx_bytes,
-               c.rx_packets, c.tx_bytes, c.tx_packets);
+    for (size_t i = 0; i < n; i++) {
+        const kxl_vif_info *v = &vifs[i];
+        printf("%-3u %-12s %-17s %-12s %12llu %9llu %12llu %9llu\n", v->devid,
+               v->vif.vifname ? v->vif.vifname : "?", v->vif.mac ? v->vif.mac : "-",
+               v->vif.bridge ? v->vif.bridge : "xenbr0", (unsigned long long)v->rx_bytes,
+               (unsigned long long)v->rx_packets, (unsigned long long)v->tx_bytes,
+               (unsigned long long)v->tx_packets);
     }
+    kxl_vif_infos_free(vifs, n);
     return EXIT_OK;
 }
 
@@ -93,33 +72,21 @@ int cmd_network_list(cli_ctx *ctx, int argc, char **argv)
     return argc == 2 ? list_vifs(ctx, argv[1]) : list_networks(ctx);
 }
 
-static int vif_call(cli_ctx *ctx, const char *dom, const char *cmd, const char *key,
-                    const char *value)
-{
-    kxl_dominfo info;
-    if (kxl_domain_lookup(&ctx->paths, dom, &info) < 0)
-        return cli_fail();
-    json_object *args = json_object_new_object();
-    json_object_object_add(args, key, json_object_new_string(value));
-    AUTOPTR(json_object) ret = NULL;
-    if (control_call(&ctx->paths, info.name, cmd, args, &ret, 30000) < 0)
-        return cli_fail();
-    const char *devid = kx_json_str(ret, "devid", NULL);
-    if (devid)
-        printf("%s\n", devid);
-    return EXIT_OK;
-}
-
 int cmd_network_attach(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2 || argc > 3)
         return cli_usage(cli_find("network-attach"));
-    return vif_call(ctx, argv[1], "network-attach", "spec", argc == 3 ? argv[2] : "");
+    AUTOFREE char *devid = NULL;
+    if (kxl_network_attach(&ctx->paths, argv[1], argc == 3 ? argv[2] : "", &devid) < 0)
+        return cli_fail();
+    if (devid)
+        printf("%s\n", devid);
+    return EXIT_OK;
 }
 
 int cmd_network_detach(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc != 3)
         return cli_usage(cli_find("network-detach"));
-    return vif_call(ctx, argv[1], "network-detach", "vif", argv[2]);
+    return kxl_network_detach(&ctx->paths, argv[1], argv[2]) < 0 ? cli_fail() : EXIT_OK;
 }

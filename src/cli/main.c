@@ -6,19 +6,23 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "lib/control.h"
+#include "kxl/ops.h"
 #include "util/err.h"
 
+/* Sorted by command. A library operation's row names its operation instead of a command: the
+ * command is the operation's, from the one table that names each operation (ops_table.c). */
 static const cli_cmd commands[] = {
-    {"block-attach", cmd_block_attach, false, "Hot-plug a disk into a domain", "DOM DISK-SPEC",
-     "DISK-SPEC as in the config's disk list, e.g. 'file:/srv/data.img,xvdb,w'.\n"},
-    {"block-detach", cmd_block_detach, false, "Hot-unplug a disk", "DOM VDEV", ""},
-    {"block-list", cmd_block_list, false, "List a domain's disks", "[--json] DOM",
+    {NULL, cmd_block_attach, false, "Hot-plug a disk into a domain", "DOM DISK-SPEC",
+     "DISK-SPEC as in the config's disk list, e.g. 'file:/srv/data.img,xvdb,w'.\n",
+     KXL_OP_BLOCK_ATTACH},
+    {NULL, cmd_block_detach, false, "Hot-unplug a disk", "DOM VDEV", "", KXL_OP_BLOCK_DETACH},
+    {NULL, cmd_block_list, false, "List a domain's disks", "[--json] DOM",
      "  --json   a JSON array: vdev, type (disk|cdrom), bus, format, mode (r|w),\n"
-     "           target (null for an empty CD-ROM), discard\n"},
-    {"cd-eject", cmd_cd_eject, false, "Eject the medium of a domain's CD-ROM", "DOM VDEV", ""},
-    {"cd-insert", cmd_cd_insert, false, "Insert an ISO image into a domain's CD-ROM",
-     "DOM VDEV FILE", ""},
+     "           target (null for an empty CD-ROM), discard\n", KXL_OP_BLOCK_LIST},
+    {NULL, cmd_cd_eject, false, "Eject the medium of a domain's CD-ROM", "DOM VDEV", "",
+     KXL_OP_CD_EJECT},
+    {NULL, cmd_cd_insert, false, "Insert an ISO image into a domain's CD-ROM",
+     "DOM VDEV FILE", "", KXL_OP_CD_INSERT},
     {"console", cmd_console, false, "Attach to a domain's console",
      "[-t serial] DOM", "Ctrl+] leaves the console; the guest keeps running.\n"
      "What the guest printed before you attached is shown first.\n"},
@@ -69,8 +73,8 @@ static const cli_cmd commands[] = {
      "  -c   clear the logs after showing them\n"},
     {"domid", cmd_domid, false, "Convert a domain name to its id", "NAME", ""},
     {"domname", cmd_domname, false, "Convert a domain id to its name", "ID", ""},
-    {"dump-core", cmd_dump_core, false, "Write a domain's memory to an ELF core file",
-     "DOM FILE", "The file can be read with crash(8) or gdb.\n"},
+    {NULL, cmd_dump_core, false, "Write a domain's memory to an ELF core file",
+     "DOM FILE", "The file can be read with crash(8) or gdb.\n", KXL_OP_DUMP_CORE},
     {"help", cmd_help, false, "Show help on kxl or a command", "[COMMAND]", ""},
     {"info", cmd_info, false, "Show information about the host", "[--json]", ""},
     {"list", cmd_list, false, "List domains", "[-l] [-v] [--json] [DOM...]",
@@ -78,9 +82,9 @@ static const cli_cmd commands[] = {
      "  -v, --verbose  add UUID and supervisor columns\n"
      "      --json     machine-readable output\n"
      "State letters: r running, b blocked, p paused, s shut down, c crashed, d dying.\n"},
-    {"network-attach", cmd_network_attach, false, "Hot-plug a network interface into a domain",
+    {NULL, cmd_network_attach, false, "Hot-plug a network interface into a domain",
      "DOM [VIF-SPEC]", "VIF-SPEC as in the config's vif list, e.g. 'bridge=xenbr0,model=virtio'.\n"
-     "Prints the new vif's index.\n"},
+     "Prints the new vif's index.\n", KXL_OP_NETWORK_ATTACH},
     {"network-create", cmd_network_create, false, "Define and start a network",
      "NAME type=bridge|route|nat [KEY=VALUE...]",
      "  type=bridge  bridge=DEV (default NAME) [uplink=DEV: move its address and default\n"
@@ -91,55 +95,64 @@ static const cli_cmd commands[] = {
      "Stored in $KXL_ROOT/etc/kxl/networks/NAME; a vif uses it with bridge=NAME.\n"},
     {"network-destroy", cmd_network_destroy, false, "Stop and remove a network", "NAME",
      "Refused while domains are attached to it.\n"},
-    {"network-detach", cmd_network_detach, false, "Hot-unplug a network interface",
-     "DOM DEVID|MAC", ""},
+    {NULL, cmd_network_detach, false, "Hot-unplug a network interface",
+     "DOM DEVID|MAC", "", KXL_OP_NETWORK_DETACH},
     {"network-list", cmd_network_list, false, "List networks, or a domain's vifs with counters",
      "[DOM]", "RX is what the guest received, TX what it sent.\n"},
-    {"pause", cmd_pause, false, "Pause a domain's execution", "DOM", ""},
-    {"qemu-monitor-command", cmd_monitor, false, "Run a QEMU human monitor command",
-     "DOM COMMAND...", "For what kxl has no command of its own; prints QEMU's answer.\n"},
-    {"reboot", cmd_reboot, false, "Ask domains to reboot (Ctrl+Alt+Del)", "[-w] [-F] [-a | DOM]",
+    {NULL, cmd_pause, false, "Pause a domain's execution", "DOM", "", KXL_OP_PAUSE},
+    {NULL, cmd_monitor, false, "Run a QEMU human monitor command",
+     "DOM COMMAND...", "For what kxl has no command of its own; prints QEMU's answer.\n",
+     KXL_OP_MONITOR},
+    {NULL, cmd_reboot, false, "Ask domains to reboot (Ctrl+Alt+Del)", "[-w] [-F] [-a | DOM]",
      "  -w   wait until the domain has rebooted\n"
      "  -F   reset the domain if it has not rebooted within 60 s\n"
      "  -a   all domains\n"
-     "on_reboot in the config decides what a reboot means.\n"},
-    {"rename", cmd_rename, false, "Rename a domain", "DOM NEWNAME", ""},
-    {"snapshot-create", cmd_snapshot_create, false, "Take a snapshot", "DOM|CONFIG NAME",
+     "on_reboot in the config decides what a reboot means.\n", KXL_OP_REBOOT},
+    {NULL, cmd_rename, false, "Rename a domain", "DOM NEWNAME", "", KXL_OP_RENAME},
+    {NULL, cmd_snapshot_create, false, "Take a snapshot", "DOM|CONFIG NAME",
      "Of a running domain: its qcow2 disks and its memory (QEMU's savevm).\n"
-     "Of a config file whose domain is shut down: its qcow2 disks (qemu-img).\n"},
-    {"snapshot-delete", cmd_snapshot_delete, false, "Delete a snapshot", "DOM|CONFIG NAME", ""},
-    {"snapshot-list", cmd_snapshot_list, false, "List snapshots", "DOM|CONFIG", ""},
-    {"snapshot-revert", cmd_snapshot_revert, false, "Go back to a snapshot", "DOM|CONFIG NAME",
-     ""},
-    {"shutdown", cmd_shutdown, false, "Ask domains to shut down (ACPI power button)",
+     "Of a config file whose domain is shut down: its qcow2 disks (qemu-img).\n",
+     KXL_OP_SNAPSHOT_CREATE},
+    {NULL, cmd_snapshot_delete, false, "Delete a snapshot", "DOM|CONFIG NAME", "",
+     KXL_OP_SNAPSHOT_DELETE},
+    {NULL, cmd_snapshot_list, false, "List snapshots", "DOM|CONFIG", "", KXL_OP_SNAPSHOT_LIST},
+    {NULL, cmd_snapshot_revert, false, "Go back to a snapshot", "DOM|CONFIG NAME",
+     "", KXL_OP_SNAPSHOT_REVERT},
+    {NULL, cmd_shutdown, false, "Ask domains to shut down (ACPI power button)",
      "[-w] [-F] [-a | DOM]",
      "  -w   wait until the domain has shut down\n"
      "  -F   destroy the domain if it has not shut down within its shutdown_timeout\n"
-     "  -a   all domains\n"},
-    {"sysrq", cmd_sysrq, false, "Send a SysRq key to a domain", "DOM LETTER",
-     "For example 's' syncs, 'c' crashes a Linux guest.\n"},
-    {"trigger", cmd_trigger, false, "Send a trigger to a domain", "DOM nmi|reset|power|sleep|s3resume",
+     "  -a   all domains\n", KXL_OP_SHUTDOWN},
+    {NULL, cmd_sysrq, false, "Send a SysRq key to a domain", "DOM LETTER",
+     "For example 's' syncs, 'c' crashes a Linux guest.\n", KXL_OP_SYSRQ},
+    {NULL, cmd_trigger, false, "Send a trigger to a domain", "DOM nmi|reset|power|sleep|s3resume",
      "  nmi       inject a non-maskable interrupt\n"
      "  reset     reset at once (a fresh QEMU)\n"
      "  power     press the ACPI power button\n"
-     "  s3resume  wake a guest that suspended itself\n"},
-    {"unpause", cmd_unpause, false, "Unpause a paused domain", "DOM", ""},
+     "  s3resume  wake a guest that suspended itself\n", KXL_OP_TRIGGER},
+    {NULL, cmd_unpause, false, "Unpause a paused domain", "DOM", "", KXL_OP_UNPAUSE},
     {"uptime", cmd_uptime, false, "Show how long domains have run", "[-s] [DOM...]",
      "  -s   brief output\n"},
     {"vm-list", cmd_vm_list, false, "List domains with their UUIDs", "", ""},
 };
 
+const char *cli_cmd_name(const cli_cmd *cmd)
+{
+    return cmd->name ? cmd->name : kxl_op_describe(cmd->op)->cli;
+}
+
 const cli_cmd *cli_find(const char *name)
 {
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        if (strcmp(commands[i].name, name) == 0)
+        if (strcmp(cli_cmd_name(&commands[i]), name) == 0)
             return &commands[i];
     return NULL;
 }
 
 int cli_usage(const cli_cmd *cmd)
 {
-    fprintf(stderr, "usage: kxl %s %s\n(see 'kxl help %s')\n", cmd->name, cmd->usage, cmd->name);
+    fprintf(stderr, "usage: kxl %s %s\n(see 'kxl help %s')\n", cli_cmd_name(cmd), cmd->usage,
+            cli_cmd_name(cmd));
     return EXIT_USAGE;
 }
 
@@ -150,20 +163,9 @@ int cli_fail(void)
     return status == EXIT_OK ? EXIT_ERR : status;   /* a failure that recorded no code */
 }
 
-int cli_call(cli_ctx *ctx, const char *dom, const char *cmd, json_object *args,
-             json_object **ret_r, int timeout_ms)
-{
-    kxl_dominfo info;
-    if (kxl_domain_lookup(&ctx->paths, dom, &info) < 0) {
-        json_object_put(args);
-        return -1;
-    }
-    return control_call(&ctx->paths, info.name, cmd, args, ret_r, timeout_ms);
-}
-
 static void print_command_help(const cli_cmd *cmd)
 {
-    printf("usage: kxl %s %s\n\n%s.\n", cmd->name, cmd->usage, cmd->summary);
+    printf("usage: kxl %s %s\n\n%s.\n", cli_cmd_name(cmd), cmd->usage, cmd->summary);
     if (cmd->help[0])
         printf("\n%s", cmd->help);
 }
@@ -176,7 +178,7 @@ static void print_main_help(FILE *f)
                "  -N         dry run: show what a command would do\n"
                "  --version  print the version\n\nCommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(f, "  %-20s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-20s %s\n", cli_cmd_name(&commands[i]), commands[i].summary);
     fprintf(f, "\n'kxl help COMMAND' or 'kxl COMMAND --help' shows a command's options.\n"
                "State lives under $KXL_ROOT (default /). See kxl(1) and kxl.cfg(5).\n");
 }
@@ -255,10 +257,10 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (ctx.dryrun && !cmd->can_dryrun) {
-        fprintf(stderr, "kxl: '%s' has no dry-run mode (-N)\n", cmd->name);
+        fprintf(stderr, "kxl: '%s' has no dry-run mode (-N)\n", cli_cmd_name(cmd));
         return EXIT_USAGE;
     }
-    if (strcmp(cmd->name, "help") != 0 && kxl_paths_init(&ctx.paths, NULL) < 0)
+    if (cmd->fn != cmd_help && kxl_paths_init(&ctx.paths, NULL) < 0)
         return cli_fail();
     optind = 1;
     int r = cmd->fn(&ctx, cargc, cargv);

@@ -40,6 +40,9 @@ kxl_network *network_from_options(const char *name, char *const *options);
 int network_save(const kxl_paths *p, const kxl_network *n);
 /* Brings the network up (idempotent): bridge, addresses, dnsmasq, nftables. */
 int network_start(const kxl_paths *p, const kxl_network *n);
+/* network-create: parses options, saves the definition and starts the network; a start
+ * that fails leaves no definition behind. */
+int network_create(const kxl_paths *p, const char *name, char *const *options);
 /* Takes it all down again and removes the definition. */
 int network_destroy(const kxl_paths *p, const char *name);
 /* The names of all defined networks. */

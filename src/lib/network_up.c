@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/nat.h"
 #include "lib/network.h"
@@ -204,6 +205,22 @@ static int note_user(const char *name, const kxl_domcfg *cfg, void *opaque)
         }
     }
     return 0;
+}
+
+int network_create(const kxl_paths *p, const char *name, char *const *options)
+{
+    AUTOPTR(kxl_network) n = network_from_options(name, options);
+    if (!n || network_save(p, n) < 0)
+        return -1;
+    if (network_start(p, n) == 0)
+        return 0;
+    /* nothing half-made: the definition goes with the failed start */
+    AUTOFREE char *why = kx_strdup(kx_err_msg());
+    kxl_errcode code = kx_err_code();
+    AUTOFREE char *def = kx_asprintf("%s/networks/%s", p->etc_dir, n->name);
+    unlink(def);
+    kx_err(code, "%s", why);
+    return -1;
 }
 
 int network_destroy(const kxl_paths *p, const char *name)

@@ -115,14 +115,12 @@ int runtime_remove(const kxl_paths *p, const char *name)
 
 DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
 
-static kxl_domcfg *running_config(const kxl_paths *p, const char *name)
+kxl_domcfg *runtime_read_config(const kxl_paths *p, const char *name)
 {
     AUTOFREE char *path = kxl_domain_file(p, name, "domain.json");
     AUTOFREE char *text = kx_read_file(path, NULL);
     AUTOPTR(json_object) o = text ? kx_json_parse(text, path) : NULL;
-    kxl_domcfg *cfg = o ? cfg_domcfg_from_json(o) : NULL;
-    kx_err_clear();
-    return cfg;
+    return o ? cfg_domcfg_from_json(o) : NULL;
 }
 
 int runtime_each_config(const kxl_paths *p, const char *skip,
@@ -136,7 +134,8 @@ int runtime_each_config(const kxl_paths *p, const char *skip,
         if (e->d_name[0] == '.' || !kxl_name_is_valid(e->d_name) || kx_streq(e->d_name, skip) ||
             !runtime_is_live(p, e->d_name))
             continue;
-        AUTOPTR(kxl_domcfg) cfg = running_config(p, e->d_name);
+        AUTOPTR(kxl_domcfg) cfg = runtime_read_config(p, e->d_name);
+        kx_err_clear();   /* a domain being created or removed has none: not ours to judge */
         if (cfg)
             r = fn(e->d_name, cfg, opaque);
     }

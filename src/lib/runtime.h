@@ -26,6 +26,9 @@ int runtime_start_supervisor(const kxl_paths *p, const char *name, const char *s
 int runtime_ensure_supervisor(const kxl_paths *p, const char *name);
 /* True when the runtime directory belongs to a live domain. */
 bool runtime_is_live(const kxl_paths *p, const char *name);
+/* The resolved config of domain name as its supervisor keeps it (domain.json); NULL with
+ * kx_err. Caller frees (kxl_domcfg_free). */
+kxl_domcfg *runtime_read_config(const kxl_paths *p, const char *name);
 /* Calls fn with the resolved config (domain.json) of every live domain but skip (may be
  * NULL), until fn returns non-zero, which is then returned; 0 when all were visited.
  * Domains whose config cannot be read are passed over. */

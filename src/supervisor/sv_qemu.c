@@ -13,7 +13,7 @@
 
 #include "lib/vif.h"
 #include "storage/bootloader.h"
-#include "storage/pvh.h"
+#include "lib/host_probe.h"
 #include "qemu/qemu_argv.h"
 #include "supervisor/sv.h"
 #include "util/buf.h"
@@ -120,35 +120,29 @@ static int run_bootloader(sv *s, const char *user)
  * Returns the ELF to load, or NULL to boot the kernel as it is (said in the event log). */
 static char *pvh_kernel(sv *s)
 {
-    if (s->cfg->type == KXL_TYPE_HVM || !s->cfg->kernel)
-        return NULL;
-    AUTOFREE char *cache = kx_path_join(s->paths.lib_dir, "pvh-kernels");
     char *elf = NULL;
     AUTOFREE char *why = NULL;
-    int rc = pvh_kernel_prepare(s->cfg->kernel, cache, &elf, &why);
+    int rc = host_pvh_kernel(&s->paths, s->cfg, &elf, &why);
     if (rc == 1)
         sv_event(s, "pvh: booting '%s' at its PVH entry point (%s)", s->cfg->kernel, elf);
-    else
+    else if (rc < 0 || why)
         sv_event(s, "pvh: booting '%s' as it is: %s", s->cfg->kernel,
                  rc == 0 ? why : kx_err_msg());
     return elf;
 }
 
-int sv_qemu_start(sv *s)
+/* Starts QEMU with what the host gives it (facts). */
+static int start_qemu(sv *s, const kxl_host_facts *facts)
 {
-    /* one lookup serves QEMU and the bootloader, which read guests' disks as the same user */
-    AUTOFREE char *why_root = NULL;
-    AUTOFREE char *user = kxl_qemu_user(&why_root);
-    if (!user)
-        sv_event(s, "QEMU runs as root: %s", why_root);
-    if (s->cfg->bootloader && run_bootloader(s, user) < 0)
+    if (!facts->qemu_user)
+        sv_event(s, "QEMU runs as root: %s", facts->why_root);
+    /* the bootloader reads guests' disks as the user QEMU becomes */
+    if (s->cfg->bootloader && run_bootloader(s, facts->qemu_user) < 0)
         return -1;
-    AUTOFREE char *qemu = kxl_qemu_binary();
     AUTOFREE char *elf = pvh_kernel(s);
-    kx_host host = {.qemu_binary = qemu, .run_dir = s->dir, .accel = s->accel,
-                    .sandbox = qemu_sandbox_wanted(),
-                    .vhost = s->accel == KXL_ACCEL_KVM && access("/dev/vhost-net", R_OK | W_OK) == 0,
-                    .qemu_user = user, .pvh_kernel = elf, .is_block_device = kx_is_block_device};
+    kx_host host;
+    host_facts_to_qemu(facts, s->dir, &host);
+    host.pvh_kernel = elf;
     size_t n_vifs = 0;
     for (size_t i = 0; i < s->cfg->n_vifs; i++)
         n_vifs += !s->cfg->vifs[i].unplugged;
@@ -193,6 +187,16 @@ int sv_qemu_start(sv *s)
     s->st.qemu_start = kx_pid_starttime(pid);
     sv_event(s, "QEMU started, pid %d", (int)pid);
     return status_write(s->dir, &s->st);
+}
+
+int sv_qemu_start(sv *s)
+{
+    kxl_host_facts facts;
+    if (kxl_host_probe(s->accel, &facts) < 0)
+        return -1;
+    int r = start_qemu(s, &facts);
+    kxl_host_facts_dispose(&facts);
+    return r;
 }
 
 /* The last line QEMU wrote to its log: the reason it refused to start. */

@@ -120,11 +120,6 @@ int kx_run(char *const argv[])
     return run(argv, -1);
 }
 
-int kx_run_to_stdout(char *const argv[])
-{
-    return run(argv, STDOUT_FILENO);
-}
-
 char *kx_run_capture(char *const argv[])
 {
     AUTOCLOSE int fd = memfd_create("kx_run_capture", MFD_CLOEXEC);

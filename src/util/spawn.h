@@ -15,8 +15,6 @@ unsigned long long kx_pid_starttime(pid_t pid);
  * Returns 0 when it exited with status 0; otherwise -1 with kx_err saying
  * what = "tc ..." failed and the first line it printed on stderr. */
 int kx_run(char *const argv[]);
-/* As kx_run, with the command's standard output going to ours. */
-int kx_run_to_stdout(char *const argv[]);
 /* As kx_run; returns what the command printed on its standard output (caller frees), or
  * NULL with kx_err. */
 char *kx_run_capture(char *const argv[]);

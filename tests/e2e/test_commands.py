@@ -4,6 +4,7 @@ uptime, vm-list and dmesg. Each checks what the guest printed or what QEMU
 reported, not what kxl says it did."""
 
 import os
+import shlex
 import re
 import time
 
@@ -91,3 +92,28 @@ class CommandsTest(KxlTestCase):
         self.assertRegex(log, r"(old|new): domain \d+ running")
         self.kxl("destroy", "new", check=True)
         self.assert_gone("new")
+
+
+class DryRunTest(KxlTestCase):
+
+    def test_dry_run_prints_the_command_line_qemu_gets(self):
+        """create -n and the supervisor build QEMU's argv from one probe of the host: what the
+        dry run prints is, word for word, what the started QEMU runs with (a raw disk's fd set
+        included; no vif, so the descriptors number alike)."""
+        img = os.path.join(self.tmp, "dr.img")
+        with open(img, "wb") as f:
+            f.truncate(8 << 20)
+        # a uuid of its own: one left to kxl is made at the start, after the dry run
+        cfg = self.write_cfg("dr", extra_lines=f"disk = [ 'format=raw, vdev=xvda, access=rw, "
+                                               f"target={img}' ]\n"
+                                               'uuid = "6c0ea0b8-1d9e-4f57-9a52-3c3d1a1e2b40"')
+        dry = self.kxl("create", "-q", "-n", cfg, check=True).stdout
+        dry_words = shlex.split(dry.replace("\\\n", " "))
+        self.kxl("create", "-q", cfg, check=True)
+        pid = self.list_json()["dr"]["qemu_pid"]
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            real = [w.decode() for w in f.read().split(b"\0")[:-1]]
+        self.assertIn("-add-fd", real)
+        # argv[0] aside: the test run reaches QEMU through a logging wrapper on PATH
+        self.maxDiff = None
+        self.assertEqual(dry_words[1:], real[1:])

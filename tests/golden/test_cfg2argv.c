@@ -13,6 +13,7 @@
 #include "cfg/cfg_json.h"
 #include "cfg/cfg_keys.h"
 #include "qemu/qemu_argv.h"
+#include "qemu/qemu_fdsets.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -67,20 +68,6 @@ static char *host_fact(const char *file, const char *key)
 
 /* "#host: fdsets=yes": each disk with an image as the supervisor hands it over, fd set I
  * for disk I, with a read-only descriptor and, for a writable disk, a read-write one. */
-static void fake_fdsets(const kxl_domcfg *cfg, kx_disk_source *src, char **names, kx_strv *fds)
-{
-    int fd = 10;
-    for (size_t i = 0; cfg && i < cfg->n_disks; i++) {
-        const kxl_disk *d = &cfg->disks[i];
-        if (!d->target)
-            continue;
-        names[i] = kx_asprintf("/dev/fdset/%zu", i);
-        src[i] = (kx_disk_source){.filename = names[i]};
-        for (int k = 0; k < (d->readonly || d->cdrom ? 1 : 2); k++)
-            kx_strv_pushf(fds, "fd=%d,set=%zu,opaque=disk:%s", fd++, i, d->vdev);
-    }
-}
-
 /* Produces the expected text for NAME.cfg; *is_err_r says which file it belongs in. */
 static char *run_case(const char *name, bool *is_err_r)
 {
@@ -98,14 +85,11 @@ static char *run_case(const char *name, bool *is_err_r)
     host.qemu_user = user;
     host.pvh_kernel = pvh;
     AUTOFREE char *fdsets = host_fact(file, "fdsets");
-    size_t n = cfg ? cfg->n_disks : 0;
-    AUTOFREE kx_disk_source *src = kx_malloc0((n + 1) * sizeof(*src));
-    char **names = kx_malloc0((n + 1) * sizeof(*names));
-    kx_strv fds = KX_STRV_INIT;
-    if (fdsets) {
-        fake_fdsets(cfg, src, names, &fds);
-        host.disk_sources = src;
-        host.add_fds = &fds;
+    qemu_fdsets fds = {0};
+    if (fdsets && cfg) {
+        qemu_placeholder_fdsets(cfg, 10, &fds);
+        host.disk_sources = fds.sources;
+        host.add_fds = &fds.add_fds;
     }
     *is_err_r = !cfg || qemu_build_argv(cfg, &host, &argv) < 0;
     kx_log_set_sink(NULL, NULL);
@@ -116,10 +100,7 @@ static char *run_case(const char *name, bool *is_err_r)
         check_json_roundtrip(name, cfg);
     }
     kx_strv_dispose(&argv);
-    kx_strv_dispose(&fds);
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    qemu_fdsets_dispose(&fds);
     return kx_buf_steal(&out);
 }
 

@@ -1,0 +1,150 @@
+/* ops.h - libkxl's domain operations: one function per operation, called the same way by the
+ * command line, kxld and migration. DOM is a domain's name or numeric id. Every function
+ * returns 0 (or a result through a _r parameter) or -1 with kxl_last_error() and
+ * kxl_last_error_code() set; none prints. Progress worth telling a user (a forced shutdown,
+ * say) goes through the log sink at notice level. */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kxl/kxl.h"
+
+/* ---- the table that names each operation once ---- */
+
+typedef enum {
+    KXL_OP_PAUSE,
+    KXL_OP_UNPAUSE,
+    KXL_OP_SHUTDOWN,
+    KXL_OP_REBOOT,
+    KXL_OP_RENAME,
+    KXL_OP_TRIGGER,
+    KXL_OP_SYSRQ,
+    KXL_OP_DUMP_CORE,
+    KXL_OP_MONITOR,
+    KXL_OP_BLOCK_ATTACH,
+    KXL_OP_BLOCK_DETACH,
+    KXL_OP_BLOCK_LIST,
+    KXL_OP_CD_INSERT,
+    KXL_OP_CD_EJECT,
+    KXL_OP_NETWORK_ATTACH,
+    KXL_OP_NETWORK_DETACH,
+    KXL_OP_SNAPSHOT_CREATE,
+    KXL_OP_SNAPSHOT_LIST,
+    KXL_OP_SNAPSHOT_REVERT,
+    KXL_OP_SNAPSHOT_DELETE,
+    KXL_OP__COUNT
+} kxl_op;
+
+typedef struct {
+    kxl_op op;
+    const char *cli;      /* the command: "kxl cd-insert" */
+    const char *verb;     /* the supervisor's control verb; NULL: done without the supervisor */
+    const char *route;    /* kxld's route; NULL: none yet */
+    int timeout_ms;       /* how long the supervisor may take to answer */
+} kxl_op_desc;
+
+/* The row of op (never NULL for a valid op). */
+const kxl_op_desc *kxl_op_describe(kxl_op op);
+/* The row whose command is cli, or NULL. */
+const kxl_op_desc *kxl_op_by_cli(const char *cli);
+
+/* ---- lifecycle ---- */
+
+int kxl_domain_pause(const kxl_paths *p, const char *dom);
+int kxl_domain_unpause(const kxl_paths *p, const char *dom);
+
+/* xl's shutdown and reboot options. */
+typedef struct {
+    bool wait;    /* -w: return once it is done */
+    bool force;   /* -F: shutdown destroys after the domain's shutdown_timeout; reboot resets
+                   * after 60 s */
+} kxl_power_opts;
+/* Presses the ACPI power button; with wait/force, returns when the domain is gone, preserved
+ * as shut down, or restarted (on_poweroff = restart). */
+int kxl_domain_shutdown(const kxl_paths *p, const char *dom, const kxl_power_opts *o);
+/* Ctrl+Alt+Del; with wait/force, returns when the domain runs on a new QEMU or is gone. */
+int kxl_domain_reboot(const kxl_paths *p, const char *dom, const kxl_power_opts *o);
+
+/* Told of each domain an _all operation failed on, with the error set (kxl_last_error); dom
+ * is NULL when the domains could not be listed. */
+typedef void (*kxl_failure_fn)(const char *dom, void *opaque);
+/* Every domain: all are asked first, then waited for (as xl shutdown -a); a domain that cannot
+ * be asked (paused, shut down) does not stop the others. -1 when any failed; each failure was
+ * told to failed (may be NULL). */
+int kxl_domain_shutdown_all(const kxl_paths *p, const kxl_power_opts *o, kxl_failure_fn failed,
+                            void *opaque);
+int kxl_domain_reboot_all(const kxl_paths *p, const kxl_power_opts *o, kxl_failure_fn failed,
+                          void *opaque);
+
+int kxl_domain_rename(const kxl_paths *p, const char *dom, const char *new_name);
+/* xl trigger: nmi, reset, power, sleep, s3resume. */
+int kxl_domain_trigger(const kxl_paths *p, const char *dom, const char *trigger);
+/* One SysRq key, a letter or digit. */
+int kxl_domain_sysrq(const kxl_paths *p, const char *dom, const char *key);
+/* The guest's memory as an ELF core; a relative file is relative to the caller's directory. */
+int kxl_domain_dump_core(const kxl_paths *p, const char *dom, const char *file);
+/* A QEMU human-monitor command; *out_r (caller frees) gets QEMU's answer. */
+int kxl_domain_monitor(const kxl_paths *p, const char *dom, const char *command, char **out_r);
+
+/* The domain's resolved config as its supervisor keeps it (with hot-plugged devices and the
+ * names the host gave them). *cfg_r: kxl_domcfg_free. */
+int kxl_domain_config(const kxl_paths *p, const char *dom, kxl_domcfg **cfg_r);
+
+/* The runtime record of the domain as the supervisor keeps it: the resolved config as JSON
+ * (cfg_domcfg_to_json's shape) plus domid, accel_resolved and start_paused. Caller puts. */
+int kxl_domain_record(const kxl_paths *p, const char *dom, json_object **record_r);
+
+/* create -n: the QEMU command line the domain would start with on this host, as the supervisor
+ * builds it (its disks' fd sets as stand-ins: the real ones also hold a qcow2 image's backing
+ * files). *argv_r is NULL-terminated (kxl_argv_free); *notice_r (caller frees) gets the
+ * accelerator notice, or NULL. Starts nothing; may fill the PVH kernel cache. */
+int kxl_domain_qemu_argv(const kxl_paths *p, const kxl_domcfg *cfg, char ***argv_r,
+                         char **notice_r);
+void kxl_argv_free(char **argv);
+
+/* ---- devices ---- */
+
+/* DISK-SPEC as in a config's disk list. */
+int kxl_block_attach(const kxl_paths *p, const char *dom, const char *spec);
+int kxl_block_detach(const kxl_paths *p, const char *dom, const char *vdev);
+/* The plugged disks; *disks_r: kxl_disks_free. */
+int kxl_block_list(const kxl_paths *p, const char *dom, kxl_disk **disks_r, size_t *n_r);
+void kxl_disks_free(kxl_disk *disks, size_t n);
+/* A disk as block-list --json and the API show it: vdev, type, bus, format, mode, target
+ * (null for an empty CD-ROM), discard. */
+json_object *kxl_disk_to_json(const kxl_disk *d);
+/* A CD-ROM's medium; file is made absolute. */
+int kxl_cd_insert(const kxl_paths *p, const char *dom, const char *vdev, const char *file);
+int kxl_cd_eject(const kxl_paths *p, const char *dom, const char *vdev);
+
+/* VIF-SPEC as in a config's vif list ("" for the defaults); *devid_r (caller frees, may be
+ * NULL) gets the new vif's index. */
+int kxl_network_attach(const kxl_paths *p, const char *dom, const char *spec, char **devid_r);
+/* The vif by index or MAC. */
+int kxl_network_detach(const kxl_paths *p, const char *dom, const char *vif);
+
+/* A plugged vif with its tap's counters (RX: what the guest received). */
+typedef struct {
+    unsigned devid;
+    kxl_vif vif;
+    uint64_t rx_bytes, rx_packets, tx_bytes, tx_packets;
+} kxl_vif_info;
+/* {devid, vifname, rx_bytes, rx_packets, tx_bytes, tx_packets}, as list -l shows it. */
+json_object *kxl_vif_counters_to_json(const kxl_vif_info *v);
+/* *vifs_r: kxl_vif_infos_free. */
+int kxl_vif_list(const kxl_paths *p, const char *dom, kxl_vif_info **vifs_r, size_t *n_r);
+void kxl_vif_infos_free(kxl_vif_info *vifs, size_t n);
+
+/* ---- snapshots ---- */
+
+/* TARGET is a running domain (its qcow2 disks and memory, through its supervisor) or a config
+ * file whose domain is shut down (its qcow2 disks, with qemu-img; a create that fails on one
+ * disk is taken back from the others). A name that is a path or an existing file is a config
+ * file. */
+int kxl_snapshot_create(const kxl_paths *p, const char *target, const char *name);
+int kxl_snapshot_revert(const kxl_paths *p, const char *target, const char *name);
+int kxl_snapshot_delete(const kxl_paths *p, const char *target, const char *name);
+/* QEMU's listing of the snapshots (caller frees). */
+int kxl_snapshot_list(const kxl_paths *p, const char *target, char **text_r);

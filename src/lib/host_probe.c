@@ -1,0 +1,101 @@
+/* host_probe.c - the one probe of what a domain's QEMU gets from this host (binary, user,
+ * accelerator, sandbox, vhost, PVH kernel), used by the supervisor to start QEMU and by the
+ * dry run to show what it would start. */
+#include "lib/host_probe.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "kxl/ops.h"
+#include "qemu/qemu_fdsets.h"
+#include "storage/pvh.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/fileio.h"
+
+int kxl_host_probe(kxl_accel want, kxl_host_facts *f_r)
+{
+    *f_r = (kxl_host_facts){0};
+    if (kxl_accel_resolve(want, &f_r->accel, &f_r->accel_notice) < 0)
+        return -1;
+    f_r->qemu_binary = kxl_qemu_binary();
+    f_r->qemu_user = kxl_qemu_user(&f_r->why_root);
+    f_r->sandbox = qemu_sandbox_wanted();
+    f_r->vhost = f_r->accel == KXL_ACCEL_KVM && access("/dev/vhost-net", R_OK | W_OK) == 0;
+    return 0;
+}
+
+void kxl_host_facts_dispose(kxl_host_facts *f)
+{
+    free(f->qemu_binary);
+    free(f->qemu_user);
+    free(f->why_root);
+    free(f->accel_notice);
+    *f = (kxl_host_facts){0};
+}
+
+void host_facts_to_qemu(const kxl_host_facts *f, const char *run_dir, kx_host *h_r)
+{
+    *h_r = (kx_host){.qemu_binary = f->qemu_binary, .run_dir = run_dir, .accel = f->accel,
+                     .sandbox = f->sandbox, .vhost = f->vhost, .qemu_user = f->qemu_user,
+                     .is_block_device = kx_is_block_device};
+}
+
+int host_pvh_kernel(const kxl_paths *p, const kxl_domcfg *cfg, char **elf_r, char **why_r)
+{
+    *elf_r = NULL;
+    *why_r = NULL;
+    if (cfg->type == KXL_TYPE_HVM || !cfg->kernel)
+        return 0;
+    AUTOFREE char *cache = kx_path_join(p->lib_dir, "pvh-kernels");
+    return pvh_kernel_prepare(cfg->kernel, cache, elf_r, why_r);
+}
+
+static char **strv_to_argv(kx_strv *v)
+{
+    char **argv = kx_malloc0((v->n + 1) * sizeof(*argv));
+    for (size_t i = 0; i < v->n; i++)
+        argv[i] = kx_strdup(v->v[i]);
+    return argv;
+}
+
+int kxl_domain_qemu_argv(const kxl_paths *p, const kxl_domcfg *cfg, char ***argv_r,
+                         char **notice_r)
+{
+    kxl_host_facts facts;
+    if (kxl_host_probe(cfg->accel, &facts) < 0)
+        return -1;
+    AUTOFREE char *dir = kxl_domain_dir(p, cfg->name);
+    kx_host host;
+    host_facts_to_qemu(&facts, dir, &host);
+    AUTOFREE char *elf = NULL;
+    AUTOFREE char *why = NULL;
+    if (host_pvh_kernel(p, cfg, &elf, &why) < 0)
+        kx_err_clear();   /* QEMU gets the kernel as it is; the start would say why */
+    host.pvh_kernel = elf;
+    size_t n_vifs = 0;
+    for (size_t i = 0; i < cfg->n_vifs; i++)
+        n_vifs += !cfg->vifs[i].unplugged;
+    qemu_fdsets fds;
+    qemu_placeholder_fdsets(cfg, QEMU_TAP_FD((int)n_vifs), &fds);
+    host.disk_sources = fds.sources;
+    host.add_fds = &fds.add_fds;
+    kx_strv argv = KX_STRV_INIT;
+    int r = qemu_build_argv(cfg, &host, &argv);
+    if (r == 0) {
+        *argv_r = strv_to_argv(&argv);
+        *notice_r = TAKE_PTR(facts.accel_notice);
+    }
+    kx_strv_dispose(&argv);
+    qemu_fdsets_dispose(&fds);
+    kxl_host_facts_dispose(&facts);
+    return r;
+}
+
+void kxl_argv_free(char **argv)
+{
+    for (char **a = argv; a && *a; a++)
+        free(*a);
+    free(argv);
+}

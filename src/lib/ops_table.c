@@ -1,0 +1,62 @@
+/* ops_table.c - the one table that names each domain operation: its command, its supervisor
+ * verb, its kxld route, and how long the supervisor may take. */
+#include <string.h>
+
+#include "kxl/ops.h"
+
+#define LONG_MS 300000   /* a snapshot of a big guest, a dump of its memory */
+
+static const kxl_op_desc ops[KXL_OP__COUNT] = {
+    [KXL_OP_PAUSE] = {KXL_OP_PAUSE, "pause", "pause",
+                      "POST /api/v1/domains/{name}/pause", 15000},
+    [KXL_OP_UNPAUSE] = {KXL_OP_UNPAUSE, "unpause", "unpause",
+                        "POST /api/v1/domains/{name}/unpause", 15000},
+    [KXL_OP_SHUTDOWN] = {KXL_OP_SHUTDOWN, "shutdown", "shutdown",
+                         "POST /api/v1/domains/{name}/shutdown", 15000},
+    [KXL_OP_REBOOT] = {KXL_OP_REBOOT, "reboot", "reboot",
+                       "POST /api/v1/domains/{name}/reboot", 15000},
+    [KXL_OP_RENAME] = {KXL_OP_RENAME, "rename", "rename",
+                       "POST /api/v1/domains/{name}/rename", 15000},
+    [KXL_OP_TRIGGER] = {KXL_OP_TRIGGER, "trigger", "trigger",
+                        "POST /api/v1/domains/{name}/trigger", 15000},
+    [KXL_OP_SYSRQ] = {KXL_OP_SYSRQ, "sysrq", "sysrq", "POST /api/v1/domains/{name}/sysrq", 15000},
+    [KXL_OP_DUMP_CORE] = {KXL_OP_DUMP_CORE, "dump-core", "dump-core",
+                          "POST /api/v1/domains/{name}/dump-core", LONG_MS},
+    [KXL_OP_MONITOR] = {KXL_OP_MONITOR, "qemu-monitor-command", "monitor", NULL, 30000},
+    [KXL_OP_BLOCK_ATTACH] = {KXL_OP_BLOCK_ATTACH, "block-attach", "block-attach",
+                             "POST /api/v1/domains/{name}/disks", LONG_MS},
+    [KXL_OP_BLOCK_DETACH] = {KXL_OP_BLOCK_DETACH, "block-detach", "block-detach",
+                             "DELETE /api/v1/domains/{name}/disks/{vdev}", LONG_MS},
+    [KXL_OP_BLOCK_LIST] = {KXL_OP_BLOCK_LIST, "block-list", NULL,
+                           "GET /api/v1/domains/{name}/disks", 0},
+    [KXL_OP_CD_INSERT] = {KXL_OP_CD_INSERT, "cd-insert", "cd-change",
+                          "PUT /api/v1/domains/{name}/disks/{vdev}/medium", LONG_MS},
+    [KXL_OP_CD_EJECT] = {KXL_OP_CD_EJECT, "cd-eject", "cd-change",
+                         "DELETE /api/v1/domains/{name}/disks/{vdev}/medium", LONG_MS},
+    [KXL_OP_NETWORK_ATTACH] = {KXL_OP_NETWORK_ATTACH, "network-attach", "network-attach",
+                               "POST /api/v1/domains/{name}/vifs", 30000},
+    [KXL_OP_NETWORK_DETACH] = {KXL_OP_NETWORK_DETACH, "network-detach", "network-detach",
+                               "DELETE /api/v1/domains/{name}/vifs/{vif}", 30000},
+    [KXL_OP_SNAPSHOT_CREATE] = {KXL_OP_SNAPSHOT_CREATE, "snapshot-create", "snapshot",
+                                "POST /api/v1/domains/{name}/snapshots", LONG_MS},
+    [KXL_OP_SNAPSHOT_LIST] = {KXL_OP_SNAPSHOT_LIST, "snapshot-list", "snapshot",
+                              "GET /api/v1/domains/{name}/snapshots", LONG_MS},
+    [KXL_OP_SNAPSHOT_REVERT] = {KXL_OP_SNAPSHOT_REVERT, "snapshot-revert", "snapshot",
+                                "POST /api/v1/domains/{name}/snapshots/{snapshot}/revert",
+                                LONG_MS},
+    [KXL_OP_SNAPSHOT_DELETE] = {KXL_OP_SNAPSHOT_DELETE, "snapshot-delete", "snapshot",
+                                "DELETE /api/v1/domains/{name}/snapshots/{snapshot}", LONG_MS},
+};
+
+const kxl_op_desc *kxl_op_describe(kxl_op op)
+{
+    return (unsigned)op < KXL_OP__COUNT ? &ops[op] : NULL;
+}
+
+const kxl_op_desc *kxl_op_by_cli(const char *cli)
+{
+    for (size_t i = 0; i < KXL_OP__COUNT; i++)
+        if (strcmp(ops[i].cli, cli) == 0)
+            return &ops[i];
+    return NULL;
+}

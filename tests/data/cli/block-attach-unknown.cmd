@@ -1,0 +1,1 @@
+block-attach nosuch 'file:/x.img,xvdb,w'

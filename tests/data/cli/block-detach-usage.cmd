@@ -1,0 +1,1 @@
+block-detach nosuch

@@ -1,0 +1,1 @@
+cd-eject nosuch

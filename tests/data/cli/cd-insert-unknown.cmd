@@ -1,0 +1,1 @@
+cd-insert nosuch hdc /nonexistent.iso

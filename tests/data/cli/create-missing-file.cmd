@@ -1,0 +1,1 @@
+create -q /nonexistent/g.cfg

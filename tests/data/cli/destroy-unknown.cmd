@@ -1,0 +1,1 @@
+destroy nosuch

@@ -1,0 +1,1 @@
+dump-core nosuch core.elf

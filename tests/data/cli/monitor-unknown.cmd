@@ -1,0 +1,1 @@
+qemu-monitor-command nosuch info status

@@ -1,0 +1,1 @@
+network-attach nosuch bridge=xenbr0

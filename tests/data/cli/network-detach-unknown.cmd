@@ -1,0 +1,1 @@
+network-detach nosuch 0

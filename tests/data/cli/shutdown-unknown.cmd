@@ -1,0 +1,1 @@
+shutdown -w nosuch

@@ -1,0 +1,1 @@
+snapshot-create nosuch s1

@@ -1,0 +1,1 @@
+snapshot-list /nonexistent/g.cfg

@@ -1,0 +1,1 @@
+sysrq nosuch s

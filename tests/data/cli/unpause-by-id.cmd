@@ -1,0 +1,1 @@
+unpause 7
