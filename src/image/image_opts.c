@@ -1,7 +1,7 @@
 /* image_opts.c - create-image's options: a table of xen-create-image's long options, each
  * mapped onto a field of image_opts with the parser its value must pass; then the defaults
  * that come from the host and the checks of the options against each other. */
-#include "storage/image_internal.h"
+#include "image/image_internal.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -2,7 +2,7 @@
  * guest's disk image (whole disk, MBR or GPT partitions), choose the kernel (grub.cfg's default
  * entry or the newest vmlinuz-*), and copy kernel and initrd out through libext2fs, without
  * mounting anything. qcow2 images are read through a qemu-storage-daemon FUSE export. */
-#include "bootloader.h"
+#include "boot/bootloader.h"
 
 #include <errno.h>
 #include <grp.h>

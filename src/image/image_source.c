@@ -2,7 +2,7 @@
  * contents of a tarball (tar), or the file system of another disk image (image), which is
  * mounted read-only through a loop device in a mount namespace of its own, so the mount and
  * the loop device go away with it whatever happens. */
-#include "storage/image_internal.h"
+#include "image/image_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

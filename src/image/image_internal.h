@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "storage/create_image.h"
+#include "image/create_image.h"
 #include "util/buf.h"
 
 /* One run of create-image. */

@@ -1,7 +1,7 @@
 /* image_run.c - create-image's command runner: each tool runs in its own process group and
  * mount namespace, SIGINT/SIGTERM/SIGHUP are passed on to it, its error output is kept for
  * the one-line error; and the removal of work trees that never crosses into a mount. */
-#include "storage/image_internal.h"
+#include "image/image_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,7 +2,7 @@
  * (from the cached template, or --install-source), this guest's settings, the role script,
  * the root and swap disks, then the disks renamed into place and the config written. What a
  * step makes is recorded, so a failure or a signal at any point removes all of it. */
-#include "storage/create_image.h"
+#include "image/create_image.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "storage/image_internal.h"
+#include "image/image_internal.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fileio.h"
