@@ -29,6 +29,7 @@ void image_opts_init(image_opts *o)
     o->fs = kx_strdup("ext4");
     o->format = IMG_FORMAT_RAW;
     o->method = IMG_INSTALL_DEBOOTSTRAP;
+    o->cancel_fd = -1;
 }
 
 void image_opts_dispose(image_opts *o)

@@ -63,7 +63,7 @@ static int copy_from_image(image_job *j)
 
 int image_base_tree(image_job *j, const char *base)
 {
-    if (j->host_ns_fd >= 0) {
+    if (j->private_mounts) {
         AUTOFREE char *upper = kx_path_join(j->work, "upper");
         AUTOFREE char *ovl = kx_path_join(j->work, "ovlwork");
         AUTOFREE char *opts = kx_asprintf("lowerdir=%s,upperdir=%s,workdir=%s", base, upper, ovl);
