@@ -92,6 +92,17 @@ static void caller_reset(void)
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* image_create from a caller with a signal state of its own, checked to be the same after. */
+static int create_as_caller(const image_opts *o, image_result *r)
+{
+    caller_state before;
+    caller_setup(&before);
+    int rc = image_create(o, r);
+    assert_same_state(&before);
+    caller_reset();
+    return rc;
+}
+
 static kx_buf progress_seen = KX_BUF_INIT;
 
 static void record_progress(int step, int total, const char *what, void *opaque)
@@ -101,9 +112,13 @@ static void record_progress(int step, int total, const char *what, void *opaque)
 }
 
 /* Options for host into tmp: images in tmp/images, config in tmp/etc, work in tmp/lib, the
- * root tree copied from tmp/src (which has no /boot, so step 2 fails). */
+ * root tree copied from tmp/src (made here, without /boot, so step 2 fails). */
 static void opts_for(image_opts *o, const char *host)
 {
+    AUTOFREE char *etc = kx_asprintf("%s/src/etc", tmp);
+    AUTOFREE char *hostname = kx_asprintf("%s/hostname", etc);
+    assert_int_equal(kx_mkdir_p(etc, 0755), 0);
+    assert_int_equal(kx_write_file_atomic(hostname, "old\n", 4, 0644), 0);
     image_opts_init(o);
     o->hostname = kx_strdup(host);
     o->dir = kx_asprintf("%s/images", tmp);
@@ -113,6 +128,11 @@ static void opts_for(image_opts *o, const char *host)
     o->method = IMG_INSTALL_COPY;
     o->source = kx_asprintf("%s/src", tmp);
     o->progress = record_progress;
+}
+
+static void opts_done(image_opts *o)
+{
+    image_opts_dispose(o);
     kx_buf_dispose(&progress_seen);
 }
 
@@ -143,7 +163,6 @@ static void assert_nothing_left(void)
 static void test_early_failure_leaves_the_caller_as_it_was(void **state)
 {
     (void)state;
-    caller_state before;
     image_opts o;
     image_result r;
     opts_for(&o, "early");
@@ -152,30 +171,23 @@ static void test_early_failure_leaves_the_caller_as_it_was(void **state)
     o.output = kx_asprintf("%s/conf", tmp);
     assert_int_equal(kx_mkdir_p(o.output, 0755), 0);
     assert_int_equal(kx_write_file_atomic(cfg, "", 0, 0644), 0);
-    caller_setup(&before);
-    assert_int_equal(image_create(&o, &r), -1);
-    assert_same_state(&before);
-    caller_reset();
+    assert_int_equal(create_as_caller(&o, &r), -1);
     assert_int_equal(kx_err_code(), KXL_ERR_EXISTS);
     AUTOFREE char *want = kx_asprintf("'%s' exists (use --force to overwrite it)", cfg);
     assert_string_equal(kx_err_msg(), want);
     assert_string_equal(kx_buf_str(&progress_seen), "");
     assert_null(r.cfg_path);
     assert_false(exists("images"));
-    image_opts_dispose(&o);
+    opts_done(&o);
 }
 
 static void test_steps_relay_progress_and_error(void **state)
 {
     (void)state;
-    caller_state before;
     image_opts o;
     image_result r;
     opts_for(&o, "steps");
-    caller_setup(&before);
-    assert_int_equal(image_create(&o, &r), -1);
-    assert_same_state(&before);
-    caller_reset();
+    assert_int_equal(create_as_caller(&o, &r), -1);
     assert_int_equal(kx_err_code(), KXL_ERR_NOT_FOUND);
     assert_string_equal(kx_err_msg(), "the guest's tree has no /boot: install a kernel "
                                       "(linux-image-*) in it");
@@ -186,7 +198,7 @@ static void test_steps_relay_progress_and_error(void **state)
     assert_string_equal(kx_buf_str(&progress_seen), want);
     assert_true(r.seconds > 0);
     assert_nothing_left();
-    image_opts_dispose(&o);
+    opts_done(&o);
 }
 
 /* A signal read from cancel_fd stops the run, which undoes itself and says so. The parent
@@ -195,7 +207,6 @@ static void test_steps_relay_progress_and_error(void **state)
 static void test_cancel_fd_interrupts_the_run(void **state)
 {
     (void)state;
-    caller_state before;
     image_opts o;
     image_result r;
     int cancel[2];
@@ -204,34 +215,16 @@ static void test_cancel_fd_interrupts_the_run(void **state)
     assert_int_equal(pipe(cancel), 0);
     assert_int_equal(write(cancel[1], &si, sizeof(si)), (ssize_t)sizeof(si));
     o.cancel_fd = cancel[0];
-    caller_setup(&before);
-    assert_int_equal(image_create(&o, &r), -1);
-    assert_same_state(&before);
-    caller_reset();
+    assert_int_equal(create_as_caller(&o, &r), -1);
     close(cancel[0]);
     close(cancel[1]);
     assert_int_equal(kx_err_code(), KXL_ERR_STATE);
     assert_string_equal(kx_err_msg(), "interrupted by SIGINT; nothing was left behind");
     assert_nothing_left();
-    image_opts_dispose(&o);
+    opts_done(&o);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    if (!mkdtemp(tmp))
-        return -1;
-    AUTOFREE char *hostname = kx_asprintf("%s/src/etc/hostname", tmp);
-    AUTOFREE char *dir = kx_asprintf("%s/src/etc", tmp);
-    return kx_mkdir_p(dir, 0755) || kx_write_file_atomic(hostname, "old\n", 4, 0644) ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    kx_buf_dispose(&progress_seen);
-    return unit_tmp_remove(tmp) == 0 ? 0 : -1;
-}
+UNIT_TMPDIR_FIXTURES(tmp)
 
 int main(void)
 {
