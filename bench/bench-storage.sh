@@ -184,13 +184,13 @@ host_mirror() {
     done
 }
 
-# The packages kxl's template gets (src/storage/image_template.c), so that the
+# The packages kxl's template gets (src/image/image_template.c), so that the
 # reference debootstrap does the same work as kxl's first image.
 kxl_include() {
     local base
     base=$(awk '/base_packages\[\] =/ { on = 1; next } on { s = s $0 } on && /;/ { exit }
         END { gsub(/"[ \t]*"/, "", s); gsub(/[ \t";]/, "", s); print s }' \
-        "$TOP/src/storage/image_template.c" 2>/dev/null) || true
+        "$TOP/src/image/image_template.c" 2>/dev/null) || true
     [[ $base == *systemd* ]] ||
         base=systemd-sysv,udev,kmod,initramfs-tools,openssh-server,ifupdown,isc-dhcp-client,iproute2,netbase,iputils-ping,procps,less
     echo "$base,linux-image-cloud-amd64"

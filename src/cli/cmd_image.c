@@ -1,16 +1,19 @@
 /* cmd_image.c - kxl create-image: xen-create-image's options, a progress line per step
- * while it works, and the Installation Summary at the end; kxl delete-image, as
- * xen-delete-image. */
+ * while it works (SIGINT, SIGTERM and SIGHUP stop it, and it undoes itself), and the
+ * Installation Summary at the end; kxl delete-image, as xen-delete-image. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "lib/disks.h"
 #include "lib/runtime.h"
-#include "storage/create_image.h"
-#include "storage/delete_image.h"
+#include "image/create_image.h"
+#include "image/delete_image.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -23,6 +26,44 @@ static void print_progress(int step, int total, const char *what, void *opaque)
     fflush(stdout);
 }
 
+/* While create-image runs, SIGINT, SIGTERM and SIGHUP are read from a signalfd that
+ * image_create passes on to its run (which then undoes itself and says so), and SIGPIPE is
+ * ignored: a progress line written to a closed pipe must not end kxl mid-run. */
+typedef struct {
+    int fd;
+    sigset_t old_mask;
+    struct sigaction old_pipe;
+} run_signals;
+
+static void run_signals_take(run_signals *s)
+{
+    sigset_t set;
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, &s->old_mask);
+    s->fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (s->fd < 0)   /* then a signal ends kxl, and the run's process undoes itself */
+        sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, &s->old_pipe);
+}
+
+/* Drops the signals that came once the run was over, and restores what was. */
+static void run_signals_give_back(run_signals *s)
+{
+    struct signalfd_siginfo si;
+    sigaction(SIGPIPE, &s->old_pipe, NULL);
+    if (s->fd < 0)
+        return;
+    while (read(s->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+        ;
+    close(s->fd);
+    sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
+}
+
 /* A bad option: one line, exit code 2. */
 static int option_error_named(const char *cmd)
 {
@@ -33,6 +74,16 @@ static int option_error_named(const char *cmd)
 static int option_error(void)
 {
     return option_error_named("create-image");
+}
+
+static int create_image(image_opts *o, image_result *r)
+{
+    run_signals sigs;
+    run_signals_take(&sigs);
+    o->cancel_fd = sigs.fd;
+    int rc = image_create(o, r);
+    run_signals_give_back(&sigs);
+    return rc;
 }
 
 int cmd_create_image(cli_ctx *ctx, int argc, char **argv)
@@ -48,7 +99,7 @@ int cmd_create_image(cli_ctx *ctx, int argc, char **argv)
         rc = option_error();
     } else if (image_opts_finish(&o, ctx->paths.etc_dir) < 0) {
         rc = kx_err_code() == KXL_ERR_INVALID ? option_error() : cli_fail();
-    } else if (image_create(&o, &r) < 0) {
+    } else if (create_image(&o, &r) < 0) {
         rc = cli_fail();
     } else {
         AUTOFREE char *summary = image_summary_text(&o, &r);

@@ -8,7 +8,7 @@
 
 #include "kxl/ops.h"
 #include "qemu/qemu_fdsets.h"
-#include "storage/pvh.h"
+#include "boot/pvh.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"

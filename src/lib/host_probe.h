@@ -8,7 +8,7 @@
 /* Fills *h_r from f for a domain whose runtime directory is run_dir (borrowed: f and run_dir
  * must outlive *h_r). Disks and the PVH kernel are the caller's to add. */
 void host_facts_to_qemu(const kxl_host_facts *f, const char *run_dir, kx_host *h_r);
-/* The PVH kernel of a pv or pvh config (storage/pvh.h, cached under the lib directory): 1 with
+/* The PVH kernel of a pv or pvh config (boot/pvh.h, cached under the lib directory): 1 with
  * *elf_r (caller frees), 0 to boot the kernel as it is (*why_r, caller frees, may be NULL for
  * an hvm domain or no kernel), or -1 with kx_err. */
 int host_pvh_kernel(const kxl_paths *p, const kxl_domcfg *cfg, char **elf_r, char **why_r);

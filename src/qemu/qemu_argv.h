@@ -26,7 +26,7 @@ typedef struct {
     bool vhost;                /* /dev/vhost-net can carry virtio-net (KVM only) */
     const char *qemu_user;     /* the user QEMU runs as once set up (-runas); NULL: root */
     const char *pvh_kernel;    /* the ELF to load instead of cfg->kernel, booted at its PVH
-                                  entry point (storage/pvh.h); NULL: cfg->kernel as it is */
+                                  entry point (boot/pvh.h); NULL: cfg->kernel as it is */
     bool (*is_block_device)(const char *path); /* which disk images are block devices
                                                   (kx_is_block_device); NULL: those in /dev */
     const kx_disk_source *disk_sources;  /* one per cfg->disks entry, or NULL */

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "qemu/qemu_disk.h"
-#include "storage/qcow2.h"
+#include "boot/qcow2.h"
 #include "supervisor/sv.h"
 #include "util/buf.h"
 #include "util/cleanup.h"

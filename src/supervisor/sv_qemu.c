@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "lib/vif.h"
-#include "storage/bootloader.h"
+#include "boot/bootloader.h"
 #include "lib/host_probe.h"
 #include "qemu/qemu_argv.h"
 #include "supervisor/sv.h"
@@ -116,7 +116,7 @@ static int run_bootloader(sv *s, const char *user)
 }
 
 /* A pv or pvh domain boots as Xen boots a PVH guest: QEMU loads the kernel's ELF at its PVH
- * entry point, so the guest does not decompress its own kernel at every boot (storage/pvh.h).
+ * entry point, so the guest does not decompress its own kernel at every boot (boot/pvh.h).
  * Returns the ELF to load, or NULL to boot the kernel as it is (said in the event log). */
 static char *pvh_kernel(sv *s)
 {

@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "storage/bootloader.h"
+#include "boot/bootloader.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"

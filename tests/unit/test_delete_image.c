@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "storage/delete_image.h"
+#include "image/delete_image.h"
 #include "unit_tmpdir.h"
 #include "util/buf.h"
 #include "util/cleanup.h"

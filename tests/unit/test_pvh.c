@@ -23,7 +23,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "storage/pvh.h"
+#include "boot/pvh.h"
 #include "unit_tmpdir.h"
 #include "util/buf.h"
 #include "util/cleanup.h"

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "storage/qcow2.h"
+#include "boot/qcow2.h"
 #include "unit_tmpdir.h"
 #include "util/buf.h"
 #include "util/cleanup.h"

@@ -1,13 +1,14 @@
-/* image_internal.h - what the parts of create-image share: the job being run, the command
- * runner (process group, private mount namespace, signal forwarding), files written inside
- * the guest's tree without following its symlinks out of it, and host facts. */
+/* image_internal.h - what the parts of create-image share: the job being run (in a child
+ * process, image_child.c), the command runner (process group, private mount namespace, signal
+ * forwarding), files written inside the guest's tree without following its symlinks out of it,
+ * and host facts. */
 #pragma once
 
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "storage/create_image.h"
+#include "image/create_image.h"
 #include "util/buf.h"
 
 /* One run of create-image. */
@@ -26,8 +27,13 @@ typedef struct {
     int step, steps;
     int domain_lock_fd;
     int template_lock_fd;   /* shared while the template is in use, so --refresh waits */
-    int host_ns_fd;         /* the mount namespace to return to; -1: none was left */
+    bool private_mounts;    /* the run has a mount namespace of its own: mounts vanish with it */
 } image_job;
+
+/* The run itself, in the calling process: what image_create runs in its child process
+ * (image_child.c), which has already entered a private mount namespace if private_mounts and
+ * catches the signals. Same contract as image_create, without r->seconds. */
+int image_job_run(const image_opts *o, bool private_mounts, image_result *r);
 
 /* Announces the next step through o->progress. */
 void image_step(image_job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -54,9 +60,9 @@ int image_run(const image_cmd *c);
 /* image_run of the NULL-terminated arguments after arg0, with o->verbose. */
 int image_runl(const image_opts *o, const char *arg0, ...) __attribute__((sentinel));
 
-/* Catches SIGINT, SIGTERM and SIGHUP (without SA_RESTART) until image_signals_restore. */
+/* Catches SIGINT, SIGTERM and SIGHUP (without SA_RESTART) and ignores SIGPIPE, for good:
+ * only create-image's child process calls it. */
 void image_signals_catch(void);
-void image_signals_restore(void);
 /* True once one was caught; then sets kx_err ("interrupted by SIGINT"). */
 bool image_interrupted(void);
 

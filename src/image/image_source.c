@@ -2,7 +2,7 @@
  * contents of a tarball (tar), or the file system of another disk image (image), which is
  * mounted read-only through a loop device in a mount namespace of its own, so the mount and
  * the loop device go away with it whatever happens. */
-#include "storage/image_internal.h"
+#include "image/image_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,7 +63,7 @@ static int copy_from_image(image_job *j)
 
 int image_base_tree(image_job *j, const char *base)
 {
-    if (j->host_ns_fd >= 0) {
+    if (j->private_mounts) {
         AUTOFREE char *upper = kx_path_join(j->work, "upper");
         AUTOFREE char *ovl = kx_path_join(j->work, "ovlwork");
         AUTOFREE char *opts = kx_asprintf("lowerdir=%s,upperdir=%s,workdir=%s", base, upper, ovl);

@@ -1,6 +1,6 @@
 /* image_host.c - what create-image takes from the host: its Debian release, the package
  * mirror of its apt sources, its nameservers, its tools and whether it has device-mapper. */
-#include "storage/image_internal.h"
+#include "image/image_internal.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

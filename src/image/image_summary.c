@@ -1,7 +1,7 @@
 /* image_summary.c - what create-image writes and prints: the domain's xl.cfg text and the
  * Installation Summary (both pure), and the random values a new guest gets (UUIDs, a Xen
  * MAC address, a generated password). */
-#include "storage/image_internal.h"
+#include "image/image_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,33 +2,23 @@
  * (from the cached template, or --install-source), this guest's settings, the role script,
  * the root and swap disks, then the disks renamed into place and the config written. What a
  * step makes is recorded, so a failure or a signal at any point removes all of it. */
-#include "storage/create_image.h"
+#include "image/create_image.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "storage/image_internal.h"
+#include "image/image_internal.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fileio.h"
 #include "util/spawn.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void image_step(image_job *j, const char *fmt, ...)
 {
@@ -128,34 +118,6 @@ static void remove_stale_work(const char *tmp)
     }
     closedir(d);
     kx_err_clear();
-}
-
-/* The run gets a mount namespace of its own: the overlay over the template lives in it
- * and vanishes with it, whatever ends the run. */
-static void enter_private_mounts(image_job *j)
-{
-    int fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || unshare(CLONE_NEWNS) < 0) {
-        if (fd >= 0)
-            close(fd);
-        return;
-    }
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-        setns(fd, CLONE_NEWNS);
-        close(fd);
-        return;
-    }
-    j->host_ns_fd = fd;
-}
-
-static void leave_private_mounts(image_job *j)
-{
-    if (j->host_ns_fd < 0)
-        return;
-    if (setns(j->host_ns_fd, CLONE_NEWNS) < 0)
-        kx_warn("warning: cannot return to the host's mount namespace: %s", strerror(errno));
-    close(j->host_ns_fd);
-    j->host_ns_fd = -1;
 }
 
 /* The directories, the lock on this guest and the work tree. */
@@ -261,21 +223,15 @@ static void job_dispose(image_job *j)
     kx_strv_dispose(&j->made);
 }
 
-int image_create(const image_opts *o, image_result *r)
+int image_job_run(const image_opts *o, bool private_mounts, image_result *r)
 {
     memset(r, 0, sizeof(*r));
     image_job j = {.o = o, .r = r, .domain_lock_fd = -1, .template_lock_fd = -1,
-                   .host_ns_fd = -1};
-    double start = now();
-    image_signals_catch();
-    enter_private_mounts(&j);
+                   .private_mounts = private_mounts};
     int rc = prepare(&j) == 0 && !image_interrupted() ? run_steps(&j) : -1;
     if (rc < 0)
         undo(&j);
     job_dispose(&j);
-    leave_private_mounts(&j);
-    image_signals_restore();
-    r->seconds = now() - start;
     if (rc < 0)
         image_result_dispose(r);
     return rc;

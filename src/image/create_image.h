@@ -59,6 +59,9 @@ typedef struct {
     bool verbose;          /* echo what the tools print */
     image_progress_fn progress;
     void *progress_opaque;
+    int cancel_fd;         /* -1, or the caller's (not closed here): a signalfd(2), or any fd
+                            * that yields struct signalfd_siginfo records; each signal read
+                            * from it is passed on to the run, which stops and undoes itself */
 } image_opts;
 
 /* What a successful run made, for the summary. Strings are owned. */
@@ -91,10 +94,14 @@ int image_opts_finish(image_opts *o, const char *etc_dir);
 /* 0 when h is a host name create-image accepts, else -1 with kx_err saying why. */
 int image_check_hostname(const char *h);
 
-/* Creates the images and the config as *o says. On failure or SIGINT/SIGTERM/SIGHUP
- * (caught for the duration) nothing of this run is left: no work tree, partial image,
- * logical volume or config; an existing image or config replaced with --force is only
- * replaced once everything else is done. Returns 0 and fills *r, or -1 with kx_err. */
+/* Creates the images and the config as *o says, in a child process of its own: the caller's
+ * mount namespace, signal dispositions and signal mask are as they were when it returns, so a
+ * daemon can run it. o->progress and log lines (through the caller's log sink) are called in
+ * the caller, in order. On failure, on a SIGINT/SIGTERM/SIGHUP read from o->cancel_fd, or when
+ * the caller dies, nothing of this run is left: no work tree, partial image, logical volume or
+ * config ("interrupted by SIGINT; nothing was left behind"); an existing image or config
+ * replaced with --force is only replaced once everything else is done. Returns 0 and fills *r,
+ * or -1 with kx_err. */
 int image_create(const image_opts *o, image_result *r);
 void image_result_dispose(image_result *r);
 

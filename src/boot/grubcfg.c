@@ -1,6 +1,6 @@
 /* grubcfg.c - pure reader of a GRUB 2 grub.cfg: just enough of its shell-like syntax (quotes,
  * escapes, comments, ';', { } blocks) to build the menu tree and find the default entry. */
-#include "bootloader.h"
+#include "boot/bootloader.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * into ROOT/var/lib/kxl/templates/DIST-ARCH/root (then renamed into place whole, so a
  * template is either complete or absent), later ones copy it. A lock file next to it keeps
  * two runs from building it at once, and a copy from racing a --refresh. */
-#include "storage/image_internal.h"
+#include "image/image_internal.h"
 
 #include <dirent.h>
 #include <errno.h>

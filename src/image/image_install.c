@@ -3,7 +3,7 @@
  * serial console, /boot/grub/grub.cfg for kxl's pygrub replacement (no GRUB is installed: a
  * kernel hook rewrites the file when kernels change), fresh SSH host keys, root's password
  * and authorized_keys. Commands that must be the guest's own run chrooted into the tree. */
-#include "storage/image_internal.h"
+#include "image/image_internal.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

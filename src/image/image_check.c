@@ -1,7 +1,7 @@
 /* image_check.c - create-image's options checked against each other and the host, and the
  * defaults that come from the host (its release, its apt mirror, its nameservers). Each
  * failure is one sentence naming the option. */
-#include "storage/image_internal.h"
+#include "image/image_internal.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * go by mke2fs -d, so nothing is mounted; a qcow2 disk is converted from that raw file. The
  * swap disk is the second disk. Both are written under temporary names (files or logical
  * volumes) and renamed into place only when the whole run has succeeded. */
-#include "storage/image_internal.h"
+#include "image/image_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

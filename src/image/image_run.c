@@ -1,7 +1,7 @@
 /* image_run.c - create-image's command runner: each tool runs in its own process group and
  * mount namespace, SIGINT/SIGTERM/SIGHUP are passed on to it, its error output is kept for
  * the one-line error; and the removal of work trees that never crosses into a mount. */
-#include "storage/image_internal.h"
+#include "image/image_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +24,6 @@
 static volatile sig_atomic_t caught_signal;
 static volatile sig_atomic_t caught_count;
 static volatile pid_t child_pgid;
-static struct sigaction saved_actions[3], saved_pipe;
 static const int caught_signals[3] = {SIGINT, SIGTERM, SIGHUP};
 
 static void on_signal(int sig)
@@ -43,18 +42,11 @@ void image_signals_catch(void)
     caught_signal = 0;
     caught_count = 0;
     for (size_t i = 0; i < KX_ARRAY_SIZE(caught_signals); i++)
-        sigaction(caught_signals[i], &sa, &saved_actions[i]);
+        sigaction(caught_signals[i], &sa, NULL);
     /* a tool that exits before reading its stdin must not kill us mid-run */
     struct sigaction ign = {.sa_handler = SIG_IGN};
     sigemptyset(&ign.sa_mask);
-    sigaction(SIGPIPE, &ign, &saved_pipe);
-}
-
-void image_signals_restore(void)
-{
-    for (size_t i = 0; i < KX_ARRAY_SIZE(caught_signals); i++)
-        sigaction(caught_signals[i], &saved_actions[i], NULL);
-    sigaction(SIGPIPE, &saved_pipe, NULL);
+    sigaction(SIGPIPE, &ign, NULL);
 }
 
 bool image_interrupted(void)

@@ -2,7 +2,7 @@
  * RESOLVE_IN_ROOT, so a symlink in a copied or unpacked tree (/etc -> /host/etc) is followed
  * as the guest would follow it, never out onto the host; a file is replaced through a
  * rename, so writing /etc/hostname replaces a symlink there instead of its target. */
-#include "storage/image_internal.h"
+#include "image/image_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

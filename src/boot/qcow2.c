@@ -2,7 +2,7 @@
  * docs/interop/qcow2.txt): the fixed header, then header extensions up to
  * the backing file name, all within the first cluster. Every offset and
  * length is checked against that cluster before it is used. */
-#include "storage/qcow2.h"
+#include "boot/qcow2.h"
 
 #include <stdint.h>
 #include <stdlib.h>

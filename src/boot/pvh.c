@@ -1,7 +1,7 @@
 /* pvh.c - the ELF kernel inside a bzImage, unpacked once and cached, so that QEMU boots it at
  * its PVH entry point (see pvh.h for why). The parsing and decompression are pure functions
  * over buffers; pvh_kernel_prepare does the file and cache I/O. */
-#include "storage/pvh.h"
+#include "boot/pvh.h"
 
 #include <dirent.h>
 #include <elf.h>

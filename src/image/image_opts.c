@@ -1,7 +1,7 @@
 /* image_opts.c - create-image's options: a table of xen-create-image's long options, each
  * mapped onto a field of image_opts with the parser its value must pass; then the defaults
  * that come from the host and the checks of the options against each other. */
-#include "storage/image_internal.h"
+#include "image/image_internal.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -29,6 +29,7 @@ void image_opts_init(image_opts *o)
     o->fs = kx_strdup("ext4");
     o->format = IMG_FORMAT_RAW;
     o->method = IMG_INSTALL_DEBOOTSTRAP;
+    o->cancel_fd = -1;
 }
 
 void image_opts_dispose(image_opts *o)

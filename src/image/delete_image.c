@@ -1,14 +1,14 @@
 /* delete_image.c - finds and removes a host's images and config, by the names
  * create-image gives them (create_image.c, plan_paths): only those names, so
  * nothing else in the directory is touched. */
-#include "storage/delete_image.h"
+#include "image/delete_image.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "storage/image_internal.h"
+#include "image/image_internal.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fileio.h"

@@ -1,0 +1,237 @@
+/* test_create_image.c - image_create runs in a child process: the caller's mount namespace,
+ * signal dispositions and signal mask are the same after it returns (a run that fails before
+ * its first step, one that fails in its second step, one stopped by a signal read from its
+ * cancel fd); the child's progress lines and error reach the caller, and nothing of a failed
+ * run is left (work tree, directories, mounts). No network: --install-method copy of a tree
+ * made here. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image/create_image.h"
+#include "unit_tmpdir.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/fileio.h"
+
+static char tmp[] = "/tmp/kxl-mkimg-XXXXXX";
+
+static const int watched[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD};
+
+/* What a run must leave as it was in the calling process. */
+typedef struct {
+    ino_t mnt_ns;
+    struct sigaction act[KX_ARRAY_SIZE(watched)];
+    sigset_t mask;
+} caller_state;
+
+static void on_hup(int sig)
+{
+    (void)sig;
+}
+
+static void snapshot(caller_state *s)
+{
+    struct stat st;
+    assert_int_equal(stat("/proc/self/ns/mnt", &st), 0);
+    s->mnt_ns = st.st_ino;
+    for (size_t i = 0; i < KX_ARRAY_SIZE(watched); i++)
+        assert_int_equal(sigaction(watched[i], NULL, &s->act[i]), 0);
+    assert_int_equal(sigprocmask(SIG_BLOCK, NULL, &s->mask), 0);
+}
+
+static void assert_same_state(const caller_state *before)
+{
+    caller_state now;
+    snapshot(&now);
+    assert_int_equal(now.mnt_ns, before->mnt_ns);
+    for (size_t i = 0; i < KX_ARRAY_SIZE(watched); i++) {
+        assert_ptr_equal(now.act[i].sa_handler, before->act[i].sa_handler);
+        assert_int_equal(now.act[i].sa_flags, before->act[i].sa_flags);
+    }
+    for (int sig = 1; sig < NSIG; sig++)
+        assert_int_equal(sigismember(&now.mask, sig), sigismember(&before->mask, sig));
+}
+
+/* A caller with a signal state of its own: a SIGHUP handler, SIGTERM ignored, SIGUSR1
+ * blocked; *s gets the state to compare with afterwards. */
+static void caller_setup(caller_state *s)
+{
+    struct sigaction hup = {.sa_handler = on_hup, .sa_flags = SA_RESTART};
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    sigset_t usr1;
+    sigemptyset(&hup.sa_mask);
+    sigemptyset(&ign.sa_mask);
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigaction(SIGHUP, &hup, NULL);
+    sigaction(SIGTERM, &ign, NULL);
+    sigprocmask(SIG_BLOCK, &usr1, NULL);
+    snapshot(s);
+}
+
+static void caller_reset(void)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* image_create from a caller with a signal state of its own, checked to be the same after. */
+static int create_as_caller(const image_opts *o, image_result *r)
+{
+    caller_state before;
+    caller_setup(&before);
+    int rc = image_create(o, r);
+    assert_same_state(&before);
+    caller_reset();
+    return rc;
+}
+
+static kx_buf progress_seen = KX_BUF_INIT;
+
+static void record_progress(int step, int total, const char *what, void *opaque)
+{
+    (void)opaque;
+    kx_buf_printf(&progress_seen, "[%d/%d] %s\n", step, total, what);
+}
+
+/* Options for host into tmp: images in tmp/images, config in tmp/etc, work in tmp/lib, the
+ * root tree copied from tmp/src (made here, without /boot, so step 2 fails). */
+static void opts_for(image_opts *o, const char *host)
+{
+    AUTOFREE char *etc = kx_asprintf("%s/src/etc", tmp);
+    AUTOFREE char *hostname = kx_asprintf("%s/hostname", etc);
+    assert_int_equal(kx_mkdir_p(etc, 0755), 0);
+    assert_int_equal(kx_write_file_atomic(hostname, "old\n", 4, 0644), 0);
+    image_opts_init(o);
+    o->hostname = kx_strdup(host);
+    o->dir = kx_asprintf("%s/images", tmp);
+    o->output = kx_asprintf("%s/etc", tmp);
+    o->lib_dir = kx_asprintf("%s/lib", tmp);
+    o->mac = kx_strdup("00:16:3e:00:00:01");
+    o->method = IMG_INSTALL_COPY;
+    o->source = kx_asprintf("%s/src", tmp);
+    o->progress = record_progress;
+}
+
+static void opts_done(image_opts *o)
+{
+    image_opts_dispose(o);
+    kx_buf_dispose(&progress_seen);
+}
+
+static bool exists(const char *rel)
+{
+    AUTOFREE char *path = kx_asprintf("%s/%s", tmp, rel);
+    return kx_path_exists(path);
+}
+
+/* Nothing of a failed run: no images or config directory, an empty work directory, and
+ * nothing mounted below tmp in the caller's namespace. */
+static void assert_nothing_left(void)
+{
+    assert_false(exists("images"));
+    assert_false(exists("etc"));
+    AUTOFREE char *work = kx_asprintf("%s/lib/tmp", tmp);
+    DIR *d = opendir(work);
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, ".."))
+            fail_msg("left in '%s': %s", work, e->d_name);
+    if (d)
+        closedir(d);
+    AUTOFREE char *mounts = kx_read_file("/proc/self/mountinfo", NULL);
+    assert_non_null(mounts);
+    assert_null(strstr(mounts, tmp));
+}
+
+static void test_early_failure_leaves_the_caller_as_it_was(void **state)
+{
+    (void)state;
+    image_opts o;
+    image_result r;
+    opts_for(&o, "early");
+    AUTOFREE char *cfg = kx_asprintf("%s/conf/early.cfg", tmp);
+    free(o.output);
+    o.output = kx_asprintf("%s/conf", tmp);
+    assert_int_equal(kx_mkdir_p(o.output, 0755), 0);
+    assert_int_equal(kx_write_file_atomic(cfg, "", 0, 0644), 0);
+    assert_int_equal(create_as_caller(&o, &r), -1);
+    assert_int_equal(kx_err_code(), KXL_ERR_EXISTS);
+    AUTOFREE char *want = kx_asprintf("'%s' exists (use --force to overwrite it)", cfg);
+    assert_string_equal(kx_err_msg(), want);
+    assert_string_equal(kx_buf_str(&progress_seen), "");
+    assert_null(r.cfg_path);
+    assert_false(exists("images"));
+    opts_done(&o);
+}
+
+static void test_steps_relay_progress_and_error(void **state)
+{
+    (void)state;
+    image_opts o;
+    image_result r;
+    opts_for(&o, "steps");
+    assert_int_equal(create_as_caller(&o, &r), -1);
+    assert_int_equal(kx_err_code(), KXL_ERR_NOT_FOUND);
+    assert_string_equal(kx_err_msg(), "the guest's tree has no /boot: install a kernel "
+                                      "(linux-image-*) in it");
+    AUTOFREE char *want = kx_asprintf(
+        "[1/5] Copying %s/src into a work tree ...\n"
+        "[2/5] Configuring steps: host name, network, fstab, serial console, SSH host keys, "
+        "root password ...\n", tmp);
+    assert_string_equal(kx_buf_str(&progress_seen), want);
+    assert_true(r.seconds > 0);
+    assert_nothing_left();
+    opts_done(&o);
+}
+
+/* A signal read from cancel_fd stops the run, which undoes itself and says so. The parent
+ * passes it on before it answers the child's first progress line, so the run never gets
+ * past its first step. */
+static void test_cancel_fd_interrupts_the_run(void **state)
+{
+    (void)state;
+    image_opts o;
+    image_result r;
+    int cancel[2];
+    struct signalfd_siginfo si = {.ssi_signo = SIGINT};
+    opts_for(&o, "cancelled");
+    assert_int_equal(pipe(cancel), 0);
+    assert_int_equal(write(cancel[1], &si, sizeof(si)), (ssize_t)sizeof(si));
+    o.cancel_fd = cancel[0];
+    assert_int_equal(create_as_caller(&o, &r), -1);
+    close(cancel[0]);
+    close(cancel[1]);
+    assert_int_equal(kx_err_code(), KXL_ERR_STATE);
+    assert_string_equal(kx_err_msg(), "interrupted by SIGINT; nothing was left behind");
+    assert_nothing_left();
+    opts_done(&o);
+}
+
+UNIT_TMPDIR_FIXTURES(tmp)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_early_failure_leaves_the_caller_as_it_was),
+        cmocka_unit_test(test_steps_relay_progress_and_error),
+        cmocka_unit_test(test_cancel_fd_interrupts_the_run),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
