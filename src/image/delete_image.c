@@ -23,7 +23,7 @@ static void add_if_exists(kx_strv *v, char *path)
 static int find_volumes(const image_del_opts *o, image_deletion *d)
 {
     if (!image_have_device_mapper()) {
-        kx_err(KXL_ERR_STATE, "--lvm %s: this host has no device-mapper, so it has no "
+        kx_err(KXL_ERR_HOST, "--lvm %s: this host has no device-mapper, so it has no "
                "logical volumes to remove", o->lvm);
         return -1;
     }

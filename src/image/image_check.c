@@ -230,7 +230,7 @@ static int check_tools(const image_opts *o)
     };
     for (size_t i = 0; i < KX_ARRAY_SIZE(tools); i++) {
         if (tools[i].needed && !image_have_tool(tools[i].tool)) {
-            kx_err(KXL_ERR_NOT_FOUND, "%s is not installed (apt-get install %s)", tools[i].tool,
+            kx_err(KXL_ERR_HOST, "%s is not installed (apt-get install %s)", tools[i].tool,
                    tools[i].package);
             return -1;
         }
@@ -241,7 +241,7 @@ static int check_tools(const image_opts *o)
 static int check_lvm(const image_opts *o)
 {
     if (!image_have_device_mapper()) {
-        kx_err(KXL_ERR_STATE, "--lvm %s: this host has no device-mapper (no /dev/mapper/control, "
+        kx_err(KXL_ERR_HOST, "--lvm %s: this host has no device-mapper (no /dev/mapper/control, "
                "none in /proc/misc), so LVM volumes cannot be activated here; use --dir", o->lvm);
         return -1;
     }
