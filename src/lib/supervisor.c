@@ -16,6 +16,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fileio.h"
+#include "util/spawn.h"
 
 /* kxl-supervisor: explicit option, $KXL_SUPERVISOR, next to this program, or libexec. */
 static char *supervisor_path(const char *explicit_path)
@@ -54,6 +55,7 @@ static int spawn_supervisor(const kxl_paths *p, const char *name, const char *sv
     }
     if (pid == 0) {
         setsid();
+        kx_child_reset_signals();
         if (fork() != 0)
             _exit(0);
         /* the write end survives exec here only: cleared in the parent, any other thread's
