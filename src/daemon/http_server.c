@@ -61,6 +61,8 @@ typedef struct {
     bool too_large;
     bool close_after;       /* the request's body is not read: the connection cannot go on */
     bool body_next;         /* headers sent, the body follows */
+    bool dispatched;        /* this request is routed (libwebsockets also ends a POST with
+                             * Content-Length: 0 by LWS_CALLBACK_HTTP_BODY_COMPLETION) */
     http_job *job;          /* in a worker (wsi set) or with its reply ready */
     struct timespec t0;
 } http_conn;
@@ -203,6 +205,9 @@ static void start_job(struct lws *wsi, http_conn *c, http_job *j)
 /* The request is complete (headers and body): route it. */
 static void dispatch(struct lws *wsi, http_server *srv, http_conn *c)
 {
+    if (c->dispatched)
+        return;
+    c->dispatched = true;
     http_job *j = kx_malloc0(sizeof(*j));
     j->srv = srv;
     if (c->too_large) {
@@ -252,7 +257,7 @@ static int on_request(struct lws *wsi, http_server *srv, http_conn *c)
     clock_gettime(CLOCK_MONOTONIC, &c->t0);
     kx_buf_dispose(&c->body);
     c->body_len = 0;
-    c->too_large = c->close_after = false;
+    c->too_large = c->close_after = c->dispatched = false;
     snprintf(c->method, sizeof(c->method), "%s",
              m >= 0 && (size_t)m < KX_ARRAY_SIZE(methods) ? methods[m] : "?");
     snprintf(c->path, sizeof(c->path), "%.*s", uri_len, uri_len > 0 ? uri : "");
