@@ -330,6 +330,29 @@ class KxldProcessTest(KxldTestCase):
         self.assertIn(f"listening on {path}", log)
         self.assertIn("stopping", log)
 
+    def test_systemd_unit_execstart(self):
+        """The unit in the tree, run the way the design says units are tested here: its
+        ExecStart, with the built kxld for /usr/sbin/kxld (and the test's KXL_ROOT)."""
+        unit = os.path.join(os.path.dirname(__file__), "../../etc/systemd/kxld.service")
+        with open(unit) as f:
+            keys = dict(l.split("=", 1) for l in f.read().splitlines()
+                        if "=" in l and not l.startswith("#"))
+        self.assertEqual(keys["Type"], "simple")
+        self.assertEqual(keys["KillMode"], "process", "stopping kxld must not kill domains")
+        argv = keys["ExecStart"].split()
+        self.assertEqual(argv[0], "/usr/sbin/kxld")
+        log = open(os.path.join(self.tmp, "kxld.stderr"), "ab")
+        self.kxld = subprocess.Popen([KXLD, *argv[1:]], env=self.env, stdin=subprocess.DEVNULL,
+                                     stdout=log, stderr=log)
+        log.close()
+        deadline = time.monotonic() + 20
+        while not os.path.exists(self.sock_path) and time.monotonic() < deadline:
+            self.assertIsNone(self.kxld.poll(), self.kxld_log())
+            time.sleep(0.05)
+        self.conn = UnixHTTPConnection(self.sock_path)
+        status, _, doms = self.api("GET", "/api/v1/domains")
+        self.assertEqual((status, doms), (200, []))
+
     def daemon_pid(self):
         """The kxld serving this test's root."""
         for pid in os.listdir("/proc"):
