@@ -167,22 +167,24 @@ static int power_opts(json_object *body, kxl_power_opts *o_r)
                : 0;
 }
 
+/* shutdown and reboot: the body's options, then the operation. */
+static int power(const kxld_request *rq,
+                 int (*op)(const kxl_paths *, const char *, const kxl_power_opts *))
+{
+    kxl_power_opts o;
+    return power_opts(rq->body, &o) < 0 || op(rq->paths, dom(rq), &o) < 0 ? -1 : 204;
+}
+
 static int shutdown_domain(const kxld_request *rq, json_object **out_r)
 {
     (void)out_r;
-    kxl_power_opts o;
-    if (power_opts(rq->body, &o) < 0 || kxl_domain_shutdown(rq->paths, dom(rq), &o) < 0)
-        return -1;
-    return 204;
+    return power(rq, kxl_domain_shutdown);
 }
 
 static int reboot_domain(const kxld_request *rq, json_object **out_r)
 {
     (void)out_r;
-    kxl_power_opts o;
-    if (power_opts(rq->body, &o) < 0 || kxl_domain_reboot(rq->paths, dom(rq), &o) < 0)
-        return -1;
-    return 204;
+    return power(rq, kxl_domain_reboot);
 }
 
 /* ---- the table ---- */

@@ -7,6 +7,7 @@ schemas of docs/api/openapi.yaml."""
 import http.client
 import json
 import os
+import select
 import signal
 import socket
 import stat
@@ -236,6 +237,32 @@ class KxldApiTest(KxldTestCase):
         status, _, e = self.api("POST", "/api/v1/domains/twice/unpause")
         self.assert_error(status, 409, "state", e)
         self.wait_ready("twice")
+
+    def test_shutdown_wait_does_not_hold_up_other_requests(self):
+        """shutdown {"wait": true} answers once the guest has powered off; meanwhile other
+        requests on other connections are answered at once (the operation runs in a worker,
+        not in the event loop)."""
+        self.start_kxld()
+        status, _, d = self.api("POST", "/api/v1/domains", {"config_file": self.write_cfg("sw")})
+        self.assertEqual(status, 201, d)
+        self.wait_ready("sw")
+        waiting = UnixHTTPConnection(self.sock_path)
+        waiting.request("POST", "/api/v1/domains/sw/shutdown", body=json.dumps({"wait": True}),
+                        headers={"Content-Type": "application/json"})
+        status, _, doms = self.api("GET", "/api/v1/domains")
+        self.assertEqual(status, 200)
+        self.assertEqual([x["name"] for x in doms], ["sw"])
+        ready, _, _ = select.select([waiting.sock], [], [], 0)
+        self.assertEqual(ready, [], "the shutdown's answer came before the guest powered off")
+        r = waiting.getresponse()
+        self.assertEqual((r.status, r.read()), (204, b""))
+        waiting.close()
+        log = self.console_log("sw")
+        self.assertIn("KXL-POWEROFF power button pressed", log)
+        self.assertIn("reboot: Power down", log, "a clean power-off")
+        self.assert_gone("sw")
+        status, _, e = self.api("POST", "/api/v1/domains/sw/reboot", {})
+        self.assert_error(status, 404, "not-found", e)
 
     def test_domains_outlive_kill_9_of_kxld(self):
         self.start_kxld()
