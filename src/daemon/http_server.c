@@ -459,6 +459,7 @@ static struct lws_context *listen_on(http_server *srv, const char *path)
     info.iface = path;
     info.protocols = protocols;
     info.user = srv;
+    info.keepalive_timeout = srv->o->idle_timeout_s;
     info.gid = (gid_t)-1;
     info.uid = (uid_t)-1;
     /* no moment at which the socket is open to all: it is born owner-only */

@@ -14,6 +14,7 @@ typedef struct {
     const char *socket_group;  /* 0660 and this group when it exists, else 0600 */
     size_t max_body;           /* bytes; a larger body is 413 */
     unsigned max_requests;     /* in progress at once; more are 503 */
+    int idle_timeout_s;        /* an idle keep-alive connection is closed after it */
     const kxl_paths *paths;
 } http_server_opts;
 

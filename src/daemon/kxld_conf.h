@@ -7,6 +7,7 @@ typedef struct {
     char *socket_group;        /* the group that may use it (0660); missing: root only (0600) */
     long long max_body_kib;    /* largest request body; more is 413 */
     long long max_requests;    /* requests in progress at once; more is 503 */
+    long long idle_timeout_s;  /* how long an idle keep-alive connection stays open */
 } kxld_conf;
 
 /* Fills *c_r with the defaults, then with what the file at path sets (a missing file is all

@@ -177,7 +177,8 @@ static int serve_with(const kxl_paths *paths, const kxld_conf *conf, int notify_
 {
     http_server_opts o = {.unix_socket = conf->unix_socket, .socket_group = conf->socket_group,
                           .max_body = (size_t)conf->max_body_kib * 1024,
-                          .max_requests = (unsigned)conf->max_requests, .paths = paths};
+                          .max_requests = (unsigned)conf->max_requests,
+                          .idle_timeout_s = (int)conf->idle_timeout_s, .paths = paths};
     http_server *srv = http_server_new(&o);
     if (!srv)
         return fail(notify_fd);

@@ -105,8 +105,14 @@ class KxldTestCase(KxlTestCase):
         """(status, headers, parsed JSON or None)."""
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         headers = {"Content-Type": "application/json"} if data is not None else {}
-        self.conn.request(method, path, body=data, headers=headers)
-        r = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=data, headers=headers)
+            r = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # closed by the server while idle (idle_timeout_s), as any HTTP client must expect
+            self.conn.close()
+            self.conn.request(method, path, body=data, headers=headers)
+            r = self.conn.getresponse()
         text = r.read()
         self.assertEqual(r.getheader("Content-Type"), "application/json")
         return r.status, r.headers, json.loads(text) if text else None

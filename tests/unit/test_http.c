@@ -161,6 +161,7 @@ static void conf_defaults_without_a_file(void **state)
     assert_string_equal(c.socket_group, "kxl");
     assert_int_equal(c.max_body_kib, 64);
     assert_int_equal(c.max_requests, 32);
+    assert_int_equal(c.idle_timeout_s, 60);
     kxld_conf_dispose(&c);
     kxld_conf_dispose(&c);   /* idempotent */
 }
