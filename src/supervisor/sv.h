@@ -44,7 +44,6 @@ typedef struct sv {
      * process rather than a lifecycle state: an adopted QEMU runs, pauses, crashes and is
      * restarted (as our child, then) like any other. */
     bool adopted;
-    char *deleted_device;      /* id of the last DEVICE_DELETED event */
     int kill_timer_fd;         /* armed while QEMU was asked to quit: kills it if it does not */
     struct sv_job *job;        /* the long operation running, or NULL (sv_job.c) */
     unsigned qemu_jobs;        /* QEMU jobs started, for their ids */
@@ -146,6 +145,9 @@ typedef struct {
     const char *query;    /* QMP query asked every half second for progress, or NULL */
     /* The reply to query: calls sv_job_progress. */
     void (*progress)(sv *s, json_object *ret);
+    bool holds_guest;     /* QEMU's STOP and RESUME meanwhile are the job's, not a pause */
+    int timeout_ms;       /* the job fails after this long (0: never) ... */
+    void (*timed_out)(sv *s);   /* ... with the error this records */
     /* A QMP event while the job runs; true when it was the job's. */
     bool (*event)(sv *s, const char *event, json_object *data);
     /* Makes the job end as cancelled; -1 with kx_err when it cannot (NULL: never). */
@@ -179,6 +181,16 @@ json_object *sv_job_status(sv *s);
 
 /* sv_snapshot.c: snapshot-create/-revert/-delete as jobs, snapshot-list */
 json_object *sv_snapshot(sv *s, json_object *args);
+
+/* sv_unplug.c: hot-unplug as a job */
+/* Called once the device is gone, to release what it used. */
+typedef void (*sv_unplugged_fn)(sv *s, size_t index);
+/* Starts a job that asks the guest to let the device id go (device_del) and waits for QEMU's
+ * DEVICE_DELETED, at most 15 s ("the guest did not release WHAT within 15 s"); then
+ * unplugged(s, index) runs and the control client being served gets its reply. 0, or -1 with
+ * kx_err. */
+int sv_unplug_start(sv *s, const char *id, const char *what, size_t index,
+                    sv_unplugged_fn unplugged);
 
 /* sv_dump.c: guest memory as an ELF core */
 /* Starts a memory dump job into path (created 0600, an existing file truncated); done runs at

@@ -1,6 +1,5 @@
 /* sv_block.c - disks while the guest runs: hot-plug (blockdev-add +
  * device_add), unplug and CD-ROM media changes. Snapshots are in sv_snapshot.c. */
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,42 +120,26 @@ json_object *sv_block_attach(sv *s, json_object *args)
     return json_object_new_object();
 }
 
-static bool wait_deleted(sv *s, const char *id)
+/* The disk is gone from the guest: its node and fd sets go, and the saved config says so. */
+static void disk_unplugged(sv *s, size_t i)
 {
-    for (int waited = 0; waited < 15000; waited += 100) {
-        if (kx_streq(s->deleted_device, id))
-            return true;
-        struct pollfd p = {.fd = qmp_fd(s->qmp), .events = POLLIN};
-        if (poll(&p, 1, 100) > 0 && qmp_dispatch(s->qmp) < 0)
-            return false;
-    }
-    return false;
+    kxl_disk *d = &s->cfg->disks[i];
+    delete_node(s, i);
+    AUTOFREE char *tag = fdset_tag(d);
+    sv_fdset_drop(s, tag, NULL);
+    d->unplugged = true;
+    sv_save_config_list(s, "disks");
+    sv_event(s, "disk %s detached", d->vdev);
 }
 
 json_object *sv_block_detach(sv *s, json_object *args)
 {
     size_t i;
     kxl_disk *d = find_disk(s, kx_json_str(args, "vdev", ""), &i);
-    if (!d)
+    AUTOFREE char *what = d ? kx_asprintf("disk '%s'", d->vdev) : NULL;
+    if (!d || sv_unplug_start(s, d->vdev, what, i, disk_unplugged) < 0)
         return NULL;
-    json_object *del = json_object_new_object();
-    json_object_object_add(del, "id", json_object_new_string(d->vdev));
-    free(s->deleted_device);
-    s->deleted_device = NULL;
-    if (qmp_execute(s->qmp, "device_del", del, NULL, 5000) < 0)
-        return NULL;
-    if (!wait_deleted(s, d->vdev)) {
-        kx_err(KXL_ERR_STATE, "the guest did not release disk '%s' within 15 s", d->vdev);
-        return NULL;
-    }
-    delete_node(s, i);
-    AUTOFREE char *tag = fdset_tag(d);
-    sv_fdset_drop(s, tag, NULL);
-    kx_err_clear();
-    d->unplugged = true;
-    sv_save_config_list(s, "disks");
-    sv_event(s, "disk %s detached", d->vdev);
-    return json_object_new_object();
+    return SV_DEFERRED;
 }
 
 /* cd-insert (target given) and cd-eject (none). */

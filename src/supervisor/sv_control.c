@@ -199,7 +199,26 @@ static json_object *cmd_dump_core(sv *s, json_object *args)
     return SV_DEFERRED;
 }
 
-/* The human monitor, for what kxl has no command for. */
+/* The human monitor, for what kxl has no command for: a job, as the command may take long
+ * (savevm through it, say), whose answer is QEMU's. */
+static void monitor_answered(json_object *ret, void *opaque)
+{
+    sv_job_finish(opaque, ret ? json_object_get(ret) : NULL);
+}
+
+static void monitor_timed_out(sv *s)
+{
+    kx_err(KXL_ERR_QEMU, "QEMU did not answer the monitor command of '%s' within 30 s",
+           s->name);
+}
+
+static const sv_job_ops monitor_ops = {
+    .kind = "monitor",
+    .noun = "a monitor command",
+    .timeout_ms = 30000,
+    .timed_out = monitor_timed_out,
+};
+
 static json_object *cmd_monitor(sv *s, json_object *args)
 {
     const char *line = kx_json_str(args, "command", NULL);
@@ -210,10 +229,11 @@ static json_object *cmd_monitor(sv *s, json_object *args)
     sv_event(s, "monitor command: %s", line);
     json_object *a = json_object_new_object();
     json_object_object_add(a, "command-line", json_object_new_string(line));
-    json_object *ret = NULL;
-    if (qmp_execute(s->qmp, "human-monitor-command", a, &ret, 30000) < 0)
-        return NULL;
-    return ret ? ret : json_object_new_string("");
+    sv_job_start(s, &monitor_ops, NULL, sv_obj2("command", line, NULL, NULL),
+                 sv_control_job_done, sv_control_defer(s));
+    if (qmp_send_command(s->qmp, "human-monitor-command", a, monitor_answered, s) < 0)
+        sv_job_finish(s, NULL);
+    return SV_DEFERRED;
 }
 
 /* Moves a log file along with the domain's name; a missing one is fine. */

@@ -64,6 +64,7 @@ static const sv_job_ops dump_ops = {
     .noun = "a memory dump",
     .query = "query-dump",
     .progress = dump_progress,
+    .holds_guest = true,
     .event = dump_event,
     .cancel = dump_cancel,
     .dispose = dump_dispose,

@@ -87,19 +87,28 @@ static void on_job_timer(int fd, uint32_t events, void *opaque)
     (void)events;
     sv *s = opaque;
     uint64_t ticks;
-    if (read(fd, &ticks, sizeof(ticks)) < 0 || !s->job || s->job->polling || !s->qmp)
+    sv_job *j = s->job;
+    if (read(fd, &ticks, sizeof(ticks)) < 0 || !j)
         return;
-    if (qmp_send_command(s->qmp, s->job->ops->query, NULL, job_poll_reply, s) == 0)
-        s->job->polling = true;
+    if (j->ops->timeout_ms && seconds_since(&j->started) * 1000 >= j->ops->timeout_ms) {
+        j->ops->timed_out(s);
+        sv_job_finish(s, NULL);
+        return;
+    }
+    if (!j->ops->query || j->polling || !s->qmp)
+        return;
+    if (qmp_send_command(s->qmp, j->ops->query, NULL, job_poll_reply, s) == 0)
+        j->polling = true;
 }
 
-/* Progress is asked for every SV_JOB_POLL_MS while the kind has a query for it. */
+/* Every SV_JOB_POLL_MS, progress is asked for (when the kind has a query for it) and the
+ * time limit checked (when it has one). */
 static void job_timer_start(sv *s, sv_job *j)
 {
     struct itimerspec every = {.it_interval = {.tv_nsec = SV_JOB_POLL_MS * 1000000L},
                                .it_value = {.tv_nsec = SV_JOB_POLL_MS * 1000000L}};
-    j->timer_fd = j->ops->query ? timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)
-                                : -1;
+    bool needed = j->ops->query || j->ops->timeout_ms;
+    j->timer_fd = needed ? timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK) : -1;
     if (j->timer_fd >= 0 && (timerfd_settime(j->timer_fd, 0, &every, NULL) < 0 ||
                              kx_loop_add(s->loop, j->timer_fd, EPOLLIN, on_job_timer, s) < 0)) {
         sv_event(s, "no progress for the %s job: %s", j->ops->kind, kx_err_msg());
@@ -230,7 +239,7 @@ bool sv_job_event(sv *s, const char *event, json_object *data)
     /* QEMU holds the guest while it saves, loads or dumps its memory: that is the job's
      * doing, not a pause of the domain */
     bool stop = kx_streq(event, "STOP");
-    if (!stop && !kx_streq(event, "RESUME"))
+    if (!j->ops->holds_guest || (!stop && !kx_streq(event, "RESUME")))
         return false;
     sv_event(s, "%s job: %s", j->ops->kind,
              stop ? "QEMU holds the guest meanwhile" : "the guest runs again");

@@ -283,7 +283,6 @@ static void sv_dispose(sv *s)
     kxl_domcfg_free(s->cfg);
     free(s->dir);
     free(s->name);
-    free(s->deleted_device);
     free(s->extra);
     if (s->event_log)
         fclose(s->event_log);

@@ -73,19 +73,19 @@ json_object *sv_net_attach(sv *s, json_object *args)
     return sv_obj2("devid", devid, NULL, NULL);
 }
 
-/* device_del only asks the guest: the NIC is gone when QEMU says so. */
-/* The caller clears s->deleted_device before device_del, so that an event
- * arriving during the command itself is not lost. */
-static bool wait_device_deleted(sv *s, const char *id)
+/* The NIC is gone from the guest: its netdev goes, and the saved config says so. */
+static void vif_unplugged(sv *s, size_t i)
 {
-    for (int waited = 0; waited < 15000; waited += 100) {
-        if (s->deleted_device && strcmp(s->deleted_device, id) == 0)
-            return true;
-        struct pollfd p = {.fd = qmp_fd(s->qmp), .events = POLLIN};
-        if (poll(&p, 1, 100) > 0 && qmp_dispatch(s->qmp) < 0)
-            return false;
-    }
-    return false;
+    char netdev[32];
+    snprintf(netdev, sizeof(netdev), "net%zu", i);
+    qmp_execute(s->qmp, "netdev_del", sv_obj2("id", netdev, NULL, NULL), NULL, 5000);
+    sv_event(s, "vif %zu (%s) detached", i, s->cfg->vifs[i].vifname);
+    /* the slot stays while this QEMU runs: indexes are its device ids */
+    s->cfg->vifs[i].unplugged = true;
+    sv_save_config_list(s, "vifs");
+    /* the saved config no longer has the vif: forwarding goes back if nothing needs it */
+    if (kx_streq(s->cfg->vifs[i].script, "vif-route"))
+        network_forwarding_release(&s->paths, NULL);
 }
 
 json_object *sv_net_detach(sv *s, json_object *args)
@@ -103,24 +103,8 @@ json_object *sv_net_detach(sv *s, json_object *args)
         kx_err(KXL_ERR_NOT_FOUND, "domain '%s' has no vif '%s'", s->name, which);
         return NULL;
     }
-    char nic[32], netdev[32];
+    char nic[32], what[32];
     snprintf(nic, sizeof(nic), "nic%zu", i);
-    snprintf(netdev, sizeof(netdev), "net%zu", i);
-    free(s->deleted_device);
-    s->deleted_device = NULL;
-    if (qmp_execute(s->qmp, "device_del", sv_obj2("id", nic, NULL, NULL), NULL, 5000) < 0)
-        return NULL;
-    if (!wait_device_deleted(s, nic)) {
-        kx_err(KXL_ERR_STATE, "the guest did not release vif %zu within 15 s", i);
-        return NULL;
-    }
-    qmp_execute(s->qmp, "netdev_del", sv_obj2("id", netdev, NULL, NULL), NULL, 5000);
-    sv_event(s, "vif %zu (%s) detached", i, s->cfg->vifs[i].vifname);
-    /* the slot stays while this QEMU runs: indexes are its device ids */
-    s->cfg->vifs[i].unplugged = true;
-    sv_save_config_list(s, "vifs");
-    /* the saved config no longer has the vif: forwarding goes back if nothing needs it */
-    if (kx_streq(s->cfg->vifs[i].script, "vif-route"))
-        network_forwarding_release(&s->paths, NULL);
-    return json_object_new_object();
+    snprintf(what, sizeof(what), "vif %zu", i);
+    return sv_unplug_start(s, nic, what, i, vif_unplugged) < 0 ? NULL : SV_DEFERRED;
 }

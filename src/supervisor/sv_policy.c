@@ -279,9 +279,6 @@ void sv_qmp_event(sv *s, const char *event, json_object *data)
         sv_notify(s, "crashed", sv_obj2("reason", "guest-panic", "action",
                                      kxl_action_to_string(s->cfg->on_crash)), true);
         sv_apply_action(s, s->cfg->on_crash, "the guest crashed");
-    } else if (strcmp(event, "DEVICE_DELETED") == 0) {
-        free(s->deleted_device);
-        s->deleted_device = kx_strdup(kx_json_str(data, "device", ""));
     } else if (strcmp(event, "STOP") == 0 || strcmp(event, "RESUME") == 0) {
         sv_guest_runs(s, strcmp(event, "RESUME") == 0);
     }

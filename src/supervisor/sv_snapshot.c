@@ -214,6 +214,7 @@ static const sv_job_ops snap_job_ops = {
     .noun = "a snapshot",
     .query = "query-jobs",
     .progress = snap_progress,
+    .holds_guest = true,
     .event = snap_event,
     .cancel = snap_cancel,
     .dispose = snap_dispose,
