@@ -396,10 +396,16 @@ class StorageTest(KxlTestCase):
         events = Subscriber(self.env, "-n", "sj")
         stop = threading.Event()
         beats, follower = self.heartbeats("sj", stop)
-        time.sleep(2.5)
-        # kxl list is timed without LeakSanitizer's check at exit (tens of ms of its own)
+        # kxl list is timed without LeakSanitizer's check at exit (tens of ms of its own), and
+        # first without a job, for what this host's load makes of it
         quiet = dict(self.env, ASAN_OPTIONS=self.env["ASAN_OPTIONS"].replace("detect_leaks=1",
                                                                              "detect_leaks=0"))
+        before_ms = []
+        for _ in range(10):
+            t = time.monotonic()
+            subprocess.run([KXL, "list"], env=quiet, capture_output=True, check=True)
+            before_ms.append((time.monotonic() - t) * 1000)
+        time.sleep(1.5)
         first = subprocess.Popen([KXL, "snapshot-create", "sj", "s1"], env=self.env,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         status_ms, list_ms, second = [], [], None
@@ -436,9 +442,13 @@ class StorageTest(KxlTestCase):
         print(f"\n  job {(ended - began) * 1000:.0f} ms, guest held {(hold[1] - hold[0]) * 1000:.0f}"
               f" ms; status {max(status_ms):.1f} ms at most ({len(status_ms)} requests); "
               f"kxl list {statistics.median(list_ms):.0f} ms median, {max(list_ms):.0f} ms at "
-              f"most ({len(list_ms)} runs); heartbeats {[n for _, n in beats]}")
+              f"most ({len(list_ms)} runs; {statistics.median(before_ms):.0f} ms median before "
+              f"the job); heartbeats {[n for _, n in beats]}")
         self.assertLess(max(status_ms), 100, "the supervisor answered during the job")
-        self.assertLess(statistics.median(list_ms), 100)
+        # list reads files and never waits for a supervisor: within 100 ms, unless the
+        # host's load made it slower than that before the job too
+        self.assertLess(statistics.median(list_ms),
+                        max(100, 1.5 * statistics.median(before_ms)))
         # the console showed every heartbeat, late only while QEMU held the guest
         numbers = [n for _, n in beats]
         self.assertEqual(numbers, list(range(numbers[0], numbers[0] + len(numbers))))
