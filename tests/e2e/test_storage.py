@@ -355,6 +355,18 @@ class StorageTest(KxlTestCase):
         self.kxl("snapshot-revert", "sn", "base", check=True, timeout=120)
         self.guest_sh("sn", "ls /mnt/data; echo END", r"a\.txt\s+boot-count\s+lost\+found\s+END")
 
+    def loaded_guest(self, name, busy_vcpu=False):
+        """A running 192 MiB guest on a qcow2 disk, with 120 MiB of random data in memory that
+        a snapshot must save (no page of it can be skipped) and, with busy_vcpu, a shell loop
+        keeping its vCPU busy."""
+        img = self.ext4_image(name, size="256M", fmt="qcow2")
+        self.create(name, memory=192,
+                    extra_lines=f"disk = [ 'format=qcow2,vdev=xvda,target={img}' ]")
+        self.wait_ready(name)
+        busy = "(while :; do :; done &); " if busy_vcpu else ""
+        self.guest_sh(name, "dd if=/dev/urandom of=/run/fill bs=1M count=120 2>/dev/null; "
+                      f"{busy}echo loaded-$((6*7))", r"loaded-42", timeout=120)
+
     def heartbeats(self, name, stop):
         """Follows the console of name until stop is set; returns the list it fills with
         (arrival time, n) for each heartbeat line, and the thread that fills it."""
@@ -386,13 +398,7 @@ class StorageTest(KxlTestCase):
         it runs, the supervisor answers at once, kxl list too, a second snapshot is refused as
         busy, the console goes on showing the guest's heartbeat (which stops only while QEMU
         holds the guest to save its memory), and the first snapshot completes."""
-        img = self.ext4_image("busy", size="256M", fmt="qcow2")
-        self.create("sj", memory=192,
-                    extra_lines=f"disk = [ 'format=qcow2,vdev=xvda,target={img}' ]")
-        self.wait_ready("sj")
-        # memory QEMU must save (random: no page can be skipped) and a vCPU kept busy
-        self.guest_sh("sj", "dd if=/dev/urandom of=/run/fill bs=1M count=120 2>/dev/null; "
-                      "(while :; do :; done &); echo loaded-$((6*7))", r"loaded-42", timeout=120)
+        self.loaded_guest("sj", busy_vcpu=True)
         events = Subscriber(self.env, "-n", "sj")
         stop = threading.Event()
         beats, follower = self.heartbeats("sj", stop)
@@ -462,12 +468,7 @@ class StorageTest(KxlTestCase):
         """job-cancel ends a snapshot-create as cancelled with no snapshot left, a revert
         cannot be cancelled, and destroy ends a running job with the domain: the command that
         started it fails and says why."""
-        img = self.ext4_image("cancel", size="256M", fmt="qcow2")
-        self.create("sc", memory=192,
-                    extra_lines=f"disk = [ 'format=qcow2,vdev=xvda,target={img}' ]")
-        self.wait_ready("sc")
-        self.guest_sh("sc", "dd if=/dev/urandom of=/run/fill bs=1M count=120 2>/dev/null; "
-                      "echo loaded-$((6*7))", r"loaded-42", timeout=120)
+        self.loaded_guest("sc")
         ctl = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         ctl.connect(os.path.join(self.root, "run/kxl/sc/control.sock"))
 
