@@ -44,6 +44,7 @@ int cmd_uptime(cli_ctx *ctx, int argc, char **argv);
 int cmd_vm_list(cli_ctx *ctx, int argc, char **argv);
 int cmd_dmesg(cli_ctx *ctx, int argc, char **argv);
 int cmd_rename(cli_ctx *ctx, int argc, char **argv);
+int cmd_job_cancel(cli_ctx *ctx, int argc, char **argv);
 int cmd_block_attach(cli_ctx *ctx, int argc, char **argv);
 int cmd_block_detach(cli_ctx *ctx, int argc, char **argv);
 int cmd_block_list(cli_ctx *ctx, int argc, char **argv);

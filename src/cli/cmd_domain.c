@@ -1,5 +1,5 @@
 /* cmd_domain.c - commands that act on one domain: destroy, pause, unpause, rename, shutdown,
- * domid, domname. */
+ * job-cancel, domid, domname. */
 #include <stdio.h>
 #include <string.h>
 
@@ -38,6 +38,14 @@ int cmd_unpause(cli_ctx *ctx, int argc, char **argv)
     if (!dom)
         return EXIT_USAGE;
     return kxl_domain_unpause(&ctx->paths, dom) < 0 ? cli_fail() : EXIT_OK;
+}
+
+int cmd_job_cancel(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *dom = one_domain(argc, argv);
+    if (!dom)
+        return EXIT_USAGE;
+    return kxl_domain_job_cancel(&ctx->paths, dom) < 0 ? cli_fail() : EXIT_OK;
 }
 
 int cmd_rename(cli_ctx *ctx, int argc, char **argv)
