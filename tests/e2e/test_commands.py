@@ -29,6 +29,8 @@ class CommandsTest(KxlTestCase):
     def test_triggers(self):
         self.create("tg")
         self.wait_ready("tg")
+        r = self.kxl("job-cancel", "tg")   # the supervisor's answer, through the library
+        self.assertEqual((r.returncode, r.stderr), (1, "kxl: domain 'tg' runs no job\n"))
         self.kxl("trigger", "tg", "nmi", check=True)
         self.wait_console("tg", r"NMI", timeout=20)
         self.kxl("trigger", "tg", "reset", check=True)
