@@ -6,8 +6,14 @@
 #  (b) `kxl list` with 10 running domains vs `virsh list` with 10 (hyperfine);
 #  (c) resident memory: kxl's supervisor, and QEMU per domain under kxl vs
 #      under libvirt, for the same guest.
+#  (a) also, for kxl and libvirt side by side: the time before the guest's
+#      kernel clock starts (wall time from the command to the console line
+#      'Run /init', minus that line's printk time: what the toolstack, QEMU and
+#      the firmware own), and how long the create command takes to return
+#      with the guest running.
 # Prints medians and ratios. Targets (issue "kxl core"): boot ≤ 0.6× libvirt,
-# list ≤ 0.2× virsh list, supervisor RSS ≤ 4 MiB, QEMU RSS ≤ libvirt's.
+# list ≤ 0.2× virsh list, supervisor RSS ≤ 4 MiB, QEMU RSS ≤ libvirt's;
+# (issue 11) before the kernel ≤ 0.1× libvirt, create returns ≤ 0.25× virsh.
 #
 #   bench/bench-core.sh [RUNS]       (as root; RUNS of (a), default 5)
 set -euo pipefail
@@ -24,6 +30,7 @@ KXL=$TOP/build/src/cli/kxl
 MEM=256
 CMDLINE="console=ttyS0 kxl.hostname=bench kxl.hb=0"
 MARKER="KXL-READY"
+INIT_MARKER="Run /init"
 export KXL_ROOT=$(mktemp -d /tmp/kxl-bench.XXXXXX)
 WORK=$KXL_ROOT/work
 mkdir -p "$WORK"
@@ -58,39 +65,54 @@ CFG
     echo "$WORK/$1.cfg"
 }
 
-# kxl_boot_to_marker NAME: seconds from `kxl create` to the marker; leaves it running
+# after_start T0 T_RETURNED LOG: waits for 'Run /init', then the marker, on LOG; prints
+# "TOTAL BEFORE_KERNEL RETURNED" in seconds: T0 to the marker; T0 to 'Run /init' minus that
+# line's printk time; T0 to T_RETURNED (the create command returned).
+after_start() {
+    local t0=$1 tr=$2 log=$3 ti t1 stamp
+    bench_wait_marker "$log" "$INIT_MARKER" || { echo "no '$INIT_MARKER' in $log" >&2; return 1; }
+    ti=$(bench_now_us)
+    bench_wait_marker "$log" "$MARKER" || { echo "no marker in $log" >&2; return 1; }
+    t1=$(bench_now_us)
+    stamp=$(bench_guest_stamp "$log" "$INIT_MARKER") || { echo "no printk time in $log" >&2; return 1; }
+    echo "$(bench_elapsed "$t0" "$t1") $(awk -v a="$(bench_elapsed "$t0" "$ti")" -v s="$stamp" \
+        'BEGIN { printf "%.3f", a - s }') $(bench_elapsed "$t0" "$tr")"
+}
+
+# kxl_boot_to_marker NAME: "TOTAL BEFORE_KERNEL RETURNED" (after_start) for `kxl create`;
+# leaves it running
 kxl_boot_to_marker() {
-    local cfg t0 t1 log=$KXL_ROOT/var/log/kxl/$1.console.log
+    local cfg t0 tr log=$KXL_ROOT/var/log/kxl/$1.console.log
     cfg=$(kxl_cfg "$1")
     rm -f "$log"
     t0=$(bench_now_us)
     "$KXL" create -q "$cfg" 2>/dev/null
-    bench_wait_marker "$log" "$MARKER" || { echo "kxl: no marker for $1" >&2; return 1; }
-    t1=$(bench_now_us)
-    bench_elapsed "$t0" "$t1"
+    tr=$(bench_now_us)
+    after_start "$t0" "$tr" "$log" || { echo "kxl: $1 did not boot" >&2; return 1; }
 }
 
-# virsh_boot_rss NAME XML LOG: like virsh_boot_to_marker, also keeping QEMU's RSS at the marker
+# virsh_boot_rss NAME XML LOG: "TOTAL BEFORE_KERNEL RETURNED" (after_start) for `virsh
+# create`, also keeping QEMU's RSS at the marker
 virsh_boot_rss() {
-    local t0 t1
+    local t0 tr out
     rm -f "$3"
     t0=$(bench_now_us)
     virsh_start "$1" "$2" || return 1
-    bench_wait_marker "$3" "$MARKER" || { echo "virsh: no marker for $1" >&2; return 1; }
-    t1=$(bench_now_us)
+    tr=$(bench_now_us)
+    out=$(after_start "$t0" "$tr" "$3") || { echo "virsh: $1 did not boot" >&2; return 1; }
     proc_rss_kib "$(libvirt_qemu_pid "$1")" >"$WORK/lv.rss"   # we run in $(...)
     virsh_stop "$1"
-    bench_elapsed "$t0" "$t1"
+    echo "$out"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 bench_boot() {
-    local k=() v=() q=() i t xml
+    local k=() v=() q=() kp=() vp=() kr=() vr=() i t p r xml
     echo "== (a) create to '$MARKER' on the console, $RUNS runs each (TCG)"
     for ((i = 0; i < RUNS; i++)); do
         bench_wait_quiet 15 120 || true
-        t=$(kxl_boot_to_marker "boot$i"); k+=("$t")
+        read -r t p r < <(kxl_boot_to_marker "boot$i"); k+=("$t"); kp+=("$p"); kr+=("$r")
         KXL_QEMU_PID=$(awk '/^qemu_pid/ {print $2}' "$KXL_ROOT/run/kxl/boot$i/status")
         SV_PID=$(awk '/^sv_pid/ {print $2}' "$KXL_ROOT/run/kxl/boot$i/status")
         KXL_QEMU_RSS=$(proc_rss_kib "$KXL_QEMU_PID"); SV_RSS=$(proc_rss_kib "$SV_PID")
@@ -98,16 +120,26 @@ bench_boot() {
         bench_wait_quiet 15 120 || true
         xml=$(libvirt_domain_xml "lvboot$i" "$GUEST/vmlinuz" "$GUEST/initrd.img" \
             "$CMDLINE" "$MEM" 1 "$WORK/lv$i.log")
-        t=$(virsh_boot_rss "lvboot$i" "$xml" "$WORK/lv$i.log"); v+=("$t")
+        read -r t p r < <(virsh_boot_rss "lvboot$i" "$xml" "$WORK/lv$i.log"); v+=("$t"); vp+=("$p")
+        vr+=("$r")
         LV_QEMU_RSS=$(cat "$WORK/lv.rss")
         bench_wait_quiet 15 120 || true
         t=$(PLAIN_QEMU_RSS=$WORK/pq.rss plain_qemu_boot_to_marker "$GUEST/vmlinuz" \
             "$GUEST/initrd.img" "$CMDLINE" "$MEM" 1 "$MARKER"); q+=("$t")
-        echo "  run $i: kxl ${k[-1]} s, virsh ${v[-1]} s, qemu ${q[-1]} s"
+        echo "  run $i: kxl ${k[-1]} s, virsh ${v[-1]} s, qemu ${q[-1]} s;" \
+             "before the kernel: kxl ${kp[-1]} s, virsh ${vp[-1]} s;" \
+             "create returned: kxl ${kr[-1]} s, virsh ${vr[-1]} s"
     done
     BOOT_K=$(bench_median "${k[@]}"); BOOT_V=$(bench_median "${v[@]}"); BOOT_Q=$(bench_median "${q[@]}")
     echo "  median: kxl $BOOT_K s, virsh $BOOT_V s, plain qemu $BOOT_Q s"
     echo "  ratio kxl/virsh $(ratio "$BOOT_K" "$BOOT_V") (target <= 0.60), kxl/qemu $(ratio "$BOOT_K" "$BOOT_Q")"
+    local pk pv rk rv
+    pk=$(bench_median "${kp[@]}"); pv=$(bench_median "${vp[@]}")
+    rk=$(bench_median "${kr[@]}"); rv=$(bench_median "${vr[@]}")
+    echo "  before the guest's kernel clock starts (median): kxl $pk s, virsh $pv s," \
+         "ratio $(ratio "$pk" "$pv") (target <= 0.10)"
+    echo "  create returns with the guest running (median): kxl $rk s, virsh $rv s," \
+         "ratio $(ratio "$rk" "$rv") (target <= 0.25)"
 }
 
 bench_list() {

@@ -34,6 +34,7 @@ typedef enum {
     KXL_OP_SNAPSHOT_LIST,
     KXL_OP_SNAPSHOT_REVERT,
     KXL_OP_SNAPSHOT_DELETE,
+    KXL_OP_JOB_CANCEL,
     KXL_OP__COUNT
 } kxl_op;
 
@@ -87,6 +88,10 @@ int kxl_domain_sysrq(const kxl_paths *p, const char *dom, const char *key);
 int kxl_domain_dump_core(const kxl_paths *p, const char *dom, const char *file);
 /* A QEMU human-monitor command; *out_r (caller frees) gets QEMU's answer. */
 int kxl_domain_monitor(const kxl_paths *p, const char *dom, const char *command, char **out_r);
+
+/* Cancels the domain's running job (a snapshot being taken, a dump); the job's own caller then
+ * fails with "... was cancelled". A revert or a delete cannot be cancelled. */
+int kxl_domain_job_cancel(const kxl_paths *p, const char *dom);
 
 /* The domain's resolved config as its supervisor keeps it (with hot-plugged devices and the
  * names the host gave them). *cfg_r: kxl_domcfg_free. */

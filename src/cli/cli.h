@@ -44,6 +44,7 @@ int cmd_uptime(cli_ctx *ctx, int argc, char **argv);
 int cmd_vm_list(cli_ctx *ctx, int argc, char **argv);
 int cmd_dmesg(cli_ctx *ctx, int argc, char **argv);
 int cmd_rename(cli_ctx *ctx, int argc, char **argv);
+int cmd_job_cancel(cli_ctx *ctx, int argc, char **argv);
 int cmd_block_attach(cli_ctx *ctx, int argc, char **argv);
 int cmd_block_detach(cli_ctx *ctx, int argc, char **argv);
 int cmd_block_list(cli_ctx *ctx, int argc, char **argv);
@@ -60,6 +61,7 @@ int cmd_network_destroy(cli_ctx *ctx, int argc, char **argv);
 int cmd_network_list(cli_ctx *ctx, int argc, char **argv);
 int cmd_network_attach(cli_ctx *ctx, int argc, char **argv);
 int cmd_network_detach(cli_ctx *ctx, int argc, char **argv);
+int cmd_events(cli_ctx *ctx, int argc, char **argv);
 
 const cli_cmd *cli_find(const char *name);
 /* The command's name (its operation's, for an operation's row). */

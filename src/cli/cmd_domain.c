@@ -1,5 +1,5 @@
 /* cmd_domain.c - commands that act on one domain: destroy, pause, unpause, rename, shutdown,
- * domid, domname. */
+ * job-cancel, domid, domname. */
 #include <stdio.h>
 #include <string.h>
 
@@ -16,28 +16,34 @@ static const char *one_domain(int argc, char **argv)
     return argv[1];
 }
 
-int cmd_destroy(cli_ctx *ctx, int argc, char **argv)
+/* A command whose only argument is DOM and that makes one library call with it. */
+static int on_one_domain(cli_ctx *ctx, int argc, char **argv,
+                         int (*op)(const kxl_paths *p, const char *dom))
 {
     const char *dom = one_domain(argc, argv);
     if (!dom)
         return EXIT_USAGE;
-    return kxl_domain_destroy(&ctx->paths, dom) < 0 ? cli_fail() : EXIT_OK;
+    return op(&ctx->paths, dom) < 0 ? cli_fail() : EXIT_OK;
+}
+
+int cmd_destroy(cli_ctx *ctx, int argc, char **argv)
+{
+    return on_one_domain(ctx, argc, argv, kxl_domain_destroy);
 }
 
 int cmd_pause(cli_ctx *ctx, int argc, char **argv)
 {
-    const char *dom = one_domain(argc, argv);
-    if (!dom)
-        return EXIT_USAGE;
-    return kxl_domain_pause(&ctx->paths, dom) < 0 ? cli_fail() : EXIT_OK;
+    return on_one_domain(ctx, argc, argv, kxl_domain_pause);
 }
 
 int cmd_unpause(cli_ctx *ctx, int argc, char **argv)
 {
-    const char *dom = one_domain(argc, argv);
-    if (!dom)
-        return EXIT_USAGE;
-    return kxl_domain_unpause(&ctx->paths, dom) < 0 ? cli_fail() : EXIT_OK;
+    return on_one_domain(ctx, argc, argv, kxl_domain_unpause);
+}
+
+int cmd_job_cancel(cli_ctx *ctx, int argc, char **argv)
+{
+    return on_one_domain(ctx, argc, argv, kxl_domain_job_cancel);
 }
 
 int cmd_rename(cli_ctx *ctx, int argc, char **argv)

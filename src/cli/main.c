@@ -75,8 +75,18 @@ static const cli_cmd commands[] = {
     {"domname", cmd_domname, false, "Convert a domain id to its name", "ID", ""},
     {NULL, cmd_dump_core, false, "Write a domain's memory to an ELF core file",
      "DOM FILE", "The file can be read with crash(8) or gdb.\n", KXL_OP_DUMP_CORE},
+    {"events", cmd_events, false, "Print domains' events as they happen", "[-n] [DOM]",
+     "One JSON object a line: {\"event\", \"domain\", \"time\", \"seq\", \"data\"}.\n"
+     "  -n, --new   only events from now on; by default each domain's supervisor first\n"
+     "              repeats what it kept (up to 256 events: its start, state changes, jobs)\n"
+     "With DOM, ends once the domain is gone; without, follows every domain, those\n"
+     "created later too, until interrupted. Events are listed in kxl(1).\n"},
     {"help", cmd_help, false, "Show help on kxl or a command", "[COMMAND]", ""},
     {"info", cmd_info, false, "Show information about the host", "[--json]", ""},
+    {NULL, cmd_job_cancel, false, "Cancel a domain's running job (snapshot, dump-core)", "DOM",
+     "The command that started the job fails with 'was cancelled'; nothing it made is left.\n"
+     "A snapshot revert or delete cannot be cancelled. 'kxl events DOM' shows jobs.\n",
+     KXL_OP_JOB_CANCEL},
     {"list", cmd_list, false, "List domains", "[-l] [-v] [--json] [DOM...]",
      "  -l, --long     print each domain's configuration as JSON\n"
      "  -v, --verbose  add UUID and supervisor columns\n"

@@ -90,15 +90,25 @@ void control_error_restore(json_object *err)
 int control_call(const kxl_paths *p, const char *name, const char *cmd, json_object *args,
                  json_object **ret_r, int timeout_ms)
 {
+    if (runtime_ensure_supervisor(p, name) < 0) {
+        json_object_put(args);
+        return -1;
+    }
+    AUTOCLOSE int fd = control_connect(p, name, "control.sock");
+    if (fd < 0) {
+        json_object_put(args);
+        return -1;
+    }
+    return control_request(fd, name, cmd, args, ret_r, timeout_ms);
+}
+
+int control_request(int fd, const char *name, const char *cmd, json_object *args,
+                    json_object **ret_r, int timeout_ms)
+{
     AUTOPTR(json_object) req = json_object_new_object();
     json_object_object_add(req, "execute", json_object_new_string(cmd));
     if (args)
         json_object_object_add(req, "arguments", args);
-    if (runtime_ensure_supervisor(p, name) < 0)
-        return -1;
-    AUTOCLOSE int fd = control_connect(p, name, "control.sock");
-    if (fd < 0)
-        return -1;
     AUTOFREE char *line = kx_asprintf("%s\n", kx_json_text(req));
     if (send_all(fd, line, strlen(line)) < 0) {
         kx_err_errno(KXL_ERR_STATE, "cannot talk to the supervisor of '%s'", name);

@@ -11,6 +11,10 @@
  * puts it). An "error" reply becomes kx_err with its code and text. */
 int control_call(const kxl_paths *p, const char *name, const char *cmd, json_object *args,
                  json_object **ret_r, int timeout_ms);
+/* Sends cmd (args taken, may be NULL) on fd, connected to the control socket of name, and
+ * reads its one reply line (nothing after it) within timeout_ms; as control_call. */
+int control_request(int fd, const char *name, const char *cmd, json_object *args,
+                    json_object **ret_r, int timeout_ms);
 /* The wire form of the error kx_err recorded: {"code": NAME, "desc": SENTENCE} (new). */
 json_object *control_error_json(void);
 /* Records a reply's "error" member as if it had happened here (its code and sentence). */

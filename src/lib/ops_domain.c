@@ -24,6 +24,11 @@ int kxl_domain_unpause(const kxl_paths *p, const char *dom)
     return op_call(p, KXL_OP_UNPAUSE, dom, NULL, NULL);
 }
 
+int kxl_domain_job_cancel(const kxl_paths *p, const char *dom)
+{
+    return op_call(p, KXL_OP_JOB_CANCEL, dom, NULL, NULL);
+}
+
 int kxl_domain_rename(const kxl_paths *p, const char *dom, const char *new_name)
 {
     if (!kxl_name_is_valid(new_name)) {

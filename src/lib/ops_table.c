@@ -46,6 +46,8 @@ static const kxl_op_desc ops[KXL_OP__COUNT] = {
                                 LONG_MS},
     [KXL_OP_SNAPSHOT_DELETE] = {KXL_OP_SNAPSHOT_DELETE, "snapshot-delete", "snapshot",
                                 "DELETE /api/v1/domains/{name}/snapshots/{snapshot}", LONG_MS},
+    [KXL_OP_JOB_CANCEL] = {KXL_OP_JOB_CANCEL, "job-cancel", "job-cancel",
+                           "POST /api/v1/domains/{name}/job/cancel", 15000},
 };
 
 const kxl_op_desc *kxl_op_describe(kxl_op op)

@@ -1,7 +1,8 @@
 /* qmp.c - QMP wire protocol: one Unix stream connection to QEMU's monitor. Messages are
- * parsed incrementally (no reliance on line breaks), commands are synchronous and matched
- * to their replies by "id", and events that arrive while a command waits are queued and
- * delivered to the handler at the end of qmp_execute, once its reply is in. */
+ * parsed incrementally (no reliance on line breaks), commands are matched to their replies by
+ * "id", and events that arrive while a command waits are queued and delivered to the handler
+ * at the end of qmp_execute, once its reply is in. A command sent without waiting
+ * (qmp_send_command) has its reply queued the same way, in order with the events. */
 #include "qemu/qmp.h"
 
 #include <assert.h>
@@ -26,9 +27,20 @@ enum {
     QMP_CHUNK = 8192,         /* bytes per read() */
 };
 
+/* A command sent by qmp_send_command whose reply has not been delivered yet. */
+typedef struct qmp_pending {
+    struct qmp_pending *next;
+    int64_t id;
+    char *cmd;
+    qmp_reply_fn fn;
+    void *opaque;
+} qmp_pending;
+
+/* A queued message: an event, or the reply to a pending command (reply set). */
 typedef struct qmp_event {
     struct qmp_event *next;
     json_object *msg;
+    qmp_pending *reply;
 } qmp_event;
 
 struct qmp_conn {
@@ -39,10 +51,12 @@ struct qmp_conn {
     int64_t last_id;        /* id of the last command sent */
     const char *broken;     /* why the connection is unusable (static string), or NULL */
     bool handshaking;       /* hold events: the caller cannot have set a handler yet */
+    bool delivering;        /* the handler runs: what arrives meanwhile waits in the queue */
     qmp_event_fn event_fn;
     void *event_opaque;
     qmp_event *events;      /* queued events, oldest first */
     qmp_event **events_tail;
+    qmp_pending *pending;   /* commands sent without waiting, their replies not yet read */
 };
 
 static const char hangup_msg[] = "QEMU closed its monitor connection";
@@ -156,20 +170,80 @@ static int qmp_parse_next(qmp_conn *c, json_object **msg_r)
     return 0;
 }
 
-/* Takes msg: queues it if it is an event, drops it (a late reply, ...) otherwise. */
+/* The pending command msg replies to, taken off the list; NULL if it is none of them. */
+static qmp_pending *qmp_take_pending(qmp_conn *c, json_object *msg)
+{
+    json_object *id = NULL;
+    if (!json_object_object_get_ex(msg, "id", &id) || !json_object_is_type(id, json_type_int))
+        return NULL;
+    for (qmp_pending **p = &c->pending; *p; p = &(*p)->next) {
+        if ((*p)->id == json_object_get_int64(id)) {
+            qmp_pending *found = *p;
+            *p = found->next;
+            return found;
+        }
+    }
+    return NULL;
+}
+
+/* Takes msg: queues it if it is an event or the reply to a pending command, drops it (a late
+ * reply, ...) otherwise. */
 static void qmp_queue(qmp_conn *c, json_object *msg)
 {
     json_object *name = NULL;
-    if (!json_object_object_get_ex(msg, "event", &name) ||
-        !json_object_is_type(name, json_type_string)) {
-        kx_debug("qmp: ignoring a message that is not an event or the awaited reply");
+    qmp_pending *reply = NULL;
+    bool event = json_object_object_get_ex(msg, "event", &name) &&
+                 json_object_is_type(name, json_type_string);
+    if (!event && !(reply = qmp_take_pending(c, msg))) {
+        kx_debug("qmp: ignoring a message that is not an event or an awaited reply");
         json_object_put(msg);
         return;
     }
     qmp_event *ev = kx_malloc0(sizeof(*ev));
     ev->msg = msg;
+    ev->reply = reply;
     *c->events_tail = ev;
     c->events_tail = &ev->next;
+}
+
+static void qmp_pending_free(qmp_pending *p)
+{
+    if (p) {
+        free(p->cmd);
+        free(p);
+    }
+}
+
+/* Records QEMU's error reply err to cmd as kx_err. */
+static void qmp_refused(const char *cmd, json_object *err)
+{
+    json_object *desc = NULL;
+    if (!json_object_object_get_ex(err, "desc", &desc))
+        json_object_object_get_ex(err, "class", &desc);
+    kx_err(KXL_ERR_QEMU, "QEMU refused '%s': %s", cmd,
+           desc ? json_object_get_string(desc) : "no reason given");
+}
+
+/* Hands one queued message to whom it is for: an event to the event handler, a reply to the
+ * function its command named. */
+static void qmp_deliver_one(qmp_conn *c, qmp_event *ev)
+{
+    qmp_pending *p = ev->reply;
+    json_object *err = NULL;
+    if (!p) {
+        if (c->event_fn)
+            c->event_fn(json_object_get_string(json_object_object_get(ev->msg, "event")),
+                        json_object_object_get(ev->msg, "data"), c->event_opaque);
+        return;
+    }
+    if (!p->fn)
+        return;
+    if (json_object_object_get_ex(ev->msg, "error", &err)) {
+        qmp_refused(p->cmd, err);
+        p->fn(NULL, p->opaque);
+    } else {
+        p->fn(json_object_object_get(ev->msg, "return"), p->opaque);
+    }
 }
 
 /* Parses every complete message already read (none of them is awaited). */
@@ -183,27 +257,28 @@ static int qmp_drain(qmp_conn *c)
 }
 
 /* Hands queued events to the handler (or drops them if there is none), oldest first. The
- * handler may run commands on c (they deliver the rest of the queue in order). With
- * keep_err, the error being returned survives whatever the handler does. */
+ * handler may run commands on c; it is not entered again meanwhile: what arrives during its
+ * commands is queued and delivered here once it has returned, so events are handled one at a
+ * time and in order. With keep_err, the error being returned survives whatever the handler
+ * does. */
 static void qmp_deliver(qmp_conn *c, bool keep_err)
 {
-    if (!c->events || c->handshaking)
+    if (!c->events || c->handshaking || c->delivering)
         return;
     AUTOFREE char *saved = keep_err ? kx_strdup(kx_err_msg()) : NULL;
     kxl_errcode code = kx_err_code();
     qmp_event *ev;
+    c->delivering = true;
     while ((ev = c->events)) {
         c->events = ev->next;
         if (!c->events)
             c->events_tail = &c->events;
-        if (c->event_fn) {
-            json_object *name = json_object_object_get(ev->msg, "event");
-            c->event_fn(json_object_get_string(name), json_object_object_get(ev->msg, "data"),
-                        c->event_opaque);
-        }
+        qmp_deliver_one(c, ev);
+        qmp_pending_free(ev->reply);
         json_object_put(ev->msg);
         free(ev);
     }
+    c->delivering = false;
     if (saved && (code != kx_err_code() || !kx_streq(saved, kx_err_msg())))
         kx_err(code, "%s", saved);
 }
@@ -334,16 +409,53 @@ static int qmp_run(qmp_conn *c, const char *cmd, json_object *args, int fd,
     int drained = c->broken ? 0 : qmp_drain(c);
     qmp_deliver(c, drained < 0);
     if (json_object_object_get_ex(reply, "error", &err)) {
-        json_object *desc = NULL;
-        if (!json_object_object_get_ex(err, "desc", &desc))
-            json_object_object_get_ex(err, "class", &desc);
-        kx_err(KXL_ERR_QEMU, "QEMU refused '%s': %s", cmd,
-               desc ? json_object_get_string(desc) : "no reason given");
+        qmp_refused(cmd, err);
         return -1;
     }
     if (ret_r)
         *ret_r = json_object_get(json_object_object_get(reply, "return"));
     return 0;
+}
+
+/* A command is a small write: the socket takes it at once unless QEMU has stopped reading,
+ * which this bounds. */
+#define QMP_SEND_MS 5000
+
+int qmp_send_command(qmp_conn *c, const char *cmd, json_object *args, qmp_reply_fn fn,
+                     void *opaque)
+{
+    AUTOPTR(json_object) req = json_object_new_object();
+    json_object_object_add(req, "execute", json_object_new_string(cmd));
+    if (args)
+        json_object_object_add(req, "arguments", args);
+    json_object_object_add(req, "id", json_object_new_int64(++c->last_id));
+    if (c->broken) {
+        kx_err(KXL_ERR_QEMU, "%s", c->broken);
+        return -1;
+    }
+    AUTOFREE char *line = kx_asprintf("%s\n", json_text(req));
+    kx_debug("qmp: >> %s (reply later)", json_text(req));
+    int r = qmp_send(c, cmd, line, strlen(line), -1, deadline_after(QMP_SEND_MS));
+    if (r != 0) {
+        if (r > 0)
+            kx_err(KXL_ERR_QEMU, "QEMU did not take '%s' within %d ms", cmd, QMP_SEND_MS);
+        return -1;
+    }
+    qmp_pending *p = kx_malloc0(sizeof(*p));
+    *p = (qmp_pending){.next = c->pending, .id = c->last_id, .cmd = kx_strdup(cmd), .fn = fn,
+                       .opaque = opaque};
+    c->pending = p;
+    return 0;
+}
+
+void qmp_forget_replies(qmp_conn *c, void *opaque)
+{
+    for (qmp_pending *p = c->pending; p; p = p->next)
+        if (p->opaque == opaque)
+            p->fn = NULL;
+    for (qmp_event *ev = c->events; ev; ev = ev->next)
+        if (ev->reply && ev->reply->opaque == opaque)
+            ev->reply->fn = NULL;
 }
 
 int qmp_execute(qmp_conn *c, const char *cmd, json_object *args, json_object **ret_r,
@@ -473,8 +585,14 @@ void qmp_close(qmp_conn *c)
     while (c->events) {
         qmp_event *ev = c->events;
         c->events = ev->next;
+        qmp_pending_free(ev->reply);
         json_object_put(ev->msg);
         free(ev);
+    }
+    while (c->pending) {
+        qmp_pending *p = c->pending;
+        c->pending = p->next;
+        qmp_pending_free(p);
     }
     if (c->tok)
         json_tokener_free(c->tok);

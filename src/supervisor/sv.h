@@ -3,6 +3,7 @@
  * scrollback, the control socket and the lifecycle policy. */
 #pragma once
 
+#include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -11,6 +12,7 @@
 #include "lib/status.h"
 #include "qemu/qemu_argv.h"
 #include "qemu/qmp.h"
+#include "supervisor/sv_lifecycle.h"
 #include "util/loop.h"
 
 #define SV_RING_SIZE (64 * 1024)
@@ -33,15 +35,19 @@ typedef struct sv {
     kx_status st;
     kx_loop *loop;
 
+    sv_lc_state lc;            /* the lifecycle state; only sv_transition moves it */
     pid_t qemu_pid;
     int qemu_pidfd;
     qmp_conn *qmp;
-    bool destroying;           /* QEMU's exit is expected */
+    /* QEMU is not our child: this supervisor took it over from one that died, so its exit is
+     * seen through the pidfd only, with no waitpid and no exit status. A fact about the
+     * process rather than a lifecycle state: an adopted QEMU runs, pauses, crashes and is
+     * restarted (as our child, then) like any other. */
     bool adopted;
-    bool restarting;           /* QEMU ends for a restart: start a new one */
-    struct sv_qevent *events;  /* QMP events waiting to be handled, in order */
-    bool handling_event;
-    char *deleted_device;      /* id of the last DEVICE_DELETED event */        /* we asked QEMU for a reset; continue on its RESET event */              /* QEMU is not our child: no waitpid, no exit status */
+    int kill_timer_fd;         /* armed while QEMU was asked to quit: kills it if it does not */
+    struct sv_job *job;        /* the long operation running, or NULL (sv_job.c) */
+    unsigned qemu_jobs;        /* QEMU jobs started, for their ids */
+    struct sv_watch *watch;    /* event subscribers and kept events (sv_watch.c) */
 
     int serial_fd;             /* QEMU's serial0 socket */
     int console_listen_fd;
@@ -51,6 +57,8 @@ typedef struct sv {
 
     int control_listen_fd;
     struct control_client *control_clients;  /* list, owned */
+    struct control_client *serving;          /* whose request is being handled, or NULL */
+    unsigned long long control_seq;          /* the last client's number */
     FILE *event_log;
     int exit_code;
 } sv;
@@ -62,14 +70,34 @@ int sv_qemu_start(sv *s);
 int sv_qemu_attach(sv *s, bool report_start);
 /* Settings applied once to a fresh QEMU: vCPU pinning, balloon target. */
 void sv_qemu_configure(sv *s);
+/* A fresh QEMU for the domain once the old one is gone, started, configured and running the
+ * guest; 0, or -1 with kx_err. */
+int sv_qemu_start_again(sv *s);
+
+/* sv_policy.c: the lifecycle policy */
+/* Moves the lifecycle by ev as the table allows (sv_lifecycle.c), records the state the
+ * domain shows in its status file and tells subscribers ("state"); a job that cannot go on
+ * in the new state ends. -1 with kx_err, and an event-log line, when the table refuses ev in
+ * the current state (nothing changes then). */
+int sv_transition(sv *s, sv_lc_event ev);
+/* The domain ends with QEMU gone: the lifecycle reaches its end ("destroyed") and the loop
+ * stops. */
+void sv_end(sv *s);
+/* QEMU has exited (how: "signal 9" and the like, NULL when not known): a restart, the end
+ * asked for, or a crash. */
+void sv_qemu_exited(sv *s, const char *how);
 /* QEMU is gone without being asked to go: on_crash decides. */
 void sv_qemu_died(sv *s);
+/* The guest was paused (runs false) or let run again, by a command or QEMU on its own: a
+ * running or paused domain moves to match; others stay as they are. */
+void sv_guest_runs(sv *s, bool runs);
+/* An event from QEMU's monitor: the running job's, or the guest's doing. */
+void sv_qmp_event(sv *s, const char *event, json_object *data);
 /* Runs the lifecycle action for a guest-initiated stop. */
 void sv_apply_action(sv *s, kxl_action action, const char *why);
 void sv_destroy(sv *s, const char *why);
 /* Resets the guest the hard way: a fresh QEMU (xl trigger reset, reboot -F). */
 void sv_hard_reset(sv *s, const char *why);
-void sv_set_state(sv *s, kxl_state state);
 
 /* sv_console.c */
 /* Connects the serial console and listens for clients; fresh truncates the
@@ -83,6 +111,91 @@ void sv_console_dispose(sv *s);
 int sv_control_init(sv *s);
 /* Closes the listening socket and every client. */
 void sv_control_dispose(sv *s);
+/* What a command returns when its reply comes later, through sv_control_answer. */
+extern json_object *const sv_deferred;
+#define SV_DEFERRED sv_deferred
+/* The client whose request is being handled, as a token for sv_control_answer (for a command
+ * that returns SV_DEFERRED). */
+void *sv_control_defer(sv *s);
+/* The deferred reply to the client of token: ret (taken) or, when NULL, the error kx_err
+ * holds. A client that hung up meanwhile gets nothing. */
+void sv_control_answer(sv *s, void *token, json_object *ret);
+/* A job's end as the deferred reply to the client that started it (opaque: its token). */
+void sv_control_job_done(sv *s, json_object *ret, void *opaque);
+
+/* sv_watch.c: event subscribers */
+/* Sends the event NAME with data (taken; NULL: {}) to every subscriber; with keep, it is also
+ * kept for subscribers that ask for the history. */
+void sv_notify(sv *s, const char *name, json_object *data, bool keep);
+/* The connected client fd (taken) becomes a subscriber; with history it first gets the kept
+ * events. 0, or -1 with kx_err (fd closed). */
+int sv_watch_add(sv *s, int fd, bool history);
+/* Sends what the sockets take of the last events and closes every subscriber. */
+void sv_watch_dispose(sv *s);
+
+/* sv_job.c: long operations, one at a time */
+/* Called once when a job ends: ret (taken; the reply value) when it completed, NULL with
+ * kx_err when it failed, was cancelled or did not finish. */
+typedef void (*sv_job_done_fn)(sv *s, json_object *ret, void *opaque);
+/* What a kind of job does in QEMU. Replies to the commands a job sends without waiting go to
+ * opaque s; they are forgotten when the job ends. */
+typedef struct {
+    const char *kind;     /* "snapshot", "dump": on the wire */
+    const char *noun;     /* "a snapshot", "a memory dump": in sentences */
+    const char *query;    /* QMP query asked every half second for progress, or NULL */
+    /* The reply to query: calls sv_job_progress. */
+    void (*progress)(sv *s, json_object *ret);
+    bool holds_guest;     /* QEMU's STOP and RESUME meanwhile are the job's, not a pause */
+    int timeout_ms;       /* the job fails after this long (0: never) ... */
+    void (*timed_out)(sv *s);   /* ... with the error this records */
+    /* A QMP event while the job runs; true when it was the job's. */
+    bool (*event)(sv *s, const char *event, json_object *data);
+    /* Makes the job end as cancelled; -1 with kx_err when it cannot (NULL: never). */
+    int (*cancel)(sv *s);
+    void (*dispose)(void *priv);
+} sv_job_ops;
+/* 0 when no job runs, else -1 with kx_err(KXL_ERR_BUSY, "domain 'X' is busy: a snapshot is
+ * running (saving, 42%)"). */
+int sv_job_check_idle(sv *s);
+/* Records the job (s->job; no other may run) of ops with priv (taken, ops->dispose) working on
+ * info (taken: its members show in the job's status); done runs at its end. The caller then
+ * sets it going in QEMU; once started, the job ends only through sv_job_finish. */
+void sv_job_start(sv *s, const sv_job_ops *ops, void *priv, json_object *info,
+                  sv_job_done_fn done, void *opaque);
+/* The running job's priv, or NULL. */
+void *sv_job_priv(sv *s);
+/* A cancel was asked for (sv_job_cancel accepted it). */
+bool sv_job_cancelling(sv *s);
+/* The running job reached phase (a static string) and percent (-1: unchanged). */
+void sv_job_progress(sv *s, const char *phase, int percent);
+/* Ends the running job: completed with ret (taken), or failed/cancelled with kx_err when NULL. */
+void sv_job_finish(sv *s, json_object *ret);
+/* Ends the running job, if any, as not finished because of why (QEMU or the domain went). */
+void sv_job_abort(sv *s, const char *why);
+/* job-cancel: 0 when the running job will end as cancelled, -1 with kx_err. */
+int sv_job_cancel(sv *s);
+/* Hands a QMP event to the running job; true when it was the job's. */
+bool sv_job_event(sv *s, const char *event, json_object *data);
+/* The running job as `status` shows it (new), or NULL. */
+json_object *sv_job_status(sv *s);
+
+/* sv_snapshot.c: snapshot-create/-revert/-delete as jobs, snapshot-list */
+json_object *sv_snapshot(sv *s, json_object *args);
+
+/* sv_unplug.c: hot-unplug as a job */
+/* Called once the device is gone, to release what it used. */
+typedef void (*sv_unplugged_fn)(sv *s, size_t index);
+/* Starts a job that asks the guest to let the device id go (device_del) and waits for QEMU's
+ * DEVICE_DELETED, at most 15 s ("the guest did not release WHAT within 15 s"); then
+ * unplugged(s, index) runs and the control client being served gets its reply. 0, or -1 with
+ * kx_err. */
+int sv_unplug_start(sv *s, const char *id, const char *what, size_t index,
+                    sv_unplugged_fn unplugged);
+
+/* sv_dump.c: guest memory as an ELF core */
+/* Starts a memory dump job into path (created 0600, an existing file truncated); done runs at
+ * its end. 0, or -1 with kx_err when it did not start. */
+int sv_dump_start(sv *s, const char *path, sv_job_done_fn done, void *opaque);
 
 /* sv_net.c: control commands network-attach / network-detach */
 json_object *sv_net_attach(sv *s, json_object *args);
@@ -92,7 +205,6 @@ json_object *sv_net_detach(sv *s, json_object *args);
 json_object *sv_block_attach(sv *s, json_object *args);
 json_object *sv_block_detach(sv *s, json_object *args);
 json_object *sv_cd_change(sv *s, json_object *args);
-json_object *sv_snapshot(sv *s, json_object *args);
 
 /* sv_chain.c: a disk's image and the files below it, as descriptors */
 /* Hands descriptors fds[0..n) (the caller keeps them) to QEMU as one fd set tagged tag;
@@ -139,8 +251,9 @@ char *sv_fdset_add(sv *s, const int *fds, size_t n, const char *opaque);
 void sv_fdset_drop(sv *s, const char *opaque, const char *keep);
 /* Removes one fd set ("/dev/fdset/N"). */
 void sv_fdset_remove(sv *s, const char *fdset);
-/* dump-guest-memory into path (created 0600, an existing file is truncated). */
-int sv_dump_guest_memory(sv *s, const char *path, int timeout_ms);
+/* Opens path for writing (created 0600, an existing file truncated) and gives it to QEMU as
+ * the descriptor named fdname (getfd). 0, or -1 with kx_err. */
+int sv_fd_give_for_writing(sv *s, const char *path, const char *fdname);
 
 /* sv_main.c */
 /* Appends a timestamped line to the domain's event log. */
@@ -148,5 +261,7 @@ void sv_event(sv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 /* Rewrites one list of domain.json ("disks", "vifs") from s->cfg after a
  * hot-plug, so list, block-list/network-list and an adopting supervisor see it. */
 int sv_save_config_list(sv *s, const char *key);
+/* A new object {k1: v1} or, with k2, {k1: v1, k2: v2} (string values). */
+json_object *sv_obj2(const char *k1, const char *v1, const char *k2, const char *v2);
 /* A listening Unix socket at DIR/name, owner-only. */
 int sv_listen(sv *s, const char *name);

@@ -1,7 +1,5 @@
 /* sv_block.c - disks while the guest runs: hot-plug (blockdev-add +
- * device_add), unplug, CD-ROM media changes, and snapshots through QEMU's
- * savevm/loadvm (disks and memory, for qcow2 disks). */
-#include <poll.h>
+ * device_add), unplug and CD-ROM media changes. Snapshots are in sv_snapshot.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,42 +120,26 @@ json_object *sv_block_attach(sv *s, json_object *args)
     return json_object_new_object();
 }
 
-static bool wait_deleted(sv *s, const char *id)
+/* The disk is gone from the guest: its node and fd sets go, and the saved config says so. */
+static void disk_unplugged(sv *s, size_t i)
 {
-    for (int waited = 0; waited < 15000; waited += 100) {
-        if (kx_streq(s->deleted_device, id))
-            return true;
-        struct pollfd p = {.fd = qmp_fd(s->qmp), .events = POLLIN};
-        if (poll(&p, 1, 100) > 0 && qmp_dispatch(s->qmp) < 0)
-            return false;
-    }
-    return false;
+    kxl_disk *d = &s->cfg->disks[i];
+    delete_node(s, i);
+    AUTOFREE char *tag = fdset_tag(d);
+    sv_fdset_drop(s, tag, NULL);
+    d->unplugged = true;
+    sv_save_config_list(s, "disks");
+    sv_event(s, "disk %s detached", d->vdev);
 }
 
 json_object *sv_block_detach(sv *s, json_object *args)
 {
     size_t i;
     kxl_disk *d = find_disk(s, kx_json_str(args, "vdev", ""), &i);
-    if (!d)
+    AUTOFREE char *what = d ? kx_asprintf("disk '%s'", d->vdev) : NULL;
+    if (!d || sv_unplug_start(s, d->vdev, what, i, disk_unplugged) < 0)
         return NULL;
-    json_object *del = json_object_new_object();
-    json_object_object_add(del, "id", json_object_new_string(d->vdev));
-    free(s->deleted_device);
-    s->deleted_device = NULL;
-    if (qmp_execute(s->qmp, "device_del", del, NULL, 5000) < 0)
-        return NULL;
-    if (!wait_deleted(s, d->vdev)) {
-        kx_err(KXL_ERR_STATE, "the guest did not release disk '%s' within 15 s", d->vdev);
-        return NULL;
-    }
-    delete_node(s, i);
-    AUTOFREE char *tag = fdset_tag(d);
-    sv_fdset_drop(s, tag, NULL);
-    kx_err_clear();
-    d->unplugged = true;
-    sv_save_config_list(s, "disks");
-    sv_event(s, "disk %s detached", d->vdev);
-    return json_object_new_object();
+    return SV_DEFERRED;
 }
 
 /* cd-insert (target given) and cd-eject (none). */
@@ -203,38 +185,4 @@ json_object *sv_cd_change(sv *s, json_object *args)
     sv_save_config_list(s, "disks");
     sv_event(s, "CD-ROM %s: %s", d->vdev, target ? target : "ejected");
     return json_object_new_object();
-}
-
-/* snapshot-create / -revert / -delete / -list on the running domain, with its
- * memory, through the human monitor's savevm family (QEMU 7.2's QMP
- * equivalents are jobs; these are synchronous and say what went wrong). */
-json_object *sv_snapshot(sv *s, json_object *args)
-{
-    static const struct { const char *op, *hmp; } ops[] = {
-        {"create", "savevm"}, {"revert", "loadvm"}, {"delete", "delvm"}, {"list", "info snapshots"},
-    };
-    const char *op = kx_json_str(args, "op", ""), *name = kx_json_str(args, "name", "");
-    const char *hmp = NULL;
-    for (size_t i = 0; i < KX_ARRAY_SIZE(ops); i++)
-        if (strcmp(op, ops[i].op) == 0)
-            hmp = ops[i].hmp;
-    if (!hmp || (strcmp(op, "list") != 0 && !kxl_name_is_valid(name))) {
-        kx_err(KXL_ERR_INVALID, "bad snapshot request '%s %s'", op, name);
-        return NULL;
-    }
-    AUTOFREE char *line = strcmp(op, "list") == 0 ? kx_strdup(hmp) : kx_asprintf("%s %s", hmp, name);
-    json_object *a = json_object_new_object();
-    json_object_object_add(a, "command-line", json_object_new_string(line));
-    json_object *out = NULL;
-    if (qmp_execute(s->qmp, "human-monitor-command", a, &out, 300000) < 0)
-        return NULL;
-    const char *text = json_object_get_string(out);
-    if (strcmp(op, "list") != 0 && text && *text) {
-        kx_err(KXL_ERR_QEMU, "snapshot %s '%s' of '%s': %.*s", op, name, s->name,
-               (int)strcspn(text, "\r\n"), text);
-        json_object_put(out);
-        return NULL;
-    }
-    sv_event(s, "snapshot %s '%s'", op, name);
-    return out ? out : json_object_new_string("");
 }

@@ -1,9 +1,15 @@
 /* sv_control.c - the control socket: each request is one JSON line
  * {"execute": CMD, "arguments": {...}}, answered by one line {"return": ...}
- * or {"error": {"code": CODE, "desc": "sentence"}} (CODE: kxl_errcode_name). Commands are a table; a command that makes no
- * sense in the domain's current state is refused with a clear error. */
+ * or {"error": {"code": CODE, "desc": "sentence"}} (CODE: kxl_errcode_name). Commands are a
+ * table; a command that makes no sense in the domain's current state is refused with a clear
+ * error, and one that needs QEMU while a job runs with "busy". A long operation (snapshot,
+ * dump-core) answers when its job ends: the client's reply waits (its further requests too)
+ * while the loop serves everyone else. "watch" turns the connection into a stream of event
+ * lines (sv_watch.c) after its reply. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,9 +29,15 @@
 typedef struct control_client {
     sv *s;
     int fd;
+    unsigned long long id;   /* its number, for a deferred reply */
+    bool waiting;            /* its reply is deferred: further requests wait for it */
+    bool answered;           /* the deferred reply went out before its command returned */
     kx_buf in;
     struct control_client *next;
 } control_client;
+
+static char deferred_marker;
+json_object *const sv_deferred = (json_object *)&deferred_marker;
 
 /* A handler returns a new "return" value, or NULL with kx_err set. */
 typedef json_object *(*control_fn)(sv *s, json_object *args);
@@ -34,7 +46,9 @@ typedef struct {
     const char *name;
     control_fn fn;
     bool when_dying;   /* allowed while the domain is being destroyed */
-    bool needs_qemu;   /* refused while QEMU is gone (a preserved crash) */
+    bool needs_qemu;   /* refused while QEMU is gone (a preserved crash), and while a job
+                        * runs: QEMU's monitor may be busy with it, and there is one job */
+    bool stream;       /* after its reply, the connection carries events (watch) */
 } control_cmd;
 
 static json_object *cmd_destroy(sv *s, json_object *args)
@@ -54,28 +68,26 @@ static json_object *qmp_simple(sv *s, const char *cmd)
 static json_object *cmd_pause(sv *s, json_object *args)
 {
     (void)args;
-    if (s->st.state != KXL_STATE_RUNNING) {
-        kx_err(KXL_ERR_STATE, "domain '%s' is %s, not running", s->name,
-               kxl_state_to_string(s->st.state));
+    if (s->lc != SV_LC_RUNNING) {
+        kx_err(KXL_ERR_STATE, "domain '%s' is %s, not running", s->name, sv_lc_state_name(s->lc));
         return NULL;
     }
     json_object *r = qmp_simple(s, "stop");
     if (r)
-        sv_set_state(s, KXL_STATE_PAUSED);
+        sv_guest_runs(s, false);   /* unless QEMU's STOP event came first */
     return r;
 }
 
 static json_object *cmd_unpause(sv *s, json_object *args)
 {
     (void)args;
-    if (s->st.state != KXL_STATE_PAUSED) {
-        kx_err(KXL_ERR_STATE, "domain '%s' is %s, not paused", s->name,
-               kxl_state_to_string(s->st.state));
+    if (s->lc != SV_LC_PAUSED) {
+        kx_err(KXL_ERR_STATE, "domain '%s' is %s, not paused", s->name, sv_lc_state_name(s->lc));
         return NULL;
     }
     json_object *r = qmp_simple(s, "cont");
     if (r)
-        sv_set_state(s, KXL_STATE_RUNNING);
+        sv_guest_runs(s, true);   /* unless QEMU's RESUME event came first */
     return r;
 }
 
@@ -84,9 +96,9 @@ static json_object *cmd_unpause(sv *s, json_object *args)
 static json_object *cmd_shutdown(sv *s, json_object *args)
 {
     (void)args;
-    if (s->st.state != KXL_STATE_RUNNING) {
+    if (s->lc != SV_LC_RUNNING) {
         kx_err(KXL_ERR_STATE, "domain '%s' is %s: only a running guest can be shut down",
-               s->name, kxl_state_to_string(s->st.state));
+               s->name, sv_lc_state_name(s->lc));
         return NULL;
     }
     sv_event(s, "power button pressed");
@@ -95,10 +107,10 @@ static json_object *cmd_shutdown(sv *s, json_object *args)
 
 static bool require_running(sv *s, const char *what)
 {
-    if (s->st.state == KXL_STATE_RUNNING || s->st.state == KXL_STATE_PAUSED)
+    if (s->lc == SV_LC_RUNNING || s->lc == SV_LC_PAUSED)
         return true;
-    kx_err(KXL_ERR_STATE, "domain '%s' is %s: cannot %s", s->name,
-           kxl_state_to_string(s->st.state), what);
+    kx_err(KXL_ERR_STATE, "domain '%s' is %s: cannot %s", s->name, sv_lc_state_name(s->lc),
+           what);
     return false;
 }
 
@@ -124,9 +136,9 @@ static json_object *send_keys(sv *s, const char *const *keys)
 static json_object *cmd_reboot(sv *s, json_object *args)
 {
     (void)args;
-    if (s->st.state != KXL_STATE_RUNNING) {
+    if (s->lc != SV_LC_RUNNING) {
         kx_err(KXL_ERR_STATE, "domain '%s' is %s: only a running guest can be rebooted", s->name,
-               kxl_state_to_string(s->st.state));
+               sv_lc_state_name(s->lc));
         return NULL;
     }
     sv_event(s, "reboot requested (Ctrl+Alt+Del)");
@@ -181,15 +193,32 @@ static json_object *cmd_dump_core(sv *s, json_object *args)
         kx_err(KXL_ERR_INVALID, "dump-core needs an absolute file name");
         return NULL;
     }
-    if (!require_running(s, "dump its memory"))
+    if (!require_running(s, "dump its memory") ||
+        sv_dump_start(s, file, sv_control_job_done, sv_control_defer(s)) < 0)
         return NULL;
-    if (sv_dump_guest_memory(s, file, 300000) < 0)
-        return NULL;
-    sv_event(s, "guest memory dumped to '%s'", file);
-    return json_object_new_object();
+    return SV_DEFERRED;
 }
 
-/* The human monitor, for what kxl has no command for. */
+/* The human monitor, for what kxl has no command for: a job, as the command may take long
+ * (savevm through it, say), whose answer is QEMU's. */
+static void monitor_answered(json_object *ret, void *opaque)
+{
+    sv_job_finish(opaque, ret ? json_object_get(ret) : NULL);
+}
+
+static void monitor_timed_out(sv *s)
+{
+    kx_err(KXL_ERR_QEMU, "QEMU did not answer the monitor command of '%s' within 30 s",
+           s->name);
+}
+
+static const sv_job_ops monitor_ops = {
+    .kind = "monitor",
+    .noun = "a monitor command",
+    .timeout_ms = 30000,
+    .timed_out = monitor_timed_out,
+};
+
 static json_object *cmd_monitor(sv *s, json_object *args)
 {
     const char *line = kx_json_str(args, "command", NULL);
@@ -200,10 +229,11 @@ static json_object *cmd_monitor(sv *s, json_object *args)
     sv_event(s, "monitor command: %s", line);
     json_object *a = json_object_new_object();
     json_object_object_add(a, "command-line", json_object_new_string(line));
-    json_object *ret = NULL;
-    if (qmp_execute(s->qmp, "human-monitor-command", a, &ret, 30000) < 0)
-        return NULL;
-    return ret ? ret : json_object_new_string("");
+    sv_job_start(s, &monitor_ops, NULL, sv_obj2("command", line, NULL, NULL),
+                 sv_control_job_done, sv_control_defer(s));
+    if (qmp_send_command(s->qmp, "human-monitor-command", a, monitor_answered, s) < 0)
+        sv_job_finish(s, NULL);
+    return SV_DEFERRED;
 }
 
 /* Moves a log file along with the domain's name; a missing one is fine. */
@@ -268,32 +298,53 @@ static json_object *cmd_status(sv *s, json_object *args)
     (void)args;
     json_object *o = json_object_new_object();
     json_object_object_add(o, "state", json_object_new_string(kxl_state_to_string(s->st.state)));
+    json_object_object_add(o, "lifecycle", json_object_new_string(sv_lc_state_name(s->lc)));
     json_object_object_add(o, "domid", json_object_new_int64(s->st.domid));
     json_object_object_add(o, "qemu_pid", json_object_new_int64(s->qemu_pid));
+    json_object_object_add(o, "job", sv_job_status(s));
     return o;
 }
 
+/* The reply says where the domain stands; the events follow it (the table's stream). */
+static json_object *cmd_watch(sv *s, json_object *args)
+{
+    json_object *o = cmd_status(s, NULL);
+    json_object_object_add(o, "domain", json_object_new_string(s->name));
+    json_object_object_add(o, "history", json_object_new_boolean(kx_json_bool(args, "history",
+                                                                                false)));
+    return o;
+}
+
+/* The job's own requester hears that it was cancelled, when it has ended. */
+static json_object *cmd_job_cancel(sv *s, json_object *args)
+{
+    (void)args;
+    return sv_job_cancel(s) < 0 ? NULL : json_object_new_object();
+}
+
 static const control_cmd commands[] = {
-    {"block-attach", sv_block_attach, false, true},
-    {"block-detach", sv_block_detach, false, true},
-    {"cd-change", sv_cd_change, false, true},
-    {"destroy", cmd_destroy, true, false},
-    {"dump-core", cmd_dump_core, false, true},
-    {"monitor", cmd_monitor, false, true},
-    {"network-attach", sv_net_attach, false, true},
-    {"network-detach", sv_net_detach, false, true},
-    {"pause", cmd_pause, false, true},
-    {"reboot", cmd_reboot, false, true},
-    {"rename", cmd_rename, false, false},
-    {"shutdown", cmd_shutdown, false, true},
-    {"snapshot", sv_snapshot, false, true},
-    {"status", cmd_status, true, false},
-    {"sysrq", cmd_sysrq, false, true},
-    {"trigger", cmd_trigger, false, true},
-    {"unpause", cmd_unpause, false, true},
+    {"block-attach", sv_block_attach, false, true, false},
+    {"block-detach", sv_block_detach, false, true, false},
+    {"cd-change", sv_cd_change, false, true, false},
+    {"destroy", cmd_destroy, true, false, false},
+    {"dump-core", cmd_dump_core, false, true, false},
+    {"job-cancel", cmd_job_cancel, false, false, false},
+    {"monitor", cmd_monitor, false, true, false},
+    {"network-attach", sv_net_attach, false, true, false},
+    {"network-detach", sv_net_detach, false, true, false},
+    {"pause", cmd_pause, false, true, false},
+    {"reboot", cmd_reboot, false, true, false},
+    {"rename", cmd_rename, false, false, false},
+    {"shutdown", cmd_shutdown, false, true, false},
+    {"snapshot", sv_snapshot, false, true, false},
+    {"status", cmd_status, true, false, false},
+    {"sysrq", cmd_sysrq, false, true, false},
+    {"trigger", cmd_trigger, false, true, false},
+    {"unpause", cmd_unpause, false, true, false},
+    {"watch", cmd_watch, true, false, true},
 };
 
-static json_object *dispatch(sv *s, const char *line)
+static json_object *dispatch(sv *s, const char *line, const control_cmd **cmd_r)
 {
     AUTOPTR(json_object) req = kx_json_parse(line, "control request");
     const char *name = req ? kx_json_str(req, "execute", NULL) : NULL;
@@ -305,17 +356,20 @@ static json_object *dispatch(sv *s, const char *line)
     for (size_t i = 0; i < KX_ARRAY_SIZE(commands); i++) {
         if (strcmp(commands[i].name, name) != 0)
             continue;
-        if (s->destroying && !commands[i].when_dying) {
+        if (sv_lc_ending(s->lc) && !commands[i].when_dying) {
             kx_err(KXL_ERR_STATE, "domain '%s' is being destroyed", s->name);
             return NULL;
         }
         if (commands[i].needs_qemu && !s->qmp) {
             kx_err(KXL_ERR_STATE, "domain '%s' has no running QEMU (it is %s): destroy it",
-                   s->name, kxl_state_to_string(s->st.state));
+                   s->name, sv_lc_state_name(s->lc));
             return NULL;
         }
+        if (commands[i].needs_qemu && sv_job_check_idle(s) < 0)
+            return NULL;
         json_object *args = NULL;
         json_object_object_get_ex(req, "arguments", &args);
+        *cmd_r = &commands[i];
         return commands[i].fn(s, args);
     }
     kx_err(KXL_ERR_INVALID, "unknown control command '%s'", name);
@@ -336,16 +390,73 @@ static void reply(control_client *c, json_object *ret)
 
 static void client_close(control_client *c)
 {
+    if (c->waiting)
+        sv_event(c->s, "control client %llu hung up before its reply", c->id);
     for (control_client **p = &c->s->control_clients; *p; p = &(*p)->next) {
         if (*p == c) {
             *p = c->next;
             break;
         }
     }
-    kx_loop_del(c->s->loop, c->fd);
-    close(c->fd);
+    if (c->fd >= 0) {
+        kx_loop_del(c->s->loop, c->fd);
+        close(c->fd);
+    }
     kx_buf_dispose(&c->in);
     free(c);
+}
+
+/* The connection leaves the control socket's clients and carries events from now on. */
+static void client_to_watcher(control_client *c, json_object *args)
+{
+    sv *s = c->s;
+    bool history = kx_json_bool(args, "history", false);
+    int fd = TAKE_FD(c->fd);
+    kx_loop_del(s->loop, fd);
+    c->waiting = false;
+    client_close(c);
+    if (sv_watch_add(s, fd, history) < 0)
+        sv_event(s, "%s", kx_err_msg());
+}
+
+/* Handles one request line; false when the client is no longer one (it became a watcher). */
+static bool serve_line(control_client *c, const char *line)
+{
+    sv *s = c->s;
+    const control_cmd *cmd = NULL;
+    control_client *outer = s->serving;   /* a reply that ends a wait may serve c inside */
+    kx_err_clear();
+    c->answered = false;
+    s->serving = c;
+    json_object *ret = dispatch(s, line, &cmd);
+    s->serving = outer;
+    if (ret == SV_DEFERRED) {
+        c->waiting = !c->answered;
+        return true;
+    }
+    bool stream = ret && cmd && cmd->stream;
+    reply(c, ret);
+    if (!stream)
+        return true;
+    AUTOPTR(json_object) req = kx_json_parse(line, "control request");
+    client_to_watcher(c, json_object_object_get(req, "arguments"));
+    return false;
+}
+
+/* Serves the complete request lines received, one at a time: none while a reply waits. */
+static void serve(control_client *c)
+{
+    char *nl;
+    while (!c->waiting && c->in.s && (nl = memchr(c->in.s, '\n', c->in.len))) {
+        *nl = '\0';
+        AUTOFREE char *line = kx_strdup(c->in.s);
+        size_t rest = c->in.len - (size_t)(nl + 1 - c->in.s);
+        memmove(c->in.s, nl + 1, rest);
+        c->in.len = rest;
+        c->in.s[rest] = '\0';
+        if (!serve_line(c, line))
+            return;
+    }
 }
 
 static void on_client(int fd, uint32_t events, void *opaque)
@@ -361,16 +472,38 @@ static void on_client(int fd, uint32_t events, void *opaque)
         return;
     }
     kx_buf_addn(&c->in, buf, (size_t)n);
-    char *nl;
-    while (c->in.s && (nl = memchr(c->in.s, '\n', c->in.len))) {
-        *nl = '\0';
-        kx_err_clear();
-        reply(c, dispatch(c->s, c->in.s));
-        size_t rest = c->in.len - (size_t)(nl + 1 - c->in.s);
-        memmove(c->in.s, nl + 1, rest);
-        c->in.len = rest;
-        c->in.s[rest] = '\0';
+    serve(c);
+}
+
+void *sv_control_defer(sv *s)
+{
+    assert(s->serving);
+    return (void *)(uintptr_t)s->serving->id;
+}
+
+void sv_control_answer(sv *s, void *token, json_object *ret)
+{
+    unsigned long long id = (uintptr_t)token;
+    control_client *c = s->control_clients;
+    while (c && c->id != id)
+        c = c->next;
+    if (!c) {
+        sv_event(s, "control client %llu is gone: its reply is dropped", id);
+        json_object_put(ret);
+        return;
     }
+    reply(c, ret);
+    if (c == s->serving) {
+        c->answered = true;   /* before its command returned: nothing waits */
+        return;
+    }
+    c->waiting = false;
+    serve(c);
+}
+
+void sv_control_job_done(sv *s, json_object *ret, void *opaque)
+{
+    sv_control_answer(s, opaque, ret);
 }
 
 static void on_accept(int fd, uint32_t events, void *opaque)
@@ -383,6 +516,7 @@ static void on_accept(int fd, uint32_t events, void *opaque)
     control_client *c = kx_malloc0(sizeof(*c));
     c->s = s;
     c->fd = cfd;
+    c->id = ++s->control_seq;
     if (kx_loop_add(s->loop, cfd, EPOLLIN, on_client, c) < 0) {
         close(cfd);
         free(c);

@@ -106,17 +106,12 @@ void sv_fdset_drop(sv *s, const char *opaque, const char *keep)
     json_object_put(sets);
 }
 
-int sv_dump_guest_memory(sv *s, const char *path, int timeout_ms)
+int sv_fd_give_for_writing(sv *s, const char *path, const char *fdname)
 {
     AUTOCLOSE int fd = open_for_qemu(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW);
     if (fd < 0)
         return -1;
     json_object *g = json_object_new_object();
-    json_object_object_add(g, "fdname", json_object_new_string("dump"));
-    if (qmp_execute_fd(s->qmp, "getfd", g, fd, NULL, 5000) < 0)
-        return -1;
-    json_object *a = json_object_new_object();
-    json_object_object_add(a, "paging", json_object_new_boolean(false));
-    json_object_object_add(a, "protocol", json_object_new_string("fd:dump"));
-    return qmp_execute(s->qmp, "dump-guest-memory", a, NULL, timeout_ms);
+    json_object_object_add(g, "fdname", json_object_new_string(fdname));
+    return qmp_execute_fd(s->qmp, "getfd", g, fd, NULL, 5000);
 }

@@ -56,6 +56,15 @@ static void log_sink(kx_loglevel level, const char *msg, void *opaque)
     sv_event(opaque, "%s", msg);
 }
 
+json_object *sv_obj2(const char *k1, const char *v1, const char *k2, const char *v2)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, k1, json_object_new_string(v1));
+    if (k2)
+        json_object_object_add(o, k2, json_object_new_string(v2));
+    return o;
+}
+
 int sv_save_config_list(sv *s, const char *key)
 {
     AUTOFREE char *path = kx_path_join(s->dir, "domain.json");
@@ -155,7 +164,11 @@ static int start_domain(sv *s)
         return -1;
     if (!s->start_paused && qmp_execute(s->qmp, "cont", NULL, NULL, 10000) < 0)
         return -1;
-    sv_set_state(s, s->start_paused ? KXL_STATE_PAUSED : KXL_STATE_RUNNING);
+    sv_transition(s, s->start_paused ? SV_LC_RUN_PAUSED : SV_LC_RUN);
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "paused", json_object_new_boolean(s->start_paused));
+    json_object_object_add(data, "domid", json_object_new_int64(s->st.domid));
+    sv_notify(s, "started", data, true);
     sv_event(s, "domain %u running", s->st.domid);
     return 0;
 }
@@ -164,18 +177,20 @@ static int start_domain(sv *s)
  * crashed or shut down while no supervisor watched left QEMU stopped (-action ...=pause) and
  * its event unheard: the action it calls for is applied now. QEMU keeps no record of whether
  * a shut-down guest powered off or rebooted (both stop it as "shutdown"), so on_poweroff
- * applies, and the event log says so. */
+ * applies, and the event log says so. Without an answer from QEMU, the recorded state holds. */
 static void sync_state(sv *s, kxl_state recorded)
 {
     AUTOPTR(json_object) st = NULL;
+    const char *status = recorded == KXL_STATE_RUNNING ? "running" : "";
     if (qmp_execute(s->qmp, "query-status", NULL, &st, 5000) < 0)
-        return;
-    const char *status = kx_json_str(st, "status", "");
+        sv_event(s, "adopting: cannot ask QEMU for its state: %s", kx_err_msg());
+    else
+        status = kx_json_str(st, "status", "");
     bool was_live = recorded == KXL_STATE_RUNNING || recorded == KXL_STATE_PAUSED;
     if (strcmp(status, "running") == 0) {
-        sv_set_state(s, KXL_STATE_RUNNING);
+        sv_transition(s, SV_LC_RUN);
     } else if (strcmp(status, "guest-panicked") == 0) {
-        sv_set_state(s, KXL_STATE_CRASHED);
+        sv_transition(s, SV_LC_CRASH);
         if (recorded != KXL_STATE_CRASHED)
             sv_apply_action(s, s->cfg->on_crash, "the guest crashed while no supervisor watched");
     } else if (strcmp(status, "shutdown") == 0 && was_live) {
@@ -183,9 +198,10 @@ static void sync_state(sv *s, kxl_state recorded)
                         "the guest shut down (powered off or rebooted: QEMU does not say which) "
                         "while no supervisor watched");
     } else if (recorded == KXL_STATE_SHUTDOWN || recorded == KXL_STATE_CRASHED) {
-        sv_set_state(s, recorded);   /* preserved: QEMU only knows it is stopped */
+        /* preserved: QEMU only knows it is stopped */
+        sv_transition(s, recorded == KXL_STATE_SHUTDOWN ? SV_LC_PRESERVE : SV_LC_CRASH);
     } else {
-        sv_set_state(s, KXL_STATE_PAUSED);
+        sv_transition(s, SV_LC_RUN_PAUSED);
     }
 }
 
@@ -219,6 +235,9 @@ static int adopt_domain(sv *s)
         sv_console_init(s, false) < 0)
         return -1;
     sync_state(s, old.state);
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "state", json_object_new_string(sv_lc_state_name(s->lc)));
+    sv_notify(s, "adopted", data, true);
     sv_event(s, "adopted QEMU pid %d", (int)s->qemu_pid);
     return 0;
 }
@@ -253,14 +272,17 @@ static void teardown(sv *s)
  * exit keeps LeakSanitizer's reports about real leaks. */
 static void sv_dispose(sv *s)
 {
+    sv_job_abort(s, "its supervisor ends");
+    sv_watch_dispose(s);
     sv_control_dispose(s);
+    if (s->kill_timer_fd >= 0)
+        close(s->kill_timer_fd);
     kx_loop_free(s->loop);
     if (s->qemu_pidfd >= 0)
         close(s->qemu_pidfd);
     kxl_domcfg_free(s->cfg);
     free(s->dir);
     free(s->name);
-    free(s->deleted_device);
     free(s->extra);
     if (s->event_log)
         fclose(s->event_log);
@@ -313,7 +335,7 @@ int main(int argc, char **argv)
     }
     umask(077);
     sv s = {.name = kx_strdup(name), .qemu_pidfd = -1, .control_listen_fd = -1, .serial_fd = -1,
-            .console_listen_fd = -1};
+            .console_listen_fd = -1, .kill_timer_fd = -1};
     for (int i = 0; i < SV_MAX_CLIENTS; i++)
         s.console_fds[i] = -1;
     if (kxl_paths_init(&s.paths, root) < 0) {
@@ -344,7 +366,7 @@ int main(int argc, char **argv)
     if (!s.loop || (!adopt && start_domain(&s) < 0)) {
         AUTOFREE char *msg = kx_asprintf("ERR %s", kx_err_msg());
         sv_event(&s, "start failed: %s", kx_err_msg());
-        s.destroying = true;
+        sv_transition(&s, SV_LC_END);
         teardown(&s);
         notify(notify_fd, msg);
         kx_log_set_sink(NULL, NULL);

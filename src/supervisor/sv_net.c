@@ -20,15 +20,6 @@
 #include "util/fileio.h"
 #include "util/json.h"
 
-static json_object *obj2(const char *k1, const char *v1, const char *k2, const char *v2)
-{
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, k1, json_object_new_string(v1));
-    if (k2)
-        json_object_object_add(o, k2, json_object_new_string(v2));
-    return o;
-}
-
 static int plug(sv *s, size_t i, int fd)
 {
     const kxl_vif *v = &s->cfg->vifs[i];
@@ -36,21 +27,21 @@ static int plug(sv *s, size_t i, int fd)
     snprintf(fdname, sizeof(fdname), "tap%zu", i);
     snprintf(netdev, sizeof(netdev), "net%zu", i);
     snprintf(nic, sizeof(nic), "nic%zu", i);
-    if (qmp_execute_fd(s->qmp, "getfd", obj2("fdname", fdname, NULL, NULL), fd, NULL, 5000) < 0)
+    if (qmp_execute_fd(s->qmp, "getfd", sv_obj2("fdname", fdname, NULL, NULL), fd, NULL, 5000) < 0)
         return -1;
-    json_object *nd = obj2("type", "tap", "id", netdev);
+    json_object *nd = sv_obj2("type", "tap", "id", netdev);
     json_object_object_add(nd, "fd", json_object_new_string(fdname));
     if (qmp_execute(s->qmp, "netdev_add", nd, NULL, 5000) < 0) {
-        qmp_execute(s->qmp, "closefd", obj2("fdname", fdname, NULL, NULL), NULL, 5000);
+        qmp_execute(s->qmp, "closefd", sv_obj2("fdname", fdname, NULL, NULL), NULL, 5000);
         return -1;
     }
-    json_object *dev = obj2("driver", !v->model || strcmp(v->model, "virtio") == 0
+    json_object *dev = sv_obj2("driver", !v->model || strcmp(v->model, "virtio") == 0
                                           ? "virtio-net-pci" : v->model,
                             "netdev", netdev);
     json_object_object_add(dev, "id", json_object_new_string(nic));
     json_object_object_add(dev, "mac", json_object_new_string(v->mac));
     if (qmp_execute(s->qmp, "device_add", dev, NULL, 5000) < 0) {
-        qmp_execute(s->qmp, "netdev_del", obj2("id", netdev, NULL, NULL), NULL, 5000);
+        qmp_execute(s->qmp, "netdev_del", sv_obj2("id", netdev, NULL, NULL), NULL, 5000);
         return -1;
     }
     return 0;
@@ -79,22 +70,22 @@ json_object *sv_net_attach(sv *s, json_object *args)
     sv_event(s, "vif %zu (%s) attached", i, s->cfg->vifs[i].vifname);
     char devid[24];
     snprintf(devid, sizeof(devid), "%zu", i);
-    return obj2("devid", devid, NULL, NULL);
+    return sv_obj2("devid", devid, NULL, NULL);
 }
 
-/* device_del only asks the guest: the NIC is gone when QEMU says so. */
-/* The caller clears s->deleted_device before device_del, so that an event
- * arriving during the command itself is not lost. */
-static bool wait_device_deleted(sv *s, const char *id)
+/* The NIC is gone from the guest: its netdev goes, and the saved config says so. */
+static void vif_unplugged(sv *s, size_t i)
 {
-    for (int waited = 0; waited < 15000; waited += 100) {
-        if (s->deleted_device && strcmp(s->deleted_device, id) == 0)
-            return true;
-        struct pollfd p = {.fd = qmp_fd(s->qmp), .events = POLLIN};
-        if (poll(&p, 1, 100) > 0 && qmp_dispatch(s->qmp) < 0)
-            return false;
-    }
-    return false;
+    char netdev[32];
+    snprintf(netdev, sizeof(netdev), "net%zu", i);
+    qmp_execute(s->qmp, "netdev_del", sv_obj2("id", netdev, NULL, NULL), NULL, 5000);
+    sv_event(s, "vif %zu (%s) detached", i, s->cfg->vifs[i].vifname);
+    /* the slot stays while this QEMU runs: indexes are its device ids */
+    s->cfg->vifs[i].unplugged = true;
+    sv_save_config_list(s, "vifs");
+    /* the saved config no longer has the vif: forwarding goes back if nothing needs it */
+    if (kx_streq(s->cfg->vifs[i].script, "vif-route"))
+        network_forwarding_release(&s->paths, NULL);
 }
 
 json_object *sv_net_detach(sv *s, json_object *args)
@@ -112,24 +103,8 @@ json_object *sv_net_detach(sv *s, json_object *args)
         kx_err(KXL_ERR_NOT_FOUND, "domain '%s' has no vif '%s'", s->name, which);
         return NULL;
     }
-    char nic[32], netdev[32];
+    char nic[32], what[32];
     snprintf(nic, sizeof(nic), "nic%zu", i);
-    snprintf(netdev, sizeof(netdev), "net%zu", i);
-    free(s->deleted_device);
-    s->deleted_device = NULL;
-    if (qmp_execute(s->qmp, "device_del", obj2("id", nic, NULL, NULL), NULL, 5000) < 0)
-        return NULL;
-    if (!wait_device_deleted(s, nic)) {
-        kx_err(KXL_ERR_STATE, "the guest did not release vif %zu within 15 s", i);
-        return NULL;
-    }
-    qmp_execute(s->qmp, "netdev_del", obj2("id", netdev, NULL, NULL), NULL, 5000);
-    sv_event(s, "vif %zu (%s) detached", i, s->cfg->vifs[i].vifname);
-    /* the slot stays while this QEMU runs: indexes are its device ids */
-    s->cfg->vifs[i].unplugged = true;
-    sv_save_config_list(s, "vifs");
-    /* the saved config no longer has the vif: forwarding goes back if nothing needs it */
-    if (kx_streq(s->cfg->vifs[i].script, "vif-route"))
-        network_forwarding_release(&s->paths, NULL);
-    return json_object_new_object();
+    snprintf(what, sizeof(what), "vif %zu", i);
+    return sv_unplug_start(s, nic, what, i, vif_unplugged) < 0 ? NULL : SV_DEFERRED;
 }

@@ -1,6 +1,5 @@
-/* sv_qemu.c - the supervisor's side of QEMU: start it paused, connect its
- * monitor, and turn its events (guest poweroff, reset, panic, exit) into the
- * domain's lifecycle actions. */
+/* sv_qemu.c - the supervisor's side of QEMU: start it paused, connect its monitor and watch
+ * its exit, handing its events and its end to the lifecycle policy (sv_policy.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -22,16 +21,6 @@
 #include "util/fileio.h"
 #include "util/json.h"
 #include "util/spawn.h"
-
-void sv_set_state(sv *s, kxl_state state)
-{
-    if (s->st.state == state)
-        return;
-    sv_event(s, "state %s -> %s", kxl_state_to_string(s->st.state), kxl_state_to_string(state));
-    s->st.state = state;
-    if (status_write(s->dir, &s->st) < 0)
-        sv_event(s, "cannot write status: %s", kx_err_msg());
-}
 
 /* In the child: stdio, then the taps as fds 3, 4, ... (QEMU_TAP_FD), the disks' descriptors
  * right after them (sv_disks.c), and nothing else of ours leaks into the guest's process. */
@@ -235,74 +224,6 @@ static void qemu_forget(sv *s)
     s->st.qemu_start = 0;
 }
 
-static int qemu_restart(sv *s);
-static void restart_qemu_process(sv *s);
-
-static void on_qemu_exit(int fd, uint32_t events, void *opaque)
-{
-    (void)fd;
-    (void)events;
-    sv *s = opaque;
-    int status = 0;
-    if (!s->adopted)
-        while (waitpid(s->qemu_pid, &status, 0) < 0 && errno == EINTR)
-            ;
-    qemu_forget(s);
-    if (s->restarting) {
-        s->restarting = false;
-        sv_event(s, "QEMU ended for the restart");
-        if (qemu_restart(s) < 0) {
-            sv_event(s, "restart failed: %s", kx_err_msg());
-            s->destroying = true;
-            kx_loop_quit(s->loop);
-        }
-        return;
-    }
-    if (s->destroying) {
-        sv_event(s, "QEMU exited");
-        kx_loop_quit(s->loop);
-        return;
-    }
-    if (s->adopted)
-        sv_event(s, "QEMU died unexpectedly");
-    else
-        sv_event(s, "QEMU died unexpectedly (%s %d)", WIFSIGNALED(status) ? "signal" : "exit status",
-                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-    sv_qemu_died(s);
-}
-
-/* A fresh QEMU for the same domain (on_crash restart after QEMU died). */
-static int qemu_restart(sv *s)
-{
-    s->adopted = false;
-    if (sv_qemu_start(s) < 0 || sv_qemu_attach(s, true) < 0 || sv_console_reconnect(s) < 0)
-        return -1;
-    sv_qemu_configure(s);
-    if (qmp_execute(s->qmp, "cont", NULL, NULL, 10000) < 0)
-        return -1;
-    sv_set_state(s, KXL_STATE_RUNNING);
-    return 0;
-}
-
-void sv_qemu_died(sv *s)
-{
-    kxl_action a = s->cfg->on_crash;
-    sv_set_state(s, KXL_STATE_CRASHED);
-    sv_event(s, "QEMU is gone: applying on_crash '%s'", kxl_action_to_string(a));
-    if (a == KXL_ACTION_PRESERVE)
-        return;  /* listed as crashed until destroyed */
-    if (a == KXL_ACTION_DESTROY || a == KXL_ACTION_COREDUMP_DESTROY) {
-        s->destroying = true;
-        kx_loop_quit(s->loop);
-        return;
-    }
-    if (qemu_restart(s) < 0) {
-        sv_event(s, "restart failed: %s", kx_err_msg());
-        s->destroying = true;
-        kx_loop_quit(s->loop);
-    }
-}
-
 /* The vCPU threads go into the status file (list reads just them) and are
  * pinned as cpus= asks. */
 static void record_and_pin_vcpus(sv *s)
@@ -336,69 +257,36 @@ static void record_and_pin_vcpus(sv *s)
     }
 }
 
-static void handle_shutdown_event(sv *s, json_object *data)
+static void on_qemu_exit(int fd, uint32_t events, void *opaque)
 {
-    const char *reason = kx_json_str(data, "reason", "");
-    if (s->destroying || s->restarting || !kx_json_bool(data, "guest", false))
-        return;
-    if (strcmp(reason, "guest-reset") == 0)
-        sv_apply_action(s, s->cfg->on_reboot, "the guest rebooted");
-    else if (strcmp(reason, "guest-panic") != 0)
-        sv_apply_action(s, s->cfg->on_poweroff, "the guest powered off");
+    (void)fd;
+    (void)events;
+    sv *s = opaque;
+    int status = 0;
+    if (!s->adopted)
+        while (waitpid(s->qemu_pid, &status, 0) < 0 && errno == EINTR)
+            ;
+    qemu_forget(s);
+    AUTOFREE char *how = NULL;
+    if (!s->adopted)
+        how = kx_asprintf("%s %d", WIFSIGNALED(status) ? "signal" : "exit status",
+                          WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    sv_qemu_exited(s, how);
 }
 
-static void handle_event(sv *s, const char *event, json_object *data)
+/* A fresh QEMU for the same domain, once the old one is gone (restarting). */
+int sv_qemu_start_again(sv *s)
 {
-    sv_event(s, "QMP event %s %s", event, data ? kx_json_text(data) : "");
-    if (strcmp(event, "SHUTDOWN") == 0) {
-        handle_shutdown_event(s, data);
-    } else if (strcmp(event, "GUEST_PANICKED") == 0) {
-        if (!s->destroying && s->st.state != KXL_STATE_CRASHED) {
-            sv_set_state(s, KXL_STATE_CRASHED);
-            sv_apply_action(s, s->cfg->on_crash, "the guest crashed");
-        }
-    } else if (strcmp(event, "DEVICE_DELETED") == 0) {
-        free(s->deleted_device);
-        s->deleted_device = kx_strdup(kx_json_str(data, "device", ""));
-    } else if (strcmp(event, "STOP") == 0) {
-        if (s->st.state == KXL_STATE_RUNNING)
-            sv_set_state(s, KXL_STATE_PAUSED);
-    } else if (strcmp(event, "RESUME") == 0) {
-        sv_set_state(s, KXL_STATE_RUNNING);
-    }
+    s->adopted = false;
+    if (sv_qemu_start(s) < 0 || sv_qemu_attach(s, true) < 0 || sv_console_reconnect(s) < 0)
+        return -1;
+    sv_qemu_configure(s);
+    return qmp_execute(s->qmp, "cont", NULL, NULL, 10000);
 }
 
-typedef struct sv_qevent {
-    char *name;
-    json_object *data;
-    struct sv_qevent *next;
-} sv_qevent;
-
-/* Events are handled one at a time, in order: a handler that talks to QEMU
- * receives further events during its commands, and those wait in the queue
- * until it has finished, so lifecycle steps never interleave. */
 static void on_qmp_event(const char *event, json_object *data, void *opaque)
 {
-    sv *s = opaque;
-    sv_qevent *e = kx_malloc0(sizeof(*e));
-    e->name = kx_strdup(event);
-    e->data = data ? json_object_get(data) : NULL;
-    sv_qevent **tail = &s->events;
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = e;
-    if (s->handling_event)
-        return;
-    s->handling_event = true;
-    while (s->events) {
-        e = s->events;
-        s->events = e->next;
-        handle_event(s, e->name, e->data);
-        free(e->name);
-        json_object_put(e->data);
-        free(e);
-    }
-    s->handling_event = false;
+    sv_qmp_event(opaque, event, data);
 }
 
 static void on_qmp_readable(int fd, uint32_t events, void *opaque)
@@ -440,90 +328,5 @@ void sv_qemu_configure(sv *s)
                                json_object_new_int64((int64_t)(s->cfg->memory_mib << 20)));
         if (qmp_execute(s->qmp, "balloon", args, NULL, 5000) < 0)
             sv_event(s, "cannot set the balloon target: %s", kx_err_msg());
-    }
-}
-
-void sv_destroy(sv *s, const char *why)
-{
-    if (s->destroying)
-        return;
-    sv_event(s, "destroying: %s", why);
-    s->destroying = true;
-    sv_set_state(s, KXL_STATE_DYING);
-    if (!s->qmp && s->qemu_pidfd < 0) {
-        kx_loop_quit(s->loop);  /* QEMU is already gone (a preserved crash) */
-        return;
-    }
-    /* xl destroy is immediate: no guest shutdown, no waiting on QEMU */
-    kill(s->qemu_pid, SIGKILL);
-}
-
-/* After the guest stopped itself: let QEMU close its images cleanly. */
-static void sv_quit(sv *s, const char *why)
-{
-    sv_event(s, "ending: %s", why);
-    s->destroying = true;
-    sv_set_state(s, KXL_STATE_DYING);
-    if (qmp_execute(s->qmp, "quit", NULL, NULL, 5000) < 0)
-        kill(s->qemu_pid, SIGKILL);
-}
-
-/* Guest memory as an ELF core under ROOT/var/lib/kxl/dump/, as xl's
- * coredump-* actions do, for crash(8) or gdb. */
-static void dump_core(sv *s)
-{
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime_r(&now, &tm));
-    AUTOFREE char *dir = kx_path_join(s->paths.lib_dir, "dump");
-    AUTOFREE char *path = kx_asprintf("%s/%s-%s.core", dir, s->name, stamp);
-    if (kx_mkdir_p(dir, 0700) < 0) {
-        sv_event(s, "no core dump: %s", kx_err_msg());
-        return;
-    }
-    if (sv_dump_guest_memory(s, path, 120000) < 0)
-        sv_event(s, "core dump to '%s' failed: %s", path, kx_err_msg());
-    else
-        sv_event(s, "guest memory dumped to '%s'", path);
-}
-
-/* A guest that asked to reboot (or crashed, under a restart policy) gets a
- * fresh QEMU, as Xen gives it a fresh domain: no firmware state survives,
- * and resets that the guest's reboot path fires in a row (kernel, then
- * firmware) cannot race with ours. The console clients stay attached. */
-void sv_hard_reset(sv *s, const char *why)
-{
-    sv_event(s, "hard reset: %s", why);
-    restart_qemu_process(s);
-}
-
-static void restart_qemu_process(sv *s)
-{
-    s->restarting = true;
-    if (qmp_execute(s->qmp, "quit", NULL, NULL, 5000) < 0)
-        kill(s->qemu_pid, SIGKILL);
-}
-
-void sv_apply_action(sv *s, kxl_action action, const char *why)
-{
-    sv_event(s, "%s: applying '%s'", why, kxl_action_to_string(action));
-    if (action == KXL_ACTION_COREDUMP_DESTROY || action == KXL_ACTION_COREDUMP_RESTART)
-        dump_core(s);
-    switch (action) {
-    case KXL_ACTION_RESTART:
-    case KXL_ACTION_RENAME_RESTART:
-    case KXL_ACTION_COREDUMP_RESTART:
-    case KXL_ACTION_SOFT_RESET:
-        restart_qemu_process(s);
-        return;
-    case KXL_ACTION_PRESERVE:
-        if (s->st.state != KXL_STATE_CRASHED)
-            sv_set_state(s, KXL_STATE_SHUTDOWN);
-        return;
-    case KXL_ACTION_DESTROY:
-    case KXL_ACTION_COREDUMP_DESTROY:
-        sv_quit(s, why);
-        return;
     }
 }

@@ -75,6 +75,22 @@ int kx_loop_add(kx_loop *l, int fd, uint32_t events, kx_loop_fn fn, void *opaque
     return 0;
 }
 
+int kx_loop_mod(kx_loop *l, int fd, uint32_t events)
+{
+    for (watch *w = l->watches; w; w = w->next) {
+        if (w->fd != fd || w->dead)
+            continue;
+        struct epoll_event ev = {.events = events, .data.ptr = w};
+        if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0) {
+            kx_err_errno(KXL_ERR_INTERNAL, "cannot change the watch of fd %d", fd);
+            return -1;
+        }
+        return 0;
+    }
+    kx_err(KXL_ERR_INTERNAL, "fd %d is not watched", fd);
+    return -1;
+}
+
 void kx_loop_del(kx_loop *l, int fd)
 {
     for (watch *w = l->watches; w; w = w->next) {

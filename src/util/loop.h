@@ -12,6 +12,8 @@ kx_loop *kx_loop_new(void);
 void kx_loop_free(kx_loop *l);
 /* Watches fd for events (EPOLLIN, ...); fn runs when they occur. */
 int kx_loop_add(kx_loop *l, int fd, uint32_t events, kx_loop_fn fn, void *opaque);
+/* Changes the events fd is watched for (EPOLLIN | EPOLLOUT while output waits, ...). */
+int kx_loop_mod(kx_loop *l, int fd, uint32_t events);
 /* Stops watching fd; safe from inside a callback, also for other fds. */
 void kx_loop_del(kx_loop *l, int fd);
 /* Dispatches until kx_loop_quit (no timers: everything is an fd, e.g. a

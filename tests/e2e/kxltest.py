@@ -11,8 +11,10 @@ import pty
 import re
 import select
 import shutil
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -133,6 +135,17 @@ class KxlTestCase(unittest.TestCase):
     def console_argv(self, name):
         return [KXL, "console", name]
 
+    def guest_run(self, name, command):
+        """Types a command on the guest's shell through `kxl console`, without waiting for
+        what it does."""
+        con = Pty(self.console_argv(name), self.env)
+        con.send("\r")
+        con.expect(rf"{name}# ")
+        con.send(command + "\r")
+        time.sleep(0.5)
+        con.send(b"\x1d")
+        con.wait()
+
     def guest_sh(self, name, command, expect, timeout=40):
         """Runs a command on the guest's console and waits for expect, which must not
         match the command itself: the console echoes it, and the wait would end at once."""
@@ -205,3 +218,59 @@ class Pty:
             except OSError:
                 time.sleep(0.05)
         raise AssertionError("pty command did not end")
+
+
+def control(root, name, request, sock=None):
+    """Sends one request on the domain's control socket and returns its reply."""
+    s = sock or socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    if not sock:
+        s.connect(os.path.join(root, "run/kxl", name, "control.sock"))
+    s.sendall((json.dumps(request) + "\n").encode())
+    reply = b""
+    while not reply.endswith(b"\n"):
+        chunk = s.recv(65536)
+        if not chunk:
+            raise AssertionError(f"the supervisor hung up on {request}")
+        reply += chunk
+    if not sock:
+        s.close()
+    return json.loads(reply)
+
+
+def wait_for_job(root, name, sock, timeout=60):
+    """Asks the supervisor of name for its status (on the connected control socket sock) until
+    it runs a job; returns the job."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = control(root, name, {"execute": "status"}, sock)["return"]["job"]
+        if job:
+            return job
+    raise AssertionError(f"no job of {name} seen within {timeout} s")
+
+
+class Subscriber:
+    """`kxl events ARGS`, its lines read as they come (a pipe left unread would make it a
+    subscriber that does not keep up)."""
+
+    def __init__(self, env, *args):
+        self.proc = subprocess.Popen([KXL, "events", *args], env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.lines = []
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    def wait(self, timeout=20, stop=False):
+        """Waits for its end (or ends it) and returns (exit status, stderr, lines)."""
+        if stop:
+            self.proc.terminate()
+        self.proc.wait(timeout)
+        self.thread.join(timeout)
+        err = self.proc.stderr.read()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return self.proc.returncode, err, "".join(self.lines)

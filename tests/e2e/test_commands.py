@@ -6,9 +6,11 @@ reported, not what kxl says it did."""
 import os
 import shlex
 import re
+import socket
+import subprocess
 import time
 
-from kxltest import KXL, KxlTestCase, Pty
+from kxltest import KXL, KxlTestCase, Pty, control, wait_for_job
 
 
 class CommandsTest(KxlTestCase):
@@ -27,6 +29,8 @@ class CommandsTest(KxlTestCase):
     def test_triggers(self):
         self.create("tg")
         self.wait_ready("tg")
+        r = self.kxl("job-cancel", "tg")   # the supervisor's answer, through the library
+        self.assertEqual((r.returncode, r.stderr), (1, "kxl: domain 'tg' runs no job\n"))
         self.kxl("trigger", "tg", "nmi", check=True)
         self.wait_console("tg", r"NMI", timeout=20)
         self.kxl("trigger", "tg", "reset", check=True)
@@ -61,6 +65,30 @@ class CommandsTest(KxlTestCase):
             self.assertEqual(f.read(4), b"\x7fELF")
         self.assertGreater(os.path.getsize(core), 200 << 20, "the guest's 256 MiB are in it")
         self.assertIn("dc", self.list_json(), "the domain keeps running")
+
+    def test_dump_core_cancelled(self):
+        """A memory dump is a job: cancelled, the dump-core that asked for it fails and its
+        file is gone once QEMU has written it; meanwhile another dump is refused as busy."""
+        self.create("dx")
+        self.wait_ready("dx")
+        core = os.path.join(self.tmp, "dx.core")
+        ctl = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        ctl.connect(os.path.join(self.root, "run/kxl/dx/control.sock"))
+        cmd = subprocess.Popen([KXL, "dump-core", "dx", core], env=self.env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(wait_for_job(self.root, "dx", ctl)["file"], core)
+        busy = control(self.root, "dx", {"execute": "dump-core",
+                                         "arguments": {"file": core + "2"}}, ctl)["error"]
+        self.assertEqual(busy["code"], "busy")
+        self.assertRegex(busy["desc"], r"^domain 'dx' is busy: a memory dump is running ")
+        self.assertIn("return", control(self.root, "dx", {"execute": "job-cancel"}, ctl))
+        ctl.close()
+        _, err = cmd.communicate(timeout=120)
+        self.assertEqual((cmd.returncode, err),
+                         (1, f"kxl: the memory dump of 'dx' to '{core}' was cancelled\n"))
+        self.assertFalse(os.path.exists(core))
+        self.assertFalse(os.path.exists(core + "2"))
+        self.assertIn("dx", self.list_json(), "the domain keeps running")
 
     def test_rename_uptime_vm_list_dmesg(self):
         self.create("old")

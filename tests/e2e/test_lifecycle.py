@@ -15,16 +15,6 @@ from kxltest import KXL, KxlTestCase, Pty
 
 class LifecycleTest(KxlTestCase):
 
-    def guest_run(self, name, command):
-        """Types a command on the guest's shell through `kxl console`."""
-        con = Pty([KXL, "console", name], self.env)
-        con.send("\r")
-        con.expect(rf"{name}# ")
-        con.send(command + "\r")
-        time.sleep(0.5)
-        con.send(b"\x1d")
-        con.wait()
-
     def data_disk(self):
         img = os.path.join(self.tmp, "data.img")
         subprocess.run(["truncate", "-s", "32M", img], check=True)

@@ -3,7 +3,8 @@
  *
  * Script lines:  ">> JSON"    expect a command: same "execute" and "arguments", id ignored
  *                ">>fd JSON"  the same, and the command must carry the fd in peer.expect
- *                "<< JSON"    send a reply or an event; replies get the last command's id
+ *                "<< JSON"    send a reply or an event; replies without an "id" get the last
+ *                             command's id
  *                "<<+ JSON"   the same, held back and sent in one write with the next "<<"
  *                "<<~ JSON"   the same, trickled out in 3-byte writes
  *                "raw TEXT"   send TEXT exactly as it is
@@ -187,7 +188,7 @@ static void peer_send(peer *p, const char *text, char mode)
     bool reply = json_object_object_get_ex(msg, "return", NULL) ||
                  json_object_object_get_ex(msg, "error", NULL);
 
-    if (reply && p->last_id)
+    if (reply && p->last_id && !json_object_object_get_ex(msg, "id", NULL))
         json_object_object_add(msg, "id", json_object_get(p->last_id));
     kx_buf_printf(&p->out, "%s\n", json_object_to_json_string(msg));
     if (mode == '+')
@@ -449,8 +450,10 @@ static void on_event_reenter(const char *event, json_object *data, void *opaque)
 {
     fixture *f = opaque;
     on_event(event, data, opaque);
-    if (kx_streq(event, "RESET"))
+    if (kx_streq(event, "RESET")) {
         assert_int_equal(qmp_execute(f->c, "query-status", NULL, NULL, 2000), 0);
+        kx_buf_add(&f->events, "(handled)\n");
+    }
 }
 
 static void test_handler_runs_command(void **state)
@@ -469,7 +472,8 @@ static void test_handler_runs_command(void **state)
     assert_non_null(start(f, script));
     qmp_set_event_handler(f->c, on_event_reenter, f);
     assert_int_equal(qmp_execute(f->c, "system_reset", NULL, NULL, 2000), 0);
-    assert_string_equal(kx_buf_str(&f->events), "RESET -\nA -\nB -\n");
+    /* the handler is not entered again while it runs: A and B wait until it is done */
+    assert_string_equal(kx_buf_str(&f->events), "RESET -\n(handled)\nA -\nB -\n");
     finish(f);
 }
 
@@ -501,6 +505,66 @@ static void test_dispatch(void **state)
     assert_string_equal(kx_buf_str(&f->events), "POWERDOWN -\nSHUTDOWN {\"guest\":true}\n");
     /* nothing readable: dispatch is a no-op */
     assert_int_equal(qmp_dispatch(f->c), 0);
+    finish(f);
+}
+
+static void on_reply(json_object *ret, void *opaque)
+{
+    fixture *f = opaque;
+    kx_buf_printf(&f->events, "reply %s\n",
+                  ret ? json_object_to_json_string_ext(ret, JSON_C_TO_STRING_PLAIN)
+                      : kx_err_msg());
+}
+
+/* A command sent without waiting: its reply comes in order with the events, also while a
+ * command waits for its own reply, and an error reply says what QEMU refused. */
+static void test_reply_later(void **state)
+{
+    fixture *f = *state;
+    static const char *const script[] = {
+        GREETING,
+        ">> {\"execute\": \"snapshot-save\", \"arguments\": {\"job-id\": \"j\"}}",
+        ">> {\"execute\": \"query-status\"}",
+        "<< {\"event\": \"JOB_STATUS_CHANGE\", \"data\": {\"id\": \"j\"}}",
+        "<< {\"return\": {}, \"id\": 2}",
+        "<< {\"return\": {\"status\": \"running\"}}",
+        ">> {\"execute\": \"query-jobs\"}",
+        "<< {\"event\": \"STOP\"}",
+        "<< {\"error\": {\"class\": \"GenericError\", \"desc\": \"not now\"}}",
+        "<< {\"event\": \"RESUME\"}",
+        NULL};
+    assert_non_null(start(f, script));
+    assert_int_equal(qmp_send_command(f->c, "snapshot-save", args1("job-id", "j"), on_reply, f),
+                     0);
+    assert_string_equal(kx_buf_str(&f->events), "");
+    assert_int_equal(qmp_execute(f->c, "query-status", NULL, NULL, 2000), 0);
+    assert_string_equal(kx_buf_str(&f->events), "JOB_STATUS_CHANGE {\"id\":\"j\"}\nreply {}\n");
+    kx_buf_clear(&f->events);
+    assert_int_equal(qmp_send_command(f->c, "query-jobs", NULL, on_reply, f), 0);
+    assert_int_equal(dispatch_until(f, 3), 0);
+    assert_string_equal(kx_buf_str(&f->events),
+                        "STOP -\nreply QEMU refused 'query-jobs': not now\nRESUME -\n");
+    finish(f);
+}
+
+/* Replies whose owner is gone, or that are still due when the connection closes, are
+ * dropped without a call (and without a leak). */
+static void test_forget_replies(void **state)
+{
+    fixture *f = *state;
+    static const char *const script[] = {
+        GREETING,
+        ">> {\"execute\": \"query-dump\"}",
+        "<< {\"return\": {\"status\": \"active\"}}",
+        ">> {\"execute\": \"query-jobs\"}",
+        "<< {\"event\": \"RESUME\"}",
+        NULL};
+    assert_non_null(start(f, script));
+    assert_int_equal(qmp_send_command(f->c, "query-dump", NULL, on_reply, f), 0);
+    qmp_forget_replies(f->c, f);
+    assert_int_equal(qmp_send_command(f->c, "query-jobs", NULL, on_reply, f), 0);
+    assert_int_equal(dispatch_until(f, 1), 0);
+    assert_string_equal(kx_buf_str(&f->events), "RESUME -\n");
     finish(f);
 }
 
@@ -658,6 +722,8 @@ int main(void)
         T(test_events_before_reply),
         T(test_handler_runs_command),
         T(test_dispatch),
+        T(test_reply_later),
+        T(test_forget_replies),
         T(test_partial_writes),
         T(test_hangup),
         T(test_hangup_dispatch),
