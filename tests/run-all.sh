@@ -13,7 +13,7 @@ meson test -C build --print-errorlogs
 meson test -C build-asan --print-errorlogs
 
 echo "== man pages"
-for page in docs/kxl.1 docs/kxl.cfg.5; do
+for page in docs/kxl.1 docs/kxl.cfg.5 docs/kxld.8; do
     out=$(LC_ALL=C.UTF-8 MANROFFSEQ='' groff -man -ww -z "$page" 2>&1)
     [ -z "$out" ] || { echo "$page: $out"; exit 1; }
 done

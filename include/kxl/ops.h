@@ -142,6 +142,21 @@ json_object *kxl_vif_counters_to_json(const kxl_vif_info *v);
 int kxl_vif_list(const kxl_paths *p, const char *dom, kxl_vif_info **vifs_r, size_t *n_r);
 void kxl_vif_infos_free(kxl_vif_info *vifs, size_t n);
 
+/* ---- how domains and the host look to scripts (kxl list --json, kxl info --json, kxld) ---- */
+
+/* xl's six state columns of list: r b p s c d ("------" when none applies). */
+void kxl_dominfo_state_letters(const kxl_dominfo *d, char out[7]);
+/* A row of list --json: name, domid, uuid, state, state_letters, memory_mib, vcpus, cpu_time,
+ * qemu_pid, supervisor_alive. Caller puts. */
+json_object *kxl_dominfo_to_json(const kxl_dominfo *d);
+/* A domain of list -l: {domid, info (the row above), vif_counters, config (kxl_domain_record,
+ * null when the domain went away meanwhile)}. Caller puts. */
+json_object *kxl_domain_detail_json(const kxl_paths *p, const kxl_dominfo *d);
+/* The host: host, release, version, machine, nr_cpus, total_memory and free_memory (MiB),
+ * accelerator ("tcg (why)"), kvm_usable, qemu_version, qemu_user, kxl_version, kxl_root.
+ * Caller puts; NULL with kxl_last_error(). Runs QEMU once (its version). */
+json_object *kxl_host_info(const kxl_paths *p);
+
 /* ---- snapshots ---- */
 
 /* TARGET is a running domain (its qcow2 disks and memory, through its supervisor) or a config

@@ -24,7 +24,8 @@ static bool cpu_has_virt_flags(void)
         kx_err_clear();
         return false;
     }
-    for (char *line = strtok(info, "\n"); line; line = strtok(NULL, "\n")) {
+    char *save = NULL;   /* strtok_r: kxld calls this from several threads */
+    for (char *line = strtok_r(info, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         if (!kx_startswith(line, "flags"))
             continue;
         return strstr(line, " vmx") || strstr(line, " svm");
@@ -85,7 +86,8 @@ char *kxl_qemu_binary(void)
         return kx_strdup(env);
     const char *path = getenv("PATH");
     AUTOFREE char *dirs = kx_strdup(path && *path ? path : "/usr/bin:/bin");
-    for (char *d = strtok(dirs, ":"); d; d = strtok(NULL, ":")) {
+    char *save = NULL;
+    for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
         char *p = kx_path_join(d, "qemu-system-x86_64");
         if (access(p, X_OK) == 0)
             return p;

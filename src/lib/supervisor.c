@@ -16,6 +16,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fileio.h"
+#include "util/spawn.h"
 
 /* kxl-supervisor: explicit option, $KXL_SUPERVISOR, next to this program, or libexec. */
 static char *supervisor_path(const char *explicit_path)
@@ -54,8 +55,12 @@ static int spawn_supervisor(const kxl_paths *p, const char *name, const char *sv
     }
     if (pid == 0) {
         setsid();
+        kx_child_reset_signals();
         if (fork() != 0)
             _exit(0);
+        /* the write end survives exec here only: cleared in the parent, any other thread's
+         * child forked meanwhile (kxld) would hold it and the verdict's EOF never come */
+        fcntl(notify_fd, F_SETFD, 0);
         char fdarg[16];
         snprintf(fdarg, sizeof(fdarg), "%d", notify_fd);
         int null = open("/dev/null", O_RDWR);
@@ -110,9 +115,6 @@ int runtime_start_supervisor(const kxl_paths *p, const char *name, const char *s
     }
     AUTOCLOSE int rd = fds[0];
     AUTOCLOSE int wr = fds[1];
-    /* the write end must survive exec in the supervisor only */
-    int flags = fcntl(wr, F_GETFD);
-    fcntl(wr, F_SETFD, flags & ~FD_CLOEXEC);
     int r = spawn_supervisor(p, name, sv, wr, adopt);
     close(TAKE_FD(wr));
     if (r < 0)

@@ -2,6 +2,7 @@
 #include "spawn.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <fcntl.h>
@@ -60,6 +61,14 @@ unsigned long long kx_pid_starttime(pid_t pid)
     return p ? strtoull(p, NULL, 10) : 0;
 }
 
+void kx_child_reset_signals(void)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+}
+
 int kx_become_subreaper(void)
 {
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
@@ -93,6 +102,7 @@ static int run(char *const argv[], int stdout_fd)
     }
     pid_t pid = fork();
     if (pid == 0) {
+        kx_child_reset_signals();
         int null = open("/dev/null", O_RDWR);
         dup2(null, 0);
         dup2(stdout_fd >= 0 ? stdout_fd : null, 1);

@@ -19,5 +19,10 @@ int kx_run(char *const argv[]);
  * NULL with kx_err. */
 char *kx_run_capture(char *const argv[]);
 
+/* In a forked child before exec: no blocked signals, SIGPIPE at its default, whatever the
+ * parent chose for itself (kxld blocks SIGTERM in every thread and ignores SIGPIPE; an exec
+ * keeps both). Async-signal-safe. */
+void kx_child_reset_signals(void);
+
 /* Makes the caller a child subreaper (PID 1 here reaps slowly, see DESIGN.md). */
 int kx_become_subreaper(void);

@@ -1,0 +1,29 @@
+/* http_server.h - kxld's HTTP server (libwebsockets) on a Unix socket: the event loop parses
+ * requests and matches routes; each request's operation runs in a worker thread, and the loop
+ * sends its reply when it is done, so one slow domain never blocks another's request. */
+#pragma once
+
+#include <stddef.h>
+
+#include "kxl/kxl.h"
+
+typedef struct http_server http_server;
+
+typedef struct {
+    const char *unix_socket;   /* absolute; its directory exists */
+    const char *socket_group;  /* 0660 and this group when it exists, else 0600 */
+    size_t max_body;           /* bytes; a larger body is 413 */
+    unsigned max_requests;     /* in progress at once; more are 503 */
+    int idle_timeout_s;        /* an idle keep-alive connection is closed after it */
+    const kxl_paths *paths;
+} http_server_opts;
+
+/* Listens on o->unix_socket (refused while another kxld holds it; a stale socket of a dead
+ * one is replaced). NULL with kx_err. o and what it points to outlive the server. */
+http_server *http_server_new(const http_server_opts *o);
+/* Serves until http_server_stop; 0, or -1 with kx_err. */
+int http_server_run(http_server *s);
+/* Makes http_server_run return; safe from any thread. */
+void http_server_stop(http_server *s);
+/* Waits for the requests in progress, then closes the socket and removes it. NULL-safe. */
+void http_server_free(http_server *s);

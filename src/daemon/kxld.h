@@ -1,0 +1,31 @@
+/* kxld.h - kxld's route table: each route parses a request into one libkxl operation (the
+ * same function the command line calls) and formats its result as JSON. */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "daemon/http_route.h"
+#include "kxl/ops.h"
+
+typedef struct {
+    const kxl_paths *paths;
+    const http_params *params;   /* the {name} segments of the path */
+    json_object *body;           /* the request's JSON body (an object), NULL when it had none */
+} kxld_request;
+
+/* A route's handler, run in a worker thread: returns the HTTP status of its success with *out_r
+ * (caller puts; NULL for 204), or -1 with kx_err set where the error happened. */
+typedef int (*kxld_handler)(const kxld_request *rq, json_object **out_r);
+
+typedef struct {
+    const char *route;   /* "METHOD PATH"; NULL: op's route in the operations table */
+    kxl_op op;           /* the operation the route runs; KXL_OP__COUNT when no row names it */
+    kxld_handler fn;
+} kxld_route;
+
+/* The routes, in table order: n_r gets their number. */
+const kxld_route *kxld_routes(size_t *n_r);
+/* "METHOD PATH" of every route, index for index with kxld_routes; never NULL. */
+const char *const *kxld_route_specs(void);

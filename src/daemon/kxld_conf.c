@@ -1,0 +1,108 @@
+/* kxld_conf.c - kxld.conf: the xl.cfg syntax (src/cfg's parser, so file:line errors read the
+ * same), meaning from a table of keys. Unknown keys are errors: a daemon that silently ignored
+ * a misspelt listener or limit would run with settings nobody asked for. */
+#include "daemon/kxld_conf.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "cfg/cfg_parse.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/fileio.h"
+
+DEFINE_AUTOPTR(cfg_tree, cfg_tree_free)
+
+typedef enum { CONF_STRING, CONF_INT } conf_type;
+
+typedef struct {
+    const char *name;
+    conf_type type;
+    size_t offset;
+    const char *dflt_str;
+    long long dflt_int, min, max;
+} conf_key;
+
+static const conf_key keys[] = {
+    {"idle_timeout_s", CONF_INT, offsetof(kxld_conf, idle_timeout_s), NULL, 60, 1, 3600},
+    {"max_body_kib", CONF_INT, offsetof(kxld_conf, max_body_kib), NULL, 64, 1, 16384},
+    {"max_requests", CONF_INT, offsetof(kxld_conf, max_requests), NULL, 32, 1, 1024},
+    {"socket_group", CONF_STRING, offsetof(kxld_conf, socket_group), "kxl", 0, 0, 0},
+    {"unix_socket", CONF_STRING, offsetof(kxld_conf, unix_socket), "run/kxl/kxld.sock", 0, 0, 0},
+};
+
+static const conf_key *find_key(const char *name)
+{
+    for (size_t i = 0; i < KX_ARRAY_SIZE(keys); i++)
+        if (strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+static void set_defaults(kxld_conf *c)
+{
+    *c = (kxld_conf){0};
+    for (size_t i = 0; i < KX_ARRAY_SIZE(keys); i++) {
+        void *field = (char *)c + keys[i].offset;
+        if (keys[i].type == CONF_STRING)
+            *(char **)field = kx_strdup(keys[i].dflt_str);
+        else
+            *(long long *)field = keys[i].dflt_int;
+    }
+}
+
+static int apply(kxld_conf *c, const cfg_setting *s)
+{
+    const conf_key *k = find_key(s->key);
+    if (!k) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: unknown key '%s'", s->source, s->line, s->key);
+        return -1;
+    }
+    void *field = (char *)c + k->offset;
+    if (k->type == CONF_STRING) {
+        if (s->value.kind != CFG_STRING || !s->value.str[0]) {
+            kx_err(KXL_ERR_CONFIG, "%s:%d: '%s' must be a non-empty string", s->source,
+                   s->line, s->key);
+            return -1;
+        }
+        free(*(char **)field);
+        *(char **)field = kx_strdup(s->value.str);
+        return 0;
+    }
+    if (s->value.kind != CFG_NUMBER || s->value.num < k->min || s->value.num > k->max) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: '%s' must be a number from %lld to %lld", s->source,
+               s->line, s->key, k->min, k->max);
+        return -1;
+    }
+    *(long long *)field = s->value.num;
+    return 0;
+}
+
+int kxld_conf_load(const char *path, const char *root, kxld_conf *c_r)
+{
+    set_defaults(c_r);
+    AUTOPTR(cfg_tree) t = cfg_tree_new(path);
+    if (kx_path_exists(path) && cfg_parse_file(t, path) < 0)
+        goto undo_defaults;
+    for (size_t i = 0; i < t->n_settings; i++)
+        if (apply(c_r, &t->settings[i]) < 0)
+            goto undo_defaults;
+    if (c_r->unix_socket[0] != '/') {
+        char *abs = kx_path_join(root, c_r->unix_socket);
+        free(c_r->unix_socket);
+        c_r->unix_socket = abs;
+    }
+    return 0;
+undo_defaults:
+    kxld_conf_dispose(c_r);
+    return -1;
+}
+
+void kxld_conf_dispose(kxld_conf *c)
+{
+    free(c->unix_socket);
+    free(c->socket_group);
+    *c = (kxld_conf){0};
+}

@@ -1,0 +1,19 @@
+/* kxld_conf.h - kxld's settings: etc/kxl/kxld.conf under KXL_ROOT, `key = value` in the xl.cfg
+ * syntax, each key a row of one table (name, type, bounds, default). */
+#pragma once
+
+typedef struct {
+    char *unix_socket;         /* absolute path of the API's Unix socket */
+    char *socket_group;        /* the group that may use it (0660); missing: root only (0600) */
+    long long max_body_kib;    /* largest request body; more is 413 */
+    long long max_requests;    /* requests in progress at once; more is 503 */
+    long long idle_timeout_s;  /* how long an idle keep-alive connection stays open */
+} kxld_conf;
+
+/* Fills *c_r with the defaults, then with what the file at path sets (a missing file is all
+ * defaults). A relative unix_socket is relative to root. -1 with kx_err(KXL_ERR_CONFIG,
+ * "FILE:LINE: ...") for a syntax error, an unknown key, a wrong type or an out-of-range value;
+ * *c_r then holds nothing to free. */
+int kxld_conf_load(const char *path, const char *root, kxld_conf *c_r);
+/* Idempotent. */
+void kxld_conf_dispose(kxld_conf *c);

@@ -1,0 +1,225 @@
+/* test_http.c - kxld's pure parts: route matching (404 and 405 apart, {name} segments, the
+ * Allow header), the one table of error code -> HTTP status, the JSON error object, and
+ * kxld.conf (defaults, file:line errors). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "daemon/http_route.h"
+#include "daemon/http_status.h"
+#include "daemon/kxld_conf.h"
+#include "unit_tmpdir.h"
+#include "util/err.h"
+#include "util/fileio.h"
+
+static const char *const specs[] = {
+    "GET /api/v1/host",
+    "GET /api/v1/domains",
+    "POST /api/v1/domains",
+    "GET /api/v1/domains/{name}",
+    "DELETE /api/v1/domains/{name}",
+    "POST /api/v1/domains/{name}/pause",
+    "DELETE /api/v1/domains/{name}/disks/{vdev}",
+};
+#define N_SPECS (sizeof(specs) / sizeof(specs[0]))
+
+static http_match find(const char *method, const char *path, size_t *i, http_params *params,
+                       kx_buf *allow)
+{
+    return http_route_find(specs, N_SPECS, method, path, i, params, allow);
+}
+
+static void routes_match_method_and_path(void **state)
+{
+    (void)state;
+    size_t i;
+    http_params params;
+    assert_int_equal(find("GET", "/api/v1/host", &i, &params, NULL), HTTP_MATCH_OK);
+    assert_int_equal(i, 0);
+    assert_int_equal(params.n, 0);
+    assert_int_equal(find("POST", "/api/v1/domains", &i, &params, NULL), HTTP_MATCH_OK);
+    assert_int_equal(i, 2);
+    assert_int_equal(find("DELETE", "/api/v1/domains/web-01", &i, &params, NULL), HTTP_MATCH_OK);
+    assert_int_equal(i, 4);
+    assert_string_equal(http_param(&params, "name"), "web-01");
+    assert_int_equal(find("POST", "/api/v1/domains/7/pause", &i, &params, NULL), HTTP_MATCH_OK);
+    assert_int_equal(i, 5);
+    assert_string_equal(http_param(&params, "name"), "7");
+    assert_int_equal(find("DELETE", "/api/v1/domains/g/disks/xvdb", &i, &params, NULL),
+                     HTTP_MATCH_OK);
+    assert_string_equal(http_param(&params, "name"), "g");
+    assert_string_equal(http_param(&params, "vdev"), "xvdb");
+    assert_null(http_param(&params, "other"));
+}
+
+static void unknown_paths_are_404(void **state)
+{
+    (void)state;
+    size_t i;
+    http_params params;
+    const char *paths[] = {"/", "", "/api/v1", "/api/v1/host/", "/api/v1/domains/",
+                           "/api/v1/domains//pause", "/api/v1/domains/g/pause/x",
+                           "/api/v1/domainsx", "/api/v2/host", "api/v1/host",
+                           "/api/v1/domains/g/unknown"};
+    for (size_t k = 0; k < sizeof(paths) / sizeof(paths[0]); k++)
+        assert_int_equal(find("GET", paths[k], &i, &params, NULL), HTTP_MATCH_NO_PATH);
+}
+
+static void wrong_methods_are_405_with_allow(void **state)
+{
+    (void)state;
+    size_t i;
+    http_params params;
+    kx_buf allow = KX_BUF_INIT;
+    assert_int_equal(find("PUT", "/api/v1/domains", &i, &params, &allow), HTTP_MATCH_NO_METHOD);
+    assert_string_equal(kx_buf_str(&allow), "GET, POST");
+    kx_buf_clear(&allow);
+    assert_int_equal(find("GET", "/api/v1/domains/g/pause", &i, &params, &allow),
+                     HTTP_MATCH_NO_METHOD);
+    assert_string_equal(kx_buf_str(&allow), "POST");
+    kx_buf_clear(&allow);
+    assert_int_equal(find("POST", "/api/v1/domains/g", &i, &params, &allow),
+                     HTTP_MATCH_NO_METHOD);
+    assert_string_equal(kx_buf_str(&allow), "GET, DELETE");
+    kx_buf_dispose(&allow);
+    /* a method name that starts like another is not it */
+    assert_int_equal(find("GE", "/api/v1/host", &i, &params, NULL), HTTP_MATCH_NO_METHOD);
+    assert_int_equal(find("GETX", "/api/v1/host", &i, &params, NULL), HTTP_MATCH_NO_METHOD);
+}
+
+static void long_segments_do_not_match(void **state)
+{
+    (void)state;
+    char path[HTTP_PARAM_MAX + 64];
+    char name[HTTP_PARAM_MAX + 1];
+    memset(name, 'a', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    snprintf(path, sizeof(path), "/api/v1/domains/%s", name);
+    size_t i;
+    http_params params;
+    assert_int_equal(find("GET", path, &i, &params, NULL), HTTP_MATCH_NO_PATH);
+    name[HTTP_PARAM_MAX - 1] = '\0';   /* the longest that fits */
+    snprintf(path, sizeof(path), "/api/v1/domains/%s", name);
+    assert_int_equal(find("GET", path, &i, &params, NULL), HTTP_MATCH_OK);
+    assert_string_equal(http_param(&params, "name"), name);
+}
+
+static void error_codes_map_to_statuses(void **state)
+{
+    (void)state;
+    static const struct {
+        kxl_errcode code;
+        int status;
+    } want[] = {
+        {KXL_ERR_NONE, 200},      {KXL_ERR_INTERNAL, 500},  {KXL_ERR_CONFIG, 400},
+        {KXL_ERR_INVALID, 400},   {KXL_ERR_NOT_FOUND, 404}, {KXL_ERR_EXISTS, 409},
+        {KXL_ERR_STATE, 409},     {KXL_ERR_BUSY, 409},      {KXL_ERR_PERMISSION, 403},
+        {KXL_ERR_HOST, 503},      {KXL_ERR_QEMU, 502},
+    };
+    assert_int_equal(sizeof(want) / sizeof(want[0]), KXL_ERR__COUNT);   /* every code has a row */
+    for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++)
+        assert_int_equal(http_status_of(want[k].code), want[k].status);
+    assert_int_equal(http_status_of((kxl_errcode)999), 500);
+    assert_int_equal(http_status_of((kxl_errcode)-1), 500);
+}
+
+static void errors_are_json_objects(void **state)
+{
+    (void)state;
+    json_object *e = http_error_json(KXL_ERR_NOT_FOUND, "domain 'x' does not exist");
+    assert_string_equal(json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN),
+                        "{\"error\":{\"code\":\"not-found\",\"message\":\"domain 'x' does not "
+                        "exist\"}}");
+    json_object_put(e);
+}
+
+/* ---- kxld.conf ---- */
+
+static char tmp[] = "/tmp/kxl-test-http-XXXXXX";
+UNIT_TMPDIR_FIXTURES(tmp)
+
+static char *write_conf(const char *text)
+{
+    char *path = kx_path_join(tmp, "kxld.conf");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void conf_defaults_without_a_file(void **state)
+{
+    (void)state;
+    kxld_conf c;
+    assert_int_equal(kxld_conf_load("/nonexistent/kxld.conf", "/srv/root", &c), 0);
+    assert_string_equal(c.unix_socket, "/srv/root/run/kxl/kxld.sock");
+    assert_string_equal(c.socket_group, "kxl");
+    assert_int_equal(c.max_body_kib, 64);
+    assert_int_equal(c.max_requests, 32);
+    assert_int_equal(c.idle_timeout_s, 60);
+    kxld_conf_dispose(&c);
+    kxld_conf_dispose(&c);   /* idempotent */
+}
+
+static void conf_sets_keys(void **state)
+{
+    (void)state;
+    char *path = write_conf("# kxld\nunix_socket = \"/run/api.sock\"\nmax_requests = 4\n"
+                            "socket_group = 'wheel'\n");
+    kxld_conf c;
+    assert_int_equal(kxld_conf_load(path, "/", &c), 0);
+    assert_string_equal(c.unix_socket, "/run/api.sock");
+    assert_string_equal(c.socket_group, "wheel");
+    assert_int_equal(c.max_requests, 4);
+    kxld_conf_dispose(&c);
+    free(path);
+}
+
+static void conf_errors_name_file_and_line(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *msg;
+    } cases[] = {
+        {"\n\nlisten = \"0.0.0.0:80\"\n", ":3: unknown key 'listen'"},
+        {"unix_socket = 3\n", ":1: 'unix_socket' must be a non-empty string"},
+        {"unix_socket = \"\"\n", ":1: 'unix_socket' must be a non-empty string"},
+        {"\nmax_requests = 0\n", ":2: 'max_requests' must be a number from 1 to 1024"},
+        {"max_body_kib = \"big\"\n", ":1: 'max_body_kib' must be a number from 1 to 16384"},
+        {"unix_socket = \n", ":1: "},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        char *path = write_conf(cases[k].text);
+        kxld_conf c;
+        assert_int_equal(kxld_conf_load(path, "/", &c), -1);
+        assert_int_equal(kx_err_code(), KXL_ERR_CONFIG);
+        char *want = kx_asprintf("%s%s", path, cases[k].msg);
+        if (strncmp(kx_err_msg(), want, strlen(want)) != 0)
+            fail_msg("got '%s', want '%s...'", kx_err_msg(), want);
+        assert_null(strchr(kx_err_msg(), '\n'));
+        assert_null(c.unix_socket);   /* nothing to free */
+        free(want);
+        free(path);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(routes_match_method_and_path),
+        cmocka_unit_test(unknown_paths_are_404),
+        cmocka_unit_test(wrong_methods_are_405_with_allow),
+        cmocka_unit_test(long_segments_do_not_match),
+        cmocka_unit_test(error_codes_map_to_statuses),
+        cmocka_unit_test(errors_are_json_objects),
+        cmocka_unit_test(conf_defaults_without_a_file),
+        cmocka_unit_test(conf_sets_keys),
+        cmocka_unit_test(conf_errors_name_file_and_line),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
