@@ -143,6 +143,8 @@ typedef struct {
     const char *kind;     /* "snapshot", "dump": on the wire */
     const char *noun;     /* "a snapshot", "a memory dump": in sentences */
     const char *query;    /* QMP query asked every half second for progress, or NULL */
+    /* The phase once QEMU accepted the command that starts the job (sv_job_accepted). */
+    const char *accepted_phase;
     /* The reply to query: calls sv_job_progress. */
     void (*progress)(sv *s, json_object *ret);
     bool holds_guest;     /* QEMU's STOP and RESUME meanwhile are the job's, not a pause */
@@ -168,6 +170,9 @@ void *sv_job_priv(sv *s);
 bool sv_job_cancelling(sv *s);
 /* The running job reached phase (a static string) and percent (-1: unchanged). */
 void sv_job_progress(sv *s, const char *phase, int percent);
+/* QMP reply callback (opaque s) for the command that sets a job going and ends with an event:
+ * an error ends the job, an acceptance moves it to its ops' accepted_phase. */
+void sv_job_accepted(json_object *ret, void *opaque);
 /* Ends the running job: completed with ret (taken), or failed/cancelled with kx_err when NULL. */
 void sv_job_finish(sv *s, json_object *ret);
 /* Ends the running job, if any, as not finished because of why (QEMU or the domain went). */

@@ -63,22 +63,13 @@ static const sv_job_ops dump_ops = {
     .kind = "dump",
     .noun = "a memory dump",
     .query = "query-dump",
+    .accepted_phase = "writing",
     .progress = dump_progress,
     .holds_guest = true,
     .event = dump_event,
     .cancel = dump_cancel,
     .dispose = dump_dispose,
 };
-
-/* QEMU's answer to the dump's start: an error ends the job (a success waits for the event). */
-static void dump_started(json_object *ret, void *opaque)
-{
-    sv *s = opaque;
-    if (ret)
-        sv_job_progress(s, "writing", -1);
-    else
-        sv_job_finish(s, NULL);
-}
 
 int sv_dump_start(sv *s, const char *path, sv_job_done_fn done, void *opaque)
 {
@@ -93,7 +84,7 @@ int sv_dump_start(sv *s, const char *path, sv_job_done_fn done, void *opaque)
     json_object_object_add(a, "paging", json_object_new_boolean(false));
     json_object_object_add(a, "protocol", json_object_new_string("fd:dump"));
     json_object_object_add(a, "detach", json_object_new_boolean(true));
-    if (qmp_send_command(s->qmp, "dump-guest-memory", a, dump_started, s) < 0)
+    if (qmp_send_command(s->qmp, "dump-guest-memory", a, sv_job_accepted, s) < 0)
         sv_job_finish(s, NULL);
     return 0;
 }

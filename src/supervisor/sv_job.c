@@ -72,6 +72,17 @@ int sv_job_check_idle(sv *s)
     return -1;
 }
 
+void sv_job_accepted(json_object *ret, void *opaque)
+{
+    sv *s = opaque;
+    if (!s->job)
+        return;
+    if (ret)
+        sv_job_progress(s, s->job->ops->accepted_phase, -1);
+    else
+        sv_job_finish(s, NULL);
+}
+
 static void job_poll_reply(json_object *ret, void *opaque)
 {
     sv *s = opaque;

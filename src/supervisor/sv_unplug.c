@@ -48,21 +48,12 @@ static void unplug_timed_out(sv *s)
 static const sv_job_ops unplug_ops = {
     .kind = "unplug",
     .noun = "an unplug",
+    .accepted_phase = "waiting for the guest",
     .event = unplug_event,
     .timeout_ms = SV_UNPLUG_MS,
     .timed_out = unplug_timed_out,
     .dispose = unplug_dispose,
 };
-
-/* QEMU's answer to device_del: a refusal ends the job (an acceptance waits for the event). */
-static void unplug_asked(json_object *ret, void *opaque)
-{
-    sv *s = opaque;
-    if (ret)
-        sv_job_progress(s, "waiting for the guest", -1);
-    else
-        sv_job_finish(s, NULL);
-}
 
 int sv_unplug_start(sv *s, const char *id, const char *what, size_t index,
                     sv_unplugged_fn unplugged)
@@ -75,7 +66,7 @@ int sv_unplug_start(sv *s, const char *id, const char *what, size_t index,
     /* the job is there before device_del goes out: its event cannot come before it */
     sv_job_start(s, &unplug_ops, u, sv_obj2("device", id, NULL, NULL), sv_control_job_done,
                  sv_control_defer(s));
-    if (qmp_send_command(s->qmp, "device_del", sv_obj2("id", id, NULL, NULL), unplug_asked,
+    if (qmp_send_command(s->qmp, "device_del", sv_obj2("id", id, NULL, NULL), sv_job_accepted,
                          s) < 0)
         sv_job_finish(s, NULL);
     return 0;
