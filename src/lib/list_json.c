@@ -3,7 +3,9 @@
  * One shape for every front end, so the command line and kxld show one truth. */
 #include <string.h>
 
+#include "cfg/cfg_json.h"
 #include "kxl/ops.h"
+#include "lib/ops_call.h"
 #include "util/err.h"
 
 void kxl_dominfo_state_letters(const kxl_dominfo *d, char out[7])
@@ -42,14 +44,18 @@ json_object *kxl_dominfo_to_json(const kxl_dominfo *d)
     return o;
 }
 
-/* Each plugged vif's tap counters, from the guest's side (RX: it received). */
-static json_object *vif_counters_json(const kxl_paths *p, const char *name)
+/* Each plugged vif's tap counters, from the guest's side (RX: it received), from the record
+ * already read (NULL: none). */
+static json_object *vif_counters_json(json_object *record)
 {
     json_object *out = json_object_new_array();
+    kxl_domcfg *cfg = record ? cfg_domcfg_from_json(record) : NULL;
+    if (!cfg)
+        return out;
     kxl_vif_info *vifs;
     size_t n;
-    if (kxl_vif_list(p, name, &vifs, &n) < 0)
-        return out;
+    ops_vifs_take(cfg, &vifs, &n);
+    kxl_domcfg_free(cfg);
     for (size_t i = 0; i < n; i++)
         if (vifs[i].vif.vifname)
             json_object_array_add(out, kxl_vif_counters_to_json(&vifs[i]));
@@ -64,7 +70,7 @@ json_object *kxl_domain_detail_json(const kxl_paths *p, const kxl_dominfo *d)
     json_object *o = json_object_new_object();
     json_object_object_add(o, "domid", json_object_new_int64(d->domid));
     json_object_object_add(o, "info", kxl_dominfo_to_json(d));
-    json_object_object_add(o, "vif_counters", vif_counters_json(p, d->name));
+    json_object_object_add(o, "vif_counters", vif_counters_json(record));
     json_object_object_add(o, "config", record);
     kx_err_clear();   /* a domain that went away meanwhile shows without its config */
     return o;

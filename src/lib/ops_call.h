@@ -12,3 +12,6 @@ int op_call(const kxl_paths *p, kxl_op op, const char *dom, json_object *args,
 /* A new object of string members from key, value pairs ending with NULL; a NULL value is left
  * out. */
 json_object *op_args(const char *key, ...);
+/* The plugged vifs of cfg with their taps' counters (kxl_vif_list's answer); the vifs move
+ * out of cfg. *vifs_r: kxl_vif_infos_free. */
+void ops_vifs_take(kxl_domcfg *cfg, kxl_vif_info **vifs_r, size_t *n_r);

@@ -101,6 +101,12 @@ int kxl_vif_list(const kxl_paths *p, const char *dom, kxl_vif_info **vifs_r, siz
     AUTOPTR(kxl_domcfg) cfg = NULL;
     if (kxl_domain_config(p, dom, &cfg) < 0)
         return -1;
+    ops_vifs_take(cfg, vifs_r, n_r);
+    return 0;
+}
+
+void ops_vifs_take(kxl_domcfg *cfg, kxl_vif_info **vifs_r, size_t *n_r)
+{
     kxl_vif_info *out = kx_malloc0((cfg->n_vifs + 1) * sizeof(*out));
     size_t n = 0;
     for (size_t i = 0; i < cfg->n_vifs; i++) {
@@ -119,7 +125,6 @@ int kxl_vif_list(const kxl_paths *p, const char *dom, kxl_vif_info **vifs_r, siz
     }
     *vifs_r = out;
     *n_r = n;
-    return 0;
 }
 
 json_object *kxl_vif_counters_to_json(const kxl_vif_info *v)
