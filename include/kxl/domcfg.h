@@ -120,8 +120,10 @@ int kxl_disk_format_from_string(const char *s);
 const char *kxl_disk_bus_to_string(kxl_disk_bus b);
 int kxl_disk_bus_from_string(const char *s);
 
-/* True when name is letters, digits and ._- , 1..64 characters, not "." or "..",
- * and not all digits (that reads as a domain id). */
+/* True when name is letters, digits and ._- , 1..64 characters, not starting with '.' or
+ * '-', and not all digits (that reads as a domain id). KXL_NAME_RULE says so to a user. */
+#define KXL_NAME_RULE "1 to 64 letters, digits, '.', '_' or '-', not starting with '.' or '-', " \
+                      "not all digits"
 bool kxl_name_is_valid(const char *name);
 
 /* cpuset helpers */

@@ -144,8 +144,8 @@ static int key_name(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
         return -1;
     if (!kxl_name_is_valid(text)) {
         kx_err(KXL_ERR_CONFIG,
-               "%s:%d: invalid domain name '%s' (use 1 to %d letters, digits, '.', '_' or '-')",
-               s->source, s->line, text, KXL_NAME_MAX);
+               "%s:%d: invalid domain name '%s' (use " KXL_NAME_RULE ")", s->source, s->line,
+               text);
         return -1;
     }
     free(cfg->name);

@@ -132,7 +132,9 @@ void kxl_domcfg_free(kxl_domcfg *cfg)
 bool kxl_name_is_valid(const char *name)
 {
     size_t n = name ? strlen(name) : 0;
-    if (n == 0 || n > KXL_NAME_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+    /* a leading '-' reads as an option to every program the name is passed to; a leading
+     * '.' hides the domain's directory from every listing (and so from "disk in use") */
+    if (n == 0 || n > KXL_NAME_MAX || name[0] == '-' || name[0] == '.')
         return false;
     /* an all-digit name would read as a domain id on the command line */
     if (strspn(name, "0123456789") == n)

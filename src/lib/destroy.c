@@ -49,6 +49,13 @@ static int destroy_without_supervisor(const kxl_paths *p, const char *name, cons
 int kxl_domain_destroy(const kxl_paths *p, const char *name)
 {
     kxl_dominfo info;
+    /* what a create killed early leaves is not a domain, but destroy is what users reach
+     * for to remove it */
+    if (kxl_name_is_valid(name)) {
+        int cleared = runtime_clear_half_created(p, name);
+        if (cleared != 0)
+            return cleared < 0 ? -1 : 0;
+    }
     if (kxl_domain_lookup(p, name, &info) < 0)
         return -1;
     AUTOFREE char *dir = kxl_domain_dir(p, info.name);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "kxl/kxl.h"
+#include "lib/runtime.h"
 #include "lib/status.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -115,6 +116,8 @@ int kxl_domain_list(const kxl_paths *p, kxl_dominfo **infos_r, size_t *n_r)
         AUTOFREE char *dir = kx_path_join(p->run_dir, e->d_name);
         if (read_domain(dir, e->d_name, &infos[n]))
             n++;
+        else if (runtime_clear_half_created(p, e->d_name) < 0)
+            kx_err_clear();    /* listing goes on; the next one tries again */
     }
     closedir(d);
     if (n > 1)

@@ -162,7 +162,7 @@ kxl_network *network_from_options(const char *name, char *const *options)
 {
     if (!kxl_name_is_valid(name) || strlen(name) > 15) {
         kx_err(KXL_ERR_INVALID, "invalid network name '%s' (1 to 15 letters, digits, '.', '_' "
-               "or '-')", name);
+               "or '-', not starting with '.' or '-', not all digits)", name);
         return NULL;
     }
     AUTOPTR(kxl_network) n = kx_malloc0(sizeof(*n));

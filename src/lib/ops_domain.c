@@ -32,8 +32,7 @@ int kxl_domain_job_cancel(const kxl_paths *p, const char *dom)
 int kxl_domain_rename(const kxl_paths *p, const char *dom, const char *new_name)
 {
     if (!kxl_name_is_valid(new_name)) {
-        kx_err(KXL_ERR_INVALID, "invalid domain name '%s' (use 1 to %d letters, digits, '.', "
-               "'_' or '-', not all digits)", new_name, KXL_NAME_MAX);
+        kx_err(KXL_ERR_INVALID, "invalid domain name '%s' (use " KXL_NAME_RULE ")", new_name);
         return -1;
     }
     return op_call(p, KXL_OP_RENAME, dom, op_args("name", new_name, NULL), NULL);

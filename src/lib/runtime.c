@@ -89,6 +89,33 @@ int runtime_reserve_name(const kxl_paths *p, const char *name)
     return claim(dir);
 }
 
+static bool is_half_created(const kxl_paths *p, const char *name)
+{
+    AUTOFREE char *dir = kxl_domain_dir(p, name);
+    kx_status st;
+    if (!kx_path_exists(dir))
+        return false;
+    if (status_read(dir, &st) < 0) {
+        kx_err_clear();
+        return true;           /* made, never claimed: the creator died in between */
+    }
+    return !st.domid && !status_qemu_alive(&st) && !status_sv_alive(&st);
+}
+
+int runtime_clear_half_created(const kxl_paths *p, const char *name)
+{
+    if (!is_half_created(p, name))
+        return 0;
+    /* again under the lock: a create holds it from mkdir until its claim is written */
+    AUTOCLOSE int lock = runtime_lock(p);
+    if (lock < 0)
+        return -1;
+    if (!is_half_created(p, name))
+        return 0;
+    kx_info("removing what a create of '%s' that was killed left behind", name);
+    return runtime_remove(p, name) < 0 ? -1 : 1;
+}
+
 int runtime_next_domid(const kxl_paths *p, unsigned *domid_r)
 {
     AUTOFREE char *path = kx_path_join(p->lib_dir, "domid");

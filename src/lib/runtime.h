@@ -24,6 +24,10 @@ int runtime_start_supervisor(const kxl_paths *p, const char *name, const char *s
 /* Adopts the domain if its supervisor is gone (killed): a new supervisor
  * takes over its QEMU, or applies on_crash if QEMU is gone too. */
 int runtime_ensure_supervisor(const kxl_paths *p, const char *name);
+/* Removes name's runtime directory when it is what a create killed before its supervisor
+ * ran leaves: no live creator or supervisor, and no domain id yet (a domain that ran keeps
+ * its directory for adoption and on_crash). 1 when removed, 0 when not such a directory. */
+int runtime_clear_half_created(const kxl_paths *p, const char *name);
 /* True when the runtime directory belongs to a live domain. */
 bool runtime_is_live(const kxl_paths *p, const char *name);
 /* The resolved config of domain name as its supervisor keeps it (domain.json); NULL with

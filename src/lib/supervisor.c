@@ -44,6 +44,9 @@ static char *supervisor_path(const char *explicit_path)
     return kx_strdup("/usr/libexec/kxl/kxl-supervisor");
 }
 
+/* The verdict pipe's number in the supervisor: right after stdin, stdout and stderr. */
+#define SUPERVISOR_NOTIFY_FD 3
+
 /* Double fork: the supervisor must outlive this command, in its own session. */
 static int spawn_supervisor(const kxl_paths *p, const char *name, const char *sv, int notify_fd,
                             bool adopt)
@@ -58,18 +61,26 @@ static int spawn_supervisor(const kxl_paths *p, const char *name, const char *sv
         kx_child_reset_signals();
         if (fork() != 0)
             _exit(0);
-        /* the write end survives exec here only: cleared in the parent, any other thread's
-         * child forked meanwhile (kxld) would hold it and the verdict's EOF never come */
-        fcntl(notify_fd, F_SETFD, 0);
-        char fdarg[16];
-        snprintf(fdarg, sizeof(fdarg), "%d", notify_fd);
         int null = open("/dev/null", O_RDWR);
         dup2(null, 0);
         dup2(null, 1);
-        /* stderr stays until the supervisor opens its log: early failures reach the caller */
+        /* The supervisor lives as long as the domain: it keeps nothing of the caller's but
+         * stderr (until the guest runs: early failures reach the caller) and the verdict's
+         * pipe, moved to fd 3. Anything else held open (a pipe the caller's caller reads to
+         * its end, a lock) would be held for the domain's lifetime. The write end survives
+         * exec here only: cleared in the parent, any other thread's child forked meanwhile
+         * (kxld) would hold it and the verdict's EOF never come. */
+        if (notify_fd != SUPERVISOR_NOTIFY_FD)
+            dup2(notify_fd, SUPERVISOR_NOTIFY_FD);
+        fcntl(SUPERVISOR_NOTIFY_FD, F_SETFD, 0);
+        close_range(SUPERVISOR_NOTIFY_FD + 1, ~0U, 0);
+        char fdarg[16];
+        snprintf(fdarg, sizeof(fdarg), "%d", SUPERVISOR_NOTIFY_FD);
+        /* "--": the name is never read as an option */
         execl(sv, "kxl-supervisor", "--root", p->root, "--notify-fd", fdarg,
-              adopt ? "--adopt" : "--create", name, (char *)NULL);
-        dprintf(notify_fd, "ERR cannot run the supervisor '%s': %s\n", sv, strerror(errno));
+              adopt ? "--adopt" : "--create", "--", name, (char *)NULL);
+        dprintf(SUPERVISOR_NOTIFY_FD, "ERR cannot run the supervisor '%s': %s\n", sv,
+                strerror(errno));
         _exit(127);
     }
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -91,7 +102,8 @@ static int wait_for_supervisor(int fd, const char *name)
             break;
         kx_buf_addn(&b, chunk, (size_t)n);
     }
-    char *msg = b.s ? b.s : "";
+    /* an empty pipe (a supervisor killed, or refusing its arguments) is no verdict */
+    AUTOFREE char *msg = b.s ? kx_buf_steal(&b) : kx_strdup("");
     msg[strcspn(msg, "\n")] = '\0';
     int r = 0;
     if (kx_startswith(msg, "ERR ")) {
@@ -101,7 +113,6 @@ static int wait_for_supervisor(int fd, const char *name)
         kx_err(KXL_ERR_INTERNAL, "the supervisor of '%s' ended before the guest started", name);
         r = -2;
     }
-    kx_buf_dispose(&b);
     return r;
 }
 
