@@ -281,7 +281,8 @@ static int lex_escape(parser *ps, kx_buf *b)
     return 0;
 }
 
-/* A string in single or double quotes, possibly spanning lines. */
+/* A string in single or double quotes, on one line as xl's lexer wants it: a quote left
+ * open is reported where it was opened, not where the next quote happens to be. */
 static int lex_string(parser *ps)
 {
     token *tk = &ps->tok;
@@ -295,15 +296,17 @@ static int lex_string(parser *ps)
             r = lex_escape(ps, &b);
         } else if (c == '\0') {
             r = perr(ps, ps->line, "NUL byte in input");
+        } else if (c == '\n') {
+            r = perr(ps, start, "unterminated string: the %s opened here is not closed on this "
+                     "line (write a newline as \\n)", quote == '"' ? "\"" : "'");
         } else {
-            if (c == '\n')
-                new_line(ps);
             kx_buf_addc(&b, c);
             ps->p++;
         }
     }
     if (r == 0 && ps->p == ps->end)
-        r = perr(ps, eof_line(ps), "unterminated string (started at line %d)", start);
+        r = perr(ps, start, "unterminated string: the %s opened here is never closed",
+                 quote == '"' ? "\"" : "'");
     if (r < 0) {
         kx_buf_dispose(&b);
         return -1;
@@ -313,6 +316,22 @@ static int lex_string(parser *ps)
     tk->len = (size_t)(ps->p - tk->text);
     tk->str = kx_buf_steal(&b);
     return 0;
+}
+
+void cfg_write_string(kx_buf *b, const char *s, char quote)
+{
+    kx_buf_addc(b, quote);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == (unsigned char)quote || *c == '\\')
+            kx_buf_printf(b, "\\%c", *c);
+        else if (*c == '\n')
+            kx_buf_add(b, "\\n");
+        else if (*c < 0x20 || *c == 0x7f)
+            kx_buf_printf(b, "\\x%02x", *c);   /* always two digits: "\x01a" stays 2 bytes */
+        else
+            kx_buf_addc(b, (char)*c);
+    }
+    kx_buf_addc(b, quote);
 }
 
 /* Checks a number literal (decimal, 0x hex, leading-0 octal) and computes its value. */

@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include "util/buf.h"
+
 typedef enum { CFG_STRING, CFG_NUMBER, CFG_LIST } cfg_kind;
 
 typedef struct cfg_value {
@@ -43,6 +45,11 @@ int cfg_parse_file(cfg_tree *t, const char *path);
 /* Parses one KEY=VALUE override from the command line (value in config syntax;
  * a bare word that is not valid syntax is taken as a string, like xl). */
 int cfg_parse_override(cfg_tree *t, const char *assignment);
+
+/* Appends s to b as a string in quote (' or ") that cfg_parse_text reads back as exactly s:
+ * that quote and backslashes escaped, control bytes as \xHH. Every file kxl writes in this
+ * syntax writes its strings through here, so no value can end its string early. */
+void cfg_write_string(kx_buf *b, const char *s, char quote);
 
 /* The setting for key, or NULL. The tree keeps ownership. */
 const cfg_setting *cfg_tree_get(const cfg_tree *t, const char *key);

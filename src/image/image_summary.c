@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "cfg/cfg_parse.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 
@@ -62,15 +63,17 @@ char *image_mib_text(uint64_t mib)
     return kx_asprintf("%llu MiB", (unsigned long long)mib);
 }
 
-/* One disk of the disk = [...] list. */
+/* One disk of the disk = [...] list, as a quoted string (a path may hold a quote). */
 static void disk_spec(kx_buf *b, const image_opts *o, const char *path, const char *vdev)
 {
+    AUTOFREE char *spec = NULL;
     if (o->lvm)
-        kx_buf_printf(b, "'phy:%s,%s,w'", path, vdev);
+        spec = kx_asprintf("phy:%s,%s,w", path, vdev);
     else if (o->format == IMG_FORMAT_QCOW2)
-        kx_buf_printf(b, "'format=qcow2,vdev=%s,access=rw,target=%s'", vdev, path);
+        spec = kx_asprintf("format=qcow2,vdev=%s,access=rw,target=%s", vdev, path);
     else
-        kx_buf_printf(b, "'file:%s,%s,w'", path, vdev);
+        spec = kx_asprintf("file:%s,%s,w", path, vdev);
+    cfg_write_string(b, spec, '\'');
 }
 
 char *image_config_text(const image_opts *o, const image_result *r)
@@ -80,8 +83,10 @@ char *image_config_text(const image_opts *o, const image_result *r)
                       "# Start it with: kxl create -c %s\n#\n\n",
                   o->hostname, o->method == IMG_INSTALL_DEBOOTSTRAP ? o->dist : o->source,
                   o->arch, r->cfg_path);
-    kx_buf_printf(&b, "name        = \"%s\"\nmemory      = %llu\nvcpus       = %u\n\n",
-                  o->hostname, (unsigned long long)o->memory_mib, o->vcpus);
+    kx_buf_add(&b, "name        = ");
+    cfg_write_string(&b, o->hostname, '"');
+    kx_buf_printf(&b, "\nmemory      = %llu\nvcpus       = %u\n\n",
+                  (unsigned long long)o->memory_mib, o->vcpus);
     kx_buf_add(&b, "# The kernel, initrd and kernel arguments are read from the guest's own\n"
                    "# /boot/grub/grub.cfg at each start (kxl's replacement for pygrub).\n"
                    "bootloader  = \"pygrub\"\n\n");
@@ -92,13 +97,16 @@ char *image_config_text(const image_opts *o, const image_result *r)
         disk_spec(&b, o, r->swap, "xvdb");
     }
     kx_buf_add(&b, " ]\n");
-    kx_buf_add(&b, "vif         = [ '");
+    kx_buf vif = KX_BUF_INIT;
     if (o->ip)
-        kx_buf_printf(&b, "ip=%s,", o->ip);
-    kx_buf_printf(&b, "mac=%s", r->mac);
+        kx_buf_printf(&vif, "ip=%s,", o->ip);
+    kx_buf_printf(&vif, "mac=%s", r->mac);
     if (o->bridge)
-        kx_buf_printf(&b, ",bridge=%s", o->bridge);
-    kx_buf_add(&b, "' ]\n\n");
+        kx_buf_printf(&vif, ",bridge=%s", o->bridge);
+    kx_buf_add(&b, "vif         = [ ");
+    cfg_write_string(&b, kx_buf_str(&vif), '\'');
+    kx_buf_add(&b, " ]\n\n");
+    kx_buf_dispose(&vif);
     kx_buf_add(&b, "on_poweroff = \"destroy\"\non_reboot   = \"restart\"\n"
                    "on_crash    = \"restart\"\n");
     return kx_buf_steal(&b);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cfg/cfg_parse.h"
+#include "util/cleanup.h"
 #include "lib/nat.h"
 #include "net/nl.h"
 #include "net/sysctl.h"
@@ -52,10 +53,14 @@ static char *state_path(const kxl_paths *p, const char *name)
     return kx_asprintf("%s/.networks/%s", p->run_dir, name);
 }
 
+/* An interface name as the kernel takes it (1 to 15 bytes, no '/', ':' or blanks), and
+ * narrower: these names also go into nftables rules and definition files, so nothing that
+ * quotes, comments or separates there. */
 static bool ifname_ok(const char *s)
 {
-    return s && *s && strlen(s) < 16 && !strpbrk(s, "/ \t\n:") && strcmp(s, ".") != 0 &&
-           strcmp(s, "..") != 0;
+    size_t n = s ? strlen(s) : 0;
+    return n >= 1 && n <= 15 && s[0] != '-' && s[0] != '.' &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
 static bool cidr_ok(const char *s, bool need_prefix)
@@ -72,6 +77,18 @@ static bool cidr_ok(const char *s, bool need_prefix)
                       strspn(slash + 1, "0123456789") == strlen(slash + 1));
 }
 
+/* "A.B.C.D,A.B.C.D": the first and last address dnsmasq leases (it goes into dnsmasq's
+ * --dhcp-range, where anything more would be options of dnsmasq's own). */
+static bool dhcp_range_ok(const char *s)
+{
+    const char *comma = strchr(s, ',');
+    if (!comma || strchr(comma + 1, ','))
+        return false;
+    AUTOFREE char *first = kx_strndup(s, (size_t)(comma - s));
+    return cidr_ok(first, false) && !strchr(first, '/') && cidr_ok(comma + 1, false) &&
+           !strchr(comma + 1, '/');
+}
+
 /* Fills defaults and checks that the definition can work. */
 static int network_check(kxl_network *n, const char *where)
 {
@@ -79,7 +96,8 @@ static int network_check(kxl_network *n, const char *where)
         n->bridge = kx_strdup(n->name);
     if (n->bridge && !ifname_ok(n->bridge)) {
         kx_err(KXL_ERR_CONFIG, "%s: bridge '%s' is not a valid interface name (1 to 15 "
-               "characters, no '/', ':' or blanks)", where, n->bridge);
+               "letters, digits, '.', '_' or '-', not starting with '.' or '-')", where,
+               n->bridge);
         return -1;
     }
     if (n->uplink && (!ifname_ok(n->uplink) || n->type != KXL_NET_BRIDGE)) {
@@ -90,6 +108,17 @@ static int network_check(kxl_network *n, const char *where)
     if (n->type == KXL_NET_NAT && !cidr_ok(n->address, true)) {
         kx_err(KXL_ERR_CONFIG, "%s: a nat network needs address = \"A.B.C.D/PREFIX\" (the "
                "host's address on it), not '%s'", where, n->address ? n->address : "");
+        return -1;
+    }
+    if (n->dhcp_range && (n->type != KXL_NET_NAT || !dhcp_range_ok(n->dhcp_range))) {
+        kx_err(KXL_ERR_CONFIG, "%s: dhcp_range needs type = \"nat\" and the form "
+               "\"A.B.C.D,A.B.C.D\" (first and last address), not '%s'", where, n->dhcp_range);
+        return -1;
+    }
+    if ((n->type != KXL_NET_NAT && n->address) || (n->type != KXL_NET_ROUTE && n->gateway)) {
+        kx_err(KXL_ERR_CONFIG, "%s: %s is for %s networks only, not for a %s network", where,
+               n->address ? "address" : "gateway", n->address ? "nat" : "route",
+               kxl_net_type_to_string(n->type));
         return -1;
     }
     if (n->type == KXL_NET_ROUTE && !cidr_ok(n->gateway, false)) {
@@ -201,9 +230,13 @@ int network_save(const kxl_paths *p, const kxl_network *n)
                   kxl_net_type_to_string(n->type));
     const char *keys[] = {"bridge", "uplink", "address", "gateway", "dhcp_range"};
     const char *vals[] = {n->bridge, n->uplink, n->address, n->gateway, n->dhcp_range};
-    for (size_t i = 0; i < KX_ARRAY_SIZE(keys); i++)
-        if (vals[i])
-            kx_buf_printf(&b, "%s = \"%s\"\n", keys[i], vals[i]);
+    for (size_t i = 0; i < KX_ARRAY_SIZE(keys); i++) {
+        if (vals[i]) {
+            kx_buf_printf(&b, "%s = ", keys[i]);
+            cfg_write_string(&b, vals[i], '"');
+            kx_buf_addc(&b, '\n');
+        }
+    }
     int r = kx_write_file_atomic(path, kx_buf_str(&b), b.len, 0644);
     kx_buf_dispose(&b);
     return r;

@@ -1,0 +1,1 @@
+network-create nq type=bridge 'bridge="'
