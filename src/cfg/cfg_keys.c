@@ -544,6 +544,7 @@ static void resolve_cmdline(kxl_domcfg *cfg, const key_ctx *ctx)
         kx_buf_printf(&b, "%s%s", ctx->root ? " " : "", ctx->extra);
     if (b.len)
         cfg->cmdline = kx_buf_steal(&b);
+    kx_buf_dispose(&b);     /* extra = "" alone allocates and adds nothing */
     const char *xvd = cfg->cmdline ? strstr(cfg->cmdline, "root=/dev/xvd") : NULL;
     const char *key = ctx->root ? "root" : "extra";
     if (xvd && xvd[13] >= 'a' && xvd[13] <= 'z')

@@ -13,11 +13,14 @@
 #include "cfg/cfg_parse.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -501,6 +504,44 @@ static int parse_value(parser *ps, cfg_value *v)
     }
 }
 
+/* Grows room to at least need, doubling: n appends cost O(total), not O(n * total). */
+static size_t grown(size_t room, size_t need)
+{
+    size_t cap = room ? room : 8;
+    while (cap < need)
+        cap *= 2;
+    return cap;
+}
+
+static void string_append(cfg_value *old, const char *add)
+{
+    if (!old->cap) {
+        old->len = strlen(old->str);
+        old->cap = old->len + 1;
+    }
+    size_t n = strlen(add);
+    if (old->len + n + 1 > old->cap) {
+        old->cap = grown(old->cap, old->len + n + 1);
+        old->str = kx_realloc(old->str, old->cap);
+    }
+    memcpy(old->str + old->len, add, n + 1);
+    old->len += n;
+}
+
+/* Moves v's items to the end of old's. */
+static void list_append(cfg_value *old, cfg_value *v)
+{
+    size_t n = old->n_items + v->n_items;
+    if (n > (old->cap ? old->cap : old->n_items)) {
+        old->cap = grown(old->cap, n);
+        old->items = kx_realloc(old->items, old->cap * sizeof(*old->items));
+    }
+    if (v->n_items)
+        memcpy(old->items + old->n_items, v->items, v->n_items * sizeof(*v->items));
+    old->n_items = n;
+    v->n_items = 0;
+}
+
 /* `key += v` on an existing setting s: strings concatenate, lists append. Takes v on success. */
 static int value_append(const parser *ps, cfg_setting *s, int line, cfg_value *v)
 {
@@ -508,19 +549,10 @@ static int value_append(const parser *ps, cfg_setting *s, int line, cfg_value *v
     if (old->kind != v->kind || v->kind == CFG_NUMBER)
         return perr(ps, line, "'+=' cannot append %s to '%s', which is %s",
                     kind_names[v->kind], s->key, kind_names[old->kind]);
-    if (v->kind == CFG_STRING) {
-        char *joined = kx_asprintf("%s%s", old->str, v->str);
-        free(old->str);
-        old->str = joined;
-    } else {
-        size_t n = old->n_items + v->n_items;
-        if (v->n_items) {
-            old->items = kx_realloc(old->items, n * sizeof(*old->items));
-            memcpy(old->items + old->n_items, v->items, v->n_items * sizeof(*v->items));
-        }
-        old->n_items = n;
-        v->n_items = 0;
-    }
+    if (v->kind == CFG_STRING)
+        string_append(old, v->str);
+    else
+        list_append(old, v);
     s->line = line;
     free(s->source);
     s->source = kx_strdup(ps->source);
@@ -612,6 +644,11 @@ static void parser_init(parser *ps, cfg_tree *t, const char *source, const char 
 
 int cfg_parse_text(cfg_tree *t, const char *source, const char *text, size_t len)
 {
+    if (len > CFG_MAX_BYTES) {
+        kx_err(KXL_ERR_CONFIG, "%s: larger than the %d KiB a config may have", source,
+               CFG_MAX_BYTES / 1024);
+        return -1;
+    }
     parser ps;
     parser_init(&ps, t, source, text, text ? len : 0);
     int r = parse_settings(&ps);
@@ -619,10 +656,35 @@ int cfg_parse_text(cfg_tree *t, const char *source, const char *text, size_t len
     return r;
 }
 
+/* Reads a config file: a regular file (not /dev/zero, a FIFO or a directory) of at most
+ * CFG_MAX_BYTES, read no further than that even if it grows meanwhile. */
+static char *read_config(const char *path, size_t *len_r)
+{
+    AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) < 0) {
+        kx_err_errno(errno == ENOENT ? KXL_ERR_NOT_FOUND : KXL_ERR_CONFIG, "cannot read '%s'",
+                     path);
+        return NULL;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        kx_err(KXL_ERR_CONFIG, "%s: not a regular file (a config is a file of settings)", path);
+        return NULL;
+    }
+    kx_buf b = KX_BUF_INIT;
+    if (kx_read_all(fd, &b, CFG_MAX_BYTES + 1) < 0) {
+        kx_err_errno(KXL_ERR_CONFIG, "cannot read '%s'", path);
+        kx_buf_dispose(&b);
+        return NULL;
+    }
+    *len_r = b.len;
+    return b.s ? kx_buf_steal(&b) : kx_strdup("");
+}
+
 int cfg_parse_file(cfg_tree *t, const char *path)
 {
     size_t len = 0;
-    AUTOFREE char *text = kx_read_file(path, &len);
+    AUTOFREE char *text = read_config(path, &len);
     if (!text)
         return -1;
     return cfg_parse_text(t, path, text, len);

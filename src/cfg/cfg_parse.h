@@ -14,6 +14,10 @@ typedef struct cfg_value {
     long long num;            /* NUMBER: its value (decimal, 0x hex, leading-0 octal) */
     struct cfg_value *items;  /* LIST: its elements (may be nested lists) */
     size_t n_items;
+    /* Room for appends ('+='), so a key appended to many times costs linear time: STRING:
+     * bytes allocated for str, and len its length; LIST: items allocated. 0: exactly what is
+     * used (len then unset). */
+    size_t cap, len;
 } cfg_value;
 
 typedef struct {
@@ -35,6 +39,10 @@ typedef struct {
 cfg_tree *cfg_tree_new(const char *file);
 /* NULL-safe. */
 void cfg_tree_free(cfg_tree *t);
+
+/* The largest config accepted: xl's files are kilobytes, and anything much larger is a
+ * mistake (or an attempt to make kxl spend its time and memory). */
+#define CFG_MAX_BYTES (1024 * 1024)
 
 /* Parses text (need not be NUL-terminated at len) and merges its settings
  * into t. `source` names it in messages ("FILE", "<command line>").

@@ -649,7 +649,19 @@ static void test_file_errors(void **state)
     assert_string_equal(kx_err_msg(),
                         "cannot read '/nonexistent/dir/x.cfg': No such file or directory");
     assert_int_equal(cfg_parse_file(t, "/"), -1);
-    assert_string_equal(kx_err_msg(), "cannot read '/': Is a directory");
+    assert_string_equal(kx_err_msg(), "/: not a regular file (a config is a file of settings)");
+    /* /dev/zero made kxl grow to gigabytes; a file over the limit is refused unread */
+    assert_int_equal(cfg_parse_file(t, "/dev/zero"), -1);
+    assert_string_equal(kx_err_msg(),
+                        "/dev/zero: not a regular file (a config is a file of settings)");
+    AUTOFREE char *huge = kx_malloc0(CFG_MAX_BYTES + 2);
+    memset(huge, '#', CFG_MAX_BYTES + 1);
+    AUTOFREE char *huge_path = write_temp(huge, CFG_MAX_BYTES + 1);
+    assert_int_equal(cfg_parse_file(t, huge_path), -1);
+    unlink(huge_path);
+    AUTOFREE char *want_huge = kx_asprintf("%s: larger than the 1024 KiB a config may have",
+                                           huge_path);
+    assert_string_equal(kx_err_msg(), want_huge);
 
     static const char bad[] = "memory = 512\n\nvcpus 2\n";
     AUTOFREE char *path = write_temp(bad, sizeof(bad) - 1);
@@ -659,6 +671,24 @@ static void test_file_errors(void **state)
     AUTOFREE char *want = kx_asprintf("%s:3: expected '=' after 'vcpus', found '2'", path);
     assert_string_equal(kx_err_msg(), want);
     assert_int_equal(kx_err_code(), KXL_ERR_CONFIG);
+}
+
+/* Appending to one key many times is linear: 1 MiB of `+=` lines (a string key and a list
+ * key, 65,536 appends each) gives the whole value. Quadratic appends took 26 s for 5 MB;
+ * the cap bounds the input, this bounds the work per byte. */
+static void test_many_appends(void **state)
+{
+    (void)state;
+    kx_buf b = KX_BUF_INIT;
+    for (int i = 0; i < 65536; i++)
+        kx_buf_add(&b, "s+='ab'\nl+=[1]\n");
+    assert_true(b.len < CFG_MAX_BYTES);
+    AUTOPTR(cfg_tree) t = parse_ok(kx_buf_str(&b));
+    const cfg_value *s = get(t, "s"), *l = get(t, "l");
+    assert_int_equal(strlen(s->str), 2 * 65536);
+    assert_int_equal(l->n_items, 65536);
+    assert_string_equal(l->items[65535].str, "1");
+    kx_buf_dispose(&b);
 }
 
 /* ---- robustness ---- */
@@ -760,6 +790,7 @@ int main(void)
         cmocka_unit_test(test_override_fallback_records_no_error),
         cmocka_unit_test(test_file),
         cmocka_unit_test(test_file_errors),
+        cmocka_unit_test(test_many_appends),
         cmocka_unit_test(test_fuzz),
         cmocka_unit_test(test_fuzz_overrides),
     };
