@@ -13,6 +13,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/text.h"
 
 DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
 DEFINE_AUTOPTR(cfg_tree, cfg_tree_free)
@@ -648,6 +649,13 @@ int cfg_check_files(const kxl_domcfg *cfg, const cfg_tree *t)
 kxl_domcfg *cfg_load(const char *path, char *const *overrides, unsigned host_cpus, int flags)
 {
     AUTOPTR(cfg_tree) t = cfg_tree_new(path);
+    /* the file's name goes into domain.json (JSON) and into every message */
+    if (!kx_utf8_valid(path, strlen(path), NULL)) {
+        AUTOFREE char *shown = kx_printable(path);
+        kx_err(KXL_ERR_INVALID, "config file name '%s' is not valid UTF-8: rename the file",
+               shown);
+        return NULL;
+    }
     if (cfg_parse_file(t, path) < 0)
         return NULL;
     for (char *const *o = overrides; o && *o; o++)

@@ -26,6 +26,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fileio.h"
+#include "util/text.h"
 
 #define CFG_MAX_DEPTH 64    /* list nesting limit, so that hostile input cannot exhaust the stack */
 #define CFG_SHOW_MAX 40     /* longest token text quoted in a message */
@@ -284,6 +285,17 @@ static int lex_escape(parser *ps, kx_buf *b)
     return 0;
 }
 
+/* Strings go into domain.json, the API's JSON and messages: JSON has no way to carry bytes
+ * that are not UTF-8. */
+static int check_utf8(const parser *ps, int line, const char *s, size_t n)
+{
+    size_t bad;
+    if (!s || kx_utf8_valid(s, n, &bad))
+        return 0;
+    return perr(ps, line, "string is not valid UTF-8 (byte 0x%02x at offset %zu): write it in "
+                "UTF-8", (unsigned char)s[bad], bad);
+}
+
 /* A string in single or double quotes, on one line as xl's lexer wants it: a quote left
  * open is reported where it was opened, not where the next quote happens to be. */
 static int lex_string(parser *ps)
@@ -310,6 +322,8 @@ static int lex_string(parser *ps)
     if (r == 0 && ps->p == ps->end)
         r = perr(ps, start, "unterminated string: the %s opened here is never closed",
                  quote == '"' ? "\"" : "'");
+    if (r == 0)
+        r = check_utf8(ps, start, b.s, b.len);
     if (r < 0) {
         kx_buf_dispose(&b);
         return -1;
@@ -712,6 +726,9 @@ static int parse_override_value(parser *ps, cfg_value *v, const char *text, size
     if (!ps->trial)
         return -1;
     value_dispose(v);
+    ps->trial = false;
+    if (check_utf8(ps, 1, text, len) < 0)
+        return -1;
     *v = (cfg_value){.kind = CFG_STRING, .line = 1, .str = kx_strndup(text, len)};
     return 0;
 }

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "cleanup.h"
+#include "text.h"
 
 static __thread char err_msg[1024];
 static __thread kxl_errcode err_code;
@@ -28,7 +30,17 @@ static void err_set(kxl_errcode code, const char *fmt, va_list ap, int errnum)
     kx_buf_vprintf(&b, fmt, ap);
     if (errnum)
         kx_buf_printf(&b, ": %s", strerror(errnum));
-    snprintf(err_msg, sizeof(err_msg), "%s", kx_buf_str(&b));
+    /* messages quote config text, guest data and QEMU's words: none of it may reach a
+     * terminal as a control sequence, or JSON as invalid UTF-8 */
+    AUTOFREE char *safe = kx_printable(kx_buf_str(&b));
+    size_t len = strlen(safe);
+    if (len >= sizeof(err_msg)) {          /* cut where a character starts, not inside one */
+        len = sizeof(err_msg) - 1;
+        while (len > 0 && ((unsigned char)safe[len] & 0xc0) == 0x80)
+            len--;
+    }
+    memcpy(err_msg, safe, len);
+    err_msg[len] = '\0';
     err_code = code;
     kx_buf_dispose(&b);
     kx_debug("error: %s", err_msg);
@@ -135,6 +147,7 @@ void kx_log_msg(kx_loglevel level, const char *fmt, ...)
     va_start(ap, fmt);
     kx_buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    log_sink(level, kx_buf_str(&b), log_opaque);
+    AUTOFREE char *safe = kx_printable(kx_buf_str(&b));
+    log_sink(level, safe, log_opaque);
     kx_buf_dispose(&b);
 }

@@ -9,7 +9,9 @@
 
 #include "qemu/qemu_argv.h"
 #include "util/buf.h"
+#include "util/err.h"
 #include "util/fileio.h"
+#include "util/text.h"
 
 static void buf_grows_and_steals(void **state)
 {
@@ -59,10 +61,51 @@ static void path_join_normalises_slashes(void **state)
     free(p);
 }
 
+static void utf8_validation(void **state)
+{
+    (void)state;
+    size_t bad = 99;
+    assert_true(kx_utf8_valid("plain \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 17, NULL));
+    const struct { const char *s; size_t bad; } invalid[] = {
+        {"ab\xff", 2},            /* never in UTF-8 */
+        {"\xc3", 0},              /* cut short */
+        {"\xc0\xaf", 0},          /* overlong '/' */
+        {"\xed\xa0\x80", 0},      /* a surrogate */
+        {"\xf4\x90\x80\x80", 0},  /* above U+10FFFF */
+        {"x\x80", 1},             /* a lone continuation byte */
+    };
+    for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
+        assert_false(kx_utf8_valid(invalid[i].s, strlen(invalid[i].s), &bad));
+        assert_int_equal(bad, invalid[i].bad);
+    }
+}
+
+static void printable_escapes_what_steers_a_terminal(void **state)
+{
+    (void)state;
+    char *p = kx_printable("title \x1b]0;x\x07 clear \x1b[2J del\x7f c1 \xc2\x9b bad \xff "
+                           "kept: tab\t nl\n \xc3\xa9");
+    assert_string_equal(p, "title \\x1b]0;x\\x07 clear \\x1b[2J del\\x7f c1 \\xc2\\x9b bad "
+                           "\\xff kept: tab\t nl\n \xc3\xa9");
+    free(p);
+    /* every error message goes through it, and is cut on a character boundary */
+    kx_err(KXL_ERR_CONFIG, "name '%s'", "\x1b[31mred");
+    assert_string_equal(kx_err_msg(), "name '\\x1b[31mred'");
+    char long_text[2000];
+    memset(long_text, 'a', sizeof(long_text));
+    for (size_t i = 1; i + 1 < sizeof(long_text); i += 2)
+        memcpy(long_text + i, "\xc3\xa9", 2);
+    long_text[sizeof(long_text) - 1] = '\0';
+    kx_err(KXL_ERR_CONFIG, "%s", long_text);
+    assert_true(kx_utf8_valid(kx_err_msg(), strlen(kx_err_msg()), NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buf_grows_and_steals),
+        cmocka_unit_test(utf8_validation),
+        cmocka_unit_test(printable_escapes_what_steers_a_terminal),
         cmocka_unit_test(strv_joins),
         cmocka_unit_test(qemu_escape_doubles_commas),
         cmocka_unit_test(path_join_normalises_slashes),

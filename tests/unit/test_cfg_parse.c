@@ -85,7 +85,7 @@ static const struct {
     {"'\\x4g'", "\x04g", -1},
     {"'\\x414'", "A4", -1},
     {"'\\101\\60\\0601'", "A001", -1},
-    {"'\\377'", "\377", -1},
+    {"'\\303\\251'", "\303\251", -1},
     {"'caf\xc3\xa9'", "caf\xc3\xa9", -1},
     {"'multi\\nline'", "multi\nline", -1},
     {"0", "0", 0},
@@ -287,10 +287,10 @@ static void test_string_left_open(void **state)
 static void test_write_string_round_trip(void **state)
 {
     (void)state;
-    char all[256];
-    for (int i = 1; i < 256; i++)
+    char all[128 + 16];
+    for (int i = 1; i < 128; i++)
         all[i - 1] = (char)i;
-    all[255] = '\0';
+    strcpy(all + 127, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");   /* e-acute, euro, a smiley */
     const char *cases[] = {all, "", "a\";uplink=\"lo", "b\";drop;#", "\\", "\x01" "a", "'"};
     for (size_t i = 0; i < KX_ARRAY_SIZE(cases); i++) {
         for (int quote = 0; quote < 2; quote++) {
@@ -416,6 +416,12 @@ static const struct {
      "guest.cfg:5: unterminated string: the ' opened here is not closed on this line (write a "
      "newline as \\n)"},
     {"x = 'a\\qb'", "guest.cfg:1: unknown escape '\\q' in string"},
+    {"a = 1\nx = 'caf\xe9'", "guest.cfg:2: string is not valid UTF-8 (byte 0xe9 at offset 3): "
+                             "write it in UTF-8"},
+    {"x = '\\xff'", "guest.cfg:1: string is not valid UTF-8 (byte 0xff at offset 0): write it "
+                    "in UTF-8"},
+    {"x = '\xed\xa0\x80'", "guest.cfg:1: string is not valid UTF-8 (byte 0xed at offset 0): "
+                          "write it in UTF-8"},
     {"x = 'a\\\x01'", "guest.cfg:1: unknown escape in string: '\\' followed by byte 0x01"},
     {"x = 'a\\\nb'", "guest.cfg:1: unknown escape in string: '\\' followed by byte 0x0a"},
     {"\nx = 'a\\8'", "guest.cfg:2: unknown escape '\\8' in string"},
