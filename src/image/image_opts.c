@@ -349,6 +349,7 @@ int image_opts_parse(image_opts *o, int argc, char **argv)
     opterr = 0;
     optind = 1;
     int c, idx;
+    bool seen[KX_ARRAY_SIZE(options)] = {false};
     while ((c = getopt_long(argc, argv, "+", longopts, &idx)) != -1) {
         if (c == '?' || c == ':') {
             const char *arg = argv[optind - 1];
@@ -358,7 +359,15 @@ int image_opts_parse(image_opts *o, int argc, char **argv)
                 kx_err(KXL_ERR_INVALID, "unknown option '%s'", arg);
             return -1;
         }
-        if (option_value(o, &options[c - 256], optarg) < 0)
+        /* a second --hostname silently replacing the first made a different guest than the
+         * user read on the line; only --nameserver adds up */
+        const image_option *opt = &options[c - 256];
+        if (seen[c - 256] && strcmp(opt->name, "nameserver") != 0) {
+            kx_err(KXL_ERR_INVALID, "--%s is given twice: give it once", opt->name);
+            return -1;
+        }
+        seen[c - 256] = true;
+        if (option_value(o, opt, optarg) < 0)
             return -1;
     }
     if (optind < argc) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +26,9 @@
 #include "util/fileio.h"
 #include "util/json.h"
 #include "util/spawn.h"
+
+/* Below this, a new domain's logs are likely to be cut short. */
+#define LOG_SPACE_LOW_KIB (8 * 1024)
 
 static int generate_uuid(kxl_domcfg *cfg)
 {
@@ -70,6 +74,19 @@ static void remove_abandoned(const kxl_paths *p, const char *name)
     kx_err(code, "%s", why);
 }
 
+/* The logs are written by the supervisor long after create returns, where a full file
+ * system only shows as empty logs: say so while someone is reading. */
+static void warn_if_log_space_low(const kxl_paths *p)
+{
+    struct statvfs sv;
+    if (statvfs(p->log_dir, &sv) < 0)
+        return;
+    unsigned long long free_kib = (unsigned long long)sv.f_bavail * sv.f_frsize / 1024;
+    if (free_kib < LOG_SPACE_LOW_KIB)
+        kx_warn("warning: only %llu KiB free for '%s': the domain's console and event logs "
+                "may stay empty (free some space there)", free_kib, p->log_dir);
+}
+
 int kxl_domain_create(const kxl_paths *p, kxl_domcfg *cfg, const kxl_create_opts *o,
                       unsigned *domid_r)
 {
@@ -79,6 +96,7 @@ int kxl_domain_create(const kxl_paths *p, kxl_domcfg *cfg, const kxl_create_opts
     AUTOFREE char *notice = NULL;
     if (kxl_accel_resolve(cfg->accel, &accel, &notice) < 0)
         return -1;
+    warn_if_log_space_low(p);
     AUTOCLOSE int lock = runtime_lock(p);
     /* the disks are checked under the lock: a domain created at the same time has its
      * config written by then, so two creates cannot both take the same disk */

@@ -1,5 +1,5 @@
 /* network.c - kxl networks: the definition file, and bringing a network up
- * and down. What start created is recorded in ROOT/run/kxl/networks/NAME so
+ * and down. What start created is recorded in ROOT/run/kxl/.networks/NAME so
  * that destroy undoes exactly that and nothing of the host's own. */
 #include "lib/network.h"
 

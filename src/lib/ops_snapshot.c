@@ -138,6 +138,11 @@ static int offline_snapshot(const char *file, snap_op op, const char *name, char
 static int snapshot(const kxl_paths *p, const char *target, snap_op op, const char *name,
                     char **text_r)
 {
+    /* checked here for both kinds: an offline snapshot's name goes to qemu-img unchecked */
+    if (op != SNAP_LIST && !kxl_name_is_valid(name)) {
+        kx_err(KXL_ERR_INVALID, "invalid snapshot name '%s' (use " KXL_NAME_RULE ")", name);
+        return -1;
+    }
     if (strchr(target, '/') || kx_path_exists(target))
         return offline_snapshot(target, op, name, text_r);
     AUTOPTR(json_object) ret = NULL;

@@ -128,3 +128,24 @@ class HostileTest(KxlTestCase):
                 time.sleep(0.2)
             self.assertEqual(self.run_dir_entries(), [], f"after a kill at {delay_ms} ms "
                              f"(listed: {names})")
+
+    def test_full_log_space_is_reported(self):
+        """A full var made a new domain's logs stay empty without a word: create warns."""
+        self.kxl("list", check=True)                      # makes the tree
+        log_dir = os.path.join(self.root, "var/log/kxl")
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "kxl-test", log_dir],
+                       check=True)
+        try:
+            with open(os.path.join(log_dir, "filler"), "wb") as f:
+                try:
+                    f.write(b"\0" * (2 << 20))
+                except OSError:
+                    pass
+            cfg = self.write_cfg("full")
+            r = self.kxl("create", "-q", cfg)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(f"KiB free for '{log_dir}': the domain's console and event logs may "
+                          "stay empty", r.stderr)
+            self.kxl("destroy", "full", check=True)
+        finally:
+            subprocess.run(["umount", "-l", log_dir], check=True)

@@ -1,0 +1,1 @@
+create-image --hostname a --hostname b --dir /nonexistent

@@ -1,0 +1,1 @@
+snapshot-create /nonexistent/g.cfg ''

@@ -1,0 +1,1 @@
+snapshot-delete /nonexistent/g.cfg 'a b'
