@@ -45,6 +45,13 @@ char *kxl_qemu_binary(void);
  * says which). Caller frees. */
 char *kxl_qemu_user(char **why_r);
 
+/* Each domain's QEMU runs as a uid and gid of its own, with no passwd entry, from a range
+ * outside those systemd and distributions hand out (0x7E000000 + 0 .. 65535): one guest's
+ * QEMU cannot signal, trace or read another's. The slot is the domain id's. */
+#define KXL_QEMU_JAIL_UID_BASE 0x7E000000u
+#define KXL_QEMU_JAIL_UIDS 65536u
+unsigned kxl_qemu_jail_uid(unsigned domid);
+
 /* What a domain's QEMU gets from this host: probed once by each start, and by the dry run
  * (create -n), so the dry run shows the command line QEMU really gets. */
 typedef struct {

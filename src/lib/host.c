@@ -96,6 +96,11 @@ char *kxl_qemu_binary(void)
     return kx_strdup("/usr/bin/qemu-system-x86_64");
 }
 
+unsigned kxl_qemu_jail_uid(unsigned domid)
+{
+    return KXL_QEMU_JAIL_UID_BASE + domid % KXL_QEMU_JAIL_UIDS;
+}
+
 char *kxl_qemu_user(char **why_r)
 {
     *why_r = NULL;

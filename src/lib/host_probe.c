@@ -3,10 +3,13 @@
  * dry run to show what it would start. */
 #include "lib/host_probe.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kxl/ops.h"
+#include "lib/runtime.h"
 #include "qemu/qemu_fdsets.h"
 #include "boot/pvh.h"
 #include "util/buf.h"
@@ -42,6 +45,25 @@ void host_facts_to_qemu(const kxl_host_facts *f, const char *run_dir, kx_host *h
                      .is_block_device = kx_is_block_device};
 }
 
+void host_jail_qemu(kx_host *h, unsigned domid, const char *jail_root)
+{
+    if (!h->qemu_user)
+        return;
+    h->jail_uid = kxl_qemu_jail_uid(domid);
+    h->jail_root = jail_root;
+}
+
+char *host_jail_root(const kxl_paths *p, bool make)
+{
+    char *dir = kx_path_join(p->run_dir, ".jail");
+    if (make && mkdir(dir, 0555) < 0 && errno != EEXIST) {
+        kx_err_errno(KXL_ERR_HOST, "cannot create '%s'", dir);
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
 int host_pvh_kernel(const kxl_paths *p, const kxl_domcfg *cfg, char **elf_r, char **why_r)
 {
     *elf_r = NULL;
@@ -69,6 +91,8 @@ int kxl_domain_qemu_argv(const kxl_paths *p, const kxl_domcfg *cfg, char ***argv
     AUTOFREE char *dir = kxl_domain_dir(p, cfg->name);
     kx_host host;
     host_facts_to_qemu(&facts, dir, &host);
+    AUTOFREE char *jail = host_jail_root(p, false);
+    host_jail_qemu(&host, runtime_peek_domid(p), jail);   /* the id a create now would get */
     AUTOFREE char *elf = NULL;
     AUTOFREE char *why = NULL;
     if (host_pvh_kernel(p, cfg, &elf, &why) < 0)

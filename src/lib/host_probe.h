@@ -8,6 +8,12 @@
 /* Fills *h_r from f for a domain whose runtime directory is run_dir (borrowed: f and run_dir
  * must outlive *h_r). Disks and the PVH kernel are the caller's to add. */
 void host_facts_to_qemu(const kxl_host_facts *f, const char *run_dir, kx_host *h_r);
+/* The jail of domain domid's QEMU in *h_r: its own uid (kxl_qemu_jail_uid) and the empty
+ * directory it chroots into (jail_root, borrowed), when QEMU drops root at all. */
+void host_jail_qemu(kx_host *h, unsigned domid, const char *jail_root);
+/* ROOT/run/kxl/.jail: empty, root's, mode 0555; made when missing if make. Caller frees;
+ * NULL with kx_err when it cannot be made. */
+char *host_jail_root(const kxl_paths *p, bool make);
 /* The PVH kernel of a pv or pvh config (boot/pvh.h, cached under the lib directory): 1 with
  * *elf_r (caller frees), 0 to boot the kernel as it is (*why_r, caller frees, may be NULL for
  * an hvm domain or no kernel), or -1 with kx_err. */

@@ -116,6 +116,14 @@ int runtime_clear_half_created(const kxl_paths *p, const char *name)
     return runtime_remove(p, name) < 0 ? -1 : 1;
 }
 
+unsigned runtime_peek_domid(const kxl_paths *p)
+{
+    AUTOFREE char *path = kx_path_join(p->lib_dir, "domid");
+    AUTOFREE char *text = kx_read_file(path, NULL);
+    kx_err_clear();
+    return (text ? (unsigned)strtoul(text, NULL, 10) : 0) + 1;
+}
+
 int runtime_next_domid(const kxl_paths *p, unsigned *domid_r)
 {
     AUTOFREE char *path = kx_path_join(p->lib_dir, "domid");

@@ -13,6 +13,8 @@ int runtime_lock(const kxl_paths *p);
 int runtime_reserve_name(const kxl_paths *p, const char *name);
 /* The next domain id (from 1, increasing, persistent across restarts of kxl). */
 int runtime_next_domid(const kxl_paths *p, unsigned *domid_r);
+/* The id the next create would get (nothing is taken). */
+unsigned runtime_peek_domid(const kxl_paths *p);
 /* Removes the domain's runtime directory. */
 int runtime_remove(const kxl_paths *p, const char *name);
 /* Starts kxl-supervisor for name (sv_path NULL: found next to this program)

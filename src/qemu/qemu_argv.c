@@ -70,8 +70,16 @@ static void add_defaults(const kx_host *host, kx_strv *argv)
      * later are passed to it as fds.
      * -runas calls setuid after the sandbox is installed, so set*id must stay allowed there:
      * a process that is no longer root and has no capabilities cannot use them to gain any. */
-    if (host->qemu_user)
+    if (host->qemu_user && host->jail_uid) {
+        kx_strv_push(argv, "-runas");
+        kx_strv_pushf(argv, "%u:%u", host->jail_uid, host->jail_uid);
+    } else if (host->qemu_user) {
         add_opt(argv, "-runas", host->qemu_user);
+    }
+    /* the chroot comes with the drop: by then QEMU has opened all it needs, and what it
+     * gets later (disks, taps, dump and migration files) comes as descriptors */
+    if (host->qemu_user && host->jail_root)
+        add_opt(argv, "-chroot", host->jail_root);
     if (host->sandbox)
         add_opt(argv, "-sandbox", host->qemu_user
                                       ? "on,obsolete=deny,spawn=deny,resourcecontrol=deny"

@@ -25,6 +25,10 @@ typedef struct {
     bool sandbox;              /* QEMU has seccomp support (-sandbox) */
     bool vhost;                /* /dev/vhost-net can carry virtio-net (KVM only) */
     const char *qemu_user;     /* the user QEMU runs as once set up (-runas); NULL: root */
+    unsigned jail_uid;         /* with qemu_user: the domain's own uid and gid instead of
+                                  qemu_user's (kxl_qemu_jail_uid); 0: qemu_user's */
+    const char *jail_root;     /* the empty directory QEMU chroots into once set up; NULL:
+                                  none */
     const char *pvh_kernel;    /* the ELF to load instead of cfg->kernel, booted at its PVH
                                   entry point (boot/pvh.h); NULL: cfg->kernel as it is */
     bool (*is_block_device)(const char *path); /* which disk images are block devices

@@ -40,6 +40,9 @@ static int plug(sv *s, size_t i, int fd)
                             "netdev", netdev);
     json_object_object_add(dev, "id", json_object_new_string(nic));
     json_object_object_add(dev, "mac", json_object_new_string(v->mac));
+    /* no boot ROM: QEMU would read it from /usr/share/qemu, which its chroot hides, and a NIC
+     * added to a running guest is not booted from */
+    json_object_object_add(dev, "romfile", json_object_new_string(""));
     if (qmp_execute(s->qmp, "device_add", dev, NULL, 5000) < 0) {
         qmp_execute(s->qmp, "netdev_del", sv_obj2("id", netdev, NULL, NULL), NULL, 5000);
         return -1;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +26,16 @@
 /* In the child: stdio, then the taps as fds 3, 4, ... (QEMU_TAP_FD), the disks' descriptors
  * right after them (sv_disks.c), and nothing else of ours leaks into the guest's process. */
 static void exec_qemu(char **argv, int log_fd, const int *taps, size_t n_taps,
-                      const sv_boot_disks *disks)
+                      const sv_boot_disks *disks, bool jailed)
 {
+    /* a mount namespace of its own: what QEMU's chroot and any mount it could make touch
+     * only its own view, and the host's mounts do not propagate into it */
+    if (jailed && (unshare(CLONE_NEWNS) < 0 ||
+                   mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)) {
+        dprintf(log_fd, "kxl-supervisor: cannot give QEMU a mount namespace of its own: %s\n",
+                strerror(errno));
+        _exit(127);
+    }
     int null = open("/dev/null", O_RDONLY);
     dup2(null, 0);
     dup2(log_fd, 1);
@@ -131,6 +140,10 @@ static int start_qemu(sv *s, const kxl_host_facts *facts)
     AUTOFREE char *elf = pvh_kernel(s);
     kx_host host;
     host_facts_to_qemu(facts, s->dir, &host);
+    AUTOFREE char *jail = host_jail_root(&s->paths, true);
+    if (!jail)
+        return -1;
+    host_jail_qemu(&host, s->st.domid, jail);
     host.pvh_kernel = elf;
     size_t n_vifs = 0;
     for (size_t i = 0; i < s->cfg->n_vifs; i++)
@@ -159,7 +172,7 @@ static int start_qemu(sv *s, const kxl_host_facts *facts)
     }
     pid_t pid = fork();
     if (pid == 0)
-        exec_qemu(argv.v, log_fd, taps, n_taps, &disks);
+        exec_qemu(argv.v, log_fd, taps, n_taps, &disks, host.jail_root != NULL);
     kx_strv_dispose(&argv);
     sv_boot_disks_dispose(&disks);   /* QEMU has its own copies */
     /* QEMU holds the taps now: they vanish with it, on every path */

@@ -12,6 +12,7 @@
 
 #include "cfg/cfg_json.h"
 #include "cfg/cfg_keys.h"
+#include "kxl/kxl.h"
 #include "qemu/qemu_argv.h"
 #include "qemu/qemu_fdsets.h"
 #include "util/buf.h"
@@ -54,7 +55,7 @@ static void check_json_roundtrip(const char *name, const kxl_domcfg *cfg)
 }
 
 /* A golden case may set host facts in a comment line "#host: KEY=VALUE" (qemu_user,
- * pvh_kernel, fdsets); the value is returned (caller frees) or NULL. */
+ * pvh_kernel, fdsets, jail_domid); the value is returned (caller frees) or NULL. */
 static char *host_fact(const char *file, const char *key)
 {
     AUTOFREE char *text = kx_read_file(file, NULL);
@@ -84,6 +85,12 @@ static char *run_case(const char *name, bool *is_err_r)
     AUTOFREE char *pvh = host_fact(file, "pvh_kernel");
     host.qemu_user = user;
     host.pvh_kernel = pvh;
+    AUTOFREE char *jail_domid = host_fact(file, "jail_domid");
+    if (jail_domid) {    /* as host_jail_qemu fills it (lib, not linked here) */
+        host.jail_uid = KXL_QEMU_JAIL_UID_BASE +
+                        (unsigned)strtoul(jail_domid, NULL, 10) % KXL_QEMU_JAIL_UIDS;
+        host.jail_root = "/run/kxl/.jail";
+    }
     AUTOFREE char *fdsets = host_fact(file, "fdsets");
     qemu_fdsets fds = {0};
     if (fdsets && cfg) {
