@@ -102,7 +102,7 @@ int kxl_domain_create(const kxl_paths *p, kxl_domcfg *cfg, const kxl_create_opts
      * config written by then, so two creates cannot both take the same disk */
     if (lock < 0 || disks_check_config(p, cfg) < 0 || runtime_reserve_name(p, cfg->name) < 0)
         return -1;
-    if (runtime_next_domid(p, &domid) < 0 || generate_uuid(cfg) < 0)
+    if (runtime_take_domid(p, cfg->name, &domid) < 0 || generate_uuid(cfg) < 0)
         goto undo_reserve;
     vif_resolve(cfg, domid);
     if (write_domain_json(p, cfg, domid, o && o->paused, accel) < 0)

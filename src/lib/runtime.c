@@ -124,6 +124,44 @@ unsigned runtime_peek_domid(const kxl_paths *p)
     return (text ? (unsigned)strtoul(text, NULL, 10) : 0) + 1;
 }
 
+/* Whether a live domain other than name has a domain id whose QEMU jail uid is that of
+ * domid (kxl_qemu_jail_uid: ids 65536 apart share one). */
+static bool jail_uid_taken(const kxl_paths *p, const char *name, unsigned domid)
+{
+    DIR *d = opendir(p->run_dir);
+    struct dirent *e;
+    bool taken = false;
+    while (!taken && d && (e = readdir(d))) {
+        if (e->d_name[0] == '.' || !kxl_name_is_valid(e->d_name) || kx_streq(e->d_name, name))
+            continue;
+        AUTOFREE char *dir = kx_path_join(p->run_dir, e->d_name);
+        kx_status st;
+        if (status_read(dir, &st) == 0 && st.domid &&
+            kxl_qemu_jail_uid(st.domid) == kxl_qemu_jail_uid(domid) &&
+            (status_qemu_alive(&st) || status_sv_alive(&st)))
+            taken = true;
+        kx_err_clear();
+    }
+    if (d)
+        closedir(d);
+    return taken;
+}
+
+int runtime_take_domid(const kxl_paths *p, const char *name, unsigned *domid_r)
+{
+    /* no two live QEMUs share a jail uid: skip the ids whose uid is in use (a domain that
+     * has lived through 65536 creates) */
+    for (unsigned tries = 0; tries < 64; tries++) {
+        if (runtime_next_domid(p, domid_r) < 0)
+            return -1;
+        if (!jail_uid_taken(p, name, *domid_r))
+            return 0;
+    }
+    kx_err(KXL_ERR_HOST, "no free QEMU uid for a new domain: 64 domain ids in a row have theirs "
+           "in use");
+    return -1;
+}
+
 int runtime_next_domid(const kxl_paths *p, unsigned *domid_r)
 {
     AUTOFREE char *path = kx_path_join(p->lib_dir, "domid");

@@ -13,6 +13,9 @@ int runtime_lock(const kxl_paths *p);
 int runtime_reserve_name(const kxl_paths *p, const char *name);
 /* The next domain id (from 1, increasing, persistent across restarts of kxl). */
 int runtime_next_domid(const kxl_paths *p, unsigned *domid_r);
+/* The next domain id whose QEMU jail uid no live domain but name has; the caller holds the
+ * lock. */
+int runtime_take_domid(const kxl_paths *p, const char *name, unsigned *domid_r);
 /* The id the next create would get (nothing is taken). */
 unsigned runtime_peek_domid(const kxl_paths *p);
 /* Removes the domain's runtime directory. */

@@ -99,3 +99,14 @@ class JailTest(KxlTestCase):
         self.guest_sh("jm", "cat /sys/block/vdb/size", "16384")
         self.kxl("destroy", "jm", check=True)
         self.assert_gone("jm")
+
+    def test_domain_ids_never_share_a_uid(self):
+        """Ids 65536 apart map to one uid: a create skips an id whose uid a live domain has."""
+        self.create("u1")
+        first = self.list_json()["u1"]["domid"]
+        with open(os.path.join(self.root, "var/lib/kxl/domid"), "w") as f:
+            f.write(f"{first + 65535}\n")          # the next id would be first + 65536
+        self.create("u2")
+        self.assertEqual(self.list_json()["u2"]["domid"], first + 65537)
+        uids = {proc_status(self.qemu_pids(n)[0])["Uid"][0] for n in ("u1", "u2")}
+        self.assertEqual(len(uids), 2)
