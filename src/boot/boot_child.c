@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -108,18 +107,12 @@ static int read_outcome(const char *text, kx_bootentry *e)
     return 0;
 }
 
-int bl_extract_as(const char *user, const char *image, int fd, const char *out_dir,
-                      kx_bootentry *e)
+int bl_extract_as(uid_t uid, gid_t gid, const char *image, int fd, const char *out_dir,
+                  kx_bootentry *e)
 {
-    struct passwd pw, *found = NULL;
-    char pwbuf[4096];
-    if (getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &found) != 0 || !found || !found->pw_uid) {
-        kx_err(KXL_ERR_INTERNAL, "no unprivileged user '%s' to read disks as", user);
-        return -1;
-    }
     AUTOFREE char *tmp = kx_path_join(out_dir, ".bootloader-XXXXXX");
     int pipefd[2] = {-1, -1};
-    if (!mkdtemp(tmp) || chown(tmp, found->pw_uid, found->pw_gid) < 0 ||
+    if (!mkdtemp(tmp) || chown(tmp, uid, gid) < 0 ||
         pipe2(pipefd, O_CLOEXEC) < 0) {
         kx_err_errno(KXL_ERR_INTERNAL, "cannot prepare '%s' for the bootloader", tmp);
         rmdir(tmp);
@@ -128,7 +121,7 @@ int bl_extract_as(const char *user, const char *image, int fd, const char *out_d
     pid_t pid = fork();
     if (pid == 0) {
         close(pipefd[0]);
-        extract_child(found->pw_uid, found->pw_gid, image, fd, tmp, pipefd[1]);
+        extract_child(uid, gid, image, fd, tmp, pipefd[1]);
     }
     close(pipefd[1]);
     kx_buf out = KX_BUF_INIT;
@@ -139,8 +132,8 @@ int bl_extract_as(const char *user, const char *image, int fd, const char *out_d
     int r = pid > 0 ? read_outcome(kx_buf_str(&out), e) : -1;
     if (pid < 0)
         kx_err_errno(KXL_ERR_INTERNAL, "cannot fork the bootloader");
-    if (r == 0 && (adopt_output(tmp, out_dir, "vmlinuz", found->pw_uid, true) < 0 ||
-                   adopt_output(tmp, out_dir, "initrd.img", found->pw_uid, e->initrd) < 0))
+    if (r == 0 && (adopt_output(tmp, out_dir, "vmlinuz", uid, true) < 0 ||
+                   adopt_output(tmp, out_dir, "initrd.img", uid, e->initrd) < 0))
         r = -1;
     kx_buf_dispose(&out);
     kx_rm_dir_flat(tmp);

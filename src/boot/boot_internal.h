@@ -112,7 +112,7 @@ void bl_raw_close(bl_raw *r);
 
 /* ---- the deprivileged child (boot_child.c) ---- */
 
-/* bl_extract in a child that has become user for good, reading the disk open as fd; its
- * output files are moved into out_dir as root's. 0, or -1 with kx_err (the child's own). */
-int bl_extract_as(const char *user, const char *image, int fd, const char *out_dir,
+/* bl_extract in a child that has become uid and gid for good, reading the disk open as fd;
+ * its output files are moved into out_dir as root's. 0, or -1 with kx_err (the child's). */
+int bl_extract_as(uid_t uid, gid_t gid, const char *image, int fd, const char *out_dir,
                   kx_bootentry *e);

@@ -34,7 +34,7 @@ int bl_extract(const char *image, int fd, const char *out_dir, kx_bootentry *e)
     return 0;
 }
 
-int bootloader_extract_as(const char *user, const char *image, const char *format,
+int bootloader_extract_as(uid_t uid, gid_t gid, const char *image, const char *format,
                           const char *out_dir, kx_bootentry *e_r)
 {
     bl_raw raw = {.pid = -1};
@@ -47,7 +47,7 @@ int bootloader_extract_as(const char *user, const char *image, const char *forma
             kx_err_errno(errno == ENOENT ? KXL_ERR_NOT_FOUND : KXL_ERR_INTERNAL,
                          "disk '%s': cannot open it", image);
         else
-            r = user ? bl_extract_as(user, image, fd, out_dir, e_r)
+            r = uid ? bl_extract_as(uid, gid, image, fd, out_dir, e_r)
                      : bl_extract(image, fd, out_dir, e_r);
     }
     bl_raw_close(&raw);
@@ -59,5 +59,5 @@ int bootloader_extract_as(const char *user, const char *image, const char *forma
 int bootloader_extract(const char *image, const char *format, const char *out_dir,
                        kx_bootentry *e_r)
 {
-    return bootloader_extract_as(NULL, image, format, out_dir, e_r);
+    return bootloader_extract_as(0, 0, image, format, out_dir, e_r);
 }

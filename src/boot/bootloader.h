@@ -2,6 +2,8 @@
  * own disk would boot, read without mounting anything, so QEMU can boot them directly. */
 #pragma once
 
+#include <sys/types.h>
+
 /* One boot choice. All strings are owned; kernel and initrd are paths inside the guest file
  * system that holds them (relative to a separate /boot partition: "/vmlinuz-6.1.0-10-amd64").
  * initrd is NULL when the entry has none, and holds the paths separated by spaces when a
@@ -64,10 +66,10 @@ int bootloader_extract(const char *image, const char *format, const char *out_di
                        kx_bootentry *e_r);
 
 /* As bootloader_extract, with the guest's file system read by a child process that has
- * become user (no capabilities, no_new_privs) for good, as Xen's deprivileged pygrub: the
+ * become uid and gid (no capabilities, no_new_privs) for good, as Xen's deprivileged pygrub: the
  * disk is the guest's, and libext2fs is not built to resist a malicious file system. The
  * image is opened (and a qcow2 one exported) as root; the child gets the open descriptor and
  * writes the files into a directory of its own, which are moved into out_dir only if they are
- * regular files it made. user NULL: no child, as bootloader_extract. */
-int bootloader_extract_as(const char *user, const char *image, const char *format,
+ * regular files it made. uid 0: no child, as bootloader_extract. */
+int bootloader_extract_as(uid_t uid, gid_t gid, const char *image, const char *format,
                           const char *out_dir, kx_bootentry *e_r);

@@ -81,7 +81,7 @@ static int open_taps(sv *s, int *taps, size_t *n_r)
  * takes effect: the default entry of the first disk's grub.cfg (or its newest
  * kernel) is copied into the runtime directory and booted directly, its
  * command line followed by the config's own (extra=). */
-static int run_bootloader(sv *s, const char *user)
+static int run_bootloader(sv *s, uid_t uid)
 {
     kxl_domcfg *cfg = s->cfg;
     const kxl_disk *disk = NULL;
@@ -93,9 +93,9 @@ static int run_bootloader(sv *s, const char *user)
         return -1;
     }
     kx_bootentry e = {0};
-    if (!user)
+    if (!uid)
         sv_event(s, "pygrub reads the disk as root");
-    if (bootloader_extract_as(user, disk->target, kxl_disk_format_to_string(disk->format), s->dir,
+    if (bootloader_extract_as(uid, uid, disk->target, kxl_disk_format_to_string(disk->format), s->dir,
                               &e) < 0) {
         kx_bootentry_dispose(&e);
         return -1;
@@ -134,8 +134,9 @@ static int start_qemu(sv *s, const kxl_host_facts *facts)
 {
     if (!facts->qemu_user)
         sv_event(s, "QEMU runs as root: %s", facts->why_root);
-    /* the bootloader reads guests' disks as the user QEMU becomes */
-    if (s->cfg->bootloader && run_bootloader(s, facts->qemu_user) < 0)
+    /* the bootloader reads the guest's disk as the uid its QEMU becomes (the domain's own) */
+    if (s->cfg->bootloader &&
+        run_bootloader(s, facts->qemu_user ? kxl_qemu_jail_uid(s->st.domid) : 0) < 0)
         return -1;
     AUTOFREE char *elf = pvh_kernel(s);
     kx_host host;
