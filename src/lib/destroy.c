@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "kxl/kxl.h"
+#include "lib/cgroup.h"
 #include "lib/control.h"
 #include "lib/network.h"
 #include "lib/runtime.h"
@@ -43,6 +44,8 @@ static int destroy_without_supervisor(const kxl_paths *p, const char *name, cons
         }
     }
     network_forwarding_release(p, name);  /* its taps went with QEMU */
+    AUTOFREE char *dir = kxl_domain_dir(p, name);
+    cgroup_remove_recorded(dir);
     return runtime_remove(p, name);
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cfg/cfg_json.h"
+#include "lib/cgroup.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -80,6 +81,7 @@ int runtime_reserve_name(const kxl_paths *p, const char *name)
         return -1;
     }
     kx_debug("removing stale runtime directory '%s'", dir);
+    cgroup_remove_recorded(dir);
     if (kx_rm_dir_flat(dir) < 0)
         return -1;
     if (mkdir(dir, 0700) < 0) {

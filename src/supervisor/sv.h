@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "kxl/kxl.h"
+#include "lib/cgroup.h"
 #include "lib/status.h"
 #include "qemu/qemu_argv.h"
 #include "qemu/qmp.h"
@@ -61,6 +62,7 @@ typedef struct sv {
     unsigned long long control_seq;          /* the last client's number */
     FILE *event_log;
     int exit_code;
+    kx_cgroup cgroup;          /* QEMU's own cgroup (lib/cgroup.h); no dirs: none */
 } sv;
 
 /* sv_qemu.c */

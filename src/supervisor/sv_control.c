@@ -282,6 +282,8 @@ static json_object *cmd_rename(sv *s, json_object *args)
     free(s->dir);
     s->dir = TAKE_PTR(newdir);
     rewrite_domain_json(s, new);
+    if (s->cgroup.dirs.n && cgroup_rename(&s->cgroup, new, s->dir) < 0)
+        sv_event(s, "%s", kx_err_msg());
     rename_log(s, s->name, new, ".console.log");
     rename_log(s, s->name, new, ".qemu.log");
     rename_log(s, s->name, new, ".log");

@@ -219,6 +219,8 @@ static int adopt_domain(sv *s)
     memcpy(s->st.vcpu_tids, old.vcpu_tids, sizeof(old.vcpu_tids));
     s->st.n_vcpu_tids = old.n_vcpu_tids;
     s->adopted = true;
+    if (cgroup_load(s->dir, &s->cgroup) < 0)
+        kx_err_clear();        /* a domain from before cgroups, or on a host without them */
     if (watch_signals(s) < 0 || sv_control_init(s) < 0)
         return -1;
     if (!status_qemu_alive(&old)) {
@@ -264,6 +266,7 @@ static void teardown(sv *s)
     if (had_vifs)
         sv_save_config_list(s, "vifs");
     network_forwarding_release(&s->paths, s->name);
+    cgroup_remove(&s->cgroup);     /* QEMU is gone: the group is empty */
     kx_rm_dir_flat(s->dir);
     sv_event(s, "domain %u gone", s->st.domid);
 }
@@ -281,6 +284,7 @@ static void sv_dispose(sv *s)
     if (s->qemu_pidfd >= 0)
         close(s->qemu_pidfd);
     kxl_domcfg_free(s->cfg);
+    cgroup_dispose(&s->cgroup);
     free(s->dir);
     free(s->name);
     free(s->extra);

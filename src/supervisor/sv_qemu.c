@@ -26,8 +26,12 @@
 /* In the child: stdio, then the taps as fds 3, 4, ... (QEMU_TAP_FD), the disks' descriptors
  * right after them (sv_disks.c), and nothing else of ours leaks into the guest's process. */
 static void exec_qemu(char **argv, int log_fd, const int *taps, size_t n_taps,
-                      const sv_boot_disks *disks, bool jailed)
+                      const sv_boot_disks *disks, bool jailed, const kx_cgroup *cg)
 {
+    if (cgroup_enter(cg) < 0) {
+        dprintf(log_fd, "kxl-supervisor: cannot put QEMU in its cgroup: %s\n", strerror(errno));
+        _exit(127);
+    }
     /* a mount namespace of its own: what QEMU's chroot and any mount it could make touch
      * only its own view, and the host's mounts do not propagate into it */
     if (jailed && (unshare(CLONE_NEWNS) < 0 ||
@@ -129,6 +133,23 @@ static char *pvh_kernel(sv *s)
     return elf;
 }
 
+/* QEMU's own cgroup, made at its first start and kept across restarts. A host that has
+ * none to give (no cgroup file system, or no right to it, in a container) runs QEMU in the
+ * supervisor's, and the event log says why. */
+static void make_cgroup(sv *s)
+{
+    if (s->cgroup.dirs.n)
+        return;
+    cgroup_locate(s->name, &s->cgroup);
+    if (s->cgroup.version == KX_CGROUP_NONE) {
+        sv_event(s, "QEMU shares its supervisor's cgroup: the host has no cgroup file system");
+    } else if (cgroup_create(&s->cgroup) < 0 || cgroup_save(&s->cgroup, s->dir) < 0) {
+        sv_event(s, "QEMU shares its supervisor's cgroup: %s", kx_err_msg());
+        cgroup_remove(&s->cgroup);
+        cgroup_dispose(&s->cgroup);
+    }
+}
+
 /* Starts QEMU with what the host gives it (facts). */
 static int start_qemu(sv *s, const kxl_host_facts *facts)
 {
@@ -144,6 +165,7 @@ static int start_qemu(sv *s, const kxl_host_facts *facts)
     AUTOFREE char *jail = host_jail_root(&s->paths, true);
     if (!jail)
         return -1;
+    make_cgroup(s);
     host_jail_qemu(&host, s->st.domid, jail);
     host.pvh_kernel = elf;
     size_t n_vifs = 0;
@@ -173,7 +195,7 @@ static int start_qemu(sv *s, const kxl_host_facts *facts)
     }
     pid_t pid = fork();
     if (pid == 0)
-        exec_qemu(argv.v, log_fd, taps, n_taps, &disks, host.jail_root != NULL);
+        exec_qemu(argv.v, log_fd, taps, n_taps, &disks, host.jail_root != NULL, &s->cgroup);
     kx_strv_dispose(&argv);
     sv_boot_disks_dispose(&disks);   /* QEMU has its own copies */
     /* QEMU holds the taps now: they vanish with it, on every path */

@@ -7,6 +7,7 @@ import errno
 import json
 import os
 import signal
+import subprocess
 
 from kxltest import KxlTestCase
 
@@ -110,3 +111,47 @@ class JailTest(KxlTestCase):
         self.assertEqual(self.list_json()["u2"]["domid"], first + 65537)
         uids = {proc_status(self.qemu_pids(n)[0])["Uid"][0] for n in ("u1", "u2")}
         self.assertEqual(len(uids), 2)
+
+    def cgroups_of(self, pid):
+        """{controllers: path} of /proc/PID/cgroup."""
+        out = {}
+        with open(f"/proc/{pid}/cgroup") as f:
+            for line in f:
+                _, ctrls, path = line.rstrip("\n").split(":", 2)
+                out[ctrls] = path
+        return out
+
+    def test_qemu_in_a_cgroup_of_its_own(self):
+        """Its own cgroup (v1 here: one per controller; v2 is unit-tested on a fake tree),
+        renamed with the domain and removed when the domain ends, by its supervisor or, with
+        the supervisor killed, by destroy."""
+        self.create("cg1")
+        pid = self.qemu_pids("cg1")[0]
+        groups = self.cgroups_of(pid)
+        mine = [p for c, p in groups.items() if p.endswith("/kxl/cg1") or
+                p.endswith("/kxl.slice/kxl-cg1.scope")]
+        self.assertTrue(mine, f"QEMU is in no group of its own: {groups}")
+        with open(os.path.join(self.root, "run/kxl/cg1/cgroup")) as f:
+            dirs = f.read().split()
+        self.assertTrue(dirs and all(os.path.isdir(d) for d in dirs), dirs)
+        self.kxl("rename", "cg1", "cg2", check=True)
+        after = self.cgroups_of(pid)
+        self.assertTrue(all(p.endswith("/kxl/cg2") or p.endswith("/kxl-cg2.scope")
+                            for p in after.values() if "kxl" in p), after)
+        renamed = [d[:-3] + "cg2" if d.endswith("cg1") else d for d in dirs]
+        self.kxl("destroy", "cg2", check=True)
+        self.assert_gone("cg2")
+        for d in dirs + renamed:
+            self.assertFalse(os.path.exists(d), f"{d} is left")
+        # the supervisor killed: destroy kills QEMU itself, and removes the group too
+        self.create("cg3")
+        with open(os.path.join(self.root, "run/kxl/cg3/cgroup")) as f:
+            dirs = f.read().split()
+        for line in subprocess.run(["ps", "-eo", "pid,args"], capture_output=True,
+                                   text=True).stdout.splitlines():
+            if "kxl-supervisor" in line and line.endswith(" cg3") and self.root in line:
+                os.kill(int(line.split()[0]), signal.SIGKILL)
+        self.kxl("destroy", "cg3", check=True)
+        self.assert_gone("cg3")
+        for d in dirs:
+            self.assertFalse(os.path.exists(d), f"{d} is left")

@@ -1,0 +1,39 @@
+/* cgroup.h - each domain's QEMU in a cgroup of its own, on cgroup v2 (a unified hierarchy,
+ * as real bookworm hosts have) or v1 (a hierarchy per controller):
+ *   v2: ROOT/kxl.slice/kxl-NAME.scope, with the cpu, memory, io and pids controllers that the
+ *       root offers enabled for kxl.slice's children;
+ *   v1: ROOT/CONTROLLER/OWN/kxl/NAME for cpu, cpuacct, memory, blkio and pids, where OWN is
+ *       the supervisor's own group in that hierarchy (so a host's limits on kxl still hold).
+ * ROOT is /sys/fs/cgroup, or $KXL_CGROUP_ROOT (a fake tree, for tests). The directories a
+ * domain got are kept in its runtime directory (file "cgroup"), so whoever ends the domain
+ * removes exactly those. */
+#pragma once
+
+#include "kxl/kxl.h"
+#include "util/buf.h"
+
+typedef enum { KX_CGROUP_NONE, KX_CGROUP_V1, KX_CGROUP_V2 } kx_cgroup_version;
+
+typedef struct {
+    kx_cgroup_version version;
+    kx_strv dirs;             /* the domain's group in each hierarchy used */
+} kx_cgroup;
+
+/* Where domain name's groups go on this host; version NONE (and 0) when the host has no
+ * usable cgroup file system. Nothing is created. */
+int cgroup_locate(const char *name, kx_cgroup *cg_r);
+/* Makes the groups (and on v2 kxl.slice, with its controllers); -1 with kx_err. */
+int cgroup_create(const kx_cgroup *cg);
+/* Moves the calling process into the groups: for QEMU's child before exec. 0, or -1 with
+ * errno (no kx_err: no allocation after fork). */
+int cgroup_enter(const kx_cgroup *cg);
+/* Records the groups in the domain's runtime directory dir; reads them back. */
+int cgroup_save(const kx_cgroup *cg, const char *dir);
+int cgroup_load(const char *dir, kx_cgroup *cg_r);
+/* Removes the groups (empty by then: QEMU is gone); tries each, quietly. */
+void cgroup_remove(const kx_cgroup *cg);
+/* Renames the groups for the domain's new name; the runtime directory dir's record follows. */
+int cgroup_rename(kx_cgroup *cg, const char *new_name, const char *dir);
+/* Removes the groups recorded in runtime directory dir, if any. */
+void cgroup_remove_recorded(const char *dir);
+void cgroup_dispose(kx_cgroup *cg);

@@ -1,0 +1,157 @@
+/* test_cgroup.c - where a domain's cgroup goes and what is written to make it, against fake
+ * cgroup file systems (KXL_CGROUP_ROOT): a v2 tree as bookworm hosts have, and v1. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lib/cgroup.h"
+#include "unit_tmpdir.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/fileio.h"
+
+static char tmp[] = "/tmp/kxl-test-cgroup-XXXXXX";
+UNIT_TMPDIR_FIXTURES(tmp)
+
+/* A new empty directory under the group's own. */
+static char *fresh_dir(void)
+{
+    static int n;
+    char *dir = kx_asprintf("%s/%d", tmp, n++);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    return dir;
+}
+
+static void put(const char *dir, const char *name, const char *text)
+{
+    AUTOFREE char *path = kx_path_join(dir, name);
+    assert_int_equal(kx_write_file_atomic(path, text, strlen(text), 0644), 0);
+}
+
+static char *get(const char *dir, const char *name)
+{
+    AUTOFREE char *path = kx_path_join(dir, name);
+    char *text = kx_read_file(path, NULL);
+    assert_non_null(text);
+    return text;
+}
+
+static void v2_slice_and_scope(void **state)
+{
+    (void)state;
+    AUTOFREE char *root = fresh_dir();
+    setenv("KXL_CGROUP_ROOT", root, 1);
+    put(root, "cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
+    /* the kernel fills a new group's files; the fake slice gets them made by hand */
+    AUTOFREE char *slice = kx_path_join(root, "kxl.slice");
+    assert_int_equal(mkdir(slice, 0755), 0);
+    put(slice, "cgroup.controllers", "cpu io memory pids\n");
+    put(slice, "cgroup.subtree_control", "");
+
+    kx_cgroup cg;
+    assert_int_equal(cgroup_locate("web-1", &cg), 0);
+    assert_int_equal(cg.version, KX_CGROUP_V2);
+    assert_int_equal(cg.dirs.n, 1);
+    AUTOFREE char *want = kx_asprintf("%s/kxl.slice/kxl-web-1.scope", root);
+    assert_string_equal(cg.dirs.v[0], want);
+
+    assert_int_equal(cgroup_create(&cg), 0);
+    AUTOFREE char *enabled = get(slice, "cgroup.subtree_control");
+    assert_string_equal(enabled, "+cpu\n+memory\n+io\n+pids\n");
+    assert_true(kx_path_exists(want));
+
+    /* QEMU's child moves itself: "0" into cgroup.procs */
+    put(want, "cgroup.procs", "");
+    assert_int_equal(cgroup_enter(&cg), 0);
+    AUTOFREE char *procs = get(want, "cgroup.procs");
+    assert_string_equal(procs, "0");
+
+    /* the record in the runtime directory, and a rename that follows the domain's */
+    AUTOFREE char *rundir = fresh_dir();
+    assert_int_equal(cgroup_save(&cg, rundir), 0);
+    assert_int_equal(cgroup_rename(&cg, "web-2", rundir), 0);
+    kx_cgroup back;
+    assert_int_equal(cgroup_load(rundir, &back), 0);
+    assert_int_equal(back.version, KX_CGROUP_V2);
+    AUTOFREE char *renamed = kx_asprintf("%s/kxl.slice/kxl-web-2.scope", root);
+    assert_string_equal(back.dirs.v[0], renamed);
+    assert_true(kx_path_exists(renamed));
+    assert_false(kx_path_exists(want));
+    cgroup_dispose(&back);
+    cgroup_dispose(&cg);
+}
+
+static void v2_controllers_the_host_lacks_are_left_out(void **state)
+{
+    (void)state;
+    AUTOFREE char *root = fresh_dir();
+    setenv("KXL_CGROUP_ROOT", root, 1);
+    put(root, "cgroup.controllers", "cpu pids\n");
+    AUTOFREE char *slice = kx_path_join(root, "kxl.slice");
+    assert_int_equal(mkdir(slice, 0755), 0);
+    put(slice, "cgroup.controllers", "cpuset pids\n");      /* "cpu" only inside "cpuset" */
+    put(slice, "cgroup.subtree_control", "");
+    kx_cgroup cg;
+    cgroup_locate("g", &cg);
+    assert_int_equal(cgroup_create(&cg), 0);
+    AUTOFREE char *enabled = get(slice, "cgroup.subtree_control");
+    assert_string_equal(enabled, "+pids\n");
+    cgroup_dispose(&cg);
+}
+
+static void v1_a_group_per_controller(void **state)
+{
+    (void)state;
+    AUTOFREE char *root = fresh_dir();
+    setenv("KXL_CGROUP_ROOT", root, 1);
+    const char *mounted[] = {"cpu", "memory", "pids"};     /* no cpuacct, no blkio here */
+    for (size_t i = 0; i < 3; i++) {
+        AUTOFREE char *d = kx_path_join(root, mounted[i]);
+        assert_int_equal(mkdir(d, 0755), 0);
+        put(d, "cgroup.procs", "");
+    }
+    kx_cgroup cg;
+    assert_int_equal(cgroup_locate("db", &cg), 0);
+    assert_int_equal(cg.version, KX_CGROUP_V1);
+    assert_int_equal(cg.dirs.n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        AUTOFREE char *prefix = kx_asprintf("%s/%s/", root, mounted[i]);
+        assert_true(strncmp(cg.dirs.v[i], prefix, strlen(prefix)) == 0);
+        size_t n = strlen(cg.dirs.v[i]);
+        assert_string_equal(cg.dirs.v[i] + n - strlen("/kxl/db"), "/kxl/db");
+    }
+    assert_int_equal(cgroup_create(&cg), 0);
+    for (size_t i = 0; i < 3; i++)
+        assert_true(kx_path_exists(cg.dirs.v[i]));
+    cgroup_dispose(&cg);
+}
+
+static void no_cgroup_file_system(void **state)
+{
+    (void)state;
+    AUTOFREE char *root = fresh_dir();
+    setenv("KXL_CGROUP_ROOT", root, 1);
+    kx_cgroup cg;
+    assert_int_equal(cgroup_locate("x", &cg), 0);
+    assert_int_equal(cg.version, KX_CGROUP_NONE);
+    assert_int_equal(cg.dirs.n, 0);
+    assert_int_equal(cgroup_enter(&cg), 0);      /* nothing to enter */
+    cgroup_dispose(&cg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(v2_slice_and_scope),
+        cmocka_unit_test(v2_controllers_the_host_lacks_are_left_out),
+        cmocka_unit_test(v1_a_group_per_controller),
+        cmocka_unit_test(no_cgroup_file_system),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
