@@ -107,6 +107,68 @@ int qemu_console_serial(const kxl_domcfg *cfg)
     return -1;
 }
 
+/* The value of each console= word of cmdline, in order, to fn until it returns true. */
+static bool each_console(const char *cmdline, bool (*fn)(const char *v, size_t n, void *o),
+                         void *opaque)
+{
+    for (const char *w = cmdline; w && *w;) {
+        w += strspn(w, " \t");
+        size_t len = strcspn(w, " \t");
+        if (len > 8 && strncmp(w, "console=", 8) == 0 && fn(w + 8, strcspn(w + 8, ", \t"), opaque))
+            return true;
+        w += len;
+    }
+    return false;
+}
+
+static bool is_hvc0(const char *v, size_t n, void *opaque)
+{
+    (void)opaque;
+    return n == 4 && strncmp(v, "hvc0", 4) == 0;
+}
+
+static bool remember(const char *v, size_t n, void *opaque)
+{
+    const char **last = opaque;
+    last[0] = v;
+    last[1] = v + n;
+    return false;
+}
+
+bool qemu_wants_hvc(const kxl_domcfg *cfg)
+{
+    return each_console(cfg->cmdline, is_hvc0, NULL);
+}
+
+bool qemu_console_on_hvc(const kxl_domcfg *cfg)
+{
+    /* Linux makes the last console= its /dev/console, where init and its shell talk */
+    const char *last[2] = {NULL, NULL};
+    each_console(cfg->cmdline, remember, last);
+    return last[0] && is_hvc0(last[0], (size_t)(last[1] - last[0]), NULL);
+}
+
+char *qemu_console_socket(const kxl_domcfg *cfg)
+{
+    if (qemu_console_on_hvc(cfg))
+        return kx_strdup("hvc0.sock");
+    int index = qemu_console_serial(cfg);
+    return index < 0 ? NULL : kx_asprintf("serial%d.sock", index);
+}
+
+/* Xen's PV console: a virtio console that Linux names hvc0, on a socket the supervisor
+ * connects to as to a serial port. */
+static void add_hvc(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
+{
+    if (!qemu_wants_hvc(cfg))
+        return;
+    AUTOFREE char *dir = qemu_opt_escape(host->run_dir);
+    add_opt(argv, "-device", "virtio-serial-pci,id=vser0");
+    kx_strv_push(argv, "-chardev");
+    kx_strv_pushf(argv, "socket,id=hvc0,path=%s/hvc0.sock,server=on,wait=off", dir);
+    add_opt(argv, "-device", "virtconsole,chardev=hvc0,id=hvc0,bus=vser0.0");
+}
+
 static void add_serials(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
 {
     AUTOFREE char *dir = qemu_opt_escape(host->run_dir);
@@ -258,6 +320,7 @@ int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
     add_defaults(host, argv_r);
     add_monitor(host, argv_r);
     add_serials(cfg, host, argv_r);
+    add_hvc(cfg, host, argv_r);
     add_kernel(cfg, host, argv_r);
     if (add_disks(cfg, host, argv_r) < 0)
         return -1;

@@ -48,6 +48,14 @@ int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
 /* The index N of the serial port the supervisor offers as the console
  * (socket serialN.sock): the first "pty" entry; -1 when there is none. */
 int qemu_console_serial(const kxl_domcfg *cfg);
+/* Whether the kernel command line names hvc0 as a console (QEMU then gets a virtio console
+ * that Linux names hvc0), and whether hvc0 is its last console=, the one Linux makes
+ * /dev/console and so the one `kxl console` attaches to. */
+bool qemu_wants_hvc(const kxl_domcfg *cfg);
+bool qemu_console_on_hvc(const kxl_domcfg *cfg);
+/* The socket in the runtime directory the supervisor serves as the console: "hvc0.sock" or
+ * "serialN.sock"; NULL when the domain has no console. Caller frees. */
+char *qemu_console_socket(const kxl_domcfg *cfg);
 
 /* Whether QEMU runs under its seccomp sandbox: yes unless KXL_QEMU_SANDBOX=0
  * (for a QEMU built without seccomp). */

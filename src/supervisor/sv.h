@@ -50,7 +50,9 @@ typedef struct sv {
     unsigned qemu_jobs;        /* QEMU jobs started, for their ids */
     struct sv_watch *watch;    /* event subscribers and kept events (sv_watch.c) */
 
-    int serial_fd;             /* QEMU's serial0 socket */
+    char *console_sock;        /* the console's socket in dir ("serial0.sock", "hvc0.sock"),
+                                  chosen at each start (sv_console_choose); NULL: none */
+    int serial_fd;             /* QEMU's console socket */
     int console_listen_fd;
     int console_fds[SV_MAX_CLIENTS];
     sv_ring ring;
@@ -107,6 +109,10 @@ void sv_hard_reset(sv *s, const char *why);
 int sv_console_init(sv *s, bool fresh);
 /* After QEMU was restarted: connects to the new QEMU's serial port. */
 int sv_console_reconnect(sv *s);
+/* Picks the console for this start from the final kernel command line (a pygrub entry's
+ * included) and records it in the runtime directory; an adopter recalls the record. */
+void sv_console_choose(sv *s);
+void sv_console_recall(sv *s);
 void sv_console_dispose(sv *s);
 
 /* sv_control.c */

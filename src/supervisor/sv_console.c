@@ -123,10 +123,9 @@ static void on_accept(int fd, uint32_t events, void *opaque)
     ring_send(&s->ring, c);
 }
 
-static int connect_serial(sv *s, int index)
+static int connect_serial(sv *s)
 {
-    AUTOFREE char *sock = kx_asprintf("serial%d.sock", index);
-    AUTOFREE char *path = kx_path_join(s->dir, sock);
+    AUTOFREE char *path = kx_path_join(s->dir, s->console_sock);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
     s->serial_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -161,20 +160,39 @@ int sv_console_reconnect(sv *s)
         close(s->serial_fd);
         s->serial_fd = -1;
     }
-    int index = qemu_console_serial(s->cfg);
-    return index < 0 ? 0 : connect_serial(s, index);
+    return s->console_sock ? connect_serial(s) : 0;
+}
+
+void sv_console_choose(sv *s)
+{
+    free(s->console_sock);
+    s->console_sock = qemu_console_socket(s->cfg);
+    AUTOFREE char *path = kx_path_join(s->dir, "console");
+    const char *text = s->console_sock ? s->console_sock : "";
+    if (kx_write_file_atomic(path, text, strlen(text), 0600) < 0)
+        sv_event(s, "%s", kx_err_msg());
+}
+
+void sv_console_recall(sv *s)
+{
+    /* an adopted domain's console is the one its first supervisor chose (a pygrub entry's
+     * console=hvc0 is not in domain.json); one from before the record: by the config */
+    AUTOFREE char *path = kx_path_join(s->dir, "console");
+    AUTOFREE char *text = kx_read_file(path, NULL);
+    kx_err_clear();
+    free(s->console_sock);
+    s->console_sock = text ? (*text ? kx_strdup(text) : NULL) : qemu_console_socket(s->cfg);
 }
 
 int sv_console_init(sv *s, bool fresh)
 {
-    int index = qemu_console_serial(s->cfg);
-    if (index < 0)
+    if (!s->console_sock)
         return 0;
     AUTOFREE char *log = kx_asprintf("%s/%s.console.log", s->paths.log_dir, s->name);
     if (!fresh)
         seed_ring(s, log);
     s->console_log = fopen(log, fresh ? "we" : "ae");
-    if (connect_serial(s, index) < 0)
+    if (connect_serial(s) < 0)
         return -1;
     s->console_listen_fd = sv_listen(s, "console.sock");
     if (s->console_listen_fd < 0)
@@ -195,4 +213,6 @@ void sv_console_dispose(sv *s)
         fclose(s->console_log);
     s->serial_fd = s->console_listen_fd = -1;
     s->console_log = NULL;
+    free(s->console_sock);
+    s->console_sock = NULL;
 }

@@ -233,6 +233,7 @@ static int adopt_domain(sv *s)
     s->st.qemu_pid = old.qemu_pid;
     s->st.qemu_start = old.qemu_start;
     s->qemu_pidfd = kx_pidfd_open(old.qemu_pid);
+    sv_console_recall(s);
     if (s->qemu_pidfd < 0 || status_write(s->dir, &s->st) < 0 || sv_qemu_attach(s, false) < 0 ||
         sv_console_init(s, false) < 0)
         return -1;

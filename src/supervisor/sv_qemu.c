@@ -159,6 +159,7 @@ static int start_qemu(sv *s, const kxl_host_facts *facts)
     if (s->cfg->bootloader &&
         run_bootloader(s, facts->qemu_user ? kxl_qemu_jail_uid(s->st.domid) : 0) < 0)
         return -1;
+    sv_console_choose(s);
     AUTOFREE char *elf = pvh_kernel(s);
     kx_host host;
     host_facts_to_qemu(facts, s->dir, &host);
