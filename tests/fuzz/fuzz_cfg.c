@@ -3,12 +3,15 @@
  * and back (cfg_json.c) and the QEMU command line (qemu_argv.c).
  *
  * Input: the file's text; after a NUL byte, KEY=VALUE overrides as from the command line,
- * separated by NUL bytes (so a plain .cfg is a seed as it is). The host facts the argv
- * depends on (accelerator, sandbox, QEMU user, fd sets) vary with a hash of the input.
+ * separated by NUL bytes (so a plain .cfg is a seed as it is). An input that starts with '{'
+ * is also taken as a domain.json, the typed config as the runtime directory keeps it
+ * (cfg_domcfg_from_json). The host facts the argv depends on (accelerator, sandbox, QEMU
+ * user, fd sets) vary with a hash of the input.
  *
  * Checked besides crashes, leaks and undefined behaviour, for every config that maps:
  * - its JSON re-parses to the same text, and cfg_domcfg_from_json takes it back to a config
- *   whose JSON is the same again (the runtime directory and the API depend on that);
+ *   whose JSON is the same again (the runtime directory and the API depend on that), also for
+ *   a config that cfg_domcfg_from_json made of a domain.json;
  * - the argv starts with the QEMU binary, has no NULL or empty hole and ends with NULL;
  * - every -blockdev value is a JSON object with a node-name, and every option value in
  *   QEMU's KEY=VALUE,... syntax has no key twice (a value that smuggles in ",key=" would).
@@ -196,11 +199,25 @@ static void build_argv(const kxl_domcfg *cfg, uint32_t facts)
     qemu_fdsets_dispose(&fds);
 }
 
+/* The input as a domain.json: what cfg_domcfg_from_json accepts must go through the rest. */
+static void from_domain_json(const uint8_t *data, size_t size, uint32_t facts)
+{
+    AUTOFREE char *text = fuzz_string(data, size);
+    AUTOPTR(json_object) o = json_tokener_parse(text);
+    AUTOPTR(kxl_domcfg) cfg = o ? cfg_domcfg_from_json(o) : NULL;
+    if (!cfg)
+        return;
+    check_json_roundtrip(cfg);
+    build_argv(cfg, facts);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > MAX_INPUT)
         return 0;
     uint32_t facts = hash(data, size);
+    if (size > 0 && data[0] == '{')
+        from_domain_json(data, size, facts);
     AUTOPTR(cfg_tree) t = cfg_tree_new("fuzz.cfg");
     const uint8_t *nul = memchr(data, '\0', size);
     size_t text_len = nul ? (size_t)(nul - data) : size;

@@ -7,7 +7,8 @@
  * - a disk that parses has a vdev that cfg_vdev_parse maps to the same index (and bus, unless
  *   the spec asked for virtio), a target unless it is an empty cdrom, and a cdrom is read-only;
  * - a vif's rate, once accepted, parses with cfg_vif_rate_parse; its MAC is six hex bytes;
- * - a cpus set is not empty, and formats (cfg_cpus_format) to a spec that parses back to the same set. */
+ * - a cpus set is not empty, and formats (cfg_cpus_format) to a spec that parses back to the
+ *   same set. */
 #include <stdlib.h>
 #include <string.h>
 
