@@ -597,8 +597,10 @@ static void test_gpt(void **state)
     x.cmdline = "root=/dev/vda2 ro";
     expect_ok(img, "raw", out, &x);
 
-    /* a GPT header failing its CRC is no partition table */
-    sh("printf 'X' | dd of='%s' bs=1 seek=%d conv=notrunc status=none", img, 512 + 56);
+    /* a GPT header failing its CRC is no partition table: its disk GUID overwritten (all of
+     * it: one byte failed 1 run in 256, when the random GUID had an 'X' there already) */
+    sh("printf 'XXXXXXXXXXXXXXXX' | dd of='%s' bs=1 seek=%d conv=notrunc status=none", img,
+       512 + 56);
     expect_err(img, "raw", out, "disk '%s': no ext2/3/4 file system with a kernel in /boot "
                "(looked at the whole disk and 0 partitions)");
 }
