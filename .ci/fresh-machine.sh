@@ -114,8 +114,8 @@ step "demo booted to its poweroff in $((SECONDS - t)) s"
 
 t=$SECONDS
 step "2/3 tools/install-deps.sh --tests, build with tests, unit and golden tests, fuzz targets"
-in_root 'tools/install-deps.sh --tests && tools/build.sh --tests && meson test -C build --print-errorlogs \
-    && tests/fuzz/build.sh'
+in_root 'tools/install-deps.sh --tests && tools/build.sh --tests &&
+    meson test -C build --print-errorlogs && tests/fuzz/build.sh'
 step "tests passed in $((SECONDS - t)) s"
 
 step "3/3 tests/host-programs.sh check"

@@ -92,7 +92,8 @@ case ${1:-} in
 -h|--help|"") usage ;;
 *)
     [ $# = 2 ] && [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -gt 0 ] || usage
-    targets | grep -qx "$1" || { echo "fuzz: no target '$1' (tests/fuzz/run.sh --list)" >&2; exit 2; }
+    targets | grep -qx "$1" ||
+        { echo "fuzz: no target '$1' (tests/fuzz/run.sh --list)" >&2; exit 2; }
     "$HERE/build.sh"
     echo "fuzz: $1 for $2 min (corpus build-fuzz/corpus/$1, log build-fuzz/corpus/$1.log)"
     rc=0
