@@ -33,6 +33,18 @@ void fuzz_quiet_log(void)
     kx_log_set_level(KX_LOG_DEBUG);
 }
 
+__attribute__((weak)) void fuzz_setup(void)
+{
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    fuzz_quiet_log();
+    fuzz_setup();
+    return 0;
+}
+
 char *fuzz_string(const uint8_t *data, size_t size)
 {
     return kx_strndup((const char *)data, size);

@@ -8,9 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* libFuzzer calls these (the second once, before the first input). */
+/* libFuzzer calls these (the second once, before the first input). fuzz.c's
+ * LLVMFuzzerInitialize makes the log quiet (fuzz_quiet_log), then runs fuzz_setup. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* A target's own set-up, if it has one (the default does nothing). */
+void fuzz_setup(void);
 
 /* Aborts with "fuzz: invariant failed: COND: MESSAGE" when cond is false. */
 #define FUZZ_CHECK(cond, ...)                                                                      \

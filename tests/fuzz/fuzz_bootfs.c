@@ -23,12 +23,9 @@
 
 #define MAX_INPUT (4 << 20)
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+void fuzz_setup(void)
 {
-    (void)argc, (void)argv;
-    fuzz_quiet_log();
     initialize_ext2_error_table();
-    return 0;
 }
 
 static void choose(const bl_disk *d, ext2_filsys fs, const bl_where *w)

@@ -58,14 +58,11 @@ static void check_message(kx_loglevel level, const char *msg, void *opaque)
                "character: %s", msg);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+void fuzz_setup(void)
 {
-    (void)argc, (void)argv;
-    fuzz_quiet_log();
     issue17_7 = getenv("KXL_FUZZ_ISSUE17_7") && strcmp(getenv("KXL_FUZZ_ISSUE17_7"), "1") == 0;
     if (issue17_7)
         kx_log_set_sink(check_message, NULL);
-    return 0;
 }
 
 /* Whether s is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF). */

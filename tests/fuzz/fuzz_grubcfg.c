@@ -16,13 +16,6 @@
 
 #define MAX_INPUT (256 << 10)
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc, (void)argv;
-    fuzz_quiet_log();
-    return 0;
-}
-
 static void check(int r, const kx_bootentry *e)
 {
     if (r == 0) {

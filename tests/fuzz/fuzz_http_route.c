@@ -19,13 +19,6 @@
 
 #define MAX_INPUT 4096
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc, (void)argv;
-    fuzz_quiet_log();
-    return 0;
-}
-
 /* pattern with the values of params put in for its {param} segments; caller frees. */
 static char *fill_pattern(const char *pattern, const http_params *params)
 {

@@ -15,13 +15,6 @@
 
 #define MAX_INPUT (1 << 20)
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc, (void)argv;
-    fuzz_quiet_log();
-    return 0;
-}
-
 static bool has_protective_mbr(const uint8_t *data, size_t size)
 {
     if (size < 512 || data[510] != 0x55 || data[511] != 0xaa)

@@ -18,13 +18,6 @@
 
 #define MAX_INPUT (1 << 20)
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc, (void)argv;
-    fuzz_quiet_log();
-    return 0;
-}
-
 static void check_names(const char *file, const char *format)
 {
     if (file) {

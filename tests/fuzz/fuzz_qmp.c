@@ -36,13 +36,6 @@ typedef struct {
     int replies[4];   /* per command sent without waiting: times its reply came */
 } fuzz_ctx;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc, (void)argv;
-    fuzz_quiet_log();
-    return 0;
-}
-
 static void on_event(const char *event, json_object *data, void *opaque)
 {
     fuzz_ctx *x = opaque;

@@ -21,13 +21,6 @@
 #define MAX_INPUT 4096
 #define HOST_CPUS 64
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc, (void)argv;
-    fuzz_quiet_log();
-    return 0;
-}
-
 static void fuzz_disk(const char *spec)
 {
     kxl_disk d;
