@@ -16,7 +16,8 @@
 #
 # Inside, from a copy of the checkout (tracked files and new ones, as they are in the work tree):
 #   1. examples/demo.sh boots the demo guest to its poweroff;
-#   2. tools/install-deps.sh --tests, the build with the tests, the unit and golden tests;
+#   2. tools/install-deps.sh --tests, the build with the tests, the unit and golden tests, and
+#      the fuzz targets' clang build (tests/fuzz/build.sh: clang and its libFuzzer runtime);
 #   3. tests/host-programs.sh check: every program the end-to-end tests and kxl run is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -112,8 +113,9 @@ grep -q 'KXL-POWEROFF' "$root/root/demo.log" ||
 step "demo booted to its poweroff in $((SECONDS - t)) s"
 
 t=$SECONDS
-step "2/3 tools/install-deps.sh --tests, build with tests, unit and golden tests"
-in_root 'tools/install-deps.sh --tests && tools/build.sh --tests && meson test -C build --print-errorlogs'
+step "2/3 tools/install-deps.sh --tests, build with tests, unit and golden tests, fuzz targets"
+in_root 'tools/install-deps.sh --tests && tools/build.sh --tests &&
+    meson test -C build --print-errorlogs && tests/fuzz/build.sh'
 step "tests passed in $((SECONDS - t)) s"
 
 step "3/3 tests/host-programs.sh check"

@@ -1,8 +1,9 @@
 #!/bin/bash
 # The whole test suite, on a fresh Debian bookworm machine (as root):
 # dependencies, a normal and an ASan/UBSan build, unit and golden tests in
-# both, the test guest, then the end-to-end tests that boot real guests
-# (TCG here, KVM where the host can run it) with the sanitized binaries.
+# both, the fuzz targets for a bounded time, the test guest, then the
+# end-to-end tests that boot real guests (TCG here, KVM where the host can
+# run it) with the sanitized binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh --tests
@@ -11,6 +12,9 @@ tools/build.sh --tests --asan
 echo "== unit and golden tests"
 meson test -C build --print-errorlogs
 meson test -C build-asan --print-errorlogs
+
+echo "== fuzz targets (tests/fuzz: each from its seeds, 30 s)"
+tests/fuzz/run.sh --ci
 
 echo "== man pages"
 for page in docs/kxl.1 docs/kxl.cfg.5 docs/kxld.8; do

@@ -3,7 +3,9 @@
 # with apt-get, only where something is missing (a second run does nothing).
 #   tools/install-deps.sh [--tests]
 # Without --tests: what the build and the demo need (the demo builds its guest with cpio and
-# kmod). --tests adds the test framework and every program in tests/host-programs.txt.
+# kmod). --tests adds the test framework, every program in tests/host-programs.txt, and clang
+# with libFuzzer and the sanitizer runtimes (libclang-rt-14-dev; llvm-14 for llvm-symbolizer)
+# for the fuzz targets (tests/fuzz).
 set -euo pipefail
 
 pkgs=(gcc libc6-dev meson ninja-build pkg-config libjson-c-dev libnl-3-dev libnl-route-3-dev
@@ -18,7 +20,8 @@ esac
 if [ "${1:-}" = "--tests" ]; then
     pkgs+=(libcmocka-dev python3 groff-base man-db iputils-ping nftables procps fdisk xorriso
            isolinux syslinux-common openssh-client lvm2
-           python3-yaml python3-jsonschema)
+           python3-yaml python3-jsonschema
+           clang-14 libclang-rt-14-dev llvm-14)
 fi
 
 missing=()

@@ -376,17 +376,20 @@ static const char *strip_device(const char *path)
     return path;
 }
 
+/* The paths without their device prefixes; a word that is only a device names no file and
+ * goes. NULL when no path is left. */
 static char *strip_devices(const char *paths)
 {
     kx_buf b = KX_BUF_INIT;
-    kx_buf_add(&b, "");
     for (const char *p = paths; *p;) {
         size_t len = strcspn(p, " ");
         AUTOFREE char *one = kx_strndup(p, len);
-        kx_buf_printf(&b, "%s%s", b.len ? " " : "", strip_device(one));
+        const char *path = strip_device(one);
+        if (*path)
+            kx_buf_printf(&b, "%s%s", b.len ? " " : "", path);
         p += len + strspn(p + len, " ");
     }
-    return kx_buf_steal(&b);
+    return b.len ? kx_buf_steal(&b) : NULL;
 }
 
 static int fill_entry(const gnode *n, kx_bootentry *e)
@@ -396,7 +399,12 @@ static int fill_entry(const gnode *n, kx_bootentry *e)
         return -1;
     }
     const char *kernel = strip_device(n->kernel);
-    AUTOFREE char *initrd = n->initrd && *n->initrd ? strip_devices(n->initrd) : NULL;
+    AUTOFREE char *initrd = n->initrd ? strip_devices(n->initrd) : NULL;
+    if (!*kernel) {
+        kx_err(KXL_ERR_CONFIG, "grub.cfg: menu entry '%s' names a device but no kernel",
+               n->title);
+        return -1;
+    }
     if (strchr(kernel, '$') || (initrd && strchr(initrd, '$'))) {
         kx_err(KXL_ERR_CONFIG, "grub.cfg: menu entry '%s' names its files with variables, which "
                "are not expanded here", n->title);

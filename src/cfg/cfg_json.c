@@ -257,37 +257,56 @@ static int lists_from_json(json_object *o, kxl_domcfg *cfg)
     if (n == (size_t)-1)
         return -1;
     cfg->disks = kx_malloc0(sizeof(kxl_disk) * (n + 1));
-    for (cfg->n_disks = 0; cfg->n_disks < n; cfg->n_disks++)
-        if (disk_from_json(json_object_array_get_idx(a, cfg->n_disks),
-                           &cfg->disks[cfg->n_disks]) < 0)
+    /* each counted before it is filled, so that kxl_domcfg_free disposes a half-read one too */
+    for (size_t i = 0; i < n; i++) {
+        cfg->n_disks = i + 1;
+        if (disk_from_json(json_object_array_get_idx(a, i), &cfg->disks[i]) < 0)
             return -1;
+    }
     a = get_array(o, "vifs", &n);
     if (n == (size_t)-1)
         return -1;
     cfg->vifs = kx_malloc0(sizeof(kxl_vif) * (n + 1));
-    for (cfg->n_vifs = 0; cfg->n_vifs < n; cfg->n_vifs++)
-        if (vif_from_json(json_object_array_get_idx(a, cfg->n_vifs), &cfg->vifs[cfg->n_vifs]) < 0)
+    for (size_t i = 0; i < n; i++) {
+        cfg->n_vifs = i + 1;
+        if (vif_from_json(json_object_array_get_idx(a, i), &cfg->vifs[i]) < 0)
             return -1;
+    }
     return 0;
+}
+
+/* Element i of array a (member key) as a string; NULL with kx_err for another type. */
+static const char *get_string_item(json_object *a, const char *key, size_t i)
+{
+    json_object *v = json_object_array_get_idx(a, i);
+    if (!json_object_is_type(v, json_type_string)) {
+        kx_err(KXL_ERR_INVALID, "domain JSON: '%s' must be an array of strings", key);
+        return NULL;
+    }
+    return json_object_get_string(v);
 }
 
 static int strings_from_json(json_object *o, kxl_domcfg *cfg)
 {
     size_t n;
+    const char *s;
     json_object *a = get_array(o, "cpus", &n);
     if (n == (size_t)-1)
         return -1;
     cfg->cpus = kx_malloc0(sizeof(kxl_cpuset) * (n + 1));
     for (cfg->n_cpus = 0; cfg->n_cpus < n; cfg->n_cpus++)
-        if (cfg_cpus_parse(json_object_get_string(json_object_array_get_idx(a, cfg->n_cpus)),
-                           "domain JSON", KXL_MAX_HOST_CPUS, &cfg->cpus[cfg->n_cpus]) < 0)
+        if (!(s = get_string_item(a, "cpus", cfg->n_cpus)) ||
+            cfg_cpus_parse(s, "domain JSON", KXL_MAX_HOST_CPUS, &cfg->cpus[cfg->n_cpus]) < 0)
             return -1;
     a = get_array(o, "serial", &n);
     if (n == (size_t)-1)
         return -1;
     cfg->serial = kx_malloc0(sizeof(char *) * (n + 1));
-    for (size_t i = 0; i < n; i++)
-        cfg->serial[i] = kx_strdup(json_object_get_string(json_object_array_get_idx(a, i)));
+    for (size_t i = 0; i < n; i++) {
+        if (!(s = get_string_item(a, "serial", i)))
+            return -1;
+        cfg->serial[i] = kx_strdup(s);
+    }
     return 0;
 }
 

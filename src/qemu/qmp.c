@@ -170,11 +170,14 @@ static int qmp_parse_next(qmp_conn *c, json_object **msg_r)
     return 0;
 }
 
-/* The pending command msg replies to, taken off the list; NULL if it is none of them. */
+/* The pending command msg replies to, taken off the list; NULL if it is none of them. A reply
+ * has "return" or "error": a message that only carries a pending command's id is not one. */
 static qmp_pending *qmp_take_pending(qmp_conn *c, json_object *msg)
 {
     json_object *id = NULL;
-    if (!json_object_object_get_ex(msg, "id", &id) || !json_object_is_type(id, json_type_int))
+    if (!json_object_object_get_ex(msg, "id", &id) || !json_object_is_type(id, json_type_int) ||
+        (!json_object_object_get_ex(msg, "return", NULL) &&
+         !json_object_object_get_ex(msg, "error", NULL)))
         return NULL;
     for (qmp_pending **p = &c->pending; *p; p = &(*p)->next) {
         if ((*p)->id == json_object_get_int64(id)) {
@@ -238,11 +241,16 @@ static void qmp_deliver_one(qmp_conn *c, qmp_event *ev)
     }
     if (!p->fn)
         return;
+    json_object *ret = json_object_object_get(ev->msg, "return");
     if (json_object_object_get_ex(ev->msg, "error", &err)) {
         qmp_refused(p->cmd, err);
         p->fn(NULL, p->opaque);
+    } else if (!ret) {
+        /* "return": null; fn takes NULL for a failure, which needs its message */
+        kx_err(KXL_ERR_QEMU, "QEMU's reply to '%s' has no return value", p->cmd);
+        p->fn(NULL, p->opaque);
     } else {
-        p->fn(json_object_object_get(ev->msg, "return"), p->opaque);
+        p->fn(ret, p->opaque);
     }
 }
 

@@ -194,6 +194,13 @@ static const struct {
     {"empty", "", NULL, NULL, .err = "grub.cfg: no menu entries"},
     {"entry without linux", "menuentry 'Empty' {\n echo hi\n}\n", NULL, NULL,
      .err = "grub.cfg: menu entry 'Empty' has no linux command"},
+    /* a word that is only a GRUB device names no file (found by tests/fuzz/fuzz_grubcfg) */
+    {"device without kernel", "menuentry 'D' {\n linux (hd0,1) ro\n}\n", NULL, NULL,
+     .err = "grub.cfg: menu entry 'D' names a device but no kernel"},
+    {"device-only initrd words", "menuentry 'I' {\n linux /k\n initrd /a (hd0) (hd0)/b\n}\n",
+     NULL, NULL, "/k", "/a /b", "", "I"},
+    {"device-only initrd", "menuentry 'J' {\n linux /k\n initrd (hd0,1)\n}\n", NULL, NULL,
+     "/k", NULL, "", "J"},
     {"variables", "menuentry 'V' {\n linux ${prefix}/vmlinuz\n}\n", NULL, NULL,
      .err = "grub.cfg: menu entry 'V' names its files with variables, which are not expanded "
             "here"},
@@ -597,8 +604,10 @@ static void test_gpt(void **state)
     x.cmdline = "root=/dev/vda2 ro";
     expect_ok(img, "raw", out, &x);
 
-    /* a GPT header failing its CRC is no partition table */
-    sh("printf 'X' | dd of='%s' bs=1 seek=%d conv=notrunc status=none", img, 512 + 56);
+    /* a GPT header failing its CRC is no partition table: its disk GUID overwritten (all of
+     * it: one byte failed 1 run in 256, when the random GUID had an 'X' there already) */
+    sh("printf 'XXXXXXXXXXXXXXXX' | dd of='%s' bs=1 seek=%d conv=notrunc status=none", img,
+       512 + 56);
     expect_err(img, "raw", out, "disk '%s': no ext2/3/4 file system with a kernel in /boot "
                "(looked at the whole disk and 0 partitions)");
 }

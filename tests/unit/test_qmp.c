@@ -568,6 +568,28 @@ static void test_forget_replies(void **state)
     finish(f);
 }
 
+/* A reply to a command sent without waiting has "return" or "error": a message that only
+ * carries its id is no reply, and a null return value is a failure with its message (the
+ * callback takes NULL for a failure). Found by tests/fuzz/fuzz_qmp. */
+static void test_reply_later_without_value(void **state)
+{
+    fixture *f = *state;
+    static const char *const script[] = {
+        GREETING,
+        ">> {\"execute\": \"query-jobs\"}",
+        "raw {\"retur\": [], \"id\": 2}\n",
+        "<< {\"return\": null, \"id\": 2}",
+        "<< {\"event\": \"RESUME\"}",
+        NULL};
+    assert_non_null(start(f, script));
+    kx_err_clear();
+    assert_int_equal(qmp_send_command(f->c, "query-jobs", NULL, on_reply, f), 0);
+    assert_int_equal(dispatch_until(f, 2), 0);
+    assert_string_equal(kx_buf_str(&f->events),
+                        "reply QEMU's reply to 'query-jobs' has no return value\nRESUME -\n");
+    finish(f);
+}
+
 static void test_partial_writes(void **state)
 {
     fixture *f = *state;
@@ -724,6 +746,7 @@ int main(void)
         T(test_dispatch),
         T(test_reply_later),
         T(test_forget_replies),
+        T(test_reply_later_without_value),
         T(test_partial_writes),
         T(test_hangup),
         T(test_hangup_dispatch),
