@@ -651,7 +651,7 @@ kxl_domcfg *cfg_load(const char *path, char *const *overrides, unsigned host_cpu
     AUTOPTR(cfg_tree) t = cfg_tree_new(path);
     /* the file's name goes into domain.json (JSON) and into every message */
     if (!kx_utf8_valid(path, strlen(path), NULL)) {
-        AUTOFREE char *shown = kx_printable(path);
+        AUTOFREE char *shown = kx_printable(path, false);
         kx_err(KXL_ERR_INVALID, "config file name '%s' is not valid UTF-8: rename the file",
                shown);
         return NULL;

@@ -32,7 +32,7 @@ static void err_set(kxl_errcode code, const char *fmt, va_list ap, int errnum)
         kx_buf_printf(&b, ": %s", strerror(errnum));
     /* messages quote config text, guest data and QEMU's words: none of it may reach a
      * terminal as a control sequence, or JSON as invalid UTF-8 */
-    AUTOFREE char *safe = kx_printable(kx_buf_str(&b));
+    AUTOFREE char *safe = kx_printable(kx_buf_str(&b), false);   /* one line, always */
     size_t len = strlen(safe);
     if (len >= sizeof(err_msg)) {          /* cut where a character starts, not inside one */
         len = sizeof(err_msg) - 1;
@@ -147,7 +147,8 @@ void kx_log_msg(kx_loglevel level, const char *fmt, ...)
     va_start(ap, fmt);
     kx_buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    AUTOFREE char *safe = kx_printable(kx_buf_str(&b));
+    /* debug output may be a multi-line dump of kxl's own; what users read is one line */
+    AUTOFREE char *safe = kx_printable(kx_buf_str(&b), level == KX_LOG_DEBUG);
     log_sink(level, safe, log_opaque);
     kx_buf_dispose(&b);
 }

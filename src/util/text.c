@@ -51,21 +51,22 @@ bool kx_utf8_valid(const char *s, size_t n, size_t *bad_r)
     return true;
 }
 
-/* C0 controls but tab and newline, DEL, and the C1 controls: what moves a cursor, sets a
- * title or clears a screen. */
-static bool is_control(uint32_t cp)
+/* C0 controls but tab (and newline where kept), DEL, and the C1 controls: what moves a
+ * cursor, sets a title, clears a screen or makes one message look like two. */
+static bool is_control(uint32_t cp, bool keep_newlines)
 {
-    return (cp < 0x20 && cp != '\t' && cp != '\n') || (cp >= 0x7f && cp < 0xa0);
+    return (cp < 0x20 && cp != '\t' && !(cp == '\n' && keep_newlines)) ||
+           (cp >= 0x7f && cp < 0xa0);
 }
 
-void kx_buf_add_printable(kx_buf *b, const char *s)
+void kx_buf_add_printable(kx_buf *b, const char *s, bool keep_newlines)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
         uint32_t cp;
         size_t len = utf8_seq(u + i, n - i, &cp);
-        if (!len || is_control(cp)) {
+        if (!len || is_control(cp, keep_newlines)) {
             kx_buf_printf(b, "\\x%02x", u[i]);   /* one byte at a time: all of it is seen */
             i++;
             continue;
@@ -75,9 +76,9 @@ void kx_buf_add_printable(kx_buf *b, const char *s)
     }
 }
 
-char *kx_printable(const char *s)
+char *kx_printable(const char *s, bool keep_newlines)
 {
     kx_buf b = KX_BUF_INIT;
-    kx_buf_add_printable(&b, s);
+    kx_buf_add_printable(&b, s, keep_newlines);
     return b.s ? kx_buf_steal(&b) : kx_strdup("");
 }

@@ -11,6 +11,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/fileio.h"
+#include "util/json.h"
 #include "util/text.h"
 
 static void buf_grows_and_steals(void **state)
@@ -84,10 +85,22 @@ static void printable_escapes_what_steers_a_terminal(void **state)
 {
     (void)state;
     char *p = kx_printable("title \x1b]0;x\x07 clear \x1b[2J del\x7f c1 \xc2\x9b bad \xff "
-                           "kept: tab\t nl\n \xc3\xa9");
+                           "kept: tab\t nl\n \xc3\xa9", true);
     assert_string_equal(p, "title \\x1b]0;x\\x07 clear \\x1b[2J del\\x7f c1 \\xc2\\x9b bad "
                            "\\xff kept: tab\t nl\n \xc3\xa9");
     free(p);
+    p = kx_printable("two\nlines", false);
+    assert_string_equal(p, "two\\x0alines");
+    free(p);
+    /* JSON read by kxl (domain.json, API bodies) is refused when a string is not UTF-8 */
+    json_object *o = kx_json_parse("{\"name\": \"caf\xe9\"}", "test");
+    assert_null(o);
+    assert_non_null(strstr(kx_err_msg(), "test: not valid JSON"));
+    o = kx_json_parse("{\"name\": \"caf\xc3\xa9\"}", "test");
+    assert_non_null(o);
+    json_object_put(o);
+    kx_err(KXL_ERR_CONFIG, "name 'a\nkxl: fake second line'");
+    assert_string_equal(kx_err_msg(), "name 'a\\x0akxl: fake second line'");
     /* every error message goes through it, and is cut on a character boundary */
     kx_err(KXL_ERR_CONFIG, "name '%s'", "\x1b[31mred");
     assert_string_equal(kx_err_msg(), "name '\\x1b[31mred'");
