@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -48,6 +49,8 @@ typedef struct sv {
     struct sv_job *job;        /* the long operation running, or NULL (sv_job.c) */
     unsigned qemu_jobs;        /* QEMU jobs started, for their ids */
     struct sv_watch *watch;    /* event subscribers and kept events (sv_watch.c) */
+    struct sv_stats_req *stats_waiting;  /* stats requests waiting for QEMU (sv_stats.c) */
+    uint64_t balloon_bytes;    /* the guest's memory as QEMU's last BALLOON_CHANGE said; 0: none */
 
     int serial_fd;             /* QEMU's serial0 socket */
     int console_listen_fd;
@@ -201,6 +204,19 @@ int sv_unplug_start(sv *s, const char *id, const char *what, size_t index,
 /* Starts a memory dump job into path (created 0600, an existing file truncated); done runs at
  * its end. 0, or -1 with kx_err when it did not start. */
 int sv_dump_start(sv *s, const char *path, sv_job_done_fn done, void *opaque);
+
+/* sv_stats.c: what top asks each frame */
+/* stats: {memory_kib, maxmem_kib, vifs: [tap names], disks: [{vdev, rd_operations,
+ * wr_operations, rd_bytes, wr_bytes, failed_operations}]}; the disks from one
+ * query-blockstats, answered later (SV_DEFERRED) unless QEMU is gone. */
+json_object *sv_stats(sv *s, json_object *args);
+/* QEMU's BALLOON_CHANGE event. */
+void sv_balloon_changed(sv *s, json_object *data);
+/* Answers the stats requests still waiting, without disks: QEMU or the supervisor goes. */
+void sv_stats_flush(sv *s);
+
+/* sv_vcpu.c: vcpu-pin {vcpu: "all"|N, cpus: SPEC} */
+json_object *sv_vcpu_pin(sv *s, json_object *args);
 
 /* sv_net.c: control commands network-attach / network-detach */
 json_object *sv_net_attach(sv *s, json_object *args);

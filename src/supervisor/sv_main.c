@@ -274,6 +274,7 @@ static void sv_dispose(sv *s)
 {
     sv_job_abort(s, "its supervisor ends");
     sv_watch_dispose(s);
+    sv_stats_flush(s);
     sv_control_dispose(s);
     if (s->kill_timer_fd >= 0)
         close(s->kill_timer_fd);
