@@ -1,0 +1,142 @@
+"""End-to-end tests of kxl top and the vCPU commands on real guests: a guest spinning a vCPU
+shows it in CPU(%), an idle one does not; a dd in the guest moves VBD_RD/VBD_WR; vcpu-pin is
+seen in /proc and bad input changes nothing. CPU percentages need a quiet host: run under the
+shared e2e lock."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+from kxltest import KxlTestCase
+
+
+def frames(text):
+    """The frames of `kxl top -b` output: lists of lines, each from its 'kxl top -' line."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith("kxl top - "):
+            out.append([])
+        if out:
+            out[-1].append(line)
+    return out
+
+
+def rows(frame):
+    """{name: {column: value}} of one text frame."""
+    header = frame[3].split()
+    table = {}
+    for line in frame[4:]:
+        cells = line.split()
+        if len(cells) == len(header) and re.fullmatch(r"[-dsbcpr]{6}", cells[1]):
+            table[cells[0]] = dict(zip(header, cells))
+    return table
+
+
+class TopTest(KxlTestCase):
+
+    def top_json(self, *args):
+        r = self.kxl("top", "--json", *args, check=True, timeout=120)
+        return [json.loads(line) for line in r.stdout.splitlines()]
+
+    def domain(self, frame, name):
+        return next(d for d in frame["domains"] if d["name"] == name)
+
+    def test_spinning_and_idle_guests(self):
+        self.create("spin")
+        self.create("idle")
+        self.wait_ready("spin")
+        self.wait_ready("idle")
+        self.guest_run("spin", "while :; do :; done &")
+        r = self.kxl("top", "-b", "-i", "3", "-d", "1", check=True, timeout=60)
+        fs = frames(r.stdout)
+        self.assertEqual(len(fs), 3, r.stdout)
+        self.assertRegex(fs[0][1], r"^2 domains: \d+ running, \d+ blocked, 0 paused, 0 crashed, "
+                                   r"0 dying, 0 shutdown$")
+        self.assertRegex(fs[0][2], r"^Mem: \d+k total, \d+k used, \d+k free    CPUs: \d+ @ \d+MHz$")
+        self.assertEqual(fs[0][3].split()[:4], ["NAME", "STATE", "CPU(sec)", "CPU(%)"])
+        spin = [float(rows(f)["spin"]["CPU(%)"]) for f in fs[1:]]
+        idle = [float(rows(f)["idle"]["CPU(%)"]) for f in fs[1:]]
+        print(f"\nCPU(%) measured: spinning {spin}, idle {idle}", file=sys.stderr)
+        for pct in spin:
+            self.assertTrue(85 <= pct <= 115, f"spinning guest at {pct}%:\n{r.stdout}")
+        for pct in idle:
+            self.assertLess(pct, 10, f"idle guest at {pct}%:\n{r.stdout}")
+        row = rows(fs[-1])["spin"]
+        self.assertEqual(row["VCPUS"], "1")
+        self.assertEqual(row["MEM(k)"], str(256 * 1024))
+        # the same numbers as JSON, one object a frame
+        js = self.top_json("-i", "2", "-d", "1")
+        self.assertEqual(len(js), 2)
+        spin = self.domain(js[1], "spin")
+        self.assertTrue(85 <= spin["cpu_pct"] <= 115, spin)
+        self.assertGreater(spin["rss_kib"], 1024)
+        self.assertGreaterEqual(spin["qemu_cpu_seconds"], spin["cpu_seconds"])
+        self.assertEqual(len(spin["vcpu_list"]), 1)
+
+    def test_disk_counters_grow_with_dd(self):
+        img = os.path.join(self.tmp, "data.raw")
+        subprocess.run(["truncate", "-s", "64M", img], check=True)
+        self.create("io", extra_lines=f"disk = [ 'file:{img},xvda,w' ]")
+        self.wait_ready("io")
+        before = self.domain(self.top_json("-i", "1")[0], "io")
+        self.assertEqual([v["vdev"] for v in before["vbds"]], ["xvda"])
+        self.guest_sh("io", "dd if=/dev/vda of=/dev/null bs=1M count=16 2>/dev/null; "
+                      "dd if=/dev/zero of=/dev/vda bs=1M count=8 oflag=direct 2>/dev/null; "
+                      "sync; echo dd-$((6*7))", r"dd-42")
+        after = self.domain(self.top_json("-i", "1")[0], "io")
+        b, a = before["vbds"][0], after["vbds"][0]
+        print(f"\nxvda before {b}, after {a}", file=sys.stderr)
+        self.assertGreater(a["rd_ops"], b["rd_ops"])
+        self.assertGreater(a["wr_ops"], b["wr_ops"])
+        self.assertGreaterEqual(a["rd_sectors"] - b["rd_sectors"], 16 * 2048)
+        self.assertGreaterEqual(a["wr_sectors"] - b["wr_sectors"], 8 * 2048)
+        r = self.kxl("top", "-b", "-i", "1", "-x", check=True)
+        row = rows(frames(r.stdout)[0])["io"]
+        self.assertEqual(row["VBDS"], "1")
+        self.assertEqual(int(row["VBD_RD"]), a["rd_ops"])
+        self.assertGreaterEqual(int(row["VBD_WSECT"]), 8 * 2048)
+        self.assertRegex(r.stdout, r"\nVBD xvda +OO: +\d+ +RD: +\d+ +WR: +\d+")
+
+    def vcpu_tids(self, name):
+        with open(os.path.join(self.root, "run/kxl", name, "status")) as f:
+            line = next(l for l in f if l.startswith("vcpu_tids "))
+        return [int(t) for t in line.split()[1].split(",")]
+
+    def allowed(self, name, vcpu):
+        pid = self.qemu_pids(name)[0]
+        with open(f"/proc/{pid}/task/{self.vcpu_tids(name)[vcpu]}/status") as f:
+            return re.search(r"^Cpus_allowed_list:\s*(\S+)", f.read(), re.M).group(1)
+
+    def test_vcpu_list_and_pin(self):
+        self.create("pin", vcpus=2)
+        self.wait_ready("pin")
+        ncpu = os.cpu_count()
+        every = f"0-{ncpu - 1}" if ncpu > 1 else "0"
+        r = self.kxl("vcpu-list", "pin", check=True)
+        lines = r.stdout.splitlines()
+        self.assertEqual(lines[0].split()[:6], ["Name", "ID", "VCPU", "CPU", "State", "Time(s)"])
+        self.assertEqual(len(lines), 3, r.stdout)
+        for i, line in enumerate(lines[1:]):
+            self.assertRegex(line, rf"^pin +\d+ +{i} +\d+ +[-r][-b]- +\d+\.\d  all / all$")
+        self.kxl("vcpu-pin", "pin", "1", "0", check=True)
+        self.assertEqual(self.allowed("pin", 1), "0")
+        self.assertEqual(self.allowed("pin", 0), every)
+        self.assertRegex(self.kxl("vcpu-list", "pin", check=True).stdout.splitlines()[2],
+                         r"  0 / all$")
+        cfg = json.loads(self.kxl("list", "-l", "pin", check=True).stdout)[0]["config"]
+        self.assertEqual(cfg["cpus"], [every, "0"])
+        # bad input: one line, nothing changed
+        for args, msg in ((["2", "0"], r"no vCPU '2'"), (["1", str(ncpu)], r"does not exist"),
+                          (["x", "0"], r"no vCPU 'x'"), (["all", "0-999"], r"does not exist")):
+            r = self.kxl("vcpu-pin", "pin", *args)
+            self.assertEqual(r.returncode, 1, r)
+            self.assertRegex(r.stderr, msg)
+            self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+            self.assertEqual(self.allowed("pin", 1), "0")
+            self.assertEqual(self.allowed("pin", 0), every)
+        self.kxl("vcpu-pin", "pin", "all", "all", check=True)
+        self.assertEqual(self.allowed("pin", 1), every)
+        cfg = json.loads(self.kxl("list", "-l", "pin", check=True).stdout)[0]["config"]
+        self.assertEqual(cfg.get("cpus", []), [])
