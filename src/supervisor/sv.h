@@ -208,7 +208,8 @@ int sv_dump_start(sv *s, const char *path, sv_job_done_fn done, void *opaque);
 /* sv_stats.c: what top asks each frame */
 /* stats: {memory_kib, maxmem_kib, vifs: [tap names], disks: [{vdev, rd_operations,
  * wr_operations, rd_bytes, wr_bytes, failed_operations}]}; the disks from one
- * query-blockstats, answered later (SV_DEFERRED) unless QEMU is gone. */
+ * query-blockstats, answered later (SV_DEFERRED); at once when QEMU is gone or there are no
+ * disks to ask about. */
 json_object *sv_stats(sv *s, json_object *args);
 /* QEMU's BALLOON_CHANGE event. */
 void sv_balloon_changed(sv *s, json_object *data);

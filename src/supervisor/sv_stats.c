@@ -110,10 +110,18 @@ static void blockstats_answered(json_object *ret, void *opaque)
     free(r);
 }
 
+static bool has_disks(const sv *s)
+{
+    for (size_t i = 0; i < s->cfg->n_disks; i++)
+        if (!s->cfg->disks[i].unplugged)
+            return true;
+    return false;
+}
+
 json_object *sv_stats(sv *s, json_object *args)
 {
     (void)args;
-    if (!s->qmp)
+    if (!s->qmp || !has_disks(s))   /* nothing to ask QEMU: no round trip */
         return stats_base(s);
     sv_stats_req *r = kx_malloc0(sizeof(*r));
     r->s = s;

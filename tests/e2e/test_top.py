@@ -3,13 +3,18 @@ shows it in CPU(%), an idle one does not; a dd in the guest moves VBD_RD/VBD_WR;
 seen in /proc and bad input changes nothing. CPU percentages need a quiet host: run under the
 shared e2e lock."""
 
+import fcntl
 import json
 import os
 import re
+import signal
+import struct
 import subprocess
 import sys
+import termios
 
-from kxltest import KxlTestCase
+from kxltest import KXL, KxlTestCase, Pty
+from test_network import NetTestCase
 
 
 def frames(text):
@@ -74,6 +79,21 @@ class TopTest(KxlTestCase):
         self.assertGreater(spin["rss_kib"], 1024)
         self.assertGreaterEqual(spin["qemu_cpu_seconds"], spin["cpu_seconds"])
         self.assertEqual(len(spin["vcpu_list"]), 1)
+        self.interactive_screen()
+
+    def interactive_screen(self):
+        """The curses screen on a terminal: rows drawn, v shows the vCPUs, a resize is
+        followed, q ends it."""
+        con = Pty([KXL, "top", "-d", "1"], dict(self.env, TERM="xterm"))
+        fcntl.ioctl(con.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 200, 0, 0))
+        con.expect(r"CPUs: \d+ @")
+        con.expect(r"spin -+[rb]-*")
+        con.send("v")
+        con.expect(r"VCPUs\(sec\):")
+        fcntl.ioctl(con.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 20, 80, 0, 0))
+        os.kill(con.pid, signal.SIGWINCH)   # what the terminal sends on a resize
+        con.send("q")
+        self.assertEqual(con.wait(), 0, con.out[-2000:])
 
     def test_disk_counters_grow_with_dd(self):
         img = os.path.join(self.tmp, "data.raw")
@@ -140,3 +160,29 @@ class TopTest(KxlTestCase):
         self.assertEqual(self.allowed("pin", 1), every)
         cfg = json.loads(self.kxl("list", "-l", "pin", check=True).stdout)[0]["config"]
         self.assertEqual(cfg.get("cpus", []), [])
+
+
+class TopNetTest(NetTestCase):
+
+    def test_net_counters_grow_with_pings(self):
+        self.nsx("ip", "link", "add", "br0", "type", "bridge")
+        self.nsx("ip", "addr", "add", "10.0.0.1/24", "dev", "br0")
+        self.nsx("ip", "link", "set", "br0", "up")
+        self.create("pn", cmdline="kxl.ip=10.0.0.11/24", extra_lines="vif = [ 'bridge=br0' ]")
+        self.wait_ready("pn")
+        frame = json.loads(self.kxl("top", "--json", "-i", "1", check=True).stdout)
+        before = frame["domains"][0]["nets"][0]
+        self.guest_sh("pn", "ping -c 5 -s 8000 -W 2 10.0.0.1 >/tmp/p; "
+                      "grep -c 'bytes from' /tmp/p | sed 's/^/got-/'", r"got-5")
+        frame = json.loads(self.kxl("top", "--json", "-i", "1", check=True).stdout)
+        after = frame["domains"][0]["nets"][0]
+        print(f"\nvif before {before}, after {after}", file=sys.stderr)
+        self.assertEqual(after["vifname"], f"vif{frame['domains'][0]['domid']}.0")
+        self.assertGreaterEqual(after["tx_bytes"] - before["tx_bytes"], 5 * 8000)
+        self.assertGreaterEqual(after["rx_bytes"] - before["rx_bytes"], 5 * 8000)
+        r = self.kxl("top", "-b", "-i", "1", "-n", check=True)
+        row = rows(frames(r.stdout)[0])["pn"]
+        self.assertEqual(row["NETS"], "1")
+        self.assertGreaterEqual(int(row["NETTX(k)"]), 39)
+        self.assertGreaterEqual(int(row["NETRX(k)"]), 39)
+        self.assertRegex(r.stdout, r"\nNet0 vif\d+\.0 +RX: +\d+bytes +\d+pkts  TX: +\d+bytes")
