@@ -250,6 +250,7 @@ static void teardown(sv *s)
             ;
     }
     sv_console_dispose(s);
+    sv_stats_flush(s);   /* their replies would never come */
     qmp_close(s->qmp);
     s->qmp = NULL;
     /* QEMU took the taps with it: forwarding goes back if no other vif or network needs it,
