@@ -13,6 +13,7 @@
 #include "kxl/ops.h"
 #include "kxl/stats.h"
 #include "lib/control.h"
+#include "lib/list.h"
 #include "lib/status.h"
 #include "lib/vcpus.h"
 #include "lib/vif.h"
@@ -133,21 +134,31 @@ static void ask_supervisor(const kxl_paths *p, kxl_domstats *ds)
     add_vbds(ds, array_member(ret, "disks"));
 }
 
-static void read_domain(const kxl_paths *p, const kxl_dominfo *info, kxl_domstats *ds)
+/* The vCPU figures list shows (running, blocked, CPU time) from the vCPUs just read. */
+static void sum_vcpus(kxl_domstats *ds)
+{
+    ds->info.cpu_seconds = 0;
+    ds->info.running = false;
+    for (size_t i = 0; i < ds->n_vcpus; i++) {
+        ds->info.cpu_seconds += ds->vcpus[i].seconds;
+        ds->info.running |= ds->vcpus[i].running;
+    }
+    ds->info.blocked = !ds->info.running;
+}
+
+static void read_domain(const kxl_paths *p, list_entry *e, kxl_domstats *ds)
 {
     memset(ds, 0, sizeof(*ds));
-    ds->info = *info;
-    ds->mem_kib = ds->maxmem_kib = info->memory_mib << 10;
-    AUTOFREE char *dir = kxl_domain_dir(p, info->name);
-    kx_status st;
-    bool qemu = status_read(dir, &st) == 0 && status_qemu_alive(&st);
-    kx_err_clear();
-    if (!qemu)
-        st.n_vcpu_tids = 0;
-    vcpus_read(info, &st, &ds->vcpus, &ds->n_vcpus);
-    if (qemu)
-        read_qemu(ds);
-    if (qemu && info->sv_alive)
+    ds->info = e->info;
+    ds->mem_kib = ds->maxmem_kib = e->info.memory_mib << 10;
+    if (!e->qemu_alive)
+        e->st.n_vcpu_tids = 0;
+    vcpus_read(&e->info, &e->st, &ds->vcpus, &ds->n_vcpus);
+    if (!e->qemu_alive)
+        return;
+    sum_vcpus(ds);
+    read_qemu(ds);
+    if (e->info.sv_alive)
         ask_supervisor(p, ds);
 }
 
@@ -161,16 +172,16 @@ static double clock_seconds(clockid_t id)
 int kxl_stats_read(const kxl_paths *p, kxl_stats_frame *f_r)
 {
     memset(f_r, 0, sizeof(*f_r));
-    AUTOFREE kxl_dominfo *infos = NULL;
+    AUTOFREE list_entry *entries = NULL;
     size_t n = 0;
-    if (kxl_domain_list(p, &infos, &n) < 0)
+    if (list_entries(p, false, &entries, &n) < 0)
         return -1;
     f_r->wall = clock_seconds(CLOCK_REALTIME);
     f_r->mono = clock_seconds(CLOCK_MONOTONIC);
     read_host(f_r);
     f_r->doms = kx_malloc0((n + 1) * sizeof(*f_r->doms));
     for (size_t i = 0; i < n; i++)
-        read_domain(p, &infos[i], &f_r->doms[f_r->n_doms++]);
+        read_domain(p, &entries[i], &f_r->doms[f_r->n_doms++]);
     return 0;
 }
 
