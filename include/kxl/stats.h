@@ -80,10 +80,16 @@ typedef struct {
     size_t n_doms;
 } kxl_stats_frame;
 
+/* Reads frames one after another, keeping a connection to each domain's supervisor between
+ * them. Uses p until freed. */
+typedef struct kxl_stats_reader kxl_stats_reader;
+kxl_stats_reader *kxl_stats_reader_new(const kxl_paths *p);
+/* NULL-safe. */
+void kxl_stats_reader_free(kxl_stats_reader *r);
 /* Reads every domain: /proc and the status files, one control request to each domain's
  * supervisor (its disks' counters, its balloon, its vifs), the taps' counters. Domains that go
  * away meanwhile are left out. *f_r: kxl_stats_frame_dispose. */
-int kxl_stats_read(const kxl_paths *p, kxl_stats_frame *f_r);
+int kxl_stats_read(kxl_stats_reader *r, kxl_stats_frame *f_r);
 void kxl_stats_frame_dispose(kxl_stats_frame *f);
 
 /* ---- xentop (pure) ---- */

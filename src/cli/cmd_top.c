@@ -67,10 +67,9 @@ static int parse_opts(int argc, char **argv, top_opts *o)
     return optind == argc ? 0 : -1;
 }
 
-int top_next_frame(cli_ctx *ctx, const top_opts *o, const kxl_stats_frame *prev,
-                   kxl_stats_frame *frame_r)
+int top_next_frame(const top_opts *o, const kxl_stats_frame *prev, kxl_stats_frame *frame_r)
 {
-    if (kxl_stats_read(&ctx->paths, frame_r) < 0)
+    if (kxl_stats_read(o->reader, frame_r) < 0)
         return -1;
     kxl_top_rates(frame_r, prev);
     kxl_top_sort(frame_r, o->view.sort);
@@ -102,14 +101,14 @@ static void sleep_until(double until)
 }
 
 /* Frames at a steady pace: each is due delay seconds after the one before it was. */
-static int run_batch(cli_ctx *ctx, const top_opts *o)
+static int run_batch(const top_opts *o)
 {
     kxl_stats_frame prev = {0}, cur;
     int status = EXIT_OK;
     for (long i = 0; o->iterations == 0 || i < o->iterations; i++) {
         if (i)
             sleep_until(prev.mono + o->delay);
-        if (top_next_frame(ctx, o, i ? &prev : NULL, &cur) < 0) {
+        if (top_next_frame(o, i ? &prev : NULL, &cur) < 0) {
             status = cli_fail();
             break;
         }
@@ -129,12 +128,14 @@ int cmd_top(cli_ctx *ctx, int argc, char **argv)
         return EXIT_USAGE;
     if (r < 0)
         return cli_usage(cli_find("top"));
-    if (o.batch || o.json)
-        return run_batch(ctx, &o);
-    if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
+    bool screen = !o.batch && !o.json;
+    if (screen && (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))) {
         fprintf(stderr, "kxl: top: the interactive screen needs a terminal: use -b (batch, "
                         "plain text) or --json\n");
         return EXIT_USAGE;
     }
-    return top_interactive(ctx, &o);
+    o.reader = kxl_stats_reader_new(&ctx->paths);
+    r = screen ? top_interactive(&o) : run_batch(&o);
+    kxl_stats_reader_free(o.reader);
+    return r;
 }

@@ -12,11 +12,11 @@ typedef struct {
     long iterations;     /* -i: frames to show; 0: until interrupted (or q) */
     double delay;        /* -d: seconds between frames */
     kxl_top_view view;
+    kxl_stats_reader *reader;
 } top_opts;
 
 /* A frame read and prepared for showing: rates from prev (NULL: the first frame), sorted.
  * 0, or -1 with the library error set. */
-int top_next_frame(cli_ctx *ctx, const top_opts *o, const kxl_stats_frame *prev,
-                   kxl_stats_frame *frame_r);
+int top_next_frame(const top_opts *o, const kxl_stats_frame *prev, kxl_stats_frame *frame_r);
 /* The interactive screen (ncurses) until q; an exit status. */
-int top_interactive(cli_ctx *ctx, top_opts *o);
+int top_interactive(top_opts *o);

@@ -110,7 +110,7 @@ static bool wait_keys(top_opts *o, kxl_stats_frame *f, double due)
     return quit;
 }
 
-int top_interactive(cli_ctx *ctx, top_opts *o)
+int top_interactive(top_opts *o)
 {
     kxl_stats_frame prev = {0}, cur;
     if (!initscr()) {
@@ -124,7 +124,7 @@ int top_interactive(cli_ctx *ctx, top_opts *o)
     curs_set(0);
     int status = EXIT_OK;
     for (long i = 0; o->iterations == 0 || i < o->iterations; i++) {
-        if (top_next_frame(ctx, o, i ? &prev : NULL, &cur) < 0) {
+        if (top_next_frame(o, i ? &prev : NULL, &cur) < 0) {
             endwin();
             status = cli_fail();
             kxl_stats_frame_dispose(&prev);

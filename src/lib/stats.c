@@ -12,8 +12,8 @@
 
 #include "kxl/ops.h"
 #include "kxl/stats.h"
-#include "lib/control.h"
 #include "lib/list.h"
+#include "lib/stats_conns.h"
 #include "lib/status.h"
 #include "lib/vcpus.h"
 #include "lib/vif.h"
@@ -117,14 +117,33 @@ static void add_vbds(kxl_domstats *ds, json_object *disks)
     }
 }
 
+struct kxl_stats_reader {
+    const kxl_paths *p;
+    stats_conns *conns;
+};
+
+kxl_stats_reader *kxl_stats_reader_new(const kxl_paths *p)
+{
+    kxl_stats_reader *r = kx_malloc0(sizeof(*r));
+    r->p = p;
+    r->conns = stats_conns_new();
+    return r;
+}
+
+void kxl_stats_reader_free(kxl_stats_reader *r)
+{
+    if (r)
+        stats_conns_free(r->conns);
+    free(r);
+}
+
 /* What the supervisor knows; a supervisor that does not answer in time leaves the frame
  * without its domain's disks and vifs rather than stopping it. */
-static void ask_supervisor(const kxl_paths *p, kxl_domstats *ds)
+static void ask_supervisor(kxl_stats_reader *r, const list_entry *e, kxl_domstats *ds)
 {
     const kxl_op_desc *op = kxl_op_describe(KXL_OP_STATS);
-    AUTOCLOSE int fd = control_connect(p, ds->info.name, "control.sock");
     AUTOPTR(json_object) ret = NULL;
-    if (fd < 0 || control_request(fd, ds->info.name, op->verb, NULL, &ret, op->timeout_ms) < 0) {
+    if (stats_conns_ask(r->conns, r->p, e, op->verb, op->timeout_ms, &ret) < 0) {
         kx_err_clear();
         return;
     }
@@ -146,7 +165,7 @@ static void sum_vcpus(kxl_domstats *ds)
     ds->info.blocked = !ds->info.running;
 }
 
-static void read_domain(const kxl_paths *p, list_entry *e, kxl_domstats *ds)
+static void read_domain(kxl_stats_reader *r, list_entry *e, kxl_domstats *ds)
 {
     memset(ds, 0, sizeof(*ds));
     ds->info = e->info;
@@ -159,7 +178,7 @@ static void read_domain(const kxl_paths *p, list_entry *e, kxl_domstats *ds)
     sum_vcpus(ds);
     read_qemu(ds);
     if (e->info.sv_alive)
-        ask_supervisor(p, ds);
+        ask_supervisor(r, e, ds);
 }
 
 static double clock_seconds(clockid_t id)
@@ -169,19 +188,20 @@ static double clock_seconds(clockid_t id)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int kxl_stats_read(const kxl_paths *p, kxl_stats_frame *f_r)
+int kxl_stats_read(kxl_stats_reader *r, kxl_stats_frame *f_r)
 {
     memset(f_r, 0, sizeof(*f_r));
     AUTOFREE list_entry *entries = NULL;
     size_t n = 0;
-    if (list_entries(p, false, &entries, &n) < 0)
+    if (list_entries(r->p, false, &entries, &n) < 0)
         return -1;
     f_r->wall = clock_seconds(CLOCK_REALTIME);
     f_r->mono = clock_seconds(CLOCK_MONOTONIC);
     read_host(f_r);
     f_r->doms = kx_malloc0((n + 1) * sizeof(*f_r->doms));
     for (size_t i = 0; i < n; i++)
-        read_domain(p, &entries[i], &f_r->doms[f_r->n_doms++]);
+        read_domain(r, &entries[i], &f_r->doms[f_r->n_doms++]);
+    stats_conns_sweep(r->conns);
     return 0;
 }
 
