@@ -93,7 +93,8 @@ measure_virsh() {
     local lp d0 d1 c
     lp=$(libvirtd_pid)
     d0=$(proc_cpu_ticks "$lp")
-    c=$(timed_cpu bash -c "for i in \$(seq 1 $FRAMES); do virsh -c '$LIBVIRT_URI' domstats --raw; done")
+    c=$(timed_cpu bash -c \
+        "for i in \$(seq 1 $FRAMES); do virsh -c '$LIBVIRT_URI' domstats --raw; done")
     d1=$(proc_cpu_ticks "$lp")
     echo "$c $(awk -v d=$((d1 - d0)) -v t="$TICK" 'BEGIN { printf "%.3f", d / t }')"
 }
