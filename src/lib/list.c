@@ -78,6 +78,7 @@ static bool read_domain(const char *dir, const char *name, bool vcpus, list_entr
     }
     e->qemu_alive = status_qemu_alive(st);
     info->sv_alive = status_sv_alive(st);
+    kx_err_clear();   /* a process that is gone is an answer, not an error */
     /* a domain whose QEMU is gone stays while its supervisor keeps it (preserve) */
     if (!e->qemu_alive && !info->sv_alive)
         return false;
