@@ -177,7 +177,9 @@ static void read_domain(kxl_stats_reader *r, list_entry *e, kxl_domstats *ds)
         return;
     sum_vcpus(ds);
     read_qemu(ds);
-    if (e->info.sv_alive)
+    /* a domain without disks, vifs or balloon is all in /proc: its supervisor is not asked */
+    bool ask = !e->st.devices_known || e->st.n_disks || e->st.n_vifs || e->st.balloon;
+    if (e->info.sv_alive && ask)
         ask_supervisor(r, e, ds);
 }
 

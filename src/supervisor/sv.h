@@ -285,5 +285,7 @@ void sv_event(sv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 int sv_save_config_list(sv *s, const char *key);
 /* A new object {k1: v1} or, with k2, {k1: v1, k2: v2} (string values). */
 json_object *sv_obj2(const char *k1, const char *v1, const char *k2, const char *v2);
+/* Records in s->st (not yet in the file) the plugged disks and vifs and the balloon. */
+void sv_status_devices(sv *s);
 /* A listening Unix socket at DIR/name, owner-only. */
 int sv_listen(sv *s, const char *name);

@@ -12,6 +12,7 @@ import struct
 import subprocess
 import sys
 import termios
+import time
 
 from kxltest import KXL, KxlTestCase, Pty
 from test_network import NetTestCase
@@ -39,7 +40,24 @@ def rows(frame):
     return table
 
 
+def host_busy_ticks():
+    """Clock ticks the host's CPUs spent on anything but idle and iowait, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v) - v[3] - v[4]
+
+
 class TopTest(KxlTestCase):
+
+    def qemu_ticks(self):
+        """user+system clock ticks of this test's QEMUs."""
+        total = 0
+        for name in self.domain_names():
+            for pid in self.qemu_pids(name):
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+        return total
 
     def top_json(self, *args):
         r = self.kxl("top", "--json", *args, check=True, timeout=120)
@@ -54,22 +72,33 @@ class TopTest(KxlTestCase):
         self.wait_ready("spin")
         self.wait_ready("idle")
         self.guest_run("spin", "while :; do :; done &")
-        r = self.kxl("top", "-b", "-i", "3", "-d", "1", check=True, timeout=60)
-        fs = frames(r.stdout)
-        self.assertEqual(len(fs), 3, r.stdout)
+        # CPU(%) is only right on a quiet host: a run during which other work (not these
+        # guests) kept the host busy is measured again, at most three times
+        for attempt in range(3):
+            busy0, qemu0, t0 = host_busy_ticks(), self.qemu_ticks(), time.monotonic()
+            r = self.kxl("top", "-b", "-i", "3", "-d", "1", check=True, timeout=60)
+            other = ((host_busy_ticks() - busy0) - (self.qemu_ticks() - qemu0)) / \
+                os.sysconf("SC_CLK_TCK") / (time.monotonic() - t0) * 100
+            fs = frames(r.stdout)
+            self.assertEqual(len(fs), 3, r.stdout)
+            spin = [float(rows(f)["spin"]["CPU(%)"]) for f in fs[1:]]
+            idle = [float(rows(f)["idle"]["CPU(%)"]) for f in fs[1:]]
+            print(f"\nCPU(%) measured: spinning {spin}, idle {idle}; the rest of the host "
+                  f"{other:.0f}% of a CPU", file=sys.stderr)
+            if all(85 <= p <= 115 for p in spin) or other < 25:
+                break
         self.assertRegex(fs[0][1], r"^2 domains: \d+ running, \d+ blocked, 0 paused, 0 crashed, "
                                    r"0 dying, 0 shutdown$")
         self.assertRegex(fs[0][2], r"^Mem: \d+k total, \d+k used, \d+k free    CPUs: \d+ @ \d+MHz$")
         self.assertEqual(fs[0][3].split()[:4], ["NAME", "STATE", "CPU(sec)", "CPU(%)"])
-        spin = [float(rows(f)["spin"]["CPU(%)"]) for f in fs[1:]]
-        idle = [float(rows(f)["idle"]["CPU(%)"]) for f in fs[1:]]
-        print(f"\nCPU(%) measured: spinning {spin}, idle {idle}", file=sys.stderr)
         for pct in spin:
             self.assertTrue(85 <= pct <= 115, f"spinning guest at {pct}%:\n{r.stdout}")
         for pct in idle:
             self.assertLess(pct, 10, f"idle guest at {pct}%:\n{r.stdout}")
         row = rows(fs[-1])["spin"]
         self.assertEqual(row["VCPUS"], "1")
+        # nothing but /proc to read for these: their supervisors are not asked
+        self.assertEqual(self.status_line("spin", "devices"), "0 0 0")
         self.assertEqual(row["MEM(k)"], str(256 * 1024))
         # the same numbers as JSON, one object a frame
         js = self.top_json("-i", "2", "-d", "1")
@@ -118,6 +147,19 @@ class TopTest(KxlTestCase):
         self.assertEqual(int(row["VBD_RD"]), a["rd_ops"])
         self.assertGreaterEqual(int(row["VBD_WSECT"]), 8 * 2048)
         self.assertRegex(r.stdout, r"\nVBD xvda +OO: +\d+ +RD: +\d+ +WR: +\d+")
+        # a hot-plugged disk is counted from the next frame on
+        self.assertEqual(self.status_line("io", "devices"), "1 0 0")
+        img2 = os.path.join(self.tmp, "more.raw")
+        subprocess.run(["truncate", "-s", "8M", img2], check=True)
+        self.kxl("block-attach", "io", f"file:{img2},xvdb,w", check=True)
+        self.assertEqual(self.status_line("io", "devices"), "2 0 0")
+        frame = self.top_json("-i", "1")[0]
+        self.assertEqual(sorted(v["vdev"] for v in self.domain(frame, "io")["vbds"]),
+                         ["xvda", "xvdb"])
+
+    def status_line(self, name, key):
+        with open(os.path.join(self.root, "run/kxl", name, "status")) as f:
+            return next(l.split(" ", 1)[1].strip() for l in f if l.startswith(key + " "))
 
     def vcpu_tids(self, name):
         with open(os.path.join(self.root, "run/kxl", name, "status")) as f:
