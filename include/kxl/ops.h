@@ -35,6 +35,9 @@ typedef enum {
     KXL_OP_SNAPSHOT_REVERT,
     KXL_OP_SNAPSHOT_DELETE,
     KXL_OP_JOB_CANCEL,
+    KXL_OP_VCPU_LIST,
+    KXL_OP_VCPU_PIN,
+    KXL_OP_STATS,
     KXL_OP__COUNT
 } kxl_op;
 

@@ -62,6 +62,9 @@ int cmd_network_list(cli_ctx *ctx, int argc, char **argv);
 int cmd_network_attach(cli_ctx *ctx, int argc, char **argv);
 int cmd_network_detach(cli_ctx *ctx, int argc, char **argv);
 int cmd_events(cli_ctx *ctx, int argc, char **argv);
+int cmd_top(cli_ctx *ctx, int argc, char **argv);
+int cmd_vcpu_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_vcpu_pin(cli_ctx *ctx, int argc, char **argv);
 
 const cli_cmd *cli_find(const char *name);
 /* The command's name (its operation's, for an operation's row). */

@@ -135,6 +135,21 @@ static const cli_cmd commands[] = {
      "  -a   all domains\n", KXL_OP_SHUTDOWN},
     {NULL, cmd_sysrq, false, "Send a SysRq key to a domain", "DOM LETTER",
      "For example 's' syncs, 'c' crashes a Linux guest.\n", KXL_OP_SYSRQ},
+    {NULL, cmd_top, false, "Monitor domains' CPU, memory, network and disks (xentop)",
+     "[-b] [-i N] [-d SECONDS] [-n] [-x] [-v] [-r] [-f] [--json]",
+     "  -b, --batch          plain text, one frame after another (for scripts)\n"
+     "  -i, --iterations=N   show N frames, then end (default: until q or interrupted)\n"
+     "  -d, --delay=SECONDS  between frames (default 3)\n"
+     "  -n, --networks       a line per vif: bytes and packets received and sent\n"
+     "  -x, --vbds           a line per disk: OO, read and write requests and sectors\n"
+     "  -v, --vcpus          each vCPU's CPU seconds\n"
+     "  -r, --repeat-header  the column header before each domain\n"
+     "  -f, --full-name      domain names are not cut to 10 characters\n"
+     "      --json           one JSON object a frame, a line each\n"
+     "CPU(%) is of one host CPU, since the previous frame (0 in the first). MEM(k) is the\n"
+     "guest's memory (its balloon's when it has one); VBD_OO counts failed requests (QEMU\n"
+     "has no 'out of requests'). Keys: d delay, s/S sort column, n networks, x disks,\n"
+     "v vCPUs, r repeat header, q quit.\n", KXL_OP_STATS},
     {NULL, cmd_trigger, false, "Send a trigger to a domain", "DOM nmi|reset|power|sleep|s3resume",
      "  nmi       inject a non-maskable interrupt\n"
      "  reset     reset at once (a fresh QEMU)\n"
@@ -143,6 +158,13 @@ static const cli_cmd commands[] = {
     {NULL, cmd_unpause, false, "Unpause a paused domain", "DOM", "", KXL_OP_UNPAUSE},
     {"uptime", cmd_uptime, false, "Show how long domains have run", "[-s] [DOM...]",
      "  -s   brief output\n"},
+    {NULL, cmd_vcpu_list, false, "List the vCPUs of domains", "[DOM...]",
+     "Columns as xl's: the host CPU each vCPU last ran on, r running or b blocked (p: not\n"
+     "running), CPU seconds, the host CPUs it may run on.\n", KXL_OP_VCPU_LIST},
+    {NULL, cmd_vcpu_pin, false, "Pin a domain's vCPUs to host CPUs", "DOM VCPU|all CPUS|all",
+     "CPUS as the config's cpus: 3, 0-3, 0-3,^1 or all. Kept when QEMU restarts; list -l\n"
+     "shows it as the domain's cpus. A vCPU or CPU that does not exist changes nothing.\n",
+     KXL_OP_VCPU_PIN},
     {"vm-list", cmd_vm_list, false, "List domains with their UUIDs", "", ""},
 };
 

@@ -46,23 +46,27 @@ static int send_all(int fd, const char *s, size_t n)
     return 0;
 }
 
-/* Reads one line (without the newline) within timeout_ms. */
+/* Reads one line (without the newline) within timeout_ms, and nothing after it: what follows
+ * may be a stream (watch). A chunk is peeked and only its part up to the newline consumed,
+ * rather than a system call per byte (top asks every domain every frame). */
 static char *read_line(int fd, int timeout_ms, const char *name)
 {
     kx_buf b = KX_BUF_INIT;
-    char c;
+    char buf[4096];
     for (;;) {
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
         int r = poll(&pfd, 1, timeout_ms);
         if (r < 0 && errno == EINTR)
             continue;
-        ssize_t n = r > 0 ? read(fd, &c, 1) : -1;
-        if (n == 1 && c != '\n') {
-            kx_buf_addc(&b, c);
+        ssize_t n = r > 0 ? recv(fd, buf, sizeof(buf), MSG_PEEK) : -1;
+        char *nl = n > 0 ? memchr(buf, '\n', (size_t)n) : NULL;
+        size_t take = nl ? (size_t)(nl - buf) + 1 : n > 0 ? (size_t)n : 0;
+        if (take && read(fd, buf, take) == (ssize_t)take) {
+            kx_buf_addn(&b, buf, nl ? take - 1 : take);
+            if (nl)
+                return kx_buf_steal(&b);
             continue;
         }
-        if (n == 1)
-            return kx_buf_steal(&b);
         kx_err(KXL_ERR_STATE, r == 0 ? "the supervisor of '%s' did not answer in time"
                                      : "the supervisor of '%s' hung up", name);
         kx_buf_dispose(&b);

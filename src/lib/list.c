@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "kxl/kxl.h"
+#include "lib/list.h"
 #include "lib/runtime.h"
 #include "lib/status.h"
 #include "util/buf.h"
@@ -63,47 +64,52 @@ static void read_vcpus(kxl_dominfo *info, const kx_status *st)
     kx_err_clear();
 }
 
-/* Fills info for the domain whose runtime directory is dir; false when the
- * directory is stale or half-made (no live QEMU). */
-static bool read_domain(const char *dir, const char *name, kxl_dominfo *info)
+/* Fills e for the domain whose runtime directory is dir (its vCPU threads only with vcpus);
+ * false when the directory is stale or half-made (no live QEMU). Each process is checked once:
+ * reading /proc is most of what listing costs. */
+static bool read_domain(const char *dir, const char *name, bool vcpus, list_entry *e)
 {
-    kx_status st;
-    memset(info, 0, sizeof(*info));
-    /* a domain whose QEMU is gone stays while its supervisor keeps it (preserve) */
-    if (status_read(dir, &st) < 0 || !st.domid ||
-        !(status_qemu_alive(&st) || status_sv_alive(&st))) {
+    kxl_dominfo *info = &e->info;
+    kx_status *st = &e->st;
+    memset(e, 0, sizeof(*e));
+    if (status_read(dir, st) < 0 || !st->domid) {
         kx_err_clear();
         return false;
     }
+    e->qemu_alive = status_qemu_alive(st);
+    info->sv_alive = status_sv_alive(st);
+    kx_err_clear();   /* a process that is gone is an answer, not an error */
+    /* a domain whose QEMU is gone stays while its supervisor keeps it (preserve) */
+    if (!e->qemu_alive && !info->sv_alive)
+        return false;
     snprintf(info->name, sizeof(info->name), "%s", name);
-    memcpy(info->uuid, st.uuid, sizeof(info->uuid));
-    info->domid = st.domid;
-    info->state = st.state;
-    info->memory_mib = st.memory_mib;
-    info->vcpus = st.vcpus;
-    info->qemu_pid = st.qemu_pid;
-    info->sv_pid = st.sv_pid;
-    info->sv_alive = status_sv_alive(&st);
-    info->started = st.started;
-    if (status_qemu_alive(&st))
-        read_vcpus(info, &st);
+    memcpy(info->uuid, st->uuid, sizeof(info->uuid));
+    info->domid = st->domid;
+    info->state = st->state;
+    info->memory_mib = st->memory_mib;
+    info->vcpus = st->vcpus;
+    info->qemu_pid = st->qemu_pid;
+    info->sv_pid = st->sv_pid;
+    info->started = st->started;
+    if (e->qemu_alive && vcpus)
+        read_vcpus(info, st);
     return true;
 }
 
 static int by_domid(const void *a, const void *b)
 {
-    const kxl_dominfo *x = a, *y = b;
-    return x->domid < y->domid ? -1 : x->domid > y->domid;
+    const list_entry *x = a, *y = b;
+    return x->info.domid < y->info.domid ? -1 : x->info.domid > y->info.domid;
 }
 
-int kxl_domain_list(const kxl_paths *p, kxl_dominfo **infos_r, size_t *n_r)
+int list_entries(const kxl_paths *p, bool vcpus, list_entry **entries_r, size_t *n_r)
 {
     DIR *d = opendir(p->run_dir);
     if (!d) {
         kx_err_errno(KXL_ERR_INTERNAL, "cannot read '%s'", p->run_dir);
         return -1;
     }
-    kxl_dominfo *infos = NULL;
+    list_entry *entries = NULL;
     size_t n = 0, cap = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
@@ -111,17 +117,31 @@ int kxl_domain_list(const kxl_paths *p, kxl_dominfo **infos_r, size_t *n_r)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
-            infos = kx_realloc(infos, cap * sizeof(*infos));
+            entries = kx_realloc(entries, cap * sizeof(*entries));
         }
         AUTOFREE char *dir = kx_path_join(p->run_dir, e->d_name);
-        if (read_domain(dir, e->d_name, &infos[n]))
+        if (read_domain(dir, e->d_name, vcpus, &entries[n]))
             n++;
         else if (runtime_clear_half_created(p, e->d_name) < 0)
             kx_err_clear();    /* listing goes on; the next one tries again */
     }
     closedir(d);
     if (n > 1)
-        qsort(infos, n, sizeof(*infos), by_domid);
+        qsort(entries, n, sizeof(*entries), by_domid);
+    *entries_r = entries;
+    *n_r = n;
+    return 0;
+}
+
+int kxl_domain_list(const kxl_paths *p, kxl_dominfo **infos_r, size_t *n_r)
+{
+    AUTOFREE list_entry *entries = NULL;
+    size_t n;
+    if (list_entries(p, true, &entries, &n) < 0)
+        return -1;
+    kxl_dominfo *infos = kx_malloc0((n + 1) * sizeof(*infos));
+    for (size_t i = 0; i < n; i++)
+        infos[i] = entries[i].info;
     *infos_r = infos;
     *n_r = n;
     return 0;
@@ -140,8 +160,11 @@ int kxl_domain_lookup(const kxl_paths *p, const char *name_or_id, kxl_dominfo *i
             return -1;
         }
         AUTOFREE char *dir = kxl_domain_dir(p, name_or_id);
-        if (read_domain(dir, name_or_id, info_r))
+        list_entry e;
+        if (read_domain(dir, name_or_id, true, &e)) {
+            *info_r = e.info;
             return 0;
+        }
         kx_err(KXL_ERR_NOT_FOUND, "domain '%s' does not exist", name_or_id);
         return -1;
     }

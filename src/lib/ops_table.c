@@ -48,6 +48,14 @@ static const kxl_op_desc ops[KXL_OP__COUNT] = {
                                 "DELETE /api/v1/domains/{name}/snapshots/{snapshot}", LONG_MS},
     [KXL_OP_JOB_CANCEL] = {KXL_OP_JOB_CANCEL, "job-cancel", "job-cancel",
                            "POST /api/v1/domains/{name}/job/cancel", 15000},
+    /* read from /proc by the caller: no supervisor needed */
+    [KXL_OP_VCPU_LIST] = {KXL_OP_VCPU_LIST, "vcpu-list", NULL,
+                          "GET /api/v1/domains/{name}/vcpus", 0},
+    [KXL_OP_VCPU_PIN] = {KXL_OP_VCPU_PIN, "vcpu-pin", "vcpu-pin",
+                         "PUT /api/v1/domains/{name}/vcpus/{vcpu}/affinity", 15000},
+    /* asked of every domain each frame: a supervisor slower than this is shown without its
+     * disks' counters rather than holding the frame */
+    [KXL_OP_STATS] = {KXL_OP_STATS, "top", "stats", "GET /api/v1/stats", 2000},
 };
 
 const kxl_op_desc *kxl_op_describe(kxl_op op)

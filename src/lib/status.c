@@ -42,6 +42,8 @@ int status_write(const char *dir, const kx_status *st)
     for (unsigned i = 0; i < st->n_vcpu_tids; i++)
         kx_buf_printf(&b, "%s%d", i ? "," : "", (int)st->vcpu_tids[i]);
     kx_buf_addc(&b, '\n');
+    if (st->devices_known)
+        kx_buf_printf(&b, "devices %u %u %d\n", st->n_disks, st->n_vifs, st->balloon);
     AUTOFREE char *path = kx_path_join(dir, "status");
     int r = kx_write_file_atomic(path, kx_buf_str(&b), b.len, 0600);
     kx_buf_dispose(&b);
@@ -58,6 +60,14 @@ static void status_set_tids(kx_status *st, const char *v)
         st->vcpu_tids[st->n_vcpu_tids++] = (pid_t)t;
         v = *end == ',' ? end + 1 : end;
     }
+}
+
+/* "DISKS VIFS BALLOON" */
+static void status_set_devices(kx_status *st, const char *v)
+{
+    int balloon;
+    st->devices_known = sscanf(v, "%u %u %d", &st->n_disks, &st->n_vifs, &balloon) == 3;
+    st->balloon = st->devices_known && balloon;
 }
 
 static void status_set(kx_status *st, const char *key, const char *v)
@@ -85,6 +95,8 @@ static void status_set(kx_status *st, const char *key, const char *v)
         st->started = strtod(v, NULL);
     else if (strcmp(key, "vcpu_tids") == 0)
         status_set_tids(st, v);
+    else if (strcmp(key, "devices") == 0)
+        status_set_devices(st, v);
 }
 
 int status_read(const char *dir, kx_status *st_r)

@@ -23,6 +23,11 @@ typedef struct {
     double started;
     pid_t vcpu_tids[KX_STATUS_MAX_VCPUS];  /* QEMU's vCPU threads, so list reads only them */
     unsigned n_vcpu_tids;
+    /* What only the supervisor can count (top asks it only when there is any): plugged disks
+     * and vifs, and whether a balloon moves the guest's memory. */
+    bool devices_known;   /* false: a status file from before these were written */
+    unsigned n_disks, n_vifs;
+    bool balloon;
 } kx_status;
 
 /* dir is the domain's runtime directory. */

@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -49,6 +50,8 @@ typedef struct sv {
     struct sv_job *job;        /* the long operation running, or NULL (sv_job.c) */
     unsigned qemu_jobs;        /* QEMU jobs started, for their ids */
     struct sv_watch *watch;    /* event subscribers and kept events (sv_watch.c) */
+    struct sv_stats_req *stats_waiting;  /* stats requests waiting for QEMU (sv_stats.c) */
+    uint64_t balloon_bytes;    /* the guest's memory as QEMU's last BALLOON_CHANGE said; 0: none */
 
     char *console_sock;        /* the console's socket in dir ("serial0.sock", "hvc0.sock"),
                                   chosen at each start (sv_console_choose); NULL: none */
@@ -210,6 +213,20 @@ int sv_unplug_start(sv *s, const char *id, const char *what, size_t index,
  * its end. 0, or -1 with kx_err when it did not start. */
 int sv_dump_start(sv *s, const char *path, sv_job_done_fn done, void *opaque);
 
+/* sv_stats.c: what top asks each frame */
+/* stats: {memory_kib, maxmem_kib, vifs: [tap names], disks: [{vdev, rd_operations,
+ * wr_operations, rd_bytes, wr_bytes, failed_operations}]}; the disks from one
+ * query-blockstats, answered later (SV_DEFERRED); at once when QEMU is gone or there are no
+ * disks to ask about. */
+json_object *sv_stats(sv *s, json_object *args);
+/* QEMU's BALLOON_CHANGE event. */
+void sv_balloon_changed(sv *s, json_object *data);
+/* Answers the stats requests still waiting, without disks: QEMU or the supervisor goes. */
+void sv_stats_flush(sv *s);
+
+/* sv_vcpu.c: vcpu-pin {vcpu: "all"|N, cpus: SPEC} */
+json_object *sv_vcpu_pin(sv *s, json_object *args);
+
 /* sv_net.c: control commands network-attach / network-detach */
 json_object *sv_net_attach(sv *s, json_object *args);
 json_object *sv_net_detach(sv *s, json_object *args);
@@ -276,5 +293,7 @@ void sv_event(sv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 int sv_save_config_list(sv *s, const char *key);
 /* A new object {k1: v1} or, with k2, {k1: v1, k2: v2} (string values). */
 json_object *sv_obj2(const char *k1, const char *v1, const char *k2, const char *v2);
+/* Records in s->st (not yet in the file) the plugged disks and vifs and the balloon. */
+void sv_status_devices(sv *s);
 /* A listening Unix socket at DIR/name, owner-only. */
 int sv_listen(sv *s, const char *name);

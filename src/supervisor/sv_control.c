@@ -339,10 +339,12 @@ static const control_cmd commands[] = {
     {"rename", cmd_rename, false, false, false},
     {"shutdown", cmd_shutdown, false, true, false},
     {"snapshot", sv_snapshot, false, true, false},
+    {"stats", sv_stats, false, false, false},
     {"status", cmd_status, true, false, false},
     {"sysrq", cmd_sysrq, false, true, false},
     {"trigger", cmd_trigger, false, true, false},
     {"unpause", cmd_unpause, false, true, false},
+    {"vcpu-pin", sv_vcpu_pin, false, false, false},
     {"watch", cmd_watch, true, false, true},
 };
 

@@ -65,8 +65,23 @@ json_object *sv_obj2(const char *k1, const char *v1, const char *k2, const char 
     return o;
 }
 
+void sv_status_devices(sv *s)
+{
+    s->st.devices_known = true;
+    s->st.n_disks = s->st.n_vifs = 0;
+    for (size_t i = 0; i < s->cfg->n_disks; i++)
+        s->st.n_disks += !s->cfg->disks[i].unplugged;
+    for (size_t i = 0; i < s->cfg->n_vifs; i++)
+        s->st.n_vifs += !s->cfg->vifs[i].unplugged;
+    s->st.balloon = s->cfg->maxmem_mib > s->cfg->memory_mib;
+}
+
 int sv_save_config_list(sv *s, const char *key)
 {
+    /* a hot-plug changes what top asks the supervisor about */
+    sv_status_devices(s);
+    if (status_write(s->dir, &s->st) < 0)
+        sv_event(s, "cannot update the status file: %s", kx_err_msg());
     AUTOFREE char *path = kx_path_join(s->dir, "domain.json");
     AUTOFREE char *text = kx_read_file(path, NULL);
     AUTOPTR(json_object) o = text ? kx_json_parse(text, path) : NULL;
@@ -118,6 +133,7 @@ static int load_domain(sv *s)
     memcpy(s->st.uuid, s->cfg->uuid, sizeof(s->st.uuid));
     s->st.memory_mib = s->cfg->memory_mib;
     s->st.vcpus = s->cfg->vcpus;
+    sv_status_devices(s);
     s->st.sv_pid = getpid();
     s->st.sv_start = kx_pid_starttime(s->st.sv_pid);
     s->st.started = (double)time(NULL);
@@ -253,6 +269,7 @@ static void teardown(sv *s)
             ;
     }
     sv_console_dispose(s);
+    sv_stats_flush(s);   /* their replies would never come */
     qmp_close(s->qmp);
     s->qmp = NULL;
     /* QEMU took the taps with it: forwarding goes back if no other vif or network needs it,
@@ -278,6 +295,7 @@ static void sv_dispose(sv *s)
 {
     sv_job_abort(s, "its supervisor ends");
     sv_watch_dispose(s);
+    sv_stats_flush(s);
     sv_control_dispose(s);
     if (s->kill_timer_fd >= 0)
         close(s->kill_timer_fd);

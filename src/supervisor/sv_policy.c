@@ -281,6 +281,8 @@ void sv_qmp_event(sv *s, const char *event, json_object *data)
         sv_apply_action(s, s->cfg->on_crash, "the guest crashed");
     } else if (strcmp(event, "STOP") == 0 || strcmp(event, "RESUME") == 0) {
         sv_guest_runs(s, strcmp(event, "RESUME") == 0);
+    } else if (strcmp(event, "BALLOON_CHANGE") == 0) {
+        sv_balloon_changed(s, data);
     }
 }
 

@@ -245,6 +245,8 @@ static char *qemu_last_words(sv *s)
 /* Forgets the QEMU that is gone: its monitor connection and pidfd. */
 static void qemu_forget(sv *s)
 {
+    sv_stats_flush(s);
+    s->balloon_bytes = 0;
     if (s->qmp) {
         kx_loop_del(s->loop, qmp_fd(s->qmp));
         qmp_close(s->qmp);

@@ -1,0 +1,1 @@
+vcpu-pin nosuch 0 all
