@@ -126,6 +126,13 @@ int kxl_disk_bus_from_string(const char *s);
                       "not all digits"
 bool kxl_name_is_valid(const char *name);
 
+/* An interface name as the kernel takes it (1 to 15 bytes, no '/', ':' or blanks), and
+ * narrower: letters, digits and ._- , not starting with '.' or '-'. Such names go into
+ * nftables rules, dnsmasq's options and files kxl writes, so nothing that quotes, comments or
+ * separates there. */
+bool kxl_ifname_is_valid(const char *s);
+#define KXL_IFNAME_RULE "1 to 15 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
+
 /* cpuset helpers */
 void kxl_cpuset_set(kxl_cpuset *s, unsigned cpu);
 bool kxl_cpuset_test(const kxl_cpuset *s, unsigned cpu);

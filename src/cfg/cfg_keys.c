@@ -575,6 +575,16 @@ static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
                line_of(ctx, "maxvcpus"), cfg->maxvcpus, cfg->vcpus);
         return -1;
     }
+    /* old HVM configs name Xen's firmware loader; xl ignores it with a warning too */
+    const char *base = cfg->kernel ? strrchr(cfg->kernel, '/') : NULL;
+    if (cfg->type == KXL_TYPE_HVM && cfg->kernel &&
+        strcmp(base ? base + 1 : cfg->kernel, "hvmloader") == 0) {
+        kx_warn("%s:%d: warning: kernel '%s' is Xen's HVM loader: kxl boots an HVM guest "
+                "with its own firmware and ignores it", src_of(ctx, "kernel"),
+                line_of(ctx, "kernel"), cfg->kernel);
+        free(cfg->kernel);
+        cfg->kernel = NULL;
+    }
     if (cfg->type != KXL_TYPE_HVM && !cfg->kernel && !cfg->bootloader) {
         kx_err(KXL_ERR_CONFIG, "%s: a %s domain needs kernel = \"...\" or bootloader = "
                "\"pygrub\" (or type = \"hvm\" to boot from its disk)", src(ctx),

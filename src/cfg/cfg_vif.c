@@ -16,7 +16,6 @@
 #include "util/err.h"
 
 #define VIF_KEYS "mac, bridge, model, vifname, ip, rate, mtu, type, script, gatewaydev"
-#define IFNAME_MAX 15   /* IFNAMSIZ - 1 */
 #define MTU_MIN 68
 #define MTU_MAX 65535
 
@@ -85,13 +84,8 @@ static int check_mac(const vif_ctx *c, const char *k, const char *v, char **stor
 static int check_ifname(const vif_ctx *c, const char *k, const char *v, char **store_r)
 {
     (void)store_r;
-    size_t n = strlen(v);
-    bool ok = n <= IFNAME_MAX && strcmp(v, ".") != 0 && strcmp(v, "..") != 0;
-    for (const char *p = v; ok && *p; p++)
-        ok = *p != '/' && *p != ':' && !isspace((unsigned char)*p) && isprint((unsigned char)*p);
-    if (!ok) {
-        vif_err(c, "%s '%s' is not a valid interface name (at most %d characters, "
-                "no '/', ':' or whitespace)", k, v, IFNAME_MAX);
+    if (!kxl_ifname_is_valid(v)) {
+        vif_err(c, "%s '%s' is not a valid interface name (" KXL_IFNAME_RULE ")", k, v);
         return -1;
     }
     return 0;

@@ -142,6 +142,13 @@ bool kxl_name_is_valid(const char *name)
     return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
+bool kxl_ifname_is_valid(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    return n >= 1 && n <= 15 && s[0] != '-' && s[0] != '.' &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
 void kxl_cpuset_set(kxl_cpuset *s, unsigned cpu)
 {
     if (cpu < KXL_MAX_HOST_CPUS)

@@ -53,16 +53,6 @@ static char *state_path(const kxl_paths *p, const char *name)
     return kx_asprintf("%s/.networks/%s", p->run_dir, name);
 }
 
-/* An interface name as the kernel takes it (1 to 15 bytes, no '/', ':' or blanks), and
- * narrower: these names also go into nftables rules and definition files, so nothing that
- * quotes, comments or separates there. */
-static bool ifname_ok(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    return n >= 1 && n <= 15 && s[0] != '-' && s[0] != '.' &&
-           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
-}
-
 static bool cidr_ok(const char *s, bool need_prefix)
 {
     char addr[64];
@@ -94,13 +84,12 @@ static int network_check(kxl_network *n, const char *where)
 {
     if (!n->bridge && n->type != KXL_NET_ROUTE)
         n->bridge = kx_strdup(n->name);
-    if (n->bridge && !ifname_ok(n->bridge)) {
-        kx_err(KXL_ERR_CONFIG, "%s: bridge '%s' is not a valid interface name (1 to 15 "
-               "letters, digits, '.', '_' or '-', not starting with '.' or '-')", where,
-               n->bridge);
+    if (n->bridge && !kxl_ifname_is_valid(n->bridge)) {
+        kx_err(KXL_ERR_CONFIG, "%s: bridge '%s' is not a valid interface name (" KXL_IFNAME_RULE
+               ")", where, n->bridge);
         return -1;
     }
-    if (n->uplink && (!ifname_ok(n->uplink) || n->type != KXL_NET_BRIDGE)) {
+    if (n->uplink && (!kxl_ifname_is_valid(n->uplink) || n->type != KXL_NET_BRIDGE)) {
         kx_err(KXL_ERR_CONFIG, "%s: uplink '%s' needs type = \"bridge\" and a valid interface "
                "name", where, n->uplink);
         return -1;

@@ -365,8 +365,8 @@ static void test_vif_ok(void **state)
 #define VIF_ERR(spec, msg) {spec, WHERE ": vif '" spec "': " msg}
 #define KEYS "mac, bridge, model, vifname, ip, rate, mtu, type, script, gatewaydev"
 #define MAC_FORM "is not six hex bytes separated by colons (e.g. 00:16:3e:12:34:56)"
-#define IFNAME_FORM "is not a valid interface name (at most 15 characters, no '/', ':' or " \
-                    "whitespace)"
+#define IFNAME_FORM "is not a valid interface name (1 to 15 letters, digits, '.', '_' or " \
+                    "'-', not starting with '.' or '-')"
 #define RATE_FORM "is not RATE/s or RATE/s@INTERVAL (e.g. 10Mb/s, 250KB/s, 1MB/s@20ms; RATE in " \
                   "B, kB, MB, GB or b, kb, Mb, Gb; INTERVAL in us, ms or s)"
 #define RATE_RANGE "is out of range (RATE and INTERVAL count from 1 to 4294967295, and RATE " \
@@ -394,6 +394,7 @@ static const struct {
     VIF_ERR("vifname=a b", "vifname 'a b' " IFNAME_FORM),
     VIF_ERR("vifname=eth0:1", "vifname 'eth0:1' " IFNAME_FORM),
     VIF_ERR("vifname=..", "vifname '..' " IFNAME_FORM),
+    VIF_ERR("vifname=a\"b;#", "vifname 'a\"b;#' " IFNAME_FORM),
     VIF_ERR("bridge=br0 ", "bridge 'br0 ' " IFNAME_FORM),
     VIF_ERR("gatewaydev=a/b", "gatewaydev 'a/b' " IFNAME_FORM),
     VIF_ERR("bridge=", "'bridge' needs a value"),
