@@ -257,13 +257,16 @@ static int key_firmware(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     const char *text = scalar_text(s, "a string");
     if (!text)
         return -1;
-    if (strcmp(text, "bios") != 0 && strcmp(text, "seabios") != 0) {
-        kx_err(KXL_ERR_CONFIG, "%s:%d: firmware '%s' is not supported (use bios)", s->source,
-               s->line, text);
+    /* firmware = (xl's newer key) and bios = (the older one) name the same choice */
+    bool seabios = !strcmp(text, "bios") || !strcmp(text, "seabios") || !strcmp(text, "rombios");
+    bool uefi = !strcmp(text, "ovmf") || !strcmp(text, "uefi");
+    if (!seabios && !uefi) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: %s '%s' is not supported (use seabios or ovmf)",
+               s->source, s->line, s->key, text);
         return -1;
     }
     free(cfg->firmware);
-    cfg->firmware = kx_strdup("bios");
+    cfg->firmware = kx_strdup(uefi ? "ovmf" : "bios");
     return 0;
 }
 
@@ -427,6 +430,7 @@ static const cfg_key keys[] = {
     {"accel", KEY_CUSTOM, .fn = key_accel},
     XEN_ONLY("acpi", "ACPI is always on for KVM guests"),
     XEN_ONLY("apic", "the APIC is always on for KVM guests"),
+    {"bios", KEY_CUSTOM, .fn = key_firmware},
     {"boot", KEY_CUSTOM, .fn = key_boot},
     {"bootloader", KEY_CUSTOM, .fn = key_bootloader},
     XEN_ONLY("bootloader_args", "the built-in pygrub takes no arguments"),
@@ -584,6 +588,13 @@ static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
                 line_of(ctx, "kernel"), cfg->kernel);
         free(cfg->kernel);
         cfg->kernel = NULL;
+    }
+    if (kx_streq(cfg->firmware, "ovmf") && (cfg->type != KXL_TYPE_HVM || cfg->kernel)) {
+        const char *key = cfg_tree_get(ctx->tree, "bios") ? "bios" : "firmware";
+        kx_err(KXL_ERR_CONFIG, "%s:%d: %s = \"ovmf\" is for an hvm domain that boots from "
+               "its disks (type = \"hvm\", no kernel)", src_of(ctx, key), line_of(ctx, key),
+               key);
+        return -1;
     }
     if (cfg->type != KXL_TYPE_HVM && !cfg->kernel && !cfg->bootloader) {
         kx_err(KXL_ERR_CONFIG, "%s: a %s domain needs kernel = \"...\" or bootloader = "

@@ -64,6 +64,37 @@ char *host_jail_root(const kxl_paths *p, bool make)
     return dir;
 }
 
+/* Debian's ovmf package: the 4 MiB build without Secure Boot (QEMU's firmware descriptor
+ * 60-edk2-x86_64.json names the same pair) */
+#define OVMF_CODE "/usr/share/OVMF/OVMF_CODE_4M.fd"
+#define OVMF_VARS_TEMPLATE "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+static int copy_vars_template(const char *to)
+{
+    size_t len = 0;
+    AUTOFREE char *data = kx_read_file(OVMF_VARS_TEMPLATE, &len);
+    if (!data)
+        return -1;
+    return kx_write_file_atomic(to, data, len, 0600);
+}
+
+int host_ovmf(const kxl_paths *p, const kxl_domcfg *cfg, bool make, char **code_r,
+              char **vars_r)
+{
+    *code_r = *vars_r = NULL;
+    if (!kx_streq(cfg->firmware, "ovmf") || !kx_path_exists(OVMF_CODE))
+        return 0;
+    AUTOFREE char *dir = kx_path_join(p->lib_dir, "nvram");
+    /* by uuid: the store follows the domain through renames, as its identity does */
+    AUTOFREE char *vars = kx_asprintf("%s/%s_VARS.fd", dir, cfg->uuid[0] ? cfg->uuid : "UUID");
+    if (make && !kx_path_exists(vars) &&
+        (kx_mkdir_p(dir, 0700) < 0 || copy_vars_template(vars) < 0))
+        return -1;
+    *code_r = kx_strdup(OVMF_CODE);
+    *vars_r = TAKE_PTR(vars);
+    return 0;
+}
+
 int host_pvh_kernel(const kxl_paths *p, const kxl_domcfg *cfg, char **elf_r, char **why_r)
 {
     *elf_r = NULL;
@@ -93,6 +124,12 @@ int kxl_domain_qemu_argv(const kxl_paths *p, const kxl_domcfg *cfg, char ***argv
     host_facts_to_qemu(&facts, dir, &host);
     AUTOFREE char *jail = host_jail_root(p, false);
     host_jail_qemu(&host, runtime_peek_domid(p), jail);   /* the id a create now would get */
+    AUTOFREE char *ovmf_code = NULL;
+    AUTOFREE char *ovmf_vars = NULL;
+    if (host_ovmf(p, cfg, false, &ovmf_code, &ovmf_vars) < 0)
+        kx_err_clear();
+    host.ovmf_code = ovmf_code;
+    host.ovmf_vars = ovmf_vars;
     AUTOFREE char *elf = NULL;
     AUTOFREE char *why = NULL;
     if (host_pvh_kernel(p, cfg, &elf, &why) < 0)

@@ -11,6 +11,12 @@ void host_facts_to_qemu(const kxl_host_facts *f, const char *run_dir, kx_host *h
 /* The jail of domain domid's QEMU in *h_r: its own uid (kxl_qemu_jail_uid) and the empty
  * directory it chroots into (jail_root, borrowed), when QEMU drops root at all. */
 void host_jail_qemu(kx_host *h, unsigned domid, const char *jail_root);
+/* firmware = "ovmf": the host's OVMF image (*code_r) and the domain's variable store
+ * (*vars_r, ROOT/var/lib/kxl/nvram/UUID_VARS.fd, copied from OVMF's template when missing if
+ * make); both NULL when the host has no OVMF. Callers free. -1 with kx_err when the store
+ * cannot be made. */
+int host_ovmf(const kxl_paths *p, const kxl_domcfg *cfg, bool make, char **code_r,
+              char **vars_r);
 /* ROOT/run/kxl/.jail: empty, root's, mode 0555; made when missing if make. Caller frees;
  * NULL with kx_err when it cannot be made. */
 char *host_jail_root(const kxl_paths *p, bool make);

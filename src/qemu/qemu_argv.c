@@ -191,6 +191,26 @@ static void add_serials(const kxl_domcfg *cfg, const kx_host *host, kx_strv *arg
     }
 }
 
+/* UEFI (OVMF) as two flash chips: the firmware, read-only and shared, and the domain's own
+ * variable store (boot entries), which persists across starts. */
+static int add_firmware(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
+{
+    if (!kx_streq(cfg->firmware, "ovmf"))
+        return 0;
+    if (!host->ovmf_code || !host->ovmf_vars) {
+        kx_err(KXL_ERR_HOST, "firmware \"ovmf\" needs OVMF on the host: install Debian's ovmf "
+               "package (tools/install-deps.sh does)");
+        return -1;
+    }
+    AUTOFREE char *code = qemu_opt_escape(host->ovmf_code);
+    AUTOFREE char *vars = qemu_opt_escape(host->ovmf_vars);
+    kx_strv_push(argv, "-drive");
+    kx_strv_pushf(argv, "if=pflash,format=raw,unit=0,readonly=on,file=%s", code);
+    kx_strv_push(argv, "-drive");
+    kx_strv_pushf(argv, "if=pflash,format=raw,unit=1,file=%s", vars);
+    return 0;
+}
+
 static void add_kernel(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
 {
     if (!cfg->kernel) {
@@ -321,6 +341,8 @@ int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
     add_monitor(host, argv_r);
     add_serials(cfg, host, argv_r);
     add_hvc(cfg, host, argv_r);
+    if (add_firmware(cfg, host, argv_r) < 0)
+        return -1;
     add_kernel(cfg, host, argv_r);
     if (add_disks(cfg, host, argv_r) < 0)
         return -1;

@@ -29,6 +29,9 @@ typedef struct {
                                   qemu_user's (kxl_qemu_jail_uid); 0: qemu_user's */
     const char *jail_root;     /* the empty directory QEMU chroots into once set up; NULL:
                                   none */
+    const char *ovmf_code;     /* firmware = "ovmf": the firmware image (read-only) ... */
+    const char *ovmf_vars;     /* ... and the domain's own copy of its variable store;
+                                  NULL: the host has no OVMF */
     const char *pvh_kernel;    /* the ELF to load instead of cfg->kernel, booted at its PVH
                                   entry point (boot/pvh.h); NULL: cfg->kernel as it is */
     bool (*is_block_device)(const char *path); /* which disk images are block devices

@@ -168,6 +168,12 @@ static int start_qemu(sv *s, const kxl_host_facts *facts)
         return -1;
     make_cgroup(s);
     host_jail_qemu(&host, s->st.domid, jail);
+    AUTOFREE char *ovmf_code = NULL;
+    AUTOFREE char *ovmf_vars = NULL;
+    if (host_ovmf(&s->paths, s->cfg, true, &ovmf_code, &ovmf_vars) < 0)
+        return -1;
+    host.ovmf_code = ovmf_code;
+    host.ovmf_vars = ovmf_vars;
     host.pvh_kernel = elf;
     size_t n_vifs = 0;
     for (size_t i = 0; i < s->cfg->n_vifs; i++)

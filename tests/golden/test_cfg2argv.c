@@ -55,7 +55,7 @@ static void check_json_roundtrip(const char *name, const kxl_domcfg *cfg)
 }
 
 /* A golden case may set host facts in a comment line "#host: KEY=VALUE" (qemu_user,
- * pvh_kernel, fdsets, jail_domid); the value is returned (caller frees) or NULL. */
+ * pvh_kernel, fdsets, jail_domid, ovmf); the value is returned (caller frees) or NULL. */
 static char *host_fact(const char *file, const char *key)
 {
     AUTOFREE char *text = kx_read_file(file, NULL);
@@ -85,6 +85,11 @@ static char *run_case(const char *name, bool *is_err_r)
     AUTOFREE char *pvh = host_fact(file, "pvh_kernel");
     host.qemu_user = user;
     host.pvh_kernel = pvh;
+    AUTOFREE char *ovmf = host_fact(file, "ovmf");
+    if (ovmf) {    /* as host_ovmf names them for a domain whose uuid is the config's */
+        host.ovmf_code = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+        host.ovmf_vars = "/var/lib/kxl/nvram/UUID_VARS.fd";
+    }
     AUTOFREE char *jail_domid = host_fact(file, "jail_domid");
     if (jail_domid) {    /* as host_jail_qemu fills it (lib, not linked here) */
         host.jail_uid = KXL_QEMU_JAIL_UID_BASE +
