@@ -31,6 +31,10 @@ typedef struct {
                                                   (kx_is_block_device); NULL: those in /dev */
     const kx_disk_source *disk_sources;  /* one per cfg->disks entry, or NULL */
     const kx_strv *add_fds;              /* -add-fd values that make those fd sets */
+    const char *machine;       /* the concrete machine type a restored stream needs
+                                  ("pc-i440fx-7.2"); NULL: "pc", QEMU's newest */
+    bool incoming;             /* QEMU waits for a migration stream (-incoming defer): a
+                                  restore, later a migration's target */
 } kx_host;
 
 /* The supervisor hands QEMU the taps of the (plugged) vifs, in order, as
@@ -44,6 +48,10 @@ int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
 /* The index N of the serial port the supervisor offers as the console
  * (socket serialN.sock): the first "pty" entry; -1 when there is none. */
 int qemu_console_serial(const kxl_domcfg *cfg);
+
+/* The -cpu model a domain gets under accel (resolved): what a save file records, since a
+ * stream loads only into the same model. */
+const char *qemu_cpu_model(kxl_accel accel);
 
 /* Whether QEMU runs under its seccomp sandbox: yes unless KXL_QEMU_SANDBOX=0
  * (for a QEMU built without seccomp). */

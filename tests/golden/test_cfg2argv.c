@@ -54,7 +54,7 @@ static void check_json_roundtrip(const char *name, const kxl_domcfg *cfg)
 }
 
 /* A golden case may set host facts in a comment line "#host: KEY=VALUE" (qemu_user,
- * pvh_kernel, fdsets); the value is returned (caller frees) or NULL. */
+ * pvh_kernel, fdsets, machine, incoming); the value is returned (caller frees) or NULL. */
 static char *host_fact(const char *file, const char *key)
 {
     AUTOFREE char *text = kx_read_file(file, NULL);
@@ -84,6 +84,10 @@ static char *run_case(const char *name, bool *is_err_r)
     AUTOFREE char *pvh = host_fact(file, "pvh_kernel");
     host.qemu_user = user;
     host.pvh_kernel = pvh;
+    AUTOFREE char *machine = host_fact(file, "machine");
+    AUTOFREE char *incoming = host_fact(file, "incoming");
+    host.machine = machine;
+    host.incoming = incoming && strcmp(incoming, "yes") == 0;
     AUTOFREE char *fdsets = host_fact(file, "fdsets");
     qemu_fdsets fds = {0};
     if (fdsets && cfg) {
