@@ -4,7 +4,7 @@
 
 #include "kxl/ops.h"
 
-#define LONG_MS 300000   /* a snapshot of a big guest, a dump of its memory */
+#define LONG_MS 300000   /* a snapshot of a big guest, a dump or save of its memory */
 
 static const kxl_op_desc ops[KXL_OP__COUNT] = {
     [KXL_OP_PAUSE] = {KXL_OP_PAUSE, "pause", "pause",
@@ -48,6 +48,9 @@ static const kxl_op_desc ops[KXL_OP__COUNT] = {
                                 "DELETE /api/v1/domains/{name}/snapshots/{snapshot}", LONG_MS},
     [KXL_OP_JOB_CANCEL] = {KXL_OP_JOB_CANCEL, "job-cancel", "job-cancel",
                            "POST /api/v1/domains/{name}/job/cancel", 15000},
+    [KXL_OP_SAVE] = {KXL_OP_SAVE, "save", "save", "POST /api/v1/domains/{name}/save", LONG_MS},
+    /* a new domain: its supervisor starts with it */
+    [KXL_OP_RESTORE] = {KXL_OP_RESTORE, "restore", NULL, "POST /api/v1/domains/restore", 0},
 };
 
 const kxl_op_desc *kxl_op_describe(kxl_op op)

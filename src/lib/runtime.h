@@ -24,6 +24,9 @@ int runtime_start_supervisor(const kxl_paths *p, const char *name, const char *s
 /* Adopts the domain if its supervisor is gone (killed): a new supervisor
  * takes over its QEMU, or applies on_crash if QEMU is gone too. */
 int runtime_ensure_supervisor(const kxl_paths *p, const char *name);
+/* Waits up to 3 s for a domain whose supervisor was told to end it to be gone (its runtime
+ * directory removed, the supervisor's last act); -1 with kx_err when it is still there. */
+int runtime_wait_gone(const kxl_paths *p, const char *name);
 /* True when the runtime directory belongs to a live domain. */
 bool runtime_is_live(const kxl_paths *p, const char *name);
 /* The resolved config of domain name as its supervisor keeps it (domain.json); NULL with

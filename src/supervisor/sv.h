@@ -32,6 +32,9 @@ typedef struct sv {
     char *extra;               /* with pygrub: the config's own command line, appended */
     kxl_accel accel;
     bool start_paused;
+    char *machine;             /* the concrete machine type a restore needs; NULL: "pc" */
+    json_object *restore;      /* {file, offset, qemu_version}: the state to start from, until
+                                * it is loaded (domain.json's "restore"); NULL: a boot */
     kx_status st;
     kx_loop *loop;
 
@@ -68,6 +71,9 @@ int sv_qemu_start(sv *s);
 /* Connects to QEMU's monitor and watches QEMU's exit; with report_start, a
  * failure quotes QEMU's own last words as the reason it did not start. */
 int sv_qemu_attach(sv *s, bool report_start);
+/* QEMU's last lines (up to lines) in its log, joined by "; ", without its prefixes: why it
+ * refused to start or to load a stream. Caller frees. */
+char *sv_qemu_words(sv *s, int lines);
 /* Settings applied once to a fresh QEMU: vCPU pinning, balloon target. */
 void sv_qemu_configure(sv *s);
 /* A fresh QEMU for the domain once the old one is gone, started, configured and running the
@@ -197,6 +203,16 @@ typedef void (*sv_unplugged_fn)(sv *s, size_t index);
 int sv_unplug_start(sv *s, const char *id, const char *what, size_t index,
                     sv_unplugged_fn unplugged);
 
+/* sv_save.c: kxl save as a job */
+/* save {file (absolute), after: "destroy" | "pause" | "keep", config (optional: what the
+ * header records instead of the running config)}: answered when the file is complete. */
+json_object *sv_save(sv *s, json_object *args);
+
+/* sv_restore.c: the guest's state from a save file, while the domain starts */
+/* Feeds the saved stream to a QEMU started with -incoming defer and waits until it is
+ * loaded (the guest stays paused). 0, or -1 with kx_err: QEMU refused it (it exits then). */
+int sv_restore(sv *s);
+
 /* sv_dump.c: guest memory as an ELF core */
 /* Starts a memory dump job into path (created 0600, an existing file truncated); done runs at
  * its end. 0, or -1 with kx_err when it did not start. */
@@ -259,6 +275,9 @@ void sv_fdset_remove(sv *s, const char *fdset);
 /* Opens path for writing (created 0600, an existing file truncated) and gives it to QEMU as
  * the descriptor named fdname (getfd). 0, or -1 with kx_err. */
 int sv_fd_give_for_writing(sv *s, const char *path, const char *fdname);
+/* Gives QEMU a copy of fd (the caller keeps its own, sharing the file offset) as the
+ * descriptor named fdname (getfd). 0, or -1 with kx_err. */
+int sv_fd_give(sv *s, int fd, const char *fdname);
 
 /* sv_main.c */
 /* Appends a timestamped line to the domain's event log. */

@@ -110,6 +110,11 @@ static int load_domain(sv *s)
     if (!s->cfg)
         return -1;
     s->start_paused = kx_json_bool(o, "start_paused", false);
+    const char *machine = kx_json_str(o, "machine", NULL);
+    s->machine = machine ? kx_strdup(machine) : NULL;
+    json_object *restore = NULL;
+    if (json_object_object_get_ex(o, "restore", &restore))
+        s->restore = json_object_get(restore);
     if (s->cfg->bootloader && s->cfg->cmdline)
         s->extra = kx_strdup(s->cfg->cmdline);
     s->accel = kx_streq(kx_json_str(o, "accel_resolved", "tcg"), "kvm") ? KXL_ACCEL_KVM
@@ -159,6 +164,13 @@ static int start_domain(sv *s)
         return -1;
     if (watch_signals(s) < 0 || sv_qemu_start(s) < 0 || sv_qemu_attach(s, true) < 0)
         return -1;
+    if (s->restore) {
+        if (sv_restore(s) < 0)
+            return -1;
+        /* loaded: a later fresh QEMU (a reboot) boots */
+        json_object_put(s->restore);
+        s->restore = NULL;
+    }
     sv_qemu_configure(s);
     if (sv_console_init(s, true) < 0 || sv_control_init(s) < 0)
         return -1;
@@ -213,6 +225,8 @@ static int adopt_domain(sv *s)
     kx_status old;
     if (status_read(s->dir, &old) < 0 || load_domain(s) < 0)
         return -1;
+    json_object_put(s->restore);   /* its QEMU loaded it long ago */
+    s->restore = NULL;
     s->st.domid = old.domid;
     s->st.started = old.started;
     s->st.state = old.state;
@@ -284,6 +298,8 @@ static void sv_dispose(sv *s)
     free(s->dir);
     free(s->name);
     free(s->extra);
+    free(s->machine);
+    json_object_put(s->restore);
     if (s->event_log)
         fclose(s->event_log);
     kxl_paths_dispose(&s->paths);
