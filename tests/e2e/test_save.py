@@ -1,0 +1,180 @@
+"""End-to-end tests of kxl save and restore: the guest's heartbeat goes on after a restore
+from the number it had reached (its memory came back; it did not boot), save -c and -p
+leave the domain running or paused, restore -p leaves it paused; damaged, truncated and
+foreign files are refused with a message that says what is wrong and leave nothing running;
+a save that fails for want of space leaves the domain running and no file at all."""
+
+import ctypes
+import os
+import re
+import time
+import unittest
+
+from kxltest import KxlTestCase
+
+HB = re.compile(r"KXL-HB (\d+)")
+
+
+class SaveTest(KxlTestCase):
+
+    def heartbeats(self, name):
+        return [int(n) for n in HB.findall(self.console_log(name))]
+
+    def booted(self, name, beats=2):
+        self.create(name)
+        self.wait_ready(name)
+        self.wait_console(name, rf"KXL-HB {beats}\b", timeout=30)
+
+    def save(self, *args):
+        r = self.kxl("save", *args, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def only_file(self, directory, name):
+        """The save file is there under its name and nothing else is (no temporary file)."""
+        self.assertEqual(os.listdir(directory), [name])
+
+    def assert_continues(self, name, last):
+        """The guest's heartbeat goes on from last: no reboot, no count from 1 again."""
+        self.wait_console(name, rf"KXL-HB {last + 2}\b", timeout=30)
+        log = self.console_log(name)
+        beats = self.heartbeats(name)
+        self.assertNotIn("KXL-READY", log, "the guest did not boot again")
+        self.assertIn(beats[0], (last + 1, last + 2), f"saved at {last}, then {beats[:5]}")
+        self.assertEqual(beats, sorted(beats))
+
+    def test_save_then_restore_goes_on_where_it_stopped(self):
+        """xl's default: saved, the domain is gone; restored, the guest goes on counting. On the
+        way, damaged copies of the file are refused, each leaving nothing behind."""
+        self.booted("sr")
+        domid = self.list_json()["sr"]["domid"]
+        out = os.path.join(self.tmp, "saves")
+        os.makedirs(out)
+        path = os.path.join(out, "sr.save")
+        t0 = time.monotonic()
+        self.save("sr", path)
+        saved_in = time.monotonic() - t0
+        self.assert_gone("sr")
+        self.only_file(out, "sr.save")
+        last = self.heartbeats("sr")[-1]
+        with open(path, "rb") as f:
+            data = f.read()
+        self.assertTrue(data.startswith(b"KXLSAVE\n"))
+
+        self.bad_files_are_refused(data)
+
+        t0 = time.monotonic()
+        r = self.kxl("restore", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        print(f"\nsave of 256 MiB: {saved_in:.2f} s, restore: {time.monotonic() - t0:.2f} s, "
+              f"file {len(data) / 2**20:.1f} MiB", end=" ")
+        doms = self.list_json()
+        self.assertEqual(doms["sr"]["state"], "running")
+        self.assertGreater(doms["sr"]["domid"], domid, "a new domain id, as xl gives")
+        self.assert_continues("sr", last)
+
+    def bad_files_are_refused(self, data):
+        hdr_len = 24 + int.from_bytes(data[12:16], "little") + 4
+        cases = {
+            # cut in the saved memory: the header's stream length tells
+            "truncated": (data[:len(data) // 2], r"is truncated: it holds \d+ of the \d+ bytes"),
+            "short-header": (data[:100], r"is truncated: its header needs"),
+            # a byte of the config changed: the checksum tells
+            "corrupt-header": (data[:60] + bytes([data[60] ^ 1]) + data[61:],
+                               r"header is damaged \(its checksum does not match\)"),
+            "foreign": (b"\x7fELF" + bytes(4096), r"is not a kxl save file"),
+            "newer": (data[:8] + bytes([9]) + data[9:], r"written by a newer kxl"),
+            # the header is sound, the stream is not: only QEMU can tell
+            "bad-stream": (data[:hdr_len + 8] + b"\xff" * 64 + data[hdr_len + 72:],
+                           r"QEMU could not load the saved state \(.+\)"),
+        }
+        for case, (content, message) in cases.items():
+            with self.subTest(case=case):
+                bad = os.path.join(self.tmp, f"{case}.save")
+                with open(bad, "wb") as f:
+                    f.write(content)
+                r = self.kxl("restore", bad, timeout=60)
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertRegex(r.stderr, message)
+                self.assertIn(f"'{bad}'", r.stderr, "the message names the file")
+                self.assert_gone("sr")
+
+    def test_save_c_keeps_running_and_restore_p_stays_paused(self):
+        """save -c: the domain goes on running (and a restore under its name is refused while it
+        does); destroyed and restored with -p, it stays paused until unpaused, then goes on
+        from where it was saved."""
+        self.booted("sc")
+        path = os.path.join(self.tmp, "sc.save")
+        self.save("-c", "sc", path)
+        self.assertEqual(self.list_json()["sc"]["state"], "running")
+        last = self.heartbeats("sc")[-1]
+        self.wait_console("sc", rf"KXL-HB {last + 1}\b", timeout=20)
+        r = self.kxl("restore", path)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("already exists", r.stderr)
+        self.assertEqual(self.list_json()["sc"]["state"], "running", "the running one is untouched")
+
+        self.kxl("destroy", "sc", check=True)
+        self.assert_gone("sc")
+        self.assertEqual(self.kxl("restore", "-p", path).returncode, 0)
+        self.assertEqual(self.list_json()["sc"]["state_letters"], "--p---")
+        time.sleep(2.5)
+        self.assertEqual(self.heartbeats("sc"), [], "no heartbeat while paused")
+        self.kxl("unpause", "sc", check=True)
+        # saved at last (or one later, while the save began): the count goes on from there
+        self.wait_console("sc", rf"KXL-HB {last + 3}\b", timeout=30)
+        beats = self.heartbeats("sc")
+        self.assertLessEqual(beats[0], last + 2, beats[:5])
+        self.assertNotIn("KXL-READY", self.console_log("sc"))
+
+    def test_save_p_leaves_it_paused(self):
+        self.booted("sp")
+        path = os.path.join(self.tmp, "sp.save")
+        self.save("-p", "sp", path)
+        self.assertEqual(self.list_json()["sp"]["state_letters"], "--p---")
+        before = len(self.heartbeats("sp"))
+        time.sleep(2)
+        self.assertEqual(len(self.heartbeats("sp")), before, "no heartbeat while paused")
+        self.kxl("unpause", "sp", check=True)
+        self.wait_console("sp", rf"KXL-HB {self.heartbeats('sp')[-1] + 1}\b", timeout=20)
+        self.assertTrue(os.path.getsize(path) > 1 << 20)
+
+    def test_failed_save_leaves_the_domain_running_and_no_file(self):
+        """The target's file system fills up halfway through the stream: the save fails with
+        QEMU's reason, the guest runs on, and neither the file nor a temporary one is left."""
+        self.booted("sf")
+        full = os.path.join(self.tmp, "full")
+        os.makedirs(full)
+        mount_tmpfs(full, "size=8m")
+        self.addCleanup(umount, full)
+        r = self.kxl("save", "sf", os.path.join(full, "sf.save"), timeout=120)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertRegex(r.stderr, r"QEMU could not save 'sf' to '.*sf\.save': ")
+        self.assertEqual(os.listdir(full), [], "no file, no temporary file")
+        self.assertEqual(self.list_json()["sf"]["state"], "running")
+        last = self.heartbeats("sf")[-1]
+        self.wait_console("sf", rf"KXL-HB {last + 2}\b", timeout=20)
+
+        # and a directory that does not exist fails before anything is stopped
+        r = self.kxl("save", "sf", os.path.join(self.tmp, "nosuchdir", "sf.save"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot write the save file", r.stderr)
+        self.assertEqual(self.list_json()["sf"]["state"], "running")
+
+
+# The full file system is a small tmpfs, mounted through libc rather than mount(8), so the
+# tests run no host program for it.
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def mount_tmpfs(target, options):
+    if _libc.mount(b"tmpfs", target.encode(), b"tmpfs", 0, options.encode()) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount tmpfs on {target}: {os.strerror(err)}")
+
+
+def umount(target):
+    _libc.umount2(target.encode(), 2)   # MNT_DETACH
+
+
+if __name__ == "__main__":
+    unittest.main()
