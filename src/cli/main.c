@@ -83,7 +83,7 @@ static const cli_cmd commands[] = {
      "created later too, until interrupted. Events are listed in kxl(1).\n"},
     {"help", cmd_help, false, "Show help on kxl or a command", "[COMMAND]", ""},
     {"info", cmd_info, false, "Show information about the host", "[--json]", ""},
-    {NULL, cmd_job_cancel, false, "Cancel a domain's running job (snapshot, dump-core)", "DOM",
+    {NULL, cmd_job_cancel, false, "Cancel a domain's running job (snapshot, dump-core, save)", "DOM",
      "The command that started the job fails with 'was cancelled'; nothing it made is left.\n"
      "A snapshot revert or delete cannot be cancelled. 'kxl events DOM' shows jobs.\n",
      KXL_OP_JOB_CANCEL},
