@@ -148,7 +148,8 @@ typedef void (*sv_job_done_fn)(sv *s, json_object *ret, void *opaque);
 typedef struct {
     const char *kind;     /* "snapshot", "dump": on the wire */
     const char *noun;     /* "a snapshot", "a memory dump": in sentences */
-    const char *query;    /* QMP query asked every half second for progress, or NULL */
+    const char *query;    /* QMP query asked for progress, or NULL ... */
+    int poll_ms;          /* ... this often (0: every half second) */
     /* The phase once QEMU accepted the command that starts the job (sv_job_accepted). */
     const char *accepted_phase;
     /* The reply to query: calls sv_job_progress. */

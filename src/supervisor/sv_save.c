@@ -174,6 +174,7 @@ static const sv_job_ops save_ops = {
     .kind = "save",
     .noun = "a save",
     .query = "query-migrate",
+    .poll_ms = 100,   /* a save to a local disk takes seconds: often, or it shows no progress */
     .accepted_phase = "saving",
     .progress = save_progress,
     .holds_guest = true,

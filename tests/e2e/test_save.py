@@ -5,12 +5,14 @@ foreign files are refused with a message that says what is wrong and leave nothi
 a save that fails for want of space leaves the domain running and no file at all."""
 
 import ctypes
+import json
 import os
 import re
+import subprocess
 import time
 import unittest
 
-from kxltest import KxlTestCase
+from kxltest import KXL, KxlTestCase
 
 HB = re.compile(r"KXL-HB (\d+)")
 
@@ -20,8 +22,8 @@ class SaveTest(KxlTestCase):
     def heartbeats(self, name):
         return [int(n) for n in HB.findall(self.console_log(name))]
 
-    def booted(self, name, beats=2):
-        self.create(name)
+    def booted(self, name, beats=2, **cfg_args):
+        self.create(name, **cfg_args)
         self.wait_ready(name)
         self.wait_console(name, rf"KXL-HB {beats}\b", timeout=30)
 
@@ -137,6 +139,53 @@ class SaveTest(KxlTestCase):
         self.kxl("unpause", "sp", check=True)
         self.wait_console("sp", rf"KXL-HB {self.heartbeats('sp')[-1] + 1}\b", timeout=20)
         self.assertTrue(os.path.getsize(path) > 1 << 20)
+
+    def test_save_job_progress_and_cancel(self):
+        """A save with 300 MiB of random data in the guest's memory takes a second or so: its
+        job shows progress to `kxl events`; a second save cancelled halfway (job-cancel) fails
+        as cancelled, leaves no file, and the guest runs on."""
+        self.booted("sj", memory=512)
+        self.guest_sh("sj", "dd if=/dev/urandom of=/run/fill bs=1M count=300 2>/dev/null; "
+                      "echo filled-$((6*7))", r"filled-42", timeout=240)
+        events = subprocess.Popen([KXL, "events", "-n", "sj"], env=self.env,
+                                  stdout=subprocess.PIPE, text=True)
+        self.addCleanup(events.stdout.close)
+        self.addCleanup(events.wait)
+        self.addCleanup(events.kill)
+        path = os.path.join(self.tmp, "sj.save")
+        t0 = time.monotonic()
+        self.save("-c", "sj", path)
+        print(f"\nsave of 512 MiB ({os.path.getsize(path) >> 20} MiB): "
+              f"{time.monotonic() - t0:.2f} s", end=" ")
+        self.assertGreater(os.path.getsize(path), 300 << 20)
+        jobs = []
+        save = subprocess.Popen([KXL, "save", "sj", os.path.join(self.tmp, "cancelled.save")],
+                                env=self.env, stderr=subprocess.PIPE, text=True)
+        # cancelled as soon as it has started: the events say when (after the first one's end)
+        for line in events.stdout:
+            ev = json.loads(line)
+            if ev["event"] != "job":
+                continue
+            jobs.append(ev["data"])
+            if ev["data"]["status"] == "running" and any(j["status"] == "completed" for j in jobs):
+                break
+        self.kxl("job-cancel", "sj", check=True)
+        _, err = save.communicate(timeout=120)
+        self.assertEqual(save.returncode, 1, err)
+        self.assertIn("was cancelled", err)
+        self.assertEqual(sorted(os.listdir(self.tmp)).count("cancelled.save"), 0)
+        self.assertFalse([f for f in os.listdir(self.tmp) if f.startswith(".cancelled")])
+        self.assertEqual(self.list_json()["sj"]["state"], "running")
+        last = self.heartbeats("sj")[-1]
+        self.wait_console("sj", rf"KXL-HB {last + 1}\b", timeout=20)
+        events.kill()
+        jobs += [json.loads(line)["data"] for line in events.stdout
+                 if json.loads(line)["event"] == "job"]
+        saves = [j for j in jobs if j["kind"] == "save"]
+        self.assertTrue(any(0 < j["progress"] < 100 and j["phase"] == "saving" for j in saves),
+                        f"progress on the way: {saves}")
+        self.assertEqual([j["status"] for j in saves if j["status"] != "running"],
+                         ["completed", "cancelled"])
 
     def test_failed_save_leaves_the_domain_running_and_no_file(self):
         """The target's file system fills up halfway through the stream: the save fails with
