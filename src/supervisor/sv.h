@@ -71,6 +71,8 @@ int sv_qemu_start(sv *s);
 /* Connects to QEMU's monitor and watches QEMU's exit; with report_start, a
  * failure quotes QEMU's own last words as the reason it did not start. */
 int sv_qemu_attach(sv *s, bool report_start);
+/* The running QEMU's version, "7.2.22" (caller frees), or NULL with kx_err. */
+char *sv_qemu_version(sv *s);
 /* QEMU's last lines (up to lines) in its log, joined by "; ", without its prefixes: why it
  * refused to start or to load a stream. Caller frees. */
 char *sv_qemu_words(sv *s, int lines);

@@ -190,6 +190,17 @@ int sv_qemu_start(sv *s)
     return r;
 }
 
+char *sv_qemu_version(sv *s)
+{
+    AUTOPTR(json_object) v = NULL;
+    if (qmp_execute(s->qmp, "query-version", NULL, &v, 5000) < 0)
+        return NULL;
+    json_object *q = NULL;
+    json_object_object_get_ex(v, "qemu", &q);
+    return kx_asprintf("%lld.%lld.%lld", (long long)kx_json_int(q, "major", 0),
+                       (long long)kx_json_int(q, "minor", 0), (long long)kx_json_int(q, "micro", 0));
+}
+
 char *sv_qemu_words(sv *s, int lines)
 {
     AUTOFREE char *log = kx_asprintf("%s/%s.qemu.log", s->paths.log_dir, s->name);

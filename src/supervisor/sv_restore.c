@@ -23,14 +23,9 @@
 /* A stream from a newer QEMU does not load into an older one. */
 static int restore_check_version(sv *s, const char *file)
 {
-    AUTOPTR(json_object) v = NULL;
-    if (qmp_execute(s->qmp, "query-version", NULL, &v, 5000) < 0)
+    AUTOFREE char *here = sv_qemu_version(s);
+    if (!here)
         return -1;
-    json_object *q = NULL;
-    json_object_object_get_ex(v, "qemu", &q);
-    AUTOFREE char *here = kx_asprintf("%lld.%lld.%lld", (long long)kx_json_int(q, "major", 0),
-                                      (long long)kx_json_int(q, "minor", 0),
-                                      (long long)kx_json_int(q, "micro", 0));
     const char *saved = kx_json_str(s->restore, "qemu_version", "0");
     if (mig_version_cmp(saved, here) <= 0)
         return 0;

@@ -186,22 +186,19 @@ static const sv_job_ops save_ops = {
 /* What the header says about this QEMU: its version and concrete machine type. */
 static int save_header(sv *s, json_object *config, mig_header *h)
 {
-    AUTOPTR(json_object) v = NULL;
     AUTOPTR(json_object) type = NULL;
-    json_object *a = json_object_new_object();
-    json_object_object_add(a, "path", json_object_new_string("/machine"));
-    json_object_object_add(a, "property", json_object_new_string("type"));
-    if (qmp_execute(s->qmp, "query-version", NULL, &v, 5000) < 0 ||
-        qmp_execute(s->qmp, "qom-get", a, &type, 5000) < 0)
+    h->qemu_version = sv_qemu_version(s);
+    if (!h->qemu_version ||
+        qmp_execute(s->qmp, "qom-get", sv_obj2("path", "/machine", "property", "type"), &type,
+                    5000) < 0)
         return -1;
-    json_object *q = NULL;
-    json_object_object_get_ex(v, "qemu", &q);
-    h->qemu_version = kx_asprintf("%lld.%lld.%lld", (long long)kx_json_int(q, "major", 0),
-                                  (long long)kx_json_int(q, "minor", 0),
-                                  (long long)kx_json_int(q, "micro", 0));
     const char *t = json_object_get_string(type);   /* "pc-i440fx-7.2-machine" */
-    size_t n = strlen(t) > strlen("-machine") ? strlen(t) - strlen("-machine") : strlen(t);
-    h->machine = kx_strndup(t, n);
+    size_t n = t ? strlen(t) : 0, suffix = strlen("-machine");
+    if (n <= suffix || strcmp(t + n - suffix, "-machine") != 0) {
+        kx_err(KXL_ERR_QEMU, "QEMU named no machine type for '%s' ('%s')", s->name, t ? t : "");
+        return -1;
+    }
+    h->machine = kx_strndup(t, n - suffix);
     h->cpu_model = kx_strdup(qemu_cpu_model(s->accel));
     h->accel = kx_strdup(kxl_accel_to_string(s->accel));
     h->saved_at = (long long)time(NULL);
