@@ -187,6 +187,30 @@ class SaveTest(KxlTestCase):
         self.assertEqual([j["status"] for j in saves if j["status"] != "running"],
                          ["completed", "cancelled"])
 
+    def config_of(self, name):
+        out = json.loads(self.kxl("list", "-l", name, check=True).stdout)
+        return out[0]["config"]
+
+    def test_config_files_given_to_save_and_restore(self):
+        """save's CFG is what the file records; restore's CFG replaces what it recorded."""
+        self.booted("sx")
+        self.assertEqual(self.config_of("sx")["on_crash"], "destroy")
+        alt = {}
+        for action in ("preserve", "restart"):
+            os.replace(self.write_cfg("sx", extra_lines=f'on_crash = "{action}"'),
+                       os.path.join(self.tmp, f"{action}.cfg"))
+            alt[action] = os.path.join(self.tmp, f"{action}.cfg")
+        path = os.path.join(self.tmp, "sx.save")
+        self.save("sx", path, alt["preserve"])
+        last = self.heartbeats("sx")[-1]
+        self.assertEqual(self.kxl("restore", path).returncode, 0)
+        self.assertEqual(self.config_of("sx")["on_crash"], "preserve")
+        self.assert_continues("sx", last)
+        self.kxl("destroy", "sx", check=True)
+        self.assertEqual(self.kxl("restore", alt["restart"], path).returncode, 0)
+        self.assertEqual(self.config_of("sx")["on_crash"], "restart")
+        self.wait_console("sx", r"KXL-HB", timeout=20)
+
     def test_failed_save_leaves_the_domain_running_and_no_file(self):
         """The target's file system fills up halfway through the stream: the save fails with
         QEMU's reason, the guest runs on, and neither the file nor a temporary one is left."""
