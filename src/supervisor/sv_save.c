@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cfg/cfg_json.h"
+#include "lib/runtime.h"
 #include "migrate/mig_header.h"
 #include "supervisor/sv.h"
 #include "util/buf.h"
@@ -202,8 +203,16 @@ static int save_header(sv *s, json_object *config, mig_header *h)
     h->cpu_model = kx_strdup(qemu_cpu_model(s->accel));
     h->accel = kx_strdup(kxl_accel_to_string(s->accel));
     h->saved_at = (long long)time(NULL);
-    h->config = config ? json_object_get(config) : cfg_domcfg_to_json(s->cfg);
-    return 0;
+    if (config) {
+        h->config = json_object_get(config);
+        return 0;
+    }
+    /* domain.json, not s->cfg: pygrub rewrote the latter's kernel and command line for this
+     * start only; the hot-plugs are in both */
+    kxl_domcfg *cfg = runtime_read_config(&s->paths, s->name);
+    h->config = cfg ? cfg_domcfg_to_json(cfg) : NULL;
+    kxl_domcfg_free(cfg);
+    return h->config ? 0 : -1;
 }
 
 /* The temporary file next to path, with the header (no stream length yet) written. */
