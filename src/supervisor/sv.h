@@ -210,6 +210,9 @@ int sv_unplug_start(sv *s, const char *id, const char *what, size_t index,
 /* save {file (absolute), after: "destroy" | "pause" | "keep", config (optional: what the
  * header records instead of the running config)}: answered when the file is complete. */
 json_object *sv_save(sv *s, json_object *args);
+/* Adopting a domain whose supervisor died during a save: the save is cancelled in QEMU, its
+ * temporary file removed, and the guest let run again if it ran (was_running). */
+void sv_save_recover(sv *s, bool was_running);
 
 /* sv_restore.c: the guest's state from a save file, while the domain starts */
 /* Feeds the saved stream to a QEMU started with -incoming defer and waits until it is

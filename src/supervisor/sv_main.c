@@ -248,6 +248,7 @@ static int adopt_domain(sv *s)
     if (s->qemu_pidfd < 0 || status_write(s->dir, &s->st) < 0 || sv_qemu_attach(s, false) < 0 ||
         sv_console_init(s, false) < 0)
         return -1;
+    sv_save_recover(s, old.state == KXL_STATE_RUNNING);
     sync_state(s, old.state);
     json_object *data = json_object_new_object();
     json_object_object_add(data, "state", json_object_new_string(sv_lc_state_name(s->lc)));

@@ -29,7 +29,12 @@ typedef enum { SAVE_THEN_DESTROY, SAVE_THEN_PAUSE, SAVE_THEN_KEEP } save_after;
 
 static const char *const after_names[] = {"destroy", "pause", "keep"};
 
+/* In the runtime directory while a save runs: the temporary file's name, so that a
+ * supervisor adopting the domain after this one died can take the save back. */
+#define SAVE_MARKER "save.tmp"
+
 typedef struct {
+    sv *s;
     char *path;           /* the target */
     char *tmp;            /* being written; NULL once renamed to path */
     int fd;
@@ -46,6 +51,8 @@ static void save_dispose(void *priv)
         close(j->fd);
     if (j->tmp)
         unlink(j->tmp);   /* a save that did not complete leaves nothing */
+    AUTOFREE char *marker = kx_path_join(j->s->dir, SAVE_MARKER);
+    unlink(marker);
     free(j->tmp);
     free(j->path);
     mig_header_dispose(&j->hdr);
@@ -228,6 +235,9 @@ static int save_open(save_job *j)
         j->tmp = NULL;
         return -1;
     }
+    AUTOFREE char *marker = kx_path_join(j->s->dir, SAVE_MARKER);
+    if (kx_write_file_atomic(marker, j->tmp, strlen(j->tmp), 0600) < 0)
+        return -1;
     kx_buf b = KX_BUF_INIT;
     mig_header_encode(&j->hdr, &b);
     j->hdr_len = b.len;
@@ -283,6 +293,7 @@ json_object *sv_save(sv *s, json_object *args)
         return NULL;
     }
     save_job *j = kx_malloc0(sizeof(*j));
+    j->s = s;
     j->fd = -1;
     j->path = kx_strdup(file);
     j->was_running = s->lc == SV_LC_RUNNING;
@@ -304,4 +315,38 @@ json_object *sv_save(sv *s, json_object *args)
     if (qmp_send_command(s->qmp, "migrate", m, save_accepted, s) < 0)
         save_fail(s, j);
     return SV_DEFERRED;
+}
+
+/* Whether a migration's status is one it ends in. */
+static bool migration_over(const char *status)
+{
+    static const char *const ends[] = {"none", "completed", "failed", "cancelled"};
+    for (size_t i = 0; i < KX_ARRAY_SIZE(ends); i++)
+        if (kx_streq(status, ends[i]))
+            return true;
+    return false;
+}
+
+void sv_save_recover(sv *s, bool was_running)
+{
+    AUTOFREE char *marker = kx_path_join(s->dir, SAVE_MARKER);
+    if (!kx_path_exists(marker))
+        return;
+    AUTOFREE char *tmp = kx_read_file(marker, NULL);
+    /* its requester lost its answer with the supervisor: the save failed for it */
+    qmp_execute(s->qmp, "migrate_cancel", NULL, NULL, 5000);
+    for (int i = 0; i < 500; i++) {   /* QEMU stops writing within 10 s */
+        AUTOPTR(json_object) st = NULL;
+        if (qmp_execute(s->qmp, "query-migrate", NULL, &st, 5000) < 0 ||
+            migration_over(kx_json_str(st, "status", "none")))
+            break;
+        usleep(20000);
+    }
+    if (tmp)
+        unlink(tmp);
+    unlink(marker);
+    sv_event(s, "adopting: the save into '%s' that the previous supervisor ran is abandoned",
+             tmp ? tmp : "?");
+    if (was_running && qmp_execute(s->qmp, "cont", NULL, NULL, 10000) < 0)
+        sv_event(s, "adopting: cannot let the guest run again: %s", kx_err_msg());
 }

@@ -8,6 +8,7 @@ import ctypes
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 import unittest
@@ -194,6 +195,39 @@ class SaveTest(KxlTestCase):
                         f"progress on the way: {saves}")
         self.assertEqual([j["status"] for j in saves if j["status"] != "running"],
                          ["completed", "cancelled"])
+
+    def test_supervisor_killed_during_a_save(self):
+        """The supervisor dies (kill -9) as soon as a save has started: the save fails for its
+        command; the supervisor that adopts the domain cancels what QEMU still writes, removes
+        the temporary file and lets the guest run on."""
+        self.booted("sk", memory=512)
+        self.guest_sh("sk", "dd if=/dev/urandom of=/run/fill bs=1M count=300 2>/dev/null; "
+                      "echo filled-$((6*7))", r"filled-42", timeout=240)
+        events = subprocess.Popen([KXL, "events", "-n", "sk"], env=self.env,
+                                  stdout=subprocess.PIPE, text=True)
+        self.addCleanup(events.stdout.close)
+        self.addCleanup(events.wait)
+        self.addCleanup(events.kill)
+        out = os.path.join(self.tmp, "saves")
+        os.makedirs(out)
+        save = subprocess.Popen([KXL, "save", "sk", os.path.join(out, "sk.save")],
+                                env=self.env, stderr=subprocess.PIPE, text=True)
+        for line in events.stdout:
+            if json.loads(line)["event"] == "job":
+                break
+        with open(os.path.join(self.root, "run/kxl/sk/status")) as f:
+            sv_pid = int(re.search(r"^sv_pid\s+(\d+)", f.read(), re.M).group(1))
+        os.kill(sv_pid, signal.SIGKILL)
+        _, err = save.communicate(timeout=60)
+        self.assertEqual(save.returncode, 1, err)
+        self.kxl("qemu-monitor-command", "sk", "info status", check=True)   # adopts
+        self.assertEqual(os.listdir(out), [], "no file, no temporary file")
+        self.assertFalse(os.path.exists(os.path.join(self.root, "run/kxl/sk/save.tmp")))
+        self.assertEqual(self.list_json()["sk"]["state"], "running")
+        last = self.heartbeats("sk")[-1]
+        self.wait_console("sk", rf"KXL-HB {last + 1}\b", timeout=20)
+        with open(os.path.join(self.root, "var/log/kxl/sk.log")) as f:
+            self.assertIn("that the previous supervisor ran is abandoned", f.read())
 
     def config_of(self, name):
         out = json.loads(self.kxl("list", "-l", name, check=True).stdout)
