@@ -1,9 +1,9 @@
 /* sv_save.c - kxl save as a job: the guest is stopped (a save is of one instant, and one pass
  * over memory is the fastest), kxl's header goes into a temporary file next to the target,
  * QEMU's migration stream follows it through the same descriptor (getfd + migrate fd:, as
- * QEMU 7.2 has no file: URI), and only a complete, synced file is renamed to the target. The
- * stream's length then goes into the header, so a restore tells a truncated file before it
- * starts QEMU. Afterwards the domain is destroyed (xl's default), left paused (-p) or resumed
+ * QEMU 7.2 has no file: URI), and only a complete file, synced by a child process while the
+ * loop goes on serving, is renamed to the target. The stream's length then goes into the
+ * header, so a restore tells a truncated file before it starts QEMU. Afterwards the domain is destroyed (xl's default), left paused (-p) or resumed
  * (-c); a save that fails or is cancelled removes the temporary file and leaves the guest as
  * it was. Progress is query-migrate's; the end is QEMU's MIGRATION event. */
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include "util/err.h"
 #include "util/fileio.h"
 #include "util/json.h"
+#include "util/spawn.h"
 
 /* What happens to the domain once it is saved: xl's default, -p, -c. */
 typedef enum { SAVE_THEN_DESTROY, SAVE_THEN_PAUSE, SAVE_THEN_KEEP } save_after;
@@ -42,11 +44,31 @@ typedef struct {
     size_t hdr_len;
     bool was_running;     /* the guest ran before the save stopped it */
     save_after after;
+    pid_t sync_pid;       /* the child that syncs the file (save_sync_start), or 0 */
+    int sync_pidfd;
 } save_job;
+
+/* Waits for the sync child, if any: 0 when it synced the file, else the errno it met. */
+static int save_sync_reap(sv *s, save_job *j)
+{
+    int status = 0;
+    if (j->sync_pidfd >= 0) {
+        kx_loop_del(s->loop, j->sync_pidfd);
+        close(j->sync_pidfd);
+        j->sync_pidfd = -1;
+    }
+    if (j->sync_pid <= 0)
+        return 0;
+    while (waitpid(j->sync_pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    j->sync_pid = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
+}
 
 static void save_dispose(void *priv)
 {
     save_job *j = priv;
+    save_sync_reap(j->s, j);   /* a job ended meanwhile (QEMU died): the sync finishes first */
     if (j->fd >= 0)
         close(j->fd);
     if (j->tmp)
@@ -86,6 +108,7 @@ static int save_commit(sv *s, save_job *j)
     bool same = b.len == j->hdr_len;   /* the same JSON: the same length */
     ssize_t n = same ? pwrite(j->fd, b.s, b.len, 0) : -1;
     kx_buf_dispose(&b);
+    /* the stream is on the disk (save_sync_start): this fsync writes just the header */
     if (end < 0 || n != (ssize_t)j->hdr_len || fsync(j->fd) < 0 || rename(j->tmp, j->path) < 0) {
         kx_err_errno(KXL_ERR_HOST, "cannot complete the save file '%s'", j->path);
         return -1;
@@ -121,6 +144,50 @@ static void save_completed(sv *s, save_job *j)
     }
 }
 
+/* The sync child ended with err (0: synced): the save completes, unless a cancel came. */
+static void save_sync_done(sv *s, save_job *j, int err)
+{
+    if (err) {
+        errno = err;
+        kx_err_errno(KXL_ERR_HOST, "cannot write the save file '%s'", j->path);
+        save_fail(s, j);
+    } else if (sv_job_cancelling(s)) {
+        kx_err(KXL_ERR_STATE, "the save of '%s' to '%s' was cancelled", s->name, j->path);
+        save_fail(s, j);
+    } else {
+        save_completed(s, j);
+    }
+}
+
+static void save_synced(int fd, uint32_t events, void *opaque)
+{
+    (void)fd;
+    (void)events;
+    sv *s = opaque;
+    save_job *j = sv_job_priv(s);
+    save_sync_done(s, j, save_sync_reap(s, j));
+}
+
+/* QEMU has written the stream: a child process puts it on the disk, since the fsync of a big
+ * guest's file takes seconds that the loop (the console, job-cancel) must not wait; its end
+ * comes through its pidfd (save_synced). */
+static void save_sync_start(sv *s, save_job *j)
+{
+    sv_job_progress(s, "syncing", -1);
+    j->sync_pid = fork();
+    if (j->sync_pid == 0)
+        _exit(fsync(j->fd) == 0 ? 0 : errno > 0 && errno < 256 ? errno : EIO);
+    if (j->sync_pid < 0) {
+        j->sync_pid = 0;
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot fork to sync the save file '%s'", j->path);
+        save_fail(s, j);
+        return;
+    }
+    j->sync_pidfd = kx_pidfd_open(j->sync_pid);
+    if (j->sync_pidfd < 0 || kx_loop_add(s->loop, j->sync_pidfd, EPOLLIN, save_synced, s) < 0)
+        save_sync_done(s, j, save_sync_reap(s, j));   /* not watched: waited for here */
+}
+
 /* query-migrate after QEMU said "failed": its reason. */
 static void save_failed_reply(json_object *ret, void *opaque)
 {
@@ -141,7 +208,7 @@ static bool save_event(sv *s, const char *event, json_object *data)
     save_job *j = sv_job_priv(s);
     const char *status = kx_json_str(data, "status", "");
     if (kx_streq(status, "completed")) {
-        save_completed(s, j);
+        save_sync_start(s, j);
     } else if (kx_streq(status, "cancelled")) {
         kx_err(KXL_ERR_STATE, "the save of '%s' to '%s' was cancelled", s->name, j->path);
         save_fail(s, j);
@@ -295,6 +362,7 @@ json_object *sv_save(sv *s, json_object *args)
     save_job *j = kx_malloc0(sizeof(*j));
     j->s = s;
     j->fd = -1;
+    j->sync_pidfd = -1;
     j->path = kx_strdup(file);
     j->was_running = s->lc == SV_LC_RUNNING;
     if (save_after_parse(kx_json_str(args, "after", "destroy"), &j->after) < 0 ||

@@ -149,18 +149,24 @@ class SaveTest(KxlTestCase):
         self.wait_console("sp", rf"KXL-HB {self.heartbeats('sp')[-1] + 1}\b", timeout=20)
         self.assertTrue(os.path.getsize(path) > 1 << 20)
 
-    def test_save_job_progress_and_cancel(self):
-        """A save with 300 MiB of random data in the guest's memory takes a second or so: its
-        job shows progress to `kxl events`; a second save cancelled halfway (job-cancel) fails
-        as cancelled, leaves no file, and the guest runs on."""
-        self.booted("sj", memory=512)
-        self.guest_sh("sj", "dd if=/dev/urandom of=/run/fill bs=1M count=300 2>/dev/null; "
+    def filled_and_followed(self, name):
+        """A 512 MiB guest with 300 MiB of random data in its memory (a save of it takes a
+        second or so), and `kxl events -n` following it."""
+        self.booted(name, memory=512)
+        self.guest_sh(name, "dd if=/dev/urandom of=/run/fill bs=1M count=300 2>/dev/null; "
                       "echo filled-$((6*7))", r"filled-42", timeout=240)
-        events = subprocess.Popen([KXL, "events", "-n", "sj"], env=self.env,
+        events = subprocess.Popen([KXL, "events", "-n", name], env=self.env,
                                   stdout=subprocess.PIPE, text=True)
         self.addCleanup(events.stdout.close)
         self.addCleanup(events.wait)
         self.addCleanup(events.kill)
+        return events
+
+    def test_save_job_progress_and_cancel(self):
+        """A save with 300 MiB of random data in the guest's memory takes a second or so: its
+        job shows progress to `kxl events`; a second save cancelled halfway (job-cancel) fails
+        as cancelled, leaves no file, and the guest runs on."""
+        events = self.filled_and_followed("sj")
         path = os.path.join(self.tmp, "sj.save")
         t0 = time.monotonic()
         self.save("-c", "sj", path)
@@ -200,14 +206,7 @@ class SaveTest(KxlTestCase):
         """The supervisor dies (kill -9) as soon as a save has started: the save fails for its
         command; the supervisor that adopts the domain cancels what QEMU still writes, removes
         the temporary file and lets the guest run on."""
-        self.booted("sk", memory=512)
-        self.guest_sh("sk", "dd if=/dev/urandom of=/run/fill bs=1M count=300 2>/dev/null; "
-                      "echo filled-$((6*7))", r"filled-42", timeout=240)
-        events = subprocess.Popen([KXL, "events", "-n", "sk"], env=self.env,
-                                  stdout=subprocess.PIPE, text=True)
-        self.addCleanup(events.stdout.close)
-        self.addCleanup(events.wait)
-        self.addCleanup(events.kill)
+        events = self.filled_and_followed("sk")
         out = os.path.join(self.tmp, "saves")
         os.makedirs(out)
         save = subprocess.Popen([KXL, "save", "sk", os.path.join(out, "sk.save")],
