@@ -70,7 +70,8 @@ static int header_fields(json_object *o, const char *what, mig_header *h)
     static const char *const keys[] = {"qemu_version", "machine", "cpu_model", "accel"};
     char **dst[] = {&h->qemu_version, &h->machine, &h->cpu_model, &h->accel};
     json_object *cfg = NULL;
-    if (!json_object_object_get_ex(o, "config", &cfg) || !json_object_is_type(cfg, json_type_object)) {
+    if (!json_object_object_get_ex(o, "config", &cfg) ||
+        !json_object_is_type(cfg, json_type_object)) {
         kx_err(KXL_ERR_INVALID, "'%s': the header holds no domain config", what);
         return -1;
     }

@@ -198,7 +198,8 @@ char *sv_qemu_version(sv *s)
     json_object *q = NULL;
     json_object_object_get_ex(v, "qemu", &q);
     return kx_asprintf("%lld.%lld.%lld", (long long)kx_json_int(q, "major", 0),
-                       (long long)kx_json_int(q, "minor", 0), (long long)kx_json_int(q, "micro", 0));
+                       (long long)kx_json_int(q, "minor", 0),
+                       (long long)kx_json_int(q, "micro", 0));
 }
 
 char *sv_qemu_words(sv *s, int lines)

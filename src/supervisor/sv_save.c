@@ -3,9 +3,10 @@
  * QEMU's migration stream follows it through the same descriptor (getfd + migrate fd:, as
  * QEMU 7.2 has no file: URI), and only a complete file, synced by a child process while the
  * loop goes on serving, is renamed to the target. The stream's length then goes into the
- * header, so a restore tells a truncated file before it starts QEMU. Afterwards the domain is destroyed (xl's default), left paused (-p) or resumed
- * (-c); a save that fails or is cancelled removes the temporary file and leaves the guest as
- * it was. Progress is query-migrate's; the end is QEMU's MIGRATION event. */
+ * header, so a restore tells a truncated file before it starts QEMU. Afterwards the domain is
+ * destroyed (xl's default), left paused (-p) or resumed (-c); a save that fails or is
+ * cancelled removes the temporary file and leaves the guest as it was. Progress is
+ * query-migrate's; the end is QEMU's MIGRATION event. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
