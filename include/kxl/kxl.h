@@ -107,6 +107,11 @@ int kxl_domain_lookup(const kxl_paths *p, const char *name_or_id, kxl_dominfo *i
 typedef struct {
     bool paused;               /* -p: leave the guest paused after creation */
     const char *supervisor;    /* path of kxl-supervisor; NULL: next to this binary */
+    /* a restore (kxl_domain_restore): the guest starts from a saved state instead of a boot */
+    const char *restore_file;  /* absolute; NULL: a boot */
+    uint64_t restore_offset;   /* where QEMU's stream starts in it */
+    const char *restore_qemu;  /* the QEMU version that wrote it */
+    const char *machine;       /* the concrete machine type it needs; NULL: QEMU's newest */
 } kxl_create_opts;
 
 /* Starts the domain; returns once the guest runs (or is paused, with -p).

@@ -38,6 +38,8 @@ typedef enum {
     KXL_OP_VCPU_LIST,
     KXL_OP_VCPU_PIN,
     KXL_OP_STATS,
+    KXL_OP_SAVE,
+    KXL_OP_RESTORE,
     KXL_OP__COUNT
 } kxl_op;
 
@@ -171,3 +173,32 @@ int kxl_snapshot_revert(const kxl_paths *p, const char *target, const char *name
 int kxl_snapshot_delete(const kxl_paths *p, const char *target, const char *name);
 /* QEMU's listing of the snapshots (caller frees). */
 int kxl_snapshot_list(const kxl_paths *p, const char *target, char **text_r);
+
+/* ---- save and restore ---- */
+
+/* xl save's options. Without -c or -p the domain is destroyed once its file is complete. */
+typedef struct {
+    bool checkpoint;          /* -c: it goes on as it was, running or paused */
+    bool paused;              /* -p: it stays, paused */
+    const char *config_file;  /* CFG: the config the file records instead of the domain's */
+} kxl_save_opts;
+/* Saves the domain's state (memory, devices) into file (a relative one is relative to the
+ * caller's directory), as a job of its supervisor (progress and job-cancel as for any job).
+ * The file appears under its name only when complete; on failure there is none and the domain
+ * is as it was. Returns once the file is complete and, without -c/-p, the domain gone. */
+int kxl_domain_save(const kxl_paths *p, const char *dom, const char *file,
+                    const kxl_save_opts *o);
+
+typedef struct {
+    bool paused;              /* -p: leave the restored domain paused */
+    const char *config_file;  /* CFG: start with this config instead of the one in the file
+                               * (its devices must be the saved domain's) */
+    const char *supervisor;   /* path of kxl-supervisor; NULL: next to this binary */
+} kxl_restore_opts;
+/* Starts a domain from a save file: its header is checked first (a foreign, damaged,
+ * truncated or newer file is refused before QEMU starts), then QEMU loads the stream; a stream
+ * QEMU refuses leaves nothing running. The domain keeps the saved name and UUID; a domain of
+ * that name must not exist. *name_r (caller frees; may be NULL) and *domid_r (may be NULL)
+ * get the new domain's. */
+int kxl_domain_restore(const kxl_paths *p, const char *file, const kxl_restore_opts *o,
+                       char **name_r, unsigned *domid_r);

@@ -65,6 +65,8 @@ int cmd_events(cli_ctx *ctx, int argc, char **argv);
 int cmd_top(cli_ctx *ctx, int argc, char **argv);
 int cmd_vcpu_list(cli_ctx *ctx, int argc, char **argv);
 int cmd_vcpu_pin(cli_ctx *ctx, int argc, char **argv);
+int cmd_save(cli_ctx *ctx, int argc, char **argv);
+int cmd_restore(cli_ctx *ctx, int argc, char **argv);
 
 const cli_cmd *cli_find(const char *name);
 /* The command's name (its operation's, for an operation's row). */

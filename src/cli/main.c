@@ -83,7 +83,7 @@ static const cli_cmd commands[] = {
      "created later too, until interrupted. Events are listed in kxl(1).\n"},
     {"help", cmd_help, false, "Show help on kxl or a command", "[COMMAND]", ""},
     {"info", cmd_info, false, "Show information about the host", "[--json]", ""},
-    {NULL, cmd_job_cancel, false, "Cancel a domain's running job (snapshot, dump-core)", "DOM",
+    {NULL, cmd_job_cancel, false, "Cancel a domain's running job (snapshot, dump-core, save)", "DOM",
      "The command that started the job fails with 'was cancelled'; nothing it made is left.\n"
      "A snapshot revert or delete cannot be cancelled. 'kxl events DOM' shows jobs.\n",
      KXL_OP_JOB_CANCEL},
@@ -119,6 +119,21 @@ static const cli_cmd commands[] = {
      "  -a   all domains\n"
      "on_reboot in the config decides what a reboot means.\n", KXL_OP_REBOOT},
     {NULL, cmd_rename, false, "Rename a domain", "DOM NEWNAME", "", KXL_OP_RENAME},
+    {NULL, cmd_restore, false, "Start a domain from a file written by save",
+     "[-p] [-c] [-e] [CFG] FILE",
+     "  -p   leave the domain paused after restoring it\n"
+     "  -c   attach to the console once it runs (Ctrl+] leaves)\n"
+     "  -e   accepted for xl's sake: the domain's supervisor always watches it\n"
+     "CFG replaces the config saved in FILE; its devices must be the saved domain's.\n"
+     "The guest goes on from where it was saved; its disks must not have changed since.\n"
+     "A domain of the saved name must not be running.\n", KXL_OP_RESTORE},
+    {NULL, cmd_save, false, "Save a domain's state to a file and stop it",
+     "[-c] [-p] DOM FILE [CFG]",
+     "  -c   leave the domain running after saving it (as it was: running or paused)\n"
+     "  -p   leave the domain paused after saving it\n"
+     "Without -c or -p the domain is destroyed once FILE is complete. CFG is recorded in\n"
+     "FILE instead of the domain's config. FILE appears only when complete: a failed or\n"
+     "cancelled save (kxl job-cancel) leaves none, and the domain as it was.\n", KXL_OP_SAVE},
     {NULL, cmd_snapshot_create, false, "Take a snapshot", "DOM|CONFIG NAME",
      "Of a running domain: its qcow2 disks and its memory (QEMU's savevm).\n"
      "Of a config file whose domain is shut down: its qcow2 disks (qemu-img).\n",

@@ -42,13 +42,30 @@ static int generate_uuid(kxl_domcfg *cfg)
     return 0;
 }
 
+/* A restore's saved state, for the supervisor that starts the domain from it. */
+static void add_restore(json_object *o, const kxl_create_opts *c)
+{
+    if (c->machine)
+        json_object_object_add(o, "machine", json_object_new_string(c->machine));
+    if (!c->restore_file)
+        return;
+    json_object *r = json_object_new_object();
+    json_object_object_add(r, "file", json_object_new_string(c->restore_file));
+    json_object_object_add(r, "offset", json_object_new_int64((int64_t)c->restore_offset));
+    json_object_object_add(r, "qemu_version",
+                           json_object_new_string(c->restore_qemu ? c->restore_qemu : "0"));
+    json_object_object_add(o, "restore", r);
+}
+
 static int write_domain_json(const kxl_paths *p, const kxl_domcfg *cfg, unsigned domid,
-                             bool paused, kxl_accel accel)
+                             const kxl_create_opts *c, kxl_accel accel)
 {
     AUTOPTR(json_object) o = cfg_domcfg_to_json(cfg);
     json_object_object_add(o, "domid", json_object_new_int64(domid));
     json_object_object_add(o, "accel_resolved", json_object_new_string(kxl_accel_to_string(accel)));
-    json_object_object_add(o, "start_paused", json_object_new_boolean(paused));
+    json_object_object_add(o, "start_paused", json_object_new_boolean(c && c->paused));
+    if (c)
+        add_restore(o, c);
     const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
     AUTOFREE char *path = kxl_domain_file(p, cfg->name, "domain.json");
     return kx_write_file_atomic(path, text, strlen(text), 0600);
@@ -105,7 +122,7 @@ int kxl_domain_create(const kxl_paths *p, kxl_domcfg *cfg, const kxl_create_opts
     if (runtime_take_domid(p, cfg->name, &domid) < 0 || generate_uuid(cfg) < 0)
         goto undo_reserve;
     vif_resolve(cfg, domid);
-    if (write_domain_json(p, cfg, domid, o && o->paused, accel) < 0)
+    if (write_domain_json(p, cfg, domid, o, accel) < 0)
         goto undo_reserve;
     close(TAKE_FD(lock));
     r = runtime_start_supervisor(p, cfg->name, o ? o->supervisor : NULL, false);

@@ -71,14 +71,7 @@ int kxl_domain_destroy(const kxl_paths *p, const char *name)
         kx_info("destroying '%s' without its supervisor: %s", info.name, kx_err_msg());
         return destroy_without_supervisor(p, info.name, &st);
     }
-    /* the supervisor removes the directory as its last act */
-    for (int i = 0; i < 150 && kx_path_exists(dir); i++)
-        usleep(20000);
-    if (kx_path_exists(dir)) {
-        kx_err(KXL_ERR_INTERNAL, "domain '%s' did not go away", info.name);
-        return -1;
-    }
-    return 0;
+    return runtime_wait_gone(p, info.name);
 }
 
 int kxl_console_connect(const kxl_paths *p, const char *name)

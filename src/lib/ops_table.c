@@ -4,7 +4,7 @@
 
 #include "kxl/ops.h"
 
-#define LONG_MS 300000   /* a snapshot of a big guest, a dump of its memory */
+#define LONG_MS 300000   /* a snapshot of a big guest, a dump or save of its memory */
 
 static const kxl_op_desc ops[KXL_OP__COUNT] = {
     [KXL_OP_PAUSE] = {KXL_OP_PAUSE, "pause", "pause",
@@ -56,6 +56,9 @@ static const kxl_op_desc ops[KXL_OP__COUNT] = {
     /* asked of every domain each frame: a supervisor slower than this is shown without its
      * disks' counters rather than holding the frame */
     [KXL_OP_STATS] = {KXL_OP_STATS, "top", "stats", "GET /api/v1/stats", 2000},
+    [KXL_OP_SAVE] = {KXL_OP_SAVE, "save", "save", "POST /api/v1/domains/{name}/save", LONG_MS},
+    /* a new domain: its supervisor starts with it */
+    [KXL_OP_RESTORE] = {KXL_OP_RESTORE, "restore", NULL, "POST /api/v1/domains/restore", 0},
 };
 
 const kxl_op_desc *kxl_op_describe(kxl_op op)

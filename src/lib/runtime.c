@@ -218,3 +218,15 @@ int runtime_each_config(const kxl_paths *p, const char *skip,
         closedir(d);
     return r;
 }
+
+int runtime_wait_gone(const kxl_paths *p, const char *name)
+{
+    AUTOFREE char *dir = kxl_domain_dir(p, name);
+    for (int i = 0; i < 150 && kx_path_exists(dir); i++)
+        usleep(20000);
+    if (kx_path_exists(dir)) {
+        kx_err(KXL_ERR_INTERNAL, "domain '%s' did not go away", name);
+        return -1;
+    }
+    return 0;
+}

@@ -33,6 +33,9 @@ int runtime_ensure_supervisor(const kxl_paths *p, const char *name);
  * ran leaves: no live creator or supervisor, and no domain id yet (a domain that ran keeps
  * its directory for adoption and on_crash). 1 when removed, 0 when not such a directory. */
 int runtime_clear_half_created(const kxl_paths *p, const char *name);
+/* Waits up to 3 s for a domain whose supervisor was told to end it to be gone (its runtime
+ * directory removed, the supervisor's last act); -1 with kx_err when it is still there. */
+int runtime_wait_gone(const kxl_paths *p, const char *name);
 /* True when the runtime directory belongs to a live domain. */
 bool runtime_is_live(const kxl_paths *p, const char *name);
 /* The resolved config of domain name as its supervisor keeps it (domain.json); NULL with

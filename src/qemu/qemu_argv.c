@@ -34,6 +34,11 @@ static void add_opt(kx_strv *argv, const char *opt, const char *value)
     kx_strv_push(argv, value);
 }
 
+const char *qemu_cpu_model(kxl_accel accel)
+{
+    return accel == KXL_ACCEL_KVM ? "host" : "qemu64";
+}
+
 static void add_machine(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
 {
     /* debug-threads names the vCPU threads ("CPU 0/TCG"), which `list` reads */
@@ -42,9 +47,10 @@ static void add_machine(const kxl_domcfg *cfg, const kx_host *host, kx_strv *arg
     if (cfg->uuid[0])
         add_opt(argv, "-uuid", cfg->uuid);
     /* pc boots reliably under TCG here (microvm with ACPI hangs, see DESIGN.md) */
-    add_opt(argv, "-machine", "pc,usb=off,dump-guest-core=off");
+    kx_strv_push(argv, "-machine");
+    kx_strv_pushf(argv, "%s,usb=off,dump-guest-core=off", host->machine ? host->machine : "pc");
     add_opt(argv, "-accel", host->accel == KXL_ACCEL_KVM ? "kvm" : "tcg");
-    add_opt(argv, "-cpu", host->accel == KXL_ACCEL_KVM ? "host" : "qemu64");
+    add_opt(argv, "-cpu", qemu_cpu_model(host->accel));
     /* maxmem above memory is reached by the balloon, as Xen's populate-on-demand */
     kx_strv_push(argv, "-m");
     kx_strv_pushf(argv, "%lluM", (unsigned long long)cfg->maxmem_mib);
@@ -59,6 +65,10 @@ static void add_defaults(const kx_host *host, kx_strv *argv)
     add_opt(argv, "-display", "none");
     /* start paused: the supervisor connects the console before the guest runs */
     kx_strv_push(argv, "-S");
+    /* a restore: the guest's state comes from the stream the supervisor hands over
+     * (migrate-incoming), not from a boot */
+    if (host->incoming)
+        add_opt(argv, "-incoming", "defer");
     /* guest poweroff and reboot only stop the guest and raise an event: the
      * supervisor applies on_poweroff / on_reboot / on_crash */
     add_opt(argv, "-action", "reboot=shutdown,shutdown=pause,panic=pause");

@@ -38,6 +38,10 @@ typedef struct {
                                                   (kx_is_block_device); NULL: those in /dev */
     const kx_disk_source *disk_sources;  /* one per cfg->disks entry, or NULL */
     const kx_strv *add_fds;              /* -add-fd values that make those fd sets */
+    const char *machine;       /* the concrete machine type a restored stream needs
+                                  ("pc-i440fx-7.2"); NULL: "pc", QEMU's newest */
+    bool incoming;             /* QEMU waits for a migration stream (-incoming defer): a
+                                  restore, later a migration's target */
 } kx_host;
 
 /* The supervisor hands QEMU the taps of the (plugged) vifs, in order, as
@@ -59,6 +63,10 @@ bool qemu_console_on_hvc(const kxl_domcfg *cfg);
 /* The socket in the runtime directory the supervisor serves as the console: "hvc0.sock" or
  * "serialN.sock"; NULL when the domain has no console. Caller frees. */
 char *qemu_console_socket(const kxl_domcfg *cfg);
+
+/* The -cpu model a domain gets under accel (resolved): what a save file records, since a
+ * stream loads only into the same model. */
+const char *qemu_cpu_model(kxl_accel accel);
 
 /* Whether QEMU runs under its seccomp sandbox: yes unless KXL_QEMU_SANDBOX=0
  * (for a QEMU built without seccomp). */

@@ -34,6 +34,9 @@ typedef struct sv {
     char *extra;               /* with pygrub: the config's own command line, appended */
     kxl_accel accel;
     bool start_paused;
+    char *machine;             /* the concrete machine type a restore needs; NULL: "pc" */
+    json_object *restore;      /* {file, offset, qemu_version}: the state to start from, until
+                                * it is loaded (domain.json's "restore"); NULL: a boot */
     kx_status st;
     kx_loop *loop;
 
@@ -75,6 +78,11 @@ int sv_qemu_start(sv *s);
 /* Connects to QEMU's monitor and watches QEMU's exit; with report_start, a
  * failure quotes QEMU's own last words as the reason it did not start. */
 int sv_qemu_attach(sv *s, bool report_start);
+/* The running QEMU's version, "7.2.22" (caller frees), or NULL with kx_err. */
+char *sv_qemu_version(sv *s);
+/* QEMU's last lines (up to lines) in its log, joined by "; ", without its prefixes: why it
+ * refused to start or to load a stream. Caller frees. */
+char *sv_qemu_words(sv *s, int lines);
 /* Settings applied once to a fresh QEMU: vCPU pinning, balloon target. */
 void sv_qemu_configure(sv *s);
 /* A fresh QEMU for the domain once the old one is gone, started, configured and running the
@@ -153,7 +161,8 @@ typedef void (*sv_job_done_fn)(sv *s, json_object *ret, void *opaque);
 typedef struct {
     const char *kind;     /* "snapshot", "dump": on the wire */
     const char *noun;     /* "a snapshot", "a memory dump": in sentences */
-    const char *query;    /* QMP query asked every half second for progress, or NULL */
+    const char *query;    /* QMP query asked for progress, or NULL ... */
+    int poll_ms;          /* ... this often (0: every half second) */
     /* The phase once QEMU accepted the command that starts the job (sv_job_accepted). */
     const char *accepted_phase;
     /* The reply to query: calls sv_job_progress. */
@@ -207,6 +216,19 @@ typedef void (*sv_unplugged_fn)(sv *s, size_t index);
  * kx_err. */
 int sv_unplug_start(sv *s, const char *id, const char *what, size_t index,
                     sv_unplugged_fn unplugged);
+
+/* sv_save.c: kxl save as a job */
+/* save {file (absolute), after: "destroy" | "pause" | "keep", config (optional: what the
+ * header records instead of the running config)}: answered when the file is complete. */
+json_object *sv_save(sv *s, json_object *args);
+/* Adopting a domain whose supervisor died during a save: the save is cancelled in QEMU, its
+ * temporary file removed, and the guest let run again if it ran (was_running). */
+void sv_save_recover(sv *s, bool was_running);
+
+/* sv_restore.c: the guest's state from a save file, while the domain starts */
+/* Feeds the saved stream to a QEMU started with -incoming defer and waits until it is
+ * loaded (the guest stays paused). 0, or -1 with kx_err: QEMU refused it (it exits then). */
+int sv_restore(sv *s);
 
 /* sv_dump.c: guest memory as an ELF core */
 /* Starts a memory dump job into path (created 0600, an existing file truncated); done runs at
@@ -284,6 +306,9 @@ void sv_fdset_remove(sv *s, const char *fdset);
 /* Opens path for writing (created 0600, an existing file truncated) and gives it to QEMU as
  * the descriptor named fdname (getfd). 0, or -1 with kx_err. */
 int sv_fd_give_for_writing(sv *s, const char *path, const char *fdname);
+/* Gives QEMU a copy of fd (the caller keeps its own, sharing the file offset) as the
+ * descriptor named fdname (getfd). 0, or -1 with kx_err. */
+int sv_fd_give(sv *s, int fd, const char *fdname);
 
 /* sv_main.c */
 /* Appends a timestamped line to the domain's event log. */

@@ -337,6 +337,7 @@ static const control_cmd commands[] = {
     {"pause", cmd_pause, false, true, false},
     {"reboot", cmd_reboot, false, true, false},
     {"rename", cmd_rename, false, false, false},
+    {"save", sv_save, false, true, false},
     {"shutdown", cmd_shutdown, false, true, false},
     {"snapshot", sv_snapshot, false, true, false},
     {"stats", sv_stats, false, false, false},

@@ -109,8 +109,11 @@ void sv_fdset_drop(sv *s, const char *opaque, const char *keep)
 int sv_fd_give_for_writing(sv *s, const char *path, const char *fdname)
 {
     AUTOCLOSE int fd = open_for_qemu(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW);
-    if (fd < 0)
-        return -1;
+    return fd < 0 ? -1 : sv_fd_give(s, fd, fdname);
+}
+
+int sv_fd_give(sv *s, int fd, const char *fdname)
+{
     json_object *g = json_object_new_object();
     json_object_object_add(g, "fdname", json_object_new_string(fdname));
     return qmp_execute_fd(s->qmp, "getfd", g, fd, NULL, 5000);

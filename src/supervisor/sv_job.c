@@ -112,12 +112,12 @@ static void on_job_timer(int fd, uint32_t events, void *opaque)
         j->polling = true;
 }
 
-/* Every SV_JOB_POLL_MS, progress is asked for (when the kind has a query for it) and the
- * time limit checked (when it has one). */
+/* Every SV_JOB_POLL_MS (or the kind's poll_ms), progress is asked for (when the kind has a
+ * query for it) and the time limit checked (when it has one). */
 static void job_timer_start(sv *s, sv_job *j)
 {
-    struct itimerspec every = {.it_interval = {.tv_nsec = SV_JOB_POLL_MS * 1000000L},
-                               .it_value = {.tv_nsec = SV_JOB_POLL_MS * 1000000L}};
+    long ns = (j->ops->poll_ms ? j->ops->poll_ms : SV_JOB_POLL_MS) * 1000000L;
+    struct itimerspec every = {.it_interval = {.tv_nsec = ns}, .it_value = {.tv_nsec = ns}};
     bool needed = j->ops->query || j->ops->timeout_ms;
     j->timer_fd = needed ? timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK) : -1;
     if (j->timer_fd >= 0 && (timerfd_settime(j->timer_fd, 0, &every, NULL) < 0 ||

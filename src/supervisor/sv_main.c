@@ -125,6 +125,11 @@ static int load_domain(sv *s)
     if (!s->cfg)
         return -1;
     s->start_paused = kx_json_bool(o, "start_paused", false);
+    const char *machine = kx_json_str(o, "machine", NULL);
+    s->machine = machine ? kx_strdup(machine) : NULL;
+    json_object *restore = NULL;
+    if (json_object_object_get_ex(o, "restore", &restore))
+        s->restore = json_object_get(restore);
     if (s->cfg->bootloader && s->cfg->cmdline)
         s->extra = kx_strdup(s->cfg->cmdline);
     s->accel = kx_streq(kx_json_str(o, "accel_resolved", "tcg"), "kvm") ? KXL_ACCEL_KVM
@@ -175,6 +180,13 @@ static int start_domain(sv *s)
         return -1;
     if (watch_signals(s) < 0 || sv_qemu_start(s) < 0 || sv_qemu_attach(s, true) < 0)
         return -1;
+    if (s->restore) {
+        if (sv_restore(s) < 0)
+            return -1;
+        /* loaded: a later fresh QEMU (a reboot) boots */
+        json_object_put(s->restore);
+        s->restore = NULL;
+    }
     sv_qemu_configure(s);
     if (sv_console_init(s, true) < 0 || sv_control_init(s) < 0)
         return -1;
@@ -229,6 +241,8 @@ static int adopt_domain(sv *s)
     kx_status old;
     if (status_read(s->dir, &old) < 0 || load_domain(s) < 0)
         return -1;
+    json_object_put(s->restore);   /* its QEMU loaded it long ago */
+    s->restore = NULL;
     s->st.domid = old.domid;
     s->st.started = old.started;
     s->st.state = old.state;
@@ -253,6 +267,7 @@ static int adopt_domain(sv *s)
     if (s->qemu_pidfd < 0 || status_write(s->dir, &s->st) < 0 || sv_qemu_attach(s, false) < 0 ||
         sv_console_init(s, false) < 0)
         return -1;
+    sv_save_recover(s, old.state == KXL_STATE_RUNNING);
     sync_state(s, old.state);
     json_object *data = json_object_new_object();
     json_object_object_add(data, "state", json_object_new_string(sv_lc_state_name(s->lc)));
@@ -307,6 +322,8 @@ static void sv_dispose(sv *s)
     free(s->dir);
     free(s->name);
     free(s->extra);
+    free(s->machine);
+    json_object_put(s->restore);
     if (s->event_log)
         fclose(s->event_log);
     kxl_paths_dispose(&s->paths);

@@ -175,6 +175,8 @@ static int start_qemu(sv *s, const kxl_host_facts *facts)
     host.ovmf_code = ovmf_code;
     host.ovmf_vars = ovmf_vars;
     host.pvh_kernel = elf;
+    host.machine = s->machine;
+    host.incoming = s->restore != NULL;
     size_t n_vifs = 0;
     for (size_t i = 0; i < s->cfg->n_vifs; i++)
         n_vifs += !s->cfg->vifs[i].unplugged;
@@ -231,8 +233,19 @@ int sv_qemu_start(sv *s)
     return r;
 }
 
-/* The last line QEMU wrote to its log: the reason it refused to start. */
-static char *qemu_last_words(sv *s)
+char *sv_qemu_version(sv *s)
+{
+    AUTOPTR(json_object) v = NULL;
+    if (qmp_execute(s->qmp, "query-version", NULL, &v, 5000) < 0)
+        return NULL;
+    json_object *q = NULL;
+    json_object_object_get_ex(v, "qemu", &q);
+    return kx_asprintf("%lld.%lld.%lld", (long long)kx_json_int(q, "major", 0),
+                       (long long)kx_json_int(q, "minor", 0),
+                       (long long)kx_json_int(q, "micro", 0));
+}
+
+char *sv_qemu_words(sv *s, int lines)
 {
     AUTOFREE char *log = kx_asprintf("%s/%s.qemu.log", s->paths.log_dir, s->name);
     AUTOFREE char *text = kx_read_file(log, NULL);
@@ -241,11 +254,20 @@ static char *qemu_last_words(sv *s)
     size_t n = strlen(text);
     while (n && text[n - 1] == '\n')
         text[--n] = '\0';
-    char *last = strrchr(text, '\n');
-    last = last ? last + 1 : text;
-    /* drop QEMU's "2026-...: qemu-system-x86_64: " prefix */
-    char *msg = strstr(last, "qemu-system-x86_64: ");
-    return kx_strdup(msg ? msg + strlen("qemu-system-x86_64: ") : last);
+    char *first = text + n;
+    for (int i = 0; i < lines && first > text; i++) {
+        do
+            first--;
+        while (first > text && first[-1] != '\n');
+    }
+    /* without QEMU's "2026-...: qemu-system-x86_64: " prefix on each line */
+    kx_buf b = KX_BUF_INIT;
+    for (char *line = strtok(first, "\n"); line; line = strtok(NULL, "\n")) {
+        char *msg = strstr(line, "qemu-system-x86_64: ");
+        kx_buf_printf(&b, "%s%s", b.len ? "; " : "",
+                      msg ? msg + strlen("qemu-system-x86_64: ") : line);
+    }
+    return kx_buf_steal(&b);
 }
 
 /* Forgets the QEMU that is gone: its monitor connection and pidfd. */
@@ -352,7 +374,7 @@ int sv_qemu_attach(sv *s, bool report_start)
         usleep(5000);
     s->qmp = kx_path_exists(sock) ? qmp_connect(sock, 2000) : NULL;
     if (!s->qmp && report_start) {
-        AUTOFREE char *why = qemu_last_words(s);
+        AUTOFREE char *why = sv_qemu_words(s, 1);
         kx_err(KXL_ERR_QEMU, "QEMU failed to start domain '%s': %s", s->name, why);
     }
     if (!s->qmp)

@@ -55,7 +55,8 @@ static void check_json_roundtrip(const char *name, const kxl_domcfg *cfg)
 }
 
 /* A golden case may set host facts in a comment line "#host: KEY=VALUE" (qemu_user,
- * pvh_kernel, fdsets, jail_domid, ovmf); the value is returned (caller frees) or NULL. */
+ * pvh_kernel, fdsets, jail_domid, ovmf, machine, incoming); the value is returned (caller
+ * frees) or NULL. */
 static char *host_fact(const char *file, const char *key)
 {
     AUTOFREE char *text = kx_read_file(file, NULL);
@@ -96,6 +97,10 @@ static char *run_case(const char *name, bool *is_err_r)
                         (unsigned)strtoul(jail_domid, NULL, 10) % KXL_QEMU_JAIL_UIDS;
         host.jail_root = "/run/kxl/.jail";
     }
+    AUTOFREE char *machine = host_fact(file, "machine");
+    AUTOFREE char *incoming = host_fact(file, "incoming");
+    host.machine = machine;
+    host.incoming = incoming && strcmp(incoming, "yes") == 0;
     AUTOFREE char *fdsets = host_fact(file, "fdsets");
     qemu_fdsets fds = {0};
     if (fdsets && cfg) {

@@ -1,0 +1,92 @@
+/* sv_restore.c - the guest's state from a save file, while the domain starts: QEMU was started
+ * with -incoming defer (and the machine type the file names); the supervisor, which may open
+ * the file where QEMU (an unprivileged user) may not, hands it over positioned after kxl's
+ * header (getfd), and QEMU loads the stream from there (migrate-incoming fd:). The supervisor
+ * waits for the end as it waits for QEMU's start, before it serves anyone: the domain shows as
+ * starting meanwhile. QEMU 7.2 exits when it cannot load a stream, so a damaged one leaves
+ * nothing running, and QEMU's own words say what it found wrong. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "migrate/mig_header.h"
+#include "supervisor/sv.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/json.h"
+
+#define RESTORE_POLL_MS 20
+
+/* A stream from a newer QEMU does not load into an older one. */
+static int restore_check_version(sv *s, const char *file)
+{
+    AUTOFREE char *here = sv_qemu_version(s);
+    if (!here)
+        return -1;
+    const char *saved = kx_json_str(s->restore, "qemu_version", "0");
+    if (mig_version_cmp(saved, here) <= 0)
+        return 0;
+    kx_err(KXL_ERR_HOST, "'%s' was saved by QEMU %s; this host's QEMU %s cannot load it: "
+           "restore it on a host with QEMU %s or newer", file, saved, here, saved);
+    return -1;
+}
+
+/* QEMU is gone (it exits on a stream it cannot load), waiting up to wait_ms for it. */
+static bool qemu_gone(sv *s, int wait_ms)
+{
+    struct pollfd p = {.fd = s->qemu_pidfd, .events = POLLIN};
+    return s->qemu_pidfd < 0 || poll(&p, 1, wait_ms) > 0;
+}
+
+static int restore_refused(sv *s, const char *file, const char *why)
+{
+    kx_err(KXL_ERR_QEMU, "cannot restore '%s' from '%s': QEMU could not load the saved state "
+           "(%s); the file is damaged or was written by an incompatible QEMU", s->name, file,
+           why);
+    return -1;
+}
+
+/* Polls query-migrate until QEMU has loaded the stream, failed, or died. */
+static int restore_wait(sv *s, const char *file)
+{
+    for (;;) {
+        AUTOPTR(json_object) st = NULL;
+        if (qemu_gone(s, 0) || qmp_execute(s->qmp, "query-migrate", NULL, &st, 10000) < 0) {
+            if (!qemu_gone(s, 2000))
+                return -1;   /* the monitor failed, QEMU lives: kx_err says why */
+            AUTOFREE char *words = sv_qemu_words(s, 2);
+            return restore_refused(s, file, words);
+        }
+        const char *status = kx_json_str(st, "status", "");
+        if (kx_streq(status, "completed"))
+            return 0;
+        if (kx_streq(status, "failed"))
+            return restore_refused(s, file, kx_json_str(st, "error-desc", "no reason given"));
+        usleep(RESTORE_POLL_MS * 1000);
+    }
+}
+
+int sv_restore(sv *s)
+{
+    const char *file = kx_json_str(s->restore, "file", "");
+    off_t offset = (off_t)kx_json_int(s->restore, "offset", 0);
+    if (restore_check_version(s, file) < 0)
+        return -1;
+    AUTOCLOSE int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || lseek(fd, offset, SEEK_SET) != offset) {
+        kx_err_errno(KXL_ERR_NOT_FOUND, "cannot read the save file '%s'", file);
+        return -1;
+    }
+    if (sv_fd_give(s, fd, "kxl-restore") < 0)
+        return -1;
+    sv_event(s, "restoring from '%s'", file);
+    json_object *a = json_object_new_object();
+    json_object_object_add(a, "uri", json_object_new_string("fd:kxl-restore"));
+    if (qmp_execute(s->qmp, "migrate-incoming", a, NULL, 10000) < 0 || restore_wait(s, file) < 0)
+        return -1;
+    sv_event(s, "restored from '%s'", file);
+    return 0;
+}

@@ -1,0 +1,1 @@
+restore /nonexistent/x.save

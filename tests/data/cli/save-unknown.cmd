@@ -1,0 +1,1 @@
+save nosuch /tmp/x.save

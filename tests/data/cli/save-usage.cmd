@@ -1,0 +1,1 @@
+save -c -p dom f
