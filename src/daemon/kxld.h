@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "daemon/http_route.h"
+#include "daemon/ws.h"
 #include "kxl/ops.h"
 
 typedef struct {
@@ -22,7 +23,8 @@ typedef int (*kxld_handler)(const kxld_request *rq, json_object **out_r);
 typedef struct {
     const char *route;   /* "METHOD PATH"; NULL: op's route in the operations table */
     kxl_op op;           /* the operation the route runs; KXL_OP__COUNT when no row names it */
-    kxld_handler fn;
+    kxld_handler fn;     /* a plain request (for a WebSocket route: what it is told) */
+    const ws_kind *ws;   /* NULL, or the WebSocket session an upgrade on the route starts */
 } kxld_route;
 
 /* The routes, in table order: n_r gets their number. */

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cfg/cfg_keys.h"
+#include "daemon/http_status.h"
 #include "daemon/kxld.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -187,6 +188,17 @@ static int reboot_domain(const kxld_request *rq, json_object **out_r)
     return power(rq, kxl_domain_reboot);
 }
 
+/* ---- WebSockets ---- */
+
+/* A WebSocket route asked without an upgrade: 426, saying how to ask. */
+static int websocket_only(const kxld_request *rq, json_object **out_r)
+{
+    (void)rq;
+    *out_r = http_error_json(KXL_ERR_INVALID,
+                             "this resource is a WebSocket: ask with 'Upgrade: websocket'");
+    return 426;
+}
+
 /* ---- the table ---- */
 
 #define NO_OP KXL_OP__COUNT
@@ -202,6 +214,7 @@ static const kxld_route routes[] = {
     {NULL, KXL_OP_SHUTDOWN, shutdown_domain},
     {NULL, KXL_OP_REBOOT, reboot_domain},
     {NULL, KXL_OP_BLOCK_LIST, list_disks},
+    {"GET /api/v1/events", NO_OP, websocket_only, &ws_events_kind},
 };
 
 static const char *specs[KX_ARRAY_SIZE(routes)];
