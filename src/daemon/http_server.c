@@ -521,9 +521,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
 }
 
-/* The first protocol serves HTTP and the WebSockets (a client names no subprotocol). */
+/* The first protocol serves HTTP and the WebSockets (a client names no subprotocol); the
+ * console's socket to its supervisor is adopted into the second. */
 static const struct lws_protocols protocols[] = {
     {"http", callback, sizeof(http_conn), 0, 0, NULL, 0},
+    {WS_CONSOLE_PROTOCOL, ws_console_raw_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 

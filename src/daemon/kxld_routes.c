@@ -215,6 +215,7 @@ static const kxld_route routes[] = {
     {NULL, KXL_OP_REBOOT, reboot_domain},
     {NULL, KXL_OP_BLOCK_LIST, list_disks},
     {"GET /api/v1/events", NO_OP, websocket_only, &ws_events_kind},
+    {"GET /api/v1/domains/{name}/console", NO_OP, websocket_only, &ws_console_kind},
 };
 
 static const char *specs[KX_ARRAY_SIZE(routes)];

@@ -140,10 +140,14 @@ class KxldWebSocketTest(KxldTestCase):
         # the supervisor's events arrive in order, each at once
         seqs = [e["seq"] for e in events if "seq" in e]
         self.assertEqual(seqs, sorted(seqs))
-        lag = [t - e["time"] for t, e in everything.events() if "seq" in e]
-        print(f"\nkxld events WebSocket: {len(lag)} supervisor events, delivery after the event "
-              f"median {statistics.median(lag) * 1000:.1f} ms, max {max(lag) * 1000:.1f} ms",
-              file=sys.stderr)
+        # a new domain's first events are its history, read when kxld finds it (a look every
+        # 200 ms); from the pause on they are live
+        timed = everything.events()
+        live = next(i for i, (_, e) in enumerate(timed) if e["event"] == "paused")
+        lag = [t - e["time"] for t, e in timed[live:] if "seq" in e]
+        print(f"\nkxld events WebSocket: {len(lag)} live supervisor events, delivered after the "
+              f"event: median {statistics.median(lag) * 1000:.1f} ms, max "
+              f"{max(lag) * 1000:.1f} ms", file=sys.stderr)
         self.assertLess(max(lag), 1.0, "an event waited in kxld")
 
     def test_events_websocket_refuses_a_bad_filter(self):
@@ -153,3 +157,32 @@ class KxldWebSocketTest(KxldTestCase):
         self.assertEqual((code, reason), (1011, "?domain='x/y': not a domain name"))
         status, _, e = self.api("GET", "/api/v1/events")
         self.assert_error(status, 426, "invalid", e)
+
+    def test_console_websocket_both_ways_for_two_clients(self):
+        self.start_kxld()
+        status, _, d = self.api("POST", "/api/v1/domains", {"config_file": self.write_cfg("con")})
+        self.assertEqual(status, 201, d)
+        self.wait_ready("con")
+        a = self.ws("/api/v1/domains/con/console")
+        b = self.ws(f"/api/v1/domains/{d['domid']}/console")   # a domain by its id
+        for c in (a, b):   # the scrollback comes first
+            c.wait(lambda c: b"KXL-READY hostname=con" in c.output(), what="the scrollback")
+        a.send("\r")
+        a.wait(lambda c: b"con# " in c.output(), what="the guest's prompt")
+        a.send("echo $((6 * 7))-KXL-WS-ANSWER\r")
+        for c in (a, b):   # both see what the guest answered the one who typed
+            c.wait(lambda c: b"42-KXL-WS-ANSWER" in c.output(), what="the guest's answer")
+        self.assertIn("42-KXL-WS-ANSWER", self.console_log("con"), "the console log has it too")
+        self.assertTrue(all(op == websocket.ABNF.OPCODE_BINARY for _, op, _ in a.frames))
+        status, _, reply = self.api("DELETE", "/api/v1/domains/con")
+        self.assertEqual(status, 204, reply)
+        for c in (a, b):
+            self.assertEqual(c.wait_closed(), (1000, "the console closed: the domain ended"))
+        self.assert_gone("con")
+
+    def test_console_websocket_of_no_domain_says_why(self):
+        self.start_kxld()
+        c = self.ws("/api/v1/domains/nosuch/console")
+        self.assertEqual(c.wait_closed(), (1011, "domain 'nosuch' does not exist"))
+        status, _, doms = self.api("GET", "/api/v1/domains")   # the daemon goes on
+        self.assertEqual((status, doms), (200, []))
