@@ -3,6 +3,7 @@
  * vhost only when kxld.conf configures one, then always with TLS. */
 #include "daemon/http_listen.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -105,6 +106,40 @@ static int listen_unix(http_listeners *l, const http_server_opts *o,
     return set_socket_access(o->unix_socket, o->socket_group);
 }
 
+/* The TCP listener, only with TLS (a plain connection to it fails its handshake) and only
+ * when configured; requests on it need a bearer token (http_server_authorized). */
+static int listen_tcp(http_listeners *l, const http_server_opts *o,
+                      const struct lws_protocols *protocols)
+{
+    if (!o->tcp_port)
+        return 0;
+    const char *files[] = {o->tls_cert, o->tls_key};
+    for (size_t i = 0; i < KX_ARRAY_SIZE(files); i++)
+        if (!files[i] || access(files[i], R_OK) < 0) {
+            kx_err_errno(KXL_ERR_CONFIG, "%s '%s'", i == 0 ? "tls_cert" : "tls_key",
+                         files[i] ? files[i] : "");
+            return -1;
+        }
+    assert(o->tokens && o->tokens->n > 0);
+    struct lws_context_creation_info info;
+    vhost_info(o, protocols, &info);
+    info.vhost_name = "tcp";
+    info.port = o->tcp_port;
+    info.iface = o->tcp_address;
+    info.ssl_cert_filepath = o->tls_cert;
+    info.ssl_private_key_filepath = o->tls_key;
+    /* libwebsockets reads this from the vhost's own options: without it, no TLS at all */
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    if (!strchr(o->tcp_address, ':'))
+        info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (!(l->tcp_vh = lws_create_vhost(l->ctx, &info))) {
+        kx_err(KXL_ERR_CONFIG, "cannot listen on %s port %d with TLS (libwebsockets said why, "
+               "above)", o->tcp_address, o->tcp_port);
+        return -1;
+    }
+    return 0;
+}
+
 int http_listen(const http_server_opts *o, const struct lws_protocols *protocols, void *user,
                 http_listeners *l_r)
 {
@@ -114,14 +149,16 @@ int http_listen(const http_server_opts *o, const struct lws_protocols *protocols
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_kx);
     struct lws_context_creation_info info;
     vhost_info(o, protocols, &info);
-    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.user = user;
     if (!(l_r->ctx = lws_create_context(&info))) {
         kx_err(KXL_ERR_INTERNAL, "cannot start libwebsockets (it said why, above)");
         goto undo_lock;
     }
-    if (listen_unix(l_r, o, protocols) < 0)
+    /* the TCP port first: once the Unix socket is there (what a client or a test waits
+     * for), every listener is */
+    if (listen_tcp(l_r, o, protocols) < 0 || listen_unix(l_r, o, protocols) < 0)
         goto undo_context;
     return 0;
 undo_context:

@@ -20,11 +20,17 @@ typedef struct {
     unsigned max_requests;     /* in progress at once; more are 503 */
     int idle_timeout_s;        /* an idle keep-alive connection is closed after it */
     const kxl_paths *paths;
-    const kx_strv *tokens;     /* the TCP listener's bearer tokens */
+    /* A TCP listener with TLS when tcp_port is not 0: cert, key and tokens are required. */
+    int tcp_port;
+    const char *tcp_address;   /* the address to bind */
+    const char *tls_cert;      /* PEM files */
+    const char *tls_key;
+    const kx_strv *tokens;     /* its bearer tokens: a request needs one of them */
 } http_server_opts;
 
 /* Listens on o->unix_socket (refused while another kxld holds it; a stale socket of a dead
- * one is replaced). NULL with kx_err. o and what it points to outlive the server. */
+ * one is replaced), and on o->tcp_address:o->tcp_port with TLS when a port is given. NULL with
+ * kx_err. o and what it points to outlive the server. */
 http_server *http_server_new(const http_server_opts *o);
 /* Serves until http_server_stop; 0, or -1 with kx_err. */
 int http_server_run(http_server *s);

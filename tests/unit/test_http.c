@@ -6,9 +6,11 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
+#include "daemon/http_auth.h"
 #include "daemon/http_route.h"
 #include "daemon/http_status.h"
 #include "daemon/kxld_conf.h"
@@ -192,6 +194,7 @@ static void conf_errors_name_file_and_line(void **state)
         {"\nmax_requests = 0\n", ":2: 'max_requests' must be a number from 1 to 1024"},
         {"max_body_kib = \"big\"\n", ":1: 'max_body_kib' must be a number from 1 to 16384"},
         {"unix_socket = \n", ":1: "},
+        {"tcp_port = 70000\n", ":1: 'tcp_port' must be a number from 0 to 65535"},
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         char *path = write_conf(cases[k].text);
@@ -208,6 +211,89 @@ static void conf_errors_name_file_and_line(void **state)
     }
 }
 
+static void tcp_needs_tls_files_and_tokens(void **state)
+{
+    (void)state;
+    char *path = write_conf("tcp_port = 8443\ntls_key = \"/k.pem\"\n");
+    kxld_conf c;
+    assert_int_equal(kxld_conf_load(path, "/", &c), -1);
+    char *want = kx_asprintf("%s: tcp_port = 8443 needs tls_cert, tls_key and token_file "
+                             "(missing: tls_cert, token_file): kxld never listens on TCP "
+                             "without TLS and a bearer token", path);
+    assert_string_equal(kx_err_msg(), want);
+    free(want);
+    free(path);
+    path = write_conf("tcp_port = 8443\ntls_key = \"/k.pem\"\ntls_cert = \"etc/c.pem\"\n"
+                      "token_file = 'etc/tokens'\ntcp_address = '::'\n");
+    assert_int_equal(kxld_conf_load(path, "/srv/r", &c), 0);
+    assert_int_equal(c.tcp_port, 8443);
+    assert_string_equal(c.tls_cert, "/srv/r/etc/c.pem");
+    assert_string_equal(c.tls_key, "/k.pem");
+    assert_string_equal(c.token_file, "/srv/r/etc/tokens");
+    assert_string_equal(c.tcp_address, "::");
+    kxld_conf_dispose(&c);
+    free(path);
+    assert_int_equal(kxld_conf_load("/nonexistent", "/", &c), 0);   /* no TCP by default */
+    assert_int_equal(c.tcp_port, 0);
+    assert_null(c.token_file);
+    kxld_conf_dispose(&c);
+}
+
+static void bearer_tokens_match_whole(void **state)
+{
+    (void)state;
+    kx_strv tokens = KX_STRV_INIT;
+    kx_strv_push(&tokens, "first-token-0123456789");
+    kx_strv_push(&tokens, "second-token-abcdefghij");
+    assert_true(http_bearer_ok("Bearer first-token-0123456789", &tokens));
+    assert_true(http_bearer_ok("bearer  second-token-abcdefghij", &tokens));
+    static const char *const refused[] = {
+        "Bearer first-token-012345678",     /* a prefix */
+        "Bearer first-token-01234567890",   /* longer */
+        "Bearer second-token-abcdefghiJ",
+        "Bearer ",
+        "Bearer",
+        "Basic Zmlyc3QtdG9rZW4tMDEyMzQ1Njc4OQ==",
+        "first-token-0123456789",
+        "Bearer first-token-0123456789 x",
+        "",
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+        if (http_bearer_ok(refused[i], &tokens))
+            fail_msg("'%s' was accepted", refused[i]);
+    assert_false(http_bearer_ok(NULL, &tokens));
+    kx_strv empty = KX_STRV_INIT;
+    assert_false(http_bearer_ok("Bearer first-token-0123456789", &empty));
+    kx_strv_dispose(&tokens);
+}
+
+static void token_files_are_checked(void **state)
+{
+    (void)state;
+    char *path = write_conf("# tokens\n\n  first-token-0123456789  \nsecond-token-abcdefghij\n");
+    chmod(path, 0600);
+    kx_strv tokens = KX_STRV_INIT;
+    assert_int_equal(http_tokens_load(path, &tokens), 0);
+    assert_int_equal(tokens.n, 2);
+    assert_string_equal(tokens.v[0], "first-token-0123456789");
+    kx_strv_dispose(&tokens);
+    chmod(path, 0640);
+    assert_int_equal(http_tokens_load(path, &tokens), -1);
+    assert_non_null(strstr(kx_err_msg(), "is open to others (mode 0640): chmod 600 it"));
+    free(path);
+    path = write_conf("a token\n");
+    chmod(path, 0600);
+    assert_int_equal(http_tokens_load(path, &tokens), -1);
+    assert_non_null(strstr(kx_err_msg(), "':1: a token is one word of at least 16"));
+    free(path);
+    path = write_conf("# none\n");
+    chmod(path, 0600);
+    assert_int_equal(http_tokens_load(path, &tokens), -1);
+    assert_non_null(strstr(kx_err_msg(), "has no token"));
+    assert_null(tokens.v);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +306,9 @@ int main(void)
         cmocka_unit_test(conf_defaults_without_a_file),
         cmocka_unit_test(conf_sets_keys),
         cmocka_unit_test(conf_errors_name_file_and_line),
+        cmocka_unit_test(tcp_needs_tls_files_and_tokens),
+        cmocka_unit_test(bearer_tokens_match_whole),
+        cmocka_unit_test(token_files_are_checked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
