@@ -40,6 +40,7 @@ struct http_server {
     http_listeners l;
     const http_server_opts *o;
     ev_hub *events;
+    kxld_jobs *jobs;
     atomic_bool stop;
     pthread_mutex_t mu;          /* guards done and running */
     pthread_cond_t idle;
@@ -58,7 +59,9 @@ struct http_job {
     unsigned char *reply;
     size_t reply_len;
     char *allow;
+    char *location;         /* 202: the job's URL */
     bool unauthorized;      /* 401: the reply says how to authenticate */
+    unsigned long long job_id;   /* run as a job of the API */
 };
 
 /* Per connection (lws allocates it zeroed). */
@@ -73,6 +76,7 @@ typedef struct {
     bool dispatched;        /* this request is routed (libwebsockets also ends a POST with
                              * Content-Length: 0 by LWS_CALLBACK_HTTP_BODY_COMPLETION) */
     bool unauthorized;      /* on the TCP listener without the right token */
+    bool respond_async;     /* Prefer: respond-async */
     http_job *job;          /* in a worker (wsi set) or with its reply ready */
     struct timespec t0;
     const ws_kind *ws;      /* an upgraded connection: its kind and session */
@@ -87,6 +91,7 @@ static void job_free(http_job *j)
     free(j->body);
     free(j->reply);
     free(j->allow);
+    free(j->location);
     free(j);
 }
 
@@ -137,23 +142,47 @@ static int parse_body(const char *text, json_object **body_r)
     return 0;
 }
 
-static void job_run(void *arg)
+/* Runs j's route: its HTTP status and body (*out_r, caller puts; the error's on failure). */
+static int job_exec(http_job *j, json_object **out_r)
 {
-    http_job *j = arg;
     size_t n;
     const kxld_route *r = &kxld_routes(&n)[j->route];
     AUTOPTR(json_object) body = NULL;
-    AUTOPTR(json_object) out = NULL;
+    *out_r = NULL;
     kx_err_clear();
-    kxld_request rq = {.paths = j->srv->o->paths, .params = &j->params};
+    kxld_request rq = {.paths = j->srv->o->paths, .params = &j->params, .jobs = j->srv->jobs};
     int status = parse_body(j->body, &body);
     rq.body = body;
     if (status == 0)
-        status = r->fn(&rq, &out);
-    if (status < 0)
-        job_set_error(j);
-    else
-        job_set_reply(j, status, out);
+        status = r->fn(&rq, out_r);
+    if (status >= 0)
+        return status;
+    json_object_put(*out_r);
+    kxl_errcode code = kx_err_code() ? kx_err_code() : KXL_ERR_INTERNAL;
+    *out_r = http_error_json(code, kx_err_msg());
+    return http_status_of(code);
+}
+
+static void job_run(void *arg)
+{
+    http_job *j = arg;
+    AUTOPTR(json_object) out = NULL;
+    int status = job_exec(j, &out);
+    job_set_reply(j, status, out);
+}
+
+/* A job of the API (Prefer: respond-async): its end goes to the jobs, not to a client. */
+static void job_run_detached(void *arg)
+{
+    http_job *j = arg;
+    json_object *out;
+    int status = job_exec(j, &out);
+    kxld_jobs_finish(j->srv->jobs, j->job_id, status, out);
+}
+
+static void job_free_task(void *arg)
+{
+    job_free(arg);
 }
 
 static void *worker(void *arg)
@@ -239,6 +268,28 @@ static void start_job(struct lws *wsi, http_conn *c, http_job *j)
     }
 }
 
+/* A long route asked with Prefer: respond-async: j runs as a job of the API, and the client
+ * gets 202 at once with the job and its Location. */
+static void start_detached(struct lws *wsi, http_conn *c, http_job *j)
+{
+    http_server *srv = j->srv;
+    http_job *reply = kx_malloc0(sizeof(*reply));
+    reply->srv = srv;
+    AUTOFREE char *request = kx_asprintf("%s %s", c->method, c->path);
+    j->job_id = kxld_jobs_start(srv->jobs, request);
+    AUTOFREE char *id = kx_asprintf("%llu", j->job_id);
+    if (http_server_defer(srv, job_run_detached, job_free_task, j) < 0) {
+        kxld_jobs_finish(srv->jobs, j->job_id, 503, http_error_json(kx_err_code(), kx_err_msg()));
+        job_set_refusal(reply, 503, kx_err_code(), kx_err_msg());
+        job_free(j);
+    } else {
+        AUTOPTR(json_object) job = kxld_jobs_get(srv->jobs, id);
+        job_set_reply(reply, 202, job);
+        reply->location = kx_asprintf("/api/v1/jobs/%s", id);
+    }
+    reply_when_writable(wsi, c, reply);
+}
+
 /* The request is complete (headers and body): route it. */
 static void dispatch(struct lws *wsi, http_server *srv, http_conn *c)
 {
@@ -271,7 +322,10 @@ static void dispatch(struct lws *wsi, http_server *srv, http_conn *c)
         kx_buf_dispose(&allow);
         j->body = c->body.s ? kx_buf_steal(&c->body) : NULL;
         c->body_len = 0;
-        start_job(wsi, c, j);
+        if (c->respond_async && kxld_routes(&n_routes)[j->route].may_wait)
+            start_detached(wsi, c, j);
+        else
+            start_job(wsi, c, j);
         return;
     }
     AUTOFREE char *msg = m == HTTP_MATCH_NO_PATH
@@ -304,6 +358,9 @@ static int on_request(struct lws *wsi, http_server *srv, http_conn *c)
     c->body_len = 0;
     c->too_large = c->close_after = c->dispatched = false;
     c->unauthorized = !http_server_authorized(srv, wsi);
+    char prefer[256];
+    c->respond_async = lws_hdr_custom_copy(wsi, prefer, sizeof(prefer), "prefer:", 7) > 0 &&
+                       strstr(prefer, "respond-async");
     snprintf(c->method, sizeof(c->method), "%s",
              m >= 0 && (size_t)m < KX_ARRAY_SIZE(methods) ? methods[m] : "?");
     snprintf(c->path, sizeof(c->path), "%.*s", uri_len, uri_len > 0 ? uri : "");
@@ -349,6 +406,9 @@ static int on_writable(struct lws *wsi, http_conn *c)
             (j->allow && lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
                                                      (const unsigned char *)j->allow,
                                                      (int)strlen(j->allow), &p, end)) ||
+            (j->location && lws_add_http_header_by_name(wsi, (const unsigned char *)"location:",
+                                                        (const unsigned char *)j->location,
+                                                        (int)strlen(j->location), &p, end)) ||
             (j->unauthorized &&
              lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
                                          (const unsigned char *)"Bearer realm=\"kxld\"", 19, &p,
@@ -562,6 +622,7 @@ http_server *http_server_new(const http_server_opts *o)
     srv->o = o;
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->idle, NULL);
+    srv->jobs = kxld_jobs_new();
     if (http_listen(o, protocols, srv, &srv->l) < 0 ||
         !(srv->events = ev_hub_new(srv->l.ctx, o->paths))) {
         http_server_free(srv);
@@ -602,6 +663,7 @@ void http_server_free(http_server *s)
         take_finished(s);
     http_listen_close(&s->l, s->o);   /* closes the WebSockets: events' clients leave the hub */
     ev_hub_free(s->events);
+    kxld_jobs_free(s->jobs);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->idle);
     free(s);

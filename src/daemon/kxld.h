@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "daemon/http_route.h"
+#include "daemon/kxld_jobs.h"
 #include "daemon/ws.h"
 #include "kxl/ops.h"
 
@@ -14,6 +15,7 @@ typedef struct {
     const kxl_paths *paths;
     const http_params *params;   /* the {name} segments of the path */
     json_object *body;           /* the request's JSON body (an object), NULL when it had none */
+    kxld_jobs *jobs;             /* the API's jobs */
 } kxld_request;
 
 /* A route's handler, run in a worker thread: returns the HTTP status of its success with *out_r
@@ -25,6 +27,7 @@ typedef struct {
     kxl_op op;           /* the operation the route runs; KXL_OP__COUNT when no row names it */
     kxld_handler fn;     /* a plain request (for a WebSocket route: what it is told) */
     const ws_kind *ws;   /* NULL, or the WebSocket session an upgrade on the route starts */
+    bool may_wait;       /* long: "Prefer: respond-async" makes it a job (202, kxld_jobs.h) */
 } kxld_route;
 
 /* The routes, in table order: n_r gets their number. */

@@ -188,6 +188,14 @@ static int reboot_domain(const kxld_request *rq, json_object **out_r)
     return power(rq, kxl_domain_reboot);
 }
 
+/* ---- jobs ---- */
+
+static int get_job(const kxld_request *rq, json_object **out_r)
+{
+    *out_r = kxld_jobs_get(rq->jobs, http_param(rq->params, "id"));
+    return *out_r ? 200 : -1;
+}
+
 /* ---- WebSockets ---- */
 
 /* A WebSocket route asked without an upgrade: 426, saying how to ask. */
@@ -206,14 +214,15 @@ static int websocket_only(const kxld_request *rq, json_object **out_r)
 static const kxld_route routes[] = {
     {"GET /api/v1/host", NO_OP, get_host},
     {"GET /api/v1/domains", NO_OP, list_domains},
-    {"POST /api/v1/domains", NO_OP, create_domain},
+    {"POST /api/v1/domains", NO_OP, create_domain, .may_wait = true},
     {"GET /api/v1/domains/{name}", NO_OP, get_domain},
-    {"DELETE /api/v1/domains/{name}", NO_OP, destroy_domain},
+    {"DELETE /api/v1/domains/{name}", NO_OP, destroy_domain, .may_wait = true},
     {NULL, KXL_OP_PAUSE, pause_domain},
     {NULL, KXL_OP_UNPAUSE, unpause_domain},
-    {NULL, KXL_OP_SHUTDOWN, shutdown_domain},
-    {NULL, KXL_OP_REBOOT, reboot_domain},
+    {NULL, KXL_OP_SHUTDOWN, shutdown_domain, .may_wait = true},
+    {NULL, KXL_OP_REBOOT, reboot_domain, .may_wait = true},
     {NULL, KXL_OP_BLOCK_LIST, list_disks},
+    {"GET /api/v1/jobs/{id}", NO_OP, get_job},
     {"GET /api/v1/events", NO_OP, websocket_only, &ws_events_kind},
     {"GET /api/v1/domains/{name}/console", NO_OP, websocket_only, &ws_console_kind},
 };
