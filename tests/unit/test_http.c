@@ -13,6 +13,7 @@
 #include "daemon/http_auth.h"
 #include "daemon/http_route.h"
 #include "daemon/http_status.h"
+#include "daemon/kxld_jobs.h"
 #include "daemon/kxld_conf.h"
 #include "unit_tmpdir.h"
 #include "util/err.h"
@@ -294,6 +295,69 @@ static void token_files_are_checked(void **state)
     free(path);
 }
 
+/* ---- the API's jobs ---- */
+
+static const char *member(json_object *o, const char *key)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, key, &v) ? json_object_to_json_string(v) : "absent";
+}
+
+static void jobs_run_and_end(void **state)
+{
+    (void)state;
+    kxld_jobs *jobs = kxld_jobs_new();
+    unsigned long long a = kxld_jobs_start(jobs, "POST /api/v1/domains");
+    unsigned long long b = kxld_jobs_start(jobs, "DELETE /api/v1/domains/x");
+    assert_int_equal(a, 1);
+    assert_int_equal(b, 2);
+    json_object *o = kxld_jobs_get(jobs, "1");
+    assert_string_equal(member(o, "state"), "\"running\"");
+    assert_string_equal(member(o, "status"), "null");
+    assert_string_equal(member(o, "request"), "\"POST \\/api\\/v1\\/domains\"");
+    json_object_put(o);
+    json_object *dom = json_object_new_object();
+    json_object_object_add(dom, "name", json_object_new_string("x"));
+    kxld_jobs_finish(jobs, a, 201, dom);
+    kxld_jobs_finish(jobs, b, 404, http_error_json(KXL_ERR_NOT_FOUND, "no x"));
+    o = kxld_jobs_get(jobs, "1");
+    assert_string_equal(member(o, "state"), "\"succeeded\"");
+    assert_string_equal(member(o, "status"), "201");
+    assert_string_equal(member(o, "result"), "{ \"name\": \"x\" }");
+    assert_string_equal(member(o, "error"), "null");
+    json_object_put(o);
+    o = kxld_jobs_get(jobs, "2");
+    assert_string_equal(member(o, "state"), "\"failed\"");
+    assert_string_equal(member(o, "result"), "null");
+    assert_string_equal(member(o, "error"), "{ \"code\": \"not-found\", \"message\": \"no x\" }");
+    json_object_put(o);
+    assert_null(kxld_jobs_get(jobs, "3"));
+    assert_int_equal(kx_err_code(), KXL_ERR_NOT_FOUND);
+    assert_null(kxld_jobs_get(jobs, "1x"));
+    kxld_jobs_free(jobs);
+}
+
+static void jobs_keep_the_last_ended_and_every_running(void **state)
+{
+    (void)state;
+    kxld_jobs *jobs = kxld_jobs_new();
+    unsigned long long first = kxld_jobs_start(jobs, "POST /api/v1/domains/a/shutdown");
+    for (int i = 0; i < KXLD_JOBS_KEPT + 10; i++)
+        kxld_jobs_finish(jobs, kxld_jobs_start(jobs, "DELETE /api/v1/domains/b"), 204, NULL);
+    char id[32];
+    snprintf(id, sizeof(id), "%llu", first);
+    json_object *o = kxld_jobs_get(jobs, id);   /* running: kept however old */
+    assert_non_null(o);
+    json_object_put(o);
+    assert_null(kxld_jobs_get(jobs, "2"));      /* among the 10 oldest ended */
+    assert_null(kxld_jobs_get(jobs, "11"));
+    snprintf(id, sizeof(id), "%d", 12);
+    o = kxld_jobs_get(jobs, id);
+    assert_non_null(o);
+    json_object_put(o);
+    kxld_jobs_free(jobs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +373,8 @@ int main(void)
         cmocka_unit_test(tcp_needs_tls_files_and_tokens),
         cmocka_unit_test(bearer_tokens_match_whole),
         cmocka_unit_test(token_files_are_checked),
+        cmocka_unit_test(jobs_run_and_end),
+        cmocka_unit_test(jobs_keep_the_last_ended_and_every_running),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
