@@ -54,6 +54,7 @@ struct http_job {
     struct lws *wsi;        /* loop only; NULL once the client has gone */
     size_t route;
     http_params params;
+    char query[512];
     char *body;             /* the request's body, NUL-terminated, or NULL */
     int status;             /* the reply: status, body (after LWS_PRE bytes), Allow */
     unsigned char *reply;
@@ -68,6 +69,7 @@ struct http_job {
 typedef struct {
     char method[16];
     char path[1024];
+    char query[512];        /* the arguments after '?', joined by '&' */
     kx_buf body;
     size_t body_len;
     bool too_large;
@@ -150,7 +152,8 @@ static int job_exec(http_job *j, json_object **out_r)
     AUTOPTR(json_object) body = NULL;
     *out_r = NULL;
     kx_err_clear();
-    kxld_request rq = {.paths = j->srv->o->paths, .params = &j->params, .jobs = j->srv->jobs};
+    kxld_request rq = {.paths = j->srv->o->paths, .params = &j->params, .jobs = j->srv->jobs,
+                       .query = j->query};
     int status = parse_body(j->body, &body);
     rq.body = body;
     if (status == 0)
@@ -322,6 +325,7 @@ static void dispatch(struct lws *wsi, http_server *srv, http_conn *c)
         kx_buf_dispose(&allow);
         j->body = c->body.s ? kx_buf_steal(&c->body) : NULL;
         c->body_len = 0;
+        memcpy(j->query, c->query, sizeof(j->query));
         if (c->respond_async && kxld_routes(&n_routes)[j->route].may_wait)
             start_detached(wsi, c, j);
         else
@@ -347,6 +351,23 @@ static void dispatch(struct lws *wsi, http_server *srv, http_conn *c)
 static const char *const methods[] = {"GET", "POST", "OPTIONS", "PUT", "PATCH", "DELETE",
                                       "CONNECT", "HEAD"};
 
+/* The request's arguments (libwebsockets keeps them apart from the path, decoded), joined by
+ * '&'; what does not fit is left out. */
+static void copy_query(struct lws *wsi, char *dst, size_t len)
+{
+    size_t used = 0;
+    char arg[256];
+    dst[0] = '\0';
+    for (int i = 0; lws_hdr_copy_fragment(wsi, arg, sizeof(arg), WSI_TOKEN_HTTP_URI_ARGS, i) > 0;
+         i++) {
+        size_t n = strlen(arg) + (used ? 1 : 0);
+        if (used + n >= len)
+            break;
+        snprintf(dst + used, len - used, "%s%s", used ? "&" : "", arg);
+        used += n;
+    }
+}
+
 /* Headers are in: remember the request; dispatch it now unless a body follows. */
 static int on_request(struct lws *wsi, http_server *srv, http_conn *c)
 {
@@ -364,6 +385,7 @@ static int on_request(struct lws *wsi, http_server *srv, http_conn *c)
     snprintf(c->method, sizeof(c->method), "%s",
              m >= 0 && (size_t)m < KX_ARRAY_SIZE(methods) ? methods[m] : "?");
     snprintf(c->path, sizeof(c->path), "%.*s", uri_len, uri_len > 0 ? uri : "");
+    copy_query(wsi, c->query, sizeof(c->query));
     char cl[32] = "";
     if (c->unauthorized) {
         c->close_after = true;   /* a body is not read for a stranger */
@@ -505,6 +527,7 @@ static int ws_filter(struct lws *wsi, http_server *srv)
 static int ws_established(struct lws *wsi, http_server *srv, http_conn *c)
 {
     http_params params;
+    conn_dispose(c);   /* what the connection had as HTTP */
     *c = (http_conn){0};
     c->ws = ws_route(wsi, &params);
     kx_err_clear();

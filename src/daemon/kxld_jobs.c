@@ -22,6 +22,7 @@ typedef struct kxld_job {
 
 struct kxld_jobs {
     pthread_mutex_t mu;
+    pthread_cond_t ended;    /* broadcast when a job ends */
     kxld_job *list;          /* newest first */
     unsigned long long last_id;
 };
@@ -44,6 +45,7 @@ kxld_jobs *kxld_jobs_new(void)
 {
     kxld_jobs *jobs = kx_malloc0(sizeof(*jobs));
     pthread_mutex_init(&jobs->mu, NULL);
+    pthread_cond_init(&jobs->ended, NULL);
     return jobs;
 }
 
@@ -56,6 +58,7 @@ void kxld_jobs_free(kxld_jobs *jobs)
         job_free(j);
     }
     pthread_mutex_destroy(&jobs->mu);
+    pthread_cond_destroy(&jobs->ended);
     free(jobs);
 }
 
@@ -99,6 +102,7 @@ void kxld_jobs_finish(kxld_jobs *jobs, unsigned long long id, int status, json_o
             break;
         }
     trim(jobs);
+    pthread_cond_broadcast(&jobs->ended);
     pthread_mutex_unlock(&jobs->mu);
     json_object_put(body);   /* not found: trimmed meanwhile, which a running job never is */
 }
@@ -125,18 +129,38 @@ static json_object *job_json(const kxld_job *j)
     return o;
 }
 
-json_object *kxld_jobs_get(kxld_jobs *jobs, const char *id)
+/* The job of id (its digits), or NULL; under the lock. */
+static const kxld_job *find(const kxld_jobs *jobs, const char *id)
 {
     char *end;
     unsigned long long n = strtoull(id, &end, 10);
-    json_object *o = NULL;
-    pthread_mutex_lock(&jobs->mu);
-    for (kxld_job *j = jobs->list; j && *end == '\0' && !o; j = j->next)
+    for (const kxld_job *j = jobs->list; j && *id && *end == '\0'; j = j->next)
         if (j->id == n)
-            o = job_json(j);
+            return j;
+    return NULL;
+}
+
+json_object *kxld_jobs_wait(kxld_jobs *jobs, const char *id, int timeout_s)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_s;
+    pthread_mutex_lock(&jobs->mu);
+    const kxld_job *j;
+    /* a running job is never trimmed; it is looked up again after each wake */
+    while ((j = find(jobs, id)) && !j->ended &&
+           pthread_cond_timedwait(&jobs->ended, &jobs->mu, &deadline) == 0)
+        ;
+    j = find(jobs, id);
+    json_object *o = j ? job_json(j) : NULL;
     pthread_mutex_unlock(&jobs->mu);
     if (!o)
-        kx_err(KXL_ERR_NOT_FOUND, "job '%s' does not exist (kxld keeps the last %d finished "
+        kx_err(KXL_ERR_NOT_FOUND, "job '%s' does not exist (kxld keeps the last %d ended "
                "ones, and none across its restart)", id, KXLD_JOBS_KEPT);
     return o;
+}
+
+json_object *kxld_jobs_get(kxld_jobs *jobs, const char *id)
+{
+    return kxld_jobs_wait(jobs, id, 0);
 }

@@ -22,3 +22,6 @@ void kxld_jobs_finish(kxld_jobs *jobs, unsigned long long id, int status, json_o
 /* Job id as JSON (caller puts): {"id", "request", "state": running|succeeded|failed,
  * "started", "ended", "status", "result", "error"}; NULL with kx_err(KXL_ERR_NOT_FOUND). */
 json_object *kxld_jobs_get(kxld_jobs *jobs, const char *id);
+/* As kxld_jobs_get, once the job has ended or timeout_s seconds have passed (then it may
+ * still be running). Blocks: for a worker thread. */
+json_object *kxld_jobs_wait(kxld_jobs *jobs, const char *id, int timeout_s);

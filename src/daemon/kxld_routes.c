@@ -3,6 +3,7 @@
  * route that is a library operation takes its "METHOD PATH" from the operations table
  * (src/lib/ops_table.c), so it is named once. */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -196,6 +197,24 @@ static int get_job(const kxld_request *rq, json_object **out_r)
     return *out_r ? 200 : -1;
 }
 
+#define JOB_WAIT_MAX 3600
+
+/* ?timeout=SECONDS (default 30): the job once it ended, or when that time is up. */
+static int wait_job(const kxld_request *rq, json_object **out_r)
+{
+    char buf[32];
+    const char *t = http_query_value(rq->query, "timeout", buf, sizeof(buf));
+    char *end = NULL;
+    long timeout = t ? strtol(t, &end, 10) : 30;
+    if (t && (!*t || *end || timeout < 0 || timeout > JOB_WAIT_MAX)) {
+        kx_err(KXL_ERR_INVALID, "?timeout='%s': a number of seconds from 0 to %d", t,
+               JOB_WAIT_MAX);
+        return -1;
+    }
+    *out_r = kxld_jobs_wait(rq->jobs, http_param(rq->params, "id"), (int)timeout);
+    return *out_r ? 200 : -1;
+}
+
 /* ---- WebSockets ---- */
 
 /* A WebSocket route asked without an upgrade: 426, saying how to ask. */
@@ -223,6 +242,7 @@ static const kxld_route routes[] = {
     {NULL, KXL_OP_REBOOT, reboot_domain, .may_wait = true},
     {NULL, KXL_OP_BLOCK_LIST, list_disks},
     {"GET /api/v1/jobs/{id}", NO_OP, get_job},
+    {"GET /api/v1/jobs/{id}/wait", NO_OP, wait_job},
     {"GET /api/v1/events", NO_OP, websocket_only, &ws_events_kind},
     {"GET /api/v1/domains/{name}/console", NO_OP, websocket_only, &ws_console_kind},
 };

@@ -54,7 +54,11 @@ class KxldJobsTest(KxldTestCase):
         self.assertEqual(status, 202, job)
         status, _, doms = self.api("GET", "/api/v1/domains")   # other requests go on
         self.assertEqual([d["name"] for d in doms], ["jb"])
-        done = self.wait_job(location)
+        status, _, job = self.api("GET", f"{location}/wait?timeout=0")
+        self.assertEqual((status, job["state"]), (200, "running"))
+        status, _, done = self.api("GET", f"{location}/wait?timeout=120")
+        self.assertEqual(status, 200, done)
+        self.validate(done, "Job")
         self.assertEqual((done["state"], done["status"], done["result"]), ("succeeded", 204, None))
         self.assertIn("reboot: Power down", self.console_log("jb"), "a clean power-off")
         self.assert_gone("jb")
@@ -69,6 +73,8 @@ class KxldJobsTest(KxldTestCase):
                                          "message": "domain 'nosuch' does not exist"})
         status, _, e = self.api("GET", "/api/v1/jobs/999")
         self.assert_error(status, 404, "not-found", e)
+        status, _, e = self.api("GET", f"{location}/wait?timeout=forever")
+        self.assert_error(status, 400, "invalid", e)
         # a short operation answers as always, Prefer or not
         status, _, e = self.api_async("POST", "/api/v1/domains/nosuch/pause")
         self.assert_error(status, 404, "not-found", e)

@@ -105,6 +105,10 @@ class KxldTlsTest(KxldTestCase):
         self.assertEqual(self.list_json()["tls"]["domid"], d["domid"])
         self.assertEqual(json.loads(events.recv())["event"], "appeared")
         self.wait_console("tls", r"KXL-HB 1\b")
+        console = self.wss("/api/v1/domains/tls/console", token=TOKEN)
+        out = b""
+        while b"KXL-HB 1" not in out:   # the scrollback, over TLS
+            out += console.recv()
         status, _, reply = self.https("DELETE", "/api/v1/domains/tls", token=TOKEN)
         self.assertEqual(status, 204, reply)
         self.assert_gone("tls")

@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -358,6 +360,45 @@ static void jobs_keep_the_last_ended_and_every_running(void **state)
     kxld_jobs_free(jobs);
 }
 
+static void *finish_later(void *arg)
+{
+    usleep(200 * 1000);
+    kxld_jobs_finish(arg, 1, 204, NULL);
+    return NULL;
+}
+
+static void jobs_wait_for_their_end_or_the_timeout(void **state)
+{
+    (void)state;
+    kxld_jobs *jobs = kxld_jobs_new();
+    kxld_jobs_start(jobs, "POST /api/v1/domains/a/shutdown");
+    json_object *o = kxld_jobs_wait(jobs, "1", 1);   /* nobody ends it: the timeout */
+    assert_string_equal(member(o, "state"), "\"running\"");
+    json_object_put(o);
+    pthread_t t;
+    pthread_create(&t, NULL, finish_later, jobs);
+    o = kxld_jobs_wait(jobs, "1", 60);
+    assert_string_equal(member(o, "state"), "\"succeeded\"");
+    json_object_put(o);
+    pthread_join(t, NULL);
+    assert_null(kxld_jobs_wait(jobs, "2", 1));
+    kxld_jobs_free(jobs);
+}
+
+static void query_values(void **state)
+{
+    (void)state;
+    char buf[8];
+    assert_string_equal(http_query_value("timeout=5", "timeout", buf, sizeof(buf)), "5");
+    assert_string_equal(http_query_value("a=1&timeout=12&b", "timeout", buf, sizeof(buf)), "12");
+    assert_string_equal(http_query_value("timeout=123456789", "timeout", buf, sizeof(buf)),
+                        "1234567");
+    assert_string_equal(http_query_value("timeout=", "timeout", buf, sizeof(buf)), "");
+    assert_null(http_query_value("timeouts=5&xtimeout=3", "timeout", buf, sizeof(buf)));
+    assert_null(http_query_value("", "timeout", buf, sizeof(buf)));
+    assert_null(http_query_value(NULL, "timeout", buf, sizeof(buf)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +416,8 @@ int main(void)
         cmocka_unit_test(token_files_are_checked),
         cmocka_unit_test(jobs_run_and_end),
         cmocka_unit_test(jobs_keep_the_last_ended_and_every_running),
+        cmocka_unit_test(jobs_wait_for_their_end_or_the_timeout),
+        cmocka_unit_test(query_values),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
