@@ -34,6 +34,10 @@ enum {
      * its state changes, its jobs' starts and ends), as a console starts with its
      * scrollback. */
     KXL_WATCH_HISTORY = 1 << 0,
+    /* kxl_host_watch only: fn is also called with ev NULL before each look at ROOT/run/kxl/
+     * (at least every 200 ms), so a caller that must stop on its own (kxld) can, and can do
+     * its own periodic work there. */
+    KXL_WATCH_TICK = 1 << 1,
 };
 
 /* Calls fn for each event of the domain dom (name or id) until the domain is gone (returns
@@ -43,8 +47,8 @@ enum {
 int kxl_domain_watch(const kxl_paths *p, const char *dom, unsigned flags, kxl_event_fn fn,
                      void *opaque);
 
-/* Calls fn for each event of every domain of the host, until fn returns nonzero (returns
- * that value) or an error (-1). ROOT/run/kxl/ is looked at every 200 ms: a domain that
+/* Calls fn for each event of every domain of the host (and for ticks, see KXL_WATCH_TICK),
+ * until fn returns nonzero (returns that value) or an error (-1). ROOT/run/kxl/ is looked at every 200 ms: a domain that
  * appears is watched from its start, history included, whatever flags say (flags apply to
  * the domains there when the watch begins). Domains whose supervisor is gone are left alone
  * until a command adopts them. Blocks. */

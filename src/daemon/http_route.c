@@ -61,6 +61,19 @@ http_match http_route_find(const char *const *specs, size_t n, const char *metho
     return path_seen ? HTTP_MATCH_NO_METHOD : HTTP_MATCH_NO_PATH;
 }
 
+const char *http_query_value(const char *query, const char *name, char *buf, size_t len)
+{
+    size_t nl = strlen(name);
+    for (const char *s = query; s && *s; s = strchr(s, '&') ? strchr(s, '&') + 1 : NULL) {
+        if (strncmp(s, name, nl) != 0 || s[nl] != '=')
+            continue;
+        const char *v = s + nl + 1;
+        snprintf(buf, len, "%.*s", (int)strcspn(v, "&"), v);
+        return buf;
+    }
+    return NULL;
+}
+
 const char *http_param(const http_params *params, const char *name)
 {
     for (size_t i = 0; i < params->n; i++)

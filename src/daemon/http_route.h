@@ -38,3 +38,7 @@ http_match http_route_find(const char *const *specs, size_t n, const char *metho
 
 /* The value of param name, or NULL. */
 const char *http_param(const http_params *params, const char *name);
+
+/* The value of name in query ("a=1&b=2", as libwebsockets decoded it; NULL-safe), copied to
+ * buf (truncated to len - 1 bytes); NULL when the query does not have it. */
+const char *http_query_value(const char *query, const char *name, char *buf, size_t len);

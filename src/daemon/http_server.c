@@ -1,61 +1,75 @@
-/* http_server.c - the libwebsockets side of kxld: a Unix-socket listener, request bodies,
- * route matching, worker threads that run one route each, and replies. Only the event loop
- * touches a connection; a worker hands its finished request back through a locked list and
- * wakes the loop with lws_cancel_service. */
+/* http_server.c - the libwebsockets side of kxld: request bodies, route matching, worker
+ * threads that run one route each, replies, and the upgrade of a WebSocket route to its
+ * session (ws.h). Only the event loop touches a connection; a worker hands its finished task
+ * back through a locked list and wakes the loop with lws_cancel_service. */
 #include "daemon/http_server.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <libwebsockets.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 
+#include "daemon/http_auth.h"
+#include "daemon/http_listen.h"
 #include "daemon/http_status.h"
 #include "daemon/kxld.h"
+#include "daemon/ws_events.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/json.h"
 
 typedef struct http_job http_job;
+typedef struct http_task http_task;
+
+/* Work for a worker thread: run there, then done in the event loop. */
+struct http_task {
+    struct http_task *next;
+    http_server *srv;
+    void (*run)(void *arg);
+    void (*done)(void *arg);
+    void *arg;
+};
 
 struct http_server {
-    struct lws_context *ctx;
+    http_listeners l;
     const http_server_opts *o;
-    int lock_fd;                 /* flock of SOCKET.lock: one kxld per socket */
+    ev_hub *events;
+    kxld_jobs *jobs;
     atomic_bool stop;
     pthread_mutex_t mu;          /* guards done and running */
     pthread_cond_t idle;
-    http_job *done;              /* finished by workers, not yet taken by the loop */
+    http_task *done;             /* finished by workers, not yet taken by the loop */
     unsigned running;
 };
 
 /* One request: its route, then its reply. */
 struct http_job {
-    http_job *next;
     http_server *srv;
     struct lws *wsi;        /* loop only; NULL once the client has gone */
     size_t route;
     http_params params;
+    char query[512];
     char *body;             /* the request's body, NUL-terminated, or NULL */
     int status;             /* the reply: status, body (after LWS_PRE bytes), Allow */
     unsigned char *reply;
     size_t reply_len;
     char *allow;
+    char *location;         /* 202: the job's URL */
+    bool unauthorized;      /* 401: the reply says how to authenticate */
+    unsigned long long job_id;   /* run as a job of the API */
 };
 
 /* Per connection (lws allocates it zeroed). */
 typedef struct {
     char method[16];
     char path[1024];
+    char query[512];        /* the arguments after '?', joined by '&' */
     kx_buf body;
     size_t body_len;
     bool too_large;
@@ -63,8 +77,13 @@ typedef struct {
     bool body_next;         /* headers sent, the body follows */
     bool dispatched;        /* this request is routed (libwebsockets also ends a POST with
                              * Content-Length: 0 by LWS_CALLBACK_HTTP_BODY_COMPLETION) */
+    bool unauthorized;      /* on the TCP listener without the right token */
+    bool respond_async;     /* Prefer: respond-async */
     http_job *job;          /* in a worker (wsi set) or with its reply ready */
     struct timespec t0;
+    const ws_kind *ws;      /* an upgraded connection: its kind and session */
+    void *ws_sess;
+    char *ws_refusal;       /* ...or why it has none, said in its close frame */
 } http_conn;
 
 static void job_free(http_job *j)
@@ -74,6 +93,7 @@ static void job_free(http_job *j)
     free(j->body);
     free(j->reply);
     free(j->allow);
+    free(j->location);
     free(j);
 }
 
@@ -124,39 +144,96 @@ static int parse_body(const char *text, json_object **body_r)
     return 0;
 }
 
-static void job_run(http_job *j)
+/* Runs j's route: its HTTP status and body (*out_r, caller puts; the error's on failure). */
+static int job_exec(http_job *j, json_object **out_r)
 {
     size_t n;
     const kxld_route *r = &kxld_routes(&n)[j->route];
     AUTOPTR(json_object) body = NULL;
-    AUTOPTR(json_object) out = NULL;
+    *out_r = NULL;
     kx_err_clear();
-    kxld_request rq = {.paths = j->srv->o->paths, .params = &j->params};
+    kxld_request rq = {.paths = j->srv->o->paths, .params = &j->params, .jobs = j->srv->jobs,
+                       .query = j->query};
     int status = parse_body(j->body, &body);
     rq.body = body;
     if (status == 0)
-        status = r->fn(&rq, &out);
-    if (status < 0)
-        job_set_error(j);
-    else
-        job_set_reply(j, status, out);
+        status = r->fn(&rq, out_r);
+    if (status >= 0)
+        return status;
+    json_object_put(*out_r);
+    kxl_errcode code = kx_err_code() ? kx_err_code() : KXL_ERR_INTERNAL;
+    *out_r = http_error_json(code, kx_err_msg());
+    return http_status_of(code);
+}
+
+static void job_run(void *arg)
+{
+    http_job *j = arg;
+    AUTOPTR(json_object) out = NULL;
+    int status = job_exec(j, &out);
+    job_set_reply(j, status, out);
+}
+
+/* A job of the API (Prefer: respond-async): its end goes to the jobs, not to a client. */
+static void job_run_detached(void *arg)
+{
+    http_job *j = arg;
+    json_object *out;
+    int status = job_exec(j, &out);
+    kxld_jobs_finish(j->srv->jobs, j->job_id, status, out);
+}
+
+static void job_free_task(void *arg)
+{
+    job_free(arg);
 }
 
 static void *worker(void *arg)
 {
-    http_job *j = arg;
-    http_server *srv = j->srv;
-    job_run(j);
+    http_task *t = arg;
+    http_server *srv = t->srv;
+    t->run(t->arg);
     pthread_mutex_lock(&srv->mu);
-    j->next = srv->done;
-    srv->done = j;
+    t->next = srv->done;
+    srv->done = t;
     pthread_mutex_unlock(&srv->mu);
-    lws_cancel_service(srv->ctx);
+    lws_cancel_service(srv->l.ctx);
     pthread_mutex_lock(&srv->mu);   /* only now may http_server_free go on */
     srv->running--;
     pthread_cond_broadcast(&srv->idle);
     pthread_mutex_unlock(&srv->mu);
     return NULL;
+}
+
+int http_server_defer(http_server *srv, void (*run)(void *), void (*done)(void *), void *arg)
+{
+    pthread_mutex_lock(&srv->mu);
+    bool full = srv->running >= srv->o->max_requests;
+    if (!full)
+        srv->running++;
+    pthread_mutex_unlock(&srv->mu);
+    if (full) {
+        kx_err(KXL_ERR_HOST, "kxld is busy: too many requests in progress");
+        return -1;
+    }
+    http_task *t = kx_malloc0(sizeof(*t));
+    *t = (http_task){.srv = srv, .run = run, .done = done, .arg = arg};
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t tid;
+    int e = pthread_create(&tid, &attr, worker, t);
+    pthread_attr_destroy(&attr);
+    if (e != 0) {
+        free(t);
+        pthread_mutex_lock(&srv->mu);
+        srv->running--;
+        pthread_mutex_unlock(&srv->mu);
+        errno = e;
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot start a worker thread");
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- the loop's side ---- */
@@ -167,39 +244,53 @@ static void reply_when_writable(struct lws *wsi, http_conn *c, http_job *j)
     lws_callback_on_writable(wsi);
 }
 
+/* A worker has finished j: its connection may write, or j is dropped if its client is gone. */
+static void job_done(void *arg)
+{
+    http_job *j = arg;
+    struct lws *wsi = TAKE_PTR(j->wsi);
+    if (wsi)
+        lws_callback_on_writable(wsi);
+    else
+        job_free(j);
+}
+
 /* Starts j's route in a worker; a refusal when too many are in progress. */
 static void start_job(struct lws *wsi, http_conn *c, http_job *j)
 {
-    http_server *srv = j->srv;
-    pthread_mutex_lock(&srv->mu);
-    bool full = srv->running >= srv->o->max_requests;
-    if (!full)
-        srv->running++;
-    pthread_mutex_unlock(&srv->mu);
-    if (full) {
-        job_set_refusal(j, 503, KXL_ERR_HOST, "kxld is busy: too many requests in progress");
-        reply_when_writable(wsi, c, j);
-        return;
-    }
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     j->wsi = wsi;
     c->job = j;
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);   /* shutdown -w may take minutes */
-    pthread_t t;
-    int e = pthread_create(&t, &attr, worker, j);
-    pthread_attr_destroy(&attr);
-    if (e != 0) {
-        pthread_mutex_lock(&srv->mu);
-        srv->running--;
-        pthread_mutex_unlock(&srv->mu);
+    if (http_server_defer(j->srv, job_run, job_done, j) < 0) {
         j->wsi = NULL;
-        errno = e;
-        kx_err_errno(KXL_ERR_INTERNAL, "cannot start a worker thread");
-        job_set_error(j);
+        if (kx_err_code() == KXL_ERR_HOST)
+            job_set_refusal(j, 503, KXL_ERR_HOST, kx_err_msg());
+        else
+            job_set_error(j);
         reply_when_writable(wsi, c, j);
     }
+}
+
+/* A long route asked with Prefer: respond-async: j runs as a job of the API, and the client
+ * gets 202 at once with the job and its Location. */
+static void start_detached(struct lws *wsi, http_conn *c, http_job *j)
+{
+    http_server *srv = j->srv;
+    http_job *reply = kx_malloc0(sizeof(*reply));
+    reply->srv = srv;
+    AUTOFREE char *request = kx_asprintf("%s %s", c->method, c->path);
+    j->job_id = kxld_jobs_start(srv->jobs, request);
+    AUTOFREE char *id = kx_asprintf("%llu", j->job_id);
+    if (http_server_defer(srv, job_run_detached, job_free_task, j) < 0) {
+        kxld_jobs_finish(srv->jobs, j->job_id, 503, http_error_json(kx_err_code(), kx_err_msg()));
+        job_set_refusal(reply, 503, kx_err_code(), kx_err_msg());
+        job_free(j);
+    } else {
+        AUTOPTR(json_object) job = kxld_jobs_get(srv->jobs, id);
+        job_set_reply(reply, 202, job);
+        reply->location = kx_asprintf("/api/v1/jobs/%s", id);
+    }
+    reply_when_writable(wsi, c, reply);
 }
 
 /* The request is complete (headers and body): route it. */
@@ -210,6 +301,14 @@ static void dispatch(struct lws *wsi, http_server *srv, http_conn *c)
     c->dispatched = true;
     http_job *j = kx_malloc0(sizeof(*j));
     j->srv = srv;
+    if (c->unauthorized) {
+        j->unauthorized = true;
+        job_set_refusal(j, 401, KXL_ERR_PERMISSION,
+                        "this listener needs a bearer token: send 'Authorization: Bearer TOKEN' "
+                        "with a token of kxld.conf's token_file");
+        reply_when_writable(wsi, c, j);
+        return;
+    }
     if (c->too_large) {
         kx_buf_dispose(&c->body);
         AUTOFREE char *msg = kx_asprintf("request body larger than %zu bytes", srv->o->max_body);
@@ -226,7 +325,11 @@ static void dispatch(struct lws *wsi, http_server *srv, http_conn *c)
         kx_buf_dispose(&allow);
         j->body = c->body.s ? kx_buf_steal(&c->body) : NULL;
         c->body_len = 0;
-        start_job(wsi, c, j);
+        memcpy(j->query, c->query, sizeof(j->query));
+        if (c->respond_async && kxld_routes(&n_routes)[j->route].may_wait)
+            start_detached(wsi, c, j);
+        else
+            start_job(wsi, c, j);
         return;
     }
     AUTOFREE char *msg = m == HTTP_MATCH_NO_PATH
@@ -248,6 +351,23 @@ static void dispatch(struct lws *wsi, http_server *srv, http_conn *c)
 static const char *const methods[] = {"GET", "POST", "OPTIONS", "PUT", "PATCH", "DELETE",
                                       "CONNECT", "HEAD"};
 
+/* The request's arguments (libwebsockets keeps them apart from the path, decoded), joined by
+ * '&'; what does not fit is left out. */
+static void copy_query(struct lws *wsi, char *dst, size_t len)
+{
+    size_t used = 0;
+    char arg[256];
+    dst[0] = '\0';
+    for (int i = 0; lws_hdr_copy_fragment(wsi, arg, sizeof(arg), WSI_TOKEN_HTTP_URI_ARGS, i) > 0;
+         i++) {
+        size_t n = strlen(arg) + (used ? 1 : 0);
+        if (used + n >= len)
+            break;
+        snprintf(dst + used, len - used, "%s%s", used ? "&" : "", arg);
+        used += n;
+    }
+}
+
 /* Headers are in: remember the request; dispatch it now unless a body follows. */
 static int on_request(struct lws *wsi, http_server *srv, http_conn *c)
 {
@@ -258,10 +378,20 @@ static int on_request(struct lws *wsi, http_server *srv, http_conn *c)
     kx_buf_dispose(&c->body);
     c->body_len = 0;
     c->too_large = c->close_after = c->dispatched = false;
+    c->unauthorized = !http_server_authorized(srv, wsi);
+    char prefer[256];
+    c->respond_async = lws_hdr_custom_copy(wsi, prefer, sizeof(prefer), "prefer:", 7) > 0 &&
+                       strstr(prefer, "respond-async");
     snprintf(c->method, sizeof(c->method), "%s",
              m >= 0 && (size_t)m < KX_ARRAY_SIZE(methods) ? methods[m] : "?");
     snprintf(c->path, sizeof(c->path), "%.*s", uri_len, uri_len > 0 ? uri : "");
+    copy_query(wsi, c->query, sizeof(c->query));
     char cl[32] = "";
+    if (c->unauthorized) {
+        c->close_after = true;   /* a body is not read for a stranger */
+        dispatch(wsi, srv, c);
+        return 0;
+    }
     if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
         unsigned long long len = strtoull(cl, NULL, 10);
         c->too_large = len > srv->o->max_body;
@@ -298,6 +428,13 @@ static int on_writable(struct lws *wsi, http_conn *c)
             (j->allow && lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
                                                      (const unsigned char *)j->allow,
                                                      (int)strlen(j->allow), &p, end)) ||
+            (j->location && lws_add_http_header_by_name(wsi, (const unsigned char *)"location:",
+                                                        (const unsigned char *)j->location,
+                                                        (int)strlen(j->location), &p, end)) ||
+            (j->unauthorized &&
+             lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
+                                         (const unsigned char *)"Bearer realm=\"kxld\"", 19, &p,
+                                         end)) ||
             lws_finalize_write_http_header(wsi, start, &p, end))
             return -1;
         if (j->reply_len) {
@@ -317,26 +454,22 @@ static int on_writable(struct lws *wsi, http_conn *c)
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-/* Workers have finished: their connections may write (or the job is dropped if its client is
- * gone). */
+/* Workers have finished: each task's done runs here, in the loop. */
 static void take_finished(http_server *srv)
 {
     pthread_mutex_lock(&srv->mu);
-    http_job *list = TAKE_PTR(srv->done);
+    http_task *list = TAKE_PTR(srv->done);
     pthread_mutex_unlock(&srv->mu);
     while (list) {
-        http_job *j = list;
-        list = j->next;
-        struct lws *wsi = TAKE_PTR(j->wsi);
-        if (wsi)
-            lws_callback_on_writable(wsi);
-        else
-            job_free(j);
+        http_task *t = list;
+        list = t->next;
+        t->done(t->arg);
+        free(t);
     }
 }
 
 /* The connection is gone (or its protocol dropped): its job is freed, or left to its worker
- * (take_finished frees it). Idempotent. */
+ * (job_done frees it); a WebSocket session is closed. Idempotent. */
 static void conn_dispose(http_conn *c)
 {
     if (c->job) {
@@ -347,13 +480,80 @@ static void conn_dispose(http_conn *c)
         c->job = NULL;
     }
     kx_buf_dispose(&c->body);
+    if (c->ws_sess)
+        c->ws->close(TAKE_PTR(c->ws_sess));
+    free(TAKE_PTR(c->ws_refusal));
 }
 
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                    size_t len)
+/* ---- WebSockets ---- */
+
+void ws_close_reason(struct lws *wsi, enum lws_close_status status, const char *msg)
 {
-    http_server *srv = lws_context_user(lws_get_context(wsi));
-    http_conn *c = user;
+    size_t n = strlen(msg);
+    lws_close_reason(wsi, status, (unsigned char *)msg, n > 123 ? 123 : n);
+}
+
+/* The WebSocket route of an upgrade's path, with its parameters; NULL when it has none. */
+static const ws_kind *ws_route(struct lws *wsi, http_params *params_r)
+{
+    char path[1024];
+    if (lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) <= 0)
+        return NULL;
+    size_t n, i;
+    const kxld_route *routes = kxld_routes(&n);
+    if (http_route_find(kxld_route_specs(), n, "GET", path, &i, params_r, NULL) != HTTP_MATCH_OK)
+        return NULL;
+    return routes[i].ws;
+}
+
+/* An upgrade is asked: refused (nonzero) unless its path is a WebSocket route and the client
+ * is authenticated. */
+static int ws_filter(struct lws *wsi, http_server *srv)
+{
+    http_params params;
+    if (!ws_route(wsi, &params)) {
+        kx_info("WebSocket refused: no WebSocket at this path");
+        return 1;
+    }
+    if (!http_server_authorized(srv, wsi)) {
+        kx_info("WebSocket refused: no or a wrong bearer token");
+        return 1;
+    }
+    return 0;
+}
+
+/* The session of the route; when it cannot start, the first writable closes the connection
+ * saying why (returning -1 here would drop it without a word). */
+static int ws_established(struct lws *wsi, http_server *srv, http_conn *c)
+{
+    http_params params;
+    conn_dispose(c);   /* what the connection had as HTTP */
+    *c = (http_conn){0};
+    c->ws = ws_route(wsi, &params);
+    kx_err_clear();
+    if (c->ws && (c->ws_sess = c->ws->open(srv, wsi, &params)))
+        return 0;
+    kx_info("WebSocket %s refused: %s", c->ws ? c->ws->name : "?", kx_err_msg());
+    c->ws_refusal = kx_strdup(kx_err_msg());
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int ws_writable(struct lws *wsi, http_conn *c)
+{
+    if (c->ws_sess)
+        return c->ws->writable(c->ws_sess);
+    ws_close_reason(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+                    c->ws_refusal ? c->ws_refusal : "no session");
+    return -1;
+}
+
+/* ---- the callback ---- */
+
+/* HTTP and the TCP listener's authentication. */
+static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, http_server *srv,
+                         http_conn *c, void *in, size_t len)
+{
     switch (reason) {
     case LWS_CALLBACK_HTTP:
         return on_request(wsi, srv, c);
@@ -370,6 +570,26 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return 0;
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return on_writable(wsi, c);
+    default:
+        return lws_callback_http_dummy(wsi, reason, c, in, len);
+    }
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    http_server *srv = lws_context_user(lws_get_context(wsi));
+    http_conn *c = user;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return ws_filter(wsi, srv);
+    case LWS_CALLBACK_ESTABLISHED:
+        return ws_established(wsi, srv, c);
+    case LWS_CALLBACK_RECEIVE:
+        return c->ws_sess ? c->ws->receive(c->ws_sess, in, len) : -1;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return ws_writable(wsi, c);
+    case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (c)
@@ -377,98 +597,40 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         take_finished(srv);
+        ev_hub_deliver(srv->events);
         return 0;
     default:
-        return lws_callback_http_dummy(wsi, reason, user, in, len);
+        return http_callback(wsi, reason, srv, c, in, len);
     }
 }
 
+/* The first protocol serves HTTP and the WebSockets (a client names no subprotocol); the
+ * console's socket to its supervisor is adopted into the second. */
 static const struct lws_protocols protocols[] = {
     {"http", callback, sizeof(http_conn), 0, 0, NULL, 0},
+    {WS_CONSOLE_PROTOCOL, ws_console_raw_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-/* ---- the listener ---- */
+/* ---- the server ---- */
 
-/* Routes libwebsockets' own warnings and errors to the log. */
-static void lws_log_to_kx(int level, const char *line)
+bool http_server_authorized(http_server *srv, struct lws *wsi)
 {
-    size_t n = strlen(line);
-    while (n > 0 && line[n - 1] == '\n')
-        n--;
-    kx_log(level == LLL_ERR ? KX_LOG_ERROR : KX_LOG_WARN, "libwebsockets: %.*s", (int)n, line);
+    if (lws_get_vhost(wsi) != srv->l.tcp_vh)
+        return true;   /* the Unix socket: its permissions are the authentication */
+    char auth[1024];
+    int n = lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION);
+    return n > 0 && http_bearer_ok(auth, srv->o->tokens);
 }
 
-/* One kxld per socket: a lock beside it, held for the process's life (kill -9 frees it). A
- * socket file without a holder of the lock is a dead kxld's and is removed. */
-static int lock_socket(http_server *srv, const char *path)
+const kxl_paths *http_server_paths(const http_server *srv)
 {
-    AUTOFREE char *lock = kx_asprintf("%s.lock", path);
-    srv->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (srv->lock_fd < 0) {
-        kx_err_errno(KXL_ERR_INTERNAL, "cannot open '%s'", lock);
-        return -1;
-    }
-    if (flock(srv->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-        if (errno == EWOULDBLOCK)
-            kx_err(KXL_ERR_BUSY, "another kxld listens on '%s'", path);
-        else
-            kx_err_errno(KXL_ERR_INTERNAL, "cannot lock '%s'", lock);
-        return -1;
-    }
-    if (unlink(path) < 0 && errno != ENOENT) {
-        kx_err_errno(KXL_ERR_INTERNAL, "cannot remove the stale socket '%s'", path);
-        return -1;
-    }
-    return 0;
+    return srv->o->paths;
 }
 
-/* 0660 with the group when it exists (its members may use the API: filesystem permission is
- * the authentication), else 0600; the socket's directory then lets the group through. */
-static int set_socket_access(const char *path, const char *group)
+ev_hub *http_server_events(const http_server *srv)
 {
-    struct group gr, *found = NULL;
-    char buf[4096];
-    if (getgrnam_r(group, &gr, buf, sizeof(buf), &found) != 0 || !found) {
-        kx_info("no group '%s': the API socket '%s' is for root only (0600)", group, path);
-        if (chmod(path, 0600) < 0) {
-            kx_err_errno(KXL_ERR_INTERNAL, "cannot chmod '%s'", path);
-            return -1;
-        }
-        return 0;
-    }
-    AUTOFREE char *dir = kx_strdup(path);
-    *strrchr(dir, '/') = '\0';
-    struct stat st;
-    if (chown(path, 0, found->gr_gid) < 0 || chmod(path, 0660) < 0 ||
-        stat(*dir ? dir : "/", &st) < 0 ||
-        (!(st.st_mode & S_IXGRP) &&
-         (chown(dir, st.st_uid, found->gr_gid) < 0 || chmod(dir, (st.st_mode & 07777) | 0010) < 0))) {
-        kx_err_errno(KXL_ERR_INTERNAL, "cannot give group '%s' the API socket '%s'", group, path);
-        return -1;
-    }
-    return 0;
-}
-
-/* The libwebsockets context listening on the socket; NULL with kx_err. */
-static struct lws_context *listen_on(http_server *srv, const char *path)
-{
-    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_kx);
-    struct lws_context_creation_info info = {0};
-    info.options = LWS_SERVER_OPTION_UNIX_SOCK | LWS_SERVER_OPTION_DISABLE_IPV6;
-    info.iface = path;
-    info.protocols = protocols;
-    info.user = srv;
-    info.keepalive_timeout = srv->o->idle_timeout_s;
-    info.gid = (gid_t)-1;
-    info.uid = (uid_t)-1;
-    /* no moment at which the socket is open to all: it is born owner-only */
-    mode_t old = umask(0177);
-    struct lws_context *ctx = lws_create_context(&info);
-    umask(old);
-    if (!ctx)
-        kx_err(KXL_ERR_INTERNAL, "cannot listen on '%s' (libwebsockets said why, above)", path);
-    return ctx;
+    return srv->events;
 }
 
 http_server *http_server_new(const http_server_opts *o)
@@ -481,11 +643,11 @@ http_server *http_server_new(const http_server_opts *o)
     }
     http_server *srv = kx_malloc0(sizeof(*srv));
     srv->o = o;
-    srv->lock_fd = -1;
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->idle, NULL);
-    if (lock_socket(srv, o->unix_socket) < 0 || !(srv->ctx = listen_on(srv, o->unix_socket)) ||
-        set_socket_access(o->unix_socket, o->socket_group) < 0) {
+    srv->jobs = kxld_jobs_new();
+    if (http_listen(o, protocols, srv, &srv->l) < 0 ||
+        !(srv->events = ev_hub_new(srv->l.ctx, o->paths))) {
         http_server_free(srv);
         return NULL;
     }
@@ -495,7 +657,7 @@ http_server *http_server_new(const http_server_opts *o)
 int http_server_run(http_server *s)
 {
     while (!atomic_load(&s->stop))
-        if (lws_service(s->ctx, 0) < 0) {
+        if (lws_service(s->l.ctx, 0) < 0) {
             kx_err(KXL_ERR_INTERNAL, "the event loop failed");
             return -1;
         }
@@ -505,31 +667,26 @@ int http_server_run(http_server *s)
 void http_server_stop(http_server *s)
 {
     atomic_store(&s->stop, true);
-    if (s->ctx)
-        lws_cancel_service(s->ctx);
+    if (s->l.ctx)
+        lws_cancel_service(s->l.ctx);
 }
 
 void http_server_free(http_server *s)
 {
     if (!s)
         return;
+    ev_hub_stop(s->events);   /* its thread wakes the loop: it ends before the loop does */
     pthread_mutex_lock(&s->mu);
     if (s->running)
         kx_notice("kxld: waiting for %u request(s) in progress", s->running);
     while (s->running)
         pthread_cond_wait(&s->idle, &s->mu);
     pthread_mutex_unlock(&s->mu);
-    if (s->ctx) {
+    if (s->l.ctx)
         take_finished(s);
-        lws_context_destroy(s->ctx);
-        unlink(s->o->unix_socket);
-    }
-    for (http_job *j = s->done, *next; j; j = next) {
-        next = j->next;
-        job_free(j);
-    }
-    if (s->lock_fd >= 0)
-        close(s->lock_fd);
+    http_listen_close(&s->l, s->o);   /* closes the WebSockets: events' clients leave the hub */
+    ev_hub_free(s->events);
+    kxld_jobs_free(s->jobs);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->idle);
     free(s);

@@ -3,11 +3,15 @@
  * sends its reply when it is done, so one slow domain never blocks another's request. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "kxl/kxl.h"
+#include "util/buf.h"
 
 typedef struct http_server http_server;
+typedef struct ev_hub ev_hub;
+struct lws;
 
 typedef struct {
     const char *unix_socket;   /* absolute; its directory exists */
@@ -16,10 +20,17 @@ typedef struct {
     unsigned max_requests;     /* in progress at once; more are 503 */
     int idle_timeout_s;        /* an idle keep-alive connection is closed after it */
     const kxl_paths *paths;
+    /* A TCP listener with TLS when tcp_port is not 0: cert, key and tokens are required. */
+    int tcp_port;
+    const char *tcp_address;   /* the address to bind */
+    const char *tls_cert;      /* PEM files */
+    const char *tls_key;
+    const kx_strv *tokens;     /* its bearer tokens: a request needs one of them */
 } http_server_opts;
 
 /* Listens on o->unix_socket (refused while another kxld holds it; a stale socket of a dead
- * one is replaced). NULL with kx_err. o and what it points to outlive the server. */
+ * one is replaced), and on o->tcp_address:o->tcp_port with TLS when a port is given. NULL with
+ * kx_err. o and what it points to outlive the server. */
 http_server *http_server_new(const http_server_opts *o);
 /* Serves until http_server_stop; 0, or -1 with kx_err. */
 int http_server_run(http_server *s);
@@ -27,3 +38,14 @@ int http_server_run(http_server *s);
 void http_server_stop(http_server *s);
 /* Waits for the requests in progress, then closes the socket and removes it. NULL-safe. */
 void http_server_free(http_server *s);
+
+/* For the WebSocket sessions, in the event loop: */
+/* Runs run(arg) in a worker thread, then done(arg) in the event loop; -1 with kx_err (and
+ * neither runs) when too many are in progress (KXL_ERR_HOST) or no thread can start. */
+int http_server_defer(http_server *s, void (*run)(void *), void (*done)(void *), void *arg);
+/* Whether wsi's request may be served: always on the Unix socket; on the TCP listener only
+ * with one of the tokens as "Authorization: Bearer TOKEN". */
+bool http_server_authorized(http_server *s, struct lws *wsi);
+const kxl_paths *http_server_paths(const http_server *s);
+/* The hub of the domains' events (ws_events.h). */
+ev_hub *http_server_events(const http_server *s);

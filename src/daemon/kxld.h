@@ -7,12 +7,16 @@
 #include <stddef.h>
 
 #include "daemon/http_route.h"
+#include "daemon/kxld_jobs.h"
+#include "daemon/ws.h"
 #include "kxl/ops.h"
 
 typedef struct {
     const kxl_paths *paths;
     const http_params *params;   /* the {name} segments of the path */
     json_object *body;           /* the request's JSON body (an object), NULL when it had none */
+    kxld_jobs *jobs;             /* the API's jobs */
+    const char *query;           /* "a=1&b=2", or "" */
 } kxld_request;
 
 /* A route's handler, run in a worker thread: returns the HTTP status of its success with *out_r
@@ -22,7 +26,9 @@ typedef int (*kxld_handler)(const kxld_request *rq, json_object **out_r);
 typedef struct {
     const char *route;   /* "METHOD PATH"; NULL: op's route in the operations table */
     kxl_op op;           /* the operation the route runs; KXL_OP__COUNT when no row names it */
-    kxld_handler fn;
+    kxld_handler fn;     /* a plain request (for a WebSocket route: what it is told) */
+    const ws_kind *ws;   /* NULL, or the WebSocket session an upgrade on the route starts */
+    bool may_wait;       /* long: "Prefer: respond-async" makes it a job (202, kxld_jobs.h) */
 } kxld_route;
 
 /* The routes, in table order: n_r gets their number. */

@@ -4,6 +4,7 @@
 #include "daemon/kxld_conf.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -30,6 +31,11 @@ static const conf_key keys[] = {
     {"max_body_kib", CONF_INT, offsetof(kxld_conf, max_body_kib), NULL, 64, 1, 16384},
     {"max_requests", CONF_INT, offsetof(kxld_conf, max_requests), NULL, 32, 1, 1024},
     {"socket_group", CONF_STRING, offsetof(kxld_conf, socket_group), "kxl", 0, 0, 0},
+    {"tcp_address", CONF_STRING, offsetof(kxld_conf, tcp_address), "127.0.0.1", 0, 0, 0},
+    {"tcp_port", CONF_INT, offsetof(kxld_conf, tcp_port), NULL, 0, 0, 65535},
+    {"tls_cert", CONF_STRING, offsetof(kxld_conf, tls_cert), NULL, 0, 0, 0},
+    {"tls_key", CONF_STRING, offsetof(kxld_conf, tls_key), NULL, 0, 0, 0},
+    {"token_file", CONF_STRING, offsetof(kxld_conf, token_file), NULL, 0, 0, 0},
     {"unix_socket", CONF_STRING, offsetof(kxld_conf, unix_socket), "run/kxl/kxld.sock", 0, 0, 0},
 };
 
@@ -47,7 +53,7 @@ static void set_defaults(kxld_conf *c)
     for (size_t i = 0; i < KX_ARRAY_SIZE(keys); i++) {
         void *field = (char *)c + keys[i].offset;
         if (keys[i].type == CONF_STRING)
-            *(char **)field = kx_strdup(keys[i].dflt_str);
+            *(char **)field = keys[i].dflt_str ? kx_strdup(keys[i].dflt_str) : NULL;
         else
             *(long long *)field = keys[i].dflt_int;
     }
@@ -80,6 +86,38 @@ static int apply(kxld_conf *c, const cfg_setting *s)
     return 0;
 }
 
+/* The paths relative to root. */
+static void make_absolute(kxld_conf *c, const char *root)
+{
+    char **paths[] = {&c->unix_socket, &c->tls_cert, &c->tls_key, &c->token_file};
+    for (size_t i = 0; i < KX_ARRAY_SIZE(paths); i++)
+        if (*paths[i] && (*paths[i])[0] != '/') {
+            char *abs = kx_path_join(root, *paths[i]);
+            free(*paths[i]);
+            *paths[i] = abs;
+        }
+}
+
+/* No TCP listener without TLS and tokens: a tcp_port needs all three files named. */
+static int tcp_needs_tls(const kxld_conf *c, const char *path)
+{
+    if (!c->tcp_port)
+        return 0;
+    kx_buf missing = KX_BUF_INIT;
+    const char *names[] = {"tls_cert", "tls_key", "token_file"};
+    const char *values[] = {c->tls_cert, c->tls_key, c->token_file};
+    for (size_t i = 0; i < KX_ARRAY_SIZE(names); i++)
+        if (!values[i])
+            kx_buf_printf(&missing, "%s%s", missing.len ? ", " : "", names[i]);
+    bool ok = missing.len == 0;
+    if (!ok)
+        kx_err(KXL_ERR_CONFIG, "%s: tcp_port = %lld needs tls_cert, tls_key and token_file "
+               "(missing: %s): kxld never listens on TCP without TLS and a bearer token", path,
+               c->tcp_port, missing.s);
+    kx_buf_dispose(&missing);
+    return ok ? 0 : -1;
+}
+
 int kxld_conf_load(const char *path, const char *root, kxld_conf *c_r)
 {
     set_defaults(c_r);
@@ -89,11 +127,9 @@ int kxld_conf_load(const char *path, const char *root, kxld_conf *c_r)
     for (size_t i = 0; i < t->n_settings; i++)
         if (apply(c_r, &t->settings[i]) < 0)
             goto undo_defaults;
-    if (c_r->unix_socket[0] != '/') {
-        char *abs = kx_path_join(root, c_r->unix_socket);
-        free(c_r->unix_socket);
-        c_r->unix_socket = abs;
-    }
+    if (tcp_needs_tls(c_r, path) < 0)
+        goto undo_defaults;
+    make_absolute(c_r, root);
     return 0;
 undo_defaults:
     kxld_conf_dispose(c_r);
@@ -104,5 +140,9 @@ void kxld_conf_dispose(kxld_conf *c)
 {
     free(c->unix_socket);
     free(c->socket_group);
+    free(c->tcp_address);
+    free(c->tls_cert);
+    free(c->tls_key);
+    free(c->token_file);
     *c = (kxld_conf){0};
 }

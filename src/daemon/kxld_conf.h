@@ -8,12 +8,19 @@ typedef struct {
     long long max_body_kib;    /* largest request body; more is 413 */
     long long max_requests;    /* requests in progress at once; more is 503 */
     long long idle_timeout_s;  /* how long an idle keep-alive connection stays open */
+    /* The TCP listener: only with tcp_port, and then always with TLS and bearer tokens. */
+    long long tcp_port;        /* 0: none */
+    char *tcp_address;         /* the address it binds: 127.0.0.1 unless set */
+    char *tls_cert;            /* PEM certificate (chain) and key; absolute (relative: to root) */
+    char *tls_key;
+    char *token_file;          /* the bearer tokens, one a line (http_auth.h) */
 } kxld_conf;
 
 /* Fills *c_r with the defaults, then with what the file at path sets (a missing file is all
- * defaults). A relative unix_socket is relative to root. -1 with kx_err(KXL_ERR_CONFIG,
- * "FILE:LINE: ...") for a syntax error, an unknown key, a wrong type or an out-of-range value;
- * *c_r then holds nothing to free. */
+ * defaults). A relative path (unix_socket, tls_cert, tls_key, token_file) is relative to root.
+ * -1 with kx_err(KXL_ERR_CONFIG, "FILE:LINE: ...") for a syntax error, an unknown key, a wrong
+ * type or an out-of-range value, or ("FILE: ...") a tcp_port without all of tls_cert, tls_key
+ * and token_file; *c_r then holds nothing to free. */
 int kxld_conf_load(const char *path, const char *root, kxld_conf *c_r);
 /* Idempotent. */
 void kxld_conf_dispose(kxld_conf *c);

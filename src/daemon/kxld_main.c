@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include "daemon/http_auth.h"
 #include "daemon/http_server.h"
 #include "daemon/kxld.h"
 #include "daemon/kxld_conf.h"
@@ -172,14 +173,10 @@ static int open_log(const kxl_paths *paths, int notify_fd, FILE **log_r)
     return 0;
 }
 
-/* Listens, tells the parent, serves until a signal; the exit status. */
-static int serve_with(const kxl_paths *paths, const kxld_conf *conf, int notify_fd)
+/* Listens on o, tells the parent, serves until a signal; the exit status. */
+static int serve_on(const http_server_opts *o, int notify_fd)
 {
-    http_server_opts o = {.unix_socket = conf->unix_socket, .socket_group = conf->socket_group,
-                          .max_body = (size_t)conf->max_body_kib * 1024,
-                          .max_requests = (unsigned)conf->max_requests,
-                          .idle_timeout_s = (int)conf->idle_timeout_s, .paths = paths};
-    http_server *srv = http_server_new(&o);
+    http_server *srv = http_server_new(o);
     if (!srv)
         return fail(notify_fd);
     pthread_t sig;
@@ -189,7 +186,10 @@ static int serve_with(const kxl_paths *paths, const kxld_conf *conf, int notify_
         return fail(notify_fd);
     }
     pthread_detach(sig);
-    kx_notice("kxld %s: listening on %s", KXL_VERSION, conf->unix_socket);
+    kx_notice("kxld %s: listening on %s", KXL_VERSION, o->unix_socket);
+    if (o->tcp_port)
+        kx_notice("kxld: listening on %s port %d (TLS, bearer tokens: %zu)", o->tcp_address,
+                  o->tcp_port, o->tokens->n);
     if (notify_fd >= 0) {
         int null = open("/dev/null", O_RDWR);
         dup2(null, 0);
@@ -202,6 +202,24 @@ static int serve_with(const kxl_paths *paths, const kxld_conf *conf, int notify_
     if (status != EXIT_OK)
         kx_log(KX_LOG_ERROR, "kxld: %s", kx_err_msg());
     http_server_free(srv);
+    return status;
+}
+
+/* Serves as conf says (the token file read now); the exit status. */
+static int serve_with(const kxl_paths *paths, const kxld_conf *conf, int notify_fd)
+{
+    kx_strv tokens = KX_STRV_INIT;
+    if (conf->tcp_port && http_tokens_load(conf->token_file, &tokens) < 0)
+        return fail(notify_fd);
+    http_server_opts o = {.unix_socket = conf->unix_socket, .socket_group = conf->socket_group,
+                          .max_body = (size_t)conf->max_body_kib * 1024,
+                          .max_requests = (unsigned)conf->max_requests,
+                          .idle_timeout_s = (int)conf->idle_timeout_s, .paths = paths,
+                          .tcp_port = (int)conf->tcp_port, .tcp_address = conf->tcp_address,
+                          .tls_cert = conf->tls_cert, .tls_key = conf->tls_key,
+                          .tokens = &tokens};
+    int status = serve_on(&o, notify_fd);
+    kx_strv_dispose(&tokens);
     return status;
 }
 

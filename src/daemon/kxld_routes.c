@@ -3,10 +3,12 @@
  * route that is a library operation takes its "METHOD PATH" from the operations table
  * (src/lib/ops_table.c), so it is named once. */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cfg/cfg_keys.h"
+#include "daemon/http_status.h"
 #include "daemon/kxld.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -187,6 +189,43 @@ static int reboot_domain(const kxld_request *rq, json_object **out_r)
     return power(rq, kxl_domain_reboot);
 }
 
+/* ---- jobs ---- */
+
+static int get_job(const kxld_request *rq, json_object **out_r)
+{
+    *out_r = kxld_jobs_get(rq->jobs, http_param(rq->params, "id"));
+    return *out_r ? 200 : -1;
+}
+
+#define JOB_WAIT_MAX 3600
+
+/* ?timeout=SECONDS (default 30): the job once it ended, or when that time is up. */
+static int wait_job(const kxld_request *rq, json_object **out_r)
+{
+    char buf[32];
+    const char *t = http_query_value(rq->query, "timeout", buf, sizeof(buf));
+    char *end = NULL;
+    long timeout = t ? strtol(t, &end, 10) : 30;
+    if (t && (!*t || *end || timeout < 0 || timeout > JOB_WAIT_MAX)) {
+        kx_err(KXL_ERR_INVALID, "?timeout='%s': a number of seconds from 0 to %d", t,
+               JOB_WAIT_MAX);
+        return -1;
+    }
+    *out_r = kxld_jobs_wait(rq->jobs, http_param(rq->params, "id"), (int)timeout);
+    return *out_r ? 200 : -1;
+}
+
+/* ---- WebSockets ---- */
+
+/* A WebSocket route asked without an upgrade: 426, saying how to ask. */
+static int websocket_only(const kxld_request *rq, json_object **out_r)
+{
+    (void)rq;
+    *out_r = http_error_json(KXL_ERR_INVALID,
+                             "this resource is a WebSocket: ask with 'Upgrade: websocket'");
+    return 426;
+}
+
 /* ---- the table ---- */
 
 #define NO_OP KXL_OP__COUNT
@@ -194,14 +233,18 @@ static int reboot_domain(const kxld_request *rq, json_object **out_r)
 static const kxld_route routes[] = {
     {"GET /api/v1/host", NO_OP, get_host},
     {"GET /api/v1/domains", NO_OP, list_domains},
-    {"POST /api/v1/domains", NO_OP, create_domain},
+    {"POST /api/v1/domains", NO_OP, create_domain, .may_wait = true},
     {"GET /api/v1/domains/{name}", NO_OP, get_domain},
-    {"DELETE /api/v1/domains/{name}", NO_OP, destroy_domain},
+    {"DELETE /api/v1/domains/{name}", NO_OP, destroy_domain, .may_wait = true},
     {NULL, KXL_OP_PAUSE, pause_domain},
     {NULL, KXL_OP_UNPAUSE, unpause_domain},
-    {NULL, KXL_OP_SHUTDOWN, shutdown_domain},
-    {NULL, KXL_OP_REBOOT, reboot_domain},
+    {NULL, KXL_OP_SHUTDOWN, shutdown_domain, .may_wait = true},
+    {NULL, KXL_OP_REBOOT, reboot_domain, .may_wait = true},
     {NULL, KXL_OP_BLOCK_LIST, list_disks},
+    {"GET /api/v1/jobs/{id}", NO_OP, get_job},
+    {"GET /api/v1/jobs/{id}/wait", NO_OP, wait_job},
+    {"GET /api/v1/events", NO_OP, websocket_only, &ws_events_kind},
+    {"GET /api/v1/domains/{name}/console", NO_OP, websocket_only, &ws_console_kind},
 };
 
 static const char *specs[KX_ARRAY_SIZE(routes)];

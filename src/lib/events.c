@@ -247,6 +247,8 @@ int kxl_host_watch(const kxl_paths *p, unsigned flags, kxl_event_fn fn, void *op
     bool history = flags & KXL_WATCH_HISTORY;
     int r = 0;
     while (r == 0) {
+        if ((flags & KXL_WATCH_TICK) && (r = fn(NULL, opaque)) != 0)
+            break;
         host_scan(p, history, &list);
         history = true;   /* a domain found from now on is new: all of it */
         r = host_poll(list);

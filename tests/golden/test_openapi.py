@@ -65,7 +65,8 @@ def problems(kxld, spec):
             responses = op.get("responses", {})
             if responses.get("default", {}).get("$ref") != "#/components/responses/Error":
                 found.append(f"{m.upper()} {path}: no default Error response")
-            if not any(str(s).startswith("2") for s in responses):
+            # a WebSocket's success is its upgrade
+            if not any(str(s).startswith("2") or str(s) == "101" for s in responses):
                 found.append(f"{m.upper()} {path}: no success status")
     for ref in set(refs(spec)):
         try:

@@ -6,11 +6,16 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "daemon/http_auth.h"
 #include "daemon/http_route.h"
 #include "daemon/http_status.h"
+#include "daemon/kxld_jobs.h"
 #include "daemon/kxld_conf.h"
 #include "unit_tmpdir.h"
 #include "util/err.h"
@@ -192,6 +197,7 @@ static void conf_errors_name_file_and_line(void **state)
         {"\nmax_requests = 0\n", ":2: 'max_requests' must be a number from 1 to 1024"},
         {"max_body_kib = \"big\"\n", ":1: 'max_body_kib' must be a number from 1 to 16384"},
         {"unix_socket = \n", ":1: "},
+        {"tcp_port = 70000\n", ":1: 'tcp_port' must be a number from 0 to 65535"},
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         char *path = write_conf(cases[k].text);
@@ -208,6 +214,191 @@ static void conf_errors_name_file_and_line(void **state)
     }
 }
 
+static void tcp_needs_tls_files_and_tokens(void **state)
+{
+    (void)state;
+    char *path = write_conf("tcp_port = 8443\ntls_key = \"/k.pem\"\n");
+    kxld_conf c;
+    assert_int_equal(kxld_conf_load(path, "/", &c), -1);
+    char *want = kx_asprintf("%s: tcp_port = 8443 needs tls_cert, tls_key and token_file "
+                             "(missing: tls_cert, token_file): kxld never listens on TCP "
+                             "without TLS and a bearer token", path);
+    assert_string_equal(kx_err_msg(), want);
+    free(want);
+    free(path);
+    path = write_conf("tcp_port = 8443\ntls_key = \"/k.pem\"\ntls_cert = \"etc/c.pem\"\n"
+                      "token_file = 'etc/tokens'\ntcp_address = '::'\n");
+    assert_int_equal(kxld_conf_load(path, "/srv/r", &c), 0);
+    assert_int_equal(c.tcp_port, 8443);
+    assert_string_equal(c.tls_cert, "/srv/r/etc/c.pem");
+    assert_string_equal(c.tls_key, "/k.pem");
+    assert_string_equal(c.token_file, "/srv/r/etc/tokens");
+    assert_string_equal(c.tcp_address, "::");
+    kxld_conf_dispose(&c);
+    free(path);
+    assert_int_equal(kxld_conf_load("/nonexistent", "/", &c), 0);   /* no TCP by default */
+    assert_int_equal(c.tcp_port, 0);
+    assert_null(c.token_file);
+    kxld_conf_dispose(&c);
+}
+
+static void bearer_tokens_match_whole(void **state)
+{
+    (void)state;
+    kx_strv tokens = KX_STRV_INIT;
+    kx_strv_push(&tokens, "first-token-0123456789");
+    kx_strv_push(&tokens, "second-token-abcdefghij");
+    assert_true(http_bearer_ok("Bearer first-token-0123456789", &tokens));
+    assert_true(http_bearer_ok("bearer  second-token-abcdefghij", &tokens));
+    static const char *const refused[] = {
+        "Bearer first-token-012345678",     /* a prefix */
+        "Bearer first-token-01234567890",   /* longer */
+        "Bearer second-token-abcdefghiJ",
+        "Bearer ",
+        "Bearer",
+        "Basic Zmlyc3QtdG9rZW4tMDEyMzQ1Njc4OQ==",
+        "first-token-0123456789",
+        "Bearer first-token-0123456789 x",
+        "",
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+        if (http_bearer_ok(refused[i], &tokens))
+            fail_msg("'%s' was accepted", refused[i]);
+    assert_false(http_bearer_ok(NULL, &tokens));
+    kx_strv empty = KX_STRV_INIT;
+    assert_false(http_bearer_ok("Bearer first-token-0123456789", &empty));
+    kx_strv_dispose(&tokens);
+}
+
+static void token_files_are_checked(void **state)
+{
+    (void)state;
+    char *path = write_conf("# tokens\n\n  first-token-0123456789  \nsecond-token-abcdefghij\n");
+    chmod(path, 0600);
+    kx_strv tokens = KX_STRV_INIT;
+    assert_int_equal(http_tokens_load(path, &tokens), 0);
+    assert_int_equal(tokens.n, 2);
+    assert_string_equal(tokens.v[0], "first-token-0123456789");
+    kx_strv_dispose(&tokens);
+    chmod(path, 0640);
+    assert_int_equal(http_tokens_load(path, &tokens), -1);
+    assert_non_null(strstr(kx_err_msg(), "is open to others (mode 0640): chmod 600 it"));
+    free(path);
+    path = write_conf("a token\n");
+    chmod(path, 0600);
+    assert_int_equal(http_tokens_load(path, &tokens), -1);
+    assert_non_null(strstr(kx_err_msg(), "':1: a token is one word of at least 16"));
+    free(path);
+    path = write_conf("# none\n");
+    chmod(path, 0600);
+    assert_int_equal(http_tokens_load(path, &tokens), -1);
+    assert_non_null(strstr(kx_err_msg(), "has no token"));
+    assert_null(tokens.v);
+    free(path);
+}
+
+/* ---- the API's jobs ---- */
+
+static const char *member(json_object *o, const char *key)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, key, &v) ? json_object_to_json_string(v) : "absent";
+}
+
+static void jobs_run_and_end(void **state)
+{
+    (void)state;
+    kxld_jobs *jobs = kxld_jobs_new();
+    unsigned long long a = kxld_jobs_start(jobs, "POST /api/v1/domains");
+    unsigned long long b = kxld_jobs_start(jobs, "DELETE /api/v1/domains/x");
+    assert_int_equal(a, 1);
+    assert_int_equal(b, 2);
+    json_object *o = kxld_jobs_get(jobs, "1");
+    assert_string_equal(member(o, "state"), "\"running\"");
+    assert_string_equal(member(o, "status"), "null");
+    assert_string_equal(member(o, "request"), "\"POST \\/api\\/v1\\/domains\"");
+    json_object_put(o);
+    json_object *dom = json_object_new_object();
+    json_object_object_add(dom, "name", json_object_new_string("x"));
+    kxld_jobs_finish(jobs, a, 201, dom);
+    kxld_jobs_finish(jobs, b, 404, http_error_json(KXL_ERR_NOT_FOUND, "no x"));
+    o = kxld_jobs_get(jobs, "1");
+    assert_string_equal(member(o, "state"), "\"succeeded\"");
+    assert_string_equal(member(o, "status"), "201");
+    assert_string_equal(member(o, "result"), "{ \"name\": \"x\" }");
+    assert_string_equal(member(o, "error"), "null");
+    json_object_put(o);
+    o = kxld_jobs_get(jobs, "2");
+    assert_string_equal(member(o, "state"), "\"failed\"");
+    assert_string_equal(member(o, "result"), "null");
+    assert_string_equal(member(o, "error"), "{ \"code\": \"not-found\", \"message\": \"no x\" }");
+    json_object_put(o);
+    assert_null(kxld_jobs_get(jobs, "3"));
+    assert_int_equal(kx_err_code(), KXL_ERR_NOT_FOUND);
+    assert_null(kxld_jobs_get(jobs, "1x"));
+    kxld_jobs_free(jobs);
+}
+
+static void jobs_keep_the_last_ended_and_every_running(void **state)
+{
+    (void)state;
+    kxld_jobs *jobs = kxld_jobs_new();
+    unsigned long long first = kxld_jobs_start(jobs, "POST /api/v1/domains/a/shutdown");
+    for (int i = 0; i < KXLD_JOBS_KEPT + 10; i++)
+        kxld_jobs_finish(jobs, kxld_jobs_start(jobs, "DELETE /api/v1/domains/b"), 204, NULL);
+    char id[32];
+    snprintf(id, sizeof(id), "%llu", first);
+    json_object *o = kxld_jobs_get(jobs, id);   /* running: kept however old */
+    assert_non_null(o);
+    json_object_put(o);
+    assert_null(kxld_jobs_get(jobs, "2"));      /* among the 10 oldest ended */
+    assert_null(kxld_jobs_get(jobs, "11"));
+    snprintf(id, sizeof(id), "%d", 12);
+    o = kxld_jobs_get(jobs, id);
+    assert_non_null(o);
+    json_object_put(o);
+    kxld_jobs_free(jobs);
+}
+
+static void *finish_later(void *arg)
+{
+    usleep(200 * 1000);
+    kxld_jobs_finish(arg, 1, 204, NULL);
+    return NULL;
+}
+
+static void jobs_wait_for_their_end_or_the_timeout(void **state)
+{
+    (void)state;
+    kxld_jobs *jobs = kxld_jobs_new();
+    kxld_jobs_start(jobs, "POST /api/v1/domains/a/shutdown");
+    json_object *o = kxld_jobs_wait(jobs, "1", 1);   /* nobody ends it: the timeout */
+    assert_string_equal(member(o, "state"), "\"running\"");
+    json_object_put(o);
+    pthread_t t;
+    pthread_create(&t, NULL, finish_later, jobs);
+    o = kxld_jobs_wait(jobs, "1", 60);
+    assert_string_equal(member(o, "state"), "\"succeeded\"");
+    json_object_put(o);
+    pthread_join(t, NULL);
+    assert_null(kxld_jobs_wait(jobs, "2", 1));
+    kxld_jobs_free(jobs);
+}
+
+static void query_values(void **state)
+{
+    (void)state;
+    char buf[8];
+    assert_string_equal(http_query_value("timeout=5", "timeout", buf, sizeof(buf)), "5");
+    assert_string_equal(http_query_value("a=1&timeout=12&b", "timeout", buf, sizeof(buf)), "12");
+    assert_string_equal(http_query_value("timeout=123456789", "timeout", buf, sizeof(buf)),
+                        "1234567");
+    assert_string_equal(http_query_value("timeout=", "timeout", buf, sizeof(buf)), "");
+    assert_null(http_query_value("timeouts=5&xtimeout=3", "timeout", buf, sizeof(buf)));
+    assert_null(http_query_value("", "timeout", buf, sizeof(buf)));
+    assert_null(http_query_value(NULL, "timeout", buf, sizeof(buf)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +411,13 @@ int main(void)
         cmocka_unit_test(conf_defaults_without_a_file),
         cmocka_unit_test(conf_sets_keys),
         cmocka_unit_test(conf_errors_name_file_and_line),
+        cmocka_unit_test(tcp_needs_tls_files_and_tokens),
+        cmocka_unit_test(bearer_tokens_match_whole),
+        cmocka_unit_test(token_files_are_checked),
+        cmocka_unit_test(jobs_run_and_end),
+        cmocka_unit_test(jobs_keep_the_last_ended_and_every_running),
+        cmocka_unit_test(jobs_wait_for_their_end_or_the_timeout),
+        cmocka_unit_test(query_values),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,21 @@
+/* http_listen.h - kxld's listeners: the libwebsockets context, the Unix socket's vhost (its
+ * lock and permissions) and, when configured, the TCP vhost with TLS. */
+#pragma once
+
+#include <libwebsockets.h>
+
+#include "daemon/http_server.h"
+
+typedef struct {
+    struct lws_context *ctx;
+    struct lws_vhost *unix_vh;
+    struct lws_vhost *tcp_vh;   /* NULL: no TCP listener */
+    int lock_fd;                /* flock of SOCKET.lock: one kxld per socket */
+} http_listeners;
+
+/* Listens as o says, with these protocols (the first serves HTTP) and user as the context's
+ * user pointer. 0, or -1 with kx_err (and nothing left open). */
+int http_listen(const http_server_opts *o, const struct lws_protocols *protocols, void *user,
+                http_listeners *l_r);
+/* Closes the listeners and removes the socket. Idempotent. */
+void http_listen_close(http_listeners *l, const http_server_opts *o);

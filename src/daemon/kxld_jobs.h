@@ -1,0 +1,27 @@
+/* kxld_jobs.h - the API's jobs: a request that asks for it (Prefer: respond-async) on a long
+ * route is answered 202 at once with a job, whose end (the status and body the request would
+ * have had) is kept for GET /api/v1/jobs/{id}. Thread-safe: workers finish jobs while the
+ * routes read them. */
+#pragma once
+
+#include <json-c/json.h>
+
+typedef struct kxld_jobs kxld_jobs;
+
+/* The finished jobs kept (the oldest goes first); running ones are always kept. */
+#define KXLD_JOBS_KEPT 256
+
+kxld_jobs *kxld_jobs_new(void);
+/* NULL-safe. */
+void kxld_jobs_free(kxld_jobs *jobs);
+
+/* A running job for request ("METHOD PATH"); its id (from 1). */
+unsigned long long kxld_jobs_start(kxld_jobs *jobs, const char *request);
+/* Job id ended with this HTTP status and body (taken; NULL: none). */
+void kxld_jobs_finish(kxld_jobs *jobs, unsigned long long id, int status, json_object *body);
+/* Job id as JSON (caller puts): {"id", "request", "state": running|succeeded|failed,
+ * "started", "ended", "status", "result", "error"}; NULL with kx_err(KXL_ERR_NOT_FOUND). */
+json_object *kxld_jobs_get(kxld_jobs *jobs, const char *id);
+/* As kxld_jobs_get, once the job has ended or timeout_s seconds have passed (then it may
+ * still be running). Blocks: for a worker thread. */
+json_object *kxld_jobs_wait(kxld_jobs *jobs, const char *id, int timeout_s);

@@ -1,0 +1,35 @@
+/* ws.h - kxld's WebSocket endpoints. A route of the table may name a kind of WebSocket session
+ * (kxld.h); http_server.c upgrades a connection on that route and runs the session's callbacks,
+ * always in the event loop, so a session never needs a lock for its own state. */
+#pragma once
+
+#include <libwebsockets.h>
+#include <stddef.h>
+
+#include "daemon/http_route.h"
+#include "daemon/http_server.h"
+
+typedef struct {
+    const char *name;   /* for the log: "events", "console" */
+    /* A session for the upgraded connection wsi on a route with these path parameters; NULL
+     * with kx_err refuses it (the connection is closed with the error as its reason). */
+    void *(*open)(http_server *srv, struct lws *wsi, const http_params *params);
+    /* A frame, or part of one, from the client: 0, or -1 to close the connection. */
+    int (*receive)(void *sess, const void *in, size_t len);
+    /* The connection may write: 0, or -1 to close it. */
+    int (*writable)(void *sess);
+    /* The connection is gone: the session is freed, or left to what still runs for it. */
+    void (*close)(void *sess);
+} ws_kind;
+
+/* GET /api/v1/events (ws_events.c) and GET /api/v1/domains/{name}/console (ws_console.c). */
+extern const ws_kind ws_events_kind;
+extern const ws_kind ws_console_kind;
+
+/* The close frame's reason: at most 123 bytes of msg, as a WebSocket allows. */
+void ws_close_reason(struct lws *wsi, enum lws_close_status status, const char *msg);
+
+/* The protocol the console's socket to its supervisor is adopted into, and its callback. */
+#define WS_CONSOLE_PROTOCOL "kxl-console-socket"
+int ws_console_raw_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                            void *in, size_t len);
