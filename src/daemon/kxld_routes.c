@@ -1,7 +1,7 @@
-/* kxld_routes.c - the one route table of the API (/api/v1/..., and /metrics) and its handlers: each parses
- * its request into one libkxl call (the one the command line makes) and formats the result. A
- * route that is a library operation takes its "METHOD PATH" from the operations table
- * (src/lib/ops_table.c), so it is named once. */
+/* kxld_routes.c - the one route table of the API (/api/v1/..., and /metrics) and its
+ * handlers: each parses its request into one libkxl call (the one the command line makes) and
+ * formats the result. A route that is a library operation takes its "METHOD PATH" from the
+ * operations table (src/lib/ops_table.c), so it is named once. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>

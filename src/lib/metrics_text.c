@@ -3,6 +3,7 @@
  * domain, vif or disk), label values escaped as the format says. The families are tables, so a
  * new counter is one row. Pure: no I/O, so a fixed frame is golden-tested (tests/unit). */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "kxl/stats.h"
@@ -143,28 +144,31 @@ static uint64_t at(const void *record, size_t offset)
     return *(const uint64_t *)((const char *)record + offset);
 }
 
-static void add_vif_metrics(kx_buf *b, const kxl_stats_frame *f)
+/* The vifs (disks false) or disks of d: their number, and the i-th one's record and name. */
+static size_t n_devices(const kxl_domstats *d, bool disks)
 {
-    for (size_t m = 0; m < KX_ARRAY_SIZE(vif_counters); m++) {
-        add_family(b, vif_counters[m].name, "counter", vif_counters[m].help);
-        for (size_t i = 0; i < f->n_doms; i++)
-            for (size_t v = 0; v < f->doms[i].n_nets; v++) {
-                const kxl_net_stats *n = &f->doms[i].nets[v];
-                open_sample(b, vif_counters[m].name, f->doms[i].info.name, "vif", n->ifname);
-                kx_buf_printf(b, "} %" PRIu64 "\n", at(n, vif_counters[m].offset));
-            }
-    }
+    return disks ? d->n_vbds : d->n_nets;
 }
 
-static void add_disk_metrics(kx_buf *b, const kxl_stats_frame *f)
+static const void *device(const kxl_domstats *d, bool disks, size_t i, const char **name_r)
 {
-    for (size_t m = 0; m < KX_ARRAY_SIZE(disk_counters); m++) {
-        add_family(b, disk_counters[m].name, "counter", disk_counters[m].help);
+    *name_r = disks ? d->vbds[i].vdev : d->nets[i].ifname;
+    return disks ? (const void *)&d->vbds[i] : (const void *)&d->nets[i];
+}
+
+/* The families of table (n rows), one sample per vif or disk (labels domain and vif or disk). */
+static void add_counters(kx_buf *b, const kxl_stats_frame *f, const counter *table, size_t n,
+                         bool disks)
+{
+    for (size_t m = 0; m < n; m++) {
+        add_family(b, table[m].name, "counter", table[m].help);
         for (size_t i = 0; i < f->n_doms; i++)
-            for (size_t v = 0; v < f->doms[i].n_vbds; v++) {
-                const kxl_vbd_stats *d = &f->doms[i].vbds[v];
-                open_sample(b, disk_counters[m].name, f->doms[i].info.name, "disk", d->vdev);
-                kx_buf_printf(b, "} %" PRIu64 "\n", at(d, disk_counters[m].offset));
+            for (size_t v = 0; v < n_devices(&f->doms[i], disks); v++) {
+                const char *name;
+                const void *rec = device(&f->doms[i], disks, v, &name);
+                open_sample(b, table[m].name, f->doms[i].info.name, disks ? "disk" : "vif",
+                            name);
+                kx_buf_printf(b, "} %" PRIu64 "\n", at(rec, table[m].offset));
             }
     }
 }
@@ -175,7 +179,7 @@ char *kxl_metrics_text(const kxl_stats_frame *f)
     add_domains(&b, f);
     add_dom_metrics(&b, f);
     add_states(&b, f);
-    add_vif_metrics(&b, f);
-    add_disk_metrics(&b, f);
+    add_counters(&b, f, vif_counters, KX_ARRAY_SIZE(vif_counters), false);
+    add_counters(&b, f, disk_counters, KX_ARRAY_SIZE(disk_counters), true);
     return kx_buf_steal(&b);
 }
