@@ -53,6 +53,7 @@ typedef struct {
     char vdev[16];
     uint64_t rd_ops, wr_ops, rd_sectors, wr_sectors;       /* 512-byte sectors */
     uint64_t oo;   /* QEMU has no "out of requests": its failed requests stand in */
+    uint64_t rd_bytes, wr_bytes;                           /* exact, for /metrics */
 } kxl_vbd_stats;
 
 typedef struct {
@@ -134,3 +135,11 @@ char *kxl_top_rows(const kxl_stats_frame *f, const kxl_top_view *v);
  * [list --json's row + cpu_seconds, cpu_pct, qemu_cpu_seconds, mem_kib, maxmem_kib, rss_kib,
  * nets, vbds, vcpu_list]. Caller puts. */
 json_object *kxl_top_frame_json(const kxl_stats_frame *f);
+
+/* ---- Prometheus (pure) ---- */
+
+/* A frame as Prometheus text exposition format 0.0.4 (kxld's GET /metrics): kxl_domains by
+ * state, then per domain (label domain) CPU seconds, memory bytes, vCPUs, its state (one
+ * sample per state, 1 for the domain's and 0 for the others), per vif (labels domain, vif) and
+ * per disk (labels domain, disk) the counters. Caller frees. */
+char *kxl_metrics_text(const kxl_stats_frame *f);

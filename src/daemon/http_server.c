@@ -63,6 +63,7 @@ struct http_job {
     char *location;         /* 202: the job's URL */
     bool unauthorized;      /* 401: the reply says how to authenticate */
     unsigned long long job_id;   /* run as a job of the API */
+    const char *content_type;    /* of the reply; NULL: JSON */
 };
 
 /* Per connection (lws allocates it zeroed). */
@@ -144,6 +145,13 @@ static int parse_body(const char *text, json_object **body_r)
     return 0;
 }
 
+/* What j's handler is given (without a body). */
+static kxld_request request_of(http_job *j)
+{
+    return (kxld_request){.paths = j->srv->o->paths, .params = &j->params,
+                          .jobs = j->srv->jobs, .query = j->query};
+}
+
 /* Runs j's route: its HTTP status and body (*out_r, caller puts; the error's on failure). */
 static int job_exec(http_job *j, json_object **out_r)
 {
@@ -152,8 +160,7 @@ static int job_exec(http_job *j, json_object **out_r)
     AUTOPTR(json_object) body = NULL;
     *out_r = NULL;
     kx_err_clear();
-    kxld_request rq = {.paths = j->srv->o->paths, .params = &j->params, .jobs = j->srv->jobs,
-                       .query = j->query};
+    kxld_request rq = request_of(j);
     int status = parse_body(j->body, &body);
     rq.body = body;
     if (status == 0)
@@ -166,9 +173,33 @@ static int job_exec(http_job *j, json_object **out_r)
     return http_status_of(code);
 }
 
+/* Runs j's text route (r): its text with the route's content type, or the error as JSON. */
+static void job_run_text(http_job *j, const kxld_route *r)
+{
+    AUTOFREE char *text = NULL;
+    kx_err_clear();
+    kxld_request rq = request_of(j);
+    int status = r->text(&rq, &text);
+    if (status < 0) {
+        job_set_error(j);
+        return;
+    }
+    j->status = status;
+    j->content_type = r->content_type;
+    j->reply_len = strlen(text);
+    j->reply = kx_malloc0(LWS_PRE + j->reply_len + 1);
+    memcpy(j->reply + LWS_PRE, text, j->reply_len);
+}
+
 static void job_run(void *arg)
 {
     http_job *j = arg;
+    size_t n;
+    const kxld_route *r = &kxld_routes(&n)[j->route];
+    if (r->text) {
+        job_run_text(j, r);
+        return;
+    }
     AUTOPTR(json_object) out = NULL;
     int status = job_exec(j, &out);
     job_set_reply(j, status, out);
@@ -423,7 +454,8 @@ static int on_writable(struct lws *wsi, http_conn *c)
     if (!c->body_next) {
         unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
                                            *end = buf + sizeof(buf) - 1;
-        if (lws_add_http_common_headers(wsi, (unsigned)j->status, "application/json",
+        if (lws_add_http_common_headers(wsi, (unsigned)j->status,
+                                        j->content_type ? j->content_type : "application/json",
                                         j->reply_len, &p, end) ||
             (j->allow && lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
                                                      (const unsigned char *)j->allow,

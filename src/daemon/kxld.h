@@ -22,6 +22,9 @@ typedef struct {
 /* A route's handler, run in a worker thread: returns the HTTP status of its success with *out_r
  * (caller puts; NULL for 204), or -1 with kx_err set where the error happened. */
 typedef int (*kxld_handler)(const kxld_request *rq, json_object **out_r);
+/* A handler whose reply is text, not JSON (GET /metrics): returns the HTTP status with *text_r
+ * (caller frees), or -1 with kx_err set, which is answered as JSON like any error. */
+typedef int (*kxld_text_handler)(const kxld_request *rq, char **text_r);
 
 typedef struct {
     const char *route;   /* "METHOD PATH"; NULL: op's route in the operations table */
@@ -29,6 +32,8 @@ typedef struct {
     kxld_handler fn;     /* a plain request (for a WebSocket route: what it is told) */
     const ws_kind *ws;   /* NULL, or the WebSocket session an upgrade on the route starts */
     bool may_wait;       /* long: "Prefer: respond-async" makes it a job (202, kxld_jobs.h) */
+    kxld_text_handler text;     /* instead of fn: a reply that is not JSON... */
+    const char *content_type;   /* ...of this type */
 } kxld_route;
 
 /* The routes, in table order: n_r gets their number. */

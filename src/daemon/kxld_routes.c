@@ -1,7 +1,7 @@
-/* kxld_routes.c - the one route table of the API (/api/v1/...) and its handlers: each parses
- * its request into one libkxl call (the one the command line makes) and formats the result. A
- * route that is a library operation takes its "METHOD PATH" from the operations table
- * (src/lib/ops_table.c), so it is named once. */
+/* kxld_routes.c - the one route table of the API (/api/v1/..., and /metrics) and its
+ * handlers: each parses its request into one libkxl call (the one the command line makes) and
+ * formats the result. A route that is a library operation takes its "METHOD PATH" from the
+ * operations table (src/lib/ops_table.c), so it is named once. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 #include "cfg/cfg_keys.h"
 #include "daemon/http_status.h"
 #include "daemon/kxld.h"
+#include "kxl/stats.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -215,6 +216,24 @@ static int wait_job(const kxld_request *rq, json_object **out_r)
     return *out_r ? 200 : -1;
 }
 
+/* ---- Prometheus ---- */
+
+/* One frame of the stats reader `kxl top` uses, as Prometheus text. A reader per scrape: the
+ * routes run in concurrent threads, and a scrape every few seconds does not need kept
+ * connections. */
+static int get_metrics(const kxld_request *rq, char **text_r)
+{
+    kxl_stats_reader *r = kxl_stats_reader_new(rq->paths);
+    kxl_stats_frame f;
+    int rc = kxl_stats_read(r, &f);
+    kxl_stats_reader_free(r);
+    if (rc < 0)
+        return -1;
+    *text_r = kxl_metrics_text(&f);
+    kxl_stats_frame_dispose(&f);
+    return 200;
+}
+
 /* ---- WebSockets ---- */
 
 /* A WebSocket route asked without an upgrade: 426, saying how to ask. */
@@ -245,6 +264,8 @@ static const kxld_route routes[] = {
     {"GET /api/v1/jobs/{id}/wait", NO_OP, wait_job},
     {"GET /api/v1/events", NO_OP, websocket_only, &ws_events_kind},
     {"GET /api/v1/domains/{name}/console", NO_OP, websocket_only, &ws_console_kind},
+    {"GET /metrics", NO_OP, NULL, .text = get_metrics,
+     .content_type = "text/plain; version=0.0.4; charset=utf-8"},
 };
 
 static const char *specs[KX_ARRAY_SIZE(routes)];

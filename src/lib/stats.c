@@ -111,8 +111,10 @@ static void add_vbds(kxl_domstats *ds, json_object *disks)
         snprintf(vs->vdev, sizeof(vs->vdev), "%s", kx_json_str(d, "vdev", ""));
         vs->rd_ops = (uint64_t)kx_json_int(d, "rd_operations", 0);
         vs->wr_ops = (uint64_t)kx_json_int(d, "wr_operations", 0);
-        vs->rd_sectors = (uint64_t)kx_json_int(d, "rd_bytes", 0) / 512;
-        vs->wr_sectors = (uint64_t)kx_json_int(d, "wr_bytes", 0) / 512;
+        vs->rd_bytes = (uint64_t)kx_json_int(d, "rd_bytes", 0);
+        vs->wr_bytes = (uint64_t)kx_json_int(d, "wr_bytes", 0);
+        vs->rd_sectors = vs->rd_bytes / 512;
+        vs->wr_sectors = vs->wr_bytes / 512;
         vs->oo = (uint64_t)kx_json_int(d, "failed_operations", 0);
     }
 }

@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "unit_golden.h"
+
 #include "kxl/ops.h"
 #include "kxl/stats.h"
 #include "util/buf.h"
@@ -18,21 +20,10 @@
 
 static const char *data_dir;
 
-/* Compares text with DATA_DIR/name, or rewrites the file with KXL_TEST_REGENERATE=1. */
+/* Compares text with DATA_DIR/name (unit_golden.h). */
 static void check_golden(const char *name, const char *text)
 {
-    char *path = kx_path_join(data_dir, name);
-    if (getenv("KXL_TEST_REGENERATE") && strcmp(getenv("KXL_TEST_REGENERATE"), "1") == 0) {
-        assert_int_equal(kx_write_file_atomic(path, text, strlen(text), 0644), 0);
-    } else {
-        char *want = kx_read_file(path, NULL);
-        if (!want)
-            fail_msg("no golden file '%s' (KXL_TEST_REGENERATE=1 writes it)", path);
-        if (strcmp(want, text) != 0)
-            fail_msg("'%s' differs; got:\n%s", path, text);
-        free(want);
-    }
-    free(path);
+    unit_check_golden(data_dir, name, text);
 }
 
 static void cpu_percent(void **state)
