@@ -165,10 +165,22 @@ int cgroup_load(const char *dir, kx_cgroup *cg_r)
     return 0;
 }
 
+/* Whether the group at dir still has a process (one that is still exiting counts). */
+static bool populated(const char *dir)
+{
+    AUTOFREE char *path = kx_path_join(dir, "cgroup.procs");
+    AUTOFREE char *procs = kx_read_file(path, NULL);
+    kx_err_clear();
+    return procs && procs[0];
+}
+
 void cgroup_remove(const kx_cgroup *cg)
 {
     for (size_t i = 0; i < cg->dirs.n; i++) {
-        /* the last QEMU thread may still be leaving: a few tries */
+        /* a killed QEMU leaves its group only once its exit is complete: tearing down a large
+         * guest's memory on a busy host takes a while (10 s at most here) */
+        for (int t = 0; t < 500 && populated(cg->dirs.v[i]); t++)
+            usleep(20000);
         for (int t = 0; t < 50 && rmdir(cg->dirs.v[i]) < 0 && errno == EBUSY; t++)
             usleep(10000);
     }

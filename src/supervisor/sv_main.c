@@ -299,8 +299,10 @@ static void teardown(sv *s)
     if (had_vifs)
         sv_save_config_list(s, "vifs");
     network_forwarding_release(&s->paths, s->name);
-    cgroup_remove(&s->cgroup);     /* QEMU is gone: the group is empty */
     kx_rm_dir_flat(s->dir);
+    /* after the directory, which `kxl destroy` waits for: QEMU may still be finishing its exit,
+     * and the group goes once it has */
+    cgroup_remove(&s->cgroup);
     sv_event(s, "domain %u gone", s->st.domid);
 }
 

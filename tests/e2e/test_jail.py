@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 
 from kxltest import KxlTestCase
 
@@ -151,8 +152,7 @@ class JailTest(KxlTestCase):
         renamed = [d[:-3] + "cg2" if d.endswith("cg1") else d for d in dirs]
         self.kxl("destroy", "cg2", check=True)
         self.assert_gone("cg2")
-        for d in dirs + renamed:
-            self.assertFalse(os.path.exists(d), f"{d} is left")
+        self.assert_groups_gone(dirs + renamed)
         # the supervisor killed: destroy kills QEMU itself, and removes the group too
         self.create("cg3")
         with open(os.path.join(self.root, "run/kxl/cg3/cgroup")) as f:
@@ -163,5 +163,12 @@ class JailTest(KxlTestCase):
                 os.kill(int(line.split()[0]), signal.SIGKILL)
         self.kxl("destroy", "cg3", check=True)
         self.assert_gone("cg3")
+        self.assert_groups_gone(dirs)
+
+    def assert_groups_gone(self, dirs, timeout=15):
+        """The groups go once QEMU has finished exiting, which may be after destroy returns."""
+        deadline = time.monotonic() + timeout
+        while any(os.path.exists(d) for d in dirs) and time.monotonic() < deadline:
+            time.sleep(0.1)
         for d in dirs:
             self.assertFalse(os.path.exists(d), f"{d} is left")
