@@ -132,6 +132,15 @@ class KxlTestCase(unittest.TestCase):
                 pids.append(int(pid))
         return pids
 
+    def supervisor_pid(self, name):
+        """The pid of the supervisor of this test's domain name, from the process table."""
+        out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            pid, _, args = line.strip().partition(" ")
+            if "kxl-supervisor" in args and args.endswith(f" {name}") and self.root in args:
+                return int(pid)
+        self.fail(f"no supervisor of '{name}' in the process table")
+
     def console_argv(self, name):
         return [KXL, "console", name]
 

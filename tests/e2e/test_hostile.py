@@ -88,14 +88,6 @@ class HostileTest(KxlTestCase):
                 os.close(wr)
         self.assertEqual(self.list_json()["fds"]["state"], "paused")
 
-    def supervisor_pid(self, name):
-        out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            pid, _, args = line.strip().partition(" ")
-            if "kxl-supervisor" in args and args.endswith(f" {name}") and self.root in args:
-                return int(pid)
-        self.fail(f"no supervisor of '{name}' in the process table")
-
     def test_half_created_domain_is_cleared(self):
         """A create killed a few milliseconds in left run/kxl/NAME that no command saw or
         removed: list sweeps it, destroy removes it."""

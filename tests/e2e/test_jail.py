@@ -157,10 +157,7 @@ class JailTest(KxlTestCase):
         self.create("cg3")
         with open(os.path.join(self.root, "run/kxl/cg3/cgroup")) as f:
             dirs = f.read().split()
-        for line in subprocess.run(["ps", "-eo", "pid,args"], capture_output=True,
-                                   text=True).stdout.splitlines():
-            if "kxl-supervisor" in line and line.endswith(" cg3") and self.root in line:
-                os.kill(int(line.split()[0]), signal.SIGKILL)
+        os.kill(self.supervisor_pid("cg3"), signal.SIGKILL)
         self.kxl("destroy", "cg3", check=True)
         self.assert_gone("cg3")
         self.assert_groups_gone(dirs)

@@ -3,20 +3,11 @@ kxl gives it on KVM."""
 
 import os
 import signal
-import subprocess
 
 from kxltest import KxlTestCase
 
 
 class XenCompatTest(KxlTestCase):
-
-    def supervisor_pid(self, name):
-        out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            pid, _, args = line.strip().partition(" ")
-            if "kxl-supervisor" in args and args.endswith(f" {name}") and self.root in args:
-                return int(pid)
-        self.fail(f"no supervisor of '{name}'")
 
     def test_console_on_hvc0(self):
         """extra = "console=hvc0" (Xen's PV console): the guest's /dev/console is a virtio
