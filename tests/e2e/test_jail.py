@@ -8,7 +8,6 @@ import errno
 import json
 import os
 import signal
-import subprocess
 import time
 
 from kxltest import KxlTestCase
