@@ -7,6 +7,12 @@
 
 #define KXL_NAME_MAX 64
 #define KXL_MAX_HOST_CPUS 1024
+/* xl's credit weights: 1..65535, 256 by default */
+#define KXL_CPU_WEIGHT_MIN 1
+#define KXL_CPU_WEIGHT_MAX 65535
+#define KXL_CPU_WEIGHT_DEFAULT 256
+/* the least memory a domain may have (config memory, mem-set), MiB */
+#define KXL_MEMORY_MIN_MIB 16
 
 typedef enum { KXL_TYPE_HVM, KXL_TYPE_PV, KXL_TYPE_PVH } kxl_domtype;
 typedef enum { KXL_ACCEL_AUTO, KXL_ACCEL_KVM, KXL_ACCEL_TCG } kxl_accel;
@@ -76,6 +82,15 @@ typedef struct {
      * more means set i for vCPU i (vCPUs past the end run anywhere). */
     kxl_cpuset *cpus;
     size_t n_cpus;
+    /* cpus_soft: the same shape; the vCPU threads' affinity where cpus gives none (Linux has
+     * no soft affinity: kxl applies it as the hard one) */
+    kxl_cpuset *cpus_soft;
+    size_t n_cpus_soft;
+
+    /* xl's credit scheduler, as the domain's cgroup's CPU controller: weight 1..65535
+     * (default 256) and cap in percent of one CPU (0: none) */
+    unsigned cpu_weight;
+    unsigned cap;
 
     char *kernel;
     char *ramdisk;

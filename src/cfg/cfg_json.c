@@ -31,6 +31,8 @@ static const jfield fields[] = {
     {"maxmem", J_U64, F(maxmem_mib)},
     {"vcpus", J_UINT, F(vcpus)},
     {"maxvcpus", J_UINT, F(maxvcpus)},
+    {"cpu_weight", J_UINT, F(cpu_weight)},
+    {"cap", J_UINT, F(cap)},
     {"kernel", J_STR, F(kernel)},
     {"ramdisk", J_STR, F(ramdisk)},
     {"cmdline", J_STR, F(cmdline)},
@@ -119,6 +121,17 @@ static json_object *vif_to_json(const kxl_vif *v)
     return o;
 }
 
+/* Sets as range lists: ["0-3", "5"]. */
+static json_object *cpus_to_json(const kxl_cpuset *sets, size_t n)
+{
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        AUTOFREE char *set = cfg_cpus_format(&sets[i]);
+        json_object_array_add(a, json_object_new_string(set));
+    }
+    return a;
+}
+
 json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
 {
     json_object *o = json_object_new_object();
@@ -127,13 +140,10 @@ json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
         if (i == 0 && cfg->uuid[0])
             add_str(o, "uuid", cfg->uuid);
     }
+    json_object_object_add(o, "cpus", cpus_to_json(cfg->cpus, cfg->n_cpus));
+    if (cfg->n_cpus_soft)
+        json_object_object_add(o, "cpus_soft", cpus_to_json(cfg->cpus_soft, cfg->n_cpus_soft));
     json_object *a = json_object_new_array();
-    for (size_t i = 0; i < cfg->n_cpus; i++) {
-        AUTOFREE char *set = cfg_cpus_format(&cfg->cpus[i]);
-        json_object_array_add(a, json_object_new_string(set));
-    }
-    json_object_object_add(o, "cpus", a);
-    a = json_object_new_array();
     for (size_t i = 0; i < cfg->n_disks; i++)
         json_object_array_add(a, disk_to_json(&cfg->disks[i]));
     json_object_object_add(o, "disks", a);
@@ -286,19 +296,30 @@ static const char *get_string_item(json_object *a, const char *key, size_t i)
     return json_object_get_string(v);
 }
 
+/* Member key (absent: none) as *sets_r (n + 1 allocated), *n_r counted as they are read. */
+static int cpus_from_json(json_object *o, const char *key, kxl_cpuset **sets_r, size_t *n_r)
+{
+    size_t n;
+    const char *s;
+    json_object *a = get_array(o, key, &n);
+    if (n == (size_t)-1)
+        return -1;
+    *sets_r = kx_malloc0(sizeof(kxl_cpuset) * (n + 1));
+    for (*n_r = 0; *n_r < n; (*n_r)++)
+        if (!(s = get_string_item(a, key, *n_r)) ||
+            cfg_cpus_parse(s, "domain JSON", KXL_MAX_HOST_CPUS, &(*sets_r)[*n_r]) < 0)
+            return -1;
+    return 0;
+}
+
 static int strings_from_json(json_object *o, kxl_domcfg *cfg)
 {
     size_t n;
     const char *s;
-    json_object *a = get_array(o, "cpus", &n);
-    if (n == (size_t)-1)
+    if (cpus_from_json(o, "cpus", &cfg->cpus, &cfg->n_cpus) < 0 ||
+        cpus_from_json(o, "cpus_soft", &cfg->cpus_soft, &cfg->n_cpus_soft) < 0)
         return -1;
-    cfg->cpus = kx_malloc0(sizeof(kxl_cpuset) * (n + 1));
-    for (cfg->n_cpus = 0; cfg->n_cpus < n; cfg->n_cpus++)
-        if (!(s = get_string_item(a, "cpus", cfg->n_cpus)) ||
-            cfg_cpus_parse(s, "domain JSON", KXL_MAX_HOST_CPUS, &cfg->cpus[cfg->n_cpus]) < 0)
-            return -1;
-    a = get_array(o, "serial", &n);
+    json_object *a = get_array(o, "serial", &n);
     if (n == (size_t)-1)
         return -1;
     cfg->serial = kx_malloc0(sizeof(char *) * (n + 1));

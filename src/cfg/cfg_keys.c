@@ -367,8 +367,8 @@ static int key_vif(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     return 0;
 }
 
-/* cpus = "0-3,^1" pins every vCPU to one set; cpus = ["2", "3-5"] pins vCPU i to entry i. */
-static int key_cpus(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+/* A cpus-shaped value: "0-3,^1" is one set for every vCPU; ["2", "3-5"] is set i for vCPU i. */
+static int cpus_list(const cfg_setting *s, key_ctx *ctx, kxl_cpuset **sets, size_t *n_sets)
 {
     const cfg_value *items = &s->value;
     size_t n = 1;
@@ -378,18 +378,28 @@ static int key_cpus(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
         items = s->value.items;
         n = s->value.n_items;
     }
-    free(cfg->cpus);
-    cfg->cpus = kx_malloc0(sizeof(kxl_cpuset) * (n ? n : 1));
-    cfg->n_cpus = 0;
+    free(*sets);
+    *sets = kx_malloc0(sizeof(kxl_cpuset) * (n ? n : 1));
+    *n_sets = 0;
     for (size_t i = 0; i < n; i++) {
         AUTOFREE char *where = kx_asprintf("%s:%d", s->source, items[i].line);
-        if (cfg_cpus_parse(items[i].str, where, ctx->host_cpus, &cfg->cpus[i]) < 0)
+        if (cfg_cpus_parse(items[i].str, where, ctx->host_cpus, &(*sets)[i]) < 0)
             return -1;
-        cfg->n_cpus = i + 1;
+        *n_sets = i + 1;
     }
     if (n == 1 && strcmp(items[0].str, "all") == 0)
-        cfg->n_cpus = 0;
+        *n_sets = 0;
     return 0;
+}
+
+static int key_cpus(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    return cpus_list(s, ctx, &cfg->cpus, &cfg->n_cpus);
+}
+
+static int key_cpus_soft(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    return cpus_list(s, ctx, &cfg->cpus_soft, &cfg->n_cpus_soft);
 }
 
 static int key_serial(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
@@ -435,10 +445,11 @@ static const cfg_key keys[] = {
     {"bootloader", KEY_CUSTOM, .fn = key_bootloader},
     XEN_ONLY("bootloader_args", "the built-in pygrub takes no arguments"),
     {"builder", KEY_CUSTOM, .fn = key_builder},
-    XEN_ONLY("cap", "Xen credit scheduler caps do not exist on KVM"),
+    {"cap", KEY_UINT, F(cap), 0, 100 * 255},
     {"cmdline", KEY_CUSTOM, .fn = key_cmdline},
-    XEN_ONLY("cpu_weight", "Xen credit scheduler weights do not exist on KVM"),
+    {"cpu_weight", KEY_UINT, F(cpu_weight), KXL_CPU_WEIGHT_MIN, KXL_CPU_WEIGHT_MAX},
     {"cpus", KEY_CUSTOM, .fn = key_cpus},
+    {"cpus_soft", KEY_CUSTOM, .fn = key_cpus_soft},
     XEN_ONLY("device_model_override", "kxl always runs the host's QEMU"),
     XEN_ONLY("device_model_version", "kxl always runs the host's QEMU"),
     XEN_ONLY("dhcp", "the guest configures its own network"),
@@ -447,9 +458,9 @@ static const cfg_key keys[] = {
     {"firmware", KEY_CUSTOM, .fn = key_firmware},
     XEN_ONLY("hap", "KVM always uses hardware-assisted paging when it can"),
     {"kernel", KEY_STRING, F(kernel)},
-    {"maxmem", KEY_U64, F(maxmem_mib), 16, 16ULL << 20},
+    {"maxmem", KEY_U64, F(maxmem_mib), KXL_MEMORY_MIN_MIB, 16ULL << 20},
     {"maxvcpus", KEY_UINT, F(maxvcpus), 1, 255},
-    {"memory", KEY_U64, F(memory_mib), 16, 16ULL << 20},
+    {"memory", KEY_U64, F(memory_mib), KXL_MEMORY_MIN_MIB, 16ULL << 20},
     {"name", KEY_CUSTOM, .fn = key_name},
     XEN_ONLY("nestedhvm", "nested virtualization is a host setting on KVM"),
     {"on_crash", KEY_ACTION, F(on_crash)},
@@ -577,6 +588,12 @@ static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
     if (cfg->maxvcpus < cfg->vcpus) {
         kx_err(KXL_ERR_CONFIG, "%s:%d: maxvcpus (%u) is less than vcpus (%u)", src_of(ctx, "maxvcpus"),
                line_of(ctx, "maxvcpus"), cfg->maxvcpus, cfg->vcpus);
+        return -1;
+    }
+    /* a cap counts in one CPU's percent: more than every vCPU busy cannot mean anything */
+    if (cfg->cap > 100 * cfg->maxvcpus) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: cap (%u) is more than 100 times maxvcpus (%u)",
+               src_of(ctx, "cap"), line_of(ctx, "cap"), cfg->cap, cfg->maxvcpus);
         return -1;
     }
     /* old HVM configs name Xen's firmware loader; xl ignores it with a warning too */

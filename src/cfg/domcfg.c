@@ -79,6 +79,7 @@ kxl_domcfg *kxl_domcfg_new(void)
     cfg->type = KXL_TYPE_PV; /* xl.cfg(5): pv is the default on x86 */
     cfg->memory_mib = 128;
     cfg->vcpus = 1;
+    cfg->cpu_weight = KXL_CPU_WEIGHT_DEFAULT;
     cfg->on_poweroff = KXL_ACTION_DESTROY;
     cfg->on_reboot = KXL_ACTION_RESTART;
     cfg->on_crash = KXL_ACTION_DESTROY;
@@ -118,6 +119,7 @@ void kxl_domcfg_free(kxl_domcfg *cfg)
     free(cfg->disks);
     free(cfg->vifs);
     free(cfg->cpus);
+    free(cfg->cpus_soft);
     free(cfg->name);
     free(cfg->kernel);
     free(cfg->ramdisk);

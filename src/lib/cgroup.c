@@ -223,3 +223,61 @@ void cgroup_dispose(kx_cgroup *cg)
     kx_strv_dispose(&cg->dirs);
     cg->version = KX_CGROUP_NONE;
 }
+
+unsigned cgroup_weight_v2(unsigned xl_weight)
+{
+    /* rounded to the nearest: 256 -> 100, 128 -> 50, 1 -> 1 */
+    unsigned long long w = ((unsigned long long)xl_weight * 100 + 128) / 256;
+    return w < 1 ? 1 : w > 10000 ? 10000 : (unsigned)w;
+}
+
+unsigned cgroup_shares_v1(unsigned xl_weight)
+{
+    unsigned long long s = (unsigned long long)xl_weight * 4;
+    return s < 2 ? 2 : s > 262144 ? 262144 : (unsigned)s;
+}
+
+/* Writes text into file name of dir; -1 with kx_err. */
+static int set_file(const char *dir, const char *name, const char *text)
+{
+    AUTOFREE char *path = kx_path_join(dir, name);
+    if (write_text(path, text) == 0)
+        return 0;
+    kx_err_errno(KXL_ERR_HOST, "cannot write '%s' into '%s'", text, path);
+    return -1;
+}
+
+/* The domain's group that has the CPU controller's file probe, or NULL with kx_err. */
+static const char *cpu_dir(const kx_cgroup *cg, const char *probe)
+{
+    for (size_t i = 0; i < cg->dirs.n; i++) {
+        AUTOFREE char *path = kx_path_join(cg->dirs.v[i], probe);
+        if (kx_path_exists(path))
+            return cg->dirs.v[i];
+    }
+    kx_err(KXL_ERR_HOST, "the domain's cgroup has no CPU controller (no %s in %s)", probe,
+           cg->dirs.n ? cg->dirs.v[0] : "any group: the host has no cgroup file system");
+    return NULL;
+}
+
+int cgroup_set_cpu(const kx_cgroup *cg, unsigned weight, unsigned cap)
+{
+    bool v2 = cg->version == KX_CGROUP_V2;
+    const char *dir = cpu_dir(cg, v2 ? "cpu.weight" : "cpu.shares");
+    if (!dir)
+        return -1;
+    unsigned long long quota = (unsigned long long)cap * CGROUP_CAP_PERIOD_US / 100;
+    if (v2) {
+        AUTOFREE char *w = kx_asprintf("%u\n", cgroup_weight_v2(weight));
+        AUTOFREE char *max = cap ? kx_asprintf("%llu %u\n", quota, CGROUP_CAP_PERIOD_US)
+                                 : kx_asprintf("max %u\n", CGROUP_CAP_PERIOD_US);
+        return set_file(dir, "cpu.weight", w) < 0 || set_file(dir, "cpu.max", max) < 0 ? -1 : 0;
+    }
+    AUTOFREE char *shares = kx_asprintf("%u\n", cgroup_shares_v1(weight));
+    AUTOFREE char *period = kx_asprintf("%u\n", CGROUP_CAP_PERIOD_US);
+    AUTOFREE char *q = cap ? kx_asprintf("%llu\n", quota) : kx_strdup("-1\n");
+    return set_file(dir, "cpu.shares", shares) < 0 || set_file(dir, "cpu.cfs_period_us", period) < 0 ||
+                   set_file(dir, "cpu.cfs_quota_us", q) < 0
+               ? -1
+               : 0;
+}

@@ -37,3 +37,16 @@ int cgroup_rename(kx_cgroup *cg, const char *new_name, const char *dir);
 /* Removes the groups recorded in runtime directory dir, if any. */
 void cgroup_remove_recorded(const char *dir);
 void cgroup_dispose(kx_cgroup *cg);
+
+/* xl's credit weight (1..65535, default 256) in the CPU controller's terms, in proportion
+ * around the defaults: v2 cpu.weight (1..10000, default 100; weights past 25600 all reach
+ * 10000), v1 cpu.shares (2..262144, default 1024: four times xl's). Pure. */
+unsigned cgroup_weight_v2(unsigned xl_weight);
+unsigned cgroup_shares_v1(unsigned xl_weight);
+/* The CFS period kxl's caps use, in microseconds; a cap of N percent of one CPU is a quota of
+ * N% of it (so 200 is two CPUs). */
+#define CGROUP_CAP_PERIOD_US 100000
+/* Gives the domain's group weight (xl's) and cap (percent of one CPU, 0: none): v2 cpu.weight
+ * and cpu.max, v1 cpu.shares, cpu.cfs_period_us and cpu.cfs_quota_us. -1 with kx_err when the
+ * group has no CPU controller or a file refuses the value. */
+int cgroup_set_cpu(const kx_cgroup *cg, unsigned weight, unsigned cap);

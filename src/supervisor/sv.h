@@ -83,6 +83,9 @@ char *sv_qemu_version(sv *s);
 /* QEMU's last lines (up to lines) in its log, joined by "; ", without its prefixes: why it
  * refused to start or to load a stream. Caller frees. */
 char *sv_qemu_words(sv *s, int lines);
+/* Records the vCPU threads (status file) and pins them as cpus / cpus_soft ask: at start and
+ * after a vCPU hot-plug. */
+void sv_vcpus_record_and_pin(sv *s);
 /* Settings applied once to a fresh QEMU: vCPU pinning, balloon target. */
 void sv_qemu_configure(sv *s);
 /* A fresh QEMU for the domain once the old one is gone, started, configured and running the

@@ -147,6 +147,10 @@ static void make_cgroup(sv *s)
         sv_event(s, "QEMU shares its supervisor's cgroup: %s", kx_err_msg());
         cgroup_remove(&s->cgroup);
         cgroup_dispose(&s->cgroup);
+    } else if (cgroup_set_cpu(&s->cgroup, s->cfg->cpu_weight, s->cfg->cap) < 0 &&
+               (s->cfg->cpu_weight != KXL_CPU_WEIGHT_DEFAULT || s->cfg->cap)) {
+        /* only a weight or cap that was asked for is worth a word */
+        sv_event(s, "cpu_weight and cap are not applied: %s", kx_err_msg());
     }
 }
 
@@ -291,9 +295,19 @@ static void qemu_forget(sv *s)
     s->st.qemu_start = 0;
 }
 
+/* The affinity cpus (else cpus_soft) gives vCPU idx, or NULL: it runs anywhere. */
+static const kxl_cpuset *vcpu_affinity(const kxl_domcfg *cfg, size_t idx)
+{
+    const kxl_cpuset *sets = cfg->n_cpus ? cfg->cpus : cfg->cpus_soft;
+    size_t n = cfg->n_cpus ? cfg->n_cpus : cfg->n_cpus_soft;
+    if (n == 0 || (n > 1 && idx >= n))
+        return NULL;
+    return &sets[n == 1 ? 0 : idx];
+}
+
 /* The vCPU threads go into the status file (list reads just them) and are
- * pinned as cpus= asks. */
-static void record_and_pin_vcpus(sv *s)
+ * pinned as cpus= (or cpus_soft=) asks. Again after a vCPU hot-plug: the new thread too. */
+void sv_vcpus_record_and_pin(sv *s)
 {
     AUTOPTR(json_object) cpus = NULL;
     if (qmp_execute(s->qmp, "query-cpus-fast", NULL, &cpus, 5000) < 0) {
@@ -305,13 +319,11 @@ static void record_and_pin_vcpus(sv *s)
         s->st.vcpu_tids[s->st.n_vcpu_tids++] =
             (pid_t)kx_json_int(json_object_array_get_idx(cpus, i), "thread-id", 0);
     status_write(s->dir, &s->st);
-    if (s->cfg->n_cpus == 0)
-        return;
     for (size_t i = 0; i < json_object_array_length(cpus); i++) {
         json_object *c = json_object_array_get_idx(cpus, i);
         size_t idx = (size_t)kx_json_int(c, "cpu-index", 0);
-        const kxl_cpuset *set = &s->cfg->cpus[s->cfg->n_cpus == 1 ? 0 : idx];
-        if (s->cfg->n_cpus > 1 && idx >= s->cfg->n_cpus)
+        const kxl_cpuset *set = vcpu_affinity(s->cfg, idx);
+        if (!set)
             continue;
         cpu_set_t mask;
         CPU_ZERO(&mask);
@@ -388,7 +400,7 @@ int sv_qemu_attach(sv *s, bool report_start)
 
 void sv_qemu_configure(sv *s)
 {
-    record_and_pin_vcpus(s);
+    sv_vcpus_record_and_pin(s);
     if (s->cfg->maxmem_mib > s->cfg->memory_mib) {
         json_object *args = json_object_new_object();
         json_object_object_add(args, "value",

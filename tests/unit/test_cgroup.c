@@ -145,6 +145,92 @@ static void no_cgroup_file_system(void **state)
     cgroup_dispose(&cg);
 }
 
+/* xl's weights mapped around the defaults, within each version's bounds. */
+static void weight_mapping(void **state)
+{
+    (void)state;
+    static const struct { unsigned xl, v2, v1; } cases[] = {
+        {256, 100, 1024},   {1, 1, 4},          {2, 1, 8},          {128, 50, 512},
+        {512, 200, 2048},   {1000, 391, 4000},  {25600, 10000, 102400},
+        {25601, 10000, 102404}, {65535, 10000, 262140},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(cgroup_weight_v2(cases[i].xl), cases[i].v2);
+        assert_int_equal(cgroup_shares_v1(cases[i].xl), cases[i].v1);
+    }
+}
+
+/* A v2 scope as the kernel makes it when kxl.slice hands it the cpu controller. */
+static void v2_weight_and_cap(void **state)
+{
+    (void)state;
+    AUTOFREE char *root = fresh_dir();
+    setenv("KXL_CGROUP_ROOT", root, 1);
+    put(root, "cgroup.controllers", "cpu memory\n");
+    kx_cgroup cg;
+    cgroup_locate("w", &cg);
+    assert_int_equal(cgroup_create(&cg), 0);
+    put(cg.dirs.v[0], "cpu.weight", "");
+    put(cg.dirs.v[0], "cpu.max", "");
+    assert_int_equal(cgroup_set_cpu(&cg, 512, 50), 0);
+    assert_int_equal(cgroup_set_cpu(&cg, 256, 0), 0);     /* back to no cap */
+    AUTOFREE char *weight = get(cg.dirs.v[0], "cpu.weight");
+    AUTOFREE char *max = get(cg.dirs.v[0], "cpu.max");
+    assert_string_equal(weight, "200\n100\n");
+    assert_string_equal(max, "50000 100000\nmax 100000\n");
+    cgroup_dispose(&cg);
+}
+
+/* Without the cpu controller (a root that does not offer it) nothing is written. */
+static void v2_without_cpu_controller(void **state)
+{
+    (void)state;
+    AUTOFREE char *root = fresh_dir();
+    setenv("KXL_CGROUP_ROOT", root, 1);
+    put(root, "cgroup.controllers", "pids\n");
+    kx_cgroup cg;
+    cgroup_locate("n", &cg);
+    assert_int_equal(cgroup_create(&cg), 0);
+    assert_int_equal(cgroup_set_cpu(&cg, 512, 50), -1);
+    assert_int_equal(kx_err_code(), KXL_ERR_HOST);
+    assert_non_null(strstr(kx_err_msg(), "no CPU controller"));
+    AUTOFREE char *max = kx_path_join(cg.dirs.v[0], "cpu.max");
+    assert_false(kx_path_exists(max));
+    kx_err_clear();
+    cgroup_dispose(&cg);
+}
+
+/* v1: the cpu hierarchy's group gets shares, period and quota; the others nothing. */
+static void v1_weight_and_cap(void **state)
+{
+    (void)state;
+    AUTOFREE char *root = fresh_dir();
+    setenv("KXL_CGROUP_ROOT", root, 1);
+    const char *mounted[] = {"cpu", "memory"};
+    for (size_t i = 0; i < 2; i++) {
+        AUTOFREE char *d = kx_path_join(root, mounted[i]);
+        assert_int_equal(mkdir(d, 0755), 0);
+        put(d, "cgroup.procs", "");
+    }
+    kx_cgroup cg;
+    cgroup_locate("v1", &cg);
+    assert_int_equal(cgroup_create(&cg), 0);
+    const char *files[] = {"cpu.shares", "cpu.cfs_period_us", "cpu.cfs_quota_us"};
+    for (size_t i = 0; i < 3; i++)
+        put(cg.dirs.v[0], files[i], "");
+    assert_int_equal(cgroup_set_cpu(&cg, 100, 150), 0);
+    assert_int_equal(cgroup_set_cpu(&cg, 256, 0), 0);
+    AUTOFREE char *shares = get(cg.dirs.v[0], "cpu.shares");
+    AUTOFREE char *period = get(cg.dirs.v[0], "cpu.cfs_period_us");
+    AUTOFREE char *quota = get(cg.dirs.v[0], "cpu.cfs_quota_us");
+    assert_string_equal(shares, "400\n1024\n");
+    assert_string_equal(period, "100000\n100000\n");
+    assert_string_equal(quota, "150000\n-1\n");
+    AUTOFREE char *other = kx_path_join(cg.dirs.v[1], "cpu.shares");
+    assert_false(kx_path_exists(other));
+    cgroup_dispose(&cg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -152,6 +238,10 @@ int main(void)
         cmocka_unit_test(v2_controllers_the_host_lacks_are_left_out),
         cmocka_unit_test(v1_a_group_per_controller),
         cmocka_unit_test(no_cgroup_file_system),
+        cmocka_unit_test(weight_mapping),
+        cmocka_unit_test(v2_weight_and_cap),
+        cmocka_unit_test(v2_without_cpu_controller),
+        cmocka_unit_test(v1_weight_and_cap),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
