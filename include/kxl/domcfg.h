@@ -75,6 +75,9 @@ typedef struct {
     kxl_domtype type;
     uint64_t memory_mib;
     uint64_t maxmem_mib;        /* >= memory_mib */
+    /* a virtio balloon: maxmem was above memory when the domain was made, and it stays when
+     * mem-set later brings memory up to maxmem (so that a restart can shrink it again) */
+    bool balloon;
     unsigned vcpus;
     unsigned maxvcpus;          /* >= vcpus */
 
@@ -147,6 +150,9 @@ bool kxl_name_is_valid(const char *name);
  * separates there. */
 bool kxl_ifname_is_valid(const char *s);
 #define KXL_IFNAME_RULE "1 to 15 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
+
+/* Whether the domain's QEMU has a virtio balloon (cfg->balloon, or maxmem above memory). */
+bool kxl_domcfg_has_balloon(const kxl_domcfg *cfg);
 
 /* cpuset helpers */
 void kxl_cpuset_set(kxl_cpuset *s, unsigned cpu);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -40,6 +41,11 @@ typedef enum {
     KXL_OP_STATS,
     KXL_OP_SAVE,
     KXL_OP_RESTORE,
+    KXL_OP_VCPU_SET,
+    KXL_OP_MEM_SET,
+    KXL_OP_MEM_MAX,
+    KXL_OP_SCHED_CREDIT,
+    KXL_OP_SCHED_CREDIT2,
     KXL_OP__COUNT
 } kxl_op;
 
@@ -202,3 +208,39 @@ typedef struct {
  * get the new domain's. */
 int kxl_domain_restore(const kxl_paths *p, const char *file, const kxl_restore_opts *o,
                        char **name_r, unsigned *domid_r);
+
+/* ---- resources: vCPUs, memory, CPU weight and cap ---- */
+
+/* xl vcpu-set: the domain runs n vCPUs (1..maxvcpus), by hot-plugging CPUs into QEMU or asking
+ * the guest to let the highest ones go (returns once it did: the guest must cooperate, within
+ * 30 s). Hot-plugged CPUs are online once the guest brings them online. */
+int kxl_domain_vcpu_set(const kxl_paths *p, const char *dom, unsigned n);
+/* xl mem-set: the balloon's target, 16 MiB to the domain's maxmem (the guest's memory follows
+ * as its balloon driver gives pages back or takes them). Needs a balloon: maxmem above memory
+ * when the domain was created. */
+int kxl_domain_mem_set(const kxl_paths *p, const char *dom, uint64_t mib);
+/* xl mem-max: the ceiling of later mem-sets (and of the RAM of a restart's QEMU), from the
+ * domain's memory to the RAM its QEMU booted with. */
+int kxl_domain_mem_max(const kxl_paths *p, const char *dom, uint64_t mib);
+/* xl's size syntax for mem-set and mem-max: a number with an optional suffix b, k, m, g or t
+ * (any case; none means m), as a whole number of MiB. -1 with kx_err (KXL_ERR_INVALID). */
+int kxl_mem_size_parse(const char *text, uint64_t *mib_r);
+
+/* A domain's credit-scheduler parameters, as xl sched-credit shows and sets them. */
+typedef struct {
+    char name[KXL_NAME_MAX + 1];
+    unsigned domid;
+    int weight;   /* 1..65535; in a request, KXL_SCHED_UNCHANGED: left as it is */
+    int cap;      /* percent of one CPU, 0: none; in a request, KXL_SCHED_UNCHANGED */
+} kxl_sched_info;
+#define KXL_SCHED_UNCHANGED INT_MIN
+/* xl sched-credit -d DOM -w W -c C: the weight and cap given to the domain's cgroup's CPU
+ * controller, and kept (list -l, a restart). Values out of range are refused (nothing changes). */
+int kxl_domain_sched_set(const kxl_paths *p, const char *dom, const kxl_sched_info *set);
+/* The parameters of dom, or of every domain when dom is NULL (by domain id). *infos_r: free. */
+int kxl_sched_list(const kxl_paths *p, const char *dom, kxl_sched_info **infos_r, size_t *n_r);
+/* xl's table: the header ("Name ID Weight Cap") and a domain's row; caller frees the row. */
+const char *kxl_sched_header(void);
+char *kxl_sched_line(const kxl_sched_info *s);
+/* A domain's parameters as JSON: {name, domid, weight, cap}. Caller puts. */
+json_object *kxl_sched_to_json(const kxl_sched_info *s);

@@ -140,6 +140,8 @@ json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
         if (i == 0 && cfg->uuid[0])
             add_str(o, "uuid", cfg->uuid);
     }
+    if (cfg->balloon)
+        json_object_object_add(o, "balloon", json_object_new_boolean(true));
     json_object_object_add(o, "cpus", cpus_to_json(cfg->cpus, cfg->n_cpus));
     if (cfg->n_cpus_soft)
         json_object_object_add(o, "cpus_soft", cpus_to_json(cfg->cpus_soft, cfg->n_cpus_soft));
@@ -342,6 +344,7 @@ kxl_domcfg *cfg_domcfg_from_json(json_object *obj)
         if (field_from_json(obj, &fields[i], cfg) < 0)
             return NULL;
     snprintf(cfg->uuid, sizeof(cfg->uuid), "%s", kx_json_str(obj, "uuid", ""));
+    cfg->balloon = kx_json_bool(obj, "balloon", false);
     if (lists_from_json(obj, cfg) < 0 || strings_from_json(obj, cfg) < 0)
         return NULL;
     if (!cfg->name || !kxl_name_is_valid(cfg->name)) {

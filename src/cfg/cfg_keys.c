@@ -583,6 +583,7 @@ static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
                (unsigned long long)cfg->memory_mib);
         return -1;
     }
+    cfg->balloon = cfg->maxmem_mib > cfg->memory_mib;
     if (!cfg->maxvcpus)
         cfg->maxvcpus = cfg->vcpus;
     if (cfg->maxvcpus < cfg->vcpus) {

@@ -151,6 +151,11 @@ bool kxl_ifname_is_valid(const char *s)
            strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
+bool kxl_domcfg_has_balloon(const kxl_domcfg *cfg)
+{
+    return cfg->balloon || cfg->maxmem_mib > cfg->memory_mib;
+}
+
 void kxl_cpuset_set(kxl_cpuset *s, unsigned cpu)
 {
     if (cpu < KXL_MAX_HOST_CPUS)

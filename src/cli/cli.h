@@ -65,6 +65,10 @@ int cmd_events(cli_ctx *ctx, int argc, char **argv);
 int cmd_top(cli_ctx *ctx, int argc, char **argv);
 int cmd_vcpu_list(cli_ctx *ctx, int argc, char **argv);
 int cmd_vcpu_pin(cli_ctx *ctx, int argc, char **argv);
+int cmd_vcpu_set(cli_ctx *ctx, int argc, char **argv);
+int cmd_mem_set(cli_ctx *ctx, int argc, char **argv);
+int cmd_mem_max(cli_ctx *ctx, int argc, char **argv);
+int cmd_sched_credit(cli_ctx *ctx, int argc, char **argv);
 int cmd_save(cli_ctx *ctx, int argc, char **argv);
 int cmd_restore(cli_ctx *ctx, int argc, char **argv);
 

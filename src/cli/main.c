@@ -11,6 +11,17 @@
 
 /* Sorted by command. A library operation's row names its operation instead of a command: the
  * command is the operation's, from the one table that names each operation (ops_table.c). */
+/* sched-credit and sched-credit2 */
+#define SCHED_HELP                                                                                \
+    "  -d, --domain DOM    the domain (all of them when none is given)\n"                         \
+    "  -w, --weight WEIGHT its share of contended host CPUs: 1 to 65535 (default 256)\n"           \
+    "  -c, --cap CAP       the most CPU it may use, in percent of one CPU (0: no cap;\n"          \
+    "                      at most 100 times maxvcpus)\n"                                        \
+    "  --json              a JSON array: name, domid, weight, cap\n"                             \
+    "Without -w or -c, prints xl's table (Name ID Weight Cap). The values go to the\n"            \
+    "CPU controller of the domain's cgroup (cpu.weight and cpu.max on cgroup v2,\n"               \
+    "cpu.shares and cpu.cfs_quota_us on v1) and are kept for a restart.\n"
+
 static const cli_cmd commands[] = {
     {NULL, cmd_block_attach, false, "Hot-plug a disk into a domain", "DOM DISK-SPEC",
      "DISK-SPEC as in the config's disk list, e.g. 'file:/srv/data.img,xvdb,w'.\n",
@@ -92,6 +103,16 @@ static const cli_cmd commands[] = {
      "  -v, --verbose  add UUID and supervisor columns\n"
      "      --json     machine-readable output\n"
      "State letters: r running, b blocked, p paused, s shut down, c crashed, d dying.\n"},
+    {NULL, cmd_mem_max, false, "Set the most memory a domain's mem-set may give it",
+     "DOM SIZE",
+     "SIZE: a number with an optional suffix b, k, m, g or t (m when none): 512m, 1g.\n"
+     "From the domain's memory up to the RAM its QEMU booted with (its maxmem then);\n"
+     "a restart's QEMU boots with it.\n", KXL_OP_MEM_MAX},
+    {NULL, cmd_mem_set, false, "Set a domain's memory (its balloon's target)", "DOM SIZE",
+     "SIZE: a number with an optional suffix b, k, m, g or t (m when none): 512m, 1g.\n"
+     "From 16m up to the domain's maxmem (mem-max); the guest's balloon driver gives\n"
+     "the memory back or takes it. The domain needs a balloon: maxmem above memory\n"
+     "in its config.\n", KXL_OP_MEM_SET},
     {NULL, cmd_network_attach, false, "Hot-plug a network interface into a domain",
      "DOM [VIF-SPEC]", "VIF-SPEC as in the config's vif list, e.g. 'bridge=xenbr0,model=virtio'.\n"
      "Prints the new vif's index.\n", KXL_OP_NETWORK_ATTACH},
@@ -134,6 +155,10 @@ static const cli_cmd commands[] = {
      "Without -c or -p the domain is destroyed once FILE is complete. CFG is recorded in\n"
      "FILE instead of the domain's config. FILE appears only when complete: a failed or\n"
      "cancelled save (kxl job-cancel) leaves none, and the domain as it was.\n", KXL_OP_SAVE},
+    {NULL, cmd_sched_credit, false, "Show or set domains' CPU weight and cap",
+     "[-d DOM [-w WEIGHT] [-c CAP]] [--json]", SCHED_HELP, KXL_OP_SCHED_CREDIT},
+    {NULL, cmd_sched_credit, false, "The same as sched-credit (KVM has one scheduler)",
+     "[-d DOM [-w WEIGHT] [-c CAP]] [--json]", SCHED_HELP, KXL_OP_SCHED_CREDIT2},
     {NULL, cmd_snapshot_create, false, "Take a snapshot", "DOM|CONFIG NAME",
      "Of a running domain: its qcow2 disks and its memory (QEMU's savevm).\n"
      "Of a config file whose domain is shut down: its qcow2 disks (qemu-img).\n",
@@ -180,6 +205,10 @@ static const cli_cmd commands[] = {
      "CPUS as the config's cpus: 3, 0-3, 0-3,^1 or all. Kept when QEMU restarts; list -l\n"
      "shows it as the domain's cpus. A vCPU or CPU that does not exist changes nothing.\n",
      KXL_OP_VCPU_PIN},
+    {NULL, cmd_vcpu_set, false, "Set the number of a domain's vCPUs (CPU hot-plug)", "DOM N",
+     "N from 1 to the domain's maxvcpus. New vCPUs are hot-plugged: the guest brings\n"
+     "them online. Fewer: the guest is asked to let the highest go, and the command\n"
+     "returns once it did (30 s at most).\n", KXL_OP_VCPU_SET},
     {"vm-list", cmd_vm_list, false, "List domains with their UUIDs", "", ""},
 };
 

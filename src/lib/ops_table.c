@@ -59,6 +59,17 @@ static const kxl_op_desc ops[KXL_OP__COUNT] = {
     [KXL_OP_SAVE] = {KXL_OP_SAVE, "save", "save", "POST /api/v1/domains/{name}/save", LONG_MS},
     /* a new domain: its supervisor starts with it */
     [KXL_OP_RESTORE] = {KXL_OP_RESTORE, "restore", NULL, "POST /api/v1/domains/restore", 0},
+    /* a vCPU's unplug waits for the guest to let it go: 30 s at most */
+    [KXL_OP_VCPU_SET] = {KXL_OP_VCPU_SET, "vcpu-set", "vcpu-set",
+                         "PUT /api/v1/domains/{name}/vcpus", 45000},
+    [KXL_OP_MEM_SET] = {KXL_OP_MEM_SET, "mem-set", "mem-set",
+                        "PUT /api/v1/domains/{name}/memory", 15000},
+    [KXL_OP_MEM_MAX] = {KXL_OP_MEM_MAX, "mem-max", "mem-max",
+                        "PUT /api/v1/domains/{name}/maxmem", 15000},
+    [KXL_OP_SCHED_CREDIT] = {KXL_OP_SCHED_CREDIT, "sched-credit", "sched",
+                             "PUT /api/v1/domains/{name}/sched", 15000},
+    /* the same parameters under credit2's name (xl has both): one route serves them */
+    [KXL_OP_SCHED_CREDIT2] = {KXL_OP_SCHED_CREDIT2, "sched-credit2", "sched", NULL, 15000},
 };
 
 const kxl_op_desc *kxl_op_describe(kxl_op op)

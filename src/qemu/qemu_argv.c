@@ -356,7 +356,7 @@ int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
     add_kernel(cfg, host, argv_r);
     if (add_disks(cfg, host, argv_r) < 0)
         return -1;
-    if (cfg->maxmem_mib > cfg->memory_mib)
+    if (kxl_domcfg_has_balloon(cfg))
         add_opt(argv_r, "-device", "virtio-balloon-pci,id=balloon0");
     add_nics(cfg, host, argv_r);
     return 0;

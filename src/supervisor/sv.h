@@ -252,6 +252,15 @@ void sv_stats_flush(sv *s);
 /* sv_vcpu.c: vcpu-pin {vcpu: "all"|N, cpus: SPEC} */
 json_object *sv_vcpu_pin(sv *s, json_object *args);
 
+/* sv_resource.c: vcpu-set {vcpus}, mem-set {memory_mib}, mem-max {maxmem_mib},
+ * sched {weight?, cap?} */
+json_object *sv_vcpu_set(sv *s, json_object *args);
+json_object *sv_mem_set(sv *s, json_object *args);
+json_object *sv_mem_max(sv *s, json_object *args);
+json_object *sv_sched(sv *s, json_object *args);
+/* A new QEMU for the domain: what the last one's CPU unplugs barred is allowed again. */
+void sv_vcpus_fresh_qemu(sv *s);
+
 /* sv_net.c: control commands network-attach / network-detach */
 json_object *sv_net_attach(sv *s, json_object *args);
 json_object *sv_net_detach(sv *s, json_object *args);
@@ -319,6 +328,8 @@ void sv_event(sv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 /* Rewrites one list of domain.json ("disks", "vifs") from s->cfg after a
  * hot-plug, so list, block-list/network-list and an adopting supervisor see it. */
 int sv_save_config_list(sv *s, const char *key);
+/* The same for the members keys (NULL-terminated) of domain.json: "memory", "vcpus". */
+int sv_save_config_keys(sv *s, const char *const *keys);
 /* A new object {k1: v1} or, with k2, {k1: v1, k2: v2} (string values). */
 json_object *sv_obj2(const char *k1, const char *v1, const char *k2, const char *v2);
 /* Records in s->st (not yet in the file) the plugged disks and vifs and the balloon. */

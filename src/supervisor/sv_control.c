@@ -330,6 +330,8 @@ static const control_cmd commands[] = {
     {"cd-change", sv_cd_change, false, true, false},
     {"destroy", cmd_destroy, true, false, false},
     {"dump-core", cmd_dump_core, false, true, false},
+    {"mem-max", sv_mem_max, false, true, false},
+    {"mem-set", sv_mem_set, false, true, false},
     {"job-cancel", cmd_job_cancel, false, false, false},
     {"monitor", cmd_monitor, false, true, false},
     {"network-attach", sv_net_attach, false, true, false},
@@ -338,6 +340,7 @@ static const control_cmd commands[] = {
     {"reboot", cmd_reboot, false, true, false},
     {"rename", cmd_rename, false, false, false},
     {"save", sv_save, false, true, false},
+    {"sched", sv_sched, false, false, false},
     {"shutdown", cmd_shutdown, false, true, false},
     {"snapshot", sv_snapshot, false, true, false},
     {"stats", sv_stats, false, false, false},
@@ -346,6 +349,7 @@ static const control_cmd commands[] = {
     {"trigger", cmd_trigger, false, true, false},
     {"unpause", cmd_unpause, false, true, false},
     {"vcpu-pin", sv_vcpu_pin, false, false, false},
+    {"vcpu-set", sv_vcpu_set, false, true, false},
     {"watch", cmd_watch, true, false, true},
 };
 

@@ -73,10 +73,16 @@ void sv_status_devices(sv *s)
         s->st.n_disks += !s->cfg->disks[i].unplugged;
     for (size_t i = 0; i < s->cfg->n_vifs; i++)
         s->st.n_vifs += !s->cfg->vifs[i].unplugged;
-    s->st.balloon = s->cfg->maxmem_mib > s->cfg->memory_mib;
+    s->st.balloon = kxl_domcfg_has_balloon(s->cfg);
 }
 
 int sv_save_config_list(sv *s, const char *key)
+{
+    const char *keys[] = {key, NULL};
+    return sv_save_config_keys(s, keys);
+}
+
+int sv_save_config_keys(sv *s, const char *const *keys)
 {
     /* a hot-plug changes what top asks the supervisor about */
     sv_status_devices(s);
@@ -88,9 +94,11 @@ int sv_save_config_list(sv *s, const char *key)
     if (!o)
         return -1;
     AUTOPTR(json_object) fresh = cfg_domcfg_to_json(s->cfg);
-    json_object *list;
-    json_object_object_get_ex(fresh, key, &list);
-    json_object_object_add(o, key, json_object_get(list));
+    for (const char *const *k = keys; *k; k++) {
+        json_object *v;
+        if (json_object_object_get_ex(fresh, *k, &v))
+            json_object_object_add(o, *k, json_object_get(v));
+    }
     const char *out = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
     return kx_write_file_atomic(path, out, strlen(out), 0600);
 }

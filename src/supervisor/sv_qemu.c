@@ -229,6 +229,7 @@ static int start_qemu(sv *s, const kxl_host_facts *facts)
 
 int sv_qemu_start(sv *s)
 {
+    sv_vcpus_fresh_qemu(s);
     kxl_host_facts facts;
     if (kxl_host_probe(s->accel, &facts) < 0)
         return -1;
