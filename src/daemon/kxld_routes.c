@@ -2,6 +2,7 @@
  * handlers: each parses its request into one libkxl call (the one the command line makes) and
  * formats the result. A route that is a library operation takes its "METHOD PATH" from the
  * operations table (src/lib/ops_table.c), so it is named once. */
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,25 @@ static int body_bool(json_object *body, const char *key, bool dflt, bool *value_
         return -1;
     }
     *value_r = json_object_get_boolean(v);
+    return 0;
+}
+
+/* body.key as a whole number; dflt when absent and not required; an error for another type. */
+static int body_int(json_object *body, const char *key, bool required, int64_t dflt,
+                    int64_t *value_r)
+{
+    json_object *v;
+    *value_r = dflt;
+    if (!body || !json_object_object_get_ex(body, key, &v)) {
+        if (required)
+            kx_err(KXL_ERR_INVALID, "request body: '%s' (a whole number) is required", key);
+        return required ? -1 : 0;
+    }
+    if (!json_object_is_type(v, json_type_int)) {
+        kx_err(KXL_ERR_INVALID, "request body: '%s' must be a whole number", key);
+        return -1;
+    }
+    *value_r = json_object_get_int64(v);
     return 0;
 }
 
@@ -190,6 +210,85 @@ static int reboot_domain(const kxld_request *rq, json_object **out_r)
     return power(rq, kxl_domain_reboot);
 }
 
+/* ---- resources ---- */
+
+/* The one required whole number of the body, named key, within 0..max. */
+static int body_count(json_object *body, const char *key, int64_t max, int64_t *v_r)
+{
+    const char *const members[] = {key, NULL};
+    if (body_only(body, members) < 0 || body_int(body, key, true, 0, v_r) < 0)
+        return -1;
+    if (*v_r < 0 || *v_r > max) {
+        kx_err(KXL_ERR_INVALID, "request body: '%s' = %lld is out of range", key,
+               (long long)*v_r);
+        return -1;
+    }
+    return 0;
+}
+
+/* {"vcpus": N}, as kxl vcpu-set DOM N */
+static int set_vcpus(const kxld_request *rq, json_object **out_r)
+{
+    (void)out_r;
+    int64_t n;
+    if (body_count(rq->body, "vcpus", UINT32_MAX, &n) < 0)
+        return -1;
+    return kxl_domain_vcpu_set(rq->paths, dom(rq), (unsigned)n) < 0 ? -1 : 204;
+}
+
+/* {"memory_mib": N}, as kxl mem-set DOM Nm */
+static int set_memory(const kxld_request *rq, json_object **out_r)
+{
+    (void)out_r;
+    int64_t mib;
+    if (body_count(rq->body, "memory_mib", INT64_MAX >> 20, &mib) < 0)
+        return -1;
+    return kxl_domain_mem_set(rq->paths, dom(rq), (uint64_t)mib) < 0 ? -1 : 204;
+}
+
+/* {"maxmem_mib": N}, as kxl mem-max DOM Nm */
+static int set_maxmem(const kxld_request *rq, json_object **out_r)
+{
+    (void)out_r;
+    int64_t mib;
+    if (body_count(rq->body, "maxmem_mib", INT64_MAX >> 20, &mib) < 0)
+        return -1;
+    return kxl_domain_mem_max(rq->paths, dom(rq), (uint64_t)mib) < 0 ? -1 : 204;
+}
+
+/* A member of sched's body as the operation takes it: absent (INT64_MIN) is unchanged; a number
+ * out of int's range stays out of every valid one, for the operation to refuse. */
+static int sched_value(int64_t v)
+{
+    if (v == INT64_MIN)
+        return KXL_SCHED_UNCHANGED;
+    return v > INT_MAX ? INT_MAX : v <= INT_MIN ? INT_MIN + 1 : (int)v;
+}
+
+/* {"weight": W, "cap": C}, either optional: kxl sched-credit -d DOM -w W -c C */
+static int set_sched(const kxld_request *rq, json_object **out_r)
+{
+    (void)out_r;
+    static const char *const members[] = {"weight", "cap", NULL};
+    int64_t w, c;
+    if (body_only(rq->body, members) < 0 || body_int(rq->body, "weight", false, INT64_MIN, &w) < 0 ||
+        body_int(rq->body, "cap", false, INT64_MIN, &c) < 0)
+        return -1;
+    kxl_sched_info set = {.weight = sched_value(w), .cap = sched_value(c)};
+    return kxl_domain_sched_set(rq->paths, dom(rq), &set) < 0 ? -1 : 204;
+}
+
+/* as kxl sched-credit -d DOM --json, one object */
+static int get_sched(const kxld_request *rq, json_object **out_r)
+{
+    AUTOFREE kxl_sched_info *infos = NULL;
+    size_t n;
+    if (kxl_sched_list(rq->paths, dom(rq), &infos, &n) < 0)
+        return -1;
+    *out_r = kxl_sched_to_json(&infos[0]);
+    return 200;
+}
+
 /* ---- jobs ---- */
 
 static int get_job(const kxld_request *rq, json_object **out_r)
@@ -260,6 +359,11 @@ static const kxld_route routes[] = {
     {NULL, KXL_OP_SHUTDOWN, shutdown_domain, .may_wait = true},
     {NULL, KXL_OP_REBOOT, reboot_domain, .may_wait = true},
     {NULL, KXL_OP_BLOCK_LIST, list_disks},
+    {NULL, KXL_OP_VCPU_SET, set_vcpus, .may_wait = true},
+    {NULL, KXL_OP_MEM_SET, set_memory},
+    {NULL, KXL_OP_MEM_MAX, set_maxmem},
+    {NULL, KXL_OP_SCHED_CREDIT, set_sched},
+    {"GET /api/v1/domains/{name}/sched", NO_OP, get_sched},
     {"GET /api/v1/jobs/{id}", NO_OP, get_job},
     {"GET /api/v1/jobs/{id}/wait", NO_OP, wait_job},
     {"GET /api/v1/events", NO_OP, websocket_only, &ws_events_kind},

@@ -12,12 +12,14 @@ import sys
 import time
 
 from kxltest import KxlTestCase
+from test_kxld import KxldTestCase
 from test_top import frames, rows
 
 NONCE = itertools.count(1)
 
 
-class ResourceTest(KxlTestCase):
+class GuestMixin:
+    """Reading the guest's answers on its console."""
 
     def guest_value(self, name, shell_expr):
         """The guest's answer to a shell expression, read on its console (a fresh marker each
@@ -42,6 +44,10 @@ class ResourceTest(KxlTestCase):
     def memtotal_kib(self, name, ok=lambda v: True):
         return int(self.wait_guest_value(name, "awk '/^MemTotal/ { print $2 }' /proc/meminfo",
                                          lambda v: ok(int(v))))
+
+
+
+class ResourceTest(GuestMixin, KxlTestCase):
 
     def config(self, name):
         r = self.kxl("list", "-l", name, check=True)
@@ -195,3 +201,41 @@ class ResourceTest(KxlTestCase):
                               {"cpu.weight": "50", "cpu.max": "80000 100000"}])
         line = self.kxl("vcpu-list", "keys", check=True).stdout.splitlines()[1]
         self.assertRegex(line, r" 0 / ")
+
+
+class KxldResourceTest(GuestMixin, KxldTestCase):
+    """kxld's routes call the same operations: vCPUs, memory and the scheduler's weight and cap
+    through the API, refusals as JSON errors that change nothing."""
+
+    def test_resource_routes(self):
+        self.start_kxld()
+        self.create("api", memory=160, extra_lines="maxmem = 256\nmaxvcpus = 2")
+        self.wait_ready("api")
+        status, _, reply = self.api("PUT", "/api/v1/domains/api/sched", {"weight": 300, "cap": 40})
+        self.assertEqual((status, reply), (204, None))
+        status, _, s = self.api("GET", "/api/v1/domains/api/sched")
+        self.assertEqual(status, 200, s)
+        self.validate(s, "Sched")
+        self.assertEqual((s["name"], s["weight"], s["cap"]), ("api", 300, 40))
+        for body, want in [({"weight": 0}, 400), ({"cap": -1}, 400), ({"cap": "x"}, 400),
+                           ({"speed": 1}, 400)]:
+            status, _, e = self.api("PUT", "/api/v1/domains/api/sched", body)
+            self.assert_error(status, want, "invalid", e)
+        self.assertEqual(self.api("GET", "/api/v1/domains/api/sched")[2], s)
+
+        status, _, reply = self.api("PUT", "/api/v1/domains/api/memory", {"memory_mib": 128})
+        self.assertEqual((status, reply), (204, None))
+        for path, body in [("memory", {"memory_mib": 300}), ("memory", {}),
+                           ("maxmem", {"maxmem_mib": 512}), ("vcpus", {"vcpus": 3}),
+                           ("vcpus", {"vcpus": 0})]:
+            status, _, e = self.api("PUT", f"/api/v1/domains/api/{path}", body)
+            self.assert_error(status, 400, "invalid", e)
+        status, _, reply = self.api("PUT", "/api/v1/domains/api/vcpus", {"vcpus": 2})
+        self.assertEqual((status, reply), (204, None))
+        self.assertEqual(self.online("api", "0-1"), "0-1")
+        status, _, d = self.api("GET", "/api/v1/domains/api")
+        self.validate(d, "DomainDetail")
+        self.assertEqual((d["info"]["memory_mib"], d["info"]["vcpus"]), (128, 2))
+        self.assertEqual((d["config"]["cpu_weight"], d["config"]["cap"]), (300, 40))
+        status, _, e = self.api("PUT", "/api/v1/domains/nosuch/memory", {"memory_mib": 128})
+        self.assert_error(status, 404, "not-found", e)
