@@ -78,6 +78,9 @@ typedef struct {
     /* a virtio balloon: maxmem was above memory when the domain was made, and it stays when
      * mem-set later brings memory up to maxmem (so that a restart can shrink it again) */
     bool balloon;
+    /* kxl mem-max's ceiling for mem-set, at most maxmem; 0: maxmem. Unlike maxmem it does not
+     * change the RAM a QEMU boots with (a restore's must be the saved one's). */
+    uint64_t mem_max_mib;
     unsigned vcpus;
     unsigned maxvcpus;          /* >= vcpus */
 
@@ -153,6 +156,9 @@ bool kxl_ifname_is_valid(const char *s);
 
 /* Whether the domain's QEMU has a virtio balloon (cfg->balloon, or maxmem above memory). */
 bool kxl_domcfg_has_balloon(const kxl_domcfg *cfg);
+
+/* The most memory mem-set may give the domain: mem_max_mib, else maxmem_mib. */
+uint64_t kxl_domcfg_mem_ceiling(const kxl_domcfg *cfg);
 
 /* cpuset helpers */
 void kxl_cpuset_set(kxl_cpuset *s, unsigned cpu);

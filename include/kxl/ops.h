@@ -219,8 +219,8 @@ int kxl_domain_vcpu_set(const kxl_paths *p, const char *dom, unsigned n);
  * as its balloon driver gives pages back or takes them). Needs a balloon: maxmem above memory
  * when the domain was created. */
 int kxl_domain_mem_set(const kxl_paths *p, const char *dom, uint64_t mib);
-/* xl mem-max: the ceiling of later mem-sets (and of the RAM of a restart's QEMU), from the
- * domain's memory to the RAM its QEMU booted with. */
+/* xl mem-max: the ceiling of later mem-sets, from the domain's memory to its maxmem (the RAM
+ * its QEMU boots with, which stays: a restore's QEMU must have the saved one's). */
 int kxl_domain_mem_max(const kxl_paths *p, const char *dom, uint64_t mib);
 /* xl's size syntax for mem-set and mem-max: a number with an optional suffix b, k, m, g or t
  * (any case; none means m), as a whole number of MiB. -1 with kx_err (KXL_ERR_INVALID). */

@@ -142,6 +142,8 @@ json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
     }
     if (cfg->balloon)
         json_object_object_add(o, "balloon", json_object_new_boolean(true));
+    if (cfg->mem_max_mib)
+        json_object_object_add(o, "mem_max", json_object_new_int64((int64_t)cfg->mem_max_mib));
     json_object_object_add(o, "cpus", cpus_to_json(cfg->cpus, cfg->n_cpus));
     if (cfg->n_cpus_soft)
         json_object_object_add(o, "cpus_soft", cpus_to_json(cfg->cpus_soft, cfg->n_cpus_soft));
@@ -345,6 +347,7 @@ kxl_domcfg *cfg_domcfg_from_json(json_object *obj)
             return NULL;
     snprintf(cfg->uuid, sizeof(cfg->uuid), "%s", kx_json_str(obj, "uuid", ""));
     cfg->balloon = kx_json_bool(obj, "balloon", false);
+    cfg->mem_max_mib = (uint64_t)kx_json_int(obj, "mem_max", 0);
     if (lists_from_json(obj, cfg) < 0 || strings_from_json(obj, cfg) < 0)
         return NULL;
     if (!cfg->name || !kxl_name_is_valid(cfg->name)) {

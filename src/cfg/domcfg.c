@@ -156,6 +156,12 @@ bool kxl_domcfg_has_balloon(const kxl_domcfg *cfg)
     return cfg->balloon || cfg->maxmem_mib > cfg->memory_mib;
 }
 
+uint64_t kxl_domcfg_mem_ceiling(const kxl_domcfg *cfg)
+{
+    return cfg->mem_max_mib && cfg->mem_max_mib < cfg->maxmem_mib ? cfg->mem_max_mib
+                                                                  : cfg->maxmem_mib;
+}
+
 void kxl_cpuset_set(kxl_cpuset *s, unsigned cpu)
 {
     if (cpu < KXL_MAX_HOST_CPUS)

@@ -106,8 +106,8 @@ static const cli_cmd commands[] = {
     {NULL, cmd_mem_max, false, "Set the most memory a domain's mem-set may give it",
      "DOM SIZE",
      "SIZE: a number with an optional suffix b, k, m, g or t (m when none): 512m, 1g.\n"
-     "From the domain's memory up to the RAM its QEMU booted with (its maxmem then);\n"
-     "a restart's QEMU boots with it.\n", KXL_OP_MEM_MAX},
+     "From the domain's memory up to its maxmem (the RAM its QEMU boots with, which\n"
+     "does not change); shown as mem_max in list -l.\n", KXL_OP_MEM_MAX},
     {NULL, cmd_mem_set, false, "Set a domain's memory (its balloon's target)", "DOM SIZE",
      "SIZE: a number with an optional suffix b, k, m, g or t (m when none): 512m, 1g.\n"
      "From 16m up to the domain's maxmem (mem-max); the guest's balloon driver gives\n"

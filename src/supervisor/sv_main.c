@@ -98,6 +98,8 @@ int sv_save_config_keys(sv *s, const char *const *keys)
         json_object *v;
         if (json_object_object_get_ex(fresh, *k, &v))
             json_object_object_add(o, *k, json_object_get(v));
+        else
+            json_object_object_del(o, *k);     /* a member shown only when set */
     }
     const char *out = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
     return kx_write_file_atomic(path, out, strlen(out), 0600);

@@ -318,10 +318,11 @@ json_object *sv_mem_set(sv *s, json_object *args)
         return NULL;
     }
     int64_t mib;
+    uint64_t ceiling = kxl_domcfg_mem_ceiling(s->cfg);
     AUTOFREE char *what = kx_asprintf("the memory of '%s' in MiB (mem-max %llu)", s->name,
-                                      (unsigned long long)s->cfg->maxmem_mib);
-    if (arg_number(args, "memory_mib", KXL_MEMORY_MIN_MIB, (int64_t)s->cfg->maxmem_mib, what,
-                   &mib, NULL) < 0)
+                                      (unsigned long long)ceiling);
+    if (arg_number(args, "memory_mib", KXL_MEMORY_MIN_MIB, (int64_t)ceiling, what, &mib,
+                   NULL) < 0)
         return NULL;
     json_object *a = json_object_new_object();
     json_object_object_add(a, "value", json_object_new_int64(mib << 20));
@@ -339,19 +340,17 @@ json_object *sv_mem_set(sv *s, json_object *args)
 
 json_object *sv_mem_max(sv *s, json_object *args)
 {
-    AUTOPTR(json_object) sizes = NULL;
-    if (qmp_execute(s->qmp, "query-memory-size-summary", NULL, &sizes, 5000) < 0)
+    int64_t mib;
+    /* QEMU's balloon can only give back what it took: maxmem, the RAM QEMU booted with, is the
+     * most */
+    AUTOFREE char *what = kx_asprintf("the most memory of '%s' in MiB (from its memory to its "
+                                      "maxmem)", s->name);
+    if (arg_number(args, "maxmem_mib", (int64_t)s->cfg->memory_mib,
+                   (int64_t)s->cfg->maxmem_mib, what, &mib, NULL) < 0)
         return NULL;
-    /* QEMU's balloon can only give back what it took: the RAM QEMU booted with is the most */
-    int64_t boot_mib = kx_json_int(sizes, "base-memory", 0) >> 20, mib;
-    AUTOFREE char *what = kx_asprintf("the most memory of '%s' in MiB (from its memory to the "
-                                      "RAM its QEMU booted with)", s->name);
-    if (arg_number(args, "maxmem_mib", (int64_t)s->cfg->memory_mib, boot_mib, what, &mib,
-                   NULL) < 0)
-        return NULL;
-    s->cfg->maxmem_mib = (uint64_t)mib;
-    if (sv_save_config_list(s, "maxmem") < 0)
-        sv_event(s, "cannot record maxmem: %s", kx_err_msg());
+    s->cfg->mem_max_mib = (uint64_t)mib == s->cfg->maxmem_mib ? 0 : (uint64_t)mib;
+    if (sv_save_config_list(s, "mem_max") < 0)
+        sv_event(s, "cannot record mem-max: %s", kx_err_msg());
     sv_event(s, "mem-max: %lld MiB", (long long)mib);
     return json_object_new_object();
 }

@@ -30,8 +30,8 @@ static json_object *stats_base(sv *s)
     json_object *o = json_object_new_object();
     uint64_t mem = s->balloon_bytes ? s->balloon_bytes >> 10 : s->cfg->memory_mib << 10;
     json_object_object_add(o, "memory_kib", json_object_new_int64((int64_t)mem));
-    json_object_object_add(o, "maxmem_kib",
-                           json_object_new_int64((int64_t)(s->cfg->maxmem_mib << 10)));
+    uint64_t ceiling_kib = kxl_domcfg_mem_ceiling(s->cfg) << 10;
+    json_object_object_add(o, "maxmem_kib", json_object_new_int64((int64_t)ceiling_kib));
     json_object *vifs = json_object_new_array();
     for (size_t i = 0; i < s->cfg->n_vifs; i++)
         if (!s->cfg->vifs[i].unplugged && s->cfg->vifs[i].vifname)

@@ -123,19 +123,25 @@ class ResourceTest(GuestMixin, KxlTestCase):
         self.refused(["mem-set", "res", "lots"], r"^kxl: 'lots' is not a size")
         self.refused(["mem-set", "res", "8m"], r"16 to 200, not 8$")
         self.refused(["mem-max", "res", "300"], r"128 to 256, not 300$")
+        self.assertEqual(self.config("res")["mem_max"], 200)
         self.refused(["mem-max", "res", "100"], r"128 to 256, not 100$")
         self.assertEqual(self.listed("res")[0], 128)
         self.kxl("mem-set", "res", "200", check=True)
         high = self.memtotal_kib("res", lambda v: v >= low + 60 * 1024)
         self.assertGreaterEqual(high, low + 60 * 1024, "MemTotal rose again")
         cfg = self.config("res")
-        self.assertEqual((cfg["memory"], cfg["maxmem"], cfg["vcpus"]), (200, 200, 1))
+        self.assertEqual((cfg["memory"], cfg["maxmem"], cfg["mem_max"], cfg["vcpus"]),
+                         (200, 256, 200, 1))
 
         # what was set at run time outlives the supervisor: its adopter keeps it
         self.adopt("res")
         cfg = self.config("res")
-        self.assertEqual((cfg["memory"], cfg["maxmem"], cfg["vcpus"]), (200, 200, 1))
+        self.assertEqual((cfg["memory"], cfg["maxmem"], cfg["mem_max"], cfg["vcpus"]),
+                         (200, 256, 200, 1))
         self.assertEqual(self.listed("res"), (200, 1))
+        self.refused(["mem-set", "res", "210"], r"mem-max 200")
+        self.kxl("mem-max", "res", "256", check=True)
+        self.assertNotIn("mem_max", self.config("res"))
         self.kxl("mem-set", "res", "150", check=True)
         self.assertLess(self.memtotal_kib("res", lambda v: v < high - 30 * 1024),
                         high - 30 * 1024)
