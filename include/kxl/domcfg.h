@@ -58,6 +58,22 @@ typedef struct {
     bool unplugged;          /* hot-unplugged: keeps its index (device id) until a restart */
 } kxl_vif;
 
+/* The emulated graphics card (xl's vga / stdvga). */
+typedef enum { KXL_VGA_DEFAULT, KXL_VGA_NONE, KXL_VGA_STD, KXL_VGA_CIRRUS, KXL_VGA_QXL } kxl_vga;
+
+/* Graphics: xl's vnc* keys (or a PV config's vfb = [ ... ]), vga, videoram, keymap. With vnc
+ * off and no vga key the domain is headless: no graphics card, no display. */
+typedef struct {
+    bool vnc;                /* a VNC server */
+    char *listen;            /* vnclisten without its :display; NULL: the domain's Unix socket */
+    int display;             /* vncdisplay; -1: not given (0) */
+    bool unused;             /* vncunused (default on): the first free display from `display` */
+    char *password;          /* vncpasswd; NULL or "": none */
+    char *keymap;            /* keymap: QEMU's -k; NULL: its default (en-us) */
+    kxl_vga vga;
+    unsigned videoram_mib;   /* videoram; 0: the card's default */
+} kxl_gfx;
+
 /* A set of host CPUs. */
 typedef struct {
     uint64_t bits[KXL_MAX_HOST_CPUS / 64];
@@ -90,6 +106,7 @@ typedef struct {
     size_t n_vifs;
 
     char **serial;              /* NULL-terminated; default { "pty" } */
+    kxl_gfx gfx;
 
     kxl_action on_poweroff;
     kxl_action on_reboot;
@@ -118,6 +135,8 @@ int kxl_accel_from_string(const char *s);
 const char *kxl_disk_format_to_string(kxl_disk_format f);
 int kxl_disk_format_from_string(const char *s);
 const char *kxl_disk_bus_to_string(kxl_disk_bus b);
+const char *kxl_vga_to_string(kxl_vga v);
+int kxl_vga_from_string(const char *s);
 int kxl_disk_bus_from_string(const char *s);
 
 /* True when name is letters, digits and ._- , 1..64 characters, not starting with '.' or

@@ -40,6 +40,7 @@ typedef enum {
     KXL_OP_STATS,
     KXL_OP_SAVE,
     KXL_OP_RESTORE,
+    KXL_OP_DISPLAY,
     KXL_OP__COUNT
 } kxl_op;
 
@@ -101,6 +102,11 @@ int kxl_domain_job_cancel(const kxl_paths *p, const char *dom);
 /* The domain's resolved config as its supervisor keeps it (with hot-plugged devices and the
  * names the host gave them). *cfg_r: kxl_domcfg_free. */
 int kxl_domain_config(const kxl_paths *p, const char *dom, kxl_domcfg **cfg_r);
+
+/* Where the domain's VNC server listens, as QEMU says: {vnc: {family: "unix" | "ipv4" |
+ * "ipv6", path (unix) or host and port, password: whether one is asked}}. KXL_ERR_STATE for a
+ * domain without vnc. *display_r: caller puts. */
+int kxl_domain_display(const kxl_paths *p, const char *dom, json_object **display_r);
 
 /* The runtime record of the domain as the supervisor keeps it: the resolved config as JSON
  * (cfg_domcfg_to_json's shape) plus domid, accel_resolved and start_paused. Caller puts. */

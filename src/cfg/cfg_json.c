@@ -119,6 +119,25 @@ static json_object *vif_to_json(const kxl_vif *v)
     return o;
 }
 
+/* Only a domain with graphics has the member: most configs have none. */
+static void gfx_to_json(json_object *o, const kxl_gfx *g)
+{
+    if (!g->vnc && g->vga == KXL_VGA_DEFAULT && !g->keymap)
+        return;
+    json_object *x = json_object_new_object();
+    json_object_object_add(x, "vnc", json_object_new_boolean(g->vnc));
+    add_str(x, "listen", g->listen);
+    if (g->display >= 0)
+        json_object_object_add(x, "display", json_object_new_int(g->display));
+    json_object_object_add(x, "unused", json_object_new_boolean(g->unused));
+    add_str(x, "password", g->password);
+    add_str(x, "keymap", g->keymap);
+    add_str(x, "vga", kxl_vga_to_string(g->vga));
+    if (g->videoram_mib)
+        json_object_object_add(x, "videoram", json_object_new_int64(g->videoram_mib));
+    json_object_object_add(o, "gfx", x);
+}
+
 json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
 {
     json_object *o = json_object_new_object();
@@ -145,7 +164,16 @@ json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
     for (char **s = cfg->serial; s && *s; s++)
         json_object_array_add(a, json_object_new_string(*s));
     json_object_object_add(o, "serial", a);
+    gfx_to_json(o, &cfg->gfx);
     return o;
+}
+
+void cfg_json_hide_secrets(json_object *o)
+{
+    json_object *gfx;
+    if (json_object_object_get_ex(o, "gfx", &gfx) && json_object_is_type(gfx, json_type_object) &&
+        json_object_object_get_ex(gfx, "password", NULL))
+        json_object_object_add(gfx, "password", json_object_new_string("********"));
 }
 
 /* The string member key of o, or NULL; an error when present with another type. */
@@ -310,6 +338,33 @@ static int strings_from_json(json_object *o, kxl_domcfg *cfg)
     return 0;
 }
 
+static int gfx_from_json(json_object *o, kxl_gfx *g)
+{
+    json_object *x;
+    if (!json_object_object_get_ex(o, "gfx", &x))
+        return 0;
+    if (!json_object_is_type(x, json_type_object)) {
+        kx_err(KXL_ERR_INVALID, "domain JSON: 'gfx' must be an object");
+        return -1;
+    }
+    if (get_str(x, "listen", &g->listen) < 0 || get_str(x, "password", &g->password) < 0 ||
+        get_str(x, "keymap", &g->keymap) < 0)
+        return -1;
+    int vga = kxl_vga_from_string(kx_json_str(x, "vga", "default"));
+    int64_t display = kx_json_int(x, "display", -1);
+    int64_t videoram = kx_json_int(x, "videoram", 0);
+    if (vga < 0 || display < -1 || display > 65535 - 5900 || videoram < 0 || videoram > 1024) {
+        kx_err(KXL_ERR_INVALID, "domain JSON: 'gfx' has a bad vga, display or videoram");
+        return -1;
+    }
+    g->vnc = kx_json_bool(x, "vnc", false);
+    g->unused = kx_json_bool(x, "unused", true);
+    g->vga = (kxl_vga)vga;
+    g->display = (int)display;
+    g->videoram_mib = (unsigned)videoram;
+    return 0;
+}
+
 kxl_domcfg *cfg_domcfg_from_json(json_object *obj)
 {
     if (!json_object_is_type(obj, json_type_object)) {
@@ -321,7 +376,8 @@ kxl_domcfg *cfg_domcfg_from_json(json_object *obj)
         if (field_from_json(obj, &fields[i], cfg) < 0)
             return NULL;
     snprintf(cfg->uuid, sizeof(cfg->uuid), "%s", kx_json_str(obj, "uuid", ""));
-    if (lists_from_json(obj, cfg) < 0 || strings_from_json(obj, cfg) < 0)
+    if (lists_from_json(obj, cfg) < 0 || strings_from_json(obj, cfg) < 0 ||
+        gfx_from_json(obj, &cfg->gfx) < 0)
         return NULL;
     if (!cfg->name || !kxl_name_is_valid(cfg->name)) {
         kx_err(KXL_ERR_INVALID, "domain JSON: missing or invalid name");

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cfg/cfg_gfx.h"
 #include "cfg/cfg_spec.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -422,7 +423,38 @@ static int key_serial(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     return 0;
 }
 
+/* vnc, vga, keymap ...: cfg_gfx.c gives them their meaning */
+static int key_gfx(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    const char *text = scalar_text(s, "a string or a number");
+    if (!text)
+        return -1;
+    AUTOFREE char *where = kx_asprintf("%s:%d", s->source, s->line);
+    return cfg_gfx_set(&cfg->gfx, s->key, text, where);
+}
+
+/* A PV config's display: vfb = [ 'vnc=1,vnclisten=...' ] (one, as xl allows). */
+static int key_vfb(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    if (check_string_list(s, "'vnc=1'") < 0)
+        return -1;
+    if (s->value.n_items > 1) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: 'vfb' may have one entry, not %zu", s->source,
+               s->value.items[1].line, s->value.n_items);
+        return -1;
+    }
+    for (size_t i = 0; i < s->value.n_items; i++) {
+        AUTOFREE char *where = kx_asprintf("%s:%d", s->source, s->value.items[i].line);
+        if (cfg_gfx_vfb(&cfg->gfx, s->value.items[i].str, where) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 #define F(field) offsetof(kxl_domcfg, field)
+#define GFX(k) {k, KEY_CUSTOM, .fn = key_gfx}
 #define XEN_ONLY(k, why) {k, KEY_NO_MEANING, .note = why}
 
 /* Sorted by name (bsearch). */
@@ -447,11 +479,13 @@ static const cfg_key keys[] = {
     {"firmware", KEY_CUSTOM, .fn = key_firmware},
     XEN_ONLY("hap", "KVM always uses hardware-assisted paging when it can"),
     {"kernel", KEY_STRING, F(kernel)},
+    GFX("keymap"),
     {"maxmem", KEY_U64, F(maxmem_mib), 16, 16ULL << 20},
     {"maxvcpus", KEY_UINT, F(maxvcpus), 1, 255},
     {"memory", KEY_U64, F(memory_mib), 16, 16ULL << 20},
     {"name", KEY_CUSTOM, .fn = key_name},
     XEN_ONLY("nestedhvm", "nested virtualization is a host setting on KVM"),
+    GFX("nographic"),
     {"on_crash", KEY_ACTION, F(on_crash)},
     {"on_poweroff", KEY_ACTION, F(on_poweroff)},
     {"on_reboot", KEY_ACTION, F(on_reboot)},
@@ -459,16 +493,24 @@ static const cfg_key keys[] = {
     XEN_ONLY("pool", "Xen CPU pools do not exist on KVM; use cpus="),
     {"ramdisk", KEY_STRING, F(ramdisk)},
     {"root", KEY_CUSTOM, .fn = key_root_extra},
-    XEN_ONLY("sdl", "kxl guests have no graphical display yet"),
+    GFX("sdl"),
     {"serial", KEY_CUSTOM, .fn = key_serial},
     XEN_ONLY("shadow_memory", "KVM manages shadow page tables itself"),
     {"shutdown_timeout", KEY_UINT, F(shutdown_timeout), 1, 86400},
+    GFX("stdvga"),
     {"type", KEY_CUSTOM, .fn = key_domtype},
     {"uuid", KEY_CUSTOM, .fn = key_uuid},
     {"vcpus", KEY_UINT, F(vcpus), 1, 255},
+    {"vfb", KEY_CUSTOM, .fn = key_vfb},
+    GFX("vga"),
+    GFX("videoram"),
     {"vif", KEY_CUSTOM, .fn = key_vif},
     XEN_ONLY("viridian", "Hyper-V enlightenments are not configurable in kxl yet"),
-    XEN_ONLY("vnc", "kxl guests have no graphical display yet"),
+    GFX("vnc"),
+    GFX("vncdisplay"),
+    GFX("vnclisten"),
+    GFX("vncpasswd"),
+    GFX("vncunused"),
     XEN_ONLY("xen_platform_pci", "there is no Xen platform device on KVM"),
 };
 
@@ -558,6 +600,24 @@ static void resolve_cmdline(kxl_domcfg *cfg, const key_ctx *ctx)
                 xvd[13], xvd[13]);
 }
 
+/* "FILE:LINE" of the first of keys that is set, else of the config. */
+static char *where_of(const key_ctx *ctx, const char *const *names)
+{
+    for (; *names; names++)
+        if (cfg_tree_get(ctx->tree, *names))
+            return kx_asprintf("%s:%d", src_of(ctx, *names), line_of(ctx, *names));
+    return kx_strdup(src(ctx));
+}
+
+static int finish_gfx(kxl_domcfg *cfg, const key_ctx *ctx)
+{
+    static const char *const listen_keys[] = {"vnclisten", "vfb", "vnc", NULL};
+    static const char *const card_keys[] = {"videoram", "vga", "stdvga", "nographic", NULL};
+    AUTOFREE char *where_listen = where_of(ctx, listen_keys);
+    AUTOFREE char *where_card = where_of(ctx, card_keys);
+    return cfg_gfx_finish(&cfg->gfx, where_listen, where_card);
+}
+
 static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
 {
     if (!cfg->name) {
@@ -612,6 +672,8 @@ static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
                "is none", src(ctx), line_of(ctx, "bootloader"));
         return -1;
     }
+    if (finish_gfx(cfg, ctx) < 0)
+        return -1;
     if (cfg->ramdisk && !cfg->kernel) {
         kx_err(KXL_ERR_CONFIG, "%s:%d: 'ramdisk' needs 'kernel'", src_of(ctx, "ramdisk"),
                line_of(ctx, "ramdisk"));

@@ -60,6 +60,7 @@ static int print_argv(cli_ctx *ctx, const kxl_domcfg *cfg)
 static int print_json(const kxl_domcfg *cfg)
 {
     AUTOPTR(json_object) o = cfg_domcfg_to_json(cfg);
+    cfg_json_hide_secrets(o);
     printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
     return EXIT_OK;

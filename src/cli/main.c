@@ -181,6 +181,14 @@ static const cli_cmd commands[] = {
      "shows it as the domain's cpus. A vCPU or CPU that does not exist changes nothing.\n",
      KXL_OP_VCPU_PIN},
     {"vm-list", cmd_vm_list, false, "List domains with their UUIDs", "", ""},
+    {NULL, cmd_vncviewer, false, "Show a domain's graphical display in a VNC viewer",
+     "[-a] [-p] [--json] DOM",
+     "  -a, --autopass   give the viewer the domain's vncpasswd (on its standard input)\n"
+     "  -p, --print      print the display's address instead: a socket path or HOST::PORT\n"
+     "      --json       print where the VNC server listens as JSON\n"
+     "Runs vncviewer (TigerVNC's: apt-get install tigervnc-viewer). Without vnclisten the\n"
+     "display is on a Unix socket only root can open, so run it as root on this host.\n",
+     KXL_OP_DISPLAY},
 };
 
 const char *cli_cmd_name(const cli_cmd *cmd)

@@ -59,6 +59,7 @@ static const kxl_op_desc ops[KXL_OP__COUNT] = {
     [KXL_OP_SAVE] = {KXL_OP_SAVE, "save", "save", "POST /api/v1/domains/{name}/save", LONG_MS},
     /* a new domain: its supervisor starts with it */
     [KXL_OP_RESTORE] = {KXL_OP_RESTORE, "restore", NULL, "POST /api/v1/domains/restore", 0},
+    [KXL_OP_DISPLAY] = {KXL_OP_DISPLAY, "vncviewer", "display", NULL, 15000},
 };
 
 const kxl_op_desc *kxl_op_describe(kxl_op op)

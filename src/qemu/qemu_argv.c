@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg/cfg_gfx.h"
 #include "cfg/cfg_spec.h"
 #include "qemu/qemu_disk.h"
 #include "util/cleanup.h"
@@ -339,6 +340,57 @@ static void add_nics(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
     }
 }
 
+static const char *const card_devices[] = {
+    [KXL_VGA_STD] = "VGA",
+    [KXL_VGA_CIRRUS] = "cirrus-vga",
+    [KXL_VGA_QXL] = "qxl-vga",
+};
+
+/* -vnc's address: the domain's Unix socket, or ADDRESS:DISPLAY on the network (a password is
+ * then always set: cfg_gfx_finish moved a listener without one to the socket). */
+static void add_vnc(const kxl_gfx *g, const kx_host *host, kx_strv *argv)
+{
+    kx_buf b = KX_BUF_INIT;
+    if (!g->listen) {
+        AUTOFREE char *dir = qemu_opt_escape(host->run_dir);
+        kx_buf_printf(&b, "unix:%s/vnc.sock", dir);
+    } else {
+        bool v6 = strchr(g->listen, ':') != NULL;
+        int display = g->display < 0 ? 0 : g->display;
+        kx_buf_printf(&b, "%s%s%s:%d", v6 ? "[" : "", g->listen, v6 ? "]" : "", display);
+        /* vncunused: QEMU takes the first free display from `display` up */
+        if (g->unused)
+            kx_buf_printf(&b, ",to=%d", display + 99 > QEMU_VNC_DISPLAY_MAX
+                                            ? QEMU_VNC_DISPLAY_MAX
+                                            : display + 99);
+    }
+    /* the password itself goes over QMP (set_password) before the guest runs: a command
+     * line is readable by every user in /proc */
+    if (g->password)
+        kx_buf_printf(&b, ",password=on");
+    kx_strv_push(argv, "-vnc");
+    kx_strv_push(argv, kx_buf_str(&b));
+    kx_buf_dispose(&b);
+    if (g->keymap)
+        add_opt(argv, "-k", g->keymap);
+}
+
+/* The graphics card and display: none at all for a headless domain (the default). */
+static void add_graphics(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
+{
+    kxl_vga card = cfg_gfx_card(&cfg->gfx);
+    if (card == KXL_VGA_NONE)
+        return;
+    kx_strv_push(argv, "-device");
+    if (cfg->gfx.videoram_mib)
+        kx_strv_pushf(argv, "%s,id=video0,vgamem_mb=%u", card_devices[card],
+                      cfg->gfx.videoram_mib);
+    else
+        kx_strv_pushf(argv, "%s,id=video0", card_devices[card]);
+    if (cfg->gfx.vnc)
+        add_vnc(&cfg->gfx, host, argv);
+}
+
 int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
 {
     if (host->accel == KXL_ACCEL_AUTO) {
@@ -359,5 +411,6 @@ int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
     if (cfg->maxmem_mib > cfg->memory_mib)
         add_opt(argv_r, "-device", "virtio-balloon-pci,id=balloon0");
     add_nics(cfg, host, argv_r);
+    add_graphics(cfg, host, argv_r);
     return 0;
 }

@@ -48,6 +48,9 @@ typedef struct {
  * these file descriptors. */
 #define QEMU_TAP_FD(i) (3 + (i))
 
+/* The highest VNC display: its port, 5900 + display, must be a port number. */
+#define QEMU_VNC_DISPLAY_MAX (65535 - 5900)
+
 /* Appends the full argv (argv[0] first) for cfg to *argv_r.
  * Returns 0, or -1 with kx_err set when cfg asks for what QEMU cannot do. */
 int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r);

@@ -329,6 +329,7 @@ static const control_cmd commands[] = {
     {"block-detach", sv_block_detach, false, true, false},
     {"cd-change", sv_cd_change, false, true, false},
     {"destroy", cmd_destroy, true, false, false},
+    {"display", sv_display, false, true, false},
     {"dump-core", cmd_dump_core, false, true, false},
     {"job-cancel", cmd_job_cancel, false, false, false},
     {"monitor", cmd_monitor, false, true, false},

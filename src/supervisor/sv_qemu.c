@@ -389,6 +389,7 @@ int sv_qemu_attach(sv *s, bool report_start)
 void sv_qemu_configure(sv *s)
 {
     record_and_pin_vcpus(s);
+    sv_display_configure(s);
     if (s->cfg->maxmem_mib > s->cfg->memory_mib) {
         json_object *args = json_object_new_object();
         json_object_object_add(args, "value",
