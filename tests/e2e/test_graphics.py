@@ -80,7 +80,7 @@ class GraphicsTest(KxlTestCase):
     def guest_has_vga(self, name):
         # the PCI display class (0x0300xx) among the guest's devices, or its absence
         m = self.guest_sh(name, "cat /sys/bus/pci/devices/*/class | sort -u | tr '\\n' ' '; "
-                          "echo END-OF-CLASSES", r"(0x[0-9a-f ]*x?[^\n]*)END-OF-CLASSES\s*\n")
+                          "echo END-OF\"\"-CLASSES", rb"([0-9a-fx ]*)END-OF-CLASSES\s*\n")
         return b"0x0300" in m.group(1)
 
     def free_display(self):
