@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cfg/cfg_gfx.h"
+#include "cfg/cfg_hvm.h"
 #include "cfg/cfg_spec.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -26,6 +27,8 @@ typedef struct {
     const char *root;     /* root= and extra= are combined at the end, as xl does */
     const char *extra;
     bool have_cmdline;
+    const char *hvm_devices;   /* "virtio", "emulated", or NULL: by viridian */
+    bool viridian;             /* the config is a Windows guest's */
 } key_ctx;
 
 typedef enum {
@@ -453,6 +456,37 @@ static int key_vfb(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     return 0;
 }
 
+static int key_hvm_devices(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)cfg;
+    const char *text = scalar_text(s, "a string");
+    if (!text)
+        return -1;
+    if (strcmp(text, "virtio") != 0 && strcmp(text, "emulated") != 0) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: hvm_devices = '%s': use \"virtio\" or \"emulated\"",
+               s->source, s->line, text);
+        return -1;
+    }
+    ctx->hvm_devices = text;
+    return 0;
+}
+
+/* Hyper-V enlightenments: 1, or a list of groups. Only Windows configs set it, which makes
+ * it the sign that the guest may have no virtio drivers. */
+static int key_viridian(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)cfg;
+    const cfg_value *v = &s->value;
+    ctx->viridian = v->kind == CFG_LIST ? v->n_items > 0
+                    : v->kind == CFG_NUMBER ? v->num != 0
+                                            : v->str[0] && strcmp(v->str, "0") != 0;
+    if (ctx->viridian)
+        kx_warn("%s:%d: warning: 'viridian': Hyper-V enlightenments are not configurable in "
+                "kxl yet (ignored); a Windows guest is assumed, so an HVM domain gets emulated "
+                "devices unless hvm_devices = \"virtio\"", s->source, s->line);
+    return 0;
+}
+
 #define F(field) offsetof(kxl_domcfg, field)
 #define GFX(k) {k, KEY_CUSTOM, .fn = key_gfx}
 #define XEN_ONLY(k, why) {k, KEY_NO_MEANING, .note = why}
@@ -478,6 +512,7 @@ static const cfg_key keys[] = {
     {"extra", KEY_CUSTOM, .fn = key_root_extra},
     {"firmware", KEY_CUSTOM, .fn = key_firmware},
     XEN_ONLY("hap", "KVM always uses hardware-assisted paging when it can"),
+    {"hvm_devices", KEY_CUSTOM, .fn = key_hvm_devices},
     {"kernel", KEY_STRING, F(kernel)},
     GFX("keymap"),
     {"maxmem", KEY_U64, F(maxmem_mib), 16, 16ULL << 20},
@@ -505,7 +540,7 @@ static const cfg_key keys[] = {
     GFX("vga"),
     GFX("videoram"),
     {"vif", KEY_CUSTOM, .fn = key_vif},
-    XEN_ONLY("viridian", "Hyper-V enlightenments are not configurable in kxl yet"),
+    {"viridian", KEY_CUSTOM, .fn = key_viridian},
     GFX("vnc"),
     GFX("vncdisplay"),
     GFX("vnclisten"),
@@ -618,6 +653,25 @@ static int finish_gfx(kxl_domcfg *cfg, const key_ctx *ctx)
     return cfg_gfx_finish(&cfg->gfx, where_listen, where_card);
 }
 
+/* An HVM guest's devices: virtio, or what Xen emulates (hvm_devices, or viridian's hint). */
+static int finish_hvm_devices(kxl_domcfg *cfg, const key_ctx *ctx)
+{
+    if (cfg->type != KXL_TYPE_HVM) {
+        if (ctx->hvm_devices)
+            kx_warn("%s:%d: warning: hvm_devices is for type = \"hvm\": ignored",
+                    src_of(ctx, "hvm_devices"), line_of(ctx, "hvm_devices"));
+        return 0;
+    }
+    cfg_hvm_ioemu_vifs(cfg);
+    bool emulated = ctx->hvm_devices ? strcmp(ctx->hvm_devices, "emulated") == 0
+                                     : ctx->viridian;
+    if (!emulated)
+        return 0;
+    const char *key = ctx->hvm_devices ? "hvm_devices" : "viridian";
+    AUTOFREE char *where = kx_asprintf("%s:%d", src_of(ctx, key), line_of(ctx, key));
+    return cfg_hvm_emulate(cfg, where);
+}
+
 static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
 {
     if (!cfg->name) {
@@ -672,7 +726,7 @@ static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
                "is none", src(ctx), line_of(ctx, "bootloader"));
         return -1;
     }
-    if (finish_gfx(cfg, ctx) < 0)
+    if (finish_gfx(cfg, ctx) < 0 || finish_hvm_devices(cfg, ctx) < 0)
         return -1;
     if (cfg->ramdisk && !cfg->kernel) {
         kx_err(KXL_ERR_CONFIG, "%s:%d: 'ramdisk' needs 'kernel'", src_of(ctx, "ramdisk"),

@@ -2,6 +2,7 @@
 kxl gives it on KVM."""
 
 import os
+import re
 import signal
 
 from kxltest import KxlTestCase
@@ -35,3 +36,50 @@ class XenCompatTest(KxlTestCase):
         self.assertEqual(os.stat(os.path.join(nvram, stores[0])).st_mode & 0o777, 0o600)
         self.kxl("destroy", "uefi", check=True)
         self.assertEqual(os.listdir(nvram), stores)
+
+    def hvm_with_disks(self, name, extra):
+        """An HVM domain booting the test guest's kernel, with a disk on xvda, an ISO image
+        on xvdc:cdrom, and one routed vif (no bridge needed)."""
+        disk = os.path.join(self.tmp, f"{name}.img")
+        with open(disk, "wb") as f:
+            f.truncate(8 << 20)
+        iso = os.path.join(self.tmp, f"{name}.iso")
+        with open(iso, "wb") as f:
+            f.truncate(1 << 20)
+        cfg = self.write_cfg(name, extra_lines=f"{extra}\n"
+                             f"disk = [ 'file:{disk},xvda,w', 'file:{iso},xvdc:cdrom,r' ]\n"
+                             "vif = [ 'script=vif-route,ip=192.0.2.60' ]")
+        with open(cfg) as f:
+            text = f.read().replace('type = "pvh"', 'type = "hvm"')
+        with open(cfg, "w") as f:
+            f.write(text)
+        r = self.kxl("create", cfg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r
+
+    def pci_ids(self, name):
+        m = self.guest_sh(name, "cat /sys/bus/pci/devices/*/vendor /sys/bus/pci/devices/*/device"
+                          " | tr '\\n' ' '; echo END-OF\"\"-IDS", rb"([0-9a-fx ]+)END-OF-IDS\s*\n")
+        return m.group(1).decode()
+
+    def test_windows_config_gets_emulated_devices(self):
+        """viridian = 1 marks a Windows config, whose guest may have no virtio drivers: its
+        xvda and CD-ROM are IDE devices and its NIC Xen's rtl8139, as the guest sees them."""
+        r = self.hvm_with_disks("win", "viridian = 1")
+        self.assertIn("a Windows guest is assumed", r.stderr)
+        ready = self.wait_ready("win")
+        # ata_piix: the disk is sda and the CD-ROM sr0, not virtio's vda
+        disks = ready.group(4).split(",")
+        self.assertIn("sda", disks)
+        self.assertIn("sr0", disks)
+        self.assertFalse([d for d in disks if re.fullmatch(r"vd[a-z]+", d)], disks)
+        ids = self.pci_ids("win")
+        self.assertIn("0x8139", ids)      # the RTL8139's device id
+        self.assertNotIn("0x1000 ", ids)  # virtio-net's (legacy) device id
+
+    def test_linux_hvm_keeps_virtio(self):
+        """Without the Windows sign an HVM guest stays on virtio: fast for Linux guests."""
+        self.hvm_with_disks("lin", "")
+        disks = self.wait_ready("lin").group(4).split(",")
+        self.assertIn("vda", disks)
+        self.assertNotIn("sda", disks)
