@@ -37,6 +37,8 @@ typedef struct {
     kxl_disk_backend backend;
     kxl_disk_bus bus;
     int index;               /* position on its bus: xvda=0, xvdb=1, hdc=2 */
+    int partition;           /* xvda2: 2, an image that was a partition of a Xen disk (a
+                              * virtio disk of its own here); 0: a whole disk */
     bool readonly;
     bool cdrom;
     bool discard;            /* default true, as xl */

@@ -10,11 +10,11 @@
 
 #define IDE_PLACES 4   /* hda..hdd: two channels of two */
 
-/* Disks named xvdX or sdX move to the IDE bus at the same index; hdX are there already and
- * vdX ask for virtio by name. */
+/* Disks named xvdX or sdX move to the IDE bus at the same index; hdX are there already,
+ * vdX ask for virtio by name, and partition-style disks (xvda2) are virtio's always. */
 static bool moves_to_ide(const kxl_disk *d)
 {
-    return d->bus != KXL_DISK_BUS_IDE && d->vdev &&
+    return d->bus != KXL_DISK_BUS_IDE && d->vdev && !d->partition &&
            (kx_startswith(d->vdev, "xvd") || kx_startswith(d->vdev, "sd"));
 }
 

@@ -95,6 +95,8 @@ static json_object *disk_to_json(const kxl_disk *d)
     add_str(o, "backend", backend_names[d->backend]);
     add_str(o, "bus", kxl_disk_bus_to_string(d->bus));
     json_object_object_add(o, "index", json_object_new_int(d->index));
+    if (d->partition)
+        json_object_object_add(o, "partition", json_object_new_int(d->partition));
     json_object_object_add(o, "readonly", json_object_new_boolean(d->readonly));
     json_object_object_add(o, "cdrom", json_object_new_boolean(d->cdrom));
     json_object_object_add(o, "discard", json_object_new_boolean(d->discard));
@@ -243,6 +245,7 @@ static int disk_from_json(json_object *o, kxl_disk *d)
     d->backend = (kxl_disk_backend)be;
     d->bus = (kxl_disk_bus)bus;
     d->index = (int)kx_json_int(o, "index", 0);
+    d->partition = (int)kx_json_int(o, "partition", 0);
     d->readonly = kx_json_bool(o, "readonly", false);
     d->cdrom = kx_json_bool(o, "cdrom", false);
     d->discard = kx_json_bool(o, "discard", true);

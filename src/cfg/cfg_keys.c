@@ -11,6 +11,7 @@
 
 #include "cfg/cfg_gfx.h"
 #include "cfg/cfg_hvm.h"
+#include "cfg/cfg_root.h"
 #include "cfg/cfg_spec.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -333,6 +334,26 @@ static int check_string_list(const cfg_setting *s, const char *example)
     return 0;
 }
 
+/* The length of vdev without its partition number: "xvda" of "xvda2". */
+static size_t vdev_disk_len(const char *vdev)
+{
+    size_t n = strlen(vdev);
+    while (n > 0 && vdev[n - 1] >= '0' && vdev[n - 1] <= '9')
+        n--;
+    return n;
+}
+
+/* Two disks at one place: the same bus and index, or the same Xen disk whole and as a
+ * partition, or the same partition twice. */
+static bool disks_clash(const kxl_disk *a, const kxl_disk *b)
+{
+    if (!a->partition && !b->partition)
+        return a->bus == b->bus && a->index == b->index;
+    size_t n = vdev_disk_len(a->vdev);
+    return n == vdev_disk_len(b->vdev) && strncmp(a->vdev, b->vdev, n) == 0 &&
+           (!a->partition || !b->partition || a->partition == b->partition);
+}
+
 static int key_disk(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
     (void)ctx;
@@ -345,8 +366,7 @@ static int key_disk(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
         if (cfg_disk_parse(s->value.items[i].str, where, &cfg->disks[i]) < 0)
             return -1;
         for (size_t j = 0; j < i; j++) {
-            if (cfg->disks[j].bus == cfg->disks[i].bus &&
-                cfg->disks[j].index == cfg->disks[i].index) {
+            if (disks_clash(&cfg->disks[j], &cfg->disks[i])) {
                 kx_err(KXL_ERR_CONFIG, "%s: disk '%s' uses the same device as '%s'", where,
                        cfg->disks[i].vdev, cfg->disks[j].vdev);
                 return -1;
@@ -627,12 +647,36 @@ static void resolve_cmdline(kxl_domcfg *cfg, const key_ctx *ctx)
     if (b.len)
         cfg->cmdline = kx_buf_steal(&b);
     kx_buf_dispose(&b);     /* extra = "" alone allocates and adds nothing */
-    const char *xvd = cfg->cmdline ? strstr(cfg->cmdline, "root=/dev/xvd") : NULL;
-    const char *key = ctx->root ? "root" : "extra";
-    if (xvd && xvd[13] >= 'a' && xvd[13] <= 'z')
-        kx_warn("%s:%d: warning: the guest sees xvdX disks as /dev/vdX on KVM: "
-                "'root=/dev/xvd%c' should probably be 'root=/dev/vd%c'", src_of(ctx, key), line_of(ctx, key),
-                xvd[13], xvd[13]);
+}
+
+/* Partition-style disks (xen-tools' xvda2): said once, since the guest sees them otherwise. */
+static void note_partitions(const kxl_domcfg *cfg, const key_ctx *ctx)
+{
+    kx_buf names = KX_BUF_INIT;
+    for (size_t i = 0; i < cfg->n_disks; i++)
+        if (cfg->disks[i].partition)
+            kx_buf_printf(&names, "%s'%s'", names.len ? ", " : "", cfg->disks[i].vdev);
+    if (names.len)
+        kx_notice("%s:%d: note: %s: a partition of a Xen disk is a disk of its own on KVM; "
+                  "kxl gives each its Xen name as its serial and teaches the guest's udev the "
+                  "names (kxl.cfg(5), \"Partition-style disks\")", src_of(ctx, "disk"),
+                  line_of(ctx, "disk"), kx_buf_str(&names));
+    kx_buf_dispose(&names);
+}
+
+/* root= naming a disk by its Xen name: the name the guest sees instead, and a note. After
+ * the devices are settled (hvm_devices may move disks off virtio). */
+static void root_for_kvm(kxl_domcfg *cfg, const key_ctx *ctx)
+{
+    const char *key = ctx->have_cmdline ? "cmdline" : ctx->root ? "root" : "extra";
+    AUTOFREE char *old_name = NULL;
+    AUTOFREE char *new_name = NULL;
+    int disk = cfg_root_for_kvm(cfg, &old_name, &new_name);
+    if (disk >= 0)
+        kx_notice("%s:%d: note: the guest sees disk '%s' as /dev/%.*s on KVM: the kernel gets "
+                  "root=/dev/%s for root=/dev/%s", src_of(ctx, key), line_of(ctx, key),
+                  cfg->disks[disk].vdev, (int)strcspn(new_name, "0123456789"), new_name,
+                  new_name, old_name);
 }
 
 /* "FILE:LINE" of the first of keys that is set, else of the config. */
@@ -746,6 +790,8 @@ kxl_domcfg *cfg_domcfg_from_tree(const cfg_tree *t, unsigned host_cpus)
     resolve_cmdline(cfg, &ctx);
     if (check_consistency(cfg, &ctx) < 0)
         return NULL;
+    note_partitions(cfg, &ctx);
+    root_for_kvm(cfg, &ctx);
     if (!cfg->serial) {
         cfg->serial = kx_malloc0(2 * sizeof(char *));
         cfg->serial[0] = kx_strdup("pty");

@@ -279,7 +279,11 @@ static void add_disk_device(const kxl_disk *d, int i, bool *scsi_added, kx_strv 
         return;
     }
     if (d->bus == KXL_DISK_BUS_VIRTIO && !d->cdrom) {
-        kx_strv_pushf(argv, "virtio-blk-pci%s,id=%s", drive, d->vdev);
+        /* a disk named as under Xen carries that name as its serial, for the guest's udev
+         * to link /dev/xvda2 to it (boot_xennames.c); vdX needs no such help */
+        bool xen = !kx_startswith(d->vdev, "vd");
+        kx_strv_pushf(argv, "virtio-blk-pci%s,id=%s%s%s", drive, d->vdev,
+                      xen ? ",serial=" : "", xen ? d->vdev : "");
         return;
     }
     /* SCSI disks, and CD-ROMs on the virtio bus (virtio-blk has no CD-ROM) */
