@@ -136,6 +136,10 @@ class CreateImageTest(ImageTestCase):
         host's copy of the kernel, and an fstab naming /dev/xvda2 and /dev/xvda1. It boots to
         its login with its swap on: kxl rewrote root= to the disk the guest sees and taught
         the guest's udev the Xen names."""
+        # the guest was destroyed, not shut down: its journal is replayed first, as after a
+        # crash (kxl writes only into a clean file system; 1: e2fsck corrected something)
+        fsck = subprocess.run(["e2fsck", "-fy", disk], capture_output=True, text=True)
+        self.assertIn(fsck.returncode, (0, 1), fsck.stdout + fsck.stderr)
         fstab = os.path.join(self.tmp, "fstab-xen-tools")
         with open(fstab, "w") as f:
             f.write("/dev/xvda2 / ext4 errors=remount-ro 0 1\n/dev/xvda1 none swap sw 0 0\n")
@@ -159,6 +163,8 @@ class CreateImageTest(ImageTestCase):
         r = self.kxl("create", cfg)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("the kernel gets root=/dev/vda for root=/dev/xvda2", r.stderr)
+        self.assertIn("wrote /etc/udev/rules.d/60-kxl-xen-names.rules into root disk",
+                      self.kxl("dmesg", check=True).stdout)
         con = self.login(name, password)
         out = self.run_on(con, "readlink -f /dev/xvda2 /dev/xvda1; findmnt -n -o SOURCE /; "
                                "swapon --show=NAME --noheadings; "
