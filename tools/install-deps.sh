@@ -5,7 +5,8 @@
 # Without --tests: what the build and the demo need (the demo builds its guest with cpio and
 # kmod). --tests adds the test framework, every program in tests/host-programs.txt, and clang
 # with libFuzzer and the sanitizer runtimes (libclang-rt-14-dev; llvm-14 for llvm-symbolizer)
-# for the fuzz targets (tests/fuzz).
+# for the fuzz targets (tests/fuzz), Debian's nodejs and npm for the web UI (built when npm is
+# there; its npm packages come from the npm registry) and chromium for its browser tests.
 set -euo pipefail
 
 pkgs=(gcc libc6-dev meson ninja-build pkg-config libjson-c-dev libnl-3-dev libnl-route-3-dev
@@ -21,7 +22,8 @@ if [ "${1:-}" = "--tests" ]; then
     pkgs+=(libcmocka-dev python3 groff-base man-db iputils-ping nftables procps fdisk xorriso
            isolinux syslinux-common openssh-client lvm2
            python3-yaml python3-jsonschema python3-websocket python3-prometheus-client openssl
-           clang-14 libclang-rt-14-dev llvm-14)
+           clang-14 libclang-rt-14-dev llvm-14
+           nodejs npm chromium)
 fi
 
 missing=()
