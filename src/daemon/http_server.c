@@ -167,7 +167,9 @@ static kxld_request request_of(http_job *j)
                           .jobs = j->srv->jobs, .query = j->query,
                           .sessions = j->srv->sessions, .tokens = j->srv->o->tokens,
                           .session_id = j->session_id, .host = j->host, .tcp = j->tcp,
-                          .set_cookie = &j->set_cookie, .history = j->srv->history};
+                          .set_cookie = &j->set_cookie, .history = j->srv->history,
+                          .pam_service = j->srv->o->pam_service,
+                          .login_group = j->srv->o->login_group};
 }
 
 /* Runs j's route: its HTTP status and body (*out_r, caller puts; the error's on failure). */
@@ -456,13 +458,6 @@ static bool safe_method(const char *method)
     return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 }
 
-static double now_mono(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* The request's Host: the header in HTTP/1.1, ":authority" in HTTP/2 (what a browser speaks
  * over TLS). */
 static bool request_host(struct lws *wsi, char *buf, size_t len)
@@ -480,11 +475,13 @@ static http_auth_result request_auth(http_server *srv, struct lws *wsi, http_con
     char want[HTTP_SESSION_HEX], session_host[256], origin[512], host[256];
     http_auth_in in = {.tcp = lws_get_vhost(wsi) == srv->l.tcp_vh, .changes = changes,
                        .websocket = websocket};
-    in.bearer_ok = in.tcp && lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
+    in.bearer_ok = in.tcp &&
+                   lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
                    http_bearer_ok(auth, srv->o->tokens);
     in.session_ok = lws_hdr_copy(wsi, cookie, sizeof(cookie), WSI_TOKEN_HTTP_COOKIE) > 0 &&
                     http_cookie_value(cookie, HTTP_SESSION_COOKIE, sid, sizeof(sid)) &&
-                    http_session_check(srv->sessions, sid, now_mono(), want, NULL, session_host);
+                    http_session_check(srv->sessions, sid, http_session_now(), want, NULL,
+                                       session_host);
     in.session_host = in.session_ok ? session_host : NULL;
     in.csrf_ok = in.session_ok &&
                  lws_hdr_custom_copy(wsi, csrf, sizeof(csrf), HTTP_CSRF_HEADER ":",

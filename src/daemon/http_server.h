@@ -28,6 +28,8 @@ typedef struct {
     const kx_strv *tokens;     /* its bearer tokens: a request needs one of them */
     const char *web_dir;       /* the web UI's files, served at / (NULL: none) */
     int session_idle_s;        /* a browser session ends after this long without a request */
+    const char *pam_service;   /* password logins (http_pam.h) */
+    const char *login_group;
 } http_server_opts;
 
 /* Listens on o->unix_socket (refused while another kxld holds it; a stale socket of a dead

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "daemon/http_auth.h"
 #include "util/buf.h"
@@ -46,6 +47,13 @@ void http_sessions_free(http_sessions *s)
     free(s->v);
     pthread_mutex_destroy(&s->mu);
     free(s);
+}
+
+double http_session_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 int http_sessions_idle_s(const http_sessions *s)
@@ -197,12 +205,15 @@ static http_auth_result cookie_decide(const http_auth_in *in)
 
 http_auth_result http_auth_decide(const http_auth_in *in)
 {
-    /* another site's page never acts here, whatever it holds (on the Unix socket too: a
-     * browser behind a local reverse proxy) */
-    if (in->origin && !http_origin_ok(in->origin, in->host, in->tcp))
-        return HTTP_AUTH_FORBIDDEN;
+    /* a browser sends no Authorization header of its own (and another site's script may not
+     * without a CORS preflight, which kxld never answers): a token is the client's will,
+     * whatever Origin a non-browser client sends */
     if (in->bearer_ok)
         return HTTP_AUTH_OK;
+    /* otherwise another site's page never acts here: not with a cookie, not at the login,
+     * not on the Unix socket (a browser behind a local reverse proxy) */
+    if (in->origin && !http_origin_ok(in->origin, in->host, in->tcp))
+        return HTTP_AUTH_FORBIDDEN;
     if (in->session_ok)
         return cookie_decide(in);
     /* the Unix socket: its permissions are the authentication */

@@ -20,6 +20,9 @@ http_sessions *http_sessions_new(int idle_s);
 void http_sessions_free(http_sessions *s);
 int http_sessions_idle_s(const http_sessions *s);
 
+/* The clock of the sessions' times: CLOCK_MONOTONIC seconds. */
+double http_session_now(void);
+
 /* A new session for user, asked with Host host (later requests of the session must name the
  * same host): its id and CSRF token (64 hex digits each). now: seconds of a monotonic clock.
  * 0, or -1 with kx_err when no random bytes could be had. */
@@ -61,7 +64,8 @@ typedef enum {
     HTTP_AUTH_FORBIDDEN,    /* 403: another site's request, a missing CSRF token */
 } http_auth_result;
 
-/* The decision: a request with another site's Origin is refused; a bearer token needs
- * nothing else (no browser sends one by itself); a cookie needs the Host it was made with, an
- * Origin on an upgrade, and the CSRF token for a change; the Unix socket lets in the rest. */
+/* The decision: a bearer token needs nothing else (no browser sends one by itself); without
+ * one, a request with another site's Origin is refused; a cookie needs the Host it was made
+ * with, an Origin on an upgrade, and the CSRF token for a change; the Unix socket lets in the
+ * rest. */
 http_auth_result http_auth_decide(const http_auth_in *in);

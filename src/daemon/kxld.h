@@ -27,6 +27,8 @@ typedef struct {
     bool tcp;                    /* on the TCP listener (TLS), not the Unix socket */
     kx_buf *set_cookie;          /* a handler's Set-Cookie header value, when it sets one */
     kxld_history *history;       /* the domains' last hour */
+    const char *pam_service;     /* password logins: the PAM service... */
+    const char *login_group;     /* ...and the group (besides root) that may log in */
 } kxld_request;
 
 /* A route's handler, run in a worker thread: returns the HTTP status of its success with *out_r

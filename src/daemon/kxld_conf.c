@@ -28,8 +28,10 @@ typedef struct {
 
 static const conf_key keys[] = {
     {"idle_timeout_s", CONF_INT, offsetof(kxld_conf, idle_timeout_s), NULL, 60, 1, 3600},
+    {"login_group", CONF_STRING, offsetof(kxld_conf, login_group), "kxl", 0, 0, 0},
     {"max_body_kib", CONF_INT, offsetof(kxld_conf, max_body_kib), NULL, 64, 1, 16384},
     {"max_requests", CONF_INT, offsetof(kxld_conf, max_requests), NULL, 32, 1, 1024},
+    {"pam_service", CONF_STRING, offsetof(kxld_conf, pam_service), "kxld", 0, 0, 0},
     {"session_idle_s", CONF_INT, offsetof(kxld_conf, session_idle_s), NULL, 1800, 10, 604800},
     {"socket_group", CONF_STRING, offsetof(kxld_conf, socket_group), "kxl", 0, 0, 0},
     {"tcp_address", CONF_STRING, offsetof(kxld_conf, tcp_address), "127.0.0.1", 0, 0, 0},
@@ -147,5 +149,7 @@ void kxld_conf_dispose(kxld_conf *c)
     free(c->tls_key);
     free(c->token_file);
     free(c->web_dir);
+    free(c->pam_service);
+    free(c->login_group);
     *c = (kxld_conf){0};
 }

@@ -46,7 +46,8 @@ void kxld_history_free(kxld_history *h)
 
 kxld_sample kxld_sample_of(const kxl_stats_frame *f, const kxl_domstats *d)
 {
-    kxld_sample s = {.time = f->wall, .started = d->info.started, .cpu_pct = d->cpu_pct, .mem_kib = d->mem_kib};
+    kxld_sample s = {.time = f->wall, .started = d->info.started, .cpu_pct = d->cpu_pct,
+                     .mem_kib = d->mem_kib};
     for (size_t i = 0; i < d->n_nets; i++) {
         s.net_rx_bytes += d->nets[i].rx_bytes;
         s.net_tx_bytes += d->nets[i].tx_bytes;

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "cfg/cfg_keys.h"
 #include "daemon/http_auth.h"
+#include "daemon/http_pam.h"
 #include "daemon/http_status.h"
 #include "daemon/kxld.h"
 #include "kxl/stats.h"
@@ -251,16 +251,26 @@ static int list_configs(const kxld_request *rq, json_object **out_r)
 
 /* ---- browser sessions ---- */
 
-/* The credentials of a login body: an API token (user "token"). A wrong one is refused
+/* The credentials of a login body: an API token (user "token"), or a user and password that
+ * PAM accepts for root or a member of login_group (http_pam.h). A wrong one is refused
  * without saying which part was wrong. */
 static int check_login(const kxld_request *rq, const char **user_r)
 {
-    static const char *const members[] = {"token", NULL};
+    static const char *const members[] = {"token", "user", "password", NULL};
     if (body_only(rq->body, members) < 0)
         return -1;
     const char *token = kx_json_str(rq->body, "token", NULL);
-    if (!token || !*token) {
-        kx_err(KXL_ERR_INVALID, "request body: 'token' (a string) is required");
+    const char *user = kx_json_str(rq->body, "user", NULL);
+    const char *password = kx_json_str(rq->body, "password", NULL);
+    if (user && *user && password && *password && !token) {
+        if (http_pam_login(rq->pam_service, rq->login_group, user, password) < 0)
+            return -1;
+        *user_r = user;
+        return 0;
+    }
+    if (!token || !*token || user || password) {
+        kx_err(KXL_ERR_INVALID, "request body: either 'token', or 'user' and 'password' (strings) "
+               "are required");
         return -1;
     }
     if (!http_token_ok(token, rq->tokens)) {
@@ -286,20 +296,13 @@ static json_object *session_json(const char *user, const char *auth, const char 
     return o;
 }
 
-static double mono_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* POST /api/v1/login: a session cookie (HttpOnly, SameSite=Strict, Secure over TLS). */
 static int login(const kxld_request *rq, json_object **out_r)
 {
     const char *user;
     char id[HTTP_SESSION_HEX], csrf[HTTP_SESSION_HEX];
     if (check_login(rq, &user) < 0 ||
-        http_session_create(rq->sessions, user, rq->host, mono_now(), id, csrf) < 0)
+        http_session_create(rq->sessions, user, rq->host, http_session_now(), id, csrf) < 0)
         return -1;
     kx_buf_printf(rq->set_cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s",
                   HTTP_SESSION_COOKIE, id, rq->tcp ? "; Secure" : "");
@@ -322,7 +325,7 @@ static int get_session(const kxld_request *rq, json_object **out_r)
 {
     char csrf[HTTP_SESSION_HEX], user[256];
     if (rq->session_id[0] &&
-        http_session_check(rq->sessions, rq->session_id, mono_now(), csrf, user, NULL))
+        http_session_check(rq->sessions, rq->session_id, http_session_now(), csrf, user, NULL))
         *out_r = session_json(user, "cookie", csrf, http_sessions_idle_s(rq->sessions));
     else if (rq->tcp)
         *out_r = session_json("token", "bearer", NULL, 0);

@@ -136,8 +136,10 @@ static void who_gets_in(void **state)
     assert_int_equal(http_auth_decide(&sock), HTTP_AUTH_OK);
     sock.origin = "https://evil.example";
     assert_int_equal(http_auth_decide(&sock), HTTP_AUTH_FORBIDDEN);
-    bearer.origin = "https://evil.example";
-    assert_int_equal(http_auth_decide(&bearer), HTTP_AUTH_FORBIDDEN);
+    bearer.origin = "http://whatever.a.client.says";   /* a token is no browser's */
+    assert_int_equal(http_auth_decide(&bearer), HTTP_AUTH_OK);
+    http_auth_in login = {.tcp = true, .host = h, .origin = "https://evil.example"};
+    assert_int_equal(http_auth_decide(&login), HTTP_AUTH_FORBIDDEN);   /* not even a login */
 }
 
 static void constant_time_equal(void **state)

@@ -50,5 +50,5 @@ export function openConsole(name) {
   const onResize = () => fit.fit();
   window.addEventListener('resize', onResize);
   current = { ws, term, onResize };
-  dialog.dataset.domain = name;
+  dialog.dataset.consoleOf = name;
 }

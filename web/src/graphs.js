@@ -50,7 +50,7 @@ export class DomainGraphs {
         scales: { x: { time: true } },
         axes: [
           { stroke: color, grid: { show: false }, size: 24 },
-          { stroke: color, size: 50, values: (u, vals) => vals.map((v) => (k.key === 'cpu' || k.key === 'mem' ? v : rate(v))) },
+          { stroke: color, size: 66, values: (u, vals) => vals.map((v) => (k.key === 'cpu' || k.key === 'mem' ? v : rate(v))) },
         ],
         series: [{}, ...k.series.map((label, i) => ({ label, stroke: colors[i], width: 1.5, points: { show: false } }))],
       };

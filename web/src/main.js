@@ -32,7 +32,9 @@ function showDashboard(session) {
 async function login(e) {
   e.preventDefault();
   try {
-    const session = await api('POST', '/api/v1/login', { token: $('login-token').value });
+    const user = $('login-user').value.trim();
+    const secret = $('login-token').value;
+    const session = await api('POST', '/api/v1/login', user ? { user, password: secret } : { token: secret });
     $('login-token').value = '';
     showDashboard(session);
   } catch (err) {
