@@ -46,8 +46,8 @@ class WebUiTest(TlsKxldTestCase):
         self.start_kxld()
         # the UI's files without credentials, with a policy that allows no inline script
         status, headers, page = self.https("GET", "/")
-        self.assertEqual(status, 200)
-        self.assertEqual(headers["Content-Type"], "text/html; charset=utf-8")
+        headers_html = "text/html; charset=utf-8"
+        self.assertEqual((status, headers["Content-Type"]), (200, headers_html))
         csp = headers["Content-Security-Policy"]
         script_src = [d for d in csp.split(";") if d.strip().startswith("script-src")][0]
         self.assertEqual(script_src.strip(), "script-src 'self'")
@@ -55,6 +55,10 @@ class WebUiTest(TlsKxldTestCase):
         self.assertNotIn(b"<script>", page)
         status, headers, _ = self.https("GET", "/app.js")
         self.assertEqual((status, headers["Content-Type"]), (200, "text/javascript; charset=utf-8"))
+        # the same page on the Unix socket (for a local reverse proxy)
+        self.conn.request("GET", "/")
+        r = self.conn.getresponse()
+        self.assertEqual((r.status, r.getheader("Content-Type"), r.read()), (200, headers_html, page))
         # (libwebsockets resolves dot segments first: "/x/../index.html" is "/index.html")
         for bad in ("/../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/.hidden", "/app.js/x",
                     "/%2fetc%2fpasswd"):
@@ -71,12 +75,20 @@ class WebUiTest(TlsKxldTestCase):
         self.assertEqual((status, s["auth"], s["csrf_token"]), (200, "cookie", csrf))
         status, _, doms = self.https("GET", "/api/v1/domains", headers=with_cookie)
         self.assertEqual((status, doms), (200, []))
+        # what a domain can be started from: the configs in etc/kxl/
+        cfg = self.write_cfg("hist")
+        etc_cfg = os.path.join(self.etc, "hist.cfg")
+        os.rename(cfg, etc_cfg)
+        status, _, configs = self.https("GET", "/api/v1/configs", headers=with_cookie)
+        self.assertEqual(status, 200, configs)
+        self.validate(configs, "ConfigFile", array=True)
+        self.assertEqual(configs, [{"name": "hist", "config_file": etc_cfg}])
+        cfg = etc_cfg
         # another site's Origin, another Host, a change without the CSRF token: 403
         for headers in ({"Cookie": cookie, "Origin": "https://evil.example"},
                         {"Cookie": cookie, "Host": "evil.example"}):
             status, _, e = self.https("GET", "/api/v1/domains", headers=headers)
             self.assert_error(status, 403, "permission", e)
-        cfg = self.write_cfg("hist")
         status, _, e = self.https("POST", "/api/v1/domains", headers=with_cookie,
                                   body={"config_file": cfg})
         self.assert_error(status, 403, "permission", e)

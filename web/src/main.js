@@ -17,7 +17,7 @@ function showLogin(message = '') {
   $('who').textContent = '';
   $('login').hidden = false;
   $('login-error').textContent = message;
-  $('login-token').focus();
+  $('login-user').focus();
 }
 
 function showDashboard(session) {
