@@ -28,6 +28,8 @@ fi
 
 missing=()
 for p in "${pkgs[@]}"; do
+    # NodeSource's nodejs package bundles npm and conflicts with Debian's: its npm will do
+    [ "$p" = npm ] && command -v npm >/dev/null && continue
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
