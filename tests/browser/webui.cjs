@@ -104,6 +104,14 @@ async function consoleAnswers(page, card) {
   result.console_tail = (await page.evaluate(() => terminalText())).split('\n')
     .map((l) => l.trim()).filter((l) => l).slice(-3);
   await page.screenshot({ path: path.join(shots, 'console.png') });
+  // the terminal fits its window: fewer rows in a smaller one
+  const rowCount = () => page.locator('#terminal .xterm-rows > div').count();
+  result.console_rows = await rowCount();
+  await page.setViewportSize({ width: 800, height: 500 });
+  await page.waitForFunction((n) => document.querySelectorAll('#terminal .xterm-rows > div').length < n,
+    result.console_rows, { timeout: 5000 });
+  result.console_rows_resized = await rowCount();
+  await page.setViewportSize({ width: 1280, height: 900 });
   await page.click('#console-close');
 }
 

@@ -202,6 +202,7 @@ class WebUiTest(TlsKxldTestCase):
         self.assertLess(result["unpause_ms"], 1000)
         self.assertGreater(result["cpu_points_after"], result["cpu_points_before"])
         self.assertIn("42", result["console_tail"])
+        self.assertLess(result["console_rows_resized"], result["console_rows"])
         self.assertIn(name, result["confirm_text"])
         self.assertEqual(result["page_errors"], [])
         # what the browser did, seen from outside: the domain is gone for the command line too
