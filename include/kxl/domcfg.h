@@ -7,6 +7,7 @@
 
 #define KXL_NAME_MAX 64
 #define KXL_MAX_HOST_CPUS 1024
+#define KXL_RTC_OFFSET_MAX (366 * 86400)
 
 typedef enum { KXL_TYPE_HVM, KXL_TYPE_PV, KXL_TYPE_PVH } kxl_domtype;
 typedef enum { KXL_ACCEL_AUTO, KXL_ACCEL_KVM, KXL_ACCEL_TCG } kxl_accel;
@@ -107,6 +108,8 @@ typedef struct {
 
     char **serial;              /* NULL-terminated; default { "pty" } */
     kxl_gfx gfx;
+    bool localtime;             /* the RTC keeps local time (Windows), not UTC */
+    int64_t rtc_timeoffset;     /* seconds the RTC is ahead of UTC (or of local time) */
 
     kxl_action on_poweroff;
     kxl_action on_reboot;

@@ -15,7 +15,7 @@
 
 DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
 
-typedef enum { J_STR, J_U64, J_UINT, J_ACTION, J_TYPE, J_ACCEL } jtype;
+typedef enum { J_STR, J_U64, J_I64, J_UINT, J_BOOL, J_ACTION, J_TYPE, J_ACCEL } jtype;
 
 typedef struct {
     const char *key;
@@ -42,6 +42,8 @@ static const jfield fields[] = {
     {"on_crash", J_ACTION, F(on_crash)},
     {"accel", J_ACCEL, F(accel)},
     {"shutdown_timeout", J_UINT, F(shutdown_timeout)},
+    {"localtime", J_BOOL, F(localtime)},
+    {"rtc_timeoffset", J_I64, F(rtc_timeoffset)},
     {"source_file", J_STR, F(source_file)},
 };
 
@@ -73,6 +75,12 @@ static void field_to_json(json_object *o, const jfield *f, const kxl_domcfg *cfg
         break;
     case J_UINT:
         json_object_object_add(o, f->key, json_object_new_int64(*(const unsigned *)p));
+        break;
+    case J_I64:
+        json_object_object_add(o, f->key, json_object_new_int64(*(const int64_t *)p));
+        break;
+    case J_BOOL:
+        json_object_object_add(o, f->key, json_object_new_boolean(*(const bool *)p));
         break;
     case J_ACTION:
         add_str(o, f->key, kxl_action_to_string(*(const kxl_action *)p));
@@ -216,6 +224,12 @@ static int field_from_json(json_object *o, const jfield *f, kxl_domcfg *cfg)
         return 0;
     case J_UINT:
         *(unsigned *)p = (unsigned)kx_json_int(o, f->key, *(unsigned *)p);
+        return 0;
+    case J_I64:
+        *(int64_t *)p = kx_json_int(o, f->key, *(int64_t *)p);
+        return 0;
+    case J_BOOL:
+        *(bool *)p = kx_json_bool(o, f->key, *(bool *)p);
         return 0;
     case J_ACTION:
         return get_enum(o, f, kxl_action_from_string, (int *)p);

@@ -11,6 +11,7 @@
 
 #include "cfg/cfg_gfx.h"
 #include "cfg/cfg_hvm.h"
+#include "cfg/cfg_serial.h"
 #include "cfg/cfg_spec.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -410,12 +411,14 @@ static int key_serial(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
-        const char *v = items[i].str;
-        if (strcmp(v, "pty") != 0 && strcmp(v, "none") != 0 && !kx_startswith(v, "file:")) {
-            kx_err(KXL_ERR_CONFIG, "%s:%d: serial '%s' is not supported (use pty, none or "
-                   "file:PATH)", s->source, items[i].line, v);
+        AUTOFREE char *where = kx_asprintf("%s:%d", s->source, items[i].line);
+        cfg_serial port;
+        if (cfg_serial_parse(items[i].str, where, &port) < 0)
             return -1;
-        }
+        if (port.on_display)
+            kx_warn("%s: warning: serial '%s' is a console on the graphical display, which "
+                    "kxl does not offer: no port (use 'pty' and kxl console)", where,
+                    items[i].str);
     }
     for (char **p = cfg->serial; p && *p; p++)
         free(*p);
@@ -487,6 +490,40 @@ static int key_viridian(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     return 0;
 }
 
+static int key_localtime(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    const char *text = scalar_text(s, "0 or 1");
+    if (!text)
+        return -1;
+    if (strcmp(text, "0") != 0 && strcmp(text, "1") != 0) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: 'localtime' must be 0 or 1, not '%s'", s->source,
+               s->line, text);
+        return -1;
+    }
+    cfg->localtime = text[0] == '1';
+    return 0;
+}
+
+/* Seconds, may be negative: the RTC's distance from UTC (or local time), at most a year. */
+static int key_rtc_timeoffset(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    const char *text = scalar_text(s, "a number of seconds");
+    if (!text)
+        return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end || v < -KXL_RTC_OFFSET_MAX || v > KXL_RTC_OFFSET_MAX) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: 'rtc_timeoffset' must be seconds from %d to %d, not "
+               "'%s'", s->source, s->line, -KXL_RTC_OFFSET_MAX, KXL_RTC_OFFSET_MAX, text);
+        return -1;
+    }
+    cfg->rtc_timeoffset = v;
+    return 0;
+}
+
 #define F(field) offsetof(kxl_domcfg, field)
 #define GFX(k) {k, KEY_CUSTOM, .fn = key_gfx}
 #define XEN_ONLY(k, why) {k, KEY_NO_MEANING, .note = why}
@@ -515,6 +552,7 @@ static const cfg_key keys[] = {
     {"hvm_devices", KEY_CUSTOM, .fn = key_hvm_devices},
     {"kernel", KEY_STRING, F(kernel)},
     GFX("keymap"),
+    {"localtime", KEY_CUSTOM, .fn = key_localtime},
     {"maxmem", KEY_U64, F(maxmem_mib), 16, 16ULL << 20},
     {"maxvcpus", KEY_UINT, F(maxvcpus), 1, 255},
     {"memory", KEY_U64, F(memory_mib), 16, 16ULL << 20},
@@ -528,6 +566,7 @@ static const cfg_key keys[] = {
     XEN_ONLY("pool", "Xen CPU pools do not exist on KVM; use cpus="),
     {"ramdisk", KEY_STRING, F(ramdisk)},
     {"root", KEY_CUSTOM, .fn = key_root_extra},
+    {"rtc_timeoffset", KEY_CUSTOM, .fn = key_rtc_timeoffset},
     GFX("sdl"),
     {"serial", KEY_CUSTOM, .fn = key_serial},
     XEN_ONLY("shadow_memory", "KVM manages shadow page tables itself"),

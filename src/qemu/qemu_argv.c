@@ -5,8 +5,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cfg/cfg_gfx.h"
+#include "cfg/cfg_serial.h"
 #include "cfg/cfg_spec.h"
 #include "qemu/qemu_disk.h"
 #include "util/cleanup.h"
@@ -98,6 +100,28 @@ static void add_defaults(const kx_host *host, kx_strv *argv)
                                         "resourcecontrol=deny");
 }
 
+/* xl's localtime and rtc_timeoffset: QEMU's RTC starts at local time, or at the time the
+ * offset gives (a date, as QEMU takes no offset). */
+static void add_rtc(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
+{
+    if (!cfg->localtime && !cfg->rtc_timeoffset)
+        return;
+    if (!cfg->rtc_timeoffset) {
+        add_opt(argv, "-rtc", "base=localtime");
+        return;
+    }
+    time_t t = (time_t)(host->now + cfg->rtc_timeoffset);
+    struct tm tm;
+    char base[32];
+    if (cfg->localtime)
+        localtime_r(&t, &tm);
+    else
+        gmtime_r(&t, &tm);
+    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    kx_strv_push(argv, "-rtc");
+    kx_strv_pushf(argv, "base=%s", base);
+}
+
 static void add_monitor(const kx_host *host, kx_strv *argv)
 {
     AUTOFREE char *dir = qemu_opt_escape(host->run_dir);
@@ -106,13 +130,23 @@ static void add_monitor(const kx_host *host, kx_strv *argv)
     add_opt(argv, "-mon", "chardev=qmp,mode=control");
 }
 
+/* The port an entry of serial = ... gives (config already checked). */
+static cfg_serial serial_port(const char *entry)
+{
+    cfg_serial port;
+    if (cfg_serial_parse(entry, "serial", &port) < 0)
+        port.kind = CFG_SERIAL_NONE;
+    return port;
+}
+
 int qemu_console_serial(const kxl_domcfg *cfg)
 {
     int n = 0;
     for (char **s = cfg->serial; s && *s; s++) {
-        if (strcmp(*s, "pty") == 0)
+        cfg_serial port = serial_port(*s);
+        if (port.kind == CFG_SERIAL_PTY)
             return n;
-        if (strcmp(*s, "none") != 0)
+        if (port.kind != CFG_SERIAL_NONE)
             n++;
     }
     return -1;
@@ -180,22 +214,49 @@ static void add_hvc(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
     add_opt(argv, "-device", "virtconsole,chardev=hvc0,id=hvc0,bus=vser0.0");
 }
 
+/* The -chardev of serial port n. */
+static void add_serial_chardev(const cfg_serial *port, int n, const char *run_dir, kx_strv *argv)
+{
+    kx_strv_push(argv, "-chardev");
+    switch (port->kind) {
+    case CFG_SERIAL_PTY:
+        /* the supervisor connects here and keeps the scrollback */
+        kx_strv_pushf(argv, "socket,id=serial%d,path=%s/serial%d.sock,server=on,wait=off", n,
+                      run_dir, n);
+        break;
+    case CFG_SERIAL_NULL:
+        kx_strv_pushf(argv, "null,id=serial%d", n);
+        break;
+    case CFG_SERIAL_FILE:
+    case CFG_SERIAL_UNIX: {
+        AUTOFREE char *raw = kx_strndup(port->path, port->path_len);
+        AUTOFREE char *path = qemu_opt_escape(raw);
+        /* a listening socket never holds up the start: QEMU does not wait for a client */
+        kx_strv_pushf(argv, "%s,id=serial%d,path=%s%s", port->kind == CFG_SERIAL_FILE
+                                                          ? "file" : "socket", n, path,
+                      port->server ? ",server=on,wait=off" : "");
+        break;
+    }
+    case CFG_SERIAL_TCP: {
+        bool v6 = port->host[0] == '[';
+        kx_strv_pushf(argv, "socket,id=serial%d,host=%.*s,port=%u", n,
+                      (int)port->host_len - (v6 ? 2 : 0), port->host + v6, port->port);
+        break;
+    }
+    case CFG_SERIAL_NONE:
+        break;
+    }
+}
+
 static void add_serials(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
 {
     AUTOFREE char *dir = qemu_opt_escape(host->run_dir);
     int n = 0;
     for (char **s = cfg->serial; s && *s; s++) {
-        if (strcmp(*s, "none") == 0)
+        cfg_serial port = serial_port(*s);
+        if (port.kind == CFG_SERIAL_NONE)
             continue;
-        kx_strv_push(argv, "-chardev");
-        if (strcmp(*s, "pty") == 0) {
-            /* the supervisor connects here and keeps the scrollback */
-            kx_strv_pushf(argv, "socket,id=serial%d,path=%s/serial%d.sock,server=on,wait=off",
-                          n, dir, n);
-        } else {
-            AUTOFREE char *path = qemu_opt_escape(*s + strlen("file:"));
-            kx_strv_pushf(argv, "file,id=serial%d,path=%s", n, path);
-        }
+        add_serial_chardev(&port, n, dir, argv);
         kx_strv_push(argv, "-device");
         kx_strv_pushf(argv, "isa-serial,chardev=serial%d,id=serial%d", n, n);
         n++;
@@ -400,6 +461,7 @@ int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
     kx_strv_push(argv_r, host->qemu_binary);
     add_machine(cfg, host, argv_r);
     add_defaults(host, argv_r);
+    add_rtc(cfg, host, argv_r);
     add_monitor(host, argv_r);
     add_serials(cfg, host, argv_r);
     add_hvc(cfg, host, argv_r);

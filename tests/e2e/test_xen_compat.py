@@ -4,6 +4,8 @@ kxl gives it on KVM."""
 import os
 import re
 import signal
+import socket
+import stat
 
 from kxltest import KxlTestCase
 
@@ -83,3 +85,21 @@ class XenCompatTest(KxlTestCase):
         disks = self.wait_ready("lin").group(4).split(",")
         self.assertIn("vda", disks)
         self.assertNotIn("sda", disks)
+
+    def test_serial_port_on_a_unix_socket(self):
+        """serial = [ 'pty', 'unix:PATH,server,nowait' ]: the console stays the first port,
+        and what the guest writes to its second port (ttyS1) arrives on the socket, which is
+        the owner's only."""
+        path = os.path.join(self.tmp, "ttyS1.sock")
+        self.create("ser", extra_lines=f"serial = [ 'pty', 'unix:{path},server,nowait' ]")
+        self.wait_ready("ser")
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode) & 0o077, 0)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(path)
+            s.settimeout(30)
+            self.guest_run("ser", "echo via-ttyS$((0+1)) > /dev/ttyS1")
+            got = b""
+            while b"via-ttyS1" not in got:
+                chunk = s.recv(4096)
+                self.assertTrue(chunk, f"the socket closed; got {got!r}")
+                got += chunk
