@@ -98,6 +98,9 @@ typedef struct {
     char *ramdisk;
     char *cmdline;              /* resolved from cmdline / root / extra */
     char *bootloader;           /* "pygrub": kernel and initrd read from the first disk */
+    char *bootloader_kernel;    /* with bootloader: kernel = and ramdisk = as xl passes them to
+                                 * pygrub, paths inside the guest's file system */
+    char *bootloader_ramdisk;
     char *boot;                 /* hvm firmware boot order: "c" disk, "d" CD-ROM, "n" */
     char *firmware;             /* hvm: "bios" (SeaBIOS) */
 

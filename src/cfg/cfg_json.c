@@ -35,6 +35,8 @@ static const jfield fields[] = {
     {"ramdisk", J_STR, F(ramdisk)},
     {"cmdline", J_STR, F(cmdline)},
     {"bootloader", J_STR, F(bootloader)},
+    {"bootloader_kernel", J_STR, F(bootloader_kernel)},
+    {"bootloader_ramdisk", J_STR, F(bootloader_ramdisk)},
     {"boot", J_STR, F(boot)},
     {"firmware", J_STR, F(firmware)},
     {"on_poweroff", J_ACTION, F(on_poweroff)},

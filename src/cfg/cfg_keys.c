@@ -711,6 +711,25 @@ static int finish_hvm_devices(kxl_domcfg *cfg, const key_ctx *ctx)
     return cfg_hvm_emulate(cfg, where);
 }
 
+/* Xen's PV-GRUB (pv-grub-x86_64.gz, grub-x86_64-xen.bin): a GRUB built as a PV kernel, which
+ * boots the menu on the guest's disk. On KVM the built-in pygrub does that job; PV-GRUB's
+ * extra (the menu's path, "(hd0,0)/boot/grub/menu.lst") is GRUB's, not a kernel's. */
+static void pv_grub_to_pygrub(kxl_domcfg *cfg, const key_ctx *ctx)
+{
+    const char *base = cfg->kernel ? strrchr(cfg->kernel, '/') : NULL;
+    base = base ? base + 1 : cfg->kernel;
+    if (cfg->type == KXL_TYPE_HVM || cfg->bootloader || !base ||
+        !(kx_startswith(base, "pv-grub") || (kx_startswith(base, "grub-") && strstr(base, "xen"))))
+        return;
+    kx_warn("%s:%d: warning: kernel '%s' is Xen's PV-GRUB: kxl boots the guest's own GRUB menu "
+            "with its built-in pygrub instead%s", src_of(ctx, "kernel"), line_of(ctx, "kernel"),
+            cfg->kernel, cfg->cmdline ? " (extra, PV-GRUB's own, is dropped)" : "");
+    free(cfg->kernel);
+    free(cfg->cmdline);
+    cfg->kernel = cfg->cmdline = NULL;
+    cfg->bootloader = kx_strdup("pygrub");
+}
+
 static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
 {
     if (!cfg->name) {
@@ -749,6 +768,7 @@ static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
                key);
         return -1;
     }
+    pv_grub_to_pygrub(cfg, ctx);
     if (cfg->type != KXL_TYPE_HVM && !cfg->kernel && !cfg->bootloader) {
         kx_err(KXL_ERR_CONFIG, "%s: a %s domain needs kernel = \"...\" or bootloader = "
                "\"pygrub\" (or type = \"hvm\" to boot from its disk)", src(ctx),
@@ -756,9 +776,9 @@ static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
         return -1;
     }
     if (cfg->bootloader && cfg->kernel) {
-        kx_err(KXL_ERR_CONFIG, "%s:%d: 'bootloader' and 'kernel' exclude each other", src(ctx),
-               line_of(ctx, "bootloader"));
-        return -1;
+        /* xl hands them to pygrub: the kernel and initrd to take from the guest's disk */
+        cfg->bootloader_kernel = TAKE_PTR(cfg->kernel);
+        cfg->bootloader_ramdisk = TAKE_PTR(cfg->ramdisk);
     }
     if (cfg->bootloader && !cfg->n_disks) {
         kx_err(KXL_ERR_CONFIG, "%s:%d: bootloader = \"pygrub\" reads the first disk, and there "

@@ -134,6 +134,8 @@ void kxl_domcfg_free(kxl_domcfg *cfg)
     free(cfg->ramdisk);
     free(cfg->cmdline);
     free(cfg->bootloader);
+    free(cfg->bootloader_kernel);
+    free(cfg->bootloader_ramdisk);
     free(cfg->boot);
     free(cfg->firmware);
     free(cfg->gfx.listen);
