@@ -75,6 +75,21 @@ typedef struct {
     unsigned videoram_mib;   /* videoram; 0: the card's default */
 } kxl_gfx;
 
+/* USB: controllers (usb = 1, usbversion, usbctrl) and the emulated devices on them. */
+typedef enum { KXL_USBDEV_TABLET, KXL_USBDEV_MOUSE, KXL_USBDEV_KEYBOARD } kxl_usbdev;
+typedef struct {
+    int version;     /* 1: UHCI (Xen's usb = 1), 2: EHCI, 3: xHCI */
+    int ports;       /* 0: the controller's own number */
+} kxl_usbctrl;
+typedef struct {
+    bool enabled;            /* usb = 1 */
+    int version;             /* usbversion; 0: 1 */
+    kxl_usbctrl *ctrls;
+    size_t n_ctrls;
+    kxl_usbdev *devs;
+    size_t n_devs;
+} kxl_usb;
+
 /* A set of host CPUs. */
 typedef struct {
     uint64_t bits[KXL_MAX_HOST_CPUS / 64];
@@ -111,6 +126,7 @@ typedef struct {
 
     char **serial;              /* NULL-terminated; default { "pty" } */
     kxl_gfx gfx;
+    kxl_usb usb;
     bool localtime;             /* the RTC keeps local time (Windows), not UTC */
     int64_t rtc_timeoffset;     /* seconds the RTC is ahead of UTC (or of local time) */
 

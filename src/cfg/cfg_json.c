@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cfg/cfg_spec.h"
+#include "cfg/cfg_usb.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -148,6 +149,27 @@ static void gfx_to_json(json_object *o, const kxl_gfx *g)
     json_object_object_add(o, "gfx", x);
 }
 
+/* Only a domain with USB has the member. */
+static void usb_to_json(json_object *o, const kxl_usb *u)
+{
+    if (!u->n_ctrls)
+        return;
+    json_object *x = json_object_new_object();
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; i < u->n_ctrls; i++) {
+        json_object *c = json_object_new_object();
+        json_object_object_add(c, "version", json_object_new_int(u->ctrls[i].version));
+        json_object_object_add(c, "ports", json_object_new_int(u->ctrls[i].ports));
+        json_object_array_add(a, c);
+    }
+    json_object_object_add(x, "controllers", a);
+    a = json_object_new_array();
+    for (size_t i = 0; i < u->n_devs; i++)
+        json_object_array_add(a, json_object_new_string(cfg_usb_device_name(u->devs[i])));
+    json_object_object_add(x, "devices", a);
+    json_object_object_add(o, "usb", x);
+}
+
 json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
 {
     json_object *o = json_object_new_object();
@@ -175,6 +197,7 @@ json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
         json_object_array_add(a, json_object_new_string(*s));
     json_object_object_add(o, "serial", a);
     gfx_to_json(o, &cfg->gfx);
+    usb_to_json(o, &cfg->usb);
     return o;
 }
 
@@ -381,6 +404,37 @@ static int gfx_from_json(json_object *o, kxl_gfx *g)
     return 0;
 }
 
+static int usb_from_json(json_object *o, kxl_usb *u)
+{
+    json_object *x;
+    if (!json_object_object_get_ex(o, "usb", &x))
+        return 0;
+    size_t n;
+    json_object *a = get_array(x, "controllers", &n);
+    if (n == (size_t)-1)
+        return -1;
+    u->ctrls = kx_malloc0(sizeof(*u->ctrls) * (n + 1));
+    for (; u->n_ctrls < n; u->n_ctrls++) {
+        json_object *c = json_object_array_get_idx(a, u->n_ctrls);
+        int version = (int)kx_json_int(c, "version", 0);
+        int ports = (int)kx_json_int(c, "ports", 0);
+        if (!cfg_usb_controller_device(version) || ports < 0 || ports > 15) {
+            kx_err(KXL_ERR_INVALID, "domain JSON: a USB controller has a bad version or ports");
+            return -1;
+        }
+        u->ctrls[u->n_ctrls] = (kxl_usbctrl){version, ports};
+    }
+    a = get_array(x, "devices", &n);
+    if (n == (size_t)-1)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = get_string_item(a, "usb devices", i);
+        if (!s || cfg_usb_device_from_json(u, s) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 kxl_domcfg *cfg_domcfg_from_json(json_object *obj)
 {
     if (!json_object_is_type(obj, json_type_object)) {
@@ -393,7 +447,7 @@ kxl_domcfg *cfg_domcfg_from_json(json_object *obj)
             return NULL;
     snprintf(cfg->uuid, sizeof(cfg->uuid), "%s", kx_json_str(obj, "uuid", ""));
     if (lists_from_json(obj, cfg) < 0 || strings_from_json(obj, cfg) < 0 ||
-        gfx_from_json(obj, &cfg->gfx) < 0)
+        gfx_from_json(obj, &cfg->gfx) < 0 || usb_from_json(obj, &cfg->usb) < 0)
         return NULL;
     if (!cfg->name || !kxl_name_is_valid(cfg->name)) {
         kx_err(KXL_ERR_INVALID, "domain JSON: missing or invalid name");

@@ -13,6 +13,7 @@
 #include "cfg/cfg_hvm.h"
 #include "cfg/cfg_serial.h"
 #include "cfg/cfg_spec.h"
+#include "cfg/cfg_usb.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -524,6 +525,36 @@ static int key_rtc_timeoffset(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ct
     return 0;
 }
 
+/* usb, usbversion: a scalar each; usbdevice: one or a list; usbctrl: a list; usbdev: refused */
+static int key_usb(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    bool list = s->value.kind == CFG_LIST;
+    bool many = strcmp(s->key, "usbdevice") == 0 || strcmp(s->key, "usbctrl") == 0;
+    if (strcmp(s->key, "usbdev") == 0) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: usbdev: kxl does not pass host USB devices to guests",
+               s->source, s->line);
+        return -1;
+    }
+    if (list && (!many || check_string_list(s, "'tablet'") < 0)) {
+        if (!many)
+            scalar_text(s, "a number");
+        return -1;
+    }
+    size_t n = list ? s->value.n_items : 1;
+    for (size_t i = 0; i < n; i++) {
+        const cfg_value *v = list ? &s->value.items[i] : &s->value;
+        AUTOFREE char *where = kx_asprintf("%s:%d", s->source, v->line);
+        int r = strcmp(s->key, "usb") == 0 ? cfg_usb_enable(cfg, v->str, where)
+                : strcmp(s->key, "usbversion") == 0 ? cfg_usb_version(cfg, v->str, where)
+                : strcmp(s->key, "usbdevice") == 0 ? cfg_usb_device(cfg, v->str, where)
+                                                   : cfg_usb_controller(cfg, v->str, where);
+        if (r < 0)
+            return -1;
+    }
+    return 0;
+}
+
 #define F(field) offsetof(kxl_domcfg, field)
 #define GFX(k) {k, KEY_CUSTOM, .fn = key_gfx}
 #define XEN_ONLY(k, why) {k, KEY_NO_MEANING, .note = why}
@@ -573,6 +604,11 @@ static const cfg_key keys[] = {
     {"shutdown_timeout", KEY_UINT, F(shutdown_timeout), 1, 86400},
     GFX("stdvga"),
     {"type", KEY_CUSTOM, .fn = key_domtype},
+    {"usb", KEY_CUSTOM, .fn = key_usb},
+    {"usbctrl", KEY_CUSTOM, .fn = key_usb},
+    {"usbdev", KEY_CUSTOM, .fn = key_usb},
+    {"usbdevice", KEY_CUSTOM, .fn = key_usb},
+    {"usbversion", KEY_CUSTOM, .fn = key_usb},
     {"uuid", KEY_CUSTOM, .fn = key_uuid},
     {"vcpus", KEY_UINT, F(vcpus), 1, 255},
     {"vfb", KEY_CUSTOM, .fn = key_vfb},
@@ -805,6 +841,7 @@ kxl_domcfg *cfg_domcfg_from_tree(const cfg_tree *t, unsigned host_cpus)
     resolve_cmdline(cfg, &ctx);
     if (check_consistency(cfg, &ctx) < 0)
         return NULL;
+    cfg_usb_finish(cfg);
     if (!cfg->serial) {
         cfg->serial = kx_malloc0(2 * sizeof(char *));
         cfg->serial[0] = kx_strdup("pty");

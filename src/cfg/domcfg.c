@@ -138,6 +138,8 @@ void kxl_domcfg_free(kxl_domcfg *cfg)
     free(cfg->bootloader_ramdisk);
     free(cfg->boot);
     free(cfg->firmware);
+    free(cfg->usb.ctrls);
+    free(cfg->usb.devs);
     free(cfg->gfx.listen);
     free(cfg->gfx.password);
     free(cfg->gfx.keymap);

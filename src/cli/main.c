@@ -173,6 +173,9 @@ static const cli_cmd commands[] = {
     {NULL, cmd_unpause, false, "Unpause a paused domain", "DOM", "", KXL_OP_UNPAUSE},
     {"uptime", cmd_uptime, false, "Show how long domains have run", "[-s] [DOM...]",
      "  -s   brief output\n"},
+    {NULL, cmd_usb_list, false, "List a domain's USB controllers and devices", "DOM",
+     "xl's columns; each controller's ports, with the device on each (usbdevice =).\n",
+     KXL_OP_USB_LIST},
     {NULL, cmd_vcpu_list, false, "List the vCPUs of domains", "[DOM...]",
      "Columns as xl's: the host CPU each vCPU last ran on, r running or b blocked (p: not\n"
      "running), CPU seconds, the host CPUs it may run on.\n", KXL_OP_VCPU_LIST},

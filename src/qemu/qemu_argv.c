@@ -10,6 +10,7 @@
 #include "cfg/cfg_gfx.h"
 #include "cfg/cfg_serial.h"
 #include "cfg/cfg_spec.h"
+#include "cfg/cfg_usb.h"
 #include "qemu/qemu_disk.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -452,6 +453,28 @@ static void add_graphics(const kxl_domcfg *cfg, const kx_host *host, kx_strv *ar
         add_vnc(&cfg->gfx, host, argv);
 }
 
+/* Controllers usb0, usb1 ...; the devices on the first, as xl puts them. */
+static void add_usb(const kxl_domcfg *cfg, kx_strv *argv)
+{
+    for (size_t i = 0; i < cfg->usb.n_ctrls; i++) {
+        const kxl_usbctrl *c = &cfg->usb.ctrls[i];
+        kx_strv_push(argv, "-device");
+        if (c->version == 3 && c->ports)
+            kx_strv_pushf(argv, "qemu-xhci,id=usb%zu,p2=%d,p3=%d", i, c->ports, c->ports);
+        else
+            kx_strv_pushf(argv, "%s,id=usb%zu", cfg_usb_controller_device(c->version), i);
+    }
+    static const char *const qemu_names[] = {
+        [KXL_USBDEV_TABLET] = "usb-tablet",
+        [KXL_USBDEV_MOUSE] = "usb-mouse",
+        [KXL_USBDEV_KEYBOARD] = "usb-kbd",
+    };
+    for (size_t i = 0; i < cfg->usb.n_devs; i++) {
+        kx_strv_push(argv, "-device");
+        kx_strv_pushf(argv, "%s,id=usbdev%zu,bus=usb0.0", qemu_names[cfg->usb.devs[i]], i);
+    }
+}
+
 int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
 {
     if (host->accel == KXL_ACCEL_AUTO) {
@@ -473,6 +496,7 @@ int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
     if (cfg->maxmem_mib > cfg->memory_mib)
         add_opt(argv_r, "-device", "virtio-balloon-pci,id=balloon0");
     add_nics(cfg, host, argv_r);
+    add_usb(cfg, argv_r);
     add_graphics(cfg, host, argv_r);
     return 0;
 }
