@@ -92,5 +92,8 @@ int cli_power_opts_parse(int argc, char **argv, cli_power_opts *o_r);
 int cli_vncviewer_run(cli_ctx *ctx, const char *dom, bool autopass);
 /* Returns when the domain is gone (create -F, xl's foreground), with its exit status. */
 int cli_wait_gone(cli_ctx *ctx, const char *dom);
+/* The n arguments of a device spec joined with commas, as xl accepts a spec split over
+ * several arguments ("phy:/dev/x xvdb w"); "" for none. Caller frees. */
+char *cli_join_spec(int n, char **args);
 /* Attaches the terminal to a domain's console until Ctrl+] or its end. */
 int cli_console_attach(cli_ctx *ctx, const char *dom);

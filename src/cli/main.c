@@ -7,13 +7,15 @@
 
 #include "cli/cli.h"
 #include "kxl/ops.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 /* Sorted by command. A library operation's row names its operation instead of a command: the
  * command is the operation's, from the one table that names each operation (ops_table.c). */
 static const cli_cmd commands[] = {
-    {NULL, cmd_block_attach, false, "Hot-plug a disk into a domain", "DOM DISK-SPEC",
-     "DISK-SPEC as in the config's disk list, e.g. 'file:/srv/data.img,xvdb,w'.\n",
+    {NULL, cmd_block_attach, false, "Hot-plug a disk into a domain", "DOM DISK-SPEC...",
+     "DISK-SPEC as in the config's disk list, e.g. 'file:/srv/data.img,xvdb,w', or split\n"
+     "over arguments as xl allows: file:/srv/data.img xvdb w.\n",
      KXL_OP_BLOCK_ATTACH},
     {NULL, cmd_block_detach, false, "Hot-unplug a disk", "DOM VDEV", "", KXL_OP_BLOCK_DETACH},
     {NULL, cmd_block_list, false, "List a domain's disks", "[--json] DOM",
@@ -100,7 +102,8 @@ static const cli_cmd commands[] = {
      "      --json     machine-readable output\n"
      "State letters: r running, b blocked, p paused, s shut down, c crashed, d dying.\n"},
     {NULL, cmd_network_attach, false, "Hot-plug a network interface into a domain",
-     "DOM [VIF-SPEC]", "VIF-SPEC as in the config's vif list, e.g. 'bridge=xenbr0,model=virtio'.\n"
+     "DOM [VIF-SPEC...]", "VIF-SPEC as in the config's vif list, e.g. 'bridge=xenbr0,model=virtio',\n"
+     "or its settings as separate arguments (bridge=xenbr0 model=virtio), as xl allows.\n"
      "Prints the new vif's index.\n", KXL_OP_NETWORK_ATTACH},
     {"network-create", cmd_network_create, false, "Define and start a network",
      "NAME type=bridge|route|nat [KEY=VALUE...]",
@@ -204,6 +207,14 @@ static const cli_cmd commands[] = {
      "display is on a Unix socket only root can open, so run it as root on this host.\n",
      KXL_OP_DISPLAY},
 };
+
+char *cli_join_spec(int n, char **args)
+{
+    kx_buf b = KX_BUF_INIT;
+    for (int i = 0; i < n; i++)
+        kx_buf_printf(&b, "%s%s", i ? "," : "", args[i]);
+    return kx_buf_steal(&b);
+}
 
 const char *cli_cmd_name(const cli_cmd *cmd)
 {

@@ -6,6 +6,8 @@ import re
 import signal
 import socket
 import stat
+import subprocess
+import time
 
 from kxltest import KxlTestCase
 
@@ -103,3 +105,20 @@ class XenCompatTest(KxlTestCase):
                 chunk = s.recv(4096)
                 self.assertTrue(chunk, f"the socket closed; got {got!r}")
                 got += chunk
+
+    def test_xl_create_foreground_and_button_press(self):
+        """create -F stays until the domain is gone (here the guest powers itself off), and
+        button-press DOM power is the ACPI power button, as xl's."""
+        cfg = self.write_cfg("fg", cmdline="kxl.autopoweroff=3")
+        start = time.monotonic()
+        r = self.kxl("create", "-F", "-q", cfg, timeout=180)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("KXL-POWEROFF autopoweroff", self.console_log("fg"))
+        self.assert_gone("fg", timeout=1)
+        self.assertGreater(time.monotonic() - start, 3)
+        self.create("bp")
+        self.wait_ready("bp")
+        self.kxl("button-press", "bp", "power", check=True)
+        self.assert_gone("bp", timeout=60)
+        r = self.kxl("button-press", "bp", "reset")
+        self.assertEqual(r.returncode, 2, r.stderr)
