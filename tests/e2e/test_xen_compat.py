@@ -1,6 +1,7 @@
 """Xen configs as they are (issue 16), on real guests: what a PV guest's config asks of Xen,
 kxl gives it on KVM."""
 
+import json
 import os
 import re
 import signal
@@ -118,6 +119,13 @@ class XenCompatTest(KxlTestCase):
         self.assertGreater(time.monotonic() - start, 3)
         self.create("bp")
         self.wait_ready("bp")
+        # xl's block-attach with the spec split over arguments
+        img = os.path.join(self.tmp, "bp-data.img")
+        with open(img, "wb") as f:
+            f.truncate(4 << 20)
+        self.kxl("block-attach", "bp", f"file:{img}", "xvdb", "w", check=True, timeout=60)
+        disks = json.loads(self.kxl("block-list", "--json", "bp", check=True).stdout)
+        self.assertIn(("xvdb", img, "w"), [(d["vdev"], d["target"], d["mode"]) for d in disks])
         self.kxl("button-press", "bp", "power", check=True)
         self.assert_gone("bp", timeout=60)
         r = self.kxl("button-press", "bp", "reset")
