@@ -126,6 +126,8 @@ typedef struct {
 
     char **serial;              /* NULL-terminated; default { "pty" } */
     kxl_gfx gfx;
+    char **channels;            /* NULL-terminated channel = entries as written (checked) */
+    char *soundhw;              /* hda, ac97, es1370, sb16; NULL: no sound card */
     kxl_usb usb;
     bool localtime;             /* the RTC keeps local time (Windows), not UTC */
     int64_t rtc_timeoffset;     /* seconds the RTC is ahead of UTC (or of local time) */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg/cfg_channel.h"
 #include "cfg/cfg_spec.h"
 #include "cfg/cfg_usb.h"
 #include "util/buf.h"
@@ -40,6 +41,7 @@ static const jfield fields[] = {
     {"bootloader_ramdisk", J_STR, F(bootloader_ramdisk)},
     {"boot", J_STR, F(boot)},
     {"firmware", J_STR, F(firmware)},
+    {"soundhw", J_STR, F(soundhw)},
     {"on_poweroff", J_ACTION, F(on_poweroff)},
     {"on_reboot", J_ACTION, F(on_reboot)},
     {"on_crash", J_ACTION, F(on_crash)},
@@ -196,6 +198,12 @@ json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
     for (char **s = cfg->serial; s && *s; s++)
         json_object_array_add(a, json_object_new_string(*s));
     json_object_object_add(o, "serial", a);
+    if (cfg->channels) {
+        a = json_object_new_array();
+        for (char **c = cfg->channels; *c; c++)
+            json_object_array_add(a, json_object_new_string(*c));
+        json_object_object_add(o, "channels", a);
+    }
     gfx_to_json(o, &cfg->gfx);
     usb_to_json(o, &cfg->usb);
     return o;
@@ -365,6 +373,20 @@ static int strings_from_json(json_object *o, kxl_domcfg *cfg)
         if (!(s = get_string_item(a, "cpus", cfg->n_cpus)) ||
             cfg_cpus_parse(s, "domain JSON", KXL_MAX_HOST_CPUS, &cfg->cpus[cfg->n_cpus]) < 0)
             return -1;
+    a = get_array(o, "channels", &n);
+    if (n == (size_t)-1)
+        return -1;
+    if (a) {
+        cfg->channels = kx_malloc0(sizeof(char *) * (n + 1));
+        for (size_t i = 0; i < n; i++) {
+            cfg_channel c;
+            if (!(s = get_string_item(a, "channels", i)) ||
+                cfg_channel_parse(s, "domain JSON", &c) < 0)
+                return -1;
+            cfg_channel_dispose(&c);
+            cfg->channels[i] = kx_strdup(s);
+        }
+    }
     a = get_array(o, "serial", &n);
     if (n == (size_t)-1)
         return -1;

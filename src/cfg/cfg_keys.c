@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cfg/cfg_channel.h"
 #include "cfg/cfg_gfx.h"
 #include "cfg/cfg_hvm.h"
 #include "cfg/cfg_serial.h"
@@ -555,6 +556,48 @@ static int key_usb(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     return 0;
 }
 
+static int key_channel(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    if (check_string_list(s, "'name=org.qemu.guest_agent.0,connection=pty'") < 0)
+        return -1;
+    size_t n = s->value.n_items;
+    for (size_t i = 0; i < n; i++) {
+        AUTOFREE char *where = kx_asprintf("%s:%d", s->source, s->value.items[i].line);
+        cfg_channel c;
+        if (cfg_channel_parse(s->value.items[i].str, where, &c) < 0)
+            return -1;
+        cfg_channel_dispose(&c);
+    }
+    for (char **c = cfg->channels; c && *c; c++)
+        free(*c);
+    free(cfg->channels);
+    cfg->channels = kx_malloc0(sizeof(char *) * (n + 1));
+    for (size_t i = 0; i < n; i++)
+        cfg->channels[i] = kx_strdup(s->value.items[i].str);
+    return 0;
+}
+
+/* soundhw = "hda" | "ac97" | "es1370" | "sb16": a sound card whose output goes nowhere. */
+static int key_soundhw(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    static const char *const cards[] = {"hda", "ac97", "es1370", "sb16"};
+    const char *text = scalar_text(s, "a string");
+    if (!text)
+        return -1;
+    for (size_t i = 0; i < KX_ARRAY_SIZE(cards); i++) {
+        if (strcmp(text, cards[i]) == 0) {
+            free(cfg->soundhw);
+            cfg->soundhw = kx_strdup(text);
+            return 0;
+        }
+    }
+    kx_err(KXL_ERR_CONFIG, "%s:%d: soundhw '%s': use hda, ac97, es1370 or sb16", s->source,
+           s->line, text);
+    return -1;
+}
+
 #define F(field) offsetof(kxl_domcfg, field)
 #define GFX(k) {k, KEY_CUSTOM, .fn = key_gfx}
 #define XEN_ONLY(k, why) {k, KEY_NO_MEANING, .note = why}
@@ -570,6 +613,7 @@ static const cfg_key keys[] = {
     XEN_ONLY("bootloader_args", "the built-in pygrub takes no arguments"),
     {"builder", KEY_CUSTOM, .fn = key_builder},
     XEN_ONLY("cap", "Xen credit scheduler caps do not exist on KVM"),
+    {"channel", KEY_CUSTOM, .fn = key_channel},
     {"cmdline", KEY_CUSTOM, .fn = key_cmdline},
     XEN_ONLY("cpu_weight", "Xen credit scheduler weights do not exist on KVM"),
     {"cpus", KEY_CUSTOM, .fn = key_cpus},
@@ -602,6 +646,7 @@ static const cfg_key keys[] = {
     {"serial", KEY_CUSTOM, .fn = key_serial},
     XEN_ONLY("shadow_memory", "KVM manages shadow page tables itself"),
     {"shutdown_timeout", KEY_UINT, F(shutdown_timeout), 1, 86400},
+    {"soundhw", KEY_CUSTOM, .fn = key_soundhw},
     GFX("stdvga"),
     {"type", KEY_CUSTOM, .fn = key_domtype},
     {"usb", KEY_CUSTOM, .fn = key_usb},

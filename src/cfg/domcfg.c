@@ -140,6 +140,10 @@ void kxl_domcfg_free(kxl_domcfg *cfg)
     free(cfg->firmware);
     free(cfg->usb.ctrls);
     free(cfg->usb.devs);
+    for (char **c = cfg->channels; c && *c; c++)
+        free(*c);
+    free(cfg->channels);
+    free(cfg->soundhw);
     free(cfg->gfx.listen);
     free(cfg->gfx.password);
     free(cfg->gfx.keymap);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cfg/cfg_channel.h"
 #include "cfg/cfg_gfx.h"
 #include "cfg/cfg_serial.h"
 #include "cfg/cfg_spec.h"
@@ -206,13 +207,48 @@ char *qemu_console_socket(const kxl_domcfg *cfg)
  * connects to as to a serial port. */
 static void add_hvc(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
 {
-    if (!qemu_wants_hvc(cfg))
+    bool hvc = qemu_wants_hvc(cfg);
+    if (!hvc && !cfg->channels)
         return;
     AUTOFREE char *dir = qemu_opt_escape(host->run_dir);
     add_opt(argv, "-device", "virtio-serial-pci,id=vser0");
-    kx_strv_push(argv, "-chardev");
-    kx_strv_pushf(argv, "socket,id=hvc0,path=%s/hvc0.sock,server=on,wait=off", dir);
-    add_opt(argv, "-device", "virtconsole,chardev=hvc0,id=hvc0,bus=vser0.0");
+    if (hvc) {
+        kx_strv_push(argv, "-chardev");
+        kx_strv_pushf(argv, "socket,id=hvc0,path=%s/hvc0.sock,server=on,wait=off", dir);
+        add_opt(argv, "-device", "virtconsole,chardev=hvc0,id=hvc0,bus=vser0.0");
+    }
+    /* xl's channels on the same virtio-serial device: a listening socket each */
+    for (size_t i = 0; cfg->channels && cfg->channels[i]; i++) {
+        cfg_channel c;
+        if (cfg_channel_parse(cfg->channels[i], "channel", &c) < 0)
+            continue;   /* checked when the config was read */
+        AUTOFREE char *path = c.path ? qemu_opt_escape(c.path)
+                                     : kx_asprintf("%s/channel%zu.sock", dir, i);
+        kx_strv_push(argv, "-chardev");
+        kx_strv_pushf(argv, "socket,id=channel%zu,path=%s,server=on,wait=off", i, path);
+        kx_strv_push(argv, "-device");
+        kx_strv_pushf(argv, "virtserialport,chardev=channel%zu,id=channel%zu,name=%s,"
+                      "bus=vser0.0", i, i, c.name);
+        cfg_channel_dispose(&c);
+    }
+}
+
+/* soundhw: the card, and an audio back end that discards (kxl has no audio path). */
+static void add_sound(const kxl_domcfg *cfg, kx_strv *argv)
+{
+    if (!cfg->soundhw)
+        return;
+    add_opt(argv, "-audiodev", "none,id=snd0");
+    if (strcmp(cfg->soundhw, "hda") == 0) {
+        add_opt(argv, "-device", "intel-hda,id=sound0");
+        add_opt(argv, "-device", "hda-duplex,bus=sound0.0,audiodev=snd0");
+        return;
+    }
+    kx_strv_push(argv, "-device");
+    kx_strv_pushf(argv, "%s,id=sound0,audiodev=snd0",
+                  strcmp(cfg->soundhw, "ac97") == 0      ? "AC97"
+                  : strcmp(cfg->soundhw, "es1370") == 0 ? "ES1370"
+                                                         : "sb16");
 }
 
 /* The -chardev of serial port n. */
@@ -497,6 +533,7 @@ int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
         add_opt(argv_r, "-device", "virtio-balloon-pci,id=balloon0");
     add_nics(cfg, host, argv_r);
     add_usb(cfg, argv_r);
+    add_sound(cfg, argv_r);
     add_graphics(cfg, host, argv_r);
     return 0;
 }

@@ -130,3 +130,24 @@ class XenCompatTest(KxlTestCase):
         self.assert_gone("bp", timeout=60)
         r = self.kxl("button-press", "bp", "reset")
         self.assertEqual(r.returncode, 2, r.stderr)
+
+    def test_channel_and_sound_card(self):
+        """channel = [ 'name=...,connection=socket,path=...' ]: the guest's named virtio
+        port reaches the socket; soundhw = "hda": the guest sees the Intel HDA card."""
+        path = os.path.join(self.tmp, "chan.sock")
+        self.create("chan", extra_lines=f"channel = [ 'name=org.kxl.test.0,connection=socket,"
+                                        f"path={path}' ]\nsoundhw = \"hda\"")
+        self.wait_ready("chan")
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode) & 0o077, 0)
+        self.guest_sh("chan", "cat /sys/class/virtio-ports/vport*/name",
+                      r"org\.kxl\.test\.0\r?\n")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(path)
+            s.settimeout(30)
+            self.guest_run("chan", "echo via-chan$((0+1)) > /dev/vport0p1")
+            got = b""
+            while b"via-chan1" not in got:
+                chunk = s.recv(4096)
+                self.assertTrue(chunk, f"the socket closed; got {got!r}")
+                got += chunk
+        self.assertIn("0x2668", self.pci_ids("chan"))   # Intel HDA's device id
