@@ -41,6 +41,7 @@ typedef enum {
     KXL_OP_SAVE,
     KXL_OP_RESTORE,
     KXL_OP_DISPLAY,
+    KXL_OP_USB_LIST,
     KXL_OP__COUNT
 } kxl_op;
 
@@ -107,6 +108,10 @@ int kxl_domain_config(const kxl_paths *p, const char *dom, kxl_domcfg **cfg_r);
  * "ipv6", path (unix) or host and port, password: whether one is asked}}. KXL_ERR_STATE for a
  * domain without vnc. *display_r: caller puts. */
 int kxl_domain_display(const kxl_paths *p, const char *dom, json_object **display_r);
+
+/* usb-list: the domain's USB controllers and what is on their ports, in xl's layout
+ * ("Devid  Type  BE  state usb-ver ports", then "  Port N: DEVICE"). Caller frees. */
+int kxl_domain_usb_list(const kxl_paths *p, const char *dom, char **text_r);
 
 /* The runtime record of the domain as the supervisor keeps it: the resolved config as JSON
  * (cfg_domcfg_to_json's shape) plus domid, accel_resolved and start_paused. Caller puts. */

@@ -7,6 +7,7 @@
 #include <sys/utsname.h>
 
 #include "kxl/ops.h"
+#include "lib/host_cpu.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -60,10 +61,12 @@ json_object *kxl_host_info(const kxl_paths *p)
     add_str(o, "version", u.version);
     add_str(o, "machine", u.machine);
     json_object_object_add(o, "nr_cpus", json_object_new_int64(kxl_host_cpus()));
+    host_cpu_facts(o, kvm);
     json_object_object_add(o, "total_memory", json_object_new_int64(meminfo_mib(meminfo,
                                                                                 "MemTotal:")));
     json_object_object_add(o, "free_memory", json_object_new_int64(meminfo_mib(meminfo,
                                                                                "MemAvailable:")));
+    json_object_object_add(o, "free_cpus", json_object_new_int(0));   /* no CPU pools */
     add_str(o, "accelerator", accel);
     json_object_object_add(o, "kvm_usable", json_object_new_boolean(kvm));
     add_str(o, "qemu_version", qemu);

@@ -60,6 +60,8 @@ static const kxl_op_desc ops[KXL_OP__COUNT] = {
     /* a new domain: its supervisor starts with it */
     [KXL_OP_RESTORE] = {KXL_OP_RESTORE, "restore", NULL, "POST /api/v1/domains/restore", 0},
     [KXL_OP_DISPLAY] = {KXL_OP_DISPLAY, "vncviewer", "display", NULL, 15000},
+    /* from the domain's config: the devices are the emulated ones it names */
+    [KXL_OP_USB_LIST] = {KXL_OP_USB_LIST, "usb-list", NULL, NULL, 0},
 };
 
 const kxl_op_desc *kxl_op_describe(kxl_op op)

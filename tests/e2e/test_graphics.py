@@ -163,6 +163,19 @@ class GraphicsTest(KxlTestCase):
         self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
         self.assertFalse(self.guest_has_vga("gfx4"), "a headless guest has a graphics card")
 
+    def test_usb_tablet(self):
+        """usb = 1 and usbdevice = "tablet" (the pointer a VNC client needs): QEMU has Xen's
+        USB 1.1 controller with the tablet on it, and usb-list shows it in xl's layout."""
+        self.create("gfx5", extra_lines='vnc = 1\nusb = 1\nusbdevice = "tablet"')
+        self.wait_ready("gfx5")
+        info = self.kxl("qemu-monitor-command", "gfx5", "info usb", check=True).stdout
+        self.assertRegex(info, r"Port 1, Speed 12 Mb/s, Product QEMU USB Tablet")
+        self.assertEqual(self.kxl("usb-list", "gfx5", check=True).stdout,
+                         "Devid  Type         BE  state usb-ver ports\n"
+                         "0      devicemodel  0   1     1       2\n"
+                         "  Port 1: tablet\n"
+                         "  Port 2:\n")
+
 
 if __name__ == "__main__":
     unittest.main()
