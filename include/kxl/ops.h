@@ -168,6 +168,12 @@ json_object *kxl_dominfo_to_json(const kxl_dominfo *d);
 /* A domain of list -l: {domid, info (the row above), vif_counters, config (kxl_domain_record,
  * null when the domain went away meanwhile)}. Caller puts. */
 json_object *kxl_domain_detail_json(const kxl_paths *p, const kxl_dominfo *d);
+/* A domain as xl list -l shows it: {"domid", "config": {"c_info", "b_info", "disks", "nics",
+ * "on_poweroff", "on_reboot", "on_crash"}} in libxl's shape (memory in KiB). Caller puts. */
+json_object *kxl_domain_xl_json(unsigned domid, const kxl_domcfg *cfg);
+/* The host as list's first row, as xl shows Domain-0: ID 0, the host's memory (MemTotal)
+ * and CPUs, running, and the CPU seconds the host has spent busy (/proc/stat). */
+void kxl_host_dominfo(kxl_dominfo *r);
 /* The host: host, release, version, machine, nr_cpus, total_memory and free_memory (MiB),
  * accelerator ("tcg (why)"), kvm_usable, qemu_version, qemu_user, kxl_version, kxl_root.
  * Caller puts; NULL with kxl_last_error(). Runs QEMU once (its version). */

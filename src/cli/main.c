@@ -97,10 +97,11 @@ static const cli_cmd commands[] = {
      "A snapshot revert or delete cannot be cancelled. 'kxl events DOM' shows jobs.\n",
      KXL_OP_JOB_CANCEL},
     {"list", cmd_list, false, "List domains", "[-l] [-v] [--json] [DOM...]",
-     "  -l, --long     print each domain's configuration as JSON\n"
+     "  -l, --long     each domain's configuration as JSON in libxl's shape (xl list -l)\n"
      "  -v, --verbose  add UUID and supervisor columns\n"
-     "      --json     machine-readable output\n"
-     "State letters: r running, b blocked, p paused, s shut down, c crashed, d dying.\n"},
+     "      --json     list's rows as JSON; with -l, kxl's fuller view of each domain\n"
+     "State letters: r running, b blocked, p paused, s shut down, c crashed, d dying.\n"
+     "The first row, Domain-0, is the host, as in xl.\n"},
     {NULL, cmd_network_attach, false, "Hot-plug a network interface into a domain",
      "DOM [VIF-SPEC...]", "VIF-SPEC as in the config's vif list, e.g. 'bridge=xenbr0,model=virtio',\n"
      "or its settings as separate arguments (bridge=xenbr0 model=virtio), as xl allows.\n"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "kxl/ops.h"
 #include "lib/host_cpu.h"
@@ -38,6 +39,30 @@ static char *qemu_version(const char *qemu)
 static void add_str(json_object *o, const char *key, const char *value)
 {
     json_object_object_add(o, key, json_object_new_string(value));
+}
+
+/* Busy CPU seconds of all CPUs: user, nice, system, irq, softirq and steal of /proc/stat. */
+static double host_busy_seconds(void)
+{
+    AUTOFREE char *stat = kx_read_file("/proc/stat", NULL);
+    kx_err_clear();
+    unsigned long long v[8] = {0};
+    if (!stat || sscanf(stat, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+                        &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) < 4)
+        return 0;
+    long hz = sysconf(_SC_CLK_TCK);
+    return (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)(hz > 0 ? hz : 100);
+}
+
+void kxl_host_dominfo(kxl_dominfo *r)
+{
+    AUTOFREE char *meminfo = kx_read_file("/proc/meminfo", NULL);
+    kx_err_clear();
+    *r = (kxl_dominfo){.domid = 0, .state = KXL_STATE_RUNNING, .running = true,
+                       .memory_mib = (uint64_t)meminfo_mib(meminfo, "MemTotal:"),
+                       .vcpus = kxl_host_cpus(), .cpu_seconds = host_busy_seconds(),
+                       .sv_alive = true};
+    snprintf(r->name, sizeof(r->name), "Domain-0");
 }
 
 json_object *kxl_host_info(const kxl_paths *p)

@@ -137,7 +137,7 @@ class GraphicsTest(KxlTestCase):
         for pid in self.qemu_pids("gfx2"):
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 self.assertNotIn(b"kxl-pw1", f.read())
-        shown = self.kxl("list", "-l", "gfx2", check=True).stdout
+        shown = self.kxl("list", "--json", "-l", "gfx2", check=True).stdout
         self.assertNotIn("kxl-pw1", shown)
         self.assertIn("********", shown)
 
