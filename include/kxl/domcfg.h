@@ -13,6 +13,7 @@
 #define KXL_CPU_WEIGHT_DEFAULT 256
 /* the least memory a domain may have (config memory, mem-set), MiB */
 #define KXL_MEMORY_MIN_MIB 16
+#define KXL_RTC_OFFSET_MAX (366 * 86400)
 
 typedef enum { KXL_TYPE_HVM, KXL_TYPE_PV, KXL_TYPE_PVH } kxl_domtype;
 typedef enum { KXL_ACCEL_AUTO, KXL_ACCEL_KVM, KXL_ACCEL_TCG } kxl_accel;
@@ -43,6 +44,8 @@ typedef struct {
     kxl_disk_backend backend;
     kxl_disk_bus bus;
     int index;               /* position on its bus: xvda=0, xvdb=1, hdc=2 */
+    int partition;           /* xvda2: 2, an image that was a partition of a Xen disk (a
+                              * virtio disk of its own here); 0: a whole disk */
     bool readonly;
     bool cdrom;
     bool discard;            /* default true, as xl */
@@ -63,6 +66,37 @@ typedef struct {
     int mtu;                 /* 0: default */
     bool unplugged;          /* hot-unplugged: keeps its index (device id) until a restart */
 } kxl_vif;
+
+/* The emulated graphics card (xl's vga / stdvga). */
+typedef enum { KXL_VGA_DEFAULT, KXL_VGA_NONE, KXL_VGA_STD, KXL_VGA_CIRRUS, KXL_VGA_QXL } kxl_vga;
+
+/* Graphics: xl's vnc* keys (or a PV config's vfb = [ ... ]), vga, videoram, keymap. With vnc
+ * off and no vga key the domain is headless: no graphics card, no display. */
+typedef struct {
+    bool vnc;                /* a VNC server */
+    char *listen;            /* vnclisten without its :display; NULL: the domain's Unix socket */
+    int display;             /* vncdisplay; -1: not given (0) */
+    bool unused;             /* vncunused (default on): the first free display from `display` */
+    char *password;          /* vncpasswd; NULL or "": none */
+    char *keymap;            /* keymap: QEMU's -k; NULL: its default (en-us) */
+    kxl_vga vga;
+    unsigned videoram_mib;   /* videoram; 0: the card's default */
+} kxl_gfx;
+
+/* USB: controllers (usb = 1, usbversion, usbctrl) and the emulated devices on them. */
+typedef enum { KXL_USBDEV_TABLET, KXL_USBDEV_MOUSE, KXL_USBDEV_KEYBOARD } kxl_usbdev;
+typedef struct {
+    int version;     /* 1: UHCI (Xen's usb = 1), 2: EHCI, 3: xHCI */
+    int ports;       /* 0: the controller's own number */
+} kxl_usbctrl;
+typedef struct {
+    bool enabled;            /* usb = 1 */
+    int version;             /* usbversion; 0: 1 */
+    kxl_usbctrl *ctrls;
+    size_t n_ctrls;
+    kxl_usbdev *devs;
+    size_t n_devs;
+} kxl_usb;
 
 /* A set of host CPUs. */
 typedef struct {
@@ -102,6 +136,9 @@ typedef struct {
     char *ramdisk;
     char *cmdline;              /* resolved from cmdline / root / extra */
     char *bootloader;           /* "pygrub": kernel and initrd read from the first disk */
+    char *bootloader_kernel;    /* with bootloader: kernel = and ramdisk = as xl passes them to
+                                 * pygrub, paths inside the guest's file system */
+    char *bootloader_ramdisk;
     char *boot;                 /* hvm firmware boot order: "c" disk, "d" CD-ROM, "n" */
     char *firmware;             /* hvm: "bios" (SeaBIOS) */
 
@@ -111,6 +148,12 @@ typedef struct {
     size_t n_vifs;
 
     char **serial;              /* NULL-terminated; default { "pty" } */
+    kxl_gfx gfx;
+    char **channels;            /* NULL-terminated channel = entries as written (checked) */
+    char *soundhw;              /* hda, ac97, es1370, sb16; NULL: no sound card */
+    kxl_usb usb;
+    bool localtime;             /* the RTC keeps local time (Windows), not UTC */
+    int64_t rtc_timeoffset;     /* seconds the RTC is ahead of UTC (or of local time) */
 
     kxl_action on_poweroff;
     kxl_action on_reboot;
@@ -139,6 +182,8 @@ int kxl_accel_from_string(const char *s);
 const char *kxl_disk_format_to_string(kxl_disk_format f);
 int kxl_disk_format_from_string(const char *s);
 const char *kxl_disk_bus_to_string(kxl_disk_bus b);
+const char *kxl_vga_to_string(kxl_vga v);
+int kxl_vga_from_string(const char *s);
 int kxl_disk_bus_from_string(const char *s);
 
 /* True when name is letters, digits and ._- , 1..64 characters, not starting with '.' or

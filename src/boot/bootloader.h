@@ -73,3 +73,18 @@ int bootloader_extract(const char *image, const char *format, const char *out_di
  * regular files it made. uid 0: no child, as bootloader_extract. */
 int bootloader_extract_as(uid_t uid, gid_t gid, const char *image, const char *format,
                           const char *out_dir, kx_bootentry *e_r);
+
+/* ---- Xen's disk names inside the guest (boot_xennames.c) ---- */
+
+#define BOOTLOADER_XEN_NAMES_PATH "/etc/udev/rules.d/60-kxl-xen-names.rules"
+/* The udev rule that links each virtio disk whose serial is a Xen name (xvda2) to that name,
+ * and its partitions to the name with their number. */
+extern const char bootloader_xen_names_rule[];
+
+/* Puts the rule at BOOTLOADER_XEN_NAMES_PATH in the ext2/3/4 file system that fills the raw
+ * image IMAGE (a partition-style disk: no partition table), through libext2fs in a child that
+ * has become uid/gid for good (uid 0: in this process). /etc/udev must exist (the guest has
+ * udev); rules.d is made if missing; nothing is followed through a symlink; a file system
+ * that is not clean is left alone. The image must not be in use. Returns 1 when it wrote the
+ * rule, 0 when the same was there, -1 with kx_err saying why nothing was written. */
+int bootloader_xen_names_as(uid_t uid, gid_t gid, const char *image);

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/buf.h"
@@ -13,8 +14,9 @@
 
 /* ---- virtual device names ---------------------------------------------------------------- */
 
-/* Xen's largest disk number (the 1 << 28 encoding has 20 bits for it). */
+/* Xen's largest disk number (the 1 << 28 encoding has 20 bits for it), and partition. */
 #define VDEV_MAX_INDEX ((1 << 20) - 1)
+#define VDEV_MAX_PARTITION 255
 
 static const struct vdev_prefix {
     const char *prefix;
@@ -56,9 +58,24 @@ static int vdev_unknown(const char *vdev, const char *where)
     return -1;
 }
 
+/* A partition number after the disk's letters: 1 to VDEV_MAX_PARTITION, no leading zero. */
+static int vdev_partition(const char *rest, const char *vdev, const char *where)
+{
+    char *end;
+    unsigned long n = strtoul(rest, &end, 10);
+    if (*end || rest[0] == '0' || n < 1 || n > VDEV_MAX_PARTITION) {
+        kx_err(KXL_ERR_CONFIG, "%s: vdev '%s': partition '%s' must be 1 to %d", where, vdev,
+               rest, VDEV_MAX_PARTITION);
+        return -1;
+    }
+    return (int)n;
+}
+
 /* Maps xvdX (virtio), hdX (ide, hda..hdd), sdX (scsi) and vdX (virtio) to a bus and
- * an index (a=0, z=25, aa=26). Returns 0, or -1 with kx_err set. */
-int cfg_vdev_parse(const char *vdev, const char *where, kxl_disk_bus *bus_r, int *index_r)
+ * an index (a=0, z=25, aa=26); xen-tools' partition names (xvda2) to their disk's index,
+ * the partition's number and the virtio bus. Returns 0, or -1 with kx_err set. */
+int cfg_vdev_parse(const char *vdev, const char *where, kxl_disk_bus *bus_r, int *index_r,
+                   int *partition_r)
 {
     for (size_t i = 0; i < KX_ARRAY_SIZE(vdev_prefixes); i++) {
         const struct vdev_prefix *p = &vdev_prefixes[i];
@@ -68,15 +85,11 @@ int cfg_vdev_parse(const char *vdev, const char *where, kxl_disk_bus *bus_r, int
         int index;
         size_t n = vdev_letters(vdev + plen, &index);
         const char *rest = vdev + plen + n;
-        if (n == 0)
+        if (n == 0 || (*rest && strspn(rest, "0123456789") != strlen(rest)))
             break;
-        if (*rest && strspn(rest, "0123456789") == strlen(rest)) {
-            kx_err(KXL_ERR_CONFIG, "%s: vdev '%s' is a partition; kxl gives guests whole "
-                   "disks (use '%.*s')", where, vdev, (int)(rest - vdev), vdev);
+        int partition = *rest ? vdev_partition(rest, vdev, where) : 0;
+        if (partition < 0)
             return -1;
-        }
-        if (*rest)
-            break;
         if (index < 0 || index > p->max_index) {
             if (p->bus == KXL_DISK_BUS_IDE)
                 kx_err(KXL_ERR_CONFIG, "%s: vdev '%s': IDE has only hda, hdb, hdc and hdd "
@@ -86,8 +99,10 @@ int cfg_vdev_parse(const char *vdev, const char *where, kxl_disk_bus *bus_r, int
                        where, vdev, p->max_index);
             return -1;
         }
-        *bus_r = p->bus;
+        /* a partition of a Xen disk is a virtio disk of its own on KVM */
+        *bus_r = partition ? KXL_DISK_BUS_VIRTIO : p->bus;
         *index_r = index;
+        *partition_r = partition;
         return 0;
     }
     return vdev_unknown(vdev, where);
@@ -184,7 +199,7 @@ static int set_vdev(disk_ctx *c, const char *v)
     if (!c->d->vdev)
         return 0;
     AUTOFREE char *where = kx_asprintf("%s: disk '%s'", c->where, c->spec);
-    return cfg_vdev_parse(c->d->vdev, where, &c->d->bus, &c->d->index);
+    return cfg_vdev_parse(c->d->vdev, where, &c->d->bus, &c->d->index, &c->d->partition);
 }
 
 static int set_access(disk_ctx *c, const char *v)

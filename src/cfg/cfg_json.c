@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg/cfg_channel.h"
 #include "cfg/cfg_spec.h"
+#include "cfg/cfg_usb.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -15,7 +17,7 @@
 
 DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
 
-typedef enum { J_STR, J_U64, J_UINT, J_ACTION, J_TYPE, J_ACCEL } jtype;
+typedef enum { J_STR, J_U64, J_I64, J_UINT, J_BOOL, J_ACTION, J_TYPE, J_ACCEL } jtype;
 
 typedef struct {
     const char *key;
@@ -37,13 +39,18 @@ static const jfield fields[] = {
     {"ramdisk", J_STR, F(ramdisk)},
     {"cmdline", J_STR, F(cmdline)},
     {"bootloader", J_STR, F(bootloader)},
+    {"bootloader_kernel", J_STR, F(bootloader_kernel)},
+    {"bootloader_ramdisk", J_STR, F(bootloader_ramdisk)},
     {"boot", J_STR, F(boot)},
     {"firmware", J_STR, F(firmware)},
+    {"soundhw", J_STR, F(soundhw)},
     {"on_poweroff", J_ACTION, F(on_poweroff)},
     {"on_reboot", J_ACTION, F(on_reboot)},
     {"on_crash", J_ACTION, F(on_crash)},
     {"accel", J_ACCEL, F(accel)},
     {"shutdown_timeout", J_UINT, F(shutdown_timeout)},
+    {"localtime", J_BOOL, F(localtime)},
+    {"rtc_timeoffset", J_I64, F(rtc_timeoffset)},
     {"source_file", J_STR, F(source_file)},
 };
 
@@ -76,6 +83,12 @@ static void field_to_json(json_object *o, const jfield *f, const kxl_domcfg *cfg
     case J_UINT:
         json_object_object_add(o, f->key, json_object_new_int64(*(const unsigned *)p));
         break;
+    case J_I64:
+        json_object_object_add(o, f->key, json_object_new_int64(*(const int64_t *)p));
+        break;
+    case J_BOOL:
+        json_object_object_add(o, f->key, json_object_new_boolean(*(const bool *)p));
+        break;
     case J_ACTION:
         add_str(o, f->key, kxl_action_to_string(*(const kxl_action *)p));
         break;
@@ -97,6 +110,8 @@ static json_object *disk_to_json(const kxl_disk *d)
     add_str(o, "backend", backend_names[d->backend]);
     add_str(o, "bus", kxl_disk_bus_to_string(d->bus));
     json_object_object_add(o, "index", json_object_new_int(d->index));
+    if (d->partition)
+        json_object_object_add(o, "partition", json_object_new_int(d->partition));
     json_object_object_add(o, "readonly", json_object_new_boolean(d->readonly));
     json_object_object_add(o, "cdrom", json_object_new_boolean(d->cdrom));
     json_object_object_add(o, "discard", json_object_new_boolean(d->discard));
@@ -132,6 +147,46 @@ static json_object *cpus_to_json(const kxl_cpuset *sets, size_t n)
     return a;
 }
 
+/* Only a domain with graphics has the member: most configs have none. */
+static void gfx_to_json(json_object *o, const kxl_gfx *g)
+{
+    if (!g->vnc && g->vga == KXL_VGA_DEFAULT && !g->keymap)
+        return;
+    json_object *x = json_object_new_object();
+    json_object_object_add(x, "vnc", json_object_new_boolean(g->vnc));
+    add_str(x, "listen", g->listen);
+    if (g->display >= 0)
+        json_object_object_add(x, "display", json_object_new_int(g->display));
+    json_object_object_add(x, "unused", json_object_new_boolean(g->unused));
+    add_str(x, "password", g->password);
+    add_str(x, "keymap", g->keymap);
+    add_str(x, "vga", kxl_vga_to_string(g->vga));
+    if (g->videoram_mib)
+        json_object_object_add(x, "videoram", json_object_new_int64(g->videoram_mib));
+    json_object_object_add(o, "gfx", x);
+}
+
+/* Only a domain with USB has the member. */
+static void usb_to_json(json_object *o, const kxl_usb *u)
+{
+    if (!u->n_ctrls)
+        return;
+    json_object *x = json_object_new_object();
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; i < u->n_ctrls; i++) {
+        json_object *c = json_object_new_object();
+        json_object_object_add(c, "version", json_object_new_int(u->ctrls[i].version));
+        json_object_object_add(c, "ports", json_object_new_int(u->ctrls[i].ports));
+        json_object_array_add(a, c);
+    }
+    json_object_object_add(x, "controllers", a);
+    a = json_object_new_array();
+    for (size_t i = 0; i < u->n_devs; i++)
+        json_object_array_add(a, json_object_new_string(cfg_usb_device_name(u->devs[i])));
+    json_object_object_add(x, "devices", a);
+    json_object_object_add(o, "usb", x);
+}
+
 json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
 {
     json_object *o = json_object_new_object();
@@ -159,7 +214,23 @@ json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
     for (char **s = cfg->serial; s && *s; s++)
         json_object_array_add(a, json_object_new_string(*s));
     json_object_object_add(o, "serial", a);
+    if (cfg->channels) {
+        a = json_object_new_array();
+        for (char **c = cfg->channels; *c; c++)
+            json_object_array_add(a, json_object_new_string(*c));
+        json_object_object_add(o, "channels", a);
+    }
+    gfx_to_json(o, &cfg->gfx);
+    usb_to_json(o, &cfg->usb);
     return o;
+}
+
+void cfg_json_hide_secrets(json_object *o)
+{
+    json_object *gfx;
+    if (json_object_object_get_ex(o, "gfx", &gfx) && json_object_is_type(gfx, json_type_object) &&
+        json_object_object_get_ex(gfx, "password", NULL))
+        json_object_object_add(gfx, "password", json_object_new_string("********"));
 }
 
 /* The string member key of o, or NULL; an error when present with another type. */
@@ -203,6 +274,12 @@ static int field_from_json(json_object *o, const jfield *f, kxl_domcfg *cfg)
     case J_UINT:
         *(unsigned *)p = (unsigned)kx_json_int(o, f->key, *(unsigned *)p);
         return 0;
+    case J_I64:
+        *(int64_t *)p = kx_json_int(o, f->key, *(int64_t *)p);
+        return 0;
+    case J_BOOL:
+        *(bool *)p = kx_json_bool(o, f->key, *(bool *)p);
+        return 0;
     case J_ACTION:
         return get_enum(o, f, kxl_action_from_string, (int *)p);
     case J_TYPE:
@@ -229,6 +306,7 @@ static int disk_from_json(json_object *o, kxl_disk *d)
     d->backend = (kxl_disk_backend)be;
     d->bus = (kxl_disk_bus)bus;
     d->index = (int)kx_json_int(o, "index", 0);
+    d->partition = (int)kx_json_int(o, "partition", 0);
     d->readonly = kx_json_bool(o, "readonly", false);
     d->cdrom = kx_json_bool(o, "cdrom", false);
     d->discard = kx_json_bool(o, "discard", true);
@@ -323,7 +401,21 @@ static int strings_from_json(json_object *o, kxl_domcfg *cfg)
     if (cpus_from_json(o, "cpus", &cfg->cpus, &cfg->n_cpus) < 0 ||
         cpus_from_json(o, "cpus_soft", &cfg->cpus_soft, &cfg->n_cpus_soft) < 0)
         return -1;
-    json_object *a = get_array(o, "serial", &n);
+    json_object *a = get_array(o, "channels", &n);
+    if (n == (size_t)-1)
+        return -1;
+    if (a) {
+        cfg->channels = kx_malloc0(sizeof(char *) * (n + 1));
+        for (size_t i = 0; i < n; i++) {
+            cfg_channel c;
+            if (!(s = get_string_item(a, "channels", i)) ||
+                cfg_channel_parse(s, "domain JSON", &c) < 0)
+                return -1;
+            cfg_channel_dispose(&c);
+            cfg->channels[i] = kx_strdup(s);
+        }
+    }
+    a = get_array(o, "serial", &n);
     if (n == (size_t)-1)
         return -1;
     cfg->serial = kx_malloc0(sizeof(char *) * (n + 1));
@@ -331,6 +423,64 @@ static int strings_from_json(json_object *o, kxl_domcfg *cfg)
         if (!(s = get_string_item(a, "serial", i)))
             return -1;
         cfg->serial[i] = kx_strdup(s);
+    }
+    return 0;
+}
+
+static int gfx_from_json(json_object *o, kxl_gfx *g)
+{
+    json_object *x;
+    if (!json_object_object_get_ex(o, "gfx", &x))
+        return 0;
+    if (!json_object_is_type(x, json_type_object)) {
+        kx_err(KXL_ERR_INVALID, "domain JSON: 'gfx' must be an object");
+        return -1;
+    }
+    if (get_str(x, "listen", &g->listen) < 0 || get_str(x, "password", &g->password) < 0 ||
+        get_str(x, "keymap", &g->keymap) < 0)
+        return -1;
+    int vga = kxl_vga_from_string(kx_json_str(x, "vga", "default"));
+    int64_t display = kx_json_int(x, "display", -1);
+    int64_t videoram = kx_json_int(x, "videoram", 0);
+    if (vga < 0 || display < -1 || display > 65535 - 5900 || videoram < 0 || videoram > 1024) {
+        kx_err(KXL_ERR_INVALID, "domain JSON: 'gfx' has a bad vga, display or videoram");
+        return -1;
+    }
+    g->vnc = kx_json_bool(x, "vnc", false);
+    g->unused = kx_json_bool(x, "unused", true);
+    g->vga = (kxl_vga)vga;
+    g->display = (int)display;
+    g->videoram_mib = (unsigned)videoram;
+    return 0;
+}
+
+static int usb_from_json(json_object *o, kxl_usb *u)
+{
+    json_object *x;
+    if (!json_object_object_get_ex(o, "usb", &x))
+        return 0;
+    size_t n;
+    json_object *a = get_array(x, "controllers", &n);
+    if (n == (size_t)-1)
+        return -1;
+    u->ctrls = kx_malloc0(sizeof(*u->ctrls) * (n + 1));
+    for (; u->n_ctrls < n; u->n_ctrls++) {
+        json_object *c = json_object_array_get_idx(a, u->n_ctrls);
+        int version = (int)kx_json_int(c, "version", 0);
+        int ports = (int)kx_json_int(c, "ports", 0);
+        if (!cfg_usb_controller_device(version) || ports < 0 || ports > 15) {
+            kx_err(KXL_ERR_INVALID, "domain JSON: a USB controller has a bad version or ports");
+            return -1;
+        }
+        u->ctrls[u->n_ctrls] = (kxl_usbctrl){version, ports};
+    }
+    a = get_array(x, "devices", &n);
+    if (n == (size_t)-1)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = get_string_item(a, "usb devices", i);
+        if (!s || cfg_usb_device_from_json(u, s) < 0)
+            return -1;
     }
     return 0;
 }
@@ -348,7 +498,8 @@ kxl_domcfg *cfg_domcfg_from_json(json_object *obj)
     snprintf(cfg->uuid, sizeof(cfg->uuid), "%s", kx_json_str(obj, "uuid", ""));
     cfg->balloon = kx_json_bool(obj, "balloon", false);
     cfg->mem_max_mib = (uint64_t)kx_json_int(obj, "mem_max", 0);
-    if (lists_from_json(obj, cfg) < 0 || strings_from_json(obj, cfg) < 0)
+    if (lists_from_json(obj, cfg) < 0 || strings_from_json(obj, cfg) < 0 ||
+        gfx_from_json(obj, &cfg->gfx) < 0 || usb_from_json(obj, &cfg->usb) < 0)
         return NULL;
     if (!cfg->name || !kxl_name_is_valid(cfg->name)) {
         kx_err(KXL_ERR_INVALID, "domain JSON: missing or invalid name");

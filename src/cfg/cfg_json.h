@@ -10,3 +10,6 @@
 json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg);
 /* Rebuilds a config from cfg_domcfg_to_json's output; NULL with kx_err set. */
 kxl_domcfg *cfg_domcfg_from_json(json_object *obj);
+/* Replaces the secrets in such an object (the VNC password) with "********", before it is
+ * shown: list -l, kxld's answers, create -n. */
+void cfg_json_hide_secrets(json_object *o);

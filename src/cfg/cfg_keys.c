@@ -9,7 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cfg/cfg_channel.h"
+#include "cfg/cfg_gfx.h"
+#include "cfg/cfg_hvm.h"
+#include "cfg/cfg_root.h"
+#include "cfg/cfg_serial.h"
 #include "cfg/cfg_spec.h"
+#include "cfg/cfg_usb.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -25,6 +31,8 @@ typedef struct {
     const char *root;     /* root= and extra= are combined at the end, as xl does */
     const char *extra;
     bool have_cmdline;
+    const char *hvm_devices;   /* "virtio", "emulated", or NULL: by viridian */
+    bool viridian;             /* the config is a Windows guest's */
 } key_ctx;
 
 typedef enum {
@@ -329,6 +337,26 @@ static int check_string_list(const cfg_setting *s, const char *example)
     return 0;
 }
 
+/* The length of vdev without its partition number: "xvda" of "xvda2". */
+static size_t vdev_disk_len(const char *vdev)
+{
+    size_t n = strlen(vdev);
+    while (n > 0 && vdev[n - 1] >= '0' && vdev[n - 1] <= '9')
+        n--;
+    return n;
+}
+
+/* Two disks at one place: the same bus and index, or the same Xen disk whole and as a
+ * partition, or the same partition twice. */
+static bool disks_clash(const kxl_disk *a, const kxl_disk *b)
+{
+    if (!a->partition && !b->partition)
+        return a->bus == b->bus && a->index == b->index;
+    size_t n = vdev_disk_len(a->vdev);
+    return n == vdev_disk_len(b->vdev) && strncmp(a->vdev, b->vdev, n) == 0 &&
+           (!a->partition || !b->partition || a->partition == b->partition);
+}
+
 static int key_disk(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
     (void)ctx;
@@ -341,8 +369,7 @@ static int key_disk(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
         if (cfg_disk_parse(s->value.items[i].str, where, &cfg->disks[i]) < 0)
             return -1;
         for (size_t j = 0; j < i; j++) {
-            if (cfg->disks[j].bus == cfg->disks[i].bus &&
-                cfg->disks[j].index == cfg->disks[i].index) {
+            if (disks_clash(&cfg->disks[j], &cfg->disks[i])) {
                 kx_err(KXL_ERR_CONFIG, "%s: disk '%s' uses the same device as '%s'", where,
                        cfg->disks[i].vdev, cfg->disks[j].vdev);
                 return -1;
@@ -416,12 +443,14 @@ static int key_serial(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
-        const char *v = items[i].str;
-        if (strcmp(v, "pty") != 0 && strcmp(v, "none") != 0 && !kx_startswith(v, "file:")) {
-            kx_err(KXL_ERR_CONFIG, "%s:%d: serial '%s' is not supported (use pty, none or "
-                   "file:PATH)", s->source, items[i].line, v);
+        AUTOFREE char *where = kx_asprintf("%s:%d", s->source, items[i].line);
+        cfg_serial port;
+        if (cfg_serial_parse(items[i].str, where, &port) < 0)
             return -1;
-        }
+        if (port.on_display)
+            kx_warn("%s: warning: serial '%s' is a console on the graphical display, which "
+                    "kxl does not offer: no port (use 'pty' and kxl console)", where,
+                    items[i].str);
     }
     for (char **p = cfg->serial; p && *p; p++)
         free(*p);
@@ -432,7 +461,175 @@ static int key_serial(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     return 0;
 }
 
+/* vnc, vga, keymap ...: cfg_gfx.c gives them their meaning */
+static int key_gfx(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    const char *text = scalar_text(s, "a string or a number");
+    if (!text)
+        return -1;
+    AUTOFREE char *where = kx_asprintf("%s:%d", s->source, s->line);
+    return cfg_gfx_set(&cfg->gfx, s->key, text, where);
+}
+
+/* A PV config's display: vfb = [ 'vnc=1,vnclisten=...' ] (one, as xl allows). */
+static int key_vfb(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    if (check_string_list(s, "'vnc=1'") < 0)
+        return -1;
+    if (s->value.n_items > 1) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: 'vfb' may have one entry, not %zu", s->source,
+               s->value.items[1].line, s->value.n_items);
+        return -1;
+    }
+    for (size_t i = 0; i < s->value.n_items; i++) {
+        AUTOFREE char *where = kx_asprintf("%s:%d", s->source, s->value.items[i].line);
+        if (cfg_gfx_vfb(&cfg->gfx, s->value.items[i].str, where) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int key_hvm_devices(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)cfg;
+    const char *text = scalar_text(s, "a string");
+    if (!text)
+        return -1;
+    if (strcmp(text, "virtio") != 0 && strcmp(text, "emulated") != 0) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: hvm_devices = '%s': use \"virtio\" or \"emulated\"",
+               s->source, s->line, text);
+        return -1;
+    }
+    ctx->hvm_devices = text;
+    return 0;
+}
+
+/* Hyper-V enlightenments: 1, or a list of groups. Only Windows configs set it, which makes
+ * it the sign that the guest may have no virtio drivers. */
+static int key_viridian(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)cfg;
+    const cfg_value *v = &s->value;
+    ctx->viridian = v->kind == CFG_LIST ? v->n_items > 0
+                    : v->kind == CFG_NUMBER ? v->num != 0
+                                            : v->str[0] && strcmp(v->str, "0") != 0;
+    if (ctx->viridian)
+        kx_warn("%s:%d: warning: 'viridian': Hyper-V enlightenments are not configurable in "
+                "kxl yet (ignored); a Windows guest is assumed, so an HVM domain gets emulated "
+                "devices unless hvm_devices = \"virtio\"", s->source, s->line);
+    return 0;
+}
+
+static int key_localtime(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    const char *text = scalar_text(s, "0 or 1");
+    if (!text)
+        return -1;
+    if (strcmp(text, "0") != 0 && strcmp(text, "1") != 0) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: 'localtime' must be 0 or 1, not '%s'", s->source,
+               s->line, text);
+        return -1;
+    }
+    cfg->localtime = text[0] == '1';
+    return 0;
+}
+
+/* Seconds, may be negative: the RTC's distance from UTC (or local time), at most a year. */
+static int key_rtc_timeoffset(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    const char *text = scalar_text(s, "a number of seconds");
+    if (!text)
+        return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end || v < -KXL_RTC_OFFSET_MAX || v > KXL_RTC_OFFSET_MAX) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: 'rtc_timeoffset' must be seconds from %d to %d, not "
+               "'%s'", s->source, s->line, -KXL_RTC_OFFSET_MAX, KXL_RTC_OFFSET_MAX, text);
+        return -1;
+    }
+    cfg->rtc_timeoffset = v;
+    return 0;
+}
+
+/* usb, usbversion: a scalar each; usbdevice: one or a list; usbctrl: a list; usbdev: refused */
+static int key_usb(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    bool list = s->value.kind == CFG_LIST;
+    bool many = strcmp(s->key, "usbdevice") == 0 || strcmp(s->key, "usbctrl") == 0;
+    if (strcmp(s->key, "usbdev") == 0) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: usbdev: kxl does not pass host USB devices to guests",
+               s->source, s->line);
+        return -1;
+    }
+    if (list && (!many || check_string_list(s, "'tablet'") < 0)) {
+        if (!many)
+            scalar_text(s, "a number");
+        return -1;
+    }
+    size_t n = list ? s->value.n_items : 1;
+    for (size_t i = 0; i < n; i++) {
+        const cfg_value *v = list ? &s->value.items[i] : &s->value;
+        AUTOFREE char *where = kx_asprintf("%s:%d", s->source, v->line);
+        int r = strcmp(s->key, "usb") == 0 ? cfg_usb_enable(cfg, v->str, where)
+                : strcmp(s->key, "usbversion") == 0 ? cfg_usb_version(cfg, v->str, where)
+                : strcmp(s->key, "usbdevice") == 0 ? cfg_usb_device(cfg, v->str, where)
+                                                   : cfg_usb_controller(cfg, v->str, where);
+        if (r < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int key_channel(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    if (check_string_list(s, "'name=org.qemu.guest_agent.0,connection=pty'") < 0)
+        return -1;
+    size_t n = s->value.n_items;
+    for (size_t i = 0; i < n; i++) {
+        AUTOFREE char *where = kx_asprintf("%s:%d", s->source, s->value.items[i].line);
+        cfg_channel c;
+        if (cfg_channel_parse(s->value.items[i].str, where, &c) < 0)
+            return -1;
+        cfg_channel_dispose(&c);
+    }
+    for (char **c = cfg->channels; c && *c; c++)
+        free(*c);
+    free(cfg->channels);
+    cfg->channels = kx_malloc0(sizeof(char *) * (n + 1));
+    for (size_t i = 0; i < n; i++)
+        cfg->channels[i] = kx_strdup(s->value.items[i].str);
+    return 0;
+}
+
+/* soundhw = "hda" | "ac97" | "es1370" | "sb16": a sound card whose output goes nowhere. */
+static int key_soundhw(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    static const char *const cards[] = {"hda", "ac97", "es1370", "sb16"};
+    const char *text = scalar_text(s, "a string");
+    if (!text)
+        return -1;
+    for (size_t i = 0; i < KX_ARRAY_SIZE(cards); i++) {
+        if (strcmp(text, cards[i]) == 0) {
+            free(cfg->soundhw);
+            cfg->soundhw = kx_strdup(text);
+            return 0;
+        }
+    }
+    kx_err(KXL_ERR_CONFIG, "%s:%d: soundhw '%s': use hda, ac97, es1370 or sb16", s->source,
+           s->line, text);
+    return -1;
+}
+
 #define F(field) offsetof(kxl_domcfg, field)
+#define GFX(k) {k, KEY_CUSTOM, .fn = key_gfx}
 #define XEN_ONLY(k, why) {k, KEY_NO_MEANING, .note = why}
 
 /* Sorted by name (bsearch). */
@@ -446,6 +643,7 @@ static const cfg_key keys[] = {
     XEN_ONLY("bootloader_args", "the built-in pygrub takes no arguments"),
     {"builder", KEY_CUSTOM, .fn = key_builder},
     {"cap", KEY_UINT, F(cap), 0, 100 * 255},
+    {"channel", KEY_CUSTOM, .fn = key_channel},
     {"cmdline", KEY_CUSTOM, .fn = key_cmdline},
     {"cpu_weight", KEY_UINT, F(cpu_weight), KXL_CPU_WEIGHT_MIN, KXL_CPU_WEIGHT_MAX},
     {"cpus", KEY_CUSTOM, .fn = key_cpus},
@@ -457,12 +655,16 @@ static const cfg_key keys[] = {
     {"extra", KEY_CUSTOM, .fn = key_root_extra},
     {"firmware", KEY_CUSTOM, .fn = key_firmware},
     XEN_ONLY("hap", "KVM always uses hardware-assisted paging when it can"),
+    {"hvm_devices", KEY_CUSTOM, .fn = key_hvm_devices},
     {"kernel", KEY_STRING, F(kernel)},
+    GFX("keymap"),
+    {"localtime", KEY_CUSTOM, .fn = key_localtime},
     {"maxmem", KEY_U64, F(maxmem_mib), KXL_MEMORY_MIN_MIB, 16ULL << 20},
     {"maxvcpus", KEY_UINT, F(maxvcpus), 1, 255},
     {"memory", KEY_U64, F(memory_mib), KXL_MEMORY_MIN_MIB, 16ULL << 20},
     {"name", KEY_CUSTOM, .fn = key_name},
     XEN_ONLY("nestedhvm", "nested virtualization is a host setting on KVM"),
+    GFX("nographic"),
     {"on_crash", KEY_ACTION, F(on_crash)},
     {"on_poweroff", KEY_ACTION, F(on_poweroff)},
     {"on_reboot", KEY_ACTION, F(on_reboot)},
@@ -470,16 +672,31 @@ static const cfg_key keys[] = {
     XEN_ONLY("pool", "Xen CPU pools do not exist on KVM; use cpus="),
     {"ramdisk", KEY_STRING, F(ramdisk)},
     {"root", KEY_CUSTOM, .fn = key_root_extra},
-    XEN_ONLY("sdl", "kxl guests have no graphical display yet"),
+    {"rtc_timeoffset", KEY_CUSTOM, .fn = key_rtc_timeoffset},
+    GFX("sdl"),
     {"serial", KEY_CUSTOM, .fn = key_serial},
     XEN_ONLY("shadow_memory", "KVM manages shadow page tables itself"),
     {"shutdown_timeout", KEY_UINT, F(shutdown_timeout), 1, 86400},
+    {"soundhw", KEY_CUSTOM, .fn = key_soundhw},
+    GFX("stdvga"),
     {"type", KEY_CUSTOM, .fn = key_domtype},
+    {"usb", KEY_CUSTOM, .fn = key_usb},
+    {"usbctrl", KEY_CUSTOM, .fn = key_usb},
+    {"usbdev", KEY_CUSTOM, .fn = key_usb},
+    {"usbdevice", KEY_CUSTOM, .fn = key_usb},
+    {"usbversion", KEY_CUSTOM, .fn = key_usb},
     {"uuid", KEY_CUSTOM, .fn = key_uuid},
     {"vcpus", KEY_UINT, F(vcpus), 1, 255},
+    {"vfb", KEY_CUSTOM, .fn = key_vfb},
+    GFX("vga"),
+    GFX("videoram"),
     {"vif", KEY_CUSTOM, .fn = key_vif},
-    XEN_ONLY("viridian", "Hyper-V enlightenments are not configurable in kxl yet"),
-    XEN_ONLY("vnc", "kxl guests have no graphical display yet"),
+    {"viridian", KEY_CUSTOM, .fn = key_viridian},
+    GFX("vnc"),
+    GFX("vncdisplay"),
+    GFX("vnclisten"),
+    GFX("vncpasswd"),
+    GFX("vncunused"),
     XEN_ONLY("xen_platform_pci", "there is no Xen platform device on KVM"),
 };
 
@@ -561,12 +778,92 @@ static void resolve_cmdline(kxl_domcfg *cfg, const key_ctx *ctx)
     if (b.len)
         cfg->cmdline = kx_buf_steal(&b);
     kx_buf_dispose(&b);     /* extra = "" alone allocates and adds nothing */
-    const char *xvd = cfg->cmdline ? strstr(cfg->cmdline, "root=/dev/xvd") : NULL;
-    const char *key = ctx->root ? "root" : "extra";
-    if (xvd && xvd[13] >= 'a' && xvd[13] <= 'z')
-        kx_warn("%s:%d: warning: the guest sees xvdX disks as /dev/vdX on KVM: "
-                "'root=/dev/xvd%c' should probably be 'root=/dev/vd%c'", src_of(ctx, key), line_of(ctx, key),
-                xvd[13], xvd[13]);
+}
+
+/* Partition-style disks (xen-tools' xvda2): said once, since the guest sees them otherwise. */
+static void note_partitions(const kxl_domcfg *cfg, const key_ctx *ctx)
+{
+    kx_buf names = KX_BUF_INIT;
+    for (size_t i = 0; i < cfg->n_disks; i++)
+        if (cfg->disks[i].partition)
+            kx_buf_printf(&names, "%s'%s'", names.len ? ", " : "", cfg->disks[i].vdev);
+    if (names.len)
+        kx_notice("%s:%d: note: %s: a partition of a Xen disk is a disk of its own on KVM; "
+                  "kxl gives each its Xen name as its serial and teaches the guest's udev the "
+                  "names (kxl.cfg(5), \"Partition-style disks\")", src_of(ctx, "disk"),
+                  line_of(ctx, "disk"), kx_buf_str(&names));
+    kx_buf_dispose(&names);
+}
+
+/* root= naming a disk by its Xen name: the name the guest sees instead, and a note. After
+ * the devices are settled (hvm_devices may move disks off virtio). */
+static void root_for_kvm(kxl_domcfg *cfg, const key_ctx *ctx)
+{
+    const char *key = ctx->have_cmdline ? "cmdline" : ctx->root ? "root" : "extra";
+    AUTOFREE char *old_name = NULL;
+    AUTOFREE char *new_name = NULL;
+    int disk = cfg_root_for_kvm(cfg, &old_name, &new_name);
+    if (disk >= 0)
+        kx_notice("%s:%d: note: the guest sees disk '%s' as /dev/%.*s on KVM: the kernel gets "
+                  "root=/dev/%s for root=/dev/%s", src_of(ctx, key), line_of(ctx, key),
+                  cfg->disks[disk].vdev, (int)strcspn(new_name, "0123456789"), new_name,
+                  new_name, old_name);
+}
+
+/* "FILE:LINE" of the first of keys that is set, else of the config. */
+static char *where_of(const key_ctx *ctx, const char *const *names)
+{
+    for (; *names; names++)
+        if (cfg_tree_get(ctx->tree, *names))
+            return kx_asprintf("%s:%d", src_of(ctx, *names), line_of(ctx, *names));
+    return kx_strdup(src(ctx));
+}
+
+static int finish_gfx(kxl_domcfg *cfg, const key_ctx *ctx)
+{
+    static const char *const listen_keys[] = {"vnclisten", "vfb", "vnc", NULL};
+    static const char *const card_keys[] = {"videoram", "vga", "stdvga", "nographic", NULL};
+    AUTOFREE char *where_listen = where_of(ctx, listen_keys);
+    AUTOFREE char *where_card = where_of(ctx, card_keys);
+    return cfg_gfx_finish(&cfg->gfx, where_listen, where_card);
+}
+
+/* An HVM guest's devices: virtio, or what Xen emulates (hvm_devices, or viridian's hint). */
+static int finish_hvm_devices(kxl_domcfg *cfg, const key_ctx *ctx)
+{
+    if (cfg->type != KXL_TYPE_HVM) {
+        if (ctx->hvm_devices)
+            kx_warn("%s:%d: warning: hvm_devices is for type = \"hvm\": ignored",
+                    src_of(ctx, "hvm_devices"), line_of(ctx, "hvm_devices"));
+        return 0;
+    }
+    cfg_hvm_ioemu_vifs(cfg);
+    bool emulated = ctx->hvm_devices ? strcmp(ctx->hvm_devices, "emulated") == 0
+                                     : ctx->viridian;
+    if (!emulated)
+        return 0;
+    const char *key = ctx->hvm_devices ? "hvm_devices" : "viridian";
+    AUTOFREE char *where = kx_asprintf("%s:%d", src_of(ctx, key), line_of(ctx, key));
+    return cfg_hvm_emulate(cfg, where);
+}
+
+/* Xen's PV-GRUB (pv-grub-x86_64.gz, grub-x86_64-xen.bin): a GRUB built as a PV kernel, which
+ * boots the menu on the guest's disk. On KVM the built-in pygrub does that job; PV-GRUB's
+ * extra (the menu's path, "(hd0,0)/boot/grub/menu.lst") is GRUB's, not a kernel's. */
+static void pv_grub_to_pygrub(kxl_domcfg *cfg, const key_ctx *ctx)
+{
+    const char *base = cfg->kernel ? strrchr(cfg->kernel, '/') : NULL;
+    base = base ? base + 1 : cfg->kernel;
+    if (cfg->type == KXL_TYPE_HVM || cfg->bootloader || !base ||
+        !(kx_startswith(base, "pv-grub") || (kx_startswith(base, "grub-") && strstr(base, "xen"))))
+        return;
+    kx_warn("%s:%d: warning: kernel '%s' is Xen's PV-GRUB: kxl boots the guest's own GRUB menu "
+            "with its built-in pygrub instead%s", src_of(ctx, "kernel"), line_of(ctx, "kernel"),
+            cfg->kernel, cfg->cmdline ? " (extra, PV-GRUB's own, is dropped)" : "");
+    free(cfg->kernel);
+    free(cfg->cmdline);
+    cfg->kernel = cfg->cmdline = NULL;
+    cfg->bootloader = kx_strdup("pygrub");
 }
 
 static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
@@ -614,6 +911,7 @@ static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
                key);
         return -1;
     }
+    pv_grub_to_pygrub(cfg, ctx);
     if (cfg->type != KXL_TYPE_HVM && !cfg->kernel && !cfg->bootloader) {
         kx_err(KXL_ERR_CONFIG, "%s: a %s domain needs kernel = \"...\" or bootloader = "
                "\"pygrub\" (or type = \"hvm\" to boot from its disk)", src(ctx),
@@ -621,15 +919,17 @@ static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
         return -1;
     }
     if (cfg->bootloader && cfg->kernel) {
-        kx_err(KXL_ERR_CONFIG, "%s:%d: 'bootloader' and 'kernel' exclude each other", src(ctx),
-               line_of(ctx, "bootloader"));
-        return -1;
+        /* xl hands them to pygrub: the kernel and initrd to take from the guest's disk */
+        cfg->bootloader_kernel = TAKE_PTR(cfg->kernel);
+        cfg->bootloader_ramdisk = TAKE_PTR(cfg->ramdisk);
     }
     if (cfg->bootloader && !cfg->n_disks) {
         kx_err(KXL_ERR_CONFIG, "%s:%d: bootloader = \"pygrub\" reads the first disk, and there "
                "is none", src(ctx), line_of(ctx, "bootloader"));
         return -1;
     }
+    if (finish_gfx(cfg, ctx) < 0 || finish_hvm_devices(cfg, ctx) < 0)
+        return -1;
     if (cfg->ramdisk && !cfg->kernel) {
         kx_err(KXL_ERR_CONFIG, "%s:%d: 'ramdisk' needs 'kernel'", src_of(ctx, "ramdisk"),
                line_of(ctx, "ramdisk"));
@@ -648,6 +948,9 @@ kxl_domcfg *cfg_domcfg_from_tree(const cfg_tree *t, unsigned host_cpus)
     resolve_cmdline(cfg, &ctx);
     if (check_consistency(cfg, &ctx) < 0)
         return NULL;
+    note_partitions(cfg, &ctx);
+    root_for_kvm(cfg, &ctx);
+    cfg_usb_finish(cfg);
     if (!cfg->serial) {
         cfg->serial = kx_malloc0(2 * sizeof(char *));
         cfg->serial[0] = kx_strdup("pty");

@@ -12,8 +12,10 @@
 int cfg_disk_parse(const char *spec, const char *where, kxl_disk *disk_r);
 
 /* Maps a virtual device name (xvda, xvdaa, hdc, sdb, vdb, "d0p1" forms not needed)
- * to its bus and index. Returns 0 or -1 with kx_err set. */
-int cfg_vdev_parse(const char *vdev, const char *where, kxl_disk_bus *bus_r, int *index_r);
+ * to its bus and index, and a partition name (xvda2, as xen-tools writes) also to its
+ * partition (0 for a whole disk) and the virtio bus. Returns 0 or -1 with kx_err set. */
+int cfg_vdev_parse(const char *vdev, const char *where, kxl_disk_bus *bus_r, int *index_r,
+                   int *partition_r);
 
 /* Parses one xl vif spec (xl-network-configuration(5)) into *vif_r. */
 int cfg_vif_parse(const char *spec, const char *where, kxl_vif *vif_r);

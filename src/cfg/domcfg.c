@@ -43,6 +43,14 @@ static const char *const disk_bus_names[] = {
     [KXL_DISK_BUS_SCSI] = "scsi",
 };
 
+static const char *const vga_names[] = {
+    [KXL_VGA_DEFAULT] = "default",
+    [KXL_VGA_NONE] = "none",
+    [KXL_VGA_STD] = "stdvga",
+    [KXL_VGA_CIRRUS] = "cirrus",
+    [KXL_VGA_QXL] = "qxl",
+};
+
 static const char *enum_to_string(const char *const *names, size_t n, int v)
 {
     return v >= 0 && (size_t)v < n ? names[v] : NULL;
@@ -71,6 +79,7 @@ ENUM_STRINGS(kxl_domtype, domtype, domtype_names)
 ENUM_STRINGS(kxl_accel, accel, accel_names)
 ENUM_STRINGS(kxl_disk_format, disk_format, disk_format_names)
 ENUM_STRINGS(kxl_disk_bus, disk_bus, disk_bus_names)
+ENUM_STRINGS(kxl_vga, vga, vga_names)
 
 kxl_domcfg *kxl_domcfg_new(void)
 {
@@ -85,6 +94,8 @@ kxl_domcfg *kxl_domcfg_new(void)
     cfg->on_crash = KXL_ACTION_DESTROY;
     cfg->accel = KXL_ACCEL_AUTO;
     cfg->shutdown_timeout = 60;
+    cfg->gfx.display = -1;
+    cfg->gfx.unused = true;
     return cfg;
 }
 
@@ -125,8 +136,19 @@ void kxl_domcfg_free(kxl_domcfg *cfg)
     free(cfg->ramdisk);
     free(cfg->cmdline);
     free(cfg->bootloader);
+    free(cfg->bootloader_kernel);
+    free(cfg->bootloader_ramdisk);
     free(cfg->boot);
     free(cfg->firmware);
+    free(cfg->usb.ctrls);
+    free(cfg->usb.devs);
+    for (char **c = cfg->channels; c && *c; c++)
+        free(*c);
+    free(cfg->channels);
+    free(cfg->soundhw);
+    free(cfg->gfx.listen);
+    free(cfg->gfx.password);
+    free(cfg->gfx.keymap);
     free(cfg->source_file);
     free(cfg);
 }

@@ -28,8 +28,11 @@ typedef struct {
 
 static const conf_key keys[] = {
     {"idle_timeout_s", CONF_INT, offsetof(kxld_conf, idle_timeout_s), NULL, 60, 1, 3600},
+    {"login_group", CONF_STRING, offsetof(kxld_conf, login_group), "kxl", 0, 0, 0},
     {"max_body_kib", CONF_INT, offsetof(kxld_conf, max_body_kib), NULL, 64, 1, 16384},
     {"max_requests", CONF_INT, offsetof(kxld_conf, max_requests), NULL, 32, 1, 1024},
+    {"pam_service", CONF_STRING, offsetof(kxld_conf, pam_service), "kxld", 0, 0, 0},
+    {"session_idle_s", CONF_INT, offsetof(kxld_conf, session_idle_s), NULL, 1800, 10, 604800},
     {"socket_group", CONF_STRING, offsetof(kxld_conf, socket_group), "kxl", 0, 0, 0},
     {"tcp_address", CONF_STRING, offsetof(kxld_conf, tcp_address), "127.0.0.1", 0, 0, 0},
     {"tcp_port", CONF_INT, offsetof(kxld_conf, tcp_port), NULL, 0, 0, 65535},
@@ -37,6 +40,7 @@ static const conf_key keys[] = {
     {"tls_key", CONF_STRING, offsetof(kxld_conf, tls_key), NULL, 0, 0, 0},
     {"token_file", CONF_STRING, offsetof(kxld_conf, token_file), NULL, 0, 0, 0},
     {"unix_socket", CONF_STRING, offsetof(kxld_conf, unix_socket), "run/kxl/kxld.sock", 0, 0, 0},
+    {"web_dir", CONF_STRING, offsetof(kxld_conf, web_dir), KXLD_WEB_DIR, 0, 0, 0},
 };
 
 static const conf_key *find_key(const char *name)
@@ -89,7 +93,7 @@ static int apply(kxld_conf *c, const cfg_setting *s)
 /* The paths relative to root. */
 static void make_absolute(kxld_conf *c, const char *root)
 {
-    char **paths[] = {&c->unix_socket, &c->tls_cert, &c->tls_key, &c->token_file};
+    char **paths[] = {&c->unix_socket, &c->tls_cert, &c->tls_key, &c->token_file, &c->web_dir};
     for (size_t i = 0; i < KX_ARRAY_SIZE(paths); i++)
         if (*paths[i] && (*paths[i])[0] != '/') {
             char *abs = kx_path_join(root, *paths[i]);
@@ -144,5 +148,8 @@ void kxld_conf_dispose(kxld_conf *c)
     free(c->tls_cert);
     free(c->tls_key);
     free(c->token_file);
+    free(c->web_dir);
+    free(c->pam_service);
+    free(c->login_group);
     *c = (kxld_conf){0};
 }

@@ -217,7 +217,9 @@ static int serve_with(const kxl_paths *paths, const kxld_conf *conf, int notify_
                           .idle_timeout_s = (int)conf->idle_timeout_s, .paths = paths,
                           .tcp_port = (int)conf->tcp_port, .tcp_address = conf->tcp_address,
                           .tls_cert = conf->tls_cert, .tls_key = conf->tls_key,
-                          .tokens = &tokens};
+                          .tokens = &tokens, .web_dir = conf->web_dir,
+                          .session_idle_s = (int)conf->session_idle_s,
+                          .pam_service = conf->pam_service, .login_group = conf->login_group};
     int status = serve_on(&o, notify_fd);
     kx_strv_dispose(&tokens);
     return status;

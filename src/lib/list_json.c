@@ -71,6 +71,8 @@ json_object *kxl_domain_detail_json(const kxl_paths *p, const kxl_dominfo *d)
     json_object_object_add(o, "domid", json_object_new_int64(d->domid));
     json_object_object_add(o, "info", kxl_dominfo_to_json(d));
     json_object_object_add(o, "vif_counters", vif_counters_json(record));
+    if (record)
+        cfg_json_hide_secrets(record);
     json_object_object_add(o, "config", record);
     kx_err_clear();   /* a domain that went away meanwhile shows without its config */
     return o;

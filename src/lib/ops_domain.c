@@ -67,6 +67,11 @@ int kxl_domain_monitor(const kxl_paths *p, const char *dom, const char *command,
     return 0;
 }
 
+int kxl_domain_display(const kxl_paths *p, const char *dom, json_object **display_r)
+{
+    return op_call(p, KXL_OP_DISPLAY, dom, NULL, display_r);
+}
+
 int kxl_domain_config(const kxl_paths *p, const char *dom, kxl_domcfg **cfg_r)
 {
     kxl_dominfo info;

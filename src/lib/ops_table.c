@@ -70,6 +70,9 @@ static const kxl_op_desc ops[KXL_OP__COUNT] = {
                              "PUT /api/v1/domains/{name}/sched", 15000},
     /* the same parameters under credit2's name (xl has both): one route serves them */
     [KXL_OP_SCHED_CREDIT2] = {KXL_OP_SCHED_CREDIT2, "sched-credit2", "sched", NULL, 15000},
+    [KXL_OP_DISPLAY] = {KXL_OP_DISPLAY, "vncviewer", "display", NULL, 15000},
+    /* from the domain's config: the devices are the emulated ones it names */
+    [KXL_OP_USB_LIST] = {KXL_OP_USB_LIST, "usb-list", NULL, NULL, 0},
 };
 
 const kxl_op_desc *kxl_op_describe(kxl_op op)

@@ -40,6 +40,8 @@ typedef struct {
     const kx_strv *add_fds;              /* -add-fd values that make those fd sets */
     const char *machine;       /* the concrete machine type a restored stream needs
                                   ("pc-i440fx-7.2"); NULL: "pc", QEMU's newest */
+    long long now;             /* the time QEMU starts (time(2)): the RTC's base when the
+                                  config offsets it */
     bool incoming;             /* QEMU waits for a migration stream (-incoming defer): a
                                   restore, later a migration's target */
 } kx_host;
@@ -47,6 +49,9 @@ typedef struct {
 /* The supervisor hands QEMU the taps of the (plugged) vifs, in order, as
  * these file descriptors. */
 #define QEMU_TAP_FD(i) (3 + (i))
+
+/* The highest VNC display: its port, 5900 + display, must be a port number. */
+#define QEMU_VNC_DISPLAY_MAX (65535 - 5900)
 
 /* Appends the full argv (argv[0] first) for cfg to *argv_r.
  * Returns 0, or -1 with kx_err set when cfg asks for what QEMU cannot do. */

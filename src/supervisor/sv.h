@@ -249,6 +249,11 @@ void sv_balloon_changed(sv *s, json_object *data);
 /* Answers the stats requests still waiting, without disks: QEMU or the supervisor goes. */
 void sv_stats_flush(sv *s);
 
+/* sv_display.c: the VNC password to QEMU (at each start of QEMU); the `display` verb:
+ * {vnc: {family, host, port | path, password: bool}} */
+void sv_display_configure(sv *s);
+json_object *sv_display(sv *s, json_object *args);
+
 /* sv_vcpu.c: vcpu-pin {vcpu: "all"|N, cpus: SPEC} */
 json_object *sv_vcpu_pin(sv *s, json_object *args);
 

@@ -329,6 +329,7 @@ static const control_cmd commands[] = {
     {"block-detach", sv_block_detach, false, true, false},
     {"cd-change", sv_cd_change, false, true, false},
     {"destroy", cmd_destroy, true, false, false},
+    {"display", sv_display, false, true, false},
     {"dump-core", cmd_dump_core, false, true, false},
     {"mem-max", sv_mem_max, false, true, false},
     {"mem-set", sv_mem_set, false, true, false},

@@ -13,6 +13,7 @@
 
 #include "lib/vif.h"
 #include "boot/bootloader.h"
+#include "cfg/cfg_root.h"
 #include "lib/host_probe.h"
 #include "qemu/qemu_argv.h"
 #include "supervisor/sv.h"
@@ -96,7 +97,10 @@ static int run_bootloader(sv *s, uid_t uid)
         kx_err(KXL_ERR_CONFIG, "domain '%s': pygrub has no disk to read", s->name);
         return -1;
     }
-    kx_bootentry e = {0};
+    /* xl's kernel = and ramdisk = with a bootloader: those files of the guest's, no menu */
+    kx_bootentry e = {
+        .kernel = cfg->bootloader_kernel ? kx_strdup(cfg->bootloader_kernel) : NULL,
+        .initrd = cfg->bootloader_ramdisk ? kx_strdup(cfg->bootloader_ramdisk) : NULL};
     if (!uid)
         sv_event(s, "pygrub reads the disk as root");
     if (bootloader_extract_as(uid, uid, disk->target, kxl_disk_format_to_string(disk->format), s->dir,
@@ -154,6 +158,28 @@ static void make_cgroup(sv *s)
     }
 }
 
+/* A partition-style root disk (xen-tools' xvda2): the guest's udev learns the Xen names its
+ * own files use (boot_xennames.c). Not fatal: without the rule the guest still boots, and
+ * only what its fstab names by those names is missing. */
+static void teach_xen_names(sv *s, uid_t uid)
+{
+    int i = cfg_root_partition_disk(s->cfg);
+    if (i < 0 || s->restore)
+        return;
+    const kxl_disk *d = &s->cfg->disks[i];
+    int r = d->format == KXL_DISK_FMT_RAW && !d->readonly
+                ? bootloader_xen_names_as(uid, uid, d->target)
+                : (kx_err(KXL_ERR_INVALID, "only a writable raw image can be written"), -1);
+    if (r > 0)
+        sv_event(s, "wrote %s into root disk '%s' (%s): the guest's udev links the Xen names "
+                 "of its disks (/dev/%s) to them", BOOTLOADER_XEN_NAMES_PATH, d->target,
+                 d->vdev, d->vdev);
+    else if (r < 0)
+        sv_event(s, "the guest's disks keep their KVM names only (no %s): %s",
+                 BOOTLOADER_XEN_NAMES_PATH, kx_err_msg());
+    kx_err_clear();
+}
+
 /* Starts QEMU with what the host gives it (facts). */
 static int start_qemu(sv *s, const kxl_host_facts *facts)
 {
@@ -163,6 +189,7 @@ static int start_qemu(sv *s, const kxl_host_facts *facts)
     if (s->cfg->bootloader &&
         run_bootloader(s, facts->qemu_user ? kxl_qemu_jail_uid(s->st.domid) : 0) < 0)
         return -1;
+    teach_xen_names(s, facts->qemu_user ? kxl_qemu_jail_uid(s->st.domid) : 0);
     sv_console_choose(s);
     AUTOFREE char *elf = pvh_kernel(s);
     kx_host host;
@@ -402,6 +429,7 @@ int sv_qemu_attach(sv *s, bool report_start)
 void sv_qemu_configure(sv *s)
 {
     sv_vcpus_record_and_pin(s);
+    sv_display_configure(s);
     if (s->cfg->maxmem_mib > s->cfg->memory_mib) {
         json_object *args = json_object_new_object();
         json_object_object_add(args, "value",

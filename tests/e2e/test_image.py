@@ -130,6 +130,54 @@ class ImageTestCase(NetTestCase):
 
 class CreateImageTest(ImageTestCase):
 
+    def check_xen_tools_layout(self, name, disk, swap, password):
+        """The image laid out as xen-tools does by default: root and swap images of their own
+        as the "partitions" xvda2 and xvda1 (root listed first), root = '/dev/xvda2 ro', the
+        host's copy of the kernel, and an fstab naming /dev/xvda2 and /dev/xvda1. It boots to
+        its login with its swap on: kxl rewrote root= to the disk the guest sees and taught
+        the guest's udev the Xen names."""
+        # the guest was destroyed, not shut down: its journal is replayed first, as after a
+        # crash (kxl writes only into a clean file system; 1: e2fsck corrected something)
+        fsck = subprocess.run(["e2fsck", "-fy", disk], capture_output=True, text=True)
+        self.assertIn(fsck.returncode, (0, 1), fsck.stdout + fsck.stderr)
+        fstab = os.path.join(self.tmp, "fstab-xen-tools")
+        with open(fstab, "w") as f:
+            f.write("/dev/xvda2 / ext4 errors=remount-ro 0 1\n/dev/xvda1 none swap sw 0 0\n")
+        sh("debugfs", "-w", "-R", "rm /etc/fstab", disk)
+        sh("debugfs", "-w", "-R", f"write {fstab} /etc/fstab", disk)
+        grub = debugfs_cat(disk, "/boot/grub/grub.cfg")
+        kernel = re.search(r"^\s*linux\s+(\S+)\s+(.*)$", grub, re.M)
+        initrd = re.search(r"^\s*initrd\s+(\S+)", grub, re.M)
+        for path, out in ((kernel.group(1), "xt-vmlinuz"), (initrd.group(1), "xt-initrd.img")):
+            sh("debugfs", "-R", f"dump {path} {self.tmp}/{out}", disk)
+        extra = " ".join(w for w in kernel.group(2).split() if not w.startswith("root="))
+        cfg = os.path.join(self.tmp, f"{name}-xen-tools.cfg")
+        with open(cfg, "w") as f:
+            f.write(f"kernel      = '{self.tmp}/xt-vmlinuz'\n"
+                    f"ramdisk     = '{self.tmp}/xt-initrd.img'\n"
+                    f"extra       = '{extra}'\n"
+                    "vcpus       = '1'\nmemory      = '512'\n"
+                    "root        = '/dev/xvda2 ro'\n"
+                    f"disk        = [ 'file:{disk},xvda2,w', 'file:{swap},xvda1,w' ]\n"
+                    f"name        = '{name}'\n")
+        r = self.kxl("create", cfg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("the kernel gets root=/dev/vda for root=/dev/xvda2", r.stderr)
+        self.assertIn("wrote /etc/udev/rules.d/60-kxl-xen-names.rules into root disk",
+                      self.kxl("dmesg", check=True).stdout)
+        con = self.login(name, password)
+        out = self.run_on(con, "readlink -f /dev/xvda2 /dev/xvda1; findmnt -n -o SOURCE /; "
+                               "swapon --show=NAME --noheadings; "
+                               "systemctl is-active dev-xvda1.swap")
+        self.assertEqual(out.split(), ["/dev/vda", "/dev/vdb", "/dev/vda", "/dev/vdb", "active"],
+                         out)
+        con.send(b"\x1d")
+        con.wait()
+        self.kxl("destroy", name, check=True)
+        self.assert_gone(name)
+        self.assertIn("Written by kxl",
+                      debugfs_cat(disk, "/etc/udev/rules.d/60-kxl-xen-names.rules"))
+
     def test_debootstrap_boot_login_persist_then_cached(self):
         self.nsx("ip", "link", "add", "br0", "type", "bridge")
         self.nsx("ip", "addr", "add", "10.0.5.1/24", "dev", "br0")
@@ -197,6 +245,9 @@ class CreateImageTest(ImageTestCase):
         con.send(b"\x1d")
         con.wait()
         self.kxl("destroy", "guest-01", check=True)
+        self.assert_gone("guest-01")
+        self.check_xen_tools_layout("guest-01", disk, f"{images}/domains/guest-01/swap.img",
+                                    password)
 
         # the second image of the release comes from the cache, with its own keys
         r, later = self.create_image("--hostname=guest-02", "--dhcp", f"--dir={images}",

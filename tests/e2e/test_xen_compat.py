@@ -1,8 +1,14 @@
 """Xen configs as they are (issue 16), on real guests: what a PV guest's config asks of Xen,
 kxl gives it on KVM."""
 
+import json
 import os
+import re
 import signal
+import socket
+import stat
+import subprocess
+import time
 
 from kxltest import KxlTestCase
 
@@ -35,3 +41,113 @@ class XenCompatTest(KxlTestCase):
         self.assertEqual(os.stat(os.path.join(nvram, stores[0])).st_mode & 0o777, 0o600)
         self.kxl("destroy", "uefi", check=True)
         self.assertEqual(os.listdir(nvram), stores)
+
+    def hvm_with_disks(self, name, extra):
+        """An HVM domain booting the test guest's kernel, with a disk on xvda, an ISO image
+        on xvdc:cdrom, and one routed vif (no bridge needed)."""
+        disk = os.path.join(self.tmp, f"{name}.img")
+        with open(disk, "wb") as f:
+            f.truncate(8 << 20)
+        iso = os.path.join(self.tmp, f"{name}.iso")
+        with open(iso, "wb") as f:
+            f.truncate(1 << 20)
+        cfg = self.write_cfg(name, extra_lines=f"{extra}\n"
+                             f"disk = [ 'file:{disk},xvda,w', 'file:{iso},xvdc:cdrom,r' ]\n"
+                             "vif = [ 'script=vif-route,ip=192.0.2.60' ]")
+        with open(cfg) as f:
+            text = f.read().replace('type = "pvh"', 'type = "hvm"')
+        with open(cfg, "w") as f:
+            f.write(text)
+        r = self.kxl("create", cfg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r
+
+    def pci_ids(self, name):
+        m = self.guest_sh(name, "cat /sys/bus/pci/devices/*/vendor /sys/bus/pci/devices/*/device"
+                          " | tr '\\n' ' '; echo END-OF\"\"-IDS", rb"([0-9a-fx ]+)END-OF-IDS\s*\n")
+        return m.group(1).decode()
+
+    def test_windows_config_gets_emulated_devices(self):
+        """viridian = 1 marks a Windows config, whose guest may have no virtio drivers: its
+        xvda and CD-ROM are IDE devices and its NIC Xen's rtl8139, as the guest sees them."""
+        r = self.hvm_with_disks("win", "viridian = 1")
+        self.assertIn("a Windows guest is assumed", r.stderr)
+        ready = self.wait_ready("win")
+        # ata_piix: the disk is sda and the CD-ROM sr0, not virtio's vda
+        disks = ready.group(4).split(",")
+        self.assertIn("sda", disks)
+        self.assertIn("sr0", disks)
+        self.assertFalse([d for d in disks if re.fullmatch(r"vd[a-z]+", d)], disks)
+        ids = self.pci_ids("win")
+        self.assertIn("0x8139", ids)      # the RTL8139's device id
+        self.assertNotIn("0x1000 ", ids)  # virtio-net's (legacy) device id
+
+    def test_linux_hvm_keeps_virtio(self):
+        """Without the Windows sign an HVM guest stays on virtio: fast for Linux guests."""
+        self.hvm_with_disks("lin", "")
+        disks = self.wait_ready("lin").group(4).split(",")
+        self.assertIn("vda", disks)
+        self.assertNotIn("sda", disks)
+
+    def test_serial_port_on_a_unix_socket(self):
+        """serial = [ 'pty', 'unix:PATH,server,nowait' ]: the console stays the first port,
+        and what the guest writes to its second port (ttyS1) arrives on the socket, which is
+        the owner's only."""
+        path = os.path.join(self.tmp, "ttyS1.sock")
+        self.create("ser", extra_lines=f"serial = [ 'pty', 'unix:{path},server,nowait' ]")
+        self.wait_ready("ser")
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode) & 0o077, 0)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(path)
+            s.settimeout(30)
+            self.guest_run("ser", "echo via-ttyS$((0+1)) > /dev/ttyS1")
+            got = b""
+            while b"via-ttyS1" not in got:
+                chunk = s.recv(4096)
+                self.assertTrue(chunk, f"the socket closed; got {got!r}")
+                got += chunk
+
+    def test_xl_create_foreground_and_button_press(self):
+        """create -F stays until the domain is gone (here the guest powers itself off), and
+        button-press DOM power is the ACPI power button, as xl's."""
+        cfg = self.write_cfg("fg", cmdline="kxl.autopoweroff=3")
+        start = time.monotonic()
+        r = self.kxl("create", "-F", "-q", cfg, timeout=180)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("KXL-POWEROFF autopoweroff", self.console_log("fg"))
+        self.assert_gone("fg", timeout=1)
+        self.assertGreater(time.monotonic() - start, 3)
+        self.create("bp")
+        self.wait_ready("bp")
+        # xl's block-attach with the spec split over arguments
+        img = os.path.join(self.tmp, "bp-data.img")
+        with open(img, "wb") as f:
+            f.truncate(4 << 20)
+        self.kxl("block-attach", "bp", f"file:{img}", "xvdb", "w", check=True, timeout=60)
+        disks = json.loads(self.kxl("block-list", "--json", "bp", check=True).stdout)
+        self.assertIn(("xvdb", img, "w"), [(d["vdev"], d["target"], d["mode"]) for d in disks])
+        self.kxl("button-press", "bp", "power", check=True)
+        self.assert_gone("bp", timeout=60)
+        r = self.kxl("button-press", "bp", "reset")
+        self.assertEqual(r.returncode, 2, r.stderr)
+
+    def test_channel_and_sound_card(self):
+        """channel = [ 'name=...,connection=socket,path=...' ]: the guest's named virtio
+        port reaches the socket; soundhw = "hda": the guest sees the Intel HDA card."""
+        path = os.path.join(self.tmp, "chan.sock")
+        self.create("chan", extra_lines=f"channel = [ 'name=org.kxl.test.0,connection=socket,"
+                                        f"path={path}' ]\nsoundhw = \"hda\"")
+        self.wait_ready("chan")
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode) & 0o077, 0)
+        self.guest_sh("chan", "cat /sys/class/virtio-ports/vport*/name",
+                      r"org\.kxl\.test\.0\r?\n")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(path)
+            s.settimeout(30)
+            self.guest_run("chan", "echo via-chan$((0+1)) > /dev/vport0p1")
+            got = b""
+            while b"via-chan1" not in got:
+                chunk = s.recv(4096)
+                self.assertTrue(chunk, f"the socket closed; got {got!r}")
+                got += chunk
+        self.assertIn("0x2668", self.pci_ids("chan"))   # Intel HDA's device id

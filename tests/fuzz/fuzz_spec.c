@@ -26,8 +26,8 @@ static void fuzz_disk(const char *spec)
     kxl_disk d;
     if (cfg_disk_parse(spec, "fuzz.cfg:1", &d) == 0) {
         kxl_disk_bus bus;
-        int index;
-        FUZZ_CHECK(d.vdev && cfg_vdev_parse(d.vdev, "fuzz", &bus, &index) == 0,
+        int index, partition;
+        FUZZ_CHECK(d.vdev && cfg_vdev_parse(d.vdev, "fuzz", &bus, &index, &partition) == 0,
                    "disk '%s': vdev '%s' does not parse", spec, d.vdev ? d.vdev : "NULL");
         FUZZ_CHECK(index == d.index && (bus == d.bus || d.bus == KXL_DISK_BUS_VIRTIO),
                    "disk '%s': vdev '%s' is bus %d index %d, the disk bus %d index %d", spec,
@@ -91,10 +91,11 @@ static void fuzz_cpus(const char *spec)
 static void fuzz_vdev(const char *vdev)
 {
     kxl_disk_bus bus;
-    int index;
-    if (cfg_vdev_parse(vdev, "fuzz", &bus, &index) == 0)
-        FUZZ_CHECK(index >= 0 && kxl_disk_bus_to_string(bus), "vdev '%s': bus %d index %d",
-                   vdev, bus, index);
+    int index, partition;
+    if (cfg_vdev_parse(vdev, "fuzz", &bus, &index, &partition) == 0)
+        FUZZ_CHECK(index >= 0 && kxl_disk_bus_to_string(bus) && partition >= 0 &&
+                   partition <= 255, "vdev '%s': bus %d index %d partition %d", vdev, bus,
+                   index, partition);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -733,6 +733,65 @@ static void test_not_ext(void **state)
         fail_msg("unexpected message: %s", kx_err_msg());
 }
 
+/* ---- the Xen names rule (boot_xennames.c) ---------------------------------------------- */
+
+/* The text of path inside img's file system, by e2fsprogs' own debugfs. */
+static char *debugfs_cat(const char *img, const char *path)
+{
+    AUTOFREE char *out = kx_asprintf("%s/debugfs.out", tmp);
+    sh("debugfs -R 'cat %s' '%s' > '%s' 2>/dev/null", path, img, out);
+    return kx_read_file(out, NULL);
+}
+
+static void test_xen_names(void **state)
+{
+    (void)state;
+    const tfile files[] = {TEXT("etc/fstab", "/dev/xvda2 / ext4 defaults 0 1\n"),
+                           TEXT("etc/udev/udev.conf", "")};
+    AUTOFREE char *tree = make_tree("xennames", files, KX_ARRAY_SIZE(files));
+    AUTOFREE char *img = img_path("xennames");
+    sh("rm -f '%s' && truncate -s 16M '%s'", img, img);
+    mkfs(img, 0, "16M", "ext4", tree);
+    /* written once (rules.d made), then found there; the file system stays clean */
+    assert_int_equal(bootloader_xen_names_as(0, 0, img), 1);
+    AUTOFREE char *rule = debugfs_cat(img, BOOTLOADER_XEN_NAMES_PATH);
+    assert_string_equal(rule, bootloader_xen_names_rule);
+    assert_int_equal(bootloader_xen_names_as(0, 0, img), 0);
+    sh("e2fsck -fn '%s' >/dev/null 2>&1", img);
+    AUTOFREE char *fstab = debugfs_cat(img, "/etc/fstab");
+    assert_string_equal(fstab, "/dev/xvda2 / ext4 defaults 0 1\n");
+    /* a changed rule is replaced */
+    sh("debugfs -w -R 'rm %s' '%s' >/dev/null 2>&1", BOOTLOADER_XEN_NAMES_PATH, img);
+    assert_int_equal(bootloader_xen_names_as(0, 0, img), 1);
+    sh("e2fsck -fn '%s' >/dev/null 2>&1", img);
+}
+
+static void test_xen_names_refused(void **state)
+{
+    (void)state;
+    const tfile no_udev[] = {TEXT("etc/fstab", "")};
+    const tfile linked[] = {LINK("etc/udev", "/tmp")};
+    AUTOFREE char *tree1 = make_tree("noudev", no_udev, 1);
+    AUTOFREE char *tree2 = make_tree("linked", linked, 1);
+    AUTOFREE char *img = img_path("xnref");
+    sh("rm -f '%s' && truncate -s 8M '%s'", img, img);
+    mkfs(img, 0, "8M", "ext4", tree1);
+    AUTOFREE char *want = kx_asprintf("disk '%s' has no /etc/udev: the guest has no udev", img);
+    assert_int_equal(bootloader_xen_names_as(0, 0, img), -1);
+    assert_string_equal(kx_err_msg(), want);
+    mkfs(img, 0, "8M", "ext4", tree2);
+    assert_int_equal(bootloader_xen_names_as(0, 0, img), -1);
+    assert_non_null(strstr(kx_err_msg(), "'udev' is not a directory"));
+    sh("head -c 4194304 /dev/urandom > '%s'", img);
+    assert_int_equal(bootloader_xen_names_as(0, 0, img), -1);
+    assert_non_null(strstr(kx_err_msg(), "holds no ext2/3/4 file system"));
+    /* not clean: the guest's own fsck comes first */
+    mkfs(img, 0, "8M", "ext4", tree1);
+    sh("debugfs -w -R 'ssv state 0' '%s' >/dev/null 2>&1", img);
+    assert_int_equal(bootloader_xen_names_as(0, 0, img), -1);
+    assert_non_null(strstr(kx_err_msg(), "not cleanly unmounted"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -751,6 +810,8 @@ int main(void)
         cmocka_unit_test(test_qcow2_fallback),
         cmocka_unit_test(test_no_kernel),
         cmocka_unit_test(test_not_ext),
+        cmocka_unit_test(test_xen_names),
+        cmocka_unit_test(test_xen_names_refused),
     };
     const char *path = getenv("PATH");
     AUTOFREE char *full_path = kx_asprintf("%s:/usr/sbin:/sbin", path ? path : "/usr/bin:/bin");

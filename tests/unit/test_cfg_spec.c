@@ -175,10 +175,8 @@ static const struct {
     DISK_ERR("/x,qed,xvda", "unknown format 'qed' (use raw, qcow2, qcow, vhd or empty)"),
     DISK_ERR("/x,xvda,w", "unknown format 'xvda': the second item is the format (write "
              "'TARGET,,xvda,...' or use a prefix such as 'file:')"),
-    DISK_ERR("/x,,xvda1", "vdev 'xvda1' is a partition; kxl gives guests whole disks "
-             "(use 'xvda')"),
-    DISK_ERR("/x,,hdc2", "vdev 'hdc2' is a partition; kxl gives guests whole disks "
-             "(use 'hdc')"),
+    DISK_ERR("/x,,xvda0", "vdev 'xvda0': partition '0' must be 1 to 255"),
+    DISK_ERR("/x,,hdc256", "vdev 'hdc256': partition '256' must be 1 to 255"),
     DISK_ERR("/x,,hde", "vdev 'hde': IDE has only hda, hdb, hdc and hdd (use xvdX for more "
              "disks)"),
     DISK_ERR("/x,,hdaa", "vdev 'hdaa': IDE has only hda, hdb, hdc and hdd (use xvdX for more "
@@ -247,20 +245,26 @@ static void test_disk_bad(void **state)
 
 static const struct {
     const char *vdev;
-    int bus, index;
+    int bus, index, partition;
 } vdev_ok[] = {
-    {"xvda", VIRTIO, 0},   {"xvdz", VIRTIO, 25}, {"xvdaa", VIRTIO, 26}, {"xvdaz", VIRTIO, 51},
-    {"xvdba", VIRTIO, 52}, {"xvdtq", VIRTIO, 536}, {"hda", IDE, 0},     {"hdd", IDE, 3},
-    {"sda", SCSI, 0},      {"sdp", SCSI, 15},    {"sdaa", SCSI, 26},    {"vda", VIRTIO, 0},
-    {"vdc", VIRTIO, 2},    {"xvdbgqcv", VIRTIO, 1048575},
+    {"xvda", VIRTIO, 0, 0},   {"xvdz", VIRTIO, 25, 0}, {"xvdaa", VIRTIO, 26, 0},
+    {"xvdaz", VIRTIO, 51, 0}, {"xvdba", VIRTIO, 52, 0}, {"xvdtq", VIRTIO, 536, 0},
+    {"hda", IDE, 0, 0},       {"hdd", IDE, 3, 0},      {"sda", SCSI, 0, 0},
+    {"sdp", SCSI, 15, 0},     {"sdaa", SCSI, 26, 0},   {"vda", VIRTIO, 0, 0},
+    {"vdc", VIRTIO, 2, 0},    {"xvdbgqcv", VIRTIO, 1048575, 0},
+    /* xen-tools' partition-style disks: each a virtio disk of its own */
+    {"xvda1", VIRTIO, 0, 1},  {"xvda2", VIRTIO, 0, 2}, {"sdb15", VIRTIO, 1, 15},
+    {"hdc2", VIRTIO, 2, 2},   {"xvdb255", VIRTIO, 1, 255},
 };
 
 static const struct {
     const char *vdev;
     const char *msg;
 } vdev_bad[] = {
-    {"xvda1", WHERE ": vdev 'xvda1' is a partition; kxl gives guests whole disks (use 'xvda')"},
-    {"sdb15", WHERE ": vdev 'sdb15' is a partition; kxl gives guests whole disks (use 'sdb')"},
+    {"xvda01", WHERE ": vdev 'xvda01': partition '01' must be 1 to 255"},
+    {"sda999999999999999999999", WHERE ": vdev 'sda999999999999999999999': partition "
+                                 "'999999999999999999999' must be 1 to 255"},
+    {"xvda1b", WHERE ": unknown vdev 'xvda1b' (use xvdX, hdX, sdX or vdX, e.g. xvda)"},
     {"xvdbgqcw", WHERE ": vdev 'xvdbgqcw': disk number too large (at most 1048575)"},
     {"hde", WHERE ": vdev 'hde': IDE has only hda, hdb, hdc and hdd (use xvdX for more disks)"},
     {"d0", WHERE ": vdev 'd0': the d<N>p<P> form is not supported (name the disk xvda, xvdb, "
@@ -280,16 +284,18 @@ static void test_vdev(void **state)
     (void)state;
     for (size_t i = 0; i < KX_ARRAY_SIZE(vdev_ok); i++) {
         kxl_disk_bus bus = KXL_DISK_BUS_SCSI;
-        int index = -1;
-        check_success(cfg_vdev_parse(vdev_ok[i].vdev, WHERE, &bus, &index), vdev_ok[i].vdev);
+        int index = -1, partition = -1;
+        check_success(cfg_vdev_parse(vdev_ok[i].vdev, WHERE, &bus, &index, &partition),
+                      vdev_ok[i].vdev);
         CHECK((int)bus == vdev_ok[i].bus, vdev_ok[i].vdev);
         CHECK(index == vdev_ok[i].index, vdev_ok[i].vdev);
+        CHECK(partition == vdev_ok[i].partition, vdev_ok[i].vdev);
     }
     for (size_t i = 0; i < KX_ARRAY_SIZE(vdev_bad); i++) {
         kxl_disk_bus bus;
-        int index;
-        check_failure(cfg_vdev_parse(vdev_bad[i].vdev, WHERE, &bus, &index), vdev_bad[i].vdev,
-                      vdev_bad[i].msg);
+        int index, partition;
+        check_failure(cfg_vdev_parse(vdev_bad[i].vdev, WHERE, &bus, &index, &partition),
+                      vdev_bad[i].vdev, vdev_bad[i].msg);
     }
 }
 
