@@ -60,7 +60,11 @@ static json_object *b_info(const kxl_domcfg *cfg)
     json_object_object_add(o, "avail_vcpus", avail);
     add_int(o, "max_memkb", (int64_t)cfg->maxmem_mib * 1024);
     add_int(o, "target_memkb", (int64_t)cfg->memory_mib * 1024);
-    json_object_object_add(o, "sched_params", json_object_new_object());
+    /* the credit scheduler's, as kxl sched-credit shows them */
+    json_object *sched = json_object_new_object();
+    add_int(sched, "weight", cfg->cpu_weight);
+    add_int(sched, "cap", cfg->cap);
+    json_object_object_add(o, "sched_params", sched);
     const char *type = cfg->type == KXL_TYPE_HVM ? "type.hvm" : cfg->type == KXL_TYPE_PVH
                                                                     ? "type.pvh"
                                                                     : "type.pv";

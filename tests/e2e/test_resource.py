@@ -50,6 +50,11 @@ class GuestMixin:
 class ResourceTest(GuestMixin, KxlTestCase):
 
     def config(self, name):
+        r = self.kxl("list", "-l", "--json", name, check=True)
+        return json.loads(r.stdout)[0]["config"]
+
+    def xl_config(self, name):
+        """xl's list -l shape (libxl's domain config)."""
         r = self.kxl("list", "-l", name, check=True)
         return json.loads(r.stdout)[0]["config"]
 
@@ -100,6 +105,8 @@ class ResourceTest(GuestMixin, KxlTestCase):
         self.assertEqual(self.online("res", "0-1"), "0-1")
         self.assertEqual(self.listed("res")[1], 2)
         self.assertEqual(self.config("res")["vcpus"], 2)
+        b_info = self.xl_config("res")["b_info"]
+        self.assertEqual((b_info["avail_vcpus"], b_info["max_vcpus"]), ([0, 1], 2))
         self.refused(["vcpu-set", "res", "3"], r"^kxl: .*maxvcpus 2.* 1 to 2, not 3$")
         self.refused(["vcpu-set", "res", "0"], r"^kxl: .*at least 1, not 0$")
         self.refused(["vcpu-set", "res", "two"], r"^kxl: .*'two' is not a whole number$")
@@ -174,6 +181,8 @@ class ResourceTest(GuestMixin, KxlTestCase):
         self.assertEqual(self.cpu_files(group), want)
         cfg = self.config("spin")
         self.assertEqual((cfg["cpu_weight"], cfg["cap"]), (512, 50))
+        self.assertEqual(self.xl_config("spin")["b_info"]["sched_params"],
+                         {"weight": 512, "cap": 50})
 
         # the cap holds a spinning guest near half a CPU
         self.guest_run("spin", "while :; do :; done &")
