@@ -92,6 +92,13 @@ typedef struct {
     size_t n_devs;
 } kxl_usb;
 
+/* A host PCI device given to the guest (pci = [ ... ]): vfio-pci. */
+typedef struct {
+    char bdf[13];        /* "0000:01:00.0" */
+    int vslot;           /* @VSLOT: the guest's slot; -1: QEMU's choice */
+    bool seize;          /* seize=1: made assignable (bound to vfio-pci) at start */
+} kxl_pcidev;
+
 /* A set of host CPUs. */
 typedef struct {
     uint64_t bits[KXL_MAX_HOST_CPUS / 64];
@@ -128,6 +135,8 @@ typedef struct {
 
     char **serial;              /* NULL-terminated; default { "pty" } */
     kxl_gfx gfx;
+    kxl_pcidev *pci;
+    size_t n_pci;
     char **channels;            /* NULL-terminated channel = entries as written (checked) */
     char *soundhw;              /* hda, ac97, es1370, sb16; NULL: no sound card */
     kxl_usb usb;

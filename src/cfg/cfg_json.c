@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cfg/cfg_channel.h"
+#include "cfg/cfg_pci.h"
 #include "cfg/cfg_spec.h"
 #include "cfg/cfg_usb.h"
 #include "util/buf.h"
@@ -205,6 +206,17 @@ json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
         for (char **c = cfg->channels; *c; c++)
             json_object_array_add(a, json_object_new_string(*c));
         json_object_object_add(o, "channels", a);
+    }
+    if (cfg->n_pci) {
+        a = json_object_new_array();
+        for (size_t i = 0; i < cfg->n_pci; i++) {
+            json_object *d = json_object_new_object();
+            json_object_object_add(d, "bdf", json_object_new_string(cfg->pci[i].bdf));
+            json_object_object_add(d, "vslot", json_object_new_int(cfg->pci[i].vslot));
+            json_object_object_add(d, "seize", json_object_new_boolean(cfg->pci[i].seize));
+            json_object_array_add(a, d);
+        }
+        json_object_object_add(o, "pci", a);
     }
     gfx_to_json(o, &cfg->gfx);
     usb_to_json(o, &cfg->usb);
@@ -460,6 +472,28 @@ static int usb_from_json(json_object *o, kxl_usb *u)
     return 0;
 }
 
+static int pci_from_json(json_object *o, kxl_domcfg *cfg)
+{
+    size_t n;
+    json_object *a = get_array(o, "pci", &n);
+    if (n == (size_t)-1)
+        return -1;
+    cfg->pci = kx_malloc0(sizeof(*cfg->pci) * (n + 1));
+    for (; cfg->n_pci < n; cfg->n_pci++) {
+        json_object *d = json_object_array_get_idx(a, cfg->n_pci);
+        const char *bdf = kx_json_str(d, "bdf", "");
+        kxl_pcidev *p = &cfg->pci[cfg->n_pci];
+        int64_t vslot = kx_json_int(d, "vslot", -1);
+        if (!cfg_pci_bdf(bdf, strlen(bdf), p->bdf) || vslot < -1 || vslot > 0x1f) {
+            kx_err(KXL_ERR_INVALID, "domain JSON: a PCI device has a bad address or slot");
+            return -1;
+        }
+        p->vslot = (int)vslot;
+        p->seize = kx_json_bool(d, "seize", false);
+    }
+    return 0;
+}
+
 kxl_domcfg *cfg_domcfg_from_json(json_object *obj)
 {
     if (!json_object_is_type(obj, json_type_object)) {
@@ -472,7 +506,7 @@ kxl_domcfg *cfg_domcfg_from_json(json_object *obj)
             return NULL;
     snprintf(cfg->uuid, sizeof(cfg->uuid), "%s", kx_json_str(obj, "uuid", ""));
     if (lists_from_json(obj, cfg) < 0 || strings_from_json(obj, cfg) < 0 ||
-        gfx_from_json(obj, &cfg->gfx) < 0 || usb_from_json(obj, &cfg->usb) < 0)
+        gfx_from_json(obj, &cfg->gfx) < 0 || pci_from_json(obj, cfg) < 0 || usb_from_json(obj, &cfg->usb) < 0)
         return NULL;
     if (!cfg->name || !kxl_name_is_valid(cfg->name)) {
         kx_err(KXL_ERR_INVALID, "domain JSON: missing or invalid name");

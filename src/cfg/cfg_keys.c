@@ -12,6 +12,7 @@
 #include "cfg/cfg_channel.h"
 #include "cfg/cfg_gfx.h"
 #include "cfg/cfg_hvm.h"
+#include "cfg/cfg_pci.h"
 #include "cfg/cfg_root.h"
 #include "cfg/cfg_serial.h"
 #include "cfg/cfg_spec.h"
@@ -618,6 +619,29 @@ static int key_soundhw(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     return -1;
 }
 
+static int key_pci(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    if (check_string_list(s, "'0000:01:00.0'") < 0)
+        return -1;
+    free(cfg->pci);
+    cfg->n_pci = 0;
+    cfg->pci = kx_malloc0(sizeof(*cfg->pci) * (s->value.n_items + 1));
+    for (size_t i = 0; i < s->value.n_items; i++) {
+        AUTOFREE char *where = kx_asprintf("%s:%d", s->source, s->value.items[i].line);
+        if (cfg_pci_parse(s->value.items[i].str, where, &cfg->pci[i]) < 0)
+            return -1;
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(cfg->pci[j].bdf, cfg->pci[i].bdf) == 0) {
+                kx_err(KXL_ERR_CONFIG, "%s: pci '%s' is given twice", where, cfg->pci[i].bdf);
+                return -1;
+            }
+        }
+        cfg->n_pci = i + 1;
+    }
+    return 0;
+}
+
 #define F(field) offsetof(kxl_domcfg, field)
 #define GFX(k) {k, KEY_CUSTOM, .fn = key_gfx}
 #define XEN_ONLY(k, why) {k, KEY_NO_MEANING, .note = why}
@@ -658,6 +682,9 @@ static const cfg_key keys[] = {
     {"on_poweroff", KEY_ACTION, F(on_poweroff)},
     {"on_reboot", KEY_ACTION, F(on_reboot)},
     XEN_ONLY("pae", "PAE is always available to KVM guests"),
+    {"pci", KEY_CUSTOM, .fn = key_pci},
+    XEN_ONLY("pci_permissive", "vfio has no permissive mode"),
+    XEN_ONLY("pci_power_mgmt", "vfio manages the device's power itself"),
     XEN_ONLY("pool", "Xen CPU pools do not exist on KVM; use cpus="),
     {"ramdisk", KEY_STRING, F(ramdisk)},
     {"root", KEY_CUSTOM, .fn = key_root_extra},

@@ -144,6 +144,7 @@ void kxl_domcfg_free(kxl_domcfg *cfg)
         free(*c);
     free(cfg->channels);
     free(cfg->soundhw);
+    free(cfg->pci);
     free(cfg->gfx.listen);
     free(cfg->gfx.password);
     free(cfg->gfx.keymap);

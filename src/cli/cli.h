@@ -69,6 +69,10 @@ int cmd_save(cli_ctx *ctx, int argc, char **argv);
 int cmd_restore(cli_ctx *ctx, int argc, char **argv);
 int cmd_vncviewer(cli_ctx *ctx, int argc, char **argv);
 int cmd_usb_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_pci_assignable_add(cli_ctx *ctx, int argc, char **argv);
+int cmd_pci_assignable_remove(cli_ctx *ctx, int argc, char **argv);
+int cmd_pci_assignable_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_pci_list(cli_ctx *ctx, int argc, char **argv);
 int cmd_button_press(cli_ctx *ctx, int argc, char **argv);
 int cmd_resume(cli_ctx *ctx, int argc, char **argv);
 

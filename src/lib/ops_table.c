@@ -62,6 +62,13 @@ static const kxl_op_desc ops[KXL_OP__COUNT] = {
     [KXL_OP_DISPLAY] = {KXL_OP_DISPLAY, "vncviewer", "display", NULL, 15000},
     /* from the domain's config: the devices are the emulated ones it names */
     [KXL_OP_USB_LIST] = {KXL_OP_USB_LIST, "usb-list", NULL, NULL, 0},
+    /* the host's devices, not a domain's: sysfs, no supervisor */
+    [KXL_OP_PCI_ASSIGNABLE_ADD] = {KXL_OP_PCI_ASSIGNABLE_ADD, "pci-assignable-add", NULL, NULL,
+                                   0},
+    [KXL_OP_PCI_ASSIGNABLE_REMOVE] = {KXL_OP_PCI_ASSIGNABLE_REMOVE, "pci-assignable-remove",
+                                      NULL, NULL, 0},
+    [KXL_OP_PCI_ASSIGNABLE_LIST] = {KXL_OP_PCI_ASSIGNABLE_LIST, "pci-assignable-list", NULL,
+                                    NULL, 0},
 };
 
 const kxl_op_desc *kxl_op_describe(kxl_op op)
