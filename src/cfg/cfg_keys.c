@@ -507,6 +507,52 @@ static int key_viridian(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     return 0;
 }
 
+static int key_startup(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    const char *text = scalar_text(s, "a string");
+    if (!text)
+        return -1;
+    AUTOFREE char *where = kx_asprintf("%s:%d", s->source, s->line);
+    cfg_startup st;
+    if (cfg_startup_parse(text, where, &st) < 0)
+        return -1;
+    cfg->startup_order = st.order;
+    cfg->startup_up = st.up;
+    cfg->startup_down = st.down;
+    return 0;
+}
+
+static int key_startup_ready(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    const char *text = scalar_text(s, "a string");
+    if (!text)
+        return -1;
+    AUTOFREE char *where = kx_asprintf("%s:%d", s->source, s->line);
+    if (cfg_ready_regex_check(text, where) < 0)
+        return -1;
+    free(cfg->startup_ready);
+    cfg->startup_ready = kx_strdup(text);
+    return 0;
+}
+
+static int key_on_host_shutdown(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    const char *text = scalar_text(s, "a string");
+    if (!text)
+        return -1;
+    int h = kxl_host_shutdown_from_string(text);
+    if (h < 0) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: unknown on_host_shutdown '%s' (use shutdown or save)",
+               s->source, s->line, text);
+        return -1;
+    }
+    cfg->on_host_shutdown = (kxl_host_shutdown)h;
+    return 0;
+}
+
 #define F(field) offsetof(kxl_domcfg, field)
 #define GFX(k) {k, KEY_CUSTOM, .fn = key_gfx}
 #define XEN_ONLY(k, why) {k, KEY_NO_MEANING, .note = why}
@@ -542,6 +588,7 @@ static const cfg_key keys[] = {
     XEN_ONLY("nestedhvm", "nested virtualization is a host setting on KVM"),
     GFX("nographic"),
     {"on_crash", KEY_ACTION, F(on_crash)},
+    {"on_host_shutdown", KEY_CUSTOM, .fn = key_on_host_shutdown},
     {"on_poweroff", KEY_ACTION, F(on_poweroff)},
     {"on_reboot", KEY_ACTION, F(on_reboot)},
     XEN_ONLY("pae", "PAE is always available to KVM guests"),
@@ -552,6 +599,8 @@ static const cfg_key keys[] = {
     {"serial", KEY_CUSTOM, .fn = key_serial},
     XEN_ONLY("shadow_memory", "KVM manages shadow page tables itself"),
     {"shutdown_timeout", KEY_UINT, F(shutdown_timeout), 1, 86400},
+    {"startup", KEY_CUSTOM, .fn = key_startup},
+    {"startup_ready", KEY_CUSTOM, .fn = key_startup_ready},
     GFX("stdvga"),
     {"type", KEY_CUSTOM, .fn = key_domtype},
     {"uuid", KEY_CUSTOM, .fn = key_uuid},
