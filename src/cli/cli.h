@@ -68,6 +68,10 @@ int cmd_vcpu_pin(cli_ctx *ctx, int argc, char **argv);
 int cmd_save(cli_ctx *ctx, int argc, char **argv);
 int cmd_restore(cli_ctx *ctx, int argc, char **argv);
 int cmd_vncviewer(cli_ctx *ctx, int argc, char **argv);
+int cmd_autostart_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_autostart_enable(cli_ctx *ctx, int argc, char **argv);
+int cmd_autostart_disable(cli_ctx *ctx, int argc, char **argv);
+int cmd_shutdown_host(cli_ctx *ctx, int argc, char **argv);
 
 const cli_cmd *cli_find(const char *name);
 /* The command's name (its operation's, for an operation's row). */

@@ -12,6 +12,21 @@
 /* Sorted by command. A library operation's row names its operation instead of a command: the
  * command is the operation's, from the one table that names each operation (ops_table.c). */
 static const cli_cmd commands[] = {
+    {NULL, cmd_autostart_disable, false, "Stop starting a domain at host boot", "DOM",
+     "Removes its link from $KXL_ROOT/etc/kxl/auto/ (a config file kept there, not a link, is\n"
+     "left alone: move it yourself).\n", KXL_OP_AUTOSTART_DISABLE},
+    {NULL, cmd_autostart_enable, false, "Start a domain at host boot", "DOM [CONFIG]",
+     "Links CONFIG (by default the config file the running domain DOM was created from) into\n"
+     "$KXL_ROOT/etc/kxl/auto/ as DOM.cfg. startup = \"order=N,up=S,down=S\" in the config\n"
+     "orders it; see kxl.cfg(5).\n", KXL_OP_AUTOSTART_ENABLE},
+    {NULL, cmd_autostart_list, false, "Show what starts at host boot, in which order",
+     "[--json]",
+     "Batches in start order (a batch starts together; up waits after a start, down bounds the\n"
+     "clean shutdown at shutdown-host), the configs skipped with their file:line, and what\n"
+     "the last boot's autostart (kxld) did with each domain.\n"
+     "  --json   the same as JSON (GET /api/v1/autostart)\n"
+     "The directories are $KXL_ROOT/etc/kxl/auto/ and kxld.conf's auto_dirs.\n",
+     KXL_OP_AUTOSTART_LIST},
     {NULL, cmd_block_attach, false, "Hot-plug a disk into a domain", "DOM DISK-SPEC",
      "DISK-SPEC as in the config's disk list, e.g. 'file:/srv/data.img,xvdb,w'.\n",
      KXL_OP_BLOCK_ATTACH},
@@ -134,6 +149,13 @@ static const cli_cmd commands[] = {
      "Without -c or -p the domain is destroyed once FILE is complete. CFG is recorded in\n"
      "FILE instead of the domain's config. FILE appears only when complete: a failed or\n"
      "cancelled save (kxl job-cancel) leaves none, and the domain as it was.\n", KXL_OP_SAVE},
+    {NULL, cmd_shutdown_host, false, "Stop every domain before the host goes down", "",
+     "Domains that do not start at boot first, together; then the autostart ones in the\n"
+     "reverse of their start order. Each is shut down cleanly within its startup down=\n"
+     "(else its shutdown_timeout) and destroyed if it has not, or, with on_host_shutdown =\n"
+     "\"save\", saved to $KXL_ROOT/var/lib/kxl/save/NAME.save and restored by the next boot's\n"
+     "autostart. One line per domain as it is done. The kxl-domains systemd unit runs it.\n",
+     KXL_OP_SHUTDOWN_HOST},
     {NULL, cmd_snapshot_create, false, "Take a snapshot", "DOM|CONFIG NAME",
      "Of a running domain: its qcow2 disks and its memory (QEMU's savevm).\n"
      "Of a config file whose domain is shut down: its qcow2 disks (qemu-img).\n",

@@ -149,7 +149,8 @@ static int parse_body(const char *text, json_object **body_r)
 static kxld_request request_of(http_job *j)
 {
     return (kxld_request){.paths = j->srv->o->paths, .params = &j->params,
-                          .jobs = j->srv->jobs, .query = j->query};
+                          .jobs = j->srv->jobs, .query = j->query,
+                          .auto_dirs = j->srv->o->auto_dirs};
 }
 
 /* Runs j's route: its HTTP status and body (*out_r, caller puts; the error's on failure). */

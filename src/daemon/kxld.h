@@ -17,6 +17,7 @@ typedef struct {
     json_object *body;           /* the request's JSON body (an object), NULL when it had none */
     kxld_jobs *jobs;             /* the API's jobs */
     const char *query;           /* "a=1&b=2", or "" */
+    const char *const *auto_dirs;   /* kxld.conf's autostart directories (NULL-terminated) */
 } kxld_request;
 
 /* A route's handler, run in a worker thread: returns the HTTP status of its success with *out_r
