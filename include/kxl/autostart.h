@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "kxl/kxl.h"
@@ -63,7 +64,7 @@ char *kxl_autostart_save_file(const kxl_paths *p, const char *name);
 
 typedef struct {
     const char *const *extra_dirs;   /* auto_dirs */
-    const volatile bool *stop;       /* when it becomes true: start nothing more, wait no more */
+    const atomic_bool *stop;         /* when it becomes true: start nothing more, wait no more */
 } kxl_autostart_opts;
 /* Once per boot: unless ROOT/var/lib/kxl/autostart-last.json records a finished run of this
  * boot, starts the plan batch by batch (kxl_domain_create, or kxl_domain_restore of the
@@ -92,8 +93,8 @@ int kxl_autostart_disable(const kxl_paths *p, const char *dom);
 
 /* ---- host shutdown (kxl shutdown-host) ---- */
 
-/* Told of each step: dom and what happened ("shut down", "destroyed after 60 s", "saved to
- * FILE", or the error when failed). */
+/* Told of each domain once it is done: what happened ("shut down (2.5 s)", "destroyed: it did
+ * not shut down within 60 s", "saved to FILE"), or with failed, what went wrong. */
 typedef void (*kxl_shutdown_host_fn)(const char *dom, bool failed, const char *what,
                                      void *opaque);
 /* Stops every running domain: first those that do not start at boot (together), then the

@@ -178,7 +178,7 @@ static int open_log(const kxl_paths *paths, int notify_fd, FILE **log_r)
 typedef struct {
     const kxl_paths *paths;
     kxl_autostart_opts opts;
-    volatile bool stop;
+    atomic_bool stop;
     pthread_t thread;
     bool running;
 } autostart_thread;
@@ -202,7 +202,7 @@ static void autostart_begin(autostart_thread *a)
 /* Stops its waits and starts (a start under way ends first), then joins it. */
 static void autostart_end(autostart_thread *a)
 {
-    a->stop = true;
+    atomic_store(&a->stop, true);
     if (a->running)
         pthread_join(a->thread, NULL);
     a->running = false;

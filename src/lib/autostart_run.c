@@ -40,7 +40,7 @@ static double now_s(void)
 
 static bool stopping(const run_ctx *r)
 {
-    return r->o->stop && *r->o->stop;
+    return r->o->stop && atomic_load(r->o->stop);
 }
 
 static int save_record(run_ctx *r)

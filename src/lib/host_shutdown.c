@@ -36,6 +36,13 @@ typedef struct {
     kxl_host_shutdown action;
 } stop_job;
 
+static double monotonic_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void tell(stop_job *j, bool failed, const char *what)
 {
     stop_ctx *c = j->ctx;
@@ -64,8 +71,8 @@ static bool shut_down_within(stop_job *j, const kxl_dominfo *info)
     kxl_power_opts o = {0};
     if (kxl_domain_shutdown(j->ctx->p, j->name, &o) < 0)
         return false;
-    time_t end = time(NULL) + j->down;
-    while (time(NULL) < end) {
+    double end = monotonic_s() + j->down;
+    while (monotonic_s() < end) {
         if (powered_off(j->ctx->p, info))
             return true;
         usleep(100000);
@@ -82,7 +89,7 @@ static void shut_down(stop_job *j)
         kx_err_clear();
         return;   /* gone meanwhile */
     }
-    double t0 = (double)time(NULL);
+    double t0 = monotonic_s();
     bool clean = shut_down_within(j, &info);
     AUTOFREE char *why = clean ? NULL : kx_strdup(kx_err_msg());
     kx_err_clear();
@@ -93,7 +100,7 @@ static void shut_down(stop_job *j)
         return;
     }
     kx_err_clear();
-    AUTOFREE char *what = clean ? kx_asprintf("shut down (%.0f s)", (double)time(NULL) - t0)
+    AUTOFREE char *what = clean ? kx_asprintf("shut down (%.1f s)", monotonic_s() - t0)
                                 : kx_asprintf("destroyed: %s", why);
     tell(j, false, what);
 }

@@ -69,10 +69,14 @@ class AutostartTest(KxldTestCase):
             return None
 
     def wait_autostart_done(self, timeout=240):
+        """The record of this boot's run, once it has finished (an earlier boot's is there until
+        kxld writes its own)."""
+        with open(self.boot_id_file) as f:
+            boot_id = f.read().strip()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             rec = self.record()
-            if rec and rec["finished"]:
+            if rec and rec["boot_id"] == boot_id and rec["finished"]:
                 return rec
             time.sleep(0.2)
         self.fail(f"autostart did not finish: {self.record()}\n{self.kxld_log()}")
@@ -184,7 +188,7 @@ class AutostartTest(KxldTestCase):
         order = [l.split()[1].rstrip(":") for l in out.splitlines()]
         self.assertEqual(order[:2], ["c", "b"], out)
         self.assertEqual(sorted(order[2:]), ["a1", "a2"], out)
-        self.assertRegex(out, r"a2: shut down \(\d+ s\)")
+        self.assertRegex(out, r"a2: shut down \(\d+\.\d s\)")
 
     def test_save_at_host_shutdown_restores_at_next_boot(self):
         self.auto_cfg("s", 'on_host_shutdown = "save"')
@@ -210,3 +214,58 @@ class AutostartTest(KxldTestCase):
         self.assertNotIn("KXL-READY", log, "the guest did not boot again")
         self.assertIn(beats[0], (last + 1, last + 2), f"saved at {last}, then {beats[:5]}")
         self.assertFalse(os.path.exists(save), "the save file goes once restored")
+
+    def test_enable_disable_and_down_timeout(self):
+        """The API's autostart links, and host shutdown's order and down timeout: a domain
+        started by hand (not in auto/) goes first; one whose guest ignores the power button
+        (no ACPI) is destroyed once its down timeout is over."""
+        self.boot_host()
+        self.start_kxld()
+        self.wait_autostart_done()
+        deaf = self.create("deaf", cmdline="acpi=off", memory=128,
+                           extra_lines='startup = "down=3"')
+        w = self.create("w", memory=128)
+        self.wait_ready("deaf")
+        self.wait_ready("w")
+        status, _, reply = self.api("PUT", "/api/v1/domains/w/autostart")
+        self.assertEqual((status, reply), (204, None))
+        link = os.path.join(self.auto, "w.cfg")
+        self.assertEqual(os.readlink(link), w)
+        status, _, reply = self.api("PUT", "/api/v1/domains/w/autostart", {"config_file": w})
+        self.assertEqual((status, reply), (204, None), "done already")
+        status, _, e = self.api("PUT", "/api/v1/domains/deaf/autostart", {"config_file": w})
+        self.assert_error(status, 400, "invalid", e)
+        self.assertIn("is of domain 'w', not 'deaf'", e["error"]["message"])
+        status, _, e = self.api("PUT", "/api/v1/domains/deaf/autostart", {"config_file": "x"})
+        self.assert_error(status, 400, "invalid", e)
+        status, _, e = self.api("DELETE", "/api/v1/domains/deaf/autostart")
+        self.assert_error(status, 404, "not-found", e)
+        kept = os.path.join(self.auto, "kept.cfg")
+        with open(kept, "w") as f:
+            f.write('name = "kept"\n')
+        status, _, e = self.api("DELETE", "/api/v1/domains/kept/autostart")
+        self.assert_error(status, 409, "state", e)
+        self.assertTrue(os.path.exists(kept))
+        os.unlink(kept)
+        status, _, plan = self.api("GET", "/api/v1/autostart")
+        self.validate(plan, "Autostart")
+        self.assertEqual([[d["name"] for d in b["domains"]] for b in plan["batches"]], [["w"]])
+        status, _, reply = self.api("DELETE", "/api/v1/domains/w/autostart")
+        self.assertEqual((status, reply), (204, None))
+        self.assertFalse(os.path.lexists(link))
+        self.kxl("autostart-enable", "w", check=True)
+        self.assertEqual(os.readlink(link), w)
+        self.stop_kxld()
+
+        t0 = time.monotonic()
+        out = self.shutdown_host()
+        took = time.monotonic() - t0
+        lines = out.splitlines()
+        self.assertEqual([l.split()[1] for l in lines], ["deaf:", "w:"], out)
+        self.assertIn("deaf: destroyed: it did not shut down within 3 s", lines[0])
+        self.assertRegex(lines[1], r"w: shut down \(\d+\.\d s\)")
+        self.assertGreaterEqual(took, 3.0)
+        self.assertNotIn("KXL-POWEROFF", self.console_log("deaf"))
+        self.assertIn("KXL-POWEROFF power button pressed", self.console_log("w"))
+        self.assert_gone("deaf")
+        self.assert_gone("w")
