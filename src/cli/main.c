@@ -149,13 +149,6 @@ static const cli_cmd commands[] = {
      "Without -c or -p the domain is destroyed once FILE is complete. CFG is recorded in\n"
      "FILE instead of the domain's config. FILE appears only when complete: a failed or\n"
      "cancelled save (kxl job-cancel) leaves none, and the domain as it was.\n", KXL_OP_SAVE},
-    {NULL, cmd_shutdown_host, false, "Stop every domain before the host goes down", "",
-     "Domains that do not start at boot first, together; then the autostart ones in the\n"
-     "reverse of their start order. Each is shut down cleanly within its startup down=\n"
-     "(else its shutdown_timeout) and destroyed if it has not, or, with on_host_shutdown =\n"
-     "\"save\", saved to $KXL_ROOT/var/lib/kxl/save/NAME.save and restored by the next boot's\n"
-     "autostart. One line per domain as it is done. The kxl-domains systemd unit runs it.\n",
-     KXL_OP_SHUTDOWN_HOST},
     {NULL, cmd_snapshot_create, false, "Take a snapshot", "DOM|CONFIG NAME",
      "Of a running domain: its qcow2 disks and its memory (QEMU's savevm).\n"
      "Of a config file whose domain is shut down: its qcow2 disks (qemu-img).\n",
@@ -170,6 +163,13 @@ static const cli_cmd commands[] = {
      "  -w   wait until the domain has shut down\n"
      "  -F   destroy the domain if it has not shut down within its shutdown_timeout\n"
      "  -a   all domains\n", KXL_OP_SHUTDOWN},
+    {NULL, cmd_shutdown_host, false, "Stop every domain before the host goes down", "",
+     "Domains that do not start at boot first, together; then the autostart ones in the\n"
+     "reverse of their start order. Each is shut down cleanly within its startup down=\n"
+     "(else its shutdown_timeout) and destroyed if it has not, or, with on_host_shutdown =\n"
+     "\"save\", saved to $KXL_ROOT/var/lib/kxl/save/NAME.save and restored by the next boot's\n"
+     "autostart. One line per domain as it is done. The kxl-domains systemd unit runs it.\n",
+     KXL_OP_SHUTDOWN_HOST},
     {NULL, cmd_sysrq, false, "Send a SysRq key to a domain", "DOM LETTER",
      "For example 's' syncs, 'c' crashes a Linux guest.\n", KXL_OP_SYSRQ},
     {NULL, cmd_top, false, "Monitor domains' CPU, memory, network and disks (xentop)",

@@ -269,3 +269,31 @@ class AutostartTest(KxldTestCase):
         self.assertIn("KXL-POWEROFF power button pressed", self.console_log("w"))
         self.assert_gone("deaf")
         self.assert_gone("w")
+
+    def test_killed_kxld_goes_on_in_the_same_boot(self):
+        """kill -9 of kxld while autostart waits after the first batch: the next kxld of the
+        same boot leaves the started domain alone and starts the rest."""
+        self.auto_cfg("k1", 'startup = "order=1,up=300"')
+        self.auto_cfg("k2", 'startup = "order=2"')
+        self.boot_host()
+        self.start_kxld()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            rec = self.record()
+            if rec and [d["name"] for d in rec["domains"]] == ["k1"]:
+                break
+            time.sleep(0.2)
+        else:
+            self.fail(f"k1 was not started: {self.record()}")
+        self.kxld.kill()
+        self.kxld.wait()
+        self.kxld = None
+        pid_k1 = self.list_json()["k1"]["qemu_pid"]
+        self.assertIsNone(self.record()["finished"])
+        self.start_kxld()
+        rec = self.wait_autostart_done()
+        self.assertEqual([(d["name"], d["result"]) for d in rec["domains"]],
+                         [("k1", "started"), ("k2", "started")])
+        self.assertIn("going on with the run this boot began", self.full_log())
+        self.assertEqual(self.list_json()["k1"]["qemu_pid"], pid_k1, "k1 left alone")
+        self.wait_ready("k2")
