@@ -85,9 +85,11 @@ static void record(run_ctx *r, const char *name, const char *config, const char 
     save_record(r);
     pthread_mutex_unlock(&r->lock);
     bool bad = !strcmp(result, "failed") || !strcmp(result, "skipped");
-    kx_log(bad ? KX_LOG_WARN : KX_LOG_NOTICE, "autostart: %s%s%s %s%s%s", name ? "'" : "",
-           name ? name : config, name ? "'" : "", result, reason ? ": " : "",
-           reason ? reason : "");
+    if (!name)   /* a config that does not start: its reason names its file and line */
+        kx_log(KX_LOG_WARN, "autostart: %s: %s", result, reason);
+    else
+        kx_log(bad ? KX_LOG_WARN : KX_LOG_NOTICE, "autostart: '%s' %s%s%s", name, result,
+               reason ? ": " : "", reason ? reason : "");
 }
 
 /* ---- waiting after a start ---- */

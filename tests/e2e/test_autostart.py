@@ -216,20 +216,34 @@ class AutostartTest(KxldTestCase):
         self.assertFalse(os.path.exists(save), "the save file goes once restored")
 
     def test_enable_disable_and_down_timeout(self):
-        """The API's autostart links, and host shutdown's order and down timeout: a domain
-        started by hand (not in auto/) goes first; one whose guest ignores the power button
-        (no ACPI) is destroyed once its down timeout is over."""
-        self.boot_host()
-        self.start_kxld()
-        self.wait_autostart_done()
+        """autostart-enable of a running domain, which boot then leaves alone; the API's links;
+        host shutdown's order and down timeout: a domain started by hand (not in auto/) goes
+        first, and as its guest ignores the power button (no ACPI) it is destroyed once its
+        down timeout is over."""
         deaf = self.create("deaf", cmdline="acpi=off", memory=128,
                            extra_lines='startup = "down=3"')
         w = self.create("w", memory=128)
         self.wait_ready("deaf")
         self.wait_ready("w")
+        # enabled by its running config; at boot it runs already: left alone
+        self.kxl("autostart-enable", "w", check=True)
+        link = os.path.join(self.auto, "w.cfg")
+        self.assertEqual(os.readlink(link), w)
+        pid = self.list_json()["w"]["qemu_pid"]
+        self.boot_host()
+        self.start_kxld()
+        rec = self.wait_autostart_done()
+        self.assertEqual([(d["name"], d["result"], d["reason"]) for d in rec["domains"]],
+                         [("w", "running", "already running")])
+        self.assertEqual(self.list_json()["w"]["qemu_pid"], pid)
+
+        status, _, reply = self.api("DELETE", "/api/v1/domains/w/autostart")
+        self.assertEqual((status, reply), (204, None))
+        self.assertFalse(os.path.lexists(link))
+        status, _, e = self.api("DELETE", "/api/v1/domains/w/autostart")
+        self.assert_error(status, 404, "not-found", e)
         status, _, reply = self.api("PUT", "/api/v1/domains/w/autostart")
         self.assertEqual((status, reply), (204, None))
-        link = os.path.join(self.auto, "w.cfg")
         self.assertEqual(os.readlink(link), w)
         status, _, reply = self.api("PUT", "/api/v1/domains/w/autostart", {"config_file": w})
         self.assertEqual((status, reply), (204, None), "done already")
@@ -238,8 +252,6 @@ class AutostartTest(KxldTestCase):
         self.assertIn("is of domain 'w', not 'deaf'", e["error"]["message"])
         status, _, e = self.api("PUT", "/api/v1/domains/deaf/autostart", {"config_file": "x"})
         self.assert_error(status, 400, "invalid", e)
-        status, _, e = self.api("DELETE", "/api/v1/domains/deaf/autostart")
-        self.assert_error(status, 404, "not-found", e)
         kept = os.path.join(self.auto, "kept.cfg")
         with open(kept, "w") as f:
             f.write('name = "kept"\n')
@@ -250,11 +262,6 @@ class AutostartTest(KxldTestCase):
         status, _, plan = self.api("GET", "/api/v1/autostart")
         self.validate(plan, "Autostart")
         self.assertEqual([[d["name"] for d in b["domains"]] for b in plan["batches"]], [["w"]])
-        status, _, reply = self.api("DELETE", "/api/v1/domains/w/autostart")
-        self.assertEqual((status, reply), (204, None))
-        self.assertFalse(os.path.lexists(link))
-        self.kxl("autostart-enable", "w", check=True)
-        self.assertEqual(os.readlink(link), w)
         self.stop_kxld()
 
         t0 = time.monotonic()
