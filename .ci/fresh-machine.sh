@@ -80,6 +80,11 @@ configure_root() {
         [ -f "$f" ] && cp "$f" "$root/etc/apt/sources.list.d/"
     done
     cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+    # the host's network comes with the host's trust: a registry reached over HTTPS through a
+    # proxy of the host's is trusted as the host trusts it (npm ci of the web UI); the file is
+    # network configuration, not a package, and only node is told of it (NODE_EXTRA_CA_CERTS)
+    cp -L /etc/ssl/certs/ca-certificates.crt "$root/etc/kxl-host-ca.crt" 2>/dev/null ||
+        : >"$root/etc/kxl-host-ca.crt"
     mkdir -p "$root/root/kxl" "$CACHE/apt-archives/partial" "$CACHE/guest-debs"
     git ls-files -z --cached --others --exclude-standard |
         tar --null -T - -cf - | tar -C "$root/root/kxl" -xf -
@@ -100,6 +105,7 @@ mkdir -p "$root/var/cache/kxl/test-guest/debs"
 mount --bind "$cache/guest-debs" "$root/var/cache/kxl/test-guest/debs"
 in_root() {
     chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
+        NODE_EXTRA_CA_CERTS=/etc/kxl-host-ca.crt \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         /bin/bash -c "cd /root/kxl && $1"
 }

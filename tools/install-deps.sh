@@ -5,13 +5,14 @@
 # Without --tests: what the build and the demo need (the demo builds its guest with cpio and
 # kmod). --tests adds the test framework, every program in tests/host-programs.txt, and clang
 # with libFuzzer and the sanitizer runtimes (libclang-rt-14-dev; llvm-14 for llvm-symbolizer)
-# for the fuzz targets (tests/fuzz).
+# for the fuzz targets (tests/fuzz), Debian's nodejs and npm for the web UI (built when npm is
+# there; its npm packages come from the npm registry) and chromium for its browser tests.
 set -euo pipefail
 
 pkgs=(gcc libc6-dev meson ninja-build pkg-config libjson-c-dev libnl-3-dev libnl-route-3-dev
       libnftables-dev libext2fs-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev libmd-dev
       qemu-system-x86 qemu-utils iproute2 dnsmasq-base debootstrap e2fsprogs util-linux
-      cpio kmod libwebsockets-dev libncurses-dev ovmf)
+      cpio kmod libwebsockets-dev libncurses-dev ovmf libpam0g-dev)
 case ${1:-} in
 ""|--tests) [ $# -le 1 ] || { echo "usage: $0 [--tests]" >&2; exit 2; } ;;
 -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -21,11 +22,14 @@ if [ "${1:-}" = "--tests" ]; then
     pkgs+=(libcmocka-dev python3 groff-base man-db iputils-ping nftables procps fdisk xorriso
            isolinux syslinux-common openssh-client lvm2
            python3-yaml python3-jsonschema python3-websocket python3-prometheus-client openssl
-           clang-14 libclang-rt-14-dev llvm-14)
+           clang-14 libclang-rt-14-dev llvm-14
+           nodejs npm ca-certificates chromium)
 fi
 
 missing=()
 for p in "${pkgs[@]}"; do
+    # NodeSource's nodejs package bundles npm and conflicts with Debian's: its npm will do
+    [ "$p" = npm ] && command -v npm >/dev/null && continue
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -21,6 +21,11 @@ static bool equal_ct(const char *given, size_t given_len, const char *want, size
     return diff == 0;
 }
 
+bool http_equal_ct(const char *a, const char *b)
+{
+    return a && b && equal_ct(a, strlen(a), b, strlen(b));
+}
+
 bool http_bearer_ok(const char *authorization, const kx_strv *tokens)
 {
     if (!authorization || !tokens || strncasecmp(authorization, "Bearer ", 7) != 0)
@@ -28,12 +33,17 @@ bool http_bearer_ok(const char *authorization, const kx_strv *tokens)
     const char *t = authorization + 7;
     while (*t == ' ')
         t++;
-    size_t len = strcspn(t, " \t");
-    if (len == 0 || t[len] != '\0')
+    return http_token_ok(t, tokens);
+}
+
+bool http_token_ok(const char *token, const kx_strv *tokens)
+{
+    size_t len = token ? strcspn(token, " \t") : 0;
+    if (!tokens || len == 0 || token[len] != '\0')
         return false;
     bool ok = false;
     for (size_t i = 0; i < tokens->n; i++)   /* every token: no early exit on a match */
-        ok |= equal_ct(t, len, tokens->v[i], strlen(tokens->v[i]));
+        ok |= equal_ct(token, len, tokens->v[i], strlen(tokens->v[i]));
     return ok;
 }
 

@@ -128,6 +128,9 @@ static int listen_tcp(http_listeners *l, const http_server_opts *o,
     info.iface = o->tcp_address;
     info.ssl_cert_filepath = o->tls_cert;
     info.ssl_private_key_filepath = o->tls_key;
+    /* HTTP/1.1 only: libwebsockets 4.1 keeps no custom header (X-CSRF-Token, Prefer) of an
+     * HTTP/2 request, and a browser would choose HTTP/2 */
+    info.alpn = "http/1.1";
     /* libwebsockets reads this from the vhost's own options: without it, no TLS at all */
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     if (!strchr(o->tcp_address, ':'))

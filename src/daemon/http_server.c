@@ -11,13 +11,17 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 
 #include "daemon/http_auth.h"
 #include "daemon/http_listen.h"
+#include "daemon/http_session.h"
+#include "daemon/http_static.h"
 #include "daemon/http_status.h"
 #include "daemon/kxld.h"
+#include "daemon/kxld_sampler.h"
 #include "daemon/ws_events.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -41,6 +45,9 @@ struct http_server {
     const http_server_opts *o;
     ev_hub *events;
     kxld_jobs *jobs;
+    http_sessions *sessions;
+    kxld_history *history;
+    kxld_sampler *sampler;
     atomic_bool stop;
     pthread_mutex_t mu;          /* guards done and running */
     pthread_cond_t idle;
@@ -62,6 +69,10 @@ struct http_job {
     char *allow;
     char *location;         /* 202: the job's URL */
     bool unauthorized;      /* 401: the reply says how to authenticate */
+    char session_id[HTTP_SESSION_HEX];   /* the request's live session, or "" */
+    char host[256];         /* its Host header */
+    bool tcp;               /* on the TCP listener */
+    kx_buf set_cookie;      /* a Set-Cookie header the route asked for */
     unsigned long long job_id;   /* run as a job of the API */
     const char *content_type;    /* of the reply; NULL: JSON */
 };
@@ -78,7 +89,10 @@ typedef struct {
     bool body_next;         /* headers sent, the body follows */
     bool dispatched;        /* this request is routed (libwebsockets also ends a POST with
                              * Content-Length: 0 by LWS_CALLBACK_HTTP_BODY_COMPLETION) */
-    bool unauthorized;      /* on the TCP listener without the right token */
+    http_auth_result auth;  /* what http_auth_decide said of the request */
+    char session_id[HTTP_SESSION_HEX];   /* its live session cookie, or "" */
+    char host[256];
+    bool tcp;
     bool respond_async;     /* Prefer: respond-async */
     http_job *job;          /* in a worker (wsi set) or with its reply ready */
     struct timespec t0;
@@ -95,6 +109,7 @@ static void job_free(http_job *j)
     free(j->reply);
     free(j->allow);
     free(j->location);
+    kx_buf_dispose(&j->set_cookie);
     free(j);
 }
 
@@ -150,6 +165,11 @@ static kxld_request request_of(http_job *j)
 {
     return (kxld_request){.paths = j->srv->o->paths, .params = &j->params,
                           .jobs = j->srv->jobs, .query = j->query,
+                          .sessions = j->srv->sessions, .tokens = j->srv->o->tokens,
+                          .session_id = j->session_id, .host = j->host, .tcp = j->tcp,
+                          .set_cookie = &j->set_cookie, .history = j->srv->history,
+                          .pam_service = j->srv->o->pam_service,
+                          .login_group = j->srv->o->login_group,
                           .auto_dirs = j->srv->o->auto_dirs};
 }
 
@@ -325,6 +345,36 @@ static void start_detached(struct lws *wsi, http_conn *c, http_job *j)
     reply_when_writable(wsi, c, reply);
 }
 
+/* Whether the route of c's request is served without credentials (logging in). */
+static bool route_is_open(const http_conn *c)
+{
+    size_t n, i;
+    const kxld_route *routes = kxld_routes(&n);
+    return http_route_find(kxld_route_specs(), n, c->method, c->path, &i, NULL, NULL) ==
+               HTTP_MATCH_OK &&
+           routes[i].no_auth;
+}
+
+/* A request that may not be served is answered 401 (no credentials) or 403 (another site's,
+ * or a change without the session's CSRF token): whether it was. */
+static bool refuse_unauthorized(struct lws *wsi, http_conn *c, http_job *j)
+{
+    if (c->auth == HTTP_AUTH_OK || (c->auth == HTTP_AUTH_NONE && route_is_open(c)))
+        return false;
+    if (c->auth == HTTP_AUTH_NONE) {
+        j->unauthorized = true;
+        job_set_refusal(j, 401, KXL_ERR_PERMISSION,
+                        "this listener needs a bearer token ('Authorization: Bearer TOKEN' with "
+                        "a token of kxld.conf's token_file) or a session (POST /api/v1/login)");
+    } else {
+        job_set_refusal(j, 403, KXL_ERR_PERMISSION,
+                        "refused: a request from another site, or a change made with a session "
+                        "cookie without its CSRF token (header X-CSRF-Token)");
+    }
+    reply_when_writable(wsi, c, j);
+    return true;
+}
+
 /* The request is complete (headers and body): route it. */
 static void dispatch(struct lws *wsi, http_server *srv, http_conn *c)
 {
@@ -333,14 +383,8 @@ static void dispatch(struct lws *wsi, http_server *srv, http_conn *c)
     c->dispatched = true;
     http_job *j = kx_malloc0(sizeof(*j));
     j->srv = srv;
-    if (c->unauthorized) {
-        j->unauthorized = true;
-        job_set_refusal(j, 401, KXL_ERR_PERMISSION,
-                        "this listener needs a bearer token: send 'Authorization: Bearer TOKEN' "
-                        "with a token of kxld.conf's token_file");
-        reply_when_writable(wsi, c, j);
+    if (refuse_unauthorized(wsi, c, j))
         return;
-    }
     if (c->too_large) {
         kx_buf_dispose(&c->body);
         AUTOFREE char *msg = kx_asprintf("request body larger than %zu bytes", srv->o->max_body);
@@ -358,6 +402,9 @@ static void dispatch(struct lws *wsi, http_server *srv, http_conn *c)
         j->body = c->body.s ? kx_buf_steal(&c->body) : NULL;
         c->body_len = 0;
         memcpy(j->query, c->query, sizeof(j->query));
+        memcpy(j->session_id, c->session_id, sizeof(j->session_id));
+        memcpy(j->host, c->host, sizeof(j->host));
+        j->tcp = c->tcp;
         if (c->respond_async && kxld_routes(&n_routes)[j->route].may_wait)
             start_detached(wsi, c, j);
         else
@@ -400,6 +447,101 @@ static void copy_query(struct lws *wsi, char *dst, size_t len)
     }
 }
 
+static double elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static bool safe_method(const char *method)
+{
+    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+}
+
+/* The request's Host: the header in HTTP/1.1, ":authority" in HTTP/2 (what a browser speaks
+ * over TLS). */
+static bool request_host(struct lws *wsi, char *buf, size_t len)
+{
+    return lws_hdr_copy(wsi, buf, (int)len, WSI_TOKEN_HOST) > 0 ||
+           lws_hdr_copy(wsi, buf, (int)len, WSI_TOKEN_HTTP_COLON_AUTHORITY) > 0;
+}
+
+/* The request's live session (its id into c, when c is not NULL), CSRF header, Origin and
+ * Host, and the decision on them (http_auth_decide). */
+static http_auth_result request_auth(http_server *srv, struct lws *wsi, http_conn *c,
+                                     bool changes, bool websocket)
+{
+    char auth[1024], cookie[2048], sid[HTTP_SESSION_HEX], csrf[HTTP_SESSION_HEX] = "";
+    char want[HTTP_SESSION_HEX], session_host[256], origin[512], host[256];
+    http_auth_in in = {.tcp = lws_get_vhost(wsi) == srv->l.tcp_vh, .changes = changes,
+                       .websocket = websocket};
+    in.bearer_ok = in.tcp &&
+                   lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
+                   http_bearer_ok(auth, srv->o->tokens);
+    in.session_ok = lws_hdr_copy(wsi, cookie, sizeof(cookie), WSI_TOKEN_HTTP_COOKIE) > 0 &&
+                    http_cookie_value(cookie, HTTP_SESSION_COOKIE, sid, sizeof(sid)) &&
+                    http_session_check(srv->sessions, sid, http_session_now(), want, NULL,
+                                       session_host);
+    in.session_host = in.session_ok ? session_host : NULL;
+    in.csrf_ok = in.session_ok &&
+                 lws_hdr_custom_copy(wsi, csrf, sizeof(csrf), HTTP_CSRF_HEADER ":",
+                                     (int)strlen(HTTP_CSRF_HEADER ":")) > 0 &&
+                 http_equal_ct(csrf, want);
+    in.origin = lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) > 0 ? origin : NULL;
+    in.host = request_host(wsi, host, sizeof(host)) ? host : NULL;
+    if (c) {
+        snprintf(c->session_id, sizeof(c->session_id), "%s", in.session_ok ? sid : "");
+        snprintf(c->host, sizeof(c->host), "%s", in.host ? in.host : "");
+        c->tcp = in.tcp;
+    }
+    return http_auth_decide(&in);
+}
+
+/* The headers of every page of the web UI. */
+static int static_headers(struct lws *wsi, unsigned char **p, unsigned char *end)
+{
+    static const char *const h[][2] = {
+        {"content-security-policy:", HTTP_STATIC_CSP},
+        {"x-content-type-options:", "nosniff"},
+        {"x-frame-options:", "DENY"},
+        {"referrer-policy:", "same-origin"},
+    };
+    for (size_t i = 0; i < KX_ARRAY_SIZE(h); i++)
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)h[i][0],
+                                        (const unsigned char *)h[i][1], (int)strlen(h[i][1]),
+                                        p, end))
+            return -1;
+    return 0;
+}
+
+/* A file of the web UI (GET, any listener, no credentials: the login page is one), or 404. */
+static int serve_static(struct lws *wsi, http_server *srv, http_conn *c)
+{
+    kx_buf file = KX_BUF_INIT;
+    const char *type = NULL;
+    struct stat st;
+    c->dispatched = true;
+    if (!srv->o->web_dir || !http_static_file(srv->o->web_dir, c->path, &file, &type) ||
+        stat(file.s, &st) < 0 || !S_ISREG(st.st_mode)) {
+        kx_buf_dispose(&file);
+        http_job *j = kx_malloc0(sizeof(*j));
+        j->srv = srv;
+        AUTOFREE char *msg = kx_asprintf("no such resource: %s", c->path);
+        job_set_refusal(j, 404, KXL_ERR_NOT_FOUND, msg);
+        reply_when_writable(wsi, c, j);
+        return 0;
+    }
+    unsigned char headers[2048], *p = headers, *end = headers + sizeof(headers);
+    int rc = static_headers(wsi, &p, end) < 0
+                 ? -1
+                 : lws_serve_http_file(wsi, file.s, type, (const char *)headers,
+                                       (int)(p - headers));
+    kx_info("%s %s (file) %.1f ms", c->method, c->path, elapsed_ms(&c->t0));
+    kx_buf_dispose(&file);
+    return rc < 0 ? -1 : 0;
+}
+
 /* Headers are in: remember the request; dispatch it now unless a body follows. */
 static int on_request(struct lws *wsi, http_server *srv, http_conn *c)
 {
@@ -410,7 +552,6 @@ static int on_request(struct lws *wsi, http_server *srv, http_conn *c)
     kx_buf_dispose(&c->body);
     c->body_len = 0;
     c->too_large = c->close_after = c->dispatched = false;
-    c->unauthorized = !http_server_authorized(srv, wsi);
     char prefer[256];
     c->respond_async = lws_hdr_custom_copy(wsi, prefer, sizeof(prefer), "prefer:", 7) > 0 &&
                        strstr(prefer, "respond-async");
@@ -418,8 +559,11 @@ static int on_request(struct lws *wsi, http_server *srv, http_conn *c)
              m >= 0 && (size_t)m < KX_ARRAY_SIZE(methods) ? methods[m] : "?");
     snprintf(c->path, sizeof(c->path), "%.*s", uri_len, uri_len > 0 ? uri : "");
     copy_query(wsi, c->query, sizeof(c->query));
+    c->auth = request_auth(srv, wsi, c, !safe_method(c->method), false);
+    if (http_static_wanted(c->path) && safe_method(c->method))
+        return serve_static(wsi, srv, c);
     char cl[32] = "";
-    if (c->unauthorized) {
+    if (c->auth != HTTP_AUTH_OK && !route_is_open(c)) {
         c->close_after = true;   /* a body is not read for a stranger */
         dispatch(wsi, srv, c);
         return 0;
@@ -437,13 +581,6 @@ static int on_request(struct lws *wsi, http_server *srv, http_conn *c)
     }
     dispatch(wsi, srv, c);
     return 0;
-}
-
-static double elapsed_ms(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
 /* Sends the headers of c's reply, then (at the next writable) its body. */
@@ -464,6 +601,10 @@ static int on_writable(struct lws *wsi, http_conn *c)
             (j->location && lws_add_http_header_by_name(wsi, (const unsigned char *)"location:",
                                                         (const unsigned char *)j->location,
                                                         (int)strlen(j->location), &p, end)) ||
+            (j->set_cookie.len &&
+             lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
+                                         (const unsigned char *)j->set_cookie.s,
+                                         (int)j->set_cookie.len, &p, end)) ||
             (j->unauthorized &&
              lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
                                          (const unsigned char *)"Bearer realm=\"kxld\"", 19, &p,
@@ -548,8 +689,8 @@ static int ws_filter(struct lws *wsi, http_server *srv)
         kx_info("WebSocket refused: no WebSocket at this path");
         return 1;
     }
-    if (!http_server_authorized(srv, wsi)) {
-        kx_info("WebSocket refused: no or a wrong bearer token");
+    if (!http_server_ws_authorized(srv, wsi)) {
+        kx_info("WebSocket refused: no or a wrong bearer token or session, or another site's");
         return 1;
     }
     return 0;
@@ -647,13 +788,9 @@ static const struct lws_protocols protocols[] = {
 
 /* ---- the server ---- */
 
-bool http_server_authorized(http_server *srv, struct lws *wsi)
+bool http_server_ws_authorized(http_server *srv, struct lws *wsi)
 {
-    if (lws_get_vhost(wsi) != srv->l.tcp_vh)
-        return true;   /* the Unix socket: its permissions are the authentication */
-    char auth[1024];
-    int n = lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION);
-    return n > 0 && http_bearer_ok(auth, srv->o->tokens);
+    return request_auth(srv, wsi, NULL, false, true) == HTTP_AUTH_OK;
 }
 
 const kxl_paths *http_server_paths(const http_server *srv)
@@ -679,8 +816,11 @@ http_server *http_server_new(const http_server_opts *o)
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->idle, NULL);
     srv->jobs = kxld_jobs_new();
+    srv->sessions = http_sessions_new(o->session_idle_s);
+    srv->history = kxld_history_new(KXLD_HISTORY_LEN);
     if (http_listen(o, protocols, srv, &srv->l) < 0 ||
-        !(srv->events = ev_hub_new(srv->l.ctx, o->paths))) {
+        !(srv->events = ev_hub_new(srv->l.ctx, o->paths)) ||
+        !(srv->sampler = kxld_sampler_new(o->paths, srv->history, srv->events))) {
         http_server_free(srv);
         return NULL;
     }
@@ -708,6 +848,7 @@ void http_server_free(http_server *s)
 {
     if (!s)
         return;
+    kxld_sampler_free(TAKE_PTR(s->sampler));   /* it posts to the hub: it ends first */
     ev_hub_stop(s->events);   /* its thread wakes the loop: it ends before the loop does */
     pthread_mutex_lock(&s->mu);
     if (s->running)
@@ -720,6 +861,8 @@ void http_server_free(http_server *s)
     http_listen_close(&s->l, s->o);   /* closes the WebSockets: events' clients leave the hub */
     ev_hub_free(s->events);
     kxld_jobs_free(s->jobs);
+    http_sessions_free(s->sessions);
+    kxld_history_free(s->history);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->idle);
     free(s);

@@ -27,6 +27,10 @@ typedef struct {
     const char *tls_cert;      /* PEM files */
     const char *tls_key;
     const kx_strv *tokens;     /* its bearer tokens: a request needs one of them */
+    const char *web_dir;       /* the web UI's files, served at / (NULL: none) */
+    int session_idle_s;        /* a browser session ends after this long without a request */
+    const char *pam_service;   /* password logins (http_pam.h) */
+    const char *login_group;
 } http_server_opts;
 
 /* Listens on o->unix_socket (refused while another kxld holds it; a stale socket of a dead
@@ -44,9 +48,10 @@ void http_server_free(http_server *s);
 /* Runs run(arg) in a worker thread, then done(arg) in the event loop; -1 with kx_err (and
  * neither runs) when too many are in progress (KXL_ERR_HOST) or no thread can start. */
 int http_server_defer(http_server *s, void (*run)(void *), void (*done)(void *), void *arg);
-/* Whether wsi's request may be served: always on the Unix socket; on the TCP listener only
- * with one of the tokens as "Authorization: Bearer TOKEN". */
-bool http_server_authorized(http_server *s, struct lws *wsi);
+/* Whether wsi's WebSocket upgrade may be served (http_auth_decide): on the Unix socket unless
+ * it comes from another site; on the TCP listener with one of the tokens as "Authorization:
+ * Bearer TOKEN", or a session cookie from the page's own Origin. */
+bool http_server_ws_authorized(http_server *s, struct lws *wsi);
 const kxl_paths *http_server_paths(const http_server *s);
 /* The hub of the domains' events (ws_events.h). */
 ev_hub *http_server_events(const http_server *s);

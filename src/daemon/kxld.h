@@ -7,6 +7,8 @@
 #include <stddef.h>
 
 #include "daemon/http_route.h"
+#include "daemon/http_session.h"
+#include "daemon/kxld_history.h"
 #include "daemon/kxld_jobs.h"
 #include "daemon/ws.h"
 #include "kxl/ops.h"
@@ -18,6 +20,16 @@ typedef struct {
     kxld_jobs *jobs;             /* the API's jobs */
     const char *query;           /* "a=1&b=2", or "" */
     const char *const *auto_dirs;   /* kxld.conf's autostart directories (NULL-terminated) */
+    /* who asks, for the sessions' routes */
+    http_sessions *sessions;     /* the browser sessions */
+    const kx_strv *tokens;       /* the TCP listener's bearer tokens (empty without one) */
+    const char *session_id;      /* the request's live session cookie, or "" */
+    const char *host;            /* its Host header, or "" */
+    bool tcp;                    /* on the TCP listener (TLS), not the Unix socket */
+    kx_buf *set_cookie;          /* a handler's Set-Cookie header value, when it sets one */
+    kxld_history *history;       /* the domains' last hour */
+    const char *pam_service;     /* password logins: the PAM service... */
+    const char *login_group;     /* ...and the group (besides root) that may log in */
 } kxld_request;
 
 /* A route's handler, run in a worker thread: returns the HTTP status of its success with *out_r
@@ -35,6 +47,7 @@ typedef struct {
     bool may_wait;       /* long: "Prefer: respond-async" makes it a job (202, kxld_jobs.h) */
     kxld_text_handler text;     /* instead of fn: a reply that is not JSON... */
     const char *content_type;   /* ...of this type */
+    bool no_auth;        /* served without credentials (logging in); a foreign Origin is 403 */
 } kxld_route;
 
 /* The routes, in table order: n_r gets their number. */

@@ -29,8 +29,11 @@ typedef struct {
 static const conf_key keys[] = {
     {"auto_dirs", CONF_STRINGS, offsetof(kxld_conf, auto_dirs), NULL, 0, 0, 0},
     {"idle_timeout_s", CONF_INT, offsetof(kxld_conf, idle_timeout_s), NULL, 60, 1, 3600},
+    {"login_group", CONF_STRING, offsetof(kxld_conf, login_group), "kxl", 0, 0, 0},
     {"max_body_kib", CONF_INT, offsetof(kxld_conf, max_body_kib), NULL, 64, 1, 16384},
     {"max_requests", CONF_INT, offsetof(kxld_conf, max_requests), NULL, 32, 1, 1024},
+    {"pam_service", CONF_STRING, offsetof(kxld_conf, pam_service), "kxld", 0, 0, 0},
+    {"session_idle_s", CONF_INT, offsetof(kxld_conf, session_idle_s), NULL, 1800, 10, 604800},
     {"socket_group", CONF_STRING, offsetof(kxld_conf, socket_group), "kxl", 0, 0, 0},
     {"tcp_address", CONF_STRING, offsetof(kxld_conf, tcp_address), "127.0.0.1", 0, 0, 0},
     {"tcp_port", CONF_INT, offsetof(kxld_conf, tcp_port), NULL, 0, 0, 65535},
@@ -38,6 +41,7 @@ static const conf_key keys[] = {
     {"tls_key", CONF_STRING, offsetof(kxld_conf, tls_key), NULL, 0, 0, 0},
     {"token_file", CONF_STRING, offsetof(kxld_conf, token_file), NULL, 0, 0, 0},
     {"unix_socket", CONF_STRING, offsetof(kxld_conf, unix_socket), "run/kxl/kxld.sock", 0, 0, 0},
+    {"web_dir", CONF_STRING, offsetof(kxld_conf, web_dir), KXLD_WEB_DIR, 0, 0, 0},
 };
 
 static const conf_key *find_key(const char *name)
@@ -129,7 +133,7 @@ static void make_absolute_one(char **path, const char *root)
 
 static void make_absolute(kxld_conf *c, const char *root)
 {
-    char **paths[] = {&c->unix_socket, &c->tls_cert, &c->tls_key, &c->token_file};
+    char **paths[] = {&c->unix_socket, &c->tls_cert, &c->tls_key, &c->token_file, &c->web_dir};
     for (size_t i = 0; i < KX_ARRAY_SIZE(paths); i++)
         make_absolute_one(paths[i], root);
     for (char **d = c->auto_dirs; *d; d++)
@@ -183,5 +187,8 @@ void kxld_conf_dispose(kxld_conf *c)
     free(c->tls_key);
     free(c->token_file);
     free_strings(c->auto_dirs);
+    free(c->web_dir);
+    free(c->pam_service);
+    free(c->login_group);
     *c = (kxld_conf){0};
 }

@@ -256,7 +256,9 @@ static int serve_with(const kxl_paths *paths, const kxld_conf *conf, int notify_
                           .auto_dirs = (const char *const *)conf->auto_dirs,
                           .tcp_port = (int)conf->tcp_port, .tcp_address = conf->tcp_address,
                           .tls_cert = conf->tls_cert, .tls_key = conf->tls_key,
-                          .tokens = &tokens};
+                          .tokens = &tokens, .web_dir = conf->web_dir,
+                          .session_idle_s = (int)conf->session_idle_s,
+                          .pam_service = conf->pam_service, .login_group = conf->login_group};
     autostart_thread autostart = {.paths = paths,
                                   .opts = {.extra_dirs = (const char *const *)conf->auto_dirs}};
     int status = serve_on(&o, &autostart, notify_fd);

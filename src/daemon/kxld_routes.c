@@ -2,12 +2,15 @@
  * handlers: each parses its request into one libkxl call (the one the command line makes) and
  * formats the result. A route that is a library operation takes its "METHOD PATH" from the
  * operations table (src/lib/ops_table.c), so it is named once. */
+#include <dirent.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cfg/cfg_keys.h"
+#include "daemon/http_auth.h"
+#include "daemon/http_pam.h"
 #include "daemon/http_status.h"
 #include "daemon/kxld.h"
 #include "kxl/autostart.h"
@@ -15,6 +18,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/fileio.h"
 #include "util/json.h"
 
 DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
@@ -219,6 +223,146 @@ static int disable_autostart(const kxld_request *rq, json_object **out_r)
     return kxl_autostart_disable(rq->paths, dom(rq)) < 0 ? -1 : 204;
 }
 
+/* ---- history ---- */
+
+/* The domain's last hour, a sample every KXLD_HISTORY_STEP_S seconds, oldest first (none yet
+ * for a domain that has just started). */
+static int get_history(const kxld_request *rq, json_object **out_r)
+{
+    kxl_dominfo d;
+    if (kxl_domain_lookup(rq->paths, dom(rq), &d) < 0)
+        return -1;
+    AUTOFREE kxld_sample *samples = NULL;
+    ssize_t n = kxld_history_get(rq->history, d.name, &samples);
+    json_object *list = json_object_new_array();
+    for (ssize_t i = 0; i < n; i++)
+        json_object_array_add(list, kxld_sample_to_json(&samples[i]));
+    *out_r = json_object_new_object();
+    json_object_object_add(*out_r, "domain", json_object_new_string(d.name));
+    json_object_object_add(*out_r, "step_s", json_object_new_int(KXLD_HISTORY_STEP_S));
+    json_object_object_add(*out_r, "samples", list);
+    return 200;
+}
+
+/* ---- config files ---- */
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The config files in etc/kxl/ (NAME.cfg), by name: what "create from a config" offers. */
+static int list_configs(const kxld_request *rq, json_object **out_r)
+{
+    DIR *d = opendir(rq->paths->etc_dir);
+    kx_strv names = KX_STRV_INIT;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (n > 4 && strcmp(e->d_name + n - 4, ".cfg") == 0 && e->d_name[0] != '.')
+            kx_strv_push(&names, e->d_name);
+    }
+    if (d)
+        closedir(d);
+    if (names.n)
+        qsort(names.v, names.n, sizeof(*names.v), by_name);
+    *out_r = json_object_new_array();
+    for (size_t i = 0; i < names.n; i++) {
+        json_object *c = json_object_new_object();
+        AUTOFREE char *file = kx_path_join(rq->paths->etc_dir, names.v[i]);
+        json_object_object_add(c, "name", json_object_new_string_len(names.v[i],
+                                                                     (int)strlen(names.v[i]) - 4));
+        json_object_object_add(c, "config_file", json_object_new_string(file));
+        json_object_array_add(*out_r, c);
+    }
+    kx_strv_dispose(&names);
+    return 200;
+}
+
+/* ---- browser sessions ---- */
+
+/* The credentials of a login body: an API token (user "token"), or a user and password that
+ * PAM accepts for root or a member of login_group (http_pam.h). A wrong one is refused
+ * without saying which part was wrong. */
+static int check_login(const kxld_request *rq, const char **user_r)
+{
+    static const char *const members[] = {"token", "user", "password", NULL};
+    if (body_only(rq->body, members) < 0)
+        return -1;
+    const char *token = kx_json_str(rq->body, "token", NULL);
+    const char *user = kx_json_str(rq->body, "user", NULL);
+    const char *password = kx_json_str(rq->body, "password", NULL);
+    if (user && *user && password && *password && !token) {
+        if (http_pam_login(rq->pam_service, rq->login_group, user, password) < 0)
+            return -1;
+        *user_r = user;
+        return 0;
+    }
+    if (!token || !*token || user || password) {
+        kx_err(KXL_ERR_INVALID, "request body: either 'token', or 'user' and 'password' (strings) "
+               "are required");
+        return -1;
+    }
+    if (!http_token_ok(token, rq->tokens)) {
+        kx_err(KXL_ERR_PERMISSION, "login refused: wrong token");
+        return -1;
+    }
+    *user_r = "token";
+    return 0;
+}
+
+/* The session's description: who, its CSRF token (for the header of every change), and how
+ * long it lives without a request. */
+static json_object *session_json(const char *user, const char *auth, const char *csrf,
+                                 int idle_s)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "user", json_object_new_string(user));
+    json_object_object_add(o, "auth", json_object_new_string(auth));
+    if (csrf)
+        json_object_object_add(o, "csrf_token", json_object_new_string(csrf));
+    if (idle_s)
+        json_object_object_add(o, "idle_timeout_s", json_object_new_int(idle_s));
+    return o;
+}
+
+/* POST /api/v1/login: a session cookie (HttpOnly, SameSite=Strict, Secure over TLS). */
+static int login(const kxld_request *rq, json_object **out_r)
+{
+    const char *user;
+    char id[HTTP_SESSION_HEX], csrf[HTTP_SESSION_HEX];
+    if (check_login(rq, &user) < 0 ||
+        http_session_create(rq->sessions, user, rq->host, http_session_now(), id, csrf) < 0)
+        return -1;
+    kx_buf_printf(rq->set_cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s",
+                  HTTP_SESSION_COOKIE, id, rq->tcp ? "; Secure" : "");
+    *out_r = session_json(user, "cookie", csrf, http_sessions_idle_s(rq->sessions));
+    explicit_bzero(id, sizeof(id));
+    return 200;
+}
+
+static int logout(const kxld_request *rq, json_object **out_r)
+{
+    (void)out_r;
+    http_session_remove(rq->sessions, rq->session_id);
+    kx_buf_printf(rq->set_cookie, "%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s",
+                  HTTP_SESSION_COOKIE, rq->tcp ? "; Secure" : "");
+    return 204;
+}
+
+/* GET /api/v1/session: who the request is (the page asks at load: 401 shows the login). */
+static int get_session(const kxld_request *rq, json_object **out_r)
+{
+    char csrf[HTTP_SESSION_HEX], user[256];
+    if (rq->session_id[0] &&
+        http_session_check(rq->sessions, rq->session_id, http_session_now(), csrf, user, NULL))
+        *out_r = session_json(user, "cookie", csrf, http_sessions_idle_s(rq->sessions));
+    else if (rq->tcp)
+        *out_r = session_json("token", "bearer", NULL, 0);
+    else
+        *out_r = session_json("socket", "socket", NULL, 0);
+    return 200;
+}
+
 /* ---- jobs ---- */
 
 static int get_job(const kxld_request *rq, json_object **out_r)
@@ -279,7 +423,11 @@ static int websocket_only(const kxld_request *rq, json_object **out_r)
 #define NO_OP KXL_OP__COUNT
 
 static const kxld_route routes[] = {
+    {"POST /api/v1/login", NO_OP, login, .no_auth = true},
+    {"POST /api/v1/logout", NO_OP, logout},
+    {"GET /api/v1/session", NO_OP, get_session},
     {"GET /api/v1/host", NO_OP, get_host},
+    {"GET /api/v1/configs", NO_OP, list_configs},
     {"GET /api/v1/domains", NO_OP, list_domains},
     {"POST /api/v1/domains", NO_OP, create_domain, .may_wait = true},
     {"GET /api/v1/domains/{name}", NO_OP, get_domain},
@@ -292,6 +440,7 @@ static const kxld_route routes[] = {
     {NULL, KXL_OP_AUTOSTART_LIST, list_autostart},
     {NULL, KXL_OP_AUTOSTART_ENABLE, enable_autostart},
     {NULL, KXL_OP_AUTOSTART_DISABLE, disable_autostart},
+    {"GET /api/v1/domains/{name}/history", NO_OP, get_history},
     {"GET /api/v1/jobs/{id}", NO_OP, get_job},
     {"GET /api/v1/jobs/{id}/wait", NO_OP, wait_job},
     {"GET /api/v1/events", NO_OP, websocket_only, &ws_events_kind},

@@ -86,8 +86,7 @@ static void items_free(ev_item *it)
 
 /* ---- the hub's thread ---- */
 
-/* Queues an event for the loop and wakes it. */
-static void hub_post(ev_hub *h, const char *domain, const char *json)
+void ev_hub_post(ev_hub *h, const char *domain, const char *json)
 {
     ev_item *it = item_new(domain, json, strlen(json));
     pthread_mutex_lock(&h->mu);
@@ -111,7 +110,7 @@ static void hub_announce(ev_hub *h, const char *event, const char *domain, long 
     if (domid >= 0)
         json_object_object_add(data, "domid", json_object_new_int64(domid));
     json_object_object_add(o, "data", data);
-    hub_post(h, domain, kx_json_text(o));
+    ev_hub_post(h, domain, kx_json_text(o));
 }
 
 static ssize_t known_index(const kx_strv *known, const char *name)
@@ -194,7 +193,7 @@ static int hub_event(const kxl_event *ev, void *opaque)
         hub_announce(h, "appeared", ev->domain, found ? (long long)d.domid : -1);
         kx_strv_push(&h->known, ev->domain);
     }
-    hub_post(h, ev->domain, ev->json);
+    ev_hub_post(h, ev->domain, ev->json);
     if (last && known_index(&h->known, ev->domain) >= 0) {
         hub_announce(h, "gone", ev->domain, -1);
         known_drop(&h->known, ev->domain);

@@ -95,7 +95,9 @@ static bool is_half_created(const kxl_paths *p, const char *name)
 {
     AUTOFREE char *dir = kxl_domain_dir(p, name);
     kx_status st;
-    if (!kx_path_exists(dir))
+    struct stat sb;
+    /* only a directory is a domain's: kxld's socket and its lock live in run/kxl/ too */
+    if (lstat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
         return false;
     if (status_read(dir, &st) < 0) {
         kx_err_clear();

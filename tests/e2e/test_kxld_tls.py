@@ -23,7 +23,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-class KxldTlsTest(KxldTestCase):
+class TlsKxldTestCase(KxldTestCase):
+    """A kxld with a TCP listener: a certificate for 127.0.0.1, a token file, a free port."""
 
     def setUp(self):
         super().setUp()
@@ -53,10 +54,12 @@ class KxldTlsTest(KxldTestCase):
                     f.write(f"{k} = {json.dumps(v)}\n")
         return path
 
-    def https(self, method, path, token=None, body=None):
+    def https(self, method, path, token=None, body=None, headers=None):
         ctx = ssl.create_default_context(cafile=self.cert)
         conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx, timeout=120)
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         if body is not None:
             headers["Content-Type"] = "application/json"
         conn.request(method, path, body=json.dumps(body) if body is not None else None,
@@ -64,7 +67,9 @@ class KxldTlsTest(KxldTestCase):
         r = conn.getresponse()
         text = r.read()
         conn.close()
-        return r.status, r.headers, json.loads(text) if text else None
+        if r.getheader("Content-Type", "").startswith("application/json"):
+            return r.status, r.headers, json.loads(text) if text else None
+        return r.status, r.headers, text
 
     def wss(self, path, token=None):
         header = [f"Authorization: Bearer {token}"] if token else []
@@ -72,6 +77,9 @@ class KxldTlsTest(KxldTestCase):
                                          sslopt={"ca_certs": self.cert}, timeout=30)
         self.addCleanup(ws.close)
         return ws
+
+
+class KxldTlsTest(TlsKxldTestCase):
 
     def test_tls_with_a_token_and_only_so(self):
         self.make_tls(tokens=("another-token-for-another-client", TOKEN))

@@ -1,0 +1,234 @@
+// dashboard.js - the host and its domains: facts from GET /api/v1/host, the domains from
+// GET /api/v1/domains, redrawn when the events WebSocket says something happened to one (no
+// polling), graphs fed by its "stats" events, and the actions, each one API call.
+
+import { api, socket } from './api.js';
+import { DomainGraphs } from './graphs.js';
+import { openConsole } from './console.js';
+import { el, mib, duration } from './format.js';
+
+const cards = new Map(); // name -> {root, graphs, state, started, fields}
+let events = null;
+let stopped = true;
+let refreshTimer = null;
+let onAuthLost = () => {};
+
+function $(id) {
+  return document.getElementById(id);
+}
+
+// Runs an action of a card, showing its error in the card.
+async function act(card, what, fn) {
+  card.error.textContent = '';
+  try {
+    await fn();
+  } catch (e) {
+    if (e.status === 401) onAuthLost();
+    card.error.textContent = `${what}: ${e.message}`;
+  }
+}
+
+function confirmDestroy(name) {
+  return new Promise((resolve) => {
+    const dlg = $('confirm');
+    $('confirm-text').textContent = `Destroy domain ${name}? Its QEMU is killed at once, as with kxl destroy; the guest is not shut down cleanly.`;
+    $('confirm-ok').textContent = `Destroy ${name}`;
+    dlg.onclose = () => resolve(dlg.returnValue === 'ok');
+    dlg.returnValue = '';
+    dlg.showModal();
+  });
+}
+
+function domPath(name, suffix = '') {
+  return `/api/v1/domains/${encodeURIComponent(name)}${suffix}`;
+}
+
+function makeCard(d) {
+  const name = d.name;
+  const f = {
+    state: el('span', { class: 'state', 'data-field': 'state' }),
+    cpu: el('span', { 'data-field': 'cpu' }, '–'),
+    mem: el('span', { 'data-field': 'mem' }),
+    uptime: el('span', { 'data-field': 'uptime' }, '–'),
+    vcpus: el('span', { 'data-field': 'vcpus' }),
+  };
+  const card = { name, fields: f, state: d.state, started: null };
+  const btn = (label, action, cls) => el('button', { type: 'button', 'data-action': action, class: cls, onclick: () => actions[action](card) }, label);
+  card.pauseBtn = btn('Pause', 'pause');
+  const graphs = el('div', { class: 'graphs' });
+  card.error = el('p', { class: 'error', role: 'alert' });
+  card.root = el('article', { class: 'card domain', 'data-domain': name },
+    el('header', {}, el('h3', {}, name), f.state, el('span', { class: 'muted' }, `id ${d.domid}`)),
+    el('dl', { class: 'facts' },
+      el('dt', {}, 'CPU'), el('dd', {}, f.cpu),
+      el('dt', {}, 'Memory'), el('dd', {}, f.mem),
+      el('dt', {}, 'vCPUs'), el('dd', {}, f.vcpus),
+      el('dt', {}, 'Uptime'), el('dd', {}, f.uptime)),
+    el('div', { class: 'actions' },
+      btn('Console', 'console'), card.pauseBtn, btn('Shutdown', 'shutdown'),
+      btn('Reboot', 'reboot'), btn('Destroy', 'destroy', 'danger')),
+    card.error, graphs);
+  card.graphs = new DomainGraphs(graphs);
+  return card;
+}
+
+const actions = {
+  console: (c) => openConsole(c.name),
+  pause: (c) => act(c, c.state === 'paused' ? 'Unpause' : 'Pause', () => api('POST', domPath(c.name, c.state === 'paused' ? '/unpause' : '/pause'))),
+  shutdown: (c) => act(c, 'Shutdown', () => api('POST', domPath(c.name, '/shutdown'), {})),
+  reboot: (c) => act(c, 'Reboot', () => api('POST', domPath(c.name, '/reboot'), {})),
+  destroy: async (c) => {
+    if (await confirmDestroy(c.name)) await act(c, 'Destroy', () => api('DELETE', domPath(c.name)));
+  },
+};
+
+function showState(card, d) {
+  card.state = d.state;
+  card.fields.state.textContent = d.state;
+  card.fields.state.className = `state state-${d.state}`;
+  card.fields.mem.textContent = `${d.memory_mib} MiB`;
+  card.fields.vcpus.textContent = String(d.vcpus);
+  card.pauseBtn.textContent = d.state === 'paused' ? 'Unpause' : 'Pause';
+  card.pauseBtn.dataset.action = 'pause';
+}
+
+function showSample(card, s) {
+  card.started = s.started;
+  card.fields.cpu.textContent = `${s.cpu_pct.toFixed(1)} %`;
+  card.fields.mem.textContent = mib(s.mem_kib);
+  tickUptime(card);
+}
+
+function tickUptime(card) {
+  if (card.started) card.fields.uptime.textContent = duration(Date.now() / 1000 - card.started);
+}
+
+async function loadHistory(card) {
+  try {
+    const h = await api('GET', domPath(card.name, '/history'));
+    card.graphs.load(h.samples);
+    if (h.samples.length) showSample(card, h.samples[h.samples.length - 1]);
+  } catch (e) {
+    card.error.textContent = `history: ${e.message}`;
+  }
+}
+
+function showHost(host, doms) {
+  const byState = {};
+  for (const d of doms) byState[d.state] = (byState[d.state] || 0) + 1;
+  const states = Object.entries(byState).map(([s, n]) => `${n} ${s}`).join(', ') || 'none';
+  $('host-name').textContent = host.host;
+  $('host').replaceChildren(
+    el('dl', { class: 'facts' },
+      el('dt', {}, 'CPUs'), el('dd', { 'data-field': 'cpus' }, String(host.nr_cpus)),
+      el('dt', {}, 'Memory'), el('dd', { 'data-field': 'memory' }, `${host.total_memory - host.free_memory} MiB used, ${host.free_memory} MiB free of ${host.total_memory} MiB`),
+      el('dt', {}, 'Accelerator'), el('dd', { 'data-field': 'accel' }, host.accelerator),
+      el('dt', {}, 'Domains'), el('dd', { 'data-field': 'domains' }, states)));
+}
+
+// The domains as kxld has them now: cards come, go and change.
+async function refresh() {
+  let doms, host;
+  try {
+    [doms, host] = await Promise.all([api('GET', '/api/v1/domains'), api('GET', '/api/v1/host')]);
+  } catch (e) {
+    if (e.status === 401) onAuthLost();
+    return;
+  }
+  showHost(host, doms);
+  const seen = new Set();
+  for (const d of doms) {
+    seen.add(d.name);
+    let card = cards.get(d.name);
+    if (!card) {
+      card = makeCard(d);
+      cards.set(d.name, card);
+      $('domains').append(card.root);
+      card.graphs.draw();
+      loadHistory(card);
+    }
+    showState(card, d);
+  }
+  for (const [name, card] of cards) {
+    if (!seen.has(name)) {
+      card.graphs.destroy();
+      card.root.remove();
+      cards.delete(name);
+    }
+  }
+  $('no-domains').hidden = cards.size > 0;
+}
+
+// Soon, once: several events of one change make one refresh.
+function refreshSoon() {
+  if (refreshTimer) return;
+  refreshTimer = setTimeout(() => { refreshTimer = null; refresh(); }, 30);
+}
+
+function connectEvents() {
+  events = socket('/api/v1/events');
+  events.onmessage = (m) => {
+    const ev = JSON.parse(m.data);
+    if (ev.event === 'stats') {
+      const card = cards.get(ev.domain);
+      if (card) {
+        card.graphs.add(ev.data);
+        showSample(card, ev.data);
+      }
+      return;
+    }
+    refreshSoon();
+  };
+  events.onclose = () => {
+    events = null;
+    if (!stopped) setTimeout(() => { if (!stopped) { connectEvents(); refresh(); } }, 1000);
+  };
+}
+
+async function loadConfigs() {
+  const select = $('start-config');
+  try {
+    const configs = await api('GET', '/api/v1/configs');
+    select.replaceChildren(...configs.map((c) => el('option', { value: c.config_file }, c.name)));
+  } catch (e) {
+    $('start-error').textContent = `configs: ${e.message}`;
+  }
+}
+
+async function start(e) {
+  e.preventDefault();
+  const file = $('start-config').value;
+  $('start-error').textContent = '';
+  if (!file) return;
+  try {
+    await api('POST', '/api/v1/domains', { config_file: file });
+    refreshSoon();
+  } catch (err) {
+    $('start-error').textContent = err.message;
+  }
+}
+
+let ticker = null;
+let wired = false;
+
+export function startDashboard(authLost) {
+  onAuthLost = authLost;
+  stopped = false;
+  if (!wired) {
+    $('start-form').addEventListener('submit', start);
+    window.addEventListener('resize', () => { for (const c of cards.values()) c.graphs.resize(); });
+    wired = true;
+  }
+  connectEvents();
+  refresh();
+  loadConfigs();
+  ticker = setInterval(() => { for (const c of cards.values()) tickUptime(c); }, 1000);
+}
+
+export function stopDashboard() {
+  stopped = true;
+  clearInterval(ticker);
+  if (events) events.close();
+  for (const c of cards.values()) { c.graphs.destroy(); c.root.remove(); }
+  cards.clear();
+}

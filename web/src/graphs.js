@@ -1,0 +1,103 @@
+// graphs.js - a domain's four graphs (CPU, memory, network, disk) drawn by uPlot from kxld's
+// history (GET /api/v1/domains/{name}/history) and then its "stats" events. Samples carry
+// byte counters; the network and disk graphs show their rates between samples.
+
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { el, rate } from './format.js';
+
+const KEEP = 720; // an hour of 5 s samples, as kxld keeps
+
+const kinds = [
+  { key: 'cpu', title: 'CPU %', series: ['CPU %'], fmt: (v) => `${v.toFixed(1)} %` },
+  { key: 'mem', title: 'Memory (MiB)', series: ['MiB'], fmt: (v) => `${Math.round(v)} MiB` },
+  { key: 'net', title: 'Network', series: ['rx', 'tx'], fmt: rate },
+  { key: 'disk', title: 'Disk', series: ['read', 'write'], fmt: rate },
+];
+
+const colors = ['#2f80ed', '#eb5757'];
+
+function textColor() {
+  return getComputedStyle(document.body).color;
+}
+
+export class DomainGraphs {
+  constructor(parent) {
+    this.last = null; // the previous sample (for rates)
+    this.data = {}; // key -> [times, series...]
+    this.plots = {};
+    this.boxes = {};
+    for (const k of kinds) {
+      this.data[k.key] = [[], ...k.series.map(() => [])];
+      const box = el('figure', { class: 'graph', 'data-graph': k.key, 'data-points': '0' },
+        el('figcaption', {}, k.title));
+      parent.append(box);
+      this.boxes[k.key] = box;
+    }
+  }
+
+  // Draws once the boxes are in the document (uPlot measures nothing, but the width does).
+  draw() {
+    const color = textColor();
+    for (const k of kinds) {
+      if (this.plots[k.key]) continue;
+      const box = this.boxes[k.key];
+      const opts = {
+        width: Math.max(200, box.clientWidth - 8),
+        height: 110,
+        legend: { show: false },
+        cursor: { show: false },
+        scales: { x: { time: true } },
+        axes: [
+          { stroke: color, grid: { show: false }, size: 24 },
+          { stroke: color, size: 66, values: (u, vals) => vals.map((v) => (k.key === 'cpu' || k.key === 'mem' ? v : rate(v))) },
+        ],
+        series: [{}, ...k.series.map((label, i) => ({ label, stroke: colors[i], width: 1.5, points: { show: false } }))],
+      };
+      this.plots[k.key] = new uPlot(opts, this.data[k.key], box);
+    }
+  }
+
+  resize() {
+    for (const k of kinds) {
+      const p = this.plots[k.key];
+      if (p) p.setSize({ width: Math.max(200, this.boxes[k.key].clientWidth - 8), height: 110 });
+    }
+  }
+
+  push(key, t, values) {
+    const d = this.data[key];
+    d[0].push(t);
+    values.forEach((v, i) => d[i + 1].push(v));
+    if (d[0].length > KEEP) d.forEach((a) => a.shift());
+    this.boxes[key].dataset.points = String(d[0].length);
+  }
+
+  // One sample: its points (rates need a previous sample of the same counters).
+  add(s, redraw = true) {
+    this.push('cpu', s.time, [s.cpu_pct]);
+    this.push('mem', s.time, [s.mem_kib / 1024]);
+    const p = this.last;
+    if (p && s.time > p.time) {
+      const dt = s.time - p.time;
+      const r = (a, b) => Math.max(0, (a - b) / dt);
+      this.push('net', s.time, [r(s.net_rx_bytes, p.net_rx_bytes), r(s.net_tx_bytes, p.net_tx_bytes)]);
+      this.push('disk', s.time, [r(s.disk_rd_bytes, p.disk_rd_bytes), r(s.disk_wr_bytes, p.disk_wr_bytes)]);
+    }
+    this.last = s;
+    if (redraw) this.update();
+  }
+
+  load(samples) {
+    for (const s of samples) this.add(s, false);
+    this.update();
+  }
+
+  update() {
+    for (const k of kinds) if (this.plots[k.key]) this.plots[k.key].setData(this.data[k.key]);
+  }
+
+  destroy() {
+    for (const k of kinds) if (this.plots[k.key]) this.plots[k.key].destroy();
+  }
+}
