@@ -36,7 +36,7 @@ WORK=$KXL_ROOT/work
 mkdir -p "$WORK"
 
 cleanup() {
-    for d in $("$KXL" list 2>/dev/null | awk 'NR > 1 {print $1}'); do
+    for d in $("$KXL" list 2>/dev/null | awk 'NR > 2 {print $1}'); do
         "$KXL" destroy "$d" >/dev/null 2>&1 || true
     done
     libvirt_stop >/dev/null 2>&1 || true
@@ -151,7 +151,7 @@ bench_list() {
     bench_wait_quiet 30 120 || true
     hyperfine -N --warmup 5 --runs 100 --export-json "$WORK/kl.json" "$KXL list" >/dev/null
     LIST_K=$(awk -F': ' '/"median"/ {gsub(/,/,"",$2); print $2 * 1000; exit}' "$WORK/kl.json")
-    [ "$("$KXL" list | tail -n +2 | wc -l)" -eq 10 ] || echo "  warning: kxl list did not show 10 domains"
+    [ "$("$KXL" list | tail -n +3 | wc -l)" -eq 10 ] || echo "  warning: kxl list did not show 10 domains"
     for i in $(seq 1 10); do "$KXL" destroy "l$i"; done
     for i in $(seq 1 10); do
         xml=$(libvirt_domain_xml "lv$i" "$GUEST/vmlinuz" "$GUEST/initrd.img" "$CMDLINE" "$MEM" 1 \

@@ -34,7 +34,7 @@ mkdir -p "$WORK"
 QPID=
 
 cleanup() {
-    for d in $("$KXL" list 2>/dev/null | awk 'NR > 1 {print $1}'); do
+    for d in $("$KXL" list 2>/dev/null | awk 'NR > 2 {print $1}'); do
         "$KXL" destroy "$d" >/dev/null 2>&1 || true
     done
     [[ -n $QPID ]] && { kill -KILL "$QPID" 2>/dev/null || true; wait "$QPID" 2>/dev/null || true; }

@@ -80,7 +80,7 @@ cleanup() {
         wait "$CHILD" 2>/dev/null || true
     fi
     if [[ -x $KXL ]]; then
-        for d in $("$KXL" list 2>/dev/null | awk 'NR > 1 { print $1 }'); do
+        for d in $("$KXL" list 2>/dev/null | awk 'NR > 2 { print $1 }'); do
             "$KXL" destroy "$d" >/dev/null 2>&1 || true
         done
     fi

@@ -30,7 +30,7 @@ mkdir -p "$WORK"
 TICK=$(getconf CLK_TCK)
 
 cleanup() {
-    for d in $("$KXL" list 2>/dev/null | awk 'NR > 1 {print $1}'); do
+    for d in $("$KXL" list 2>/dev/null | awk 'NR > 2 {print $1}'); do
         "$KXL" destroy "$d" >/dev/null 2>&1 || true
     done
     [ "$PEER" = none ] || libvirt_stop >/dev/null 2>&1 || true
@@ -119,7 +119,7 @@ report "kxl top -b -n -x -v" "$c" "$s"
 read -r c s < <(measure_kxl --json)
 report "kxl top --json" "$c" "$s"
 KXL_FRAME=$(awk -v c="$c" -v s="$s" -v f="$FRAMES" 'BEGIN { print (c + s) / f }')
-for d in $("$KXL" list | awk 'NR > 1 {print $1}'); do "$KXL" destroy "$d" >/dev/null; done
+for d in $("$KXL" list | awk 'NR > 2 {print $1}'); do "$KXL" destroy "$d" >/dev/null; done
 
 [ "$PEER" = none ] && exit 0
 libvirt_install >/dev/null

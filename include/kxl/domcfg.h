@@ -7,6 +7,7 @@
 
 #define KXL_NAME_MAX 64
 #define KXL_MAX_HOST_CPUS 1024
+#define KXL_RTC_OFFSET_MAX (366 * 86400)
 
 typedef enum { KXL_TYPE_HVM, KXL_TYPE_PV, KXL_TYPE_PVH } kxl_domtype;
 typedef enum { KXL_ACCEL_AUTO, KXL_ACCEL_KVM, KXL_ACCEL_TCG } kxl_accel;
@@ -82,6 +83,21 @@ typedef struct {
     unsigned videoram_mib;   /* videoram; 0: the card's default */
 } kxl_gfx;
 
+/* USB: controllers (usb = 1, usbversion, usbctrl) and the emulated devices on them. */
+typedef enum { KXL_USBDEV_TABLET, KXL_USBDEV_MOUSE, KXL_USBDEV_KEYBOARD } kxl_usbdev;
+typedef struct {
+    int version;     /* 1: UHCI (Xen's usb = 1), 2: EHCI, 3: xHCI */
+    int ports;       /* 0: the controller's own number */
+} kxl_usbctrl;
+typedef struct {
+    bool enabled;            /* usb = 1 */
+    int version;             /* usbversion; 0: 1 */
+    kxl_usbctrl *ctrls;
+    size_t n_ctrls;
+    kxl_usbdev *devs;
+    size_t n_devs;
+} kxl_usb;
+
 /* A set of host CPUs. */
 typedef struct {
     uint64_t bits[KXL_MAX_HOST_CPUS / 64];
@@ -105,6 +121,9 @@ typedef struct {
     char *ramdisk;
     char *cmdline;              /* resolved from cmdline / root / extra */
     char *bootloader;           /* "pygrub": kernel and initrd read from the first disk */
+    char *bootloader_kernel;    /* with bootloader: kernel = and ramdisk = as xl passes them to
+                                 * pygrub, paths inside the guest's file system */
+    char *bootloader_ramdisk;
     char *boot;                 /* hvm firmware boot order: "c" disk, "d" CD-ROM, "n" */
     char *firmware;             /* hvm: "bios" (SeaBIOS) */
 
@@ -115,6 +134,11 @@ typedef struct {
 
     char **serial;              /* NULL-terminated; default { "pty" } */
     kxl_gfx gfx;
+    char **channels;            /* NULL-terminated channel = entries as written (checked) */
+    char *soundhw;              /* hda, ac97, es1370, sb16; NULL: no sound card */
+    kxl_usb usb;
+    bool localtime;             /* the RTC keeps local time (Windows), not UTC */
+    int64_t rtc_timeoffset;     /* seconds the RTC is ahead of UTC (or of local time) */
 
     kxl_action on_poweroff;
     kxl_action on_reboot;

@@ -45,6 +45,7 @@ typedef enum {
     KXL_OP_AUTOSTART_ENABLE,
     KXL_OP_AUTOSTART_DISABLE,
     KXL_OP_SHUTDOWN_HOST,
+    KXL_OP_USB_LIST,
     KXL_OP__COUNT
 } kxl_op;
 
@@ -112,6 +113,10 @@ int kxl_domain_config(const kxl_paths *p, const char *dom, kxl_domcfg **cfg_r);
  * domain without vnc. *display_r: caller puts. */
 int kxl_domain_display(const kxl_paths *p, const char *dom, json_object **display_r);
 
+/* usb-list: the domain's USB controllers and what is on their ports, in xl's layout
+ * ("Devid  Type  BE  state usb-ver ports", then "  Port N: DEVICE"). Caller frees. */
+int kxl_domain_usb_list(const kxl_paths *p, const char *dom, char **text_r);
+
 /* The runtime record of the domain as the supervisor keeps it: the resolved config as JSON
  * (cfg_domcfg_to_json's shape) plus domid, accel_resolved and start_paused. Caller puts. */
 int kxl_domain_record(const kxl_paths *p, const char *dom, json_object **record_r);
@@ -167,6 +172,12 @@ json_object *kxl_dominfo_to_json(const kxl_dominfo *d);
 /* A domain of list -l: {domid, info (the row above), vif_counters, config (kxl_domain_record,
  * null when the domain went away meanwhile)}. Caller puts. */
 json_object *kxl_domain_detail_json(const kxl_paths *p, const kxl_dominfo *d);
+/* A domain as xl list -l shows it: {"domid", "config": {"c_info", "b_info", "disks", "nics",
+ * "on_poweroff", "on_reboot", "on_crash"}} in libxl's shape (memory in KiB). Caller puts. */
+json_object *kxl_domain_xl_json(unsigned domid, const kxl_domcfg *cfg);
+/* The host as list's first row, as xl shows Domain-0: ID 0, the host's memory (MemTotal)
+ * and CPUs, running, and the CPU seconds the host has spent busy (/proc/stat). */
+void kxl_host_dominfo(kxl_dominfo *r);
 /* The host: host, release, version, machine, nr_cpus, total_memory and free_memory (MiB),
  * accelerator ("tcg (why)"), kvm_usable, qemu_version, qemu_user, kxl_version, kxl_root.
  * Caller puts; NULL with kxl_last_error(). Runs QEMU once (its version). */

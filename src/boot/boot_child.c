@@ -26,9 +26,10 @@ static void collect_warnings(kx_loglevel level, const char *msg, void *opaque)
 /* In the child: becomes uid/gid for good, runs bl_extract into tmp, and writes the outcome to
  * out_fd as JSON ({"error", "code"} or the entry's strings, and "warnings"). Never returns. */
 static void extract_child(uid_t uid, gid_t gid, const char *image, int fd, const char *tmp,
-                          int out_fd)
+                          const kx_bootentry *wanted, int out_fd)
 {
-    kx_bootentry e = {0};
+    kx_bootentry e = {.kernel = wanted->kernel ? kx_strdup(wanted->kernel) : NULL,
+                      .initrd = wanted->initrd ? kx_strdup(wanted->initrd) : NULL};
     json_object *o = json_object_new_object();
     json_object *warnings = json_object_new_array();
     json_object_object_add(o, "warnings", warnings);
@@ -96,6 +97,7 @@ static int read_outcome(const char *text, kx_bootentry *e)
     }
     const char *k = kx_json_str(o, "kernel", NULL), *i = kx_json_str(o, "initrd", NULL);
     const char *c = kx_json_str(o, "cmdline", NULL), *t = kx_json_str(o, "title", NULL);
+    kx_bootentry_dispose(e);   /* what was asked for, answered now */
     e->kernel = k ? kx_strdup(k) : NULL;
     e->initrd = i ? kx_strdup(i) : NULL;
     e->cmdline = c ? kx_strdup(c) : NULL;
@@ -121,7 +123,7 @@ int bl_extract_as(uid_t uid, gid_t gid, const char *image, int fd, const char *o
     pid_t pid = fork();
     if (pid == 0) {
         close(pipefd[0]);
-        extract_child(uid, gid, image, fd, tmp, pipefd[1]);
+        extract_child(uid, gid, image, fd, tmp, e, pipefd[1]);
     }
     close(pipefd[1]);
     kx_buf out = KX_BUF_INIT;

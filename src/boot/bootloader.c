@@ -21,7 +21,11 @@ int bl_extract(const char *image, int fd, const char *out_dir, kx_bootentry *e)
     AUTOPTR(bl_extfs) fs = bl_find_fs(&d, &w);
     if (!fs)
         return -1;
-    if (bl_grub_entry(fs, w.dir, e, &why) != 0 && bl_newest_entry(fs, w.dir, e) < 0) {
+    if (e->kernel) {
+        /* the config named them (xl's bootloader with kernel and ramdisk): no menu */
+        free(e->cmdline);
+        e->cmdline = NULL;
+    } else if (bl_grub_entry(fs, w.dir, e, &why) != 0 && bl_newest_entry(fs, w.dir, e) < 0) {
         kx_err(KXL_ERR_CONFIG, "disk '%s': %s", image, why ? why : "grub.cfg is unreadable");
         return -1;
     }
@@ -39,7 +43,12 @@ int bootloader_extract_as(uid_t uid, gid_t gid, const char *image, const char *f
 {
     bl_raw raw = {.pid = -1};
     int r = -1;
+    /* a kernel (and initrd) named on entry stay: the ones to copy */
+    AUTOFREE char *kernel = e_r->kernel ? kx_strdup(e_r->kernel) : NULL;
+    AUTOFREE char *initrd = e_r->kernel && e_r->initrd ? kx_strdup(e_r->initrd) : NULL;
     kx_bootentry_dispose(e_r);
+    e_r->kernel = TAKE_PTR(kernel);
+    e_r->initrd = TAKE_PTR(initrd);
     initialize_ext2_error_table();
     if (kx_mkdir_p(out_dir, 0755) == 0 && bl_raw_open(&raw, image, format, out_dir) == 0) {
         AUTOCLOSE int fd = open(raw.path, O_RDONLY | O_CLOEXEC);

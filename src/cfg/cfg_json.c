@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg/cfg_channel.h"
 #include "cfg/cfg_spec.h"
+#include "cfg/cfg_usb.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -15,7 +17,8 @@
 
 DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
 
-typedef enum { J_STR, J_U64, J_UINT, J_INT, J_ACTION, J_TYPE, J_ACCEL, J_HOST_SHUTDOWN } jtype;
+typedef enum { J_STR, J_U64, J_I64, J_UINT, J_INT, J_BOOL, J_ACTION, J_TYPE, J_ACCEL,
+               J_HOST_SHUTDOWN } jtype;
 
 typedef struct {
     const char *key;
@@ -35,8 +38,11 @@ static const jfield fields[] = {
     {"ramdisk", J_STR, F(ramdisk)},
     {"cmdline", J_STR, F(cmdline)},
     {"bootloader", J_STR, F(bootloader)},
+    {"bootloader_kernel", J_STR, F(bootloader_kernel)},
+    {"bootloader_ramdisk", J_STR, F(bootloader_ramdisk)},
     {"boot", J_STR, F(boot)},
     {"firmware", J_STR, F(firmware)},
+    {"soundhw", J_STR, F(soundhw)},
     {"on_poweroff", J_ACTION, F(on_poweroff)},
     {"on_reboot", J_ACTION, F(on_reboot)},
     {"on_crash", J_ACTION, F(on_crash)},
@@ -47,6 +53,8 @@ static const jfield fields[] = {
     {"startup_down", J_UINT, F(startup_down)},
     {"startup_ready", J_STR, F(startup_ready)},
     {"on_host_shutdown", J_HOST_SHUTDOWN, F(on_host_shutdown)},
+    {"localtime", J_BOOL, F(localtime)},
+    {"rtc_timeoffset", J_I64, F(rtc_timeoffset)},
     {"source_file", J_STR, F(source_file)},
 };
 
@@ -81,6 +89,12 @@ static void field_to_json(json_object *o, const jfield *f, const kxl_domcfg *cfg
         break;
     case J_INT:
         json_object_object_add(o, f->key, json_object_new_int(*(const int *)p));
+        break;
+    case J_I64:
+        json_object_object_add(o, f->key, json_object_new_int64(*(const int64_t *)p));
+        break;
+    case J_BOOL:
+        json_object_object_add(o, f->key, json_object_new_boolean(*(const bool *)p));
         break;
     case J_ACTION:
         add_str(o, f->key, kxl_action_to_string(*(const kxl_action *)p));
@@ -151,6 +165,27 @@ static void gfx_to_json(json_object *o, const kxl_gfx *g)
     json_object_object_add(o, "gfx", x);
 }
 
+/* Only a domain with USB has the member. */
+static void usb_to_json(json_object *o, const kxl_usb *u)
+{
+    if (!u->n_ctrls)
+        return;
+    json_object *x = json_object_new_object();
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; i < u->n_ctrls; i++) {
+        json_object *c = json_object_new_object();
+        json_object_object_add(c, "version", json_object_new_int(u->ctrls[i].version));
+        json_object_object_add(c, "ports", json_object_new_int(u->ctrls[i].ports));
+        json_object_array_add(a, c);
+    }
+    json_object_object_add(x, "controllers", a);
+    a = json_object_new_array();
+    for (size_t i = 0; i < u->n_devs; i++)
+        json_object_array_add(a, json_object_new_string(cfg_usb_device_name(u->devs[i])));
+    json_object_object_add(x, "devices", a);
+    json_object_object_add(o, "usb", x);
+}
+
 json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
 {
     json_object *o = json_object_new_object();
@@ -177,7 +212,14 @@ json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
     for (char **s = cfg->serial; s && *s; s++)
         json_object_array_add(a, json_object_new_string(*s));
     json_object_object_add(o, "serial", a);
+    if (cfg->channels) {
+        a = json_object_new_array();
+        for (char **c = cfg->channels; *c; c++)
+            json_object_array_add(a, json_object_new_string(*c));
+        json_object_object_add(o, "channels", a);
+    }
     gfx_to_json(o, &cfg->gfx);
+    usb_to_json(o, &cfg->usb);
     return o;
 }
 
@@ -232,6 +274,12 @@ static int field_from_json(json_object *o, const jfield *f, kxl_domcfg *cfg)
         return 0;
     case J_INT:
         *(int *)p = (int)kx_json_int(o, f->key, *(int *)p);
+        return 0;
+    case J_I64:
+        *(int64_t *)p = kx_json_int(o, f->key, *(int64_t *)p);
+        return 0;
+    case J_BOOL:
+        *(bool *)p = kx_json_bool(o, f->key, *(bool *)p);
         return 0;
     case J_ACTION:
         return get_enum(o, f, kxl_action_from_string, (int *)p);
@@ -345,6 +393,20 @@ static int strings_from_json(json_object *o, kxl_domcfg *cfg)
         if (!(s = get_string_item(a, "cpus", cfg->n_cpus)) ||
             cfg_cpus_parse(s, "domain JSON", KXL_MAX_HOST_CPUS, &cfg->cpus[cfg->n_cpus]) < 0)
             return -1;
+    a = get_array(o, "channels", &n);
+    if (n == (size_t)-1)
+        return -1;
+    if (a) {
+        cfg->channels = kx_malloc0(sizeof(char *) * (n + 1));
+        for (size_t i = 0; i < n; i++) {
+            cfg_channel c;
+            if (!(s = get_string_item(a, "channels", i)) ||
+                cfg_channel_parse(s, "domain JSON", &c) < 0)
+                return -1;
+            cfg_channel_dispose(&c);
+            cfg->channels[i] = kx_strdup(s);
+        }
+    }
     a = get_array(o, "serial", &n);
     if (n == (size_t)-1)
         return -1;
@@ -384,6 +446,37 @@ static int gfx_from_json(json_object *o, kxl_gfx *g)
     return 0;
 }
 
+static int usb_from_json(json_object *o, kxl_usb *u)
+{
+    json_object *x;
+    if (!json_object_object_get_ex(o, "usb", &x))
+        return 0;
+    size_t n;
+    json_object *a = get_array(x, "controllers", &n);
+    if (n == (size_t)-1)
+        return -1;
+    u->ctrls = kx_malloc0(sizeof(*u->ctrls) * (n + 1));
+    for (; u->n_ctrls < n; u->n_ctrls++) {
+        json_object *c = json_object_array_get_idx(a, u->n_ctrls);
+        int version = (int)kx_json_int(c, "version", 0);
+        int ports = (int)kx_json_int(c, "ports", 0);
+        if (!cfg_usb_controller_device(version) || ports < 0 || ports > 15) {
+            kx_err(KXL_ERR_INVALID, "domain JSON: a USB controller has a bad version or ports");
+            return -1;
+        }
+        u->ctrls[u->n_ctrls] = (kxl_usbctrl){version, ports};
+    }
+    a = get_array(x, "devices", &n);
+    if (n == (size_t)-1)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = get_string_item(a, "usb devices", i);
+        if (!s || cfg_usb_device_from_json(u, s) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 kxl_domcfg *cfg_domcfg_from_json(json_object *obj)
 {
     if (!json_object_is_type(obj, json_type_object)) {
@@ -396,7 +489,7 @@ kxl_domcfg *cfg_domcfg_from_json(json_object *obj)
             return NULL;
     snprintf(cfg->uuid, sizeof(cfg->uuid), "%s", kx_json_str(obj, "uuid", ""));
     if (lists_from_json(obj, cfg) < 0 || strings_from_json(obj, cfg) < 0 ||
-        gfx_from_json(obj, &cfg->gfx) < 0)
+        gfx_from_json(obj, &cfg->gfx) < 0 || usb_from_json(obj, &cfg->usb) < 0)
         return NULL;
     if (!cfg->name || !kxl_name_is_valid(cfg->name)) {
         kx_err(KXL_ERR_INVALID, "domain JSON: missing or invalid name");

@@ -9,10 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cfg/cfg_channel.h"
 #include "cfg/cfg_gfx.h"
 #include "cfg/cfg_hvm.h"
 #include "cfg/cfg_root.h"
+#include "cfg/cfg_serial.h"
 #include "cfg/cfg_spec.h"
+#include "cfg/cfg_usb.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -415,12 +418,14 @@ static int key_serial(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
-        const char *v = items[i].str;
-        if (strcmp(v, "pty") != 0 && strcmp(v, "none") != 0 && !kx_startswith(v, "file:")) {
-            kx_err(KXL_ERR_CONFIG, "%s:%d: serial '%s' is not supported (use pty, none or "
-                   "file:PATH)", s->source, items[i].line, v);
+        AUTOFREE char *where = kx_asprintf("%s:%d", s->source, items[i].line);
+        cfg_serial port;
+        if (cfg_serial_parse(items[i].str, where, &port) < 0)
             return -1;
-        }
+        if (port.on_display)
+            kx_warn("%s: warning: serial '%s' is a console on the graphical display, which "
+                    "kxl does not offer: no port (use 'pty' and kxl console)", where,
+                    items[i].str);
     }
     for (char **p = cfg->serial; p && *p; p++)
         free(*p);
@@ -522,6 +527,112 @@ static int key_startup_ready(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx
     return 0;
 }
 
+static int key_localtime(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    const char *text = scalar_text(s, "0 or 1");
+    if (!text)
+        return -1;
+    if (strcmp(text, "0") != 0 && strcmp(text, "1") != 0) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: 'localtime' must be 0 or 1, not '%s'", s->source,
+               s->line, text);
+        return -1;
+    }
+    cfg->localtime = text[0] == '1';
+    return 0;
+}
+
+/* Seconds, may be negative: the RTC's distance from UTC (or local time), at most a year. */
+static int key_rtc_timeoffset(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    const char *text = scalar_text(s, "a number of seconds");
+    if (!text)
+        return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end || v < -KXL_RTC_OFFSET_MAX || v > KXL_RTC_OFFSET_MAX) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: 'rtc_timeoffset' must be seconds from %d to %d, not "
+               "'%s'", s->source, s->line, -KXL_RTC_OFFSET_MAX, KXL_RTC_OFFSET_MAX, text);
+        return -1;
+    }
+    cfg->rtc_timeoffset = v;
+    return 0;
+}
+
+/* usb, usbversion: a scalar each; usbdevice: one or a list; usbctrl: a list; usbdev: refused */
+static int key_usb(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    bool list = s->value.kind == CFG_LIST;
+    bool many = strcmp(s->key, "usbdevice") == 0 || strcmp(s->key, "usbctrl") == 0;
+    if (strcmp(s->key, "usbdev") == 0) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: usbdev: kxl does not pass host USB devices to guests",
+               s->source, s->line);
+        return -1;
+    }
+    if (list && (!many || check_string_list(s, "'tablet'") < 0)) {
+        if (!many)
+            scalar_text(s, "a number");
+        return -1;
+    }
+    size_t n = list ? s->value.n_items : 1;
+    for (size_t i = 0; i < n; i++) {
+        const cfg_value *v = list ? &s->value.items[i] : &s->value;
+        AUTOFREE char *where = kx_asprintf("%s:%d", s->source, v->line);
+        int r = strcmp(s->key, "usb") == 0 ? cfg_usb_enable(cfg, v->str, where)
+                : strcmp(s->key, "usbversion") == 0 ? cfg_usb_version(cfg, v->str, where)
+                : strcmp(s->key, "usbdevice") == 0 ? cfg_usb_device(cfg, v->str, where)
+                                                   : cfg_usb_controller(cfg, v->str, where);
+        if (r < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int key_channel(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    if (check_string_list(s, "'name=org.qemu.guest_agent.0,connection=pty'") < 0)
+        return -1;
+    size_t n = s->value.n_items;
+    for (size_t i = 0; i < n; i++) {
+        AUTOFREE char *where = kx_asprintf("%s:%d", s->source, s->value.items[i].line);
+        cfg_channel c;
+        if (cfg_channel_parse(s->value.items[i].str, where, &c) < 0)
+            return -1;
+        cfg_channel_dispose(&c);
+    }
+    for (char **c = cfg->channels; c && *c; c++)
+        free(*c);
+    free(cfg->channels);
+    cfg->channels = kx_malloc0(sizeof(char *) * (n + 1));
+    for (size_t i = 0; i < n; i++)
+        cfg->channels[i] = kx_strdup(s->value.items[i].str);
+    return 0;
+}
+
+/* soundhw = "hda" | "ac97" | "es1370" | "sb16": a sound card whose output goes nowhere. */
+static int key_soundhw(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    static const char *const cards[] = {"hda", "ac97", "es1370", "sb16"};
+    const char *text = scalar_text(s, "a string");
+    if (!text)
+        return -1;
+    for (size_t i = 0; i < KX_ARRAY_SIZE(cards); i++) {
+        if (strcmp(text, cards[i]) == 0) {
+            free(cfg->soundhw);
+            cfg->soundhw = kx_strdup(text);
+            return 0;
+        }
+    }
+    kx_err(KXL_ERR_CONFIG, "%s:%d: soundhw '%s': use hda, ac97, es1370 or sb16", s->source,
+           s->line, text);
+    return -1;
+}
+
 #define F(field) offsetof(kxl_domcfg, field)
 #define GFX(k) {k, KEY_CUSTOM, .fn = key_gfx}
 #define XEN_ONLY(k, why) {k, KEY_NO_MEANING, .note = why}
@@ -537,6 +648,7 @@ static const cfg_key keys[] = {
     XEN_ONLY("bootloader_args", "the built-in pygrub takes no arguments"),
     {"builder", KEY_CUSTOM, .fn = key_builder},
     XEN_ONLY("cap", "Xen credit scheduler caps do not exist on KVM"),
+    {"channel", KEY_CUSTOM, .fn = key_channel},
     {"cmdline", KEY_CUSTOM, .fn = key_cmdline},
     XEN_ONLY("cpu_weight", "Xen credit scheduler weights do not exist on KVM"),
     {"cpus", KEY_CUSTOM, .fn = key_cpus},
@@ -550,6 +662,7 @@ static const cfg_key keys[] = {
     {"hvm_devices", KEY_CUSTOM, .fn = key_hvm_devices},
     {"kernel", KEY_STRING, F(kernel)},
     GFX("keymap"),
+    {"localtime", KEY_CUSTOM, .fn = key_localtime},
     {"maxmem", KEY_U64, F(maxmem_mib), 16, 16ULL << 20},
     {"maxvcpus", KEY_UINT, F(maxvcpus), 1, 255},
     {"memory", KEY_U64, F(memory_mib), 16, 16ULL << 20},
@@ -565,14 +678,21 @@ static const cfg_key keys[] = {
     XEN_ONLY("pool", "Xen CPU pools do not exist on KVM; use cpus="),
     {"ramdisk", KEY_STRING, F(ramdisk)},
     {"root", KEY_CUSTOM, .fn = key_root_extra},
+    {"rtc_timeoffset", KEY_CUSTOM, .fn = key_rtc_timeoffset},
     GFX("sdl"),
     {"serial", KEY_CUSTOM, .fn = key_serial},
     XEN_ONLY("shadow_memory", "KVM manages shadow page tables itself"),
     {"shutdown_timeout", KEY_UINT, F(shutdown_timeout), 1, 86400},
+    {"soundhw", KEY_CUSTOM, .fn = key_soundhw},
     {"startup", KEY_CUSTOM, .fn = key_startup},
     {"startup_ready", KEY_CUSTOM, .fn = key_startup_ready},
     GFX("stdvga"),
     {"type", KEY_ENUM, F(type), .parse = kxl_domtype_from_string, .note = "hvm, pv or pvh"},
+    {"usb", KEY_CUSTOM, .fn = key_usb},
+    {"usbctrl", KEY_CUSTOM, .fn = key_usb},
+    {"usbdev", KEY_CUSTOM, .fn = key_usb},
+    {"usbdevice", KEY_CUSTOM, .fn = key_usb},
+    {"usbversion", KEY_CUSTOM, .fn = key_usb},
     {"uuid", KEY_CUSTOM, .fn = key_uuid},
     {"vcpus", KEY_UINT, F(vcpus), 1, 255},
     {"vfb", KEY_CUSTOM, .fn = key_vfb},
@@ -737,6 +857,25 @@ static int finish_hvm_devices(kxl_domcfg *cfg, const key_ctx *ctx)
     return cfg_hvm_emulate(cfg, where);
 }
 
+/* Xen's PV-GRUB (pv-grub-x86_64.gz, grub-x86_64-xen.bin): a GRUB built as a PV kernel, which
+ * boots the menu on the guest's disk. On KVM the built-in pygrub does that job; PV-GRUB's
+ * extra (the menu's path, "(hd0,0)/boot/grub/menu.lst") is GRUB's, not a kernel's. */
+static void pv_grub_to_pygrub(kxl_domcfg *cfg, const key_ctx *ctx)
+{
+    const char *base = cfg->kernel ? strrchr(cfg->kernel, '/') : NULL;
+    base = base ? base + 1 : cfg->kernel;
+    if (cfg->type == KXL_TYPE_HVM || cfg->bootloader || !base ||
+        !(kx_startswith(base, "pv-grub") || (kx_startswith(base, "grub-") && strstr(base, "xen"))))
+        return;
+    kx_warn("%s:%d: warning: kernel '%s' is Xen's PV-GRUB: kxl boots the guest's own GRUB menu "
+            "with its built-in pygrub instead%s", src_of(ctx, "kernel"), line_of(ctx, "kernel"),
+            cfg->kernel, cfg->cmdline ? " (extra, PV-GRUB's own, is dropped)" : "");
+    free(cfg->kernel);
+    free(cfg->cmdline);
+    cfg->kernel = cfg->cmdline = NULL;
+    cfg->bootloader = kx_strdup("pygrub");
+}
+
 static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
 {
     if (!cfg->name) {
@@ -775,6 +914,7 @@ static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
                key);
         return -1;
     }
+    pv_grub_to_pygrub(cfg, ctx);
     if (cfg->type != KXL_TYPE_HVM && !cfg->kernel && !cfg->bootloader) {
         kx_err(KXL_ERR_CONFIG, "%s: a %s domain needs kernel = \"...\" or bootloader = "
                "\"pygrub\" (or type = \"hvm\" to boot from its disk)", src(ctx),
@@ -782,9 +922,9 @@ static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
         return -1;
     }
     if (cfg->bootloader && cfg->kernel) {
-        kx_err(KXL_ERR_CONFIG, "%s:%d: 'bootloader' and 'kernel' exclude each other", src(ctx),
-               line_of(ctx, "bootloader"));
-        return -1;
+        /* xl hands them to pygrub: the kernel and initrd to take from the guest's disk */
+        cfg->bootloader_kernel = TAKE_PTR(cfg->kernel);
+        cfg->bootloader_ramdisk = TAKE_PTR(cfg->ramdisk);
     }
     if (cfg->bootloader && !cfg->n_disks) {
         kx_err(KXL_ERR_CONFIG, "%s:%d: bootloader = \"pygrub\" reads the first disk, and there "
@@ -813,6 +953,7 @@ kxl_domcfg *cfg_domcfg_from_tree(const cfg_tree *t, unsigned host_cpus)
         return NULL;
     note_partitions(cfg, &ctx);
     root_for_kvm(cfg, &ctx);
+    cfg_usb_finish(cfg);
     if (!cfg->serial) {
         cfg->serial = kx_malloc0(2 * sizeof(char *));
         cfg->serial[0] = kx_strdup("pty");

@@ -142,8 +142,16 @@ void kxl_domcfg_free(kxl_domcfg *cfg)
     free(cfg->ramdisk);
     free(cfg->cmdline);
     free(cfg->bootloader);
+    free(cfg->bootloader_kernel);
+    free(cfg->bootloader_ramdisk);
     free(cfg->boot);
     free(cfg->firmware);
+    free(cfg->usb.ctrls);
+    free(cfg->usb.devs);
+    for (char **c = cfg->channels; c && *c; c++)
+        free(*c);
+    free(cfg->channels);
+    free(cfg->soundhw);
     free(cfg->gfx.listen);
     free(cfg->gfx.password);
     free(cfg->gfx.keymap);

@@ -72,6 +72,9 @@ int cmd_autostart_list(cli_ctx *ctx, int argc, char **argv);
 int cmd_autostart_enable(cli_ctx *ctx, int argc, char **argv);
 int cmd_autostart_disable(cli_ctx *ctx, int argc, char **argv);
 int cmd_shutdown_host(cli_ctx *ctx, int argc, char **argv);
+int cmd_usb_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_button_press(cli_ctx *ctx, int argc, char **argv);
+int cmd_resume(cli_ctx *ctx, int argc, char **argv);
 
 const cli_cmd *cli_find(const char *name);
 /* The command's name (its operation's, for an operation's row). */
@@ -89,5 +92,12 @@ typedef struct {
 } cli_power_opts;
 /* Fills *o_r from argv; 0, or -1 after printing the command's usage. */
 int cli_power_opts_parse(int argc, char **argv, cli_power_opts *o_r);
+/* Runs the VNC viewer on a domain's display (kxl vncviewer, create -V/-A). */
+int cli_vncviewer_run(cli_ctx *ctx, const char *dom, bool autopass);
+/* Returns when the domain is gone (create -F, xl's foreground), with its exit status. */
+int cli_wait_gone(cli_ctx *ctx, const char *dom);
+/* The n arguments of a device spec joined with commas, as xl accepts a spec split over
+ * several arguments ("phy:/dev/x xvdb w"); "" for none. Caller frees. */
+char *cli_join_spec(int n, char **args);
 /* Attaches the terminal to a domain's console until Ctrl+] or its end. */
 int cli_console_attach(cli_ctx *ctx, const char *dom);

@@ -11,9 +11,11 @@
 
 int cmd_block_attach(cli_ctx *ctx, int argc, char **argv)
 {
-    if (argc != 3)
+    if (argc < 3)
         return cli_usage(cli_find("block-attach"));
-    return kxl_block_attach(&ctx->paths, argv[1], argv[2]) < 0 ? cli_fail() : EXIT_OK;
+    /* xl takes the spec whole or split over arguments: d phy:/dev/x xvdb w */
+    AUTOFREE char *spec = cli_join_spec(argc - 2, argv + 2);
+    return kxl_block_attach(&ctx->paths, argv[1], spec) < 0 ? cli_fail() : EXIT_OK;
 }
 
 int cmd_block_detach(cli_ctx *ctx, int argc, char **argv)

@@ -16,7 +16,7 @@
 DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
 
 typedef struct {
-    bool console, paused, quiet, argv_only;
+    bool console, paused, quiet, argv_only, debug, foreground, vnc, vnc_autopass;
     const char *file;
 } create_opts;
 
@@ -68,8 +68,14 @@ static int print_json(const kxl_domcfg *cfg)
 
 static int parse_opts(int argc, char **argv, create_opts *o)
 {
+    static const struct option longs[] = {{"quiet", no_argument, NULL, 'q'},
+                                          {"dryrun", no_argument, NULL, 'n'},
+                                          {"defconfig", required_argument, NULL, 'f'},
+                                          {"vncviewer", no_argument, NULL, 'V'},
+                                          {"vncviewer-autopass", no_argument, NULL, 'A'},
+                                          {NULL, 0, NULL, 0}};
     int c;
-    while ((c = getopt(argc, argv, "+cpqnf:e")) != -1) {
+    while ((c = getopt_long(argc, argv, "+cpqnf:edFVA", longs, NULL)) != -1) {
         switch (c) {
         case 'c': o->console = true; break;
         case 'p': o->paused = true; break;
@@ -77,9 +83,15 @@ static int parse_opts(int argc, char **argv, create_opts *o)
         case 'n': o->argv_only = true; break;
         case 'f': o->file = optarg; break;
         case 'e': break;  /* xl: "do not wait in the background"; kxl never does */
+        case 'd': o->debug = true; break;
+        case 'F': o->foreground = true; break;
+        case 'V': o->vnc = true; break;
+        case 'A': o->vnc = o->vnc_autopass = true; break;
         default: return -1;
         }
     }
+    if (o->console && (o->vnc || o->foreground))
+        return -1;   /* one thing to stay attached to */
     if (!o->file && optind < argc && !strchr(argv[optind], '='))
         o->file = argv[optind++];
     return o->file ? 0 : -1;
@@ -99,6 +111,12 @@ int cmd_create(cli_ctx *ctx, int argc, char **argv)
         return cli_fail();
     if (ctx->dryrun)
         return print_json(cfg);
+    if (o.debug) {   /* xl -d: the config as it will be used, then the create */
+        AUTOPTR(json_object) shown = cfg_domcfg_to_json(cfg);
+        cfg_json_hide_secrets(shown);
+        fprintf(stderr, "%s\n", json_object_to_json_string_ext(
+                                     shown, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+    }
     if (o.argv_only)
         return print_argv(ctx, cfg);
     kxl_create_opts copts = {.paused = o.paused};
@@ -109,5 +127,9 @@ int cmd_create(cli_ctx *ctx, int argc, char **argv)
         fprintf(stderr, "Domain '%s' created with id %u\n", cfg->name, domid);
     if (o.console)
         return cli_console_attach(ctx, cfg->name);
+    if (o.vnc)
+        return cli_vncviewer_run(ctx, cfg->name, o.vnc_autopass);
+    if (o.foreground)
+        return cli_wait_gone(ctx, cfg->name);
     return EXIT_OK;
 }

@@ -110,3 +110,12 @@ int cmd_vncviewer(cli_ctx *ctx, int argc, char **argv)
     }
     return run_viewer(ctx, dom, address, autopass);
 }
+
+int cli_vncviewer_run(cli_ctx *ctx, const char *dom, bool autopass)
+{
+    AUTOPTR(json_object) display = NULL;
+    if (kxl_domain_display(&ctx->paths, dom, &display) < 0)
+        return cli_fail();
+    AUTOFREE char *address = viewer_address(json_object_object_get(display, "vnc"));
+    return run_viewer(ctx, dom, address, autopass);
+}

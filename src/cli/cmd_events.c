@@ -32,3 +32,16 @@ int cmd_events(cli_ctx *ctx, int argc, char **argv)
                           : kxl_host_watch(&ctx->paths, flags, print_event, NULL);
     return r < 0 ? cli_fail() : EXIT_OK;   /* the domain ended, or stdout did */
 }
+
+static int ignore_event(const kxl_event *ev, void *opaque)
+{
+    (void)ev;
+    (void)opaque;
+    return 0;
+}
+
+int cli_wait_gone(cli_ctx *ctx, const char *dom)
+{
+    /* the watch ends with the domain's last event, "destroyed" */
+    return kxl_domain_watch(&ctx->paths, dom, 0, ignore_event, NULL) < 0 ? cli_fail() : EXIT_OK;
+}

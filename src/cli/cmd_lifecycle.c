@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "kxl/ops.h"
@@ -11,9 +12,12 @@
 
 int cli_power_opts_parse(int argc, char **argv, cli_power_opts *o_r)
 {
+    static const struct option longs[] = {{"wait", no_argument, NULL, 'w'},
+                                          {"all", no_argument, NULL, 'a'},
+                                          {NULL, 0, NULL, 0}};
     *o_r = (cli_power_opts){0};
     int c;
-    while ((c = getopt(argc, argv, "+waF")) != -1) {
+    while ((c = getopt_long(argc, argv, "+waF", longs, NULL)) != -1) {
         if (c == 'w')
             o_r->wait = true;
         else if (c == 'a')
@@ -54,9 +58,33 @@ int cmd_reboot(cli_ctx *ctx, int argc, char **argv)
 
 int cmd_trigger(cli_ctx *ctx, int argc, char **argv)
 {
-    if (argc != 3)
-        return cli_usage(cli_find("trigger"));
+    const char *self = kxl_op_describe(KXL_OP_TRIGGER)->cli;
+    if (argc != 3 && argc != 4)
+        return cli_usage(cli_find(self));
+    /* xl's VCPU: QEMU injects an NMI into every vCPU and resets the whole machine */
+    if (argc == 4 && strspn(argv[3], "0123456789") != strlen(argv[3]))
+        return cli_usage(cli_find(self));
+    if (strcmp(argv[2], "init") == 0) {
+        fprintf(stderr, "kxl: trigger init: QEMU cannot send INIT to one vCPU; use reset\n");
+        return EXIT_USAGE;
+    }
     return kxl_domain_trigger(&ctx->paths, argv[1], argv[2]) < 0 ? cli_fail() : EXIT_OK;
+}
+
+/* xl button-press DOM power|sleep: the ACPI buttons, as trigger presses them. */
+int cmd_button_press(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc != 3 || (strcmp(argv[2], "power") != 0 && strcmp(argv[2], "sleep") != 0))
+        return cli_usage(cli_find("button-press"));
+    return kxl_domain_trigger(&ctx->paths, argv[1], argv[2]) < 0 ? cli_fail() : EXIT_OK;
+}
+
+/* xl resume DOM: wakes a guest that suspended itself (S3), as trigger s3resume. */
+int cmd_resume(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '-')
+        return cli_usage(cli_find("resume"));
+    return kxl_domain_trigger(&ctx->paths, argv[1], "s3resume") < 0 ? cli_fail() : EXIT_OK;
 }
 
 int cmd_sysrq(cli_ctx *ctx, int argc, char **argv)

@@ -12,32 +12,60 @@
 #include "util/err.h"
 #include "util/json.h"
 
+DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
+
 typedef struct {
     bool longfmt, verbose, json;
 } list_opts;
 
-static void print_table(const kxl_dominfo *d, size_t n, bool verbose)
+static void print_row(const kxl_dominfo *d, bool verbose, bool host)
+{
+    char st[7];
+    kxl_dominfo_state_letters(d, st);
+    printf("%-40s %5u %5llu %5u     %s  %8.1f", d->name, d->domid,
+           (unsigned long long)d->memory_mib, d->vcpus, st, d->cpu_seconds);
+    if (verbose)
+        printf(" %-36s %s", host ? "00000000-0000-0000-0000-000000000000" : d->uuid,
+               host ? "-" : d->sv_alive ? "running" : "gone");
+    putchar('\n');
+}
+
+/* xl's table; Domain-0 (the host) first when every domain is listed, as xl does. */
+static void print_table(const kxl_dominfo *d, size_t n, bool verbose, bool all)
 {
     printf("Name                                        ID   Mem VCPUs\tState\tTime(s)%s\n",
            verbose ? "   UUID                            Supervisor" : "");
-    for (size_t i = 0; i < n; i++) {
-        char st[7];
-        kxl_dominfo_state_letters(&d[i], st);
-        printf("%-40s %5u %5llu %5u     %s  %8.1f", d[i].name, d[i].domid,
-               (unsigned long long)d[i].memory_mib, d[i].vcpus, st, d[i].cpu_seconds);
-        if (verbose)
-            printf(" %s %s", d[i].uuid, d[i].sv_alive ? "running" : "gone");
-        putchar('\n');
+    if (all) {
+        kxl_dominfo host;
+        kxl_host_dominfo(&host);
+        print_row(&host, verbose, true);
     }
+    for (size_t i = 0; i < n; i++)
+        print_row(&d[i], verbose, false);
 }
 
-/* -l: like xl, each domain's configuration as JSON, with its id. */
-static int print_json(cli_ctx *ctx, const kxl_dominfo *d, size_t n, bool longfmt)
+/* -l: as xl, each domain's configuration in libxl's shape; --json -l: kxl's own fuller view
+ * (state, counters, the resolved config); --json: list's rows. */
+static json_object *domain_json(cli_ctx *ctx, const kxl_dominfo *d, const list_opts *o)
+{
+    if (o->json)
+        return o->longfmt ? kxl_domain_detail_json(&ctx->paths, d) : kxl_dominfo_to_json(d);
+    AUTOPTR(kxl_domcfg) cfg = NULL;
+    if (kxl_domain_config(&ctx->paths, d->name, &cfg) < 0) {
+        kx_err_clear();   /* gone meanwhile: not listed */
+        return NULL;
+    }
+    return kxl_domain_xl_json(d->domid, cfg);
+}
+
+static int print_json(cli_ctx *ctx, const kxl_dominfo *d, size_t n, const list_opts *o)
 {
     AUTOPTR(json_object) a = json_object_new_array();
-    for (size_t i = 0; i < n; i++)
-        json_object_array_add(a, longfmt ? kxl_domain_detail_json(&ctx->paths, &d[i])
-                                         : kxl_dominfo_to_json(&d[i]));
+    for (size_t i = 0; i < n; i++) {
+        json_object *one = domain_json(ctx, &d[i], o);
+        if (one)
+            json_object_array_add(a, one);
+    }
     printf("%s\n", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY |
                                                         JSON_C_TO_STRING_NOSLASHESCAPE));
     return EXIT_OK;
@@ -87,7 +115,7 @@ int cmd_list(cli_ctx *ctx, int argc, char **argv)
     if (optind < argc && select_domains(ctx, argv + optind, argc - optind, &d, &n) < 0)
         return cli_fail();
     if (o.json || o.longfmt)
-        return print_json(ctx, d, n, o.longfmt);
-    print_table(d, n, o.verbose);
+        return print_json(ctx, d, n, &o);
+    print_table(d, n, o.verbose, optind >= argc);
     return EXIT_OK;
 }

@@ -74,10 +74,12 @@ int cmd_network_list(cli_ctx *ctx, int argc, char **argv)
 
 int cmd_network_attach(cli_ctx *ctx, int argc, char **argv)
 {
-    if (argc < 2 || argc > 3)
+    if (argc < 2)
         return cli_usage(cli_find("network-attach"));
     AUTOFREE char *devid = NULL;
-    if (kxl_network_attach(&ctx->paths, argv[1], argc == 3 ? argv[2] : "", &devid) < 0)
+    /* as xl: the vif spec whole, or its settings as separate arguments */
+    AUTOFREE char *spec = cli_join_spec(argc - 2, argv + 2);
+    if (kxl_network_attach(&ctx->paths, argv[1], spec, &devid) < 0)
         return cli_fail();
     if (devid)
         printf("%s\n", devid);

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "kxl/ops.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 /* Sorted by command. A library operation's row names its operation instead of a command: the
@@ -27,13 +28,16 @@ static const cli_cmd commands[] = {
      "  --json   the same as JSON (GET /api/v1/autostart)\n"
      "The directories are $KXL_ROOT/etc/kxl/auto/ and kxld.conf's auto_dirs.\n",
      KXL_OP_AUTOSTART_LIST},
-    {NULL, cmd_block_attach, false, "Hot-plug a disk into a domain", "DOM DISK-SPEC",
-     "DISK-SPEC as in the config's disk list, e.g. 'file:/srv/data.img,xvdb,w'.\n",
+    {NULL, cmd_block_attach, false, "Hot-plug a disk into a domain", "DOM DISK-SPEC...",
+     "DISK-SPEC as in the config's disk list, e.g. 'file:/srv/data.img,xvdb,w', or split\n"
+     "over arguments as xl allows: file:/srv/data.img xvdb w.\n",
      KXL_OP_BLOCK_ATTACH},
     {NULL, cmd_block_detach, false, "Hot-unplug a disk", "DOM VDEV", "", KXL_OP_BLOCK_DETACH},
     {NULL, cmd_block_list, false, "List a domain's disks", "[--json] DOM",
      "  --json   a JSON array: vdev, type (disk|cdrom), bus, format, mode (r|w),\n"
      "           target (null for an empty CD-ROM), discard\n", KXL_OP_BLOCK_LIST},
+    {"button-press", cmd_button_press, false, "Press a domain's ACPI power or sleep button",
+     "DOM power|sleep", "xl's name for trigger DOM power|sleep.\n"},
     {NULL, cmd_cd_eject, false, "Eject the medium of a domain's CD-ROM", "DOM VDEV", "",
      KXL_OP_CD_EJECT},
     {NULL, cmd_cd_insert, false, "Insert an ISO image into a domain's CD-ROM",
@@ -42,12 +46,17 @@ static const cli_cmd commands[] = {
      "[-t serial] DOM", "Ctrl+] leaves the console; the guest keeps running.\n"
      "What the guest printed before you attached is shown first.\n"},
     {"create", cmd_create, true, "Create a domain from a config file",
-     "[-c] [-p] [-q] [-n] [-f] FILE [KEY=VALUE...]",
-     "  -c   attach to the console once the domain runs (Ctrl+] leaves)\n"
-     "  -p   leave the domain paused after creating it\n"
-     "  -q   quiet: do not print 'Parsing config from FILE'\n"
-     "  -n   dry run: print the QEMU command line and create nothing\n"
-     "  -f FILE  the config file (the same as giving FILE alone)\n"
+     "[-c | -V | -A | -F] [-p] [-q] [-n] [-d] [-f FILE] FILE [KEY=VALUE...]",
+     "  -c                  attach to the console once the domain runs (Ctrl+] leaves)\n"
+     "  -V, --vncviewer     show its display in vncviewer once it runs (vnc = 1)\n"
+     "  -A, --vncviewer-autopass  the same, giving the viewer its vncpasswd\n"
+     "  -F                  stay in the foreground until the domain is gone\n"
+     "  -p                  leave the domain paused after creating it\n"
+     "  -q, --quiet         do not print 'Parsing config from FILE'\n"
+     "  -n, --dryrun        print the QEMU command line and create nothing\n"
+     "  -d                  print the resolved config (JSON) before creating\n"
+     "  -f, --defconfig=FILE  the config file (the same as giving FILE alone)\n"
+     "  -e                  accepted for xl (kxl never waits in the background)\n"
      "KEY=VALUE pairs override the file's settings, in config syntax.\n"
      "With the global -N, print the resolved config as JSON and create nothing.\n"},
     {"create-image", cmd_create_image, false, "Create a Debian guest's disk images and config",
@@ -103,12 +112,14 @@ static const cli_cmd commands[] = {
      "A snapshot revert or delete cannot be cancelled. 'kxl events DOM' shows jobs.\n",
      KXL_OP_JOB_CANCEL},
     {"list", cmd_list, false, "List domains", "[-l] [-v] [--json] [DOM...]",
-     "  -l, --long     print each domain's configuration as JSON\n"
+     "  -l, --long     each domain's configuration as JSON in libxl's shape (xl list -l)\n"
      "  -v, --verbose  add UUID and supervisor columns\n"
-     "      --json     machine-readable output\n"
-     "State letters: r running, b blocked, p paused, s shut down, c crashed, d dying.\n"},
+     "      --json     list's rows as JSON; with -l, kxl's fuller view of each domain\n"
+     "State letters: r running, b blocked, p paused, s shut down, c crashed, d dying.\n"
+     "The first row, Domain-0, is the host, as in xl.\n"},
     {NULL, cmd_network_attach, false, "Hot-plug a network interface into a domain",
-     "DOM [VIF-SPEC]", "VIF-SPEC as in the config's vif list, e.g. 'bridge=xenbr0,model=virtio'.\n"
+     "DOM [VIF-SPEC...]", "VIF-SPEC as in the config's vif list, e.g. 'bridge=xenbr0,model=virtio',\n"
+     "or its settings as separate arguments (bridge=xenbr0 model=virtio), as xl allows.\n"
      "Prints the new vif's index.\n", KXL_OP_NETWORK_ATTACH},
     {"network-create", cmd_network_create, false, "Define and start a network",
      "NAME type=bridge|route|nat [KEY=VALUE...]",
@@ -129,9 +140,9 @@ static const cli_cmd commands[] = {
      "DOM COMMAND...", "For what kxl has no command of its own; prints QEMU's answer.\n",
      KXL_OP_MONITOR},
     {NULL, cmd_reboot, false, "Ask domains to reboot (Ctrl+Alt+Del)", "[-w] [-F] [-a | DOM]",
-     "  -w   wait until the domain has rebooted\n"
-     "  -F   reset the domain if it has not rebooted within 60 s\n"
-     "  -a   all domains\n"
+     "  -w, --wait  wait until the domain has rebooted\n"
+     "  -F          reset the domain if it has not rebooted within 60 s\n"
+     "  -a, --all   all domains\n"
      "on_reboot in the config decides what a reboot means.\n", KXL_OP_REBOOT},
     {NULL, cmd_rename, false, "Rename a domain", "DOM NEWNAME", "", KXL_OP_RENAME},
     {NULL, cmd_restore, false, "Start a domain from a file written by save",
@@ -142,6 +153,8 @@ static const cli_cmd commands[] = {
      "CFG replaces the config saved in FILE; its devices must be the saved domain's.\n"
      "The guest goes on from where it was saved; its disks must not have changed since.\n"
      "A domain of the saved name must not be running.\n", KXL_OP_RESTORE},
+    {"resume", cmd_resume, false, "Wake a domain that suspended itself (S3)", "DOM",
+     "xl's name for trigger DOM s3resume.\n"},
     {NULL, cmd_save, false, "Save a domain's state to a file and stop it",
      "[-c] [-p] DOM FILE [CFG]",
      "  -c   leave the domain running after saving it (as it was: running or paused)\n"
@@ -160,9 +173,9 @@ static const cli_cmd commands[] = {
      "", KXL_OP_SNAPSHOT_REVERT},
     {NULL, cmd_shutdown, false, "Ask domains to shut down (ACPI power button)",
      "[-w] [-F] [-a | DOM]",
-     "  -w   wait until the domain has shut down\n"
-     "  -F   destroy the domain if it has not shut down within its shutdown_timeout\n"
-     "  -a   all domains\n", KXL_OP_SHUTDOWN},
+     "  -w, --wait  wait until the domain has shut down\n"
+     "  -F          destroy the domain if it has not shut down within its shutdown_timeout\n"
+     "  -a, --all   all domains\n", KXL_OP_SHUTDOWN},
     {NULL, cmd_shutdown_host, false, "Stop every domain before the host goes down", "",
      "Domains that do not start at boot first, together; then the autostart ones in the\n"
      "reverse of their start order. Each is shut down cleanly within its startup down=\n"
@@ -187,14 +200,19 @@ static const cli_cmd commands[] = {
      "guest's memory (its balloon's when it has one); VBD_OO counts failed requests (QEMU\n"
      "has no 'out of requests'). Keys: d delay, s/S sort column, n networks, x disks,\n"
      "v vCPUs, r repeat header, q quit.\n", KXL_OP_STATS},
-    {NULL, cmd_trigger, false, "Send a trigger to a domain", "DOM nmi|reset|power|sleep|s3resume",
+    {NULL, cmd_trigger, false, "Send a trigger to a domain", "DOM nmi|reset|power|sleep|s3resume [VCPU]",
      "  nmi       inject a non-maskable interrupt\n"
      "  reset     reset at once (a fresh QEMU)\n"
      "  power     press the ACPI power button\n"
-     "  s3resume  wake a guest that suspended itself\n", KXL_OP_TRIGGER},
+     "  s3resume  wake a guest that suspended itself\n"
+     "VCPU is accepted for xl: QEMU's NMI goes to every vCPU. xl's init has no QEMU means.\n",
+     KXL_OP_TRIGGER},
     {NULL, cmd_unpause, false, "Unpause a paused domain", "DOM", "", KXL_OP_UNPAUSE},
     {"uptime", cmd_uptime, false, "Show how long domains have run", "[-s] [DOM...]",
      "  -s   brief output\n"},
+    {NULL, cmd_usb_list, false, "List a domain's USB controllers and devices", "DOM",
+     "xl's columns; each controller's ports, with the device on each (usbdevice =).\n",
+     KXL_OP_USB_LIST},
     {NULL, cmd_vcpu_list, false, "List the vCPUs of domains", "[DOM...]",
      "Columns as xl's: the host CPU each vCPU last ran on, r running or b blocked (p: not\n"
      "running), CPU seconds, the host CPUs it may run on.\n", KXL_OP_VCPU_LIST},
@@ -212,6 +230,14 @@ static const cli_cmd commands[] = {
      "display is on a Unix socket only root can open, so run it as root on this host.\n",
      KXL_OP_DISPLAY},
 };
+
+char *cli_join_spec(int n, char **args)
+{
+    kx_buf b = KX_BUF_INIT;
+    for (int i = 0; i < n; i++)
+        kx_buf_printf(&b, "%s%s", i ? "," : "", args[i]);
+    return kx_buf_steal(&b);
+}
 
 const char *cli_cmd_name(const cli_cmd *cmd)
 {

@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "kxl/ops.h"
+#include "lib/host_cpu.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -39,6 +41,30 @@ static void add_str(json_object *o, const char *key, const char *value)
     json_object_object_add(o, key, json_object_new_string(value));
 }
 
+/* Busy CPU seconds of all CPUs: user, nice, system, irq, softirq and steal of /proc/stat. */
+static double host_busy_seconds(void)
+{
+    AUTOFREE char *stat = kx_read_file("/proc/stat", NULL);
+    kx_err_clear();
+    unsigned long long v[8] = {0};
+    if (!stat || sscanf(stat, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+                        &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) < 4)
+        return 0;
+    long hz = sysconf(_SC_CLK_TCK);
+    return (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)(hz > 0 ? hz : 100);
+}
+
+void kxl_host_dominfo(kxl_dominfo *r)
+{
+    AUTOFREE char *meminfo = kx_read_file("/proc/meminfo", NULL);
+    kx_err_clear();
+    *r = (kxl_dominfo){.domid = 0, .state = KXL_STATE_RUNNING, .running = true,
+                       .memory_mib = (uint64_t)meminfo_mib(meminfo, "MemTotal:"),
+                       .vcpus = kxl_host_cpus(), .cpu_seconds = host_busy_seconds(),
+                       .sv_alive = true};
+    snprintf(r->name, sizeof(r->name), "Domain-0");
+}
+
 json_object *kxl_host_info(const kxl_paths *p)
 {
     struct utsname u;
@@ -60,10 +86,12 @@ json_object *kxl_host_info(const kxl_paths *p)
     add_str(o, "version", u.version);
     add_str(o, "machine", u.machine);
     json_object_object_add(o, "nr_cpus", json_object_new_int64(kxl_host_cpus()));
+    host_cpu_facts(o, kvm);
     json_object_object_add(o, "total_memory", json_object_new_int64(meminfo_mib(meminfo,
                                                                                 "MemTotal:")));
     json_object_object_add(o, "free_memory", json_object_new_int64(meminfo_mib(meminfo,
                                                                                "MemAvailable:")));
+    json_object_object_add(o, "free_cpus", json_object_new_int(0));   /* no CPU pools */
     add_str(o, "accelerator", accel);
     json_object_object_add(o, "kvm_usable", json_object_new_boolean(kvm));
     add_str(o, "qemu_version", qemu);

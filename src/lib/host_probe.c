@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kxl/ops.h"
@@ -42,7 +43,7 @@ void host_facts_to_qemu(const kxl_host_facts *f, const char *run_dir, kx_host *h
 {
     *h_r = (kx_host){.qemu_binary = f->qemu_binary, .run_dir = run_dir, .accel = f->accel,
                      .sandbox = f->sandbox, .vhost = f->vhost, .qemu_user = f->qemu_user,
-                     .is_block_device = kx_is_block_device};
+                     .is_block_device = kx_is_block_device, .now = (long long)time(NULL)};
 }
 
 void host_jail_qemu(kx_host *h, unsigned domid, const char *jail_root)

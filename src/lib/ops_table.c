@@ -69,6 +69,8 @@ static const kxl_op_desc ops[KXL_OP__COUNT] = {
                                   "DELETE /api/v1/domains/{name}/autostart", 0},
     /* the host's stop (the kxl-domains unit); kxld offers no route to it */
     [KXL_OP_SHUTDOWN_HOST] = {KXL_OP_SHUTDOWN_HOST, "shutdown-host", NULL, NULL, 0},
+    /* from the domain's config: the devices are the emulated ones it names */
+    [KXL_OP_USB_LIST] = {KXL_OP_USB_LIST, "usb-list", NULL, NULL, 0},
 };
 
 const kxl_op_desc *kxl_op_describe(kxl_op op)

@@ -5,9 +5,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "cfg/cfg_channel.h"
 #include "cfg/cfg_gfx.h"
+#include "cfg/cfg_serial.h"
 #include "cfg/cfg_spec.h"
+#include "cfg/cfg_usb.h"
 #include "qemu/qemu_disk.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -98,6 +102,28 @@ static void add_defaults(const kx_host *host, kx_strv *argv)
                                         "resourcecontrol=deny");
 }
 
+/* xl's localtime and rtc_timeoffset: QEMU's RTC starts at local time, or at the time the
+ * offset gives (a date, as QEMU takes no offset). */
+static void add_rtc(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
+{
+    if (!cfg->localtime && !cfg->rtc_timeoffset)
+        return;
+    if (!cfg->rtc_timeoffset) {
+        add_opt(argv, "-rtc", "base=localtime");
+        return;
+    }
+    time_t t = (time_t)(host->now + cfg->rtc_timeoffset);
+    struct tm tm;
+    char base[32];
+    if (cfg->localtime)
+        localtime_r(&t, &tm);
+    else
+        gmtime_r(&t, &tm);
+    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    kx_strv_push(argv, "-rtc");
+    kx_strv_pushf(argv, "base=%s", base);
+}
+
 static void add_monitor(const kx_host *host, kx_strv *argv)
 {
     AUTOFREE char *dir = qemu_opt_escape(host->run_dir);
@@ -106,13 +132,23 @@ static void add_monitor(const kx_host *host, kx_strv *argv)
     add_opt(argv, "-mon", "chardev=qmp,mode=control");
 }
 
+/* The port an entry of serial = ... gives (config already checked). */
+static cfg_serial serial_port(const char *entry)
+{
+    cfg_serial port;
+    if (cfg_serial_parse(entry, "serial", &port) < 0)
+        port.kind = CFG_SERIAL_NONE;
+    return port;
+}
+
 int qemu_console_serial(const kxl_domcfg *cfg)
 {
     int n = 0;
     for (char **s = cfg->serial; s && *s; s++) {
-        if (strcmp(*s, "pty") == 0)
+        cfg_serial port = serial_port(*s);
+        if (port.kind == CFG_SERIAL_PTY)
             return n;
-        if (strcmp(*s, "none") != 0)
+        if (port.kind != CFG_SERIAL_NONE)
             n++;
     }
     return -1;
@@ -171,13 +207,82 @@ char *qemu_console_socket(const kxl_domcfg *cfg)
  * connects to as to a serial port. */
 static void add_hvc(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
 {
-    if (!qemu_wants_hvc(cfg))
+    bool hvc = qemu_wants_hvc(cfg);
+    if (!hvc && !cfg->channels)
         return;
     AUTOFREE char *dir = qemu_opt_escape(host->run_dir);
     add_opt(argv, "-device", "virtio-serial-pci,id=vser0");
+    if (hvc) {
+        kx_strv_push(argv, "-chardev");
+        kx_strv_pushf(argv, "socket,id=hvc0,path=%s/hvc0.sock,server=on,wait=off", dir);
+        add_opt(argv, "-device", "virtconsole,chardev=hvc0,id=hvc0,bus=vser0.0");
+    }
+    /* xl's channels on the same virtio-serial device: a listening socket each */
+    for (size_t i = 0; cfg->channels && cfg->channels[i]; i++) {
+        cfg_channel c;
+        if (cfg_channel_parse(cfg->channels[i], "channel", &c) < 0)
+            continue;   /* checked when the config was read */
+        AUTOFREE char *path = c.path ? qemu_opt_escape(c.path)
+                                     : kx_asprintf("%s/channel%zu.sock", dir, i);
+        kx_strv_push(argv, "-chardev");
+        kx_strv_pushf(argv, "socket,id=channel%zu,path=%s,server=on,wait=off", i, path);
+        kx_strv_push(argv, "-device");
+        kx_strv_pushf(argv, "virtserialport,chardev=channel%zu,id=channel%zu,name=%s,"
+                      "bus=vser0.0", i, i, c.name);
+        cfg_channel_dispose(&c);
+    }
+}
+
+/* soundhw: the card, and an audio back end that discards (kxl has no audio path). */
+static void add_sound(const kxl_domcfg *cfg, kx_strv *argv)
+{
+    if (!cfg->soundhw)
+        return;
+    add_opt(argv, "-audiodev", "none,id=snd0");
+    if (strcmp(cfg->soundhw, "hda") == 0) {
+        add_opt(argv, "-device", "intel-hda,id=sound0");
+        add_opt(argv, "-device", "hda-duplex,bus=sound0.0,audiodev=snd0");
+        return;
+    }
+    kx_strv_push(argv, "-device");
+    kx_strv_pushf(argv, "%s,id=sound0,audiodev=snd0",
+                  strcmp(cfg->soundhw, "ac97") == 0      ? "AC97"
+                  : strcmp(cfg->soundhw, "es1370") == 0 ? "ES1370"
+                                                         : "sb16");
+}
+
+/* The -chardev of serial port n. */
+static void add_serial_chardev(const cfg_serial *port, int n, const char *run_dir, kx_strv *argv)
+{
     kx_strv_push(argv, "-chardev");
-    kx_strv_pushf(argv, "socket,id=hvc0,path=%s/hvc0.sock,server=on,wait=off", dir);
-    add_opt(argv, "-device", "virtconsole,chardev=hvc0,id=hvc0,bus=vser0.0");
+    switch (port->kind) {
+    case CFG_SERIAL_PTY:
+        /* the supervisor connects here and keeps the scrollback */
+        kx_strv_pushf(argv, "socket,id=serial%d,path=%s/serial%d.sock,server=on,wait=off", n,
+                      run_dir, n);
+        break;
+    case CFG_SERIAL_NULL:
+        kx_strv_pushf(argv, "null,id=serial%d", n);
+        break;
+    case CFG_SERIAL_FILE:
+    case CFG_SERIAL_UNIX: {
+        AUTOFREE char *raw = kx_strndup(port->path, port->path_len);
+        AUTOFREE char *path = qemu_opt_escape(raw);
+        /* a listening socket never holds up the start: QEMU does not wait for a client */
+        kx_strv_pushf(argv, "%s,id=serial%d,path=%s%s", port->kind == CFG_SERIAL_FILE
+                                                          ? "file" : "socket", n, path,
+                      port->server ? ",server=on,wait=off" : "");
+        break;
+    }
+    case CFG_SERIAL_TCP: {
+        bool v6 = port->host[0] == '[';
+        kx_strv_pushf(argv, "socket,id=serial%d,host=%.*s,port=%u", n,
+                      (int)port->host_len - (v6 ? 2 : 0), port->host + v6, port->port);
+        break;
+    }
+    case CFG_SERIAL_NONE:
+        break;
+    }
 }
 
 static void add_serials(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
@@ -185,17 +290,10 @@ static void add_serials(const kxl_domcfg *cfg, const kx_host *host, kx_strv *arg
     AUTOFREE char *dir = qemu_opt_escape(host->run_dir);
     int n = 0;
     for (char **s = cfg->serial; s && *s; s++) {
-        if (strcmp(*s, "none") == 0)
+        cfg_serial port = serial_port(*s);
+        if (port.kind == CFG_SERIAL_NONE)
             continue;
-        kx_strv_push(argv, "-chardev");
-        if (strcmp(*s, "pty") == 0) {
-            /* the supervisor connects here and keeps the scrollback */
-            kx_strv_pushf(argv, "socket,id=serial%d,path=%s/serial%d.sock,server=on,wait=off",
-                          n, dir, n);
-        } else {
-            AUTOFREE char *path = qemu_opt_escape(*s + strlen("file:"));
-            kx_strv_pushf(argv, "file,id=serial%d,path=%s", n, path);
-        }
+        add_serial_chardev(&port, n, dir, argv);
         kx_strv_push(argv, "-device");
         kx_strv_pushf(argv, "isa-serial,chardev=serial%d,id=serial%d", n, n);
         n++;
@@ -395,6 +493,28 @@ static void add_graphics(const kxl_domcfg *cfg, const kx_host *host, kx_strv *ar
         add_vnc(&cfg->gfx, host, argv);
 }
 
+/* Controllers usb0, usb1 ...; the devices on the first, as xl puts them. */
+static void add_usb(const kxl_domcfg *cfg, kx_strv *argv)
+{
+    for (size_t i = 0; i < cfg->usb.n_ctrls; i++) {
+        const kxl_usbctrl *c = &cfg->usb.ctrls[i];
+        kx_strv_push(argv, "-device");
+        if (c->version == 3 && c->ports)
+            kx_strv_pushf(argv, "qemu-xhci,id=usb%zu,p2=%d,p3=%d", i, c->ports, c->ports);
+        else
+            kx_strv_pushf(argv, "%s,id=usb%zu", cfg_usb_controller_device(c->version), i);
+    }
+    static const char *const qemu_names[] = {
+        [KXL_USBDEV_TABLET] = "usb-tablet",
+        [KXL_USBDEV_MOUSE] = "usb-mouse",
+        [KXL_USBDEV_KEYBOARD] = "usb-kbd",
+    };
+    for (size_t i = 0; i < cfg->usb.n_devs; i++) {
+        kx_strv_push(argv, "-device");
+        kx_strv_pushf(argv, "%s,id=usbdev%zu,bus=usb0.0", qemu_names[cfg->usb.devs[i]], i);
+    }
+}
+
 int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
 {
     if (host->accel == KXL_ACCEL_AUTO) {
@@ -404,6 +524,7 @@ int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
     kx_strv_push(argv_r, host->qemu_binary);
     add_machine(cfg, host, argv_r);
     add_defaults(host, argv_r);
+    add_rtc(cfg, host, argv_r);
     add_monitor(host, argv_r);
     add_serials(cfg, host, argv_r);
     add_hvc(cfg, host, argv_r);
@@ -415,6 +536,8 @@ int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
     if (cfg->maxmem_mib > cfg->memory_mib)
         add_opt(argv_r, "-device", "virtio-balloon-pci,id=balloon0");
     add_nics(cfg, host, argv_r);
+    add_usb(cfg, argv_r);
+    add_sound(cfg, argv_r);
     add_graphics(cfg, host, argv_r);
     return 0;
 }

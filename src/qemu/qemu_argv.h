@@ -40,6 +40,8 @@ typedef struct {
     const kx_strv *add_fds;              /* -add-fd values that make those fd sets */
     const char *machine;       /* the concrete machine type a restored stream needs
                                   ("pc-i440fx-7.2"); NULL: "pc", QEMU's newest */
+    long long now;             /* the time QEMU starts (time(2)): the RTC's base when the
+                                  config offsets it */
     bool incoming;             /* QEMU waits for a migration stream (-incoming defer): a
                                   restore, later a migration's target */
 } kx_host;

@@ -97,7 +97,10 @@ static int run_bootloader(sv *s, uid_t uid)
         kx_err(KXL_ERR_CONFIG, "domain '%s': pygrub has no disk to read", s->name);
         return -1;
     }
-    kx_bootentry e = {0};
+    /* xl's kernel = and ramdisk = with a bootloader: those files of the guest's, no menu */
+    kx_bootentry e = {
+        .kernel = cfg->bootloader_kernel ? kx_strdup(cfg->bootloader_kernel) : NULL,
+        .initrd = cfg->bootloader_ramdisk ? kx_strdup(cfg->bootloader_ramdisk) : NULL};
     if (!uid)
         sv_event(s, "pygrub reads the disk as root");
     if (bootloader_extract_as(uid, uid, disk->target, kxl_disk_format_to_string(disk->format), s->dir,

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 import unittest
 
@@ -26,11 +27,22 @@ class CoreTest(KxlTestCase):
 
         out = self.kxl("list", check=True).stdout.splitlines()
         self.assertTrue(out[0].startswith("Name") and "Time(s)" in out[0])
-        row = out[1].split()
+        host = out[1].split()    # the host first, as xl's Domain-0
+        self.assertEqual(host[0:2], ["Domain-0", "0"])
+        self.assertEqual(int(host[3]), os.cpu_count())
+        row = out[2].split()
         self.assertEqual(row[0:4], ["alpha", "1", "256", "2"])
         self.assertRegex(row[4], r"^[rb-][b-]----$", "running or blocked")
         self.assertGreater(float(row[5]), 0.0, "the guest has used CPU time")
         self.assertEqual(self.kxl("domid", "alpha", check=True).stdout.strip(), "1")
+        # list -l in libxl's shape, read as scripts written for xl read it
+        xl = subprocess.run([KXL, "list", "-l"], env=self.env, capture_output=True,
+                            text=True, check=True).stdout
+        read = subprocess.run([sys.executable, "-c", "import json, sys; d = json.load(sys.stdin)[0];"
+                               " print(d['domid'], d['config']['c_info']['name'],"
+                               " d['config']['b_info']['max_memkb'])"],
+                              input=xl, capture_output=True, text=True, check=True).stdout
+        self.assertEqual(read.split(), ["1", "alpha", str(256 * 1024)])
         self.assertEqual(self.kxl("domname", "1", check=True).stdout.strip(), "alpha")
 
         con = Pty([KXL, "console", "alpha"], self.env)

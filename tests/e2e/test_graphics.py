@@ -137,7 +137,7 @@ class GraphicsTest(KxlTestCase):
         for pid in self.qemu_pids("gfx2"):
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 self.assertNotIn(b"kxl-pw1", f.read())
-        shown = self.kxl("list", "-l", "gfx2", check=True).stdout
+        shown = self.kxl("list", "--json", "-l", "gfx2", check=True).stdout
         self.assertNotIn("kxl-pw1", shown)
         self.assertIn("********", shown)
 
@@ -162,6 +162,19 @@ class GraphicsTest(KxlTestCase):
         self.assertIn("has no display: add vnc = 1", r.stderr)
         self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
         self.assertFalse(self.guest_has_vga("gfx4"), "a headless guest has a graphics card")
+
+    def test_usb_tablet(self):
+        """usb = 1 and usbdevice = "tablet" (the pointer a VNC client needs): QEMU has Xen's
+        USB 1.1 controller with the tablet on it, and usb-list shows it in xl's layout."""
+        self.create("gfx5", extra_lines='vnc = 1\nusb = 1\nusbdevice = "tablet"')
+        self.wait_ready("gfx5")
+        info = self.kxl("qemu-monitor-command", "gfx5", "info usb", check=True).stdout
+        self.assertRegex(info, r"Port 1, Speed 12 Mb/s, Product QEMU USB Tablet")
+        self.assertEqual(self.kxl("usb-list", "gfx5", check=True).stdout,
+                         "Devid  Type         BE  state usb-ver ports\n"
+                         "0      devicemodel  0   1     1       2\n"
+                         "  Port 1: tablet\n"
+                         "  Port 2:\n")
 
 
 if __name__ == "__main__":

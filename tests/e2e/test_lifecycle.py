@@ -133,7 +133,8 @@ class LifecycleTest(KxlTestCase):
         subprocess.run(["rm", "-rf", os.path.join(self.root, "run/kxl")], check=True)
         for d in groups:
             os.rmdir(d)
-        self.assertEqual(self.kxl("list", check=True).stdout.count("\n"), 1, "only the header")
+        self.assertEqual(self.kxl("list", check=True).stdout.count("\n"), 2,
+                         "only the header and the host's Domain-0")
         self.create("h1")
         self.assertGreater(self.list_json()["h1"]["domid"], last, "ids keep increasing")
         self.wait_ready("h1")

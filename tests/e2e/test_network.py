@@ -90,7 +90,7 @@ class BridgeTest(NetTestCase):
         self.assertEqual(row[1], f"vif{self.list_json()['ga']['domid']}.0")
         self.assertGreater(int(row[5]), 0, "the guest sent packets (TX)")
         import json as _json
-        longl = _json.loads(self.kxl("list", "-l", "ga", check=True).stdout)[0]
+        longl = _json.loads(self.kxl("list", "--json", "-l", "ga", check=True).stdout)[0]
         self.assertGreater(longl["vif_counters"][0]["tx_packets"], 0)
         self.assertIn("ga", self.list_json())
         self.kxl("destroy", "ga", check=True)

@@ -229,7 +229,7 @@ class SaveTest(KxlTestCase):
             self.assertIn("that the previous supervisor ran is abandoned", f.read())
 
     def config_of(self, name):
-        out = json.loads(self.kxl("list", "-l", name, check=True).stdout)
+        out = json.loads(self.kxl("list", "--json", "-l", name, check=True).stdout)
         return out[0]["config"]
 
     def test_config_files_given_to_save_and_restore(self):

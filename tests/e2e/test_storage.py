@@ -343,6 +343,27 @@ class StorageTest(KxlTestCase):
             self.assertNotIn("as root", f.read(), "the disk was read by the unprivileged child")
         self.assertEqual([n for n in os.listdir(os.path.join(self.root, "run/kxl/pg"))
                           if n.startswith(".bootloader")], [], "its directory is gone")
+        self.kxl("destroy", "pg", check=True)
+        self.assert_gone("pg")
+        # xl's bootloader with kernel and ramdisk: those files of the guest's, no menu
+        with open(cfg, "a") as f:
+            f.write('kernel = "/boot/vmlinuz-6.1.0-test"\n'
+                    'ramdisk = "/boot/initrd.img-6.1.0-test"\n'
+                    'extra = "console=ttyS0 kxl.hostname=named"\n')
+        self.kxl("create", cfg, check=True)
+        self.assertEqual(self.wait_ready("pg").group(1), "named")
+        self.kxl("destroy", "pg", check=True)
+        self.assert_gone("pg")
+        # Xen's PV-GRUB as the kernel: the built-in pygrub boots the menu's default instead
+        pvgrub = os.path.join(self.tmp, "pvgrub.cfg")
+        with open(pvgrub, "w") as f:
+            f.write(f'name = "pg"\nkernel = "/usr/lib/xen-4.17/boot/pv-grub-x86_64.gz"\n'
+                    f'extra = "(hd0,0)/boot/grub/menu.lst"\nmemory = 256\n'
+                    f'disk = [ "file:{img},xvda,w" ]\n')
+        r = self.kxl("create", pvgrub)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("is Xen's PV-GRUB", r.stderr)
+        self.assertEqual(self.wait_ready("pg").group(1), "fromgrub")
 
     def test_snapshot_revert_running(self):
         img = self.ext4_image("snap", fmt="qcow2", files={"a.txt": "before\n"})

@@ -190,7 +190,7 @@ class TopTest(KxlTestCase):
         self.assertEqual(self.allowed("pin", 0), every)
         self.assertRegex(self.kxl("vcpu-list", "pin", check=True).stdout.splitlines()[2],
                          r"  0 / all$")
-        cfg = json.loads(self.kxl("list", "-l", "pin", check=True).stdout)[0]["config"]
+        cfg = json.loads(self.kxl("list", "--json", "-l", "pin", check=True).stdout)[0]["config"]
         self.assertEqual(cfg["cpus"], [every, "0"])
         # bad input: one line, nothing changed
         for args, msg in ((["2", "0"], r"no vCPU '2'"), (["1", str(ncpu)], r"does not exist"),
@@ -203,7 +203,7 @@ class TopTest(KxlTestCase):
             self.assertEqual(self.allowed("pin", 0), every)
         self.kxl("vcpu-pin", "pin", "all", "all", check=True)
         self.assertEqual(self.allowed("pin", 1), every)
-        cfg = json.loads(self.kxl("list", "-l", "pin", check=True).stdout)[0]["config"]
+        cfg = json.loads(self.kxl("list", "--json", "-l", "pin", check=True).stdout)[0]["config"]
         self.assertEqual(cfg.get("cpus", []), [])
 
 

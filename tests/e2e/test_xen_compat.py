@@ -1,9 +1,14 @@
 """Xen configs as they are (issue 16), on real guests: what a PV guest's config asks of Xen,
 kxl gives it on KVM."""
 
+import json
 import os
 import re
 import signal
+import socket
+import stat
+import subprocess
+import time
 
 from kxltest import KxlTestCase
 
@@ -83,3 +88,66 @@ class XenCompatTest(KxlTestCase):
         disks = self.wait_ready("lin").group(4).split(",")
         self.assertIn("vda", disks)
         self.assertNotIn("sda", disks)
+
+    def test_serial_port_on_a_unix_socket(self):
+        """serial = [ 'pty', 'unix:PATH,server,nowait' ]: the console stays the first port,
+        and what the guest writes to its second port (ttyS1) arrives on the socket, which is
+        the owner's only."""
+        path = os.path.join(self.tmp, "ttyS1.sock")
+        self.create("ser", extra_lines=f"serial = [ 'pty', 'unix:{path},server,nowait' ]")
+        self.wait_ready("ser")
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode) & 0o077, 0)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(path)
+            s.settimeout(30)
+            self.guest_run("ser", "echo via-ttyS$((0+1)) > /dev/ttyS1")
+            got = b""
+            while b"via-ttyS1" not in got:
+                chunk = s.recv(4096)
+                self.assertTrue(chunk, f"the socket closed; got {got!r}")
+                got += chunk
+
+    def test_xl_create_foreground_and_button_press(self):
+        """create -F stays until the domain is gone (here the guest powers itself off), and
+        button-press DOM power is the ACPI power button, as xl's."""
+        cfg = self.write_cfg("fg", cmdline="kxl.autopoweroff=3")
+        start = time.monotonic()
+        r = self.kxl("create", "-F", "-q", cfg, timeout=180)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("KXL-POWEROFF autopoweroff", self.console_log("fg"))
+        self.assert_gone("fg", timeout=1)
+        self.assertGreater(time.monotonic() - start, 3)
+        self.create("bp")
+        self.wait_ready("bp")
+        # xl's block-attach with the spec split over arguments
+        img = os.path.join(self.tmp, "bp-data.img")
+        with open(img, "wb") as f:
+            f.truncate(4 << 20)
+        self.kxl("block-attach", "bp", f"file:{img}", "xvdb", "w", check=True, timeout=60)
+        disks = json.loads(self.kxl("block-list", "--json", "bp", check=True).stdout)
+        self.assertIn(("xvdb", img, "w"), [(d["vdev"], d["target"], d["mode"]) for d in disks])
+        self.kxl("button-press", "bp", "power", check=True)
+        self.assert_gone("bp", timeout=60)
+        r = self.kxl("button-press", "bp", "reset")
+        self.assertEqual(r.returncode, 2, r.stderr)
+
+    def test_channel_and_sound_card(self):
+        """channel = [ 'name=...,connection=socket,path=...' ]: the guest's named virtio
+        port reaches the socket; soundhw = "hda": the guest sees the Intel HDA card."""
+        path = os.path.join(self.tmp, "chan.sock")
+        self.create("chan", extra_lines=f"channel = [ 'name=org.kxl.test.0,connection=socket,"
+                                        f"path={path}' ]\nsoundhw = \"hda\"")
+        self.wait_ready("chan")
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode) & 0o077, 0)
+        self.guest_sh("chan", "cat /sys/class/virtio-ports/vport*/name",
+                      r"org\.kxl\.test\.0\r?\n")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(path)
+            s.settimeout(30)
+            self.guest_run("chan", "echo via-chan$((0+1)) > /dev/vport0p1")
+            got = b""
+            while b"via-chan1" not in got:
+                chunk = s.recv(4096)
+                self.assertTrue(chunk, f"the socket closed; got {got!r}")
+                got += chunk
+        self.assertIn("0x2668", self.pci_ids("chan"))   # Intel HDA's device id

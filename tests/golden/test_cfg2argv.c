@@ -97,6 +97,8 @@ static char *run_case(const char *name, bool *is_err_r)
                         (unsigned)strtoul(jail_domid, NULL, 10) % KXL_QEMU_JAIL_UIDS;
         host.jail_root = "/run/kxl/.jail";
     }
+    AUTOFREE char *now = host_fact(file, "now");
+    host.now = now ? strtoll(now, NULL, 10) : 0;
     AUTOFREE char *machine = host_fact(file, "machine");
     AUTOFREE char *incoming = host_fact(file, "incoming");
     host.machine = machine;
