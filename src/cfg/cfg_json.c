@@ -18,7 +18,8 @@
 
 DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
 
-typedef enum { J_STR, J_U64, J_I64, J_UINT, J_BOOL, J_ACTION, J_TYPE, J_ACCEL } jtype;
+typedef enum { J_STR, J_U64, J_I64, J_UINT, J_INT, J_BOOL, J_ACTION, J_TYPE, J_ACCEL,
+               J_HOST_SHUTDOWN } jtype;
 
 typedef struct {
     const char *key;
@@ -48,6 +49,11 @@ static const jfield fields[] = {
     {"on_crash", J_ACTION, F(on_crash)},
     {"accel", J_ACCEL, F(accel)},
     {"shutdown_timeout", J_UINT, F(shutdown_timeout)},
+    {"startup_order", J_INT, F(startup_order)},
+    {"startup_up", J_UINT, F(startup_up)},
+    {"startup_down", J_UINT, F(startup_down)},
+    {"startup_ready", J_STR, F(startup_ready)},
+    {"on_host_shutdown", J_HOST_SHUTDOWN, F(on_host_shutdown)},
     {"localtime", J_BOOL, F(localtime)},
     {"rtc_timeoffset", J_I64, F(rtc_timeoffset)},
     {"source_file", J_STR, F(source_file)},
@@ -82,6 +88,9 @@ static void field_to_json(json_object *o, const jfield *f, const kxl_domcfg *cfg
     case J_UINT:
         json_object_object_add(o, f->key, json_object_new_int64(*(const unsigned *)p));
         break;
+    case J_INT:
+        json_object_object_add(o, f->key, json_object_new_int(*(const int *)p));
+        break;
     case J_I64:
         json_object_object_add(o, f->key, json_object_new_int64(*(const int64_t *)p));
         break;
@@ -96,6 +105,9 @@ static void field_to_json(json_object *o, const jfield *f, const kxl_domcfg *cfg
         break;
     case J_ACCEL:
         add_str(o, f->key, kxl_accel_to_string(*(const kxl_accel *)p));
+        break;
+    case J_HOST_SHUTDOWN:
+        add_str(o, f->key, kxl_host_shutdown_to_string(*(const kxl_host_shutdown *)p));
         break;
     }
 }
@@ -272,6 +284,9 @@ static int field_from_json(json_object *o, const jfield *f, kxl_domcfg *cfg)
     case J_UINT:
         *(unsigned *)p = (unsigned)kx_json_int(o, f->key, *(unsigned *)p);
         return 0;
+    case J_INT:
+        *(int *)p = (int)kx_json_int(o, f->key, *(int *)p);
+        return 0;
     case J_I64:
         *(int64_t *)p = kx_json_int(o, f->key, *(int64_t *)p);
         return 0;
@@ -284,6 +299,8 @@ static int field_from_json(json_object *o, const jfield *f, kxl_domcfg *cfg)
         return get_enum(o, f, kxl_domtype_from_string, (int *)p);
     case J_ACCEL:
         return get_enum(o, f, kxl_accel_from_string, (int *)p);
+    case J_HOST_SHUTDOWN:
+        return get_enum(o, f, kxl_host_shutdown_from_string, (int *)p);
     }
     return 0;
 }

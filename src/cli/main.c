@@ -13,6 +13,21 @@
 /* Sorted by command. A library operation's row names its operation instead of a command: the
  * command is the operation's, from the one table that names each operation (ops_table.c). */
 static const cli_cmd commands[] = {
+    {NULL, cmd_autostart_disable, false, "Stop starting a domain at host boot", "DOM",
+     "Removes its link from $KXL_ROOT/etc/kxl/auto/ (a config file kept there, not a link, is\n"
+     "left alone: move it yourself).\n", KXL_OP_AUTOSTART_DISABLE},
+    {NULL, cmd_autostart_enable, false, "Start a domain at host boot", "DOM [CONFIG]",
+     "Links CONFIG (by default the config file the running domain DOM was created from) into\n"
+     "$KXL_ROOT/etc/kxl/auto/ as DOM.cfg. startup = \"order=N,up=S,down=S\" in the config\n"
+     "orders it; see kxl.cfg(5).\n", KXL_OP_AUTOSTART_ENABLE},
+    {NULL, cmd_autostart_list, false, "Show what starts at host boot, in which order",
+     "[--json]",
+     "Batches in start order (a batch starts together; up waits after a start, down bounds the\n"
+     "clean shutdown at shutdown-host), the configs skipped with their file:line, and what\n"
+     "the last boot's autostart (kxld) did with each domain.\n"
+     "  --json   the same as JSON (GET /api/v1/autostart)\n"
+     "The directories are $KXL_ROOT/etc/kxl/auto/ and kxld.conf's auto_dirs.\n",
+     KXL_OP_AUTOSTART_LIST},
     {NULL, cmd_block_attach, false, "Hot-plug a disk into a domain", "DOM DISK-SPEC...",
      "DISK-SPEC as in the config's disk list, e.g. 'file:/srv/data.img,xvdb,w', or split\n"
      "over arguments as xl allows: file:/srv/data.img xvdb w.\n",
@@ -170,6 +185,13 @@ static const cli_cmd commands[] = {
      "  -w, --wait  wait until the domain has shut down\n"
      "  -F          destroy the domain if it has not shut down within its shutdown_timeout\n"
      "  -a, --all   all domains\n", KXL_OP_SHUTDOWN},
+    {NULL, cmd_shutdown_host, false, "Stop every domain before the host goes down", "",
+     "Domains that do not start at boot first, together; then the autostart ones in the\n"
+     "reverse of their start order. Each is shut down cleanly within its startup down=\n"
+     "(else its shutdown_timeout) and destroyed if it has not, or, with on_host_shutdown =\n"
+     "\"save\", saved to $KXL_ROOT/var/lib/kxl/save/NAME.save and restored by the next boot's\n"
+     "autostart. One line per domain as it is done. The kxl-domains systemd unit runs it.\n",
+     KXL_OP_SHUTDOWN_HOST},
     {NULL, cmd_sysrq, false, "Send a SysRq key to a domain", "DOM LETTER",
      "For example 's' syncs, 'c' crashes a Linux guest.\n", KXL_OP_SYSRQ},
     {NULL, cmd_top, false, "Monitor domains' CPU, memory, network and disks (xentop)",
