@@ -29,6 +29,12 @@ typedef enum {
     KXL_ACTION_SOFT_RESET,
 } kxl_action;
 
+/* on_host_shutdown: what host shutdown (kxl shutdown-host) does with a running domain. */
+typedef enum {
+    KXL_HOST_SHUTDOWN_SHUTDOWN,   /* shut down cleanly within its down timeout, then destroyed */
+    KXL_HOST_SHUTDOWN_SAVE,       /* saved to var/lib/kxl/save/NAME.save, restored at next boot */
+} kxl_host_shutdown;
+
 typedef enum { KXL_DISK_FMT_RAW, KXL_DISK_FMT_QCOW2, KXL_DISK_FMT_QCOW, KXL_DISK_FMT_VHD,
                KXL_DISK_FMT_EMPTY } kxl_disk_format;
 typedef enum { KXL_DISK_BACKEND_AUTO, KXL_DISK_BACKEND_PHY, KXL_DISK_BACKEND_FILE,
@@ -98,6 +104,13 @@ typedef struct {
     size_t n_devs;
 } kxl_usb;
 
+/* A host PCI device given to the guest (pci = [ ... ]): vfio-pci. */
+typedef struct {
+    char bdf[13];        /* "0000:01:00.0" */
+    int vslot;           /* @VSLOT: the guest's slot; -1: QEMU's choice */
+    bool seize;          /* seize=1: made assignable (bound to vfio-pci) at start */
+} kxl_pcidev;
+
 /* A set of host CPUs. */
 typedef struct {
     uint64_t bits[KXL_MAX_HOST_CPUS / 64];
@@ -149,6 +162,8 @@ typedef struct {
 
     char **serial;              /* NULL-terminated; default { "pty" } */
     kxl_gfx gfx;
+    kxl_pcidev *pci;
+    size_t n_pci;
     char **channels;            /* NULL-terminated channel = entries as written (checked) */
     char *soundhw;              /* hda, ac97, es1370, sb16; NULL: no sound card */
     kxl_usb usb;
@@ -160,6 +175,14 @@ typedef struct {
     kxl_action on_crash;
     kxl_accel accel;
     unsigned shutdown_timeout;  /* seconds; default 60 */
+
+    /* Autostart and host shutdown (startup = "order=N,up=S,down=S", as Proxmox has it). */
+    int startup_order;          /* lower starts first, equal in parallel; -1: none (last) */
+    unsigned startup_up;        /* seconds to wait after the start before the next batch */
+    unsigned startup_down;      /* shutdown timeout at host shutdown; 0: shutdown_timeout */
+    char *startup_ready;        /* POSIX ERE: started once a console line matches (up: the
+                                 * longest wait); NULL: none */
+    kxl_host_shutdown on_host_shutdown;
 
     char *source_file;          /* the file it was read from, for messages */
 } kxl_domcfg;
@@ -185,6 +208,8 @@ const char *kxl_disk_bus_to_string(kxl_disk_bus b);
 const char *kxl_vga_to_string(kxl_vga v);
 int kxl_vga_from_string(const char *s);
 int kxl_disk_bus_from_string(const char *s);
+const char *kxl_host_shutdown_to_string(kxl_host_shutdown h);
+int kxl_host_shutdown_from_string(const char *s);
 
 /* True when name is letters, digits and ._- , 1..64 characters, not starting with '.' or
  * '-', and not all digits (that reads as a domain id). KXL_NAME_RULE says so to a user. */

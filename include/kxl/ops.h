@@ -47,7 +47,14 @@ typedef enum {
     KXL_OP_SCHED_CREDIT,
     KXL_OP_SCHED_CREDIT2,
     KXL_OP_DISPLAY,
+    KXL_OP_AUTOSTART_LIST,
+    KXL_OP_AUTOSTART_ENABLE,
+    KXL_OP_AUTOSTART_DISABLE,
+    KXL_OP_SHUTDOWN_HOST,
     KXL_OP_USB_LIST,
+    KXL_OP_PCI_ASSIGNABLE_ADD,
+    KXL_OP_PCI_ASSIGNABLE_REMOVE,
+    KXL_OP_PCI_ASSIGNABLE_LIST,
     KXL_OP__COUNT
 } kxl_op;
 
@@ -63,6 +70,16 @@ typedef struct {
 const kxl_op_desc *kxl_op_describe(kxl_op op);
 /* The row whose command is cli, or NULL. */
 const kxl_op_desc *kxl_op_by_cli(const char *cli);
+
+/* ---- host PCI devices (xl's pci-assignable-*) ---- */
+
+/* Makes the device ([DDDD:]BB:DD.F) assignable: bound to vfio-pci, its driver kept for its
+ * return. Already assignable: nothing to do. */
+int kxl_pci_assignable_add(const kxl_paths *p, const char *device);
+/* Gives it back: unbound from vfio-pci; with rebind, the kernel's own driver takes it. */
+int kxl_pci_assignable_remove(const kxl_paths *p, const char *device, bool rebind);
+/* The devices bound to vfio-pci, NULL-terminated (caller frees each and the array). */
+int kxl_pci_assignable_list(char ***bdfs_r);
 
 /* ---- lifecycle ---- */
 

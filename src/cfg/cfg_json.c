@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cfg/cfg_channel.h"
+#include "cfg/cfg_pci.h"
 #include "cfg/cfg_spec.h"
 #include "cfg/cfg_usb.h"
 #include "util/buf.h"
@@ -17,7 +18,8 @@
 
 DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
 
-typedef enum { J_STR, J_U64, J_I64, J_UINT, J_BOOL, J_ACTION, J_TYPE, J_ACCEL } jtype;
+typedef enum { J_STR, J_U64, J_I64, J_UINT, J_INT, J_BOOL, J_ACTION, J_TYPE, J_ACCEL,
+               J_HOST_SHUTDOWN } jtype;
 
 typedef struct {
     const char *key;
@@ -49,6 +51,11 @@ static const jfield fields[] = {
     {"on_crash", J_ACTION, F(on_crash)},
     {"accel", J_ACCEL, F(accel)},
     {"shutdown_timeout", J_UINT, F(shutdown_timeout)},
+    {"startup_order", J_INT, F(startup_order)},
+    {"startup_up", J_UINT, F(startup_up)},
+    {"startup_down", J_UINT, F(startup_down)},
+    {"startup_ready", J_STR, F(startup_ready)},
+    {"on_host_shutdown", J_HOST_SHUTDOWN, F(on_host_shutdown)},
     {"localtime", J_BOOL, F(localtime)},
     {"rtc_timeoffset", J_I64, F(rtc_timeoffset)},
     {"source_file", J_STR, F(source_file)},
@@ -83,6 +90,9 @@ static void field_to_json(json_object *o, const jfield *f, const kxl_domcfg *cfg
     case J_UINT:
         json_object_object_add(o, f->key, json_object_new_int64(*(const unsigned *)p));
         break;
+    case J_INT:
+        json_object_object_add(o, f->key, json_object_new_int(*(const int *)p));
+        break;
     case J_I64:
         json_object_object_add(o, f->key, json_object_new_int64(*(const int64_t *)p));
         break;
@@ -97,6 +107,9 @@ static void field_to_json(json_object *o, const jfield *f, const kxl_domcfg *cfg
         break;
     case J_ACCEL:
         add_str(o, f->key, kxl_accel_to_string(*(const kxl_accel *)p));
+        break;
+    case J_HOST_SHUTDOWN:
+        add_str(o, f->key, kxl_host_shutdown_to_string(*(const kxl_host_shutdown *)p));
         break;
     }
 }
@@ -220,6 +233,17 @@ json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
             json_object_array_add(a, json_object_new_string(*c));
         json_object_object_add(o, "channels", a);
     }
+    if (cfg->n_pci) {
+        a = json_object_new_array();
+        for (size_t i = 0; i < cfg->n_pci; i++) {
+            json_object *d = json_object_new_object();
+            json_object_object_add(d, "bdf", json_object_new_string(cfg->pci[i].bdf));
+            json_object_object_add(d, "vslot", json_object_new_int(cfg->pci[i].vslot));
+            json_object_object_add(d, "seize", json_object_new_boolean(cfg->pci[i].seize));
+            json_object_array_add(a, d);
+        }
+        json_object_object_add(o, "pci", a);
+    }
     gfx_to_json(o, &cfg->gfx);
     usb_to_json(o, &cfg->usb);
     return o;
@@ -274,6 +298,9 @@ static int field_from_json(json_object *o, const jfield *f, kxl_domcfg *cfg)
     case J_UINT:
         *(unsigned *)p = (unsigned)kx_json_int(o, f->key, *(unsigned *)p);
         return 0;
+    case J_INT:
+        *(int *)p = (int)kx_json_int(o, f->key, *(int *)p);
+        return 0;
     case J_I64:
         *(int64_t *)p = kx_json_int(o, f->key, *(int64_t *)p);
         return 0;
@@ -286,6 +313,8 @@ static int field_from_json(json_object *o, const jfield *f, kxl_domcfg *cfg)
         return get_enum(o, f, kxl_domtype_from_string, (int *)p);
     case J_ACCEL:
         return get_enum(o, f, kxl_accel_from_string, (int *)p);
+    case J_HOST_SHUTDOWN:
+        return get_enum(o, f, kxl_host_shutdown_from_string, (int *)p);
     }
     return 0;
 }
@@ -485,6 +514,28 @@ static int usb_from_json(json_object *o, kxl_usb *u)
     return 0;
 }
 
+static int pci_from_json(json_object *o, kxl_domcfg *cfg)
+{
+    size_t n;
+    json_object *a = get_array(o, "pci", &n);
+    if (n == (size_t)-1)
+        return -1;
+    cfg->pci = kx_malloc0(sizeof(*cfg->pci) * (n + 1));
+    for (; cfg->n_pci < n; cfg->n_pci++) {
+        json_object *d = json_object_array_get_idx(a, cfg->n_pci);
+        const char *bdf = kx_json_str(d, "bdf", "");
+        kxl_pcidev *p = &cfg->pci[cfg->n_pci];
+        int64_t vslot = kx_json_int(d, "vslot", -1);
+        if (!cfg_pci_bdf(bdf, strlen(bdf), p->bdf) || vslot < -1 || vslot > 0x1f) {
+            kx_err(KXL_ERR_INVALID, "domain JSON: a PCI device has a bad address or slot");
+            return -1;
+        }
+        p->vslot = (int)vslot;
+        p->seize = kx_json_bool(d, "seize", false);
+    }
+    return 0;
+}
+
 kxl_domcfg *cfg_domcfg_from_json(json_object *obj)
 {
     if (!json_object_is_type(obj, json_type_object)) {
@@ -499,7 +550,7 @@ kxl_domcfg *cfg_domcfg_from_json(json_object *obj)
     cfg->balloon = kx_json_bool(obj, "balloon", false);
     cfg->mem_max_mib = (uint64_t)kx_json_int(obj, "mem_max", 0);
     if (lists_from_json(obj, cfg) < 0 || strings_from_json(obj, cfg) < 0 ||
-        gfx_from_json(obj, &cfg->gfx) < 0 || usb_from_json(obj, &cfg->usb) < 0)
+        gfx_from_json(obj, &cfg->gfx) < 0 || pci_from_json(obj, cfg) < 0 || usb_from_json(obj, &cfg->usb) < 0)
         return NULL;
     if (!cfg->name || !kxl_name_is_valid(cfg->name)) {
         kx_err(KXL_ERR_INVALID, "domain JSON: missing or invalid name");

@@ -12,6 +12,7 @@
 #include "cfg/cfg_channel.h"
 #include "cfg/cfg_gfx.h"
 #include "cfg/cfg_hvm.h"
+#include "cfg/cfg_pci.h"
 #include "cfg/cfg_root.h"
 #include "cfg/cfg_serial.h"
 #include "cfg/cfg_spec.h"
@@ -40,6 +41,7 @@ typedef enum {
     KEY_UINT,     /* unsigned field, within min..max */
     KEY_U64,      /* uint64_t field, within min..max */
     KEY_ACTION,   /* kxl_action field */
+    KEY_ENUM,     /* an enum field: parse maps its names, note lists them */
     KEY_CUSTOM,   /* handled by fn */
     KEY_NO_MEANING, /* known, but cannot mean the same on KVM: warn with note */
 } key_type;
@@ -54,6 +56,7 @@ struct cfg_key {
     unsigned long long min, max;
     key_fn fn;
     const char *note;
+    int (*parse)(const char *name);   /* KEY_ENUM: the value of a name, -1 for none */
 };
 
 static const char *src(const key_ctx *ctx)
@@ -145,6 +148,21 @@ static int set_action(const cfg_key *k, kxl_domcfg *cfg, const cfg_setting *s, k
     return 0;
 }
 
+static int set_enum(const cfg_key *k, kxl_domcfg *cfg, const cfg_setting *s)
+{
+    const char *text = scalar_text(s, "a string");
+    if (!text)
+        return -1;
+    int v = k->parse(text);
+    if (v < 0) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: unknown %s '%s' (use %s)", s->source, s->line, s->key,
+               text, k->note);
+        return -1;
+    }
+    *(int *)((char *)cfg + k->offset) = v;
+    return 0;
+}
+
 static int key_name(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
     (void)ctx;
@@ -189,22 +207,6 @@ static int key_uuid(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     for (int i = 0; i < 36; i++)
         cfg->uuid[i] = (char)(text[i] >= 'A' && text[i] <= 'F' ? text[i] + 32 : text[i]);
     cfg->uuid[36] = '\0';
-    return 0;
-}
-
-static int key_domtype(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
-{
-    (void)ctx;
-    const char *text = scalar_text(s, "a string");
-    if (!text)
-        return -1;
-    int t = kxl_domtype_from_string(text);
-    if (t < 0) {
-        kx_err(KXL_ERR_CONFIG, "%s:%d: unknown type '%s' (use hvm, pv or pvh)", s->source,
-               s->line, text);
-        return -1;
-    }
-    cfg->type = (kxl_domtype)t;
     return 0;
 }
 
@@ -275,22 +277,6 @@ static int key_firmware(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     }
     free(cfg->firmware);
     cfg->firmware = kx_strdup(uefi ? "ovmf" : "bios");
-    return 0;
-}
-
-static int key_accel(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
-{
-    (void)ctx;
-    const char *text = scalar_text(s, "a string");
-    if (!text)
-        return -1;
-    int a = kxl_accel_from_string(text);
-    if (a < 0) {
-        kx_err(KXL_ERR_CONFIG, "%s:%d: unknown accel '%s' (use auto, kvm or tcg)", s->source,
-               s->line, text);
-        return -1;
-    }
-    cfg->accel = (kxl_accel)a;
     return 0;
 }
 
@@ -522,6 +508,36 @@ static int key_viridian(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     return 0;
 }
 
+static int key_startup(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    const char *text = scalar_text(s, "a string");
+    if (!text)
+        return -1;
+    AUTOFREE char *where = kx_asprintf("%s:%d", s->source, s->line);
+    cfg_startup st;
+    if (cfg_startup_parse(text, where, &st) < 0)
+        return -1;
+    cfg->startup_order = st.order;
+    cfg->startup_up = st.up;
+    cfg->startup_down = st.down;
+    return 0;
+}
+
+static int key_startup_ready(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    const char *text = scalar_text(s, "a string");
+    if (!text)
+        return -1;
+    AUTOFREE char *where = kx_asprintf("%s:%d", s->source, s->line);
+    if (cfg_ready_regex_check(text, where) < 0)
+        return -1;
+    free(cfg->startup_ready);
+    cfg->startup_ready = kx_strdup(text);
+    return 0;
+}
+
 static int key_localtime(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
     (void)ctx;
@@ -628,13 +644,36 @@ static int key_soundhw(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     return -1;
 }
 
+static int key_pci(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    if (check_string_list(s, "'0000:01:00.0'") < 0)
+        return -1;
+    free(cfg->pci);
+    cfg->n_pci = 0;
+    cfg->pci = kx_malloc0(sizeof(*cfg->pci) * (s->value.n_items + 1));
+    for (size_t i = 0; i < s->value.n_items; i++) {
+        AUTOFREE char *where = kx_asprintf("%s:%d", s->source, s->value.items[i].line);
+        if (cfg_pci_parse(s->value.items[i].str, where, &cfg->pci[i]) < 0)
+            return -1;
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(cfg->pci[j].bdf, cfg->pci[i].bdf) == 0) {
+                kx_err(KXL_ERR_CONFIG, "%s: pci '%s' is given twice", where, cfg->pci[i].bdf);
+                return -1;
+            }
+        }
+        cfg->n_pci = i + 1;
+    }
+    return 0;
+}
+
 #define F(field) offsetof(kxl_domcfg, field)
 #define GFX(k) {k, KEY_CUSTOM, .fn = key_gfx}
 #define XEN_ONLY(k, why) {k, KEY_NO_MEANING, .note = why}
 
 /* Sorted by name (bsearch). */
 static const cfg_key keys[] = {
-    {"accel", KEY_CUSTOM, .fn = key_accel},
+    {"accel", KEY_ENUM, F(accel), .parse = kxl_accel_from_string, .note = "auto, kvm or tcg"},
     XEN_ONLY("acpi", "ACPI is always on for KVM guests"),
     XEN_ONLY("apic", "the APIC is always on for KVM guests"),
     {"bios", KEY_CUSTOM, .fn = key_firmware},
@@ -666,9 +705,14 @@ static const cfg_key keys[] = {
     XEN_ONLY("nestedhvm", "nested virtualization is a host setting on KVM"),
     GFX("nographic"),
     {"on_crash", KEY_ACTION, F(on_crash)},
+    {"on_host_shutdown", KEY_ENUM, F(on_host_shutdown), .parse = kxl_host_shutdown_from_string,
+     .note = "shutdown or save"},
     {"on_poweroff", KEY_ACTION, F(on_poweroff)},
     {"on_reboot", KEY_ACTION, F(on_reboot)},
     XEN_ONLY("pae", "PAE is always available to KVM guests"),
+    {"pci", KEY_CUSTOM, .fn = key_pci},
+    XEN_ONLY("pci_permissive", "vfio has no permissive mode"),
+    XEN_ONLY("pci_power_mgmt", "vfio manages the device's power itself"),
     XEN_ONLY("pool", "Xen CPU pools do not exist on KVM; use cpus="),
     {"ramdisk", KEY_STRING, F(ramdisk)},
     {"root", KEY_CUSTOM, .fn = key_root_extra},
@@ -678,8 +722,10 @@ static const cfg_key keys[] = {
     XEN_ONLY("shadow_memory", "KVM manages shadow page tables itself"),
     {"shutdown_timeout", KEY_UINT, F(shutdown_timeout), 1, 86400},
     {"soundhw", KEY_CUSTOM, .fn = key_soundhw},
+    {"startup", KEY_CUSTOM, .fn = key_startup},
+    {"startup_ready", KEY_CUSTOM, .fn = key_startup_ready},
     GFX("stdvga"),
-    {"type", KEY_CUSTOM, .fn = key_domtype},
+    {"type", KEY_ENUM, F(type), .parse = kxl_domtype_from_string, .note = "hvm, pv or pvh"},
     {"usb", KEY_CUSTOM, .fn = key_usb},
     {"usbctrl", KEY_CUSTOM, .fn = key_usb},
     {"usbdev", KEY_CUSTOM, .fn = key_usb},
@@ -728,6 +774,8 @@ static int apply_setting(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
         return set_string(k, cfg, s, ctx);
     case KEY_ACTION:
         return set_action(k, cfg, s, ctx);
+    case KEY_ENUM:
+        return set_enum(k, cfg, s);
     case KEY_UINT:
         if (get_bounded(k, s, ctx, &v) < 0)
             return -1;

@@ -37,3 +37,16 @@ int cfg_cpus_parse(const char *spec, const char *where, unsigned host_cpus, kxl_
 
 /* Formats a cpuset as a canonical range list ("0-3,5"), "" when empty; caller frees. */
 char *cfg_cpus_format(const kxl_cpuset *set);
+
+/* startup = "order=N,up=SECONDS,down=SECONDS" (each part optional, in any order). */
+#define CFG_STARTUP_ORDER_MAX 99999
+typedef struct {
+    int order;        /* -1: none */
+    unsigned up;      /* 0: none */
+    unsigned down;    /* 0: not given */
+} cfg_startup;
+/* Parses spec into *out_r; 0 or -1 with kx_err("WHERE: startup: ..."). */
+int cfg_startup_parse(const char *spec, const char *where, cfg_startup *out_r);
+/* Whether regex is a POSIX extended regular expression that matches something;
+ * 0 or -1 with kx_err("WHERE: ..."). */
+int cfg_ready_regex_check(const char *regex, const char *where);

@@ -51,6 +51,11 @@ static const char *const vga_names[] = {
     [KXL_VGA_QXL] = "qxl",
 };
 
+static const char *const host_shutdown_names[] = {
+    [KXL_HOST_SHUTDOWN_SHUTDOWN] = "shutdown",
+    [KXL_HOST_SHUTDOWN_SAVE] = "save",
+};
+
 static const char *enum_to_string(const char *const *names, size_t n, int v)
 {
     return v >= 0 && (size_t)v < n ? names[v] : NULL;
@@ -80,6 +85,7 @@ ENUM_STRINGS(kxl_accel, accel, accel_names)
 ENUM_STRINGS(kxl_disk_format, disk_format, disk_format_names)
 ENUM_STRINGS(kxl_disk_bus, disk_bus, disk_bus_names)
 ENUM_STRINGS(kxl_vga, vga, vga_names)
+ENUM_STRINGS(kxl_host_shutdown, host_shutdown, host_shutdown_names)
 
 kxl_domcfg *kxl_domcfg_new(void)
 {
@@ -96,6 +102,8 @@ kxl_domcfg *kxl_domcfg_new(void)
     cfg->shutdown_timeout = 60;
     cfg->gfx.display = -1;
     cfg->gfx.unused = true;
+    cfg->startup_order = -1;
+    cfg->on_host_shutdown = KXL_HOST_SHUTDOWN_SHUTDOWN;
     return cfg;
 }
 
@@ -146,10 +154,12 @@ void kxl_domcfg_free(kxl_domcfg *cfg)
         free(*c);
     free(cfg->channels);
     free(cfg->soundhw);
+    free(cfg->pci);
     free(cfg->gfx.listen);
     free(cfg->gfx.password);
     free(cfg->gfx.keymap);
     free(cfg->source_file);
+    free(cfg->startup_ready);
     free(cfg);
 }
 

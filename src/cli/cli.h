@@ -72,7 +72,15 @@ int cmd_sched_credit(cli_ctx *ctx, int argc, char **argv);
 int cmd_save(cli_ctx *ctx, int argc, char **argv);
 int cmd_restore(cli_ctx *ctx, int argc, char **argv);
 int cmd_vncviewer(cli_ctx *ctx, int argc, char **argv);
+int cmd_autostart_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_autostart_enable(cli_ctx *ctx, int argc, char **argv);
+int cmd_autostart_disable(cli_ctx *ctx, int argc, char **argv);
+int cmd_shutdown_host(cli_ctx *ctx, int argc, char **argv);
 int cmd_usb_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_pci_assignable_add(cli_ctx *ctx, int argc, char **argv);
+int cmd_pci_assignable_remove(cli_ctx *ctx, int argc, char **argv);
+int cmd_pci_assignable_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_pci_list(cli_ctx *ctx, int argc, char **argv);
 int cmd_button_press(cli_ctx *ctx, int argc, char **argv);
 int cmd_resume(cli_ctx *ctx, int argc, char **argv);
 

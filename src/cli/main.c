@@ -24,6 +24,21 @@
     "cpu.shares and cpu.cfs_quota_us on v1) and are kept for a restart.\n"
 
 static const cli_cmd commands[] = {
+    {NULL, cmd_autostart_disable, false, "Stop starting a domain at host boot", "DOM",
+     "Removes its link from $KXL_ROOT/etc/kxl/auto/ (a config file kept there, not a link, is\n"
+     "left alone: move it yourself).\n", KXL_OP_AUTOSTART_DISABLE},
+    {NULL, cmd_autostart_enable, false, "Start a domain at host boot", "DOM [CONFIG]",
+     "Links CONFIG (by default the config file the running domain DOM was created from) into\n"
+     "$KXL_ROOT/etc/kxl/auto/ as DOM.cfg. startup = \"order=N,up=S,down=S\" in the config\n"
+     "orders it; see kxl.cfg(5).\n", KXL_OP_AUTOSTART_ENABLE},
+    {NULL, cmd_autostart_list, false, "Show what starts at host boot, in which order",
+     "[--json]",
+     "Batches in start order (a batch starts together; up waits after a start, down bounds the\n"
+     "clean shutdown at shutdown-host), the configs skipped with their file:line, and what\n"
+     "the last boot's autostart (kxld) did with each domain.\n"
+     "  --json   the same as JSON (GET /api/v1/autostart)\n"
+     "The directories are $KXL_ROOT/etc/kxl/auto/ and kxld.conf's auto_dirs.\n",
+     KXL_OP_AUTOSTART_LIST},
     {NULL, cmd_block_attach, false, "Hot-plug a disk into a domain", "DOM DISK-SPEC...",
      "DISK-SPEC as in the config's disk list, e.g. 'file:/srv/data.img,xvdb,w', or split\n"
      "over arguments as xl allows: file:/srv/data.img xvdb w.\n",
@@ -142,6 +157,15 @@ static const cli_cmd commands[] = {
     {"network-list", cmd_network_list, false, "List networks, or a domain's vifs with counters",
      "[DOM]", "RX is what the guest received, TX what it sent.\n"},
     {NULL, cmd_pause, false, "Pause a domain's execution", "DOM", "", KXL_OP_PAUSE},
+    {NULL, cmd_pci_assignable_add, false, "Make a host PCI device assignable to guests",
+     "BDF", "Binds [DDDD:]BB:DD.F to vfio-pci (the host needs an IOMMU); its driver is kept\n"
+     "for pci-assignable-remove -r.\n", KXL_OP_PCI_ASSIGNABLE_ADD},
+    {NULL, cmd_pci_assignable_list, false, "List the host PCI devices assignable to guests",
+     "", "", KXL_OP_PCI_ASSIGNABLE_LIST},
+    {NULL, cmd_pci_assignable_remove, false, "Give a host PCI device back to the host",
+     "[-r] BDF", "  -r   let its own driver take it again\n", KXL_OP_PCI_ASSIGNABLE_REMOVE},
+    {"pci-list", cmd_pci_list, false, "List a domain's host PCI devices", "DOM",
+     "xl's columns: the guest's slot (Vdev) and the host's device.\n"},
     {NULL, cmd_monitor, false, "Run a QEMU human monitor command",
      "DOM COMMAND...", "For what kxl has no command of its own; prints QEMU's answer.\n",
      KXL_OP_MONITOR},
@@ -186,6 +210,13 @@ static const cli_cmd commands[] = {
      "  -w, --wait  wait until the domain has shut down\n"
      "  -F          destroy the domain if it has not shut down within its shutdown_timeout\n"
      "  -a, --all   all domains\n", KXL_OP_SHUTDOWN},
+    {NULL, cmd_shutdown_host, false, "Stop every domain before the host goes down", "",
+     "Domains that do not start at boot first, together; then the autostart ones in the\n"
+     "reverse of their start order. Each is shut down cleanly within its startup down=\n"
+     "(else its shutdown_timeout) and destroyed if it has not, or, with on_host_shutdown =\n"
+     "\"save\", saved to $KXL_ROOT/var/lib/kxl/save/NAME.save and restored by the next boot's\n"
+     "autostart. One line per domain as it is done. The kxl-domains systemd unit runs it.\n",
+     KXL_OP_SHUTDOWN_HOST},
     {NULL, cmd_sysrq, false, "Send a SysRq key to a domain", "DOM LETTER",
      "For example 's' syncs, 'c' crashes a Linux guest.\n", KXL_OP_SYSRQ},
     {NULL, cmd_top, false, "Monitor domains' CPU, memory, network and disks (xentop)",

@@ -169,7 +169,8 @@ static kxld_request request_of(http_job *j)
                           .session_id = j->session_id, .host = j->host, .tcp = j->tcp,
                           .set_cookie = &j->set_cookie, .history = j->srv->history,
                           .pam_service = j->srv->o->pam_service,
-                          .login_group = j->srv->o->login_group};
+                          .login_group = j->srv->o->login_group,
+                          .auto_dirs = j->srv->o->auto_dirs};
 }
 
 /* Runs j's route: its HTTP status and body (*out_r, caller puts; the error's on failure). */

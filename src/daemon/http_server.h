@@ -20,6 +20,7 @@ typedef struct {
     unsigned max_requests;     /* in progress at once; more are 503 */
     int idle_timeout_s;        /* an idle keep-alive connection is closed after it */
     const kxl_paths *paths;
+    const char *const *auto_dirs;   /* kxld.conf's, for the autostart routes */
     /* A TCP listener with TLS when tcp_port is not 0: cert, key and tokens are required. */
     int tcp_port;
     const char *tcp_address;   /* the address to bind */

@@ -19,6 +19,7 @@ typedef struct {
     json_object *body;           /* the request's JSON body (an object), NULL when it had none */
     kxld_jobs *jobs;             /* the API's jobs */
     const char *query;           /* "a=1&b=2", or "" */
+    const char *const *auto_dirs;   /* kxld.conf's autostart directories (NULL-terminated) */
     /* who asks, for the sessions' routes */
     http_sessions *sessions;     /* the browser sessions */
     const kx_strv *tokens;       /* the TCP listener's bearer tokens (empty without one) */

@@ -16,7 +16,7 @@
 
 DEFINE_AUTOPTR(cfg_tree, cfg_tree_free)
 
-typedef enum { CONF_STRING, CONF_INT } conf_type;
+typedef enum { CONF_STRING, CONF_INT, CONF_STRINGS } conf_type;
 
 typedef struct {
     const char *name;
@@ -27,6 +27,7 @@ typedef struct {
 } conf_key;
 
 static const conf_key keys[] = {
+    {"auto_dirs", CONF_STRINGS, offsetof(kxld_conf, auto_dirs), NULL, 0, 0, 0},
     {"idle_timeout_s", CONF_INT, offsetof(kxld_conf, idle_timeout_s), NULL, 60, 1, 3600},
     {"login_group", CONF_STRING, offsetof(kxld_conf, login_group), "kxl", 0, 0, 0},
     {"max_body_kib", CONF_INT, offsetof(kxld_conf, max_body_kib), NULL, 64, 1, 16384},
@@ -56,11 +57,39 @@ static void set_defaults(kxld_conf *c)
     *c = (kxld_conf){0};
     for (size_t i = 0; i < KX_ARRAY_SIZE(keys); i++) {
         void *field = (char *)c + keys[i].offset;
-        if (keys[i].type == CONF_STRING)
+        if (keys[i].type == CONF_STRINGS)
+            *(char ***)field = kx_malloc0(sizeof(char *));
+        else if (keys[i].type == CONF_STRING)
             *(char **)field = keys[i].dflt_str ? kx_strdup(keys[i].dflt_str) : NULL;
         else
             *(long long *)field = keys[i].dflt_int;
     }
+}
+
+static void free_strings(char **v)
+{
+    for (char **p = v; p && *p; p++)
+        free(*p);
+    free(v);
+}
+
+/* A list of non-empty strings, or one string (a list of one). */
+static int apply_strings(char ***field, const cfg_setting *s)
+{
+    const cfg_value *items = s->value.kind == CFG_LIST ? s->value.items : &s->value;
+    size_t n = s->value.kind == CFG_LIST ? s->value.n_items : 1;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].kind != CFG_STRING || !items[i].str[0]) {
+            kx_err(KXL_ERR_CONFIG, "%s:%d: '%s' must be a list of non-empty strings, e.g. "
+                   "%s = [\"/etc/xen/auto\"]", s->source, items[i].line, s->key, s->key);
+            return -1;
+        }
+    }
+    free_strings(*field);
+    *field = kx_malloc0((n + 1) * sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        (*field)[i] = kx_strdup(items[i].str);
+    return 0;
 }
 
 static int apply(kxld_conf *c, const cfg_setting *s)
@@ -71,6 +100,8 @@ static int apply(kxld_conf *c, const cfg_setting *s)
         return -1;
     }
     void *field = (char *)c + k->offset;
+    if (k->type == CONF_STRINGS)
+        return apply_strings(field, s);
     if (k->type == CONF_STRING) {
         if (s->value.kind != CFG_STRING || !s->value.str[0]) {
             kx_err(KXL_ERR_CONFIG, "%s:%d: '%s' must be a non-empty string", s->source,
@@ -91,15 +122,22 @@ static int apply(kxld_conf *c, const cfg_setting *s)
 }
 
 /* The paths relative to root. */
+static void make_absolute_one(char **path, const char *root)
+{
+    if (*path && (*path)[0] != '/') {
+        char *abs = kx_path_join(root, *path);
+        free(*path);
+        *path = abs;
+    }
+}
+
 static void make_absolute(kxld_conf *c, const char *root)
 {
     char **paths[] = {&c->unix_socket, &c->tls_cert, &c->tls_key, &c->token_file, &c->web_dir};
     for (size_t i = 0; i < KX_ARRAY_SIZE(paths); i++)
-        if (*paths[i] && (*paths[i])[0] != '/') {
-            char *abs = kx_path_join(root, *paths[i]);
-            free(*paths[i]);
-            *paths[i] = abs;
-        }
+        make_absolute_one(paths[i], root);
+    for (char **d = c->auto_dirs; *d; d++)
+        make_absolute_one(d, root);
 }
 
 /* No TCP listener without TLS and tokens: a tcp_port needs all three files named. */
@@ -148,6 +186,7 @@ void kxld_conf_dispose(kxld_conf *c)
     free(c->tls_cert);
     free(c->tls_key);
     free(c->token_file);
+    free_strings(c->auto_dirs);
     free(c->web_dir);
     free(c->pam_service);
     free(c->login_group);

@@ -14,6 +14,9 @@ typedef struct {
     char *tls_cert;            /* PEM certificate (chain) and key; absolute (relative: to root) */
     char *tls_key;
     char *token_file;          /* the bearer tokens, one a line (http_auth.h) */
+    /* Autostart: directories of configs started at boot besides ROOT/etc/kxl/auto/ (e.g.
+     * /etc/xen/auto); NULL-terminated, never NULL. */
+    char **auto_dirs;
     /* The web UI */
     char *web_dir;             /* its files, served at /: KXLD_WEB_DIR (meson's) unless set */
     long long session_idle_s;  /* a browser session ends after this long without a request */
@@ -22,8 +25,8 @@ typedef struct {
 } kxld_conf;
 
 /* Fills *c_r with the defaults, then with what the file at path sets (a missing file is all
- * defaults). A relative path (unix_socket, tls_cert, tls_key, token_file, web_dir) is relative
- * to root.
+ * defaults). A relative path (unix_socket, tls_cert, tls_key, token_file, web_dir, auto_dirs)
+ * is relative to root.
  * -1 with kx_err(KXL_ERR_CONFIG, "FILE:LINE: ...") for a syntax error, an unknown key, a wrong
  * type or an out-of-range value, or ("FILE: ...") a tcp_port without all of tls_cert, tls_key
  * and token_file; *c_r then holds nothing to free. */

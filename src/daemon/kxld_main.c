@@ -14,6 +14,7 @@
 #include "daemon/http_server.h"
 #include "daemon/kxld.h"
 #include "daemon/kxld_conf.h"
+#include "kxl/autostart.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -173,8 +174,43 @@ static int open_log(const kxl_paths *paths, int notify_fd, FILE **log_r)
     return 0;
 }
 
-/* Listens on o, tells the parent, serves until a signal; the exit status. */
-static int serve_on(const http_server_opts *o, int notify_fd)
+/* Autostart runs beside the server, in a thread of its own: the API answers meanwhile. */
+typedef struct {
+    const kxl_paths *paths;
+    kxl_autostart_opts opts;
+    atomic_bool stop;
+    pthread_t thread;
+    bool running;
+} autostart_thread;
+
+static void *autostart_main(void *arg)
+{
+    autostart_thread *a = arg;
+    if (kxl_autostart_run(a->paths, &a->opts) < 0)
+        kx_log(KX_LOG_ERROR, "kxld: autostart: %s", kx_err_msg());
+    return NULL;
+}
+
+static void autostart_begin(autostart_thread *a)
+{
+    a->opts.stop = &a->stop;
+    a->running = pthread_create(&a->thread, NULL, autostart_main, a) == 0;
+    if (!a->running)
+        kx_log(KX_LOG_ERROR, "kxld: cannot start the autostart thread; nothing starts at boot");
+}
+
+/* Stops its waits and starts (a start under way ends first), then joins it. */
+static void autostart_end(autostart_thread *a)
+{
+    atomic_store(&a->stop, true);
+    if (a->running)
+        pthread_join(a->thread, NULL);
+    a->running = false;
+}
+
+/* Listens on o, tells the parent, starts the autostart, serves until a signal; the exit
+ * status. */
+static int serve_on(const http_server_opts *o, autostart_thread *autostart, int notify_fd)
 {
     http_server *srv = http_server_new(o);
     if (!srv)
@@ -198,7 +234,9 @@ static int serve_on(const http_server_opts *o, int notify_fd)
         close(null);
         tell_parent(notify_fd, "OK");
     }
+    autostart_begin(autostart);
     int status = http_server_run(srv) < 0 ? EXIT_ERR : EXIT_OK;
+    autostart_end(autostart);
     if (status != EXIT_OK)
         kx_log(KX_LOG_ERROR, "kxld: %s", kx_err_msg());
     http_server_free(srv);
@@ -215,12 +253,15 @@ static int serve_with(const kxl_paths *paths, const kxld_conf *conf, int notify_
                           .max_body = (size_t)conf->max_body_kib * 1024,
                           .max_requests = (unsigned)conf->max_requests,
                           .idle_timeout_s = (int)conf->idle_timeout_s, .paths = paths,
+                          .auto_dirs = (const char *const *)conf->auto_dirs,
                           .tcp_port = (int)conf->tcp_port, .tcp_address = conf->tcp_address,
                           .tls_cert = conf->tls_cert, .tls_key = conf->tls_key,
                           .tokens = &tokens, .web_dir = conf->web_dir,
                           .session_idle_s = (int)conf->session_idle_s,
                           .pam_service = conf->pam_service, .login_group = conf->login_group};
-    int status = serve_on(&o, notify_fd);
+    autostart_thread autostart = {.paths = paths,
+                                  .opts = {.extra_dirs = (const char *const *)conf->auto_dirs}};
+    int status = serve_on(&o, &autostart, notify_fd);
     kx_strv_dispose(&tokens);
     return status;
 }

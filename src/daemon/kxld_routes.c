@@ -14,6 +14,7 @@
 #include "daemon/http_pam.h"
 #include "daemon/http_status.h"
 #include "daemon/kxld.h"
+#include "kxl/autostart.h"
 #include "kxl/stats.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -293,6 +294,34 @@ static int get_sched(const kxld_request *rq, json_object **out_r)
     return 200;
 }
 
+/* ---- autostart ---- */
+
+static int list_autostart(const kxld_request *rq, json_object **out_r)
+{
+    *out_r = kxl_autostart_list(rq->paths, rq->auto_dirs);
+    return *out_r ? 200 : -1;
+}
+
+/* {"config_file": PATH} (optional: by default the running domain's own config file). */
+static int enable_autostart(const kxld_request *rq, json_object **out_r)
+{
+    (void)out_r;
+    static const char *const members[] = {"config_file", NULL};
+    const char *path = kx_json_str(rq->body, "config_file", NULL);
+    if (body_only(rq->body, members) < 0)
+        return -1;
+    if (rq->body && json_object_object_get_ex(rq->body, "config_file", NULL) &&
+        !(path = config_file(rq->body)))
+        return -1;
+    return kxl_autostart_enable(rq->paths, dom(rq), path) < 0 ? -1 : 204;
+}
+
+static int disable_autostart(const kxld_request *rq, json_object **out_r)
+{
+    (void)out_r;
+    return kxl_autostart_disable(rq->paths, dom(rq)) < 0 ? -1 : 204;
+}
+
 /* ---- history ---- */
 
 /* The domain's last hour, a sample every KXLD_HISTORY_STEP_S seconds, oldest first (none yet
@@ -512,6 +541,9 @@ static const kxld_route routes[] = {
     {NULL, KXL_OP_MEM_MAX, set_maxmem},
     {NULL, KXL_OP_SCHED_CREDIT, set_sched},
     {"GET /api/v1/domains/{name}/sched", NO_OP, get_sched},
+    {NULL, KXL_OP_AUTOSTART_LIST, list_autostart},
+    {NULL, KXL_OP_AUTOSTART_ENABLE, enable_autostart},
+    {NULL, KXL_OP_AUTOSTART_DISABLE, disable_autostart},
     {"GET /api/v1/domains/{name}/history", NO_OP, get_history},
     {"GET /api/v1/jobs/{id}", NO_OP, get_job},
     {"GET /api/v1/jobs/{id}/wait", NO_OP, wait_job},

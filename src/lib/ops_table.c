@@ -71,8 +71,24 @@ static const kxl_op_desc ops[KXL_OP__COUNT] = {
     /* the same parameters under credit2's name (xl has both): one route serves them */
     [KXL_OP_SCHED_CREDIT2] = {KXL_OP_SCHED_CREDIT2, "sched-credit2", "sched", NULL, 15000},
     [KXL_OP_DISPLAY] = {KXL_OP_DISPLAY, "vncviewer", "display", NULL, 15000},
+    /* autostart (include/kxl/autostart.h): files in etc/kxl/auto/, no supervisor */
+    [KXL_OP_AUTOSTART_LIST] = {KXL_OP_AUTOSTART_LIST, "autostart-list", NULL,
+                               "GET /api/v1/autostart", 0},
+    [KXL_OP_AUTOSTART_ENABLE] = {KXL_OP_AUTOSTART_ENABLE, "autostart-enable", NULL,
+                                 "PUT /api/v1/domains/{name}/autostart", 0},
+    [KXL_OP_AUTOSTART_DISABLE] = {KXL_OP_AUTOSTART_DISABLE, "autostart-disable", NULL,
+                                  "DELETE /api/v1/domains/{name}/autostart", 0},
+    /* the host's stop (the kxl-domains unit); kxld offers no route to it */
+    [KXL_OP_SHUTDOWN_HOST] = {KXL_OP_SHUTDOWN_HOST, "shutdown-host", NULL, NULL, 0},
     /* from the domain's config: the devices are the emulated ones it names */
     [KXL_OP_USB_LIST] = {KXL_OP_USB_LIST, "usb-list", NULL, NULL, 0},
+    /* the host's devices, not a domain's: sysfs, no supervisor */
+    [KXL_OP_PCI_ASSIGNABLE_ADD] = {KXL_OP_PCI_ASSIGNABLE_ADD, "pci-assignable-add", NULL, NULL,
+                                   0},
+    [KXL_OP_PCI_ASSIGNABLE_REMOVE] = {KXL_OP_PCI_ASSIGNABLE_REMOVE, "pci-assignable-remove",
+                                      NULL, NULL, 0},
+    [KXL_OP_PCI_ASSIGNABLE_LIST] = {KXL_OP_PCI_ASSIGNABLE_LIST, "pci-assignable-list", NULL,
+                                    NULL, 0},
 };
 
 const kxl_op_desc *kxl_op_describe(kxl_op op)

@@ -515,6 +515,19 @@ static void add_usb(const kxl_domcfg *cfg, kx_strv *argv)
     }
 }
 
+/* pci = [ ... ]: each host device through vfio (the host check made it assignable). */
+static void add_pci(const kxl_domcfg *cfg, kx_strv *argv)
+{
+    for (size_t i = 0; i < cfg->n_pci; i++) {
+        const kxl_pcidev *d = &cfg->pci[i];
+        kx_strv_push(argv, "-device");
+        if (d->vslot >= 0)
+            kx_strv_pushf(argv, "vfio-pci,host=%s,id=hostdev%zu,addr=0x%x", d->bdf, i, d->vslot);
+        else
+            kx_strv_pushf(argv, "vfio-pci,host=%s,id=hostdev%zu", d->bdf, i);
+    }
+}
+
 int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
 {
     if (host->accel == KXL_ACCEL_AUTO) {
@@ -536,6 +549,7 @@ int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
     if (kxl_domcfg_has_balloon(cfg))
         add_opt(argv_r, "-device", "virtio-balloon-pci,id=balloon0");
     add_nics(cfg, host, argv_r);
+    add_pci(cfg, argv_r);
     add_usb(cfg, argv_r);
     add_sound(cfg, argv_r);
     add_graphics(cfg, host, argv_r);

@@ -151,3 +151,24 @@ class XenCompatTest(KxlTestCase):
                 self.assertTrue(chunk, f"the socket closed; got {got!r}")
                 got += chunk
         self.assertIn("0x2668", self.pci_ids("chan"))   # Intel HDA's device id
+
+    def test_pci_passthrough_needs_an_iommu(self):
+        """pci = [ ... ] on a host without an IOMMU (this one): one line saying what the host
+        lacks, and nothing created; an unknown device is named as such."""
+        if os.listdir("/sys/kernel/iommu_groups") if os.path.isdir("/sys/kernel/iommu_groups") \
+                else False:
+            self.skipTest("this host has an IOMMU")
+        device = sorted(os.listdir("/sys/bus/pci/devices"))[0]
+        cfg = self.write_cfg("pt", extra_lines=f"pci = [ '{device}' ]")
+        r = self.kxl("create", "-q", cfg)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(r.stderr.strip().splitlines(),
+                         [f"kxl: PCI device {device} has no IOMMU group: this host has no IOMMU "
+                          "enabled (VT-d / AMD-Vi in the firmware, and intel_iommu=on or "
+                          "amd_iommu=on on the kernel's command line), so no device can be "
+                          "given to a guest"])
+        self.assertEqual(self.domain_names(), [])
+        self.assertFalse(os.path.exists(os.path.join(self.root, "run/kxl/pt")))
+        cfg = self.write_cfg("pt", extra_lines="pci = [ '0000:99:1f.7' ]")
+        r = self.kxl("create", "-q", cfg)
+        self.assertIn("there is no PCI device 0000:99:1f.7 on this host", r.stderr)

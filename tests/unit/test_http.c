@@ -167,6 +167,7 @@ static void conf_defaults_without_a_file(void **state)
     assert_int_equal(c.max_body_kib, 64);
     assert_int_equal(c.max_requests, 32);
     assert_int_equal(c.idle_timeout_s, 60);
+    assert_null(c.auto_dirs[0]);
     kxld_conf_dispose(&c);
     kxld_conf_dispose(&c);   /* idempotent */
 }
@@ -175,9 +176,12 @@ static void conf_sets_keys(void **state)
 {
     (void)state;
     char *path = write_conf("# kxld\nunix_socket = \"/run/api.sock\"\nmax_requests = 4\n"
-                            "socket_group = 'wheel'\n");
+                            "socket_group = 'wheel'\nauto_dirs = [\"/etc/xen/auto\", \"auto2\"]\n");
     kxld_conf c;
-    assert_int_equal(kxld_conf_load(path, "/", &c), 0);
+    assert_int_equal(kxld_conf_load(path, "/srv", &c), 0);
+    assert_string_equal(c.auto_dirs[0], "/etc/xen/auto");
+    assert_string_equal(c.auto_dirs[1], "/srv/auto2");
+    assert_null(c.auto_dirs[2]);
     assert_string_equal(c.unix_socket, "/run/api.sock");
     assert_string_equal(c.socket_group, "wheel");
     assert_int_equal(c.max_requests, 4);
@@ -198,6 +202,7 @@ static void conf_errors_name_file_and_line(void **state)
         {"max_body_kib = \"big\"\n", ":1: 'max_body_kib' must be a number from 1 to 16384"},
         {"unix_socket = \n", ":1: "},
         {"tcp_port = 70000\n", ":1: 'tcp_port' must be a number from 0 to 65535"},
+        {"auto_dirs = [\"/a\",\n 3]\n", ":2: 'auto_dirs' must be a list of non-empty strings"},
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         char *path = write_conf(cases[k].text);

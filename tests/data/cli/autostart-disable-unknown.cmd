@@ -1,0 +1,1 @@
+autostart-disable nosuch

@@ -1,0 +1,1 @@
+autostart-enable web /nonexistent/web.cfg

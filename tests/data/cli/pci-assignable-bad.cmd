@@ -1,0 +1,1 @@
+pci-assignable-add 01:00

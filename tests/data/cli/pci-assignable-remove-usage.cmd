@@ -1,0 +1,1 @@
+pci-assignable-remove -x 01:00.0
