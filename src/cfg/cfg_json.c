@@ -37,6 +37,7 @@ static const jfield fields[] = {
     {"bootloader", J_STR, F(bootloader)},
     {"boot", J_STR, F(boot)},
     {"firmware", J_STR, F(firmware)},
+    {"cpu", J_STR, F(cpu)},
     {"on_poweroff", J_ACTION, F(on_poweroff)},
     {"on_reboot", J_ACTION, F(on_reboot)},
     {"on_crash", J_ACTION, F(on_crash)},

@@ -125,6 +125,7 @@ void kxl_domcfg_free(kxl_domcfg *cfg)
     free(cfg->bootloader);
     free(cfg->boot);
     free(cfg->firmware);
+    free(cfg->cpu);
     free(cfg->source_file);
     free(cfg);
 }

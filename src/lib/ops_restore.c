@@ -73,7 +73,7 @@ static int check_accel(const mig_header *h, const char *file, kxl_domcfg *cfg)
 {
     int accel = kxl_accel_from_string(h->accel);
     if ((accel != KXL_ACCEL_KVM && accel != KXL_ACCEL_TCG) ||
-        strcmp(h->cpu_model, qemu_cpu_model((kxl_accel)accel)) != 0) {
+        strcmp(h->cpu_model, qemu_cpu_model(cfg, (kxl_accel)accel)) != 0) {
         kx_err(KXL_ERR_INVALID, "'%s' was saved under accelerator '%s' with CPU model '%s', "
                "which this kxl cannot restore", file, h->accel, h->cpu_model);
         return -1;

@@ -275,7 +275,7 @@ static int save_header(sv *s, json_object *config, mig_header *h)
         return -1;
     }
     h->machine = kx_strndup(t, n - suffix);
-    h->cpu_model = kx_strdup(qemu_cpu_model(s->accel));
+    h->cpu_model = kx_strdup(qemu_cpu_model(s->cfg, s->accel));
     h->accel = kx_strdup(kxl_accel_to_string(s->accel));
     h->saved_at = (long long)time(NULL);
     if (config) {
