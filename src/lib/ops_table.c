@@ -59,6 +59,10 @@ static const kxl_op_desc ops[KXL_OP__COUNT] = {
     [KXL_OP_SAVE] = {KXL_OP_SAVE, "save", "save", "POST /api/v1/domains/{name}/save", LONG_MS},
     /* a new domain: its supervisor starts with it */
     [KXL_OP_RESTORE] = {KXL_OP_RESTORE, "restore", NULL, "POST /api/v1/domains/restore", 0},
+    /* as long as memory takes to move: the sender waits on the job's events, not a timeout */
+    [KXL_OP_MIGRATE] = {KXL_OP_MIGRATE, "migrate", "migrate", NULL, -1},
+    /* a new domain, from the transport's stream */
+    [KXL_OP_MIGRATE_RECEIVE] = {KXL_OP_MIGRATE_RECEIVE, "migrate-receive", NULL, NULL, 0},
 };
 
 const kxl_op_desc *kxl_op_describe(kxl_op op)
