@@ -129,6 +129,9 @@ class MigrateTest(KxlTestCase):
             self.assert_runs_on("mg")
             self.assertNotIn("KXL-READY", self.console_log("mg"), "no reboot on B")
             self.guest_sh("mg", "cat /mnt/data/mark.txt", r"before-the-move")
+            # B's QEMU holds the shared image for writing now (A's released it)
+            self.guest_sh("mg", "echo after > /mnt/data/b.txt && sync && echo ok-$((6*7))",
+                          r"ok-42")
 
     def test_paused_on_receiver_with_p(self):
         """-p: B has it paused (the heartbeat stands still) until unpaused there."""
@@ -166,27 +169,51 @@ class MigrateTest(KxlTestCase):
                 pids.append(int(pid))
         return pids
 
-    def test_receiver_killed_mid_stream(self):
-        """kill -9 of migrate-receive while memory moves: the sender says so, the guest runs
-        on at A as it was, and B is left with nothing (its supervisor saw the receiver go)."""
-        self.booted("mk", memory=256)
-        self.fill_memory("mk", 96)
-        proc = subprocess.Popen([KXL, "migrate", "--bandwidth", "8", "-s", "", "mk",
+    def receiving_supervisor_pids(self):
+        """kxl-supervisor processes of root B."""
+        pids = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if argv[0].endswith(b"kxl-supervisor") and self.root_b.encode() in argv:
+                pids.append(int(pid))
+        return pids
+
+    def kill_mid_stream(self, name, victims):
+        """Migrates name slowly and kill -9s the processes victims() names on B while memory
+        moves: the sender says so, the guest runs on at A as it was, B is left with nothing."""
+        self.booted(name, memory=256)
+        self.fill_memory(name, 96)
+        proc = subprocess.Popen([KXL, "migrate", "--bandwidth", "8", "-s", "", name,
                                  self.receiver()], env=self.env, stderr=subprocess.PIPE,
                                 text=True)
         deadline = time.monotonic() + 60
-        while not os.path.isdir(os.path.join(self.root_b, "run/kxl/mk")):
+        while not os.path.isdir(os.path.join(self.root_b, "run/kxl", name)):
             self.assertLess(time.monotonic(), deadline, "B never started receiving")
             time.sleep(0.1)
         time.sleep(2)
         self.assertIsNone(proc.poll(), "the migration ended before the kill")
-        for pid in self.receive_pids():
+        pids = victims()
+        self.assertNotEqual(pids, [])
+        for pid in pids:
             os.kill(pid, signal.SIGKILL)
         err = proc.communicate(timeout=120)[1]
         self.assertNotEqual(proc.returncode, 0)
-        self.assertRegex(err, r"kxl: .*(hung up|cannot|went away)")
+        self.assertRegex(err, r"kxl: .*(hung up|cannot|went away|ended before)")
         self.assert_root_b_empty()
-        self.assert_runs_on("mk")
+        self.assert_runs_on(name)
+
+    def test_receiver_killed_mid_stream(self):
+        """kill -9 of migrate-receive: B's supervisor sees its lifeline go and ends."""
+        self.kill_mid_stream("mk", self.receive_pids)
+
+    def test_receiving_supervisor_killed_mid_stream(self):
+        """kill -9 of B's supervisor: migrate-receive has no verdict, so it removes what the
+        supervisor left (its QEMU too)."""
+        self.kill_mid_stream("ms", self.receiving_supervisor_pids)
 
     def preflight_cfg(self):
         """A config for -C that B cannot run: a bridge and a disk B does not have."""
