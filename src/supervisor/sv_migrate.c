@@ -31,6 +31,7 @@
 typedef struct {
     bool was_running;   /* the guest ran when the migration began */
     bool completed;     /* QEMU sent it all: the guest is stopped, its images released */
+    int final_queries;  /* query-migrate asked since it completed */
 } migrate_job;
 
 json_object *sv_migrate_header(sv *s, json_object *args)
@@ -113,7 +114,12 @@ static void migrate_progress(sv *s, json_object *ret)
 static void migrate_final_figures(json_object *ret, void *opaque)
 {
     sv *s = opaque;
-    if (!sv_job_priv(s))
+    migrate_job *j = sv_job_priv(s);
+    if (!j)
+        return;
+    /* QEMU's event comes a moment before its thread records the totals: asked again */
+    if (ret && kx_json_int(ret, "total-time", 0) == 0 && j->final_queries++ < 50 &&
+        qmp_send_command(s->qmp, "query-migrate", NULL, migrate_final_figures, s) == 0)
         return;
     if (ret)
         sv_job_stats(s, migrate_figures(ret));

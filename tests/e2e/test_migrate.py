@@ -73,6 +73,17 @@ class MigrateTest(KxlTestCase):
         self.wait_console(name, rf"KXL-HB {last + 2}\b", timeout=timeout)
         self.assertEqual(self.list_json()[name]["state_letters"][2], "-", "not paused")
 
+    def assert_goes_on_at_b(self, name, last):
+        """The heartbeat A's console showed last (last, counted while memory moved) goes on
+        from the next number on B's console, with no boot in between."""
+        with self.host_b():
+            self.assertIn(name, self.domain_names())
+            self.wait_console(name, r"KXL-HB \d+", timeout=20)
+            first = int(HB.search(self.console_log(name)).group(1))
+            self.assertIn(first, (last + 1, last + 2), f"A counted to {last}, B from {first}")
+            self.assert_runs_on(name)
+            self.assertNotIn("KXL-READY", self.console_log(name), "no reboot on B")
+
     def assert_root_b_empty(self, timeout=20):
         """Nothing of any domain on B: no domain, no runtime directory, no QEMU."""
         run = os.path.join(self.root_b, "run/kxl")
@@ -109,7 +120,6 @@ class MigrateTest(KxlTestCase):
         self.booted("mg", extra_lines=self.data_disk())
         self.guest_sh("mg", "echo before-the-move > /mnt/data/mark.txt; sync; echo w-$((6*7))",
                       r"w-42")
-        before = self.last_beat("mg")
         t0 = time.monotonic()
         r = self.migrate("-s", "", "mg", self.receiver())
         took = time.monotonic() - t0
@@ -120,14 +130,8 @@ class MigrateTest(KxlTestCase):
         self.assert_gone("mg")
         run_a = os.path.join(self.root, "run/kxl")
         self.assertEqual([d for d in os.listdir(run_a) if not d.startswith(".")], [])
+        self.assert_goes_on_at_b("mg", self.last_beat("mg"))
         with self.host_b():
-            self.assertIn("mg", self.domain_names())
-            self.wait_console("mg", r"KXL-HB \d+", timeout=20)
-            first = int(HB.search(self.console_log("mg")).group(1))
-            self.assertIn(first, range(before + 1, before + 4),
-                          f"A counted to {before}, B went on from {first}")
-            self.assert_runs_on("mg")
-            self.assertNotIn("KXL-READY", self.console_log("mg"), "no reboot on B")
             self.guest_sh("mg", "cat /mnt/data/mark.txt", r"before-the-move")
             # B's QEMU holds the shared image for writing now (A's released it)
             self.guest_sh("mg", "echo after > /mnt/data/b.txt && sync && echo ok-$((6*7))",
@@ -267,3 +271,72 @@ class MigrateTest(KxlTestCase):
                 self.assertEqual(rc, 1, err)
                 self.assertRegex(err, "kxl: .*" + pattern)
                 self.assert_root_b_empty(timeout=10)
+
+
+class MigrateOverSshTest(MigrateTest):
+    """xl's own transport: `ssh HOST kxl migrate-receive`, to an sshd that the test starts
+    in a network namespace of its own (host B's), with host and client keys it makes. The
+    key is restricted to the receiver (a forced command that sets B's root)."""
+
+    def setUp(self):
+        super().setUp()
+        self.ns = f"kxlmig{os.getpid() % 100000}"
+        subprocess.run(["ip", "netns", "add", self.ns], check=True)
+        subprocess.run(["ip", "netns", "exec", self.ns, "ip", "link", "set", "lo", "up"],
+                       check=True)
+        self.sshd = None
+        self.key = os.path.join(self.tmp, "id_ed25519")
+        for key in (self.key, os.path.join(self.tmp, "host_ed25519")):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key],
+                           check=True)
+        self.start_sshd()
+
+    def tearDown(self):
+        try:
+            super().tearDown()
+        finally:
+            if self.sshd:
+                self.sshd.terminate()
+                self.sshd.wait(10)
+            subprocess.run(["ip", "netns", "del", self.ns])
+
+    def start_sshd(self):
+        with open(self.key + ".pub") as f:
+            pub = f.read().strip()
+        keep = " ".join(f"{k}={self.env_b[k]}" for k in ("KXL_ROOT", "PATH", "ASAN_OPTIONS",
+                                                        "UBSAN_OPTIONS"))
+        auth = os.path.join(self.tmp, "authorized_keys")
+        with open(auth, "w") as f:
+            f.write(f'command="env {keep} {KXL} migrate-receive",no-pty,'
+                    f"no-port-forwarding,no-agent-forwarding,no-X11-forwarding {pub}\n")
+        cfg = os.path.join(self.tmp, "sshd_config")
+        with open(cfg, "w") as f:
+            f.write(f"Port 2222\nListenAddress 127.0.0.1\n"
+                    f"HostKey {self.tmp}/host_ed25519\nAuthorizedKeysFile {auth}\n"
+                    f"PidFile {self.tmp}/sshd.pid\nPermitRootLogin prohibit-password\n"
+                    "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+                    "UsePAM no\nStrictModes no\nLogLevel INFO\n")
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)   # sshd's privilege separation
+        self.sshd = subprocess.Popen(["ip", "netns", "exec", self.ns, "/usr/sbin/sshd", "-D",
+                                      "-e", "-f", cfg], stderr=subprocess.PIPE, text=True)
+        line = self.sshd.stderr.readline()
+        self.assertIn("Server listening", line, "sshd did not start")
+
+    def ssh_command(self):
+        return (f"ip netns exec {self.ns} ssh -F /dev/null -i {self.key} -p 2222 "
+                "-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+                "-o LogLevel=ERROR")
+
+    def test_live_migration_over_ssh(self):
+        """The guest goes on counting on B, reached through ssh; A keeps nothing."""
+        self.booted("mh")
+        r = self.migrate("-s", self.ssh_command(), "mh", "root@127.0.0.1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        print(f"\nmigrate over ssh: {FIGURES.search(r.stderr).group(0)}")
+        self.assert_gone("mh")
+        self.assert_goes_on_at_b("mh", self.last_beat("mh"))
+
+
+# the ssh class inherits MigrateTest's tests; they run once, in MigrateTest
+for _name in [n for n in vars(MigrateTest) if n.startswith("test_")]:
+    setattr(MigrateOverSshTest, _name, None)
