@@ -42,19 +42,19 @@ int mig_write_line(int fd, const char *peer, const char *text)
     return 0;
 }
 
-/* One read of up to len bytes, waiting for them: >0, or 0 at the end, -1 on an error or
- * timeout (errno ETIMEDOUT). */
+/* One read of up to len bytes, waiting for them (a blocking descriptor too: the wait comes
+ * first): >0, or 0 at the end, -1 on an error or timeout (errno ETIMEDOUT). */
 static ssize_t read_some(int fd, void *buf, size_t len, int timeout_ms)
 {
     for (;;) {
-        ssize_t n = read(fd, buf, len);
-        if (n >= 0 || (errno != EAGAIN && errno != EINTR))
-            return n;
         int r = wait_fd(fd, POLLIN, timeout_ms);
         if (r == 0)
             errno = ETIMEDOUT;
         if (r <= 0)
             return -1;
+        ssize_t n = read(fd, buf, len);
+        if (n >= 0 || (errno != EAGAIN && errno != EINTR))
+            return n;
     }
 }
 
