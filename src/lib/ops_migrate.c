@@ -356,10 +356,25 @@ static int migrate_steps(mig_send *m)
     return handover(m);
 }
 
+/* With ssh, HOST goes into a shell command line: a host name, [user@]host, or an address. */
+static bool host_is_valid(const char *host)
+{
+    size_t n = strlen(host);
+    return n && n < 256 && host[0] != '-' &&
+           strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                        "._-@:[]%") == n;
+}
+
 int kxl_domain_migrate(const kxl_paths *p, const char *dom, const char *host,
                        const kxl_migrate_opts *o, kxl_migrate_progress_fn progress, void *opaque)
 {
     kxl_dominfo info;
+    bool whole_command = o->ssh_command && !*o->ssh_command;
+    if (!whole_command && !host_is_valid(host)) {
+        kx_err(KXL_ERR_INVALID, "migrate: '%s' is not a host name (with -s \"\", HOST is the "
+               "whole command)", host);
+        return -1;
+    }
     if (kxl_domain_lookup(p, dom, &info) < 0)
         return -1;
     mig_send m = {.p = p, .name = info.name, .host = host, .o = o, .progress = progress,

@@ -186,9 +186,11 @@ class MigrateTest(KxlTestCase):
                 pids.append(int(pid))
         return pids
 
-    def kill_mid_stream(self, name, victims):
-        """Migrates name slowly and kill -9s the processes victims() names on B while memory
-        moves: the sender says so, the guest runs on at A as it was, B is left with nothing."""
+    def kill_mid_stream(self, name, victims,
+                        expect=r"kxl: .*(hung up|cannot|went away|ended before)"):
+        """Migrates name slowly and kill -9s the processes victims() names on B (or, with
+        victims None, cancels the job at A) while memory moves: the sender says so, the guest
+        runs on at A as it was, B is left with nothing."""
         self.booted(name, memory=256)
         self.fill_memory(name, 96)
         proc = subprocess.Popen([KXL, "migrate", "--bandwidth", "8", "-s", "", name,
@@ -200,13 +202,16 @@ class MigrateTest(KxlTestCase):
             time.sleep(0.1)
         time.sleep(2)
         self.assertIsNone(proc.poll(), "the migration ended before the kill")
-        pids = victims()
-        self.assertNotEqual(pids, [])
-        for pid in pids:
-            os.kill(pid, signal.SIGKILL)
+        if victims is None:
+            self.kxl("job-cancel", name, check=True)
+        else:
+            pids = victims()
+            self.assertNotEqual(pids, [])
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
         err = proc.communicate(timeout=120)[1]
         self.assertNotEqual(proc.returncode, 0)
-        self.assertRegex(err, r"kxl: .*(hung up|cannot|went away|ended before)")
+        self.assertRegex(err, expect)
         self.assert_root_b_empty()
         self.assert_runs_on(name)
 
@@ -218,6 +223,11 @@ class MigrateTest(KxlTestCase):
         """kill -9 of B's supervisor: migrate-receive has no verdict, so it removes what the
         supervisor left (its QEMU too)."""
         self.kill_mid_stream("ms", self.receiving_supervisor_pids)
+
+    def test_cancelled_mid_stream(self):
+        """kxl job-cancel at A while memory moves: the migration says it was cancelled, the
+        guest runs on at A, B destroys what it had started."""
+        self.kill_mid_stream("mc", None, expect=r"kxl: .*was cancelled")
 
     def preflight_cfg(self):
         """A config for -C that B cannot run: a bridge and a disk B does not have."""
