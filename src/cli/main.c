@@ -117,6 +117,27 @@ static const cli_cmd commands[] = {
      "      --json     list's rows as JSON; with -l, kxl's fuller view of each domain\n"
      "State letters: r running, b blocked, p paused, s shut down, c crashed, d dying.\n"
      "The first row, Domain-0, is the host, as in xl.\n"},
+    {NULL, cmd_migrate, false, "Move a running domain to another host",
+     "[-s SSHCMD] [-e] [-C CFG] [-p] [--debug] [--downtime MS] [--bandwidth MIB] DOM HOST",
+     "  -s SSHCMD       run SSHCMD instead of ssh; with -s \"\", HOST is the whole command\n"
+     "                  that runs 'kxl migrate-receive' there (any transport)\n"
+     "  -e              accepted for xl's sake: the receiver's supervisor always watches it\n"
+     "  -C CFG          the receiver starts the domain with CFG instead of its config\n"
+     "  -p              leave the domain paused on the receiver\n"
+     "  --debug         tell each step of the protocol\n"
+     "  --downtime MS   the longest pause of the guest at switchover (default 300)\n"
+     "  --bandwidth MIB at most MIB MiB/s (default: as fast as the transport goes)\n"
+     "Runs 'ssh HOST kxl migrate-receive', which first checks that HOST can run the domain\n"
+     "(bridges, the same disks: shared storage, memory, QEMU, machine type, CPU model) and\n"
+     "refuses with all that is missing before anything moves. The guest runs while its\n"
+     "memory is sent; HOST's copy starts only once this one has stopped and released its\n"
+     "disks. On success the domain is gone here and runs there under its name; a failure\n"
+     "before then leaves it running here as it was, and nothing there.\n", KXL_OP_MIGRATE},
+    {NULL, cmd_migrate_receive, false, "Receive a domain from kxl migrate (run by it)",
+     "[-p] [-e] [--debug]",
+     "Speaks the migration protocol on stdin and stdout; kxl migrate runs it on the\n"
+     "receiving host. Nothing of the domain stays when the migration fails.\n"
+     "  -p   leave the received domain paused\n", KXL_OP_MIGRATE_RECEIVE},
     {NULL, cmd_network_attach, false, "Hot-plug a network interface into a domain",
      "DOM [VIF-SPEC...]", "VIF-SPEC as in the config's vif list, e.g. 'bridge=xenbr0,model=virtio',\n"
      "or its settings as separate arguments (bridge=xenbr0 model=virtio), as xl allows.\n"
