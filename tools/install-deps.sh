@@ -20,7 +20,7 @@ case ${1:-} in
 esac
 if [ "${1:-}" = "--tests" ]; then
     pkgs+=(libcmocka-dev python3 groff-base man-db iputils-ping nftables procps fdisk xorriso
-           isolinux syslinux-common openssh-client lvm2
+           isolinux syslinux-common openssh-client openssh-server lvm2
            python3-yaml python3-jsonschema python3-websocket python3-prometheus-client openssl
            clang-14 libclang-rt-14-dev llvm-14
            nodejs npm ca-certificates chromium)

@@ -154,6 +154,8 @@ typedef struct {
     char *bootloader_ramdisk;
     char *boot;                 /* hvm firmware boot order: "c" disk, "d" CD-ROM, "n" */
     char *firmware;             /* hvm: "bios" (SeaBIOS) */
+    char *cpu;                  /* CPU model: "host" or a QEMU model name; NULL: kxl's default
+                                 * (qemu_cpu_model) */
 
     kxl_disk *disks;
     size_t n_disks;

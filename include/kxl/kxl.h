@@ -112,6 +112,11 @@ typedef struct {
     uint64_t restore_offset;   /* where QEMU's stream starts in it */
     const char *restore_qemu;  /* the QEMU version that wrote it */
     const char *machine;       /* the concrete machine type it needs; NULL: QEMU's newest */
+    /* an incoming migration (kxl_domain_migrate_receive): the stream from this descriptor,
+     * already past kxl's header; the domain starts paused and waits for incoming-commit */
+    bool incoming;
+    int incoming_fd;
+    int *lifeline_r;           /* gets the pipe whose closing before the go destroys it */
 } kxl_create_opts;
 
 /* Starts the domain; returns once the guest runs (or is paused, with -p).

@@ -55,6 +55,8 @@ typedef enum {
     KXL_OP_PCI_ASSIGNABLE_ADD,
     KXL_OP_PCI_ASSIGNABLE_REMOVE,
     KXL_OP_PCI_ASSIGNABLE_LIST,
+    KXL_OP_MIGRATE,
+    KXL_OP_MIGRATE_RECEIVE,
     KXL_OP__COUNT
 } kxl_op;
 
@@ -278,3 +280,51 @@ const char *kxl_sched_header(void);
 char *kxl_sched_line(const kxl_sched_info *s);
 /* A domain's parameters as JSON: {name, domid, weight, cap}. Caller puts. */
 json_object *kxl_sched_to_json(const kxl_sched_info *s);
+/* ---- live migration (xl's ssh transport) ---- */
+
+typedef struct {
+    /* the transport: NULL runs "ssh HOST kxl migrate-receive"; another command replaces ssh;
+     * "" makes HOST the whole command (any transport: "env KXL_ROOT=/b kxl migrate-receive") */
+    const char *ssh_command;
+    const char *config_file;  /* -C: the config the receiver starts instead of the domain's */
+    bool paused;              /* -p: leave it paused on the receiver */
+    bool debug;               /* --debug: each protocol step told through the log sink */
+    unsigned downtime_ms;     /* the longest pause at switchover; 0: QEMU's 300 ms */
+    unsigned bandwidth_mib;   /* MiB/s at most; 0: as fast as the transport takes it */
+} kxl_migrate_opts;
+
+/* A migration's progress as the sending QEMU reports it (query-migrate), every half second
+ * while memory moves, then once at the handover (phase "handover": the final figures). */
+typedef struct {
+    const char *phase;        /* "transferring", "handover", "cancelling" */
+    int percent;
+    uint64_t transferred, remaining, total;   /* bytes of guest memory */
+    uint64_t rate, dirty_rate;                /* bytes per second */
+    unsigned pass;                            /* passes over memory so far */
+    unsigned expected_downtime_ms;
+    unsigned downtime_ms, total_time_ms;      /* known at the handover */
+} kxl_migrate_progress;
+typedef void (*kxl_migrate_progress_fn)(const kxl_migrate_progress *pr, void *opaque);
+
+/* Moves the running (or paused) domain DOM to host while it runs: the receiver checks first
+ * that it can run it (a refusal lists everything missing, and nothing moves), then QEMU's live
+ * migration goes through the transport, and the receiver's copy runs only once this one has
+ * stopped and released its disks. On success the domain is gone here and runs (or is paused)
+ * there under its name. A failure before the receiver is told to go leaves the domain here as
+ * it was and nothing there; a failure after it is reported as such, with each side's state.
+ * progress (may be NULL) is called from this thread. */
+int kxl_domain_migrate(const kxl_paths *p, const char *dom, const char *host,
+                       const kxl_migrate_opts *o, kxl_migrate_progress_fn progress,
+                       void *opaque);
+
+typedef struct {
+    bool paused;              /* -p: leave the domain paused once received */
+    bool debug;
+    const char *supervisor;   /* path of kxl-supervisor; NULL: next to this binary */
+} kxl_migrate_receive_opts;
+/* The receiving side: speaks the protocol on in_fd (from the sender) and out_fd (to it),
+ * checks the domain's header before anything starts, and starts the domain from the stream.
+ * Nothing is left when it fails before the sender's go. *name_r (caller frees; may be NULL)
+ * gets the domain's name. */
+int kxl_domain_migrate_receive(const kxl_paths *p, int in_fd, int out_fd,
+                               const kxl_migrate_receive_opts *o, char **name_r);

@@ -46,6 +46,7 @@ static const jfield fields[] = {
     {"boot", J_STR, F(boot)},
     {"firmware", J_STR, F(firmware)},
     {"soundhw", J_STR, F(soundhw)},
+    {"cpu", J_STR, F(cpu)},
     {"on_poweroff", J_ACTION, F(on_poweroff)},
     {"on_reboot", J_ACTION, F(on_reboot)},
     {"on_crash", J_ACTION, F(on_crash)},

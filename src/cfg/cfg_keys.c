@@ -280,6 +280,27 @@ static int key_firmware(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     return 0;
 }
 
+/* cpu = "host" | "MODEL": the name goes into -cpu, so it is one word of QEMU's model names
+ * (no comma that would add options). Whether the model exists is QEMU's to say at start. */
+static int key_cpu(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    const char *text = scalar_text(s, "a string");
+    if (!text)
+        return -1;
+    size_t n = strlen(text);
+    if (n == 0 || n > 64 || strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                         "0123456789._-") != n || text[0] == '-') {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: cpu '%s' is not a CPU model name (use \"host\" or a "
+               "model of 'qemu-system-x86_64 -cpu help', e.g. \"qemu64\")", s->source, s->line,
+               text);
+        return -1;
+    }
+    free(cfg->cpu);
+    cfg->cpu = kx_strdup(text);
+    return 0;
+}
+
 static int key_root_extra(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
     (void)cfg;
@@ -684,6 +705,7 @@ static const cfg_key keys[] = {
     {"cap", KEY_UINT, F(cap), 0, 100 * 255},
     {"channel", KEY_CUSTOM, .fn = key_channel},
     {"cmdline", KEY_CUSTOM, .fn = key_cmdline},
+    {"cpu", KEY_CUSTOM, .fn = key_cpu},
     {"cpu_weight", KEY_UINT, F(cpu_weight), KXL_CPU_WEIGHT_MIN, KXL_CPU_WEIGHT_MAX},
     {"cpus", KEY_CUSTOM, .fn = key_cpus},
     {"cpus_soft", KEY_CUSTOM, .fn = key_cpus_soft},

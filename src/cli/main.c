@@ -132,12 +132,33 @@ static const cli_cmd commands[] = {
      "DOM SIZE",
      "SIZE: a number with an optional suffix b, k, m, g or t (m when none): 512m, 1g.\n"
      "From the domain's memory up to its maxmem (the RAM its QEMU boots with, which\n"
-     "does not change); shown as mem_max in list -l.\n", KXL_OP_MEM_MAX},
+     "does not change); shown as mem_max in list -l --json.\n", KXL_OP_MEM_MAX},
     {NULL, cmd_mem_set, false, "Set a domain's memory (its balloon's target)", "DOM SIZE",
      "SIZE: a number with an optional suffix b, k, m, g or t (m when none): 512m, 1g.\n"
      "From 16m up to the domain's maxmem (mem-max); the guest's balloon driver gives\n"
      "the memory back or takes it. The domain needs a balloon: maxmem above memory\n"
      "in its config.\n", KXL_OP_MEM_SET},
+    {NULL, cmd_migrate, false, "Move a running domain to another host",
+     "[-s SSHCMD] [-e] [-C CFG] [-p] [--debug] [--downtime MS] [--bandwidth MIB] DOM HOST",
+     "  -s SSHCMD       run SSHCMD instead of ssh; with -s \"\", HOST is the whole command\n"
+     "                  that runs 'kxl migrate-receive' there (any transport)\n"
+     "  -e              accepted for xl's sake: the receiver's supervisor always watches it\n"
+     "  -C CFG          the receiver starts the domain with CFG instead of its config\n"
+     "  -p              leave the domain paused on the receiver\n"
+     "  --debug         tell each step of the protocol\n"
+     "  --downtime MS   the longest pause of the guest at switchover (default 300)\n"
+     "  --bandwidth MIB at most MIB MiB/s (default: as fast as the transport goes)\n"
+     "Runs 'ssh HOST kxl migrate-receive', which first checks that HOST can run the domain\n"
+     "(bridges, the same disks: shared storage, memory, QEMU, machine type, CPU model) and\n"
+     "refuses with all that is missing before anything moves. The guest runs while its\n"
+     "memory is sent; HOST's copy starts only once this one has stopped and released its\n"
+     "disks. On success the domain is gone here and runs there under its name; a failure\n"
+     "before then leaves it running here as it was, and nothing there.\n", KXL_OP_MIGRATE},
+    {NULL, cmd_migrate_receive, false, "Receive a domain from kxl migrate (run by it)",
+     "[-p] [-e] [--debug]",
+     "Speaks the migration protocol on stdin and stdout; kxl migrate runs it on the\n"
+     "receiving host. Nothing of the domain stays when the migration fails.\n"
+     "  -p   leave the received domain paused\n", KXL_OP_MIGRATE_RECEIVE},
     {NULL, cmd_network_attach, false, "Hot-plug a network interface into a domain",
      "DOM [VIF-SPEC...]", "VIF-SPEC as in the config's vif list, e.g. 'bridge=xenbr0,model=virtio',\n"
      "or its settings as separate arguments (bridge=xenbr0 model=virtio), as xl allows.\n"

@@ -106,18 +106,52 @@ int control_call(const kxl_paths *p, const char *name, const char *cmd, json_obj
     return control_request(fd, name, cmd, args, ret_r, timeout_ms);
 }
 
-int control_request(int fd, const char *name, const char *cmd, json_object *args,
-                    json_object **ret_r, int timeout_ms)
+/* The line's first byte carries the descriptor, the rest follows as usual. */
+static int send_with_fd(int fd, const char *s, size_t n, int pass_fd)
+{
+    union {
+        struct cmsghdr h;
+        char space[CMSG_SPACE(sizeof(int))];
+    } u;
+    memset(&u, 0, sizeof(u));
+    struct iovec iov = {.iov_base = (void *)s, .iov_len = 1};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.space,
+                       .msg_controllen = sizeof(u.space)};
+    struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+    h->cmsg_level = SOL_SOCKET;
+    h->cmsg_type = SCM_RIGHTS;
+    h->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(h), &pass_fd, sizeof(int));
+    ssize_t w;
+    while ((w = sendmsg(fd, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+        ;
+    return w == 1 ? send_all(fd, s + 1, n - 1) : -1;
+}
+
+int control_send(int fd, const char *name, const char *cmd, json_object *args, int pass_fd)
 {
     AUTOPTR(json_object) req = json_object_new_object();
     json_object_object_add(req, "execute", json_object_new_string(cmd));
     if (args)
         json_object_object_add(req, "arguments", args);
     AUTOFREE char *line = kx_asprintf("%s\n", kx_json_text(req));
-    if (send_all(fd, line, strlen(line)) < 0) {
+    int r = pass_fd >= 0 ? send_with_fd(fd, line, strlen(line), pass_fd)
+                         : send_all(fd, line, strlen(line));
+    if (r < 0)
         kx_err_errno(KXL_ERR_STATE, "cannot talk to the supervisor of '%s'", name);
+    return r;
+}
+
+int control_request(int fd, const char *name, const char *cmd, json_object *args,
+                    json_object **ret_r, int timeout_ms)
+{
+    if (control_send(fd, name, cmd, args, -1) < 0)
         return -1;
-    }
+    return control_read_reply(fd, name, ret_r, timeout_ms);
+}
+
+int control_read_reply(int fd, const char *name, json_object **ret_r, int timeout_ms)
+{
     AUTOFREE char *reply_text = read_line(fd, timeout_ms, name);
     if (!reply_text)
         return -1;

@@ -15,6 +15,11 @@ int control_call(const kxl_paths *p, const char *name, const char *cmd, json_obj
  * reads its one reply line (nothing after it) within timeout_ms; as control_call. */
 int control_request(int fd, const char *name, const char *cmd, json_object *args,
                     json_object **ret_r, int timeout_ms);
+/* The two halves of control_request: the request (args taken), with pass_fd (>= 0) sent
+ * along for the supervisor to take (SCM_RIGHTS) ... */
+int control_send(int fd, const char *name, const char *cmd, json_object *args, int pass_fd);
+/* ... and its reply (timeout_ms < 0: no limit). */
+int control_read_reply(int fd, const char *name, json_object **ret_r, int timeout_ms);
 /* The wire form of the error kx_err recorded: {"code": NAME, "desc": SENTENCE} (new). */
 json_object *control_error_json(void);
 /* Records a reply's "error" member as if it had happened here (its code and sentence). */

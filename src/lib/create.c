@@ -48,11 +48,16 @@ static void add_restore(json_object *o, const kxl_create_opts *c)
 {
     if (c->machine)
         json_object_object_add(o, "machine", json_object_new_string(c->machine));
-    if (!c->restore_file)
+    if (!c->restore_file && !c->incoming)
         return;
     json_object *r = json_object_new_object();
-    json_object_object_add(r, "file", json_object_new_string(c->restore_file));
-    json_object_object_add(r, "offset", json_object_new_int64((int64_t)c->restore_offset));
+    if (c->incoming) {
+        json_object_object_add(r, "incoming", json_object_new_boolean(true));
+        json_object_object_add(r, "fd", json_object_new_int(KXL_SUPERVISOR_INCOMING_FD));
+    } else {
+        json_object_object_add(r, "file", json_object_new_string(c->restore_file));
+        json_object_object_add(r, "offset", json_object_new_int64((int64_t)c->restore_offset));
+    }
     json_object_object_add(r, "qemu_version",
                            json_object_new_string(c->restore_qemu ? c->restore_qemu : "0"));
     json_object_object_add(o, "restore", r);
@@ -126,7 +131,9 @@ int kxl_domain_create(const kxl_paths *p, kxl_domcfg *cfg, const kxl_create_opts
     if (write_domain_json(p, cfg, domid, o, accel) < 0)
         goto undo_reserve;
     close(TAKE_FD(lock));
-    r = runtime_start_supervisor(p, cfg->name, o ? o->supervisor : NULL, false);
+    r = runtime_start_supervisor(p, cfg->name, o ? o->supervisor : NULL, false,
+                                 o && o->incoming ? o->incoming_fd : -1,
+                                 o && o->incoming ? o->lifeline_r : NULL);
     if (r == -2)
         remove_abandoned(p, cfg->name);
     if (r < 0)

@@ -9,6 +9,7 @@
 
 #include "kxl/ops.h"
 #include "lib/host_cpu.h"
+#include "lib/host_probe.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -20,8 +21,7 @@ static long long meminfo_mib(const char *text, const char *key)
     return p ? (long long)(strtoull(p + strlen(key) + 1, NULL, 10) / 1024) : 0;
 }
 
-/* What `QEMU --version` says after "version " on its first line. */
-static char *qemu_version(const char *qemu)
+char *host_qemu_version(const char *qemu)
 {
     AUTOFREE char *cmd = kx_asprintf("'%s' --version 2>/dev/null", qemu);
     FILE *f = popen(cmd, "re");
@@ -77,7 +77,7 @@ json_object *kxl_host_info(const kxl_paths *p)
     AUTOFREE char *meminfo = kx_read_file("/proc/meminfo", NULL);
     kx_err_clear();
     AUTOFREE char *accel = kx_asprintf("%s (%s)", kxl_accel_to_string(f.accel), why);
-    AUTOFREE char *qemu = qemu_version(f.qemu_binary);
+    AUTOFREE char *qemu = host_qemu_version(f.qemu_binary);
     AUTOFREE char *user = f.qemu_user ? kx_strdup(f.qemu_user)
                                       : kx_asprintf("root (%s)", f.why_root);
     json_object *o = json_object_new_object();

@@ -24,3 +24,6 @@ char *host_jail_root(const kxl_paths *p, bool make);
  * *elf_r (caller frees), 0 to boot the kernel as it is (*why_r, caller frees, may be NULL for
  * an hvm domain or no kernel), or -1 with kx_err. */
 int host_pvh_kernel(const kxl_paths *p, const kxl_domcfg *cfg, char **elf_r, char **why_r);
+/* What `QEMU --version` says after "version " on its first line ("7.2.22"), or "unknown".
+ * Caller frees. */
+char *host_qemu_version(const char *qemu);

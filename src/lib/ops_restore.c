@@ -14,6 +14,7 @@
 #include "cfg/cfg_json.h"
 #include "cfg/cfg_keys.h"
 #include "kxl/ops.h"
+#include "lib/migrate.h"
 #include "migrate/mig_header.h"
 #include "qemu/qemu_argv.h"
 #include "util/buf.h"
@@ -73,7 +74,7 @@ static int check_accel(const mig_header *h, const char *file, kxl_domcfg *cfg)
 {
     int accel = kxl_accel_from_string(h->accel);
     if ((accel != KXL_ACCEL_KVM && accel != KXL_ACCEL_TCG) ||
-        strcmp(h->cpu_model, qemu_cpu_model((kxl_accel)accel)) != 0) {
+        strcmp(h->cpu_model, qemu_cpu_model(cfg, (kxl_accel)accel)) != 0) {
         kx_err(KXL_ERR_INVALID, "'%s' was saved under accelerator '%s' with CPU model '%s', "
                "which this kxl cannot restore", file, h->accel, h->cpu_model);
         return -1;
@@ -88,8 +89,7 @@ static int check_accel(const mig_header *h, const char *file, kxl_domcfg *cfg)
     return 0;
 }
 
-/* Tap names the old domain's id made ("vif5.0") are made afresh from the new id. */
-static void forget_tap_names(kxl_domcfg *cfg)
+void restore_forget_tap_names(kxl_domcfg *cfg)
 {
     for (size_t i = 0; i < cfg->n_vifs; i++) {
         unsigned id;
@@ -109,7 +109,7 @@ static kxl_domcfg *restore_config(const mig_header *h, const kxl_restore_opts *o
                           ? cfg_load(o->config_file, NULL, kxl_host_cpus(), CFG_LOAD_CHECK_FILES)
                           : cfg_domcfg_from_json(h->config);
     if (cfg)
-        forget_tap_names(cfg);
+        restore_forget_tap_names(cfg);
     return cfg;
 }
 

@@ -89,6 +89,10 @@ static const kxl_op_desc ops[KXL_OP__COUNT] = {
                                       NULL, NULL, 0},
     [KXL_OP_PCI_ASSIGNABLE_LIST] = {KXL_OP_PCI_ASSIGNABLE_LIST, "pci-assignable-list", NULL,
                                     NULL, 0},
+    /* as long as memory takes to move: the sender waits on the job's events, not a timeout */
+    [KXL_OP_MIGRATE] = {KXL_OP_MIGRATE, "migrate", "migrate", NULL, -1},
+    /* a new domain, from the transport's stream */
+    [KXL_OP_MIGRATE_RECEIVE] = {KXL_OP_MIGRATE_RECEIVE, "migrate-receive", NULL, NULL, 0},
 };
 
 const kxl_op_desc *kxl_op_describe(kxl_op op)

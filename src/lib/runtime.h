@@ -23,9 +23,13 @@ int runtime_remove(const kxl_paths *p, const char *name);
 /* Starts kxl-supervisor for name (sv_path NULL: found next to this program)
  * and waits for its verdict: 0 when the guest runs, -1 when it reported an
  * error (and cleaned up), -2 when it died without a word. With adopt, the
- * supervisor takes over a QEMU whose supervisor is gone. */
+ * supervisor takes over a QEMU whose supervisor is gone. With incoming_fd (>= 0), the
+ * supervisor gets it as KXL_SUPERVISOR_INCOMING_FD (a migration's stream), and *lifeline_r
+ * the verdict pipe's read end once it said OK: the supervisor destroys the domain when it
+ * closes before "incoming-commit". */
+#define KXL_SUPERVISOR_INCOMING_FD 4
 int runtime_start_supervisor(const kxl_paths *p, const char *name, const char *sv_path,
-                             bool adopt);
+                             bool adopt, int incoming_fd, int *lifeline_r);
 /* Adopts the domain if its supervisor is gone (killed): a new supervisor
  * takes over its QEMU, or applies on_crash if QEMU is gone too. */
 int runtime_ensure_supervisor(const kxl_paths *p, const char *name);

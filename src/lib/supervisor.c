@@ -49,7 +49,7 @@ static char *supervisor_path(const char *explicit_path)
 
 /* Double fork: the supervisor must outlive this command, in its own session. */
 static int spawn_supervisor(const kxl_paths *p, const char *name, const char *sv, int notify_fd,
-                            bool adopt)
+                            bool adopt, int incoming_fd)
 {
     pid_t pid = fork();
     if (pid < 0) {
@@ -61,6 +61,10 @@ static int spawn_supervisor(const kxl_paths *p, const char *name, const char *sv
         kx_child_reset_signals();
         if (fork() != 0)
             _exit(0);
+        /* a migration's stream (it may be stdin) and the verdict pipe out of the way first */
+        int in = incoming_fd >= 0 ? fcntl(incoming_fd, F_DUPFD_CLOEXEC, 10) : -1;
+        if (in >= 0)
+            notify_fd = fcntl(notify_fd, F_DUPFD_CLOEXEC, 10);
         int null = open("/dev/null", O_RDWR);
         dup2(null, 0);
         dup2(null, 1);
@@ -70,10 +74,13 @@ static int spawn_supervisor(const kxl_paths *p, const char *name, const char *sv
          * its end, a lock) would be held for the domain's lifetime. The write end survives
          * exec here only: cleared in the parent, any other thread's child forked meanwhile
          * (kxld) would hold it and the verdict's EOF never come. */
+        if (in >= 0)
+            dup2(in, KXL_SUPERVISOR_INCOMING_FD);
         if (notify_fd != SUPERVISOR_NOTIFY_FD)
             dup2(notify_fd, SUPERVISOR_NOTIFY_FD);
         fcntl(SUPERVISOR_NOTIFY_FD, F_SETFD, 0);
-        close_range(SUPERVISOR_NOTIFY_FD + 1, ~0U, 0);
+        close_range(in >= 0 ? KXL_SUPERVISOR_INCOMING_FD + 1 : SUPERVISOR_NOTIFY_FD + 1,
+                    ~0U, 0);
         char fdarg[16];
         snprintf(fdarg, sizeof(fdarg), "%d", SUPERVISOR_NOTIFY_FD);
         /* "--": the name is never read as an option */
@@ -89,13 +96,14 @@ static int spawn_supervisor(const kxl_paths *p, const char *name, const char *sv
 }
 
 /* Reads the supervisor's verdict: "OK ..." or "ERR message" (0 / -1), or -2
- * when it ended without one and so did not clean up. */
+ * when it ended without one and so did not clean up. The verdict is one line: an incoming
+ * migration's supervisor keeps the pipe open after it (its lifeline). */
 static int wait_for_supervisor(int fd, const char *name)
 {
     kx_buf b = KX_BUF_INIT;
     char chunk[512];
     ssize_t n;
-    while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+    while (!(b.s && memchr(b.s, '\n', b.len)) && (n = read(fd, chunk, sizeof(chunk))) != 0) {
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -116,7 +124,8 @@ static int wait_for_supervisor(int fd, const char *name)
     return r;
 }
 
-int runtime_start_supervisor(const kxl_paths *p, const char *name, const char *sv_path, bool adopt)
+int runtime_start_supervisor(const kxl_paths *p, const char *name, const char *sv_path, bool adopt,
+                             int incoming_fd, int *lifeline_r)
 {
     AUTOFREE char *sv = supervisor_path(sv_path);
     int fds[2];
@@ -126,11 +135,14 @@ int runtime_start_supervisor(const kxl_paths *p, const char *name, const char *s
     }
     AUTOCLOSE int rd = fds[0];
     AUTOCLOSE int wr = fds[1];
-    int r = spawn_supervisor(p, name, sv, wr, adopt);
+    int r = spawn_supervisor(p, name, sv, wr, adopt, incoming_fd);
     close(TAKE_FD(wr));
     if (r < 0)
         return -1;
-    return wait_for_supervisor(rd, name);
+    r = wait_for_supervisor(rd, name);
+    if (r == 0 && lifeline_r)
+        *lifeline_r = TAKE_FD(rd);
+    return r;
 }
 
 
@@ -145,5 +157,5 @@ int runtime_ensure_supervisor(const kxl_paths *p, const char *name)
     if (lock < 0 || status_read(dir, &st) < 0 || status_sv_alive(&st))
         return lock < 0 ? -1 : 0;
     kx_info("domain '%s' has no supervisor: adopting it", name);
-    return runtime_start_supervisor(p, name, NULL, true) < 0 ? -1 : 0;
+    return runtime_start_supervisor(p, name, NULL, true, -1, NULL) < 0 ? -1 : 0;
 }

@@ -40,15 +40,21 @@ static uint64_t get_le(const unsigned char *p, size_t n)
     return v;
 }
 
-void mig_header_encode(const mig_header *h, kx_buf *out)
+json_object *mig_header_to_json(const mig_header *h)
 {
-    AUTOPTR(json_object) o = json_object_new_object();
+    json_object *o = json_object_new_object();
     json_object_object_add(o, "config", json_object_get(h->config));
     json_object_object_add(o, "qemu_version", json_object_new_string(h->qemu_version));
     json_object_object_add(o, "machine", json_object_new_string(h->machine));
     json_object_object_add(o, "cpu_model", json_object_new_string(h->cpu_model));
     json_object_object_add(o, "accel", json_object_new_string(h->accel));
     json_object_object_add(o, "saved_at", json_object_new_int64(h->saved_at));
+    return o;
+}
+
+void mig_header_encode(const mig_header *h, kx_buf *out)
+{
+    AUTOPTR(json_object) o = mig_header_to_json(h);
     const char *json = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
     size_t j = strlen(json);
     unsigned char fixed[MIG_FIXED_LEN];
@@ -64,8 +70,7 @@ void mig_header_encode(const mig_header *h, kx_buf *out)
     kx_buf_addn(out, (const char *)tail, sizeof(tail));
 }
 
-/* The members of the JSON part; -1 with kx_err naming the first one missing. */
-static int header_fields(json_object *o, const char *what, mig_header *h)
+int mig_header_from_json(json_object *o, const char *what, mig_header *h)
 {
     static const char *const keys[] = {"qemu_version", "machine", "cpu_model", "accel"};
     char **dst[] = {&h->qemu_version, &h->machine, &h->cpu_model, &h->accel};
@@ -93,7 +98,8 @@ static int check_prefix(const unsigned char *p, size_t len, const char *what)
 {
     size_t m = len < 8 ? len : 8;
     if (memcmp(p, MIG_MAGIC, m) != 0) {
-        kx_err(KXL_ERR_INVALID, "'%s' is not a kxl save file (no KXLSAVE header)", what);
+        kx_err(KXL_ERR_INVALID, "'%s' is not a kxl save file or migration stream (no KXLSAVE "
+               "header)", what);
         return -1;
     }
     if (len < 12)
@@ -145,7 +151,7 @@ int mig_header_decode(const void *buf, size_t len, const char *what, mig_header 
     }
     h_r->version = (unsigned)get_le(p + 8, 4);
     h_r->stream_len = get_le(p + 16, 8);
-    if (header_fields(o, what, h_r) < 0) {
+    if (mig_header_from_json(o, what, h_r) < 0) {
         mig_header_dispose(h_r);
         return -1;
     }

@@ -36,6 +36,12 @@ typedef struct {
     uint64_t stream_len;     /* bytes of QEMU stream after the header; 0: not known */
 } mig_header;
 
+/* The header's JSON part (new): {config, qemu_version, machine, cpu_model, accel, saved_at}. */
+json_object *mig_header_to_json(const mig_header *h);
+/* Fills the members the JSON part o holds (the rest of *h is left as it is); -1 with
+ * kx_err(KXL_ERR_INVALID) naming what and the first member missing. */
+int mig_header_from_json(json_object *o, const char *what, mig_header *h);
+
 /* Appends the encoded header to *out. The config is borrowed. */
 void mig_header_encode(const mig_header *h, kx_buf *out);
 

@@ -39,8 +39,10 @@ static void add_opt(kx_strv *argv, const char *opt, const char *value)
     kx_strv_push(argv, value);
 }
 
-const char *qemu_cpu_model(kxl_accel accel)
+const char *qemu_cpu_model(const kxl_domcfg *cfg, kxl_accel accel)
 {
+    if (cfg && cfg->cpu)
+        return cfg->cpu;
     return accel == KXL_ACCEL_KVM ? "host" : "qemu64";
 }
 
@@ -55,7 +57,7 @@ static void add_machine(const kxl_domcfg *cfg, const kx_host *host, kx_strv *arg
     kx_strv_push(argv, "-machine");
     kx_strv_pushf(argv, "%s,usb=off,dump-guest-core=off", host->machine ? host->machine : "pc");
     add_opt(argv, "-accel", host->accel == KXL_ACCEL_KVM ? "kvm" : "tcg");
-    add_opt(argv, "-cpu", qemu_cpu_model(host->accel));
+    add_opt(argv, "-cpu", qemu_cpu_model(cfg, host->accel));
     /* maxmem above memory is reached by the balloon, as Xen's populate-on-demand */
     kx_strv_push(argv, "-m");
     kx_strv_pushf(argv, "%lluM", (unsigned long long)cfg->maxmem_mib);
@@ -532,6 +534,12 @@ int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
 {
     if (host->accel == KXL_ACCEL_AUTO) {
         kx_err(KXL_ERR_INTERNAL, "the accelerator must be resolved before building argv");
+        return -1;
+    }
+    /* TCG emulates named models; "host" passes the real CPU through, which only KVM can */
+    if (kx_streq(cfg->cpu, "host") && host->accel != KXL_ACCEL_KVM) {
+        kx_err(KXL_ERR_CONFIG, "cpu = \"host\" needs KVM, and this domain runs under TCG: "
+               "name a CPU model (e.g. cpu = \"qemu64\"), or use accel = \"kvm\" on a KVM host");
         return -1;
     }
     kx_strv_push(argv_r, host->qemu_binary);

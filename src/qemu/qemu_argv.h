@@ -69,9 +69,10 @@ bool qemu_console_on_hvc(const kxl_domcfg *cfg);
  * "serialN.sock"; NULL when the domain has no console. Caller frees. */
 char *qemu_console_socket(const kxl_domcfg *cfg);
 
-/* The -cpu model a domain gets under accel (resolved): what a save file records, since a
- * stream loads only into the same model. */
-const char *qemu_cpu_model(kxl_accel accel);
+/* The -cpu model a domain gets under accel (resolved): its config's cpu (cfg may be NULL),
+ * else "host" under KVM and "qemu64" under TCG. What a save file records, since a stream
+ * loads only into the same model. */
+const char *qemu_cpu_model(const kxl_domcfg *cfg, kxl_accel accel);
 
 /* Whether QEMU runs under its seccomp sandbox: yes unless KXL_QEMU_SANDBOX=0
  * (for a QEMU built without seccomp). */

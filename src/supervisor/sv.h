@@ -12,6 +12,7 @@
 #include "kxl/kxl.h"
 #include "lib/cgroup.h"
 #include "lib/status.h"
+#include "migrate/mig_header.h"
 #include "qemu/qemu_argv.h"
 #include "qemu/qmp.h"
 #include "supervisor/sv_lifecycle.h"
@@ -49,6 +50,10 @@ typedef struct sv {
      * process rather than a lifecycle state: an adopted QEMU runs, pauses, crashes and is
      * restarted (as our child, then) like any other. */
     bool adopted;
+    /* The pipe to the command that created the domain, for its verdict; an incoming
+     * migration keeps it until the sender's go (sv_migrate.c), -1 otherwise. */
+    int lifeline_fd;
+    bool incoming;             /* started from a migration stream, waiting for the go */
     int kill_timer_fd;         /* armed while QEMU was asked to quit: kills it if it does not */
     struct sv_job *job;        /* the long operation running, or NULL (sv_job.c) */
     unsigned qemu_jobs;        /* QEMU jobs started, for their ids */
@@ -144,6 +149,9 @@ void *sv_control_defer(sv *s);
 void sv_control_answer(sv *s, void *token, json_object *ret);
 /* A job's end as the deferred reply to the client that started it (opaque: its token). */
 void sv_control_job_done(sv *s, json_object *ret, void *opaque);
+/* The descriptor sent along with the request being served (SCM_RIGHTS), now the caller's; -1
+ * when none came. */
+int sv_control_take_fd(sv *s);
 
 /* sv_watch.c: event subscribers */
 /* Sends the event NAME with data (taken; NULL: {}) to every subscriber; with keep, it is also
@@ -177,6 +185,8 @@ typedef struct {
     bool (*event)(sv *s, const char *event, json_object *data);
     /* Makes the job end as cancelled; -1 with kx_err when it cannot (NULL: never). */
     int (*cancel)(sv *s);
+    /* The client waiting for the job's end hung up (NULL: the job goes on regardless). */
+    void (*owner_gone)(sv *s);
     void (*dispose)(void *priv);
 } sv_job_ops;
 /* 0 when no job runs, else -1 with kx_err(KXL_ERR_BUSY, "domain 'X' is busy: a snapshot is
@@ -187,12 +197,20 @@ int sv_job_check_idle(sv *s);
  * sets it going in QEMU; once started, the job ends only through sv_job_finish. */
 void sv_job_start(sv *s, const sv_job_ops *ops, void *priv, json_object *info,
                   sv_job_done_fn done, void *opaque);
+/* The running job's kind ("save", "migrate"), or NULL. */
+const char *sv_job_kind(sv *s);
 /* The running job's priv, or NULL. */
 void *sv_job_priv(sv *s);
 /* A cancel was asked for (sv_job_cancel accepted it). */
 bool sv_job_cancelling(sv *s);
 /* The running job reached phase (a static string) and percent (-1: unchanged). */
 void sv_job_progress(sv *s, const char *phase, int percent);
+/* The running job's own figures (stats, taken), shown in its status and sent to subscribers
+ * in a "job" event at once. */
+void sv_job_stats(sv *s, json_object *stats);
+/* The control client of token (sv_control_defer) hung up: the job it waits for, if any, is
+ * told (ops->owner_gone). */
+void sv_job_owner_gone(sv *s, void *token);
 /* QMP reply callback (opaque s) for the command that sets a job going and ends with an event:
  * an error ends the job, an acceptance moves it to its ops' accepted_phase. */
 void sv_job_accepted(json_object *ret, void *opaque);
@@ -224,9 +242,32 @@ int sv_unplug_start(sv *s, const char *id, const char *what, size_t index,
 /* save {file (absolute), after: "destroy" | "pause" | "keep", config (optional: what the
  * header records instead of the running config)}: answered when the file is complete. */
 json_object *sv_save(sv *s, json_object *args);
+/* What the header of a save file or migration stream says about this domain (*h, zeroed by
+ * the caller; mig_header_dispose): QEMU's version, the concrete machine type, the CPU model,
+ * the accelerator, and config (borrowed) or, when NULL, the domain's own config. */
+int sv_state_header(sv *s, json_object *config, mig_header *h);
 /* Adopting a domain whose supervisor died during a save: the save is cancelled in QEMU, its
  * temporary file removed, and the guest let run again if it ran (was_running). */
 void sv_save_recover(sv *s, bool was_running);
+
+/* sv_migrate.c: kxl migrate, sending and receiving */
+/* migrate-header {config (optional)}: the stream header's JSON part (mig_header_to_json). */
+json_object *sv_migrate_header(sv *s, json_object *args);
+/* migrate {host, downtime_ms, bandwidth_mib} with the transport's descriptor: a job answered
+ * when the migration is handed over (migrate-commit) or called off (job-cancel, a failure). */
+json_object *sv_migrate(sv *s, json_object *args);
+/* migrate-commit: the receiver runs the domain; this copy is destroyed. */
+json_object *sv_migrate_commit(sv *s, json_object *args);
+/* Turns on QEMU's migration capabilities names[0..n). 0, or -1 with kx_err. */
+int sv_migrate_capabilities(sv *s, const char *const *names, size_t n);
+/* The domain runs (or is paused): "OK" to its creator; an incoming migration keeps the pipe
+ * as its lifeline, whose loss before the go destroys the domain. */
+void sv_incoming_started(sv *s);
+/* Whether the receiving command went away (its end of the lifeline is closed). */
+bool sv_incoming_receiver_gone(sv *s);
+void sv_incoming_drop_lifeline(sv *s);
+/* incoming-commit {paused}: the sender gave the go; the guest runs unless paused. */
+json_object *sv_incoming_commit(sv *s, json_object *args);
 
 /* sv_restore.c: the guest's state from a save file, while the domain starts */
 /* Feeds the saved stream to a QEMU started with -incoming defer and waits until it is

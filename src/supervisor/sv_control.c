@@ -32,6 +32,7 @@ typedef struct control_client {
     unsigned long long id;   /* its number, for a deferred reply */
     bool waiting;            /* its reply is deferred: further requests wait for it */
     bool answered;           /* the deferred reply went out before its command returned */
+    int passed_fd;           /* a descriptor sent with its request (SCM_RIGHTS), or -1 */
     kx_buf in;
     struct control_client *next;
 } control_client;
@@ -333,7 +334,11 @@ static const control_cmd commands[] = {
     {"dump-core", cmd_dump_core, false, true, false},
     {"mem-max", sv_mem_max, false, true, false},
     {"mem-set", sv_mem_set, false, true, false},
+    {"incoming-commit", sv_incoming_commit, false, false, false},
     {"job-cancel", cmd_job_cancel, false, false, false},
+    {"migrate", sv_migrate, false, true, false},
+    {"migrate-commit", sv_migrate_commit, false, false, false},
+    {"migrate-header", sv_migrate_header, false, true, false},
     {"monitor", cmd_monitor, false, true, false},
     {"network-attach", sv_net_attach, false, true, false},
     {"network-detach", sv_net_detach, false, true, false},
@@ -400,8 +405,12 @@ static void reply(control_client *c, json_object *ret)
 
 static void client_close(control_client *c)
 {
-    if (c->waiting)
+    if (c->waiting) {
         sv_event(c->s, "control client %llu hung up before its reply", c->id);
+        sv_job_owner_gone(c->s, (void *)(uintptr_t)c->id);
+    }
+    if (c->passed_fd >= 0)
+        close(c->passed_fd);
     for (control_client **p = &c->s->control_clients; *p; p = &(*p)->next) {
         if (*p == c) {
             *p = c->next;
@@ -469,12 +478,44 @@ static void serve(control_client *c)
     }
 }
 
+/* Reads what came, and a descriptor sent along (the last one kept). */
+static ssize_t client_recv(control_client *c, char *buf, size_t len)
+{
+    union {
+        struct cmsghdr h;
+        char space[CMSG_SPACE(sizeof(int))];
+    } u;
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.space,
+                       .msg_controllen = sizeof(u.space)};
+    ssize_t n = recvmsg(c->fd, &m, MSG_CMSG_CLOEXEC);
+    for (struct cmsghdr *h = n >= 0 ? CMSG_FIRSTHDR(&m) : NULL; h; h = CMSG_NXTHDR(&m, h)) {
+        if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS ||
+            h->cmsg_len != CMSG_LEN(sizeof(int)))
+            continue;
+        if (c->passed_fd >= 0)
+            close(c->passed_fd);
+        memcpy(&c->passed_fd, CMSG_DATA(h), sizeof(int));
+    }
+    return n;
+}
+
+int sv_control_take_fd(sv *s)
+{
+    if (!s->serving)
+        return -1;
+    int fd = s->serving->passed_fd;
+    s->serving->passed_fd = -1;
+    return fd;
+}
+
 static void on_client(int fd, uint32_t events, void *opaque)
 {
+    (void)fd;
     (void)events;
     control_client *c = opaque;
     char buf[4096];
-    ssize_t n = read(fd, buf, sizeof(buf));
+    ssize_t n = client_recv(c, buf, sizeof(buf));
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return;
     if (n <= 0 || c->in.len + (size_t)n > CONTROL_LINE_MAX) {
@@ -526,6 +567,7 @@ static void on_accept(int fd, uint32_t events, void *opaque)
     control_client *c = kx_malloc0(sizeof(*c));
     c->s = s;
     c->fd = cfd;
+    c->passed_fd = -1;
     c->id = ++s->control_seq;
     if (kx_loop_add(s->loop, cfd, EPOLLIN, on_client, c) < 0) {
         close(cfd);

@@ -26,6 +26,7 @@ typedef struct sv_job {
     bool cancelling;
     bool guest_held;         /* QEMU holds the guest while it saves or dumps its memory */
     bool polling;            /* a progress query is on its way */
+    json_object *stats;      /* the kind's own figures (sv_job_stats), or NULL */
     struct timespec started;
     sv_job_done_fn done;
     void *done_opaque;
@@ -51,6 +52,8 @@ static json_object *job_json(const sv_job *j, const char *status)
     json_object_object_add(o, "progress", json_object_new_int(j->percent));
     json_object_object_add(o, "cancelling", json_object_new_boolean(j->cancelling));
     json_object_object_add(o, "guest_held", json_object_new_boolean(j->guest_held));
+    if (j->stats)
+        json_object_object_add(o, "stats", json_object_get(j->stats));
     char secs[32];
     snprintf(secs, sizeof(secs), "%.1f", seconds_since(&j->started));
     json_object_object_add(o, "elapsed", json_object_new_double_s(seconds_since(&j->started),
@@ -141,6 +144,11 @@ void sv_job_start(sv *s, const sv_job_ops *ops, void *priv, json_object *info,
     sv_notify(s, "job", job_json(j, "running"), true);
 }
 
+const char *sv_job_kind(sv *s)
+{
+    return s->job ? s->job->ops->kind : NULL;
+}
+
 void *sv_job_priv(sv *s)
 {
     return s->job ? s->job->priv : NULL;
@@ -167,6 +175,25 @@ void sv_job_progress(sv *s, const char *phase, int percent)
     sv_notify(s, "job", job_json(j, "running"), false);
 }
 
+void sv_job_stats(sv *s, json_object *stats)
+{
+    sv_job *j = s->job;
+    if (!j) {
+        json_object_put(stats);
+        return;
+    }
+    json_object_put(j->stats);
+    j->stats = stats;
+    sv_notify(s, "job", job_json(j, "running"), false);
+}
+
+void sv_job_owner_gone(sv *s, void *token)
+{
+    sv_job *j = s->job;
+    if (j && j->done == sv_control_job_done && j->done_opaque == token && j->ops->owner_gone)
+        j->ops->owner_gone(s);
+}
+
 static void job_free(sv *s, sv_job *j)
 {
     if (j->timer_fd >= 0) {
@@ -178,6 +205,7 @@ static void job_free(sv *s, sv_job *j)
     if (j->ops->dispose)
         j->ops->dispose(j->priv);
     json_object_put(j->info);
+    json_object_put(j->stats);
     free(j);
 }
 

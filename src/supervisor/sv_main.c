@@ -140,6 +140,7 @@ static int load_domain(sv *s)
     json_object *restore = NULL;
     if (json_object_object_get_ex(o, "restore", &restore))
         s->restore = json_object_get(restore);
+    s->incoming = kx_json_bool(restore, "incoming", false);
     if (s->cfg->bootloader && s->cfg->cmdline)
         s->extra = kx_strdup(s->cfg->cmdline);
     s->accel = kx_streq(kx_json_str(o, "accel_resolved", "tcg"), "kvm") ? KXL_ACCEL_KVM
@@ -326,6 +327,8 @@ static void sv_dispose(sv *s)
     sv_control_dispose(s);
     if (s->kill_timer_fd >= 0)
         close(s->kill_timer_fd);
+    if (s->lifeline_fd >= 0)
+        close(s->lifeline_fd);
     kx_loop_free(s->loop);
     if (s->qemu_pidfd >= 0)
         close(s->qemu_pidfd);
@@ -387,7 +390,7 @@ int main(int argc, char **argv)
     }
     umask(077);
     sv s = {.name = kx_strdup(name), .qemu_pidfd = -1, .control_listen_fd = -1, .serial_fd = -1,
-            .console_listen_fd = -1, .kill_timer_fd = -1};
+            .console_listen_fd = -1, .kill_timer_fd = -1, .lifeline_fd = -1};
     for (int i = 0; i < SV_MAX_CLIENTS; i++)
         s.console_fds[i] = -1;
     if (kxl_paths_init(&s.paths, root) < 0) {
@@ -415,11 +418,14 @@ int main(int argc, char **argv)
         sv_dispose(&s);
         return 1;
     }
+    if (!adopt)
+        s.lifeline_fd = notify_fd;
     if (!s.loop || (!adopt && start_domain(&s) < 0)) {
         AUTOFREE char *msg = kx_asprintf("ERR %s", kx_err_msg());
         sv_event(&s, "start failed: %s", kx_err_msg());
         sv_transition(&s, SV_LC_END);
         teardown(&s);
+        s.lifeline_fd = -1;   /* notify closes it */
         notify(notify_fd, msg);
         kx_log_set_sink(NULL, NULL);
         sv_dispose(&s);
@@ -428,7 +434,10 @@ int main(int argc, char **argv)
     /* from here on, nothing goes to the creating command's terminal */
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     dup2(null, 2);
-    notify(notify_fd, "OK");
+    if (adopt)
+        notify(notify_fd, "OK");
+    else
+        sv_incoming_started(&s);
     kx_loop_run(s.loop);
     teardown(&s);
     kx_log_set_sink(NULL, NULL);

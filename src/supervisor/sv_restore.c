@@ -49,11 +49,17 @@ static int restore_refused(sv *s, const char *file, const char *why)
     return -1;
 }
 
-/* Polls query-migrate until QEMU has loaded the stream, failed, or died. */
+/* Polls query-migrate until QEMU has loaded the stream, failed, or died; an incoming
+ * migration also ends when its receiving command went away. */
 static int restore_wait(sv *s, const char *file)
 {
     for (;;) {
         AUTOPTR(json_object) st = NULL;
+        if (sv_incoming_receiver_gone(s)) {
+            kx_err(KXL_ERR_STATE, "cannot receive '%s': the receiving command went away",
+                   s->name);
+            return -1;
+        }
         if (qemu_gone(s, 0) || qmp_execute(s->qmp, "query-migrate", NULL, &st, 10000) < 0) {
             if (!qemu_gone(s, 2000))
                 return -1;   /* the monitor failed, QEMU lives: kx_err says why */
@@ -69,18 +75,38 @@ static int restore_wait(sv *s, const char *file)
     }
 }
 
-int sv_restore(sv *s)
+/* The stream: the save file positioned after kxl's header, or the migration's transport
+ * (inherited as the descriptor "fd", already past the header). */
+static int restore_open(sv *s, const char *file)
 {
-    const char *file = kx_json_str(s->restore, "file", "");
+    if (s->incoming) {
+        int fd = (int)kx_json_int(s->restore, "fd", -1);
+        if (fd < 3 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+            kx_err(KXL_ERR_INTERNAL, "the migration stream's descriptor is missing");
+            return -1;
+        }
+        return fd;
+    }
     off_t offset = (off_t)kx_json_int(s->restore, "offset", 0);
-    if (restore_check_version(s, file) < 0)
-        return -1;
     AUTOCLOSE int fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || lseek(fd, offset, SEEK_SET) != offset) {
         kx_err_errno(KXL_ERR_NOT_FOUND, "cannot read the save file '%s'", file);
         return -1;
     }
-    if (sv_fd_give(s, fd, "kxl-restore") < 0)
+    return TAKE_FD(fd);
+}
+
+int sv_restore(sv *s)
+{
+    /* the images are taken at cont, after the sender released them */
+    static const char *const incoming_caps[] = {"late-block-activate"};
+    const char *file = kx_json_str(s->restore, "file", "the migration stream");
+    if (restore_check_version(s, file) < 0)
+        return -1;
+    AUTOCLOSE int fd = restore_open(s, file);
+    if (fd < 0 || sv_fd_give(s, fd, "kxl-restore") < 0)
+        return -1;
+    if (s->incoming && sv_migrate_capabilities(s, incoming_caps, 1) < 0)
         return -1;
     sv_event(s, "restoring from '%s'", file);
     json_object *a = json_object_new_object();

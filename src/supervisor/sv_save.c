@@ -259,8 +259,7 @@ static const sv_job_ops save_ops = {
     .dispose = save_dispose,
 };
 
-/* What the header says about this QEMU: its version and concrete machine type. */
-static int save_header(sv *s, json_object *config, mig_header *h)
+int sv_state_header(sv *s, json_object *config, mig_header *h)
 {
     AUTOPTR(json_object) type = NULL;
     h->qemu_version = sv_qemu_version(s);
@@ -275,7 +274,7 @@ static int save_header(sv *s, json_object *config, mig_header *h)
         return -1;
     }
     h->machine = kx_strndup(t, n - suffix);
-    h->cpu_model = kx_strdup(qemu_cpu_model(s->accel));
+    h->cpu_model = kx_strdup(qemu_cpu_model(s->cfg, s->accel));
     h->accel = kx_strdup(kxl_accel_to_string(s->accel));
     h->saved_at = (long long)time(NULL);
     if (config) {
@@ -367,7 +366,7 @@ json_object *sv_save(sv *s, json_object *args)
     j->path = kx_strdup(file);
     j->was_running = s->lc == SV_LC_RUNNING;
     if (save_after_parse(kx_json_str(args, "after", "destroy"), &j->after) < 0 ||
-        save_header(s, config, &j->hdr) < 0 || save_open(j) < 0 ||
+        sv_state_header(s, config, &j->hdr) < 0 || save_open(j) < 0 ||
         save_prepare_qemu(s, j) < 0) {
         save_dispose(j);
         return NULL;

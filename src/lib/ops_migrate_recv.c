@@ -1,0 +1,175 @@
+/* ops_migrate_recv.c - kxl migrate-receive, the receiving side (protocol in
+ * migrate/mig_proto.h): the header is read and checked before anything starts (it is
+ * untrusted input), the preflight answered with everything missing, and the domain created
+ * from the stream as a restore is (its supervisor feeds the transport to QEMU) but paused and
+ * held by a lifeline: it runs only on the sender's go, and nothing of it stays when this
+ * command fails or dies before that. Every failure is also told to the sender as one line. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg/cfg_json.h"
+#include "kxl/ops.h"
+#include "lib/control.h"
+#include "lib/migrate.h"
+#include "migrate/mig_header.h"
+#include "migrate/mig_proto.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/json.h"
+
+DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
+
+#define SENDER "the migration's sender"
+#define HEADER_MS 60000   /* the header follows the banner at once */
+
+typedef struct {
+    const kxl_paths *p;
+    int in, out;
+    const kxl_migrate_receive_opts *o;
+    mig_header h;
+    kxl_domcfg *cfg;
+    int lifeline;          /* held until the go: its closing destroys the domain */
+    bool created;
+} mig_recv;
+
+static void debug_step(const mig_recv *r, const char *what)
+{
+    if (r->o->debug)
+        kx_notice("migrate-receive: %s", what);
+}
+
+/* The header, read to its exact end: QEMU's stream follows it in the pipe. */
+static int read_header(mig_recv *r)
+{
+    size_t want = MIG_FIXED_LEN, have = 0;
+    AUTOFREE unsigned char *buf = NULL;
+    for (;;) {
+        buf = kx_realloc(buf, want);
+        if (mig_read_exact(r->in, SENDER, buf + have, want - have, HEADER_MS) < 0) {
+            AUTOFREE char *why = kx_strdup(kx_err_msg());
+            kx_err(KXL_ERR_INVALID, "the migration stream is truncated: %s before the end of "
+                   "its header", why);
+            return -1;
+        }
+        have = want;
+        int d = mig_header_decode(buf, have, "the migration stream", &r->h, &want);
+        if (d <= 0)
+            return d;
+    }
+}
+
+static int config_from_header(mig_recv *r)
+{
+    r->cfg = cfg_domcfg_from_json(r->h.config);
+    if (!r->cfg)
+        return -1;
+    restore_forget_tap_names(r->cfg);
+    r->cfg->accel = (kxl_accel)kxl_accel_from_string(r->h.accel);
+    return 0;
+}
+
+/* Answers the preflight: OK, or everything missing as a JSON array (and an error here). */
+static int answer_preflight(mig_recv *r)
+{
+    kx_strv missing = KX_STRV_INIT;
+    int ok = migrate_preflight(r->p, &r->h, r->cfg, &missing);
+    if (ok == 0) {
+        kx_strv_dispose(&missing);
+        return mig_write_line(r->out, SENDER, MIG_PREFLIGHT_OK);
+    }
+    json_object *list = json_object_new_array();
+    for (size_t i = 0; i < missing.n; i++)
+        json_object_array_add(list, json_object_new_string(missing.v[i]));
+    AUTOFREE char *line = kx_asprintf("%s%s", MIG_PREFLIGHT_REFUSED, kx_json_text(list));
+    json_object_put(list);
+    mig_write_line(r->out, SENDER, line);
+    AUTOFREE char *all = kx_strv_join(&missing, "; ");
+    kx_strv_dispose(&missing);
+    kx_err(KXL_ERR_HOST, "cannot receive '%s': %s", r->cfg->name, all);
+    return -1;
+}
+
+static int create_domain(mig_recv *r)
+{
+    kxl_create_opts c = {.paused = true, .supervisor = r->o->supervisor,
+                         .restore_qemu = r->h.qemu_version, .machine = r->h.machine,
+                         .incoming = true, .incoming_fd = r->in, .lifeline_r = &r->lifeline};
+    if (kxl_domain_create(r->p, r->cfg, &c, NULL) < 0)
+        return -1;
+    r->created = true;
+    return 0;
+}
+
+/* The sender's go: anything else (its end, a timeout) means no go. */
+static int wait_go(mig_recv *r, bool *paused_r)
+{
+    AUTOFREE char *line = mig_read_line(r->in, SENDER, -1);
+    if (line && (kx_streq(line, MIG_GO) || kx_streq(line, MIG_GO_PAUSED))) {
+        *paused_r = r->o->paused || kx_streq(line, MIG_GO_PAUSED);
+        return 0;
+    }
+    AUTOFREE char *why = line ? kx_asprintf("it said '%.80s'", line) : kx_strdup(kx_err_msg());
+    kx_err(KXL_ERR_STATE, "the sender gave no go (%s): the received copy of '%s' is destroyed",
+           why, r->cfg->name);
+    return -1;
+}
+
+static int commit(mig_recv *r, bool paused)
+{
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "paused", json_object_new_boolean(paused));
+    if (control_call(r->p, r->cfg->name, "incoming-commit", args, NULL, 30000) < 0) {
+        AUTOFREE char *why = kx_strdup(kx_err_msg());
+        kxl_domain_destroy(r->p, r->cfg->name);
+        r->created = false;
+        AUTOFREE char *line = kx_asprintf("%sfailed gone: %s", MIG_RESULT, why);
+        mig_write_line(r->out, SENDER, line);
+        kx_err(KXL_ERR_QEMU, "cannot run '%s' after the go (%s): it is destroyed here",
+               r->cfg->name, why);
+        return -1;
+    }
+    r->created = false;   /* it is this host's domain now */
+    AUTOFREE char *line = kx_asprintf("%sok %s", MIG_RESULT, paused ? "paused" : "running");
+    return mig_write_line(r->out, SENDER, line);
+}
+
+static int receive_steps(mig_recv *r)
+{
+    bool paused = false;
+    if (mig_write_line(r->out, SENDER, MIG_BANNER) < 0 || read_header(r) < 0 ||
+        config_from_header(r) < 0)
+        return -1;
+    debug_step(r, r->cfg->name);
+    if (answer_preflight(r) < 0 || create_domain(r) < 0)
+        return -1;
+    debug_step(r, MIG_RECEIVED);
+    if (mig_write_line(r->out, SENDER, MIG_RECEIVED) < 0 || wait_go(r, &paused) < 0)
+        return -1;
+    debug_step(r, paused ? MIG_GO_PAUSED : MIG_GO);
+    return commit(r, paused);
+}
+
+int kxl_domain_migrate_receive(const kxl_paths *p, int in_fd, int out_fd,
+                               const kxl_migrate_receive_opts *o, char **name_r)
+{
+    mig_recv r = {.p = p, .in = in_fd, .out = out_fd, .o = o, .lifeline = -1};
+    int rc = receive_steps(&r);
+    kxl_errcode code = kx_err_code();
+    AUTOFREE char *why = rc < 0 ? kx_strdup(kx_err_msg()) : NULL;
+    if (r.created)
+        kxl_domain_destroy(p, r.cfg->name);   /* before the go: nothing stays */
+    if (r.lifeline >= 0)
+        close(r.lifeline);
+    if (why) {
+        AUTOFREE char *line = kx_asprintf("%s%s", MIG_ERROR, why);
+        mig_write_line(out_fd, SENDER, line);   /* the sender may be gone: no matter */
+        kx_err(code, "%s", why);
+    }
+    if (rc == 0 && name_r)
+        *name_r = kx_strdup(r.cfg->name);
+    kxl_domcfg_free(r.cfg);
+    mig_header_dispose(&r.h);
+    return rc;
+}

@@ -1,0 +1,352 @@
+"""End-to-end tests of kxl migrate between two hosts simulated on this machine: two KXL_ROOTs,
+the receiver run through `-s ""` (HOST is then the whole command: `env KXL_ROOT=B kxl
+migrate-receive`, as xl allows any transport). The guest's heartbeat goes on counting on the
+receiver's console without a reboot, a file it wrote on its disk before is there after, and
+the sender has nothing left. Faults: the receiver killed mid-stream, a receiver whose
+preflight fails (a missing bridge, a missing disk), garbage and cut streams fed to
+migrate-receive: the sender's domain runs on as it was and the receiver's root is empty."""
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import time
+
+from kxltest import KXL, KxlTestCase
+
+HB = re.compile(r"KXL-HB (\d+)")
+FIGURES = re.compile(r"migration: ([\d.]+) MiB sent in ([\d.]+) s over (\d+) passes, "
+                     r"downtime (\d+) ms")
+
+
+class MigrateTest(KxlTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.root_b = os.path.join(self.tmp, "host-b")   # not prefixed by self.root
+        os.makedirs(self.root_b)
+        self.env_b = dict(self.env, KXL_ROOT=self.root_b)
+
+    def tearDown(self):
+        with self.host_b():
+            for name in self.domain_names():
+                self.kxl("destroy", name)
+        super().tearDown()
+
+    @contextlib.contextmanager
+    def host_b(self):
+        """The helpers (kxl, console, guest_sh, assert_gone) act on host B meanwhile."""
+        saved = self.root, self.env
+        self.root, self.env = self.root_b, self.env_b
+        try:
+            yield
+        finally:
+            self.root, self.env = saved
+
+    def receiver(self, *flags):
+        return f"env KXL_ROOT={self.root_b} {KXL} migrate-receive {' '.join(flags)}"
+
+    def migrate(self, *args, timeout=180):
+        return subprocess.run([KXL, "migrate", *args], env=self.env, capture_output=True,
+                              text=True, timeout=timeout)
+
+    def data_disk(self):
+        img = os.path.join(self.tmp, "data.img")
+        subprocess.run(["truncate", "-s", "32M", img], check=True)
+        subprocess.run(["mkfs.ext4", "-q", "-F", img], check=True)
+        return f"disk = [ 'file:{img},xvda,w' ]"
+
+    def booted(self, name, **cfg_args):
+        cfg = self.create(name, **cfg_args)
+        self.wait_ready(name)
+        self.wait_console(name, r"KXL-HB 2\b", timeout=30)
+        return cfg
+
+    def last_beat(self, name):
+        beats = [int(n) for n in HB.findall(self.console_log(name))]
+        return beats[-1] if beats else 0
+
+    def assert_runs_on(self, name, timeout=20):
+        """The guest's heartbeat still advances here."""
+        last = self.last_beat(name)
+        self.wait_console(name, rf"KXL-HB {last + 2}\b", timeout=timeout)
+        self.assertEqual(self.list_json()[name]["state_letters"][2], "-", "not paused")
+
+    def assert_goes_on_at_b(self, name, last):
+        """The heartbeat A's console showed last (last, counted while memory moved) goes on
+        from the next number on B's console, with no boot in between."""
+        with self.host_b():
+            self.assertIn(name, self.domain_names())
+            self.wait_console(name, r"KXL-HB \d+", timeout=20)
+            first = int(HB.search(self.console_log(name)).group(1))
+            self.assertIn(first, (last + 1, last + 2), f"A counted to {last}, B from {first}")
+            self.assert_runs_on(name)
+            self.assertNotIn("KXL-READY", self.console_log(name), "no reboot on B")
+
+    def assert_root_b_empty(self, timeout=20):
+        """Nothing of any domain on B: no domain, no runtime directory, no QEMU."""
+        run = os.path.join(self.root_b, "run/kxl")
+        deadline = time.monotonic() + timeout
+        left = None
+        while time.monotonic() < deadline:
+            dirs = [d for d in os.listdir(run) if not d.startswith(".")] if os.path.isdir(run) \
+                else []
+            qemus = self.qemus_of_root(self.root_b)
+            left = (dirs, qemus)
+            if not dirs and not qemus:
+                break
+            time.sleep(0.2)
+        self.assertEqual(left, ([], []), "B keeps runtime directories or QEMUs")
+        with self.host_b():
+            self.assertEqual(self.domain_names(), [])
+
+    @staticmethod
+    def qemus_of_root(root):
+        pids = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if argv[0].endswith(b"qemu-system-x86_64") and root.encode() + b"/" in b" ".join(argv):
+                pids.append(int(pid))
+        return pids
+
+    def test_live_migration_guest_goes_on_there(self):
+        """The guest runs during the passes and goes on counting on B from where it was, with
+        its disk's file; A keeps no domain, process or runtime directory."""
+        self.booted("mg", extra_lines=self.data_disk())
+        self.guest_sh("mg", "echo before-the-move > /mnt/data/mark.txt; sync; echo w-$((6*7))",
+                      r"w-42")
+        t0 = time.monotonic()
+        r = self.migrate("-s", "", "mg", self.receiver())
+        took = time.monotonic() - t0
+        self.assertEqual(r.returncode, 0, r.stderr)
+        figures = FIGURES.search(r.stderr)
+        self.assertIsNotNone(figures, r.stderr)
+        print(f"\nmigrate: {took:.2f} s wall, {figures.group(0)}")
+        self.assert_gone("mg")
+        run_a = os.path.join(self.root, "run/kxl")
+        self.assertEqual([d for d in os.listdir(run_a) if not d.startswith(".")], [])
+        self.assert_goes_on_at_b("mg", self.last_beat("mg"))
+        with self.host_b():
+            self.guest_sh("mg", "cat /mnt/data/mark.txt", r"before-the-move")
+            # B's QEMU holds the shared image for writing now (A's released it)
+            self.guest_sh("mg", "echo after > /mnt/data/b.txt && sync && echo ok-$((6*7))",
+                          r"ok-42")
+
+    def test_paused_on_receiver_with_p(self):
+        """-p: B has it paused (the heartbeat stands still) until unpaused there."""
+        self.booted("mp")
+        r = self.migrate("-p", "-s", "", "mp", self.receiver())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assert_gone("mp")
+        with self.host_b():
+            self.assertEqual(self.list_json()["mp"]["state_letters"][2], "p")
+            time.sleep(2)
+            self.assertEqual(HB.findall(self.console_log("mp")), [], "it ran while paused")
+            self.kxl("unpause", "mp", check=True)
+            self.wait_console("mp", r"KXL-HB \d+", timeout=20)
+            self.assertNotIn("KXL-READY", self.console_log("mp"))
+
+    def fill_memory(self, name, mib):
+        """The guest fills mib MiB of its memory with random bytes (a tmpfs file): pages the
+        migration must send, so the stream lasts."""
+        self.guest_sh(name, f"dd if=/dev/urandom of=/tmp/fill bs=1M count={mib} 2>/dev/null; "
+                            f"echo f-$((6*7))", r"f-42", timeout=120)
+
+    def receive_pids(self):
+        """`kxl migrate-receive` processes of root B."""
+        pids = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    env = f.read().split(b"\0")
+            except OSError:
+                continue
+            if argv[0] == KXL.encode() and b"migrate-receive" in argv and \
+                    f"KXL_ROOT={self.root_b}".encode() in env:
+                pids.append(int(pid))
+        return pids
+
+    def receiving_supervisor_pids(self):
+        """kxl-supervisor processes of root B."""
+        pids = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if argv[0].endswith(b"kxl-supervisor") and self.root_b.encode() in argv:
+                pids.append(int(pid))
+        return pids
+
+    def kill_mid_stream(self, name, victims,
+                        expect=r"kxl: .*(hung up|cannot|went away|ended before)"):
+        """Migrates name slowly and kill -9s the processes victims() names on B (or, with
+        victims None, cancels the job at A) while memory moves: the sender says so, the guest
+        runs on at A as it was, B is left with nothing."""
+        self.booted(name, memory=256)
+        self.fill_memory(name, 96)
+        proc = subprocess.Popen([KXL, "migrate", "--bandwidth", "8", "-s", "", name,
+                                 self.receiver()], env=self.env, stderr=subprocess.PIPE,
+                                text=True)
+        deadline = time.monotonic() + 60
+        while not os.path.isdir(os.path.join(self.root_b, "run/kxl", name)):
+            self.assertLess(time.monotonic(), deadline, "B never started receiving")
+            time.sleep(0.1)
+        time.sleep(2)
+        self.assertIsNone(proc.poll(), "the migration ended before the kill")
+        if victims is None:
+            self.kxl("job-cancel", name, check=True)
+        else:
+            pids = victims()
+            self.assertNotEqual(pids, [])
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
+        err = proc.communicate(timeout=120)[1]
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertRegex(err, expect)
+        self.assert_root_b_empty()
+        self.assert_runs_on(name)
+
+    def test_receiver_killed_mid_stream(self):
+        """kill -9 of migrate-receive: B's supervisor sees its lifeline go and ends."""
+        self.kill_mid_stream("mk", self.receive_pids)
+
+    def test_receiving_supervisor_killed_mid_stream(self):
+        """kill -9 of B's supervisor: migrate-receive has no verdict, so it removes what the
+        supervisor left (its QEMU too)."""
+        self.kill_mid_stream("ms", self.receiving_supervisor_pids)
+
+    def test_cancelled_mid_stream(self):
+        """kxl job-cancel at A while memory moves: the migration says it was cancelled, the
+        guest runs on at A, B destroys what it had started."""
+        self.kill_mid_stream("mc", None, expect=r"kxl: .*was cancelled")
+
+    def preflight_cfg(self):
+        """A config for -C that B cannot run: a bridge and a disk B does not have."""
+        return self.write_cfg("pf-other", extra_lines=(
+            "vif = [ 'bridge=kxlnobr9' ]\n"
+            f"disk = [ 'file:{self.tmp}/no-such-disk.img,xvda,w' ]"))
+
+    def test_preflight_refusal_lists_what_is_missing(self):
+        """B lacks a bridge and a disk: the refusal names both, nothing moved, the guest runs
+        on at A, B has nothing."""
+        self.booted("pf")
+        other = self.preflight_cfg()
+        with open(other) as f:
+            text = f.read().replace('name = "pf-other"', 'name = "pf"')
+        with open(other, "w") as f:
+            f.write(text)
+        r = self.migrate("-C", other, "-s", "", "pf", self.receiver())
+        self.assertNotEqual(r.returncode, 0)
+        # the receiver's own stderr comes through the transport too, as with xl
+        refusal = [line for line in r.stderr.splitlines() if "nothing was moved" in line]
+        self.assertEqual(len(refusal), 1, r.stderr)
+        self.assertIn("bridge 'kxlnobr9' does not exist here", refusal[0])
+        self.assertIn(f"'{self.tmp}/no-such-disk.img' does not exist here", refusal[0])
+        self.assert_root_b_empty(timeout=5)
+        self.assert_runs_on("pf")
+
+    def receive(self, data):
+        """migrate-receive on B fed data as its stream; (exit status, stderr)."""
+        r = subprocess.run([KXL, "migrate-receive"], env=self.env_b, input=data,
+                           capture_output=True, timeout=120)
+        return r.returncode, r.stderr.decode(errors="replace")
+
+    def test_garbage_and_truncated_streams_leave_nothing(self):
+        """A foreign stream, a header cut short, and a real header followed by a cut QEMU
+        stream: each refused with what is wrong, nothing left on B. The real header comes from
+        kxl save of a booted guest (the same header a migration sends)."""
+        self.booted("gs")
+        save = os.path.join(self.tmp, "gs.save")
+        self.kxl("save", "gs", save, check=True, timeout=120)
+        with open(save, "rb") as f:
+            saved = f.read()
+        hlen = 24 + int.from_bytes(saved[12:16], "little") + 4
+        cases = {
+            "garbage": (os.urandom(4096), r"not a kxl save file or migration stream"),
+            "cut header": (saved[:hlen // 2], r"truncated"),
+            "cut stream": (saved[:hlen + 200000], r"QEMU could not load"),
+        }
+        for what, (data, pattern) in cases.items():
+            with self.subTest(what):
+                rc, err = self.receive(data)
+                self.assertEqual(rc, 1, err)
+                self.assertRegex(err, "kxl: .*" + pattern)
+                self.assert_root_b_empty(timeout=10)
+
+
+class MigrateOverSshTest(MigrateTest):
+    """xl's own transport: `ssh HOST kxl migrate-receive`, to an sshd that the test starts
+    in a network namespace of its own (host B's), with host and client keys it makes. The
+    key is restricted to the receiver (a forced command that sets B's root)."""
+
+    def setUp(self):
+        super().setUp()
+        self.ns = f"kxlmig{os.getpid() % 100000}"
+        subprocess.run(["ip", "netns", "add", self.ns], check=True)
+        subprocess.run(["ip", "netns", "exec", self.ns, "ip", "link", "set", "lo", "up"],
+                       check=True)
+        self.sshd = None
+        self.key = os.path.join(self.tmp, "id_ed25519")
+        for key in (self.key, os.path.join(self.tmp, "host_ed25519")):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key],
+                           check=True)
+        self.start_sshd()
+
+    def tearDown(self):
+        try:
+            super().tearDown()
+        finally:
+            if self.sshd:
+                self.sshd.terminate()
+                self.sshd.wait(10)
+            subprocess.run(["ip", "netns", "del", self.ns])
+
+    def start_sshd(self):
+        with open(self.key + ".pub") as f:
+            pub = f.read().strip()
+        keep = " ".join(f"{k}={self.env_b[k]}" for k in ("KXL_ROOT", "PATH", "ASAN_OPTIONS",
+                                                        "UBSAN_OPTIONS"))
+        auth = os.path.join(self.tmp, "authorized_keys")
+        with open(auth, "w") as f:
+            f.write(f'command="env {keep} {KXL} migrate-receive",no-pty,'
+                    f"no-port-forwarding,no-agent-forwarding,no-X11-forwarding {pub}\n")
+        cfg = os.path.join(self.tmp, "sshd_config")
+        with open(cfg, "w") as f:
+            f.write(f"Port 2222\nListenAddress 127.0.0.1\n"
+                    f"HostKey {self.tmp}/host_ed25519\nAuthorizedKeysFile {auth}\n"
+                    f"PidFile {self.tmp}/sshd.pid\nPermitRootLogin prohibit-password\n"
+                    "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+                    "UsePAM no\nStrictModes no\nLogLevel INFO\n")
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)   # sshd's privilege separation
+        self.sshd = subprocess.Popen(["ip", "netns", "exec", self.ns, "/usr/sbin/sshd", "-D",
+                                      "-e", "-f", cfg], stderr=subprocess.PIPE, text=True)
+        line = self.sshd.stderr.readline()
+        self.assertIn("Server listening", line, "sshd did not start")
+
+    def ssh_command(self):
+        return (f"ip netns exec {self.ns} ssh -F /dev/null -i {self.key} -p 2222 "
+                "-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+                "-o LogLevel=ERROR")
+
+    def test_live_migration_over_ssh(self):
+        """The guest goes on counting on B, reached through ssh; A keeps nothing."""
+        self.booted("mh")
+        r = self.migrate("-s", self.ssh_command(), "mh", "root@127.0.0.1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        print(f"\nmigrate over ssh: {FIGURES.search(r.stderr).group(0)}")
+        self.assert_gone("mh")
+        self.assert_goes_on_at_b("mh", self.last_beat("mh"))
+
+
+# the ssh class inherits MigrateTest's tests; they run once, in MigrateTest
+for _name in [n for n in vars(MigrateTest) if n.startswith("test_")]:
+    setattr(MigrateOverSshTest, _name, None)
