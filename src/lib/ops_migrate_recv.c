@@ -19,8 +19,6 @@
 #include "util/err.h"
 #include "util/json.h"
 
-DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
-
 #define SENDER "the migration's sender"
 #define HEADER_MS 60000   /* the header follows the banner at once */
 
