@@ -981,6 +981,13 @@ static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
                key);
         return -1;
     }
+    /* known here when accel says tcg; under auto, only at the start (qemu_argv.c) */
+    if (kx_streq(cfg->cpu, "host") && cfg->accel == KXL_ACCEL_TCG) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: cpu = \"host\" needs KVM, and this domain runs under "
+               "TCG: name a CPU model (e.g. cpu = \"qemu64\"), or use accel = \"kvm\" on a "
+               "KVM host", src_of(ctx, "cpu"), line_of(ctx, "cpu"));
+        return -1;
+    }
     pv_grub_to_pygrub(cfg, ctx);
     if (cfg->type != KXL_TYPE_HVM && !cfg->kernel && !cfg->bootloader) {
         kx_err(KXL_ERR_CONFIG, "%s: a %s domain needs kernel = \"...\" or bootloader = "
