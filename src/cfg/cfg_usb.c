@@ -33,6 +33,12 @@ const char *cfg_usb_device_name(kxl_usbdev kind)
     return (unsigned)kind < KX_ARRAY_SIZE(device_names) ? device_names[kind] : NULL;
 }
 
+static void add_device(kxl_usb *u, kxl_usbdev kind)
+{
+    u->devs = kx_realloc(u->devs, sizeof(*u->devs) * (u->n_devs + 1));
+    u->devs[u->n_devs++] = kind;
+}
+
 static int number(const char *key, const char *value, int lo, int hi, const char *where,
                   int *n_r)
 {
@@ -81,8 +87,7 @@ int cfg_usb_device(kxl_domcfg *cfg, const char *value, const char *where)
         kx_err(KXL_ERR_CONFIG, "%s: more than %d USB devices", where, USB_MAX_DEVS);
         return -1;
     }
-    cfg->usb.devs = kx_realloc(cfg->usb.devs, sizeof(*cfg->usb.devs) * (cfg->usb.n_devs + 1));
-    cfg->usb.devs[cfg->usb.n_devs++] = (kxl_usbdev)kind;
+    add_device(&cfg->usb, (kxl_usbdev)kind);
     return 0;
 }
 
@@ -126,8 +131,7 @@ int cfg_usb_device_from_json(kxl_usb *u, const char *name)
 {
     for (size_t i = 0; i < KX_ARRAY_SIZE(device_names); i++) {
         if (strcmp(name, device_names[i]) == 0 && u->n_devs < USB_MAX_DEVS) {
-            u->devs = kx_realloc(u->devs, sizeof(*u->devs) * (u->n_devs + 1));
-            u->devs[u->n_devs++] = (kxl_usbdev)i;
+            add_device(u, (kxl_usbdev)i);
             return 0;
         }
     }

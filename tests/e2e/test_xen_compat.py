@@ -89,6 +89,20 @@ class XenCompatTest(KxlTestCase):
         self.assertIn("vda", disks)
         self.assertNotIn("sda", disks)
 
+    def guest_writes_to_socket(self, name, path, device, token):
+        """What the guest echoes into device arrives on the Unix socket path. The shell
+        computes the token's last character, so the console's echo of the command cannot
+        be taken for it."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(path)
+            s.settimeout(30)
+            self.guest_run(name, f"echo {token}$((0+1)) > {device}")
+            got = b""
+            while f"{token}1".encode() not in got:
+                chunk = s.recv(4096)
+                self.assertTrue(chunk, f"the socket closed; got {got!r}")
+                got += chunk
+
     def test_serial_port_on_a_unix_socket(self):
         """serial = [ 'pty', 'unix:PATH,server,nowait' ]: the console stays the first port,
         and what the guest writes to its second port (ttyS1) arrives on the socket, which is
@@ -97,15 +111,7 @@ class XenCompatTest(KxlTestCase):
         self.create("ser", extra_lines=f"serial = [ 'pty', 'unix:{path},server,nowait' ]")
         self.wait_ready("ser")
         self.assertEqual(stat.S_IMODE(os.stat(path).st_mode) & 0o077, 0)
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.connect(path)
-            s.settimeout(30)
-            self.guest_run("ser", "echo via-ttyS$((0+1)) > /dev/ttyS1")
-            got = b""
-            while b"via-ttyS1" not in got:
-                chunk = s.recv(4096)
-                self.assertTrue(chunk, f"the socket closed; got {got!r}")
-                got += chunk
+        self.guest_writes_to_socket("ser", path, "/dev/ttyS1", "via-ttyS")
 
     def test_xl_create_foreground_and_button_press(self):
         """create -F stays until the domain is gone (here the guest powers itself off), and
@@ -141,15 +147,7 @@ class XenCompatTest(KxlTestCase):
         self.assertEqual(stat.S_IMODE(os.stat(path).st_mode) & 0o077, 0)
         self.guest_sh("chan", "cat /sys/class/virtio-ports/vport*/name",
                       r"org\.kxl\.test\.0\r?\n")
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.connect(path)
-            s.settimeout(30)
-            self.guest_run("chan", "echo via-chan$((0+1)) > /dev/vport0p1")
-            got = b""
-            while b"via-chan1" not in got:
-                chunk = s.recv(4096)
-                self.assertTrue(chunk, f"the socket closed; got {got!r}")
-                got += chunk
+        self.guest_writes_to_socket("chan", path, "/dev/vport0p1", "via-chan")
         self.assertIn("0x2668", self.pci_ids("chan"))   # Intel HDA's device id
 
     def test_pci_passthrough_needs_an_iommu(self):
