@@ -286,6 +286,9 @@ typedef struct {
     /* the transport: NULL runs "ssh HOST kxl migrate-receive"; another command replaces ssh;
      * "" makes HOST the whole command (any transport: "env KXL_ROOT=/b kxl migrate-receive") */
     const char *ssh_command;
+    /* --relocation: HOST is HOST[:PORT] of a kxld relocation server (mutual TLS with the
+     * certificates of kxl tls-setup) and ssh_command is not used */
+    bool relocation;
     const char *config_file;  /* -C: the config the receiver starts instead of the domain's */
     bool paused;              /* -p: leave it paused on the receiver */
     bool debug;               /* --debug: each protocol step told through the log sink */

@@ -65,6 +65,7 @@ int cmd_events(cli_ctx *ctx, int argc, char **argv);
 int cmd_top(cli_ctx *ctx, int argc, char **argv);
 int cmd_migrate(cli_ctx *ctx, int argc, char **argv);
 int cmd_migrate_receive(cli_ctx *ctx, int argc, char **argv);
+int cmd_tls_setup(cli_ctx *ctx, int argc, char **argv);
 int cmd_vcpu_list(cli_ctx *ctx, int argc, char **argv);
 int cmd_vcpu_pin(cli_ctx *ctx, int argc, char **argv);
 int cmd_vcpu_set(cli_ctx *ctx, int argc, char **argv);

@@ -10,7 +10,7 @@
 #include "cli/cli.h"
 #include "kxl/ops.h"
 
-enum { OPT_DEBUG = 256, OPT_DOWNTIME, OPT_BANDWIDTH };
+enum { OPT_DEBUG = 256, OPT_DOWNTIME, OPT_BANDWIDTH, OPT_RELOCATION };
 
 typedef struct {
     bool tty;            /* stderr is a terminal: the line is redrawn */
@@ -52,12 +52,14 @@ static long parse_count(const char *s, const char *opt, long max)
     return -1;
 }
 
-static int parse_migrate(int argc, char **argv, kxl_migrate_opts *o)
+/* 0, or -1 (a usage error); *host_r: --relocation's HOST[:PORT], else the second operand. */
+static int parse_migrate(int argc, char **argv, kxl_migrate_opts *o, const char **host_r)
 {
     static const struct option opts[] = {
         {"debug", no_argument, NULL, OPT_DEBUG},
         {"downtime", required_argument, NULL, OPT_DOWNTIME},
         {"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
+        {"relocation", required_argument, NULL, OPT_RELOCATION},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -71,6 +73,8 @@ static int parse_migrate(int argc, char **argv, kxl_migrate_opts *o)
             o->paused = true;
         else if (c == OPT_DEBUG)
             o->debug = true;
+        else if (c == OPT_RELOCATION)
+            *host_r = optarg;
         else if (c == OPT_DOWNTIME && (v = parse_count(optarg, "--downtime", 60000)) > 0)
             o->downtime_ms = (unsigned)v;
         else if (c == OPT_BANDWIDTH && (v = parse_count(optarg, "--bandwidth", 1 << 20)) > 0)
@@ -78,15 +82,23 @@ static int parse_migrate(int argc, char **argv, kxl_migrate_opts *o)
         else if (c != 'e')   /* xl: "do not wait for the domain's death there"; kxl never does */
             return -1;
     }
-    return argc - optind == 2 ? 0 : -1;
+    if (*host_r) {   /* --relocation HOST[:PORT] DOM: no ssh transport */
+        o->relocation = true;
+        return argc - optind == 1 && !o->ssh_command ? 0 : -1;
+    }
+    if (argc - optind != 2)
+        return -1;
+    *host_r = argv[optind + 1];
+    return 0;
 }
 
 int cmd_migrate(cli_ctx *ctx, int argc, char **argv)
 {
     kxl_migrate_opts o = {0};
-    if (parse_migrate(argc, argv, &o) < 0)
+    const char *host = NULL;
+    if (parse_migrate(argc, argv, &o, &host) < 0)
         return cli_usage(cli_find("migrate"));
-    const char *dom = argv[optind], *host = argv[optind + 1];
+    const char *dom = argv[optind];
     progress_view v = {.tty = isatty(STDERR_FILENO)};
     int r = kxl_domain_migrate(&ctx->paths, dom, host, &o, show_progress, &v);
     if (v.shown)

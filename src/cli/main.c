@@ -139,9 +139,15 @@ static const cli_cmd commands[] = {
      "the memory back or takes it. The domain needs a balloon: maxmem above memory\n"
      "in its config.\n", KXL_OP_MEM_SET},
     {NULL, cmd_migrate, false, "Move a running domain to another host",
-     "[-s SSHCMD] [-e] [-C CFG] [-p] [--debug] [--downtime MS] [--bandwidth MIB] DOM HOST",
+     "[-s SSHCMD] [-e] [-C CFG] [-p] [--debug] [--downtime MS] [--bandwidth MIB] DOM HOST\n"
+     "       kxl migrate --relocation HOST[:PORT] [-C CFG] [-p] [--debug] [--downtime MS]\n"
+     "               [--bandwidth MIB] DOM",
      "  -s SSHCMD       run SSHCMD instead of ssh; with -s \"\", HOST is the whole command\n"
      "                  that runs 'kxl migrate-receive' there (any transport)\n"
+     "  --relocation HOST[:PORT]\n"
+     "                  go to kxld's relocation server on HOST (PORT 8002 unless given)\n"
+     "                  instead of ssh: mutual TLS with this host's certificate (kxl\n"
+     "                  tls-setup); HOST's certificate must name HOST and come from the CA\n"
      "  -e              accepted for xl's sake: the receiver's supervisor always watches it\n"
      "  -C CFG          the receiver starts the domain with CFG instead of its config\n"
      "  -p              leave the domain paused on the receiver\n"
@@ -240,6 +246,23 @@ static const cli_cmd commands[] = {
      KXL_OP_SHUTDOWN_HOST},
     {NULL, cmd_sysrq, false, "Send a SysRq key to a domain", "DOM LETTER",
      "For example 's' syncs, 'c' crashes a Linux guest.\n", KXL_OP_SYSRQ},
+    {"tls-setup", cmd_tls_setup, false, "Make the relocation server's TLS certificates",
+     "[--name NAME]... [--ip ADDR]... [--days N] [--force]\n"
+     "       kxl tls-setup --sign NAME [--name NAME]... [--ip ADDR]... [--days N] --out DIR\n"
+     "       kxl tls-setup --import DIR [--force]",
+     "Writes $KXL_ROOT/etc/kxl/tls/: ca-cert.pem, host-cert.pem, host-key.pem (0600) and,\n"
+     "on the host that signs, ca-key.pem (0600). Every host of a pool trusts one CA:\n"
+     "make it on one host, sign there for each other host, import on that host.\n"
+     "  (no mode)        make a CA (when there is none) and this host's certificate\n"
+     "  --sign NAME      sign a certificate for the host NAME with this host's CA and\n"
+     "                   write it, its key and the CA's certificate into DIR (--out)\n"
+     "  --import DIR     install DIR's three files (as --sign wrote them) as this host's\n"
+     "  --name NAME      a DNS name of the host (repeatable; default: this host's name)\n"
+     "  --ip ADDR        an address of the host (repeatable)\n"
+     "  --days N         how long the host certificate is valid (default 1095)\n"
+     "  --force          replace this host's certificate\n"
+     "Peers verify the names: migrate --relocation HOST needs HOST among them (an address\n"
+     "as --ip). kxld.conf's relocation_hosts_allow matches them too.\n"},
     {NULL, cmd_top, false, "Monitor domains' CPU, memory, network and disks (xentop)",
      "[-b] [-i N] [-d SECONDS] [-n] [-x] [-v] [-r] [-f] [--json]",
      "  -b, --batch          plain text, one frame after another (for scripts)\n"

@@ -7,8 +7,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cfg/cfg_parse.h"
+#include "tls/reloc_allow.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -16,7 +18,7 @@
 
 DEFINE_AUTOPTR(cfg_tree, cfg_tree_free)
 
-typedef enum { CONF_STRING, CONF_INT, CONF_STRINGS } conf_type;
+typedef enum { CONF_STRING, CONF_INT, CONF_STRINGS, CONF_BOOL } conf_type;
 
 typedef struct {
     const char *name;
@@ -24,6 +26,7 @@ typedef struct {
     size_t offset;
     const char *dflt_str;
     long long dflt_int, min, max;
+    int (*check)(const char *value, char **why_r);   /* each string of a list, when set */
 } conf_key;
 
 static const conf_key keys[] = {
@@ -33,6 +36,11 @@ static const conf_key keys[] = {
     {"max_body_kib", CONF_INT, offsetof(kxld_conf, max_body_kib), NULL, 64, 1, 16384},
     {"max_requests", CONF_INT, offsetof(kxld_conf, max_requests), NULL, 32, 1, 1024},
     {"pam_service", CONF_STRING, offsetof(kxld_conf, pam_service), "kxld", 0, 0, 0},
+    {"relocation_address", CONF_STRING, offsetof(kxld_conf, relocation_address), NULL, 0, 0, 0},
+    {"relocation_hosts_allow", CONF_STRINGS, offsetof(kxld_conf, relocation_hosts_allow), NULL,
+     0, 0, 0, reloc_allow_check},
+    {"relocation_port", CONF_INT, offsetof(kxld_conf, relocation_port), NULL, 8002, 1, 65535},
+    {"relocation_server", CONF_BOOL, offsetof(kxld_conf, relocation_server), NULL, 0, 0, 1},
     {"session_idle_s", CONF_INT, offsetof(kxld_conf, session_idle_s), NULL, 1800, 10, 604800},
     {"socket_group", CONF_STRING, offsetof(kxld_conf, socket_group), "kxl", 0, 0, 0},
     {"tcp_address", CONF_STRING, offsetof(kxld_conf, tcp_address), "127.0.0.1", 0, 0, 0},
@@ -62,7 +70,7 @@ static void set_defaults(kxld_conf *c)
         else if (keys[i].type == CONF_STRING)
             *(char **)field = keys[i].dflt_str ? kx_strdup(keys[i].dflt_str) : NULL;
         else
-            *(long long *)field = keys[i].dflt_int;
+            *(long long *)field = keys[i].dflt_int;   /* CONF_INT, CONF_BOOL */
     }
 }
 
@@ -73,8 +81,8 @@ static void free_strings(char **v)
     free(v);
 }
 
-/* A list of non-empty strings, or one string (a list of one). */
-static int apply_strings(char ***field, const cfg_setting *s)
+/* A list of non-empty strings, or one string (a list of one); each passes k's check. */
+static int apply_strings(char ***field, const cfg_setting *s, const conf_key *k)
 {
     const cfg_value *items = s->value.kind == CFG_LIST ? s->value.items : &s->value;
     size_t n = s->value.kind == CFG_LIST ? s->value.n_items : 1;
@@ -84,12 +92,37 @@ static int apply_strings(char ***field, const cfg_setting *s)
                    "%s = [\"/etc/xen/auto\"]", s->source, items[i].line, s->key, s->key);
             return -1;
         }
+        char *why = NULL;
+        if (k->check && k->check(items[i].str, &why) < 0) {
+            kx_err(KXL_ERR_CONFIG, "%s:%d: '%s': %s", s->source, items[i].line, s->key, why);
+            free(why);
+            return -1;
+        }
     }
     free_strings(*field);
     *field = kx_malloc0((n + 1) * sizeof(char *));
     for (size_t i = 0; i < n; i++)
         (*field)[i] = kx_strdup(items[i].str);
     return 0;
+}
+
+/* 0 or 1, or xend's yes/no (on/off, true/false). */
+static int apply_bool(long long *field, const cfg_setting *s)
+{
+    static const char *const yes[] = {"yes", "on", "true"}, *const no[] = {"no", "off", "false"};
+    if (s->value.kind == CFG_NUMBER && (s->value.num == 0 || s->value.num == 1)) {
+        *field = s->value.num;
+        return 0;
+    }
+    for (size_t i = 0; s->value.kind == CFG_STRING && i < KX_ARRAY_SIZE(yes); i++) {
+        if (strcasecmp(s->value.str, yes[i]) == 0 || strcasecmp(s->value.str, no[i]) == 0) {
+            *field = strcasecmp(s->value.str, yes[i]) == 0;
+            return 0;
+        }
+    }
+    kx_err(KXL_ERR_CONFIG, "%s:%d: '%s' must be 0 or 1 (or \"yes\" or \"no\")", s->source,
+           s->line, s->key);
+    return -1;
 }
 
 static int apply(kxld_conf *c, const cfg_setting *s)
@@ -101,7 +134,9 @@ static int apply(kxld_conf *c, const cfg_setting *s)
     }
     void *field = (char *)c + k->offset;
     if (k->type == CONF_STRINGS)
-        return apply_strings(field, s);
+        return apply_strings(field, s, k);
+    if (k->type == CONF_BOOL)
+        return apply_bool(field, s);
     if (k->type == CONF_STRING) {
         if (s->value.kind != CFG_STRING || !s->value.str[0]) {
             kx_err(KXL_ERR_CONFIG, "%s:%d: '%s' must be a non-empty string", s->source,
@@ -190,5 +225,7 @@ void kxld_conf_dispose(kxld_conf *c)
     free(c->web_dir);
     free(c->pam_service);
     free(c->login_group);
+    free(c->relocation_address);
+    free_strings(c->relocation_hosts_allow);
     *c = (kxld_conf){0};
 }

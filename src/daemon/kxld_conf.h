@@ -22,6 +22,14 @@ typedef struct {
     long long session_idle_s;  /* a browser session ends after this long without a request */
     char *pam_service;         /* password logins: this PAM service (etc/pam.d/kxld)... */
     char *login_group;         /* ...for root and the members of this group */
+    /* The relocation server (xend's keys): TCP with mutual TLS only, the certificates of
+     * kxl tls-setup under ROOT/etc/kxl/tls/ (reloc_server.h) */
+    long long relocation_server;   /* 0 or 1 (yes/no, on/off, true/false too) */
+    long long relocation_port;     /* 8002 unless set */
+    char *relocation_address;      /* the address it binds; NULL: every address */
+    /* regexes (tls/reloc_allow.h) matched against the peer's certificate names and address;
+     * empty (NULL-terminated, never NULL): any peer with a certificate of the CA */
+    char **relocation_hosts_allow;
 } kxld_conf;
 
 /* Fills *c_r with the defaults, then with what the file at path sets (a missing file is all
@@ -29,7 +37,8 @@ typedef struct {
  * is relative to root.
  * -1 with kx_err(KXL_ERR_CONFIG, "FILE:LINE: ...") for a syntax error, an unknown key, a wrong
  * type or an out-of-range value, or ("FILE: ...") a tcp_port without all of tls_cert, tls_key
- * and token_file; *c_r then holds nothing to free. */
+ * and token_file, or a relocation_hosts_allow entry that is no regular expression; *c_r then
+ * holds nothing to free. */
 int kxld_conf_load(const char *path, const char *root, kxld_conf *c_r);
 /* Idempotent. */
 void kxld_conf_dispose(kxld_conf *c);

@@ -14,6 +14,8 @@
 #include "daemon/http_server.h"
 #include "daemon/kxld.h"
 #include "daemon/kxld_conf.h"
+#include "daemon/reloc_server.h"
+#include "kxl/tls.h"
 #include "kxl/autostart.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -27,6 +29,7 @@ typedef struct {
     const char *config;    /* --config; NULL: ROOT/etc/kxl/kxld.conf */
     bool foreground;
     bool print_routes;
+    bool relocation_peer;  /* --relocation-peer: serve one relocation peer on fd 0 (internal) */
     int verbose;
 } kxld_opts;
 
@@ -40,6 +43,7 @@ static void usage(FILE *f)
                "  -c, --config FILE  the settings (default ROOT/etc/kxl/kxld.conf)\n"
                "  -v, --verbose      log each request (twice: debug)\n"
                "      --print-routes print the route table (METHOD PATH) and exit\n"
+               "      --relocation-peer  (internal) serve the relocation peer on stdin\n"
                "      --version      print the version\n");
 }
 
@@ -50,7 +54,8 @@ static int parse_opts(int argc, char **argv, kxld_opts *o)
         {"foreground", no_argument, NULL, 'f'}, {"root", required_argument, NULL, 'r'},
         {"config", required_argument, NULL, 'c'}, {"verbose", no_argument, NULL, 'v'},
         {"print-routes", no_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+        {"version", no_argument, NULL, 'V'},
+        {"relocation-peer", no_argument, NULL, 'R'}, {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "fr:c:vh", opts, NULL)) != -1) {
         switch (c) {
@@ -59,6 +64,7 @@ static int parse_opts(int argc, char **argv, kxld_opts *o)
         case 'c': o->config = optarg; break;
         case 'v': o->verbose++; break;
         case 'P': o->print_routes = true; break;
+        case 'R': o->relocation_peer = true; break;
         case 'h': usage(stdout); return 1;
         case 'V': printf("kxld %s\n", KXL_VERSION); return 1;
         default: usage(stderr); return -1;
@@ -208,17 +214,24 @@ static void autostart_end(autostart_thread *a)
     a->running = false;
 }
 
-/* Listens on o, tells the parent, starts the autostart, serves until a signal; the exit
- * status. */
-static int serve_on(const http_server_opts *o, autostart_thread *autostart, int notify_fd)
+/* Listens on o (and for relocations with ro), tells the parent, starts the autostart, serves
+ * until a signal; the exit status. */
+static int serve_on(const http_server_opts *o, const reloc_server_opts *ro,
+                    autostart_thread *autostart, int notify_fd)
 {
-    http_server *srv = http_server_new(o);
-    if (!srv)
+    reloc_server *reloc = ro ? reloc_server_start(ro) : NULL;
+    if (ro && !reloc)
         return fail(notify_fd);
+    http_server *srv = http_server_new(o);
+    if (!srv) {
+        reloc_server_stop(reloc);
+        return fail(notify_fd);
+    }
     pthread_t sig;
     if (pthread_create(&sig, NULL, signal_thread, srv) != 0) {
         kx_err(KXL_ERR_INTERNAL, "cannot start the signal thread");
         http_server_free(srv);
+        reloc_server_stop(reloc);
         return fail(notify_fd);
     }
     pthread_detach(sig);
@@ -226,6 +239,9 @@ static int serve_on(const http_server_opts *o, autostart_thread *autostart, int 
     if (o->tcp_port)
         kx_notice("kxld: listening on %s port %d (TLS, bearer tokens: %zu)", o->tcp_address,
                   o->tcp_port, o->tokens->n);
+    if (ro)
+        kx_notice("kxld: relocation server on %s port %d (mutual TLS with '%s')",
+                  ro->address ? ro->address : "every address", ro->port, ro->tls_dir);
     if (notify_fd >= 0) {
         int null = open("/dev/null", O_RDWR);
         dup2(null, 0);
@@ -240,11 +256,14 @@ static int serve_on(const http_server_opts *o, autostart_thread *autostart, int 
     if (status != EXIT_OK)
         kx_log(KX_LOG_ERROR, "kxld: %s", kx_err_msg());
     http_server_free(srv);
+    reloc_server_stop(reloc);
     return status;
 }
 
-/* Serves as conf says (the token file read now); the exit status. */
-static int serve_with(const kxl_paths *paths, const kxld_conf *conf, int notify_fd)
+/* Serves as conf (read from conf_path) says (the token file read now); the exit status.
+ * log_fd: the log, for the relocation server's children. */
+static int serve_with(const kxl_paths *paths, const kxld_conf *conf, const char *conf_path,
+                      const kxld_opts *opts, int log_fd, int notify_fd)
 {
     kx_strv tokens = KX_STRV_INIT;
     if (conf->tcp_port && http_tokens_load(conf->token_file, &tokens) < 0)
@@ -261,7 +280,12 @@ static int serve_with(const kxl_paths *paths, const kxld_conf *conf, int notify_
                           .pam_service = conf->pam_service, .login_group = conf->login_group};
     autostart_thread autostart = {.paths = paths,
                                   .opts = {.extra_dirs = (const char *const *)conf->auto_dirs}};
-    int status = serve_on(&o, &autostart, notify_fd);
+    AUTOFREE char *tls_dir = kxl_tls_dir(paths);
+    reloc_server_opts ro = {.address = conf->relocation_address,
+                            .port = (int)conf->relocation_port, .tls_dir = tls_dir,
+                            .root = paths->root, .config = conf_path, .verbose = opts->verbose,
+                            .log_fd = log_fd};
+    int status = serve_on(&o, conf->relocation_server ? &ro : NULL, &autostart, notify_fd);
     kx_strv_dispose(&tokens);
     return status;
 }
@@ -277,11 +301,16 @@ static int serve(const kxld_opts *opts, int notify_fd)
     kxld_conf conf;
     FILE *log = NULL;
     int status;
-    if (kxld_conf_load(conf_path, paths.root, &conf) < 0) {
+    if (opts->relocation_peer) {
+        kx_log_set_sink(file_sink, stderr);   /* kxld's log: the listener made it stderr */
+        status = reloc_peer_main(&paths, conf_path);
+    } else if (kxld_conf_load(conf_path, paths.root, &conf) < 0) {
         status = fail(notify_fd);
     } else {
-        status = open_log(&paths, notify_fd, &log) < 0 ? fail(notify_fd)
-                                                       : serve_with(&paths, &conf, notify_fd);
+        status = open_log(&paths, notify_fd, &log) < 0
+                     ? fail(notify_fd)
+                     : serve_with(&paths, &conf, conf_path, opts, log ? fileno(log) : 2,
+                                  notify_fd);
         kxld_conf_dispose(&conf);
     }
     if (log) {
@@ -309,7 +338,8 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);   /* before any thread: all inherit it */
-    int notify_fd = o.foreground ? -1 : go_background();
+    if (!o.relocation_peer)   /* a peer ends at kxld's SIGTERM, its migration with it */
+        pthread_sigmask(SIG_BLOCK, &set, NULL);   /* before any thread: all inherit it */
+    int notify_fd = o.foreground || o.relocation_peer ? -1 : go_background();
     return serve(&o, notify_fd);
 }

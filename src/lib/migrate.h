@@ -16,3 +16,14 @@ void restore_forget_tap_names(kxl_domcfg *cfg);
  * the list is the answer). */
 int migrate_preflight(const kxl_paths *p, const mig_header *h, const kxl_domcfg *cfg,
                       kx_strv *missing);
+
+/* kxld's relocation server listens here unless relocation_port says otherwise (xend's). */
+#define KXL_RELOCATION_PORT 8002
+
+/* The transport of kxl migrate --relocation: connects to target (HOST, HOST:PORT or
+ * [ADDRESS]:PORT) with this host's certificate, checks that the server's certificate names
+ * HOST and comes from this host's CA, and starts a child that relays between the TLS
+ * connection and two pipes: *to_r (written: goes to the receiver) and *from_r (read).
+ * *pid_r: the child, as an ssh transport's. -1 with kx_err (nothing left) otherwise. */
+int migrate_reloc_start(const kxl_paths *p, const char *target, pid_t *pid_r, int *to_r,
+                        int *from_r);

@@ -17,6 +17,7 @@
 #include "cfg/cfg_json.h"
 #include "cfg/cfg_keys.h"
 #include "lib/control.h"
+#include "lib/migrate.h"
 #include "lib/ops_call.h"
 #include "lib/runtime.h"
 #include "migrate/mig_header.h"
@@ -65,6 +66,12 @@ static char *transport_rune(const mig_send *m)
 
 static int transport_start(mig_send *m)
 {
+    if (m->o->relocation) {
+        if (migrate_reloc_start(m->p, m->host, &m->pid, &m->to, &m->from) < 0)
+            return -1;
+        debug_step(m, "connected to the relocation server (mutual TLS)");
+        return 0;
+    }
     int to[2], from[2];
     if (pipe2(to, O_CLOEXEC) < 0 || pipe2(from, O_CLOEXEC) < 0) {
         kx_err_errno(KXL_ERR_INTERNAL, "cannot create a pipe");
@@ -369,7 +376,7 @@ int kxl_domain_migrate(const kxl_paths *p, const char *dom, const char *host,
                        const kxl_migrate_opts *o, kxl_migrate_progress_fn progress, void *opaque)
 {
     kxl_dominfo info;
-    bool whole_command = o->ssh_command && !*o->ssh_command;
+    bool whole_command = !o->relocation && o->ssh_command && !*o->ssh_command;
     if (!whole_command && !host_is_valid(host)) {
         kx_err(KXL_ERR_INVALID, "migrate: '%s' is not a host name (with -s \"\", HOST is the "
                "whole command)", host);
@@ -379,7 +386,8 @@ int kxl_domain_migrate(const kxl_paths *p, const char *dom, const char *host,
         return -1;
     mig_send m = {.p = p, .name = info.name, .host = host, .o = o, .progress = progress,
                   .opaque = opaque, .to = -1, .from = -1, .watch = -1, .job = -1};
-    snprintf(m.peer, sizeof(m.peer), "the receiver on '%s'", host);
+    snprintf(m.peer, sizeof(m.peer), o->relocation ? "the relocation server on '%s'"
+                                                   : "the receiver on '%s'", host);
     /* the transport may die under us: its end is read as EPIPE, not a signal */
     struct sigaction ign = {.sa_handler = SIG_IGN}, old;
     sigaction(SIGPIPE, &ign, &old);

@@ -1,0 +1,148 @@
+/* reloc_peer.c - one relocation peer, in a child process of kxld (kxld --relocation-peer,
+ * the peer's socket as fd 0): the TLS handshake demanding a certificate from the CA, then
+ * relocation_hosts_allow against the certificate's names and the peer's address; only then
+ * does a byte of the migration protocol move. The receiver is the library's (the same as
+ * `kxl migrate-receive`), in a process of its own on a socket pair that this one relays to
+ * and from the TLS connection. Every refusal and outcome is one line in kxld's log. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon/kxld_conf.h"
+#include "daemon/reloc_server.h"
+#include "kxl/ops.h"
+#include "kxl/tls.h"
+#include "tls/reloc_allow.h"
+#include "tls/tls_conn.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+
+#define HANDSHAKE_MS 10000
+
+/* The peer's address as text ("10.0.0.1": an IPv4-mapped address unwrapped). */
+static void peer_address(int fd, char *text, size_t len)
+{
+    struct sockaddr_in6 sa;
+    socklen_t sl = sizeof(sa);
+    snprintf(text, len, "an unknown address");
+    if (getpeername(fd, (struct sockaddr *)&sa, &sl) < 0)
+        return;
+    if (sa.sin6_family == AF_INET) {
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, text, (socklen_t)len);
+    } else if (IN6_IS_ADDR_V4MAPPED(&sa.sin6_addr)) {
+        inet_ntop(AF_INET, &sa.sin6_addr.s6_addr[12], text, (socklen_t)len);
+    } else {
+        inet_ntop(AF_INET6, &sa.sin6_addr, text, (socklen_t)len);
+    }
+}
+
+/* The receiver, in its own process: the exit status. */
+static int receive(const kxl_paths *paths, int fd, const char *peer)
+{
+    kxl_migrate_receive_opts o = {0};
+    char *name = NULL;
+    if (kxl_domain_migrate_receive(paths, fd, fd, &o, &name) < 0) {
+        kx_notice("kxld: relocation from %s failed: %s", peer, kx_err_msg());
+        return 1;
+    }
+    kx_notice("kxld: relocation from %s: domain '%s' received and running here", peer, name);
+    free(name);
+    return 0;
+}
+
+/* Relays between ssl and a receiver process until either ends. */
+static int relay_to_receiver(const kxl_paths *paths, SSL *ssl, const char *peer)
+{
+    int sp[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+        kx_log(KX_LOG_ERROR, "kxld: relocation from %s: cannot create a socket pair", peer);
+        return 1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(sp[0]);
+        close(0);   /* the TLS connection is the relay's alone */
+        _exit(receive(paths, sp[1], peer));
+    }
+    close(sp[1]);
+    if (pid < 0) {
+        close(sp[0]);
+        kx_log(KX_LOG_ERROR, "kxld: relocation from %s: cannot fork", peer);
+        return 1;
+    }
+    if (tls_relay(ssl, sp[0], sp[0]) < 0)
+        kx_notice("kxld: relocation from %s: %s", peer, kx_err_msg());
+    shutdown(sp[0], SHUT_RDWR);   /* the receiver sees the end: nothing it began stays */
+    close(sp[0]);
+    int status = 1;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+/* The peer proves a name hosts_allow lists: its certificate's or its address. */
+static bool peer_allowed(const kxld_conf *conf, SSL *ssl, const char *addr, const char *peer)
+{
+    reloc_allow allow;
+    if (reloc_allow_init(&allow, conf->relocation_hosts_allow) < 0) {
+        kx_notice("kxld: relocation from %s refused: %s", peer, kx_err_msg());
+        return false;
+    }
+    kx_strv names = KX_STRV_INIT;
+    tls_peer_names(ssl, &names);
+    kx_strv_push(&names, addr);
+    const char *pattern = "";
+    bool ok = reloc_allow_match(&allow, &names, &pattern);
+    AUTOFREE char *all = kx_strv_join(&names, ", ");
+    if (!ok)
+        kx_notice("kxld: relocation from %s refused: its names (%s) match no pattern of "
+                  "relocation_hosts_allow", peer, all);
+    else
+        kx_notice("kxld: relocation from %s: accepted (%s)%s%s%s", peer, all,
+                  *pattern ? " by the pattern '" : "", pattern, *pattern ? "'" : "");
+    kx_strv_dispose(&names);
+    reloc_allow_dispose(&allow);
+    return ok;
+}
+
+static int serve(const kxl_paths *paths, const kxld_conf *conf)
+{
+    char addr[INET6_ADDRSTRLEN + 8];
+    peer_address(0, addr, sizeof(addr));
+    AUTOFREE char *peer = kx_strdup(addr);
+    AUTOFREE char *dir = kxl_tls_dir(paths);
+    SSL_CTX *ctx = tls_ctx_new(dir, true);
+    if (!ctx) {
+        kx_log(KX_LOG_ERROR, "kxld: relocation from %s refused: %s", peer, kx_err_msg());
+        return 1;
+    }
+    SSL *ssl = tls_handshake(ctx, 0, NULL, HANDSHAKE_MS);
+    int status = 1;
+    if (!ssl)
+        kx_notice("kxld: relocation from %s refused: %s", peer, kx_err_msg());
+    else if (!peer_allowed(conf, ssl, addr, peer))
+        SSL_shutdown(ssl);
+    else
+        status = relay_to_receiver(paths, ssl, peer);
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    return status;
+}
+
+int reloc_peer_main(const kxl_paths *paths, const char *conf_path)
+{
+    signal(SIGPIPE, SIG_IGN);
+    kxld_conf conf;
+    if (kxld_conf_load(conf_path, paths->root, &conf) < 0) {
+        kx_log(KX_LOG_ERROR, "kxld: relocation: %s", kx_err_msg());
+        return 1;
+    }
+    int status = serve(paths, &conf);
+    kxld_conf_dispose(&conf);
+    return status;
+}

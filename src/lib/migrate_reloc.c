@@ -1,0 +1,167 @@
+/* migrate_reloc.c - the sending side's transport to a kxld relocation server: a TCP
+ * connection with mutual TLS (tls/tls_conn.c), then a child process that relays between it
+ * and a pair of pipes, so that the line protocol and QEMU's stream go through it exactly as
+ * through ssh's pipes (ops_migrate.c cannot tell the two apart). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "kxl/tls.h"
+#include "lib/migrate.h"
+#include "tls/tls_conn.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/spawn.h"
+
+#define CONNECT_MS 15000
+#define HANDSHAKE_MS 15000
+
+/* HOST, HOST:PORT, [ADDRESS]:PORT, [ADDRESS] or a bare IPv6 address into *host_r (caller
+ * frees) and *port_r. */
+static int split_target(const char *target, char **host_r, char **port_r)
+{
+    const char *colon = strrchr(target, ':');
+    if (target[0] == '[') {
+        const char *end = strchr(target, ']');
+        if (!end || (end[1] && end[1] != ':')) {
+            kx_err(KXL_ERR_INVALID, "'%s' is not HOST[:PORT] or [ADDRESS]:PORT", target);
+            return -1;
+        }
+        *host_r = kx_strndup(target + 1, (size_t)(end - target - 1));
+        colon = end[1] ? end + 1 : NULL;
+    } else if (colon && strchr(target, ':') != colon) {
+        colon = NULL;   /* an IPv6 address without brackets: no port */
+        *host_r = kx_strdup(target);
+    } else {
+        *host_r = colon ? kx_strndup(target, (size_t)(colon - target)) : kx_strdup(target);
+    }
+    char *end = NULL;
+    long port = colon ? strtol(colon + 1, &end, 10) : KXL_RELOCATION_PORT;
+    if (!**host_r || (colon && (!colon[1] || *end || port < 1 || port > 65535))) {
+        kx_err(KXL_ERR_INVALID, "'%s' is not HOST[:PORT] (PORT from 1 to 65535)", target);
+        free(*host_r);
+        return -1;
+    }
+    *port_r = kx_asprintf("%ld", port);
+    return 0;
+}
+
+/* A non-blocking connect, waited for at most CONNECT_MS. */
+static int connect_one(const struct addrinfo *ai)
+{
+    AUTOCLOSE int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
+        return -1;
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (poll(&p, 1, CONNECT_MS) <= 0) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
+        errno = err ? err : errno;
+        return -1;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+    return TAKE_FD(fd);
+}
+
+static int connect_to(const char *host, const char *port)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        kx_err(KXL_ERR_NOT_FOUND, "cannot find the host '%s': %s", host, gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next)
+        fd = connect_one(ai);
+    freeaddrinfo(res);
+    if (fd < 0)
+        kx_err_errno(KXL_ERR_STATE, "cannot connect to the relocation server on '%s' port %s "
+                     "(is relocation_server = 1 in its kxld.conf?)", host, port);
+    return fd;
+}
+
+/* The relay child: it never returns. */
+static void relay_child(SSL *ssl, int in_fd, int out_fd)
+{
+    kx_child_reset_signals();
+    signal(SIGPIPE, SIG_IGN);
+    int r = tls_relay(ssl, in_fd, out_fd);
+    if (r < 0)
+        fprintf(stderr, "kxl: relocation transport: %s\n", kx_err_msg());
+    _exit(r < 0 ? 1 : 0);
+}
+
+static int start_relay(SSL *ssl, pid_t *pid_r, int *to_r, int *from_r)
+{
+    int to[2], from[2];
+    pid_t pid;
+    if (pipe2(to, O_CLOEXEC) < 0)
+        goto undo_nothing;
+    if (pipe2(from, O_CLOEXEC) < 0)
+        goto undo_to;
+    pid = fork();
+    if (pid == 0) {
+        close(to[1]);
+        close(from[0]);
+        relay_child(ssl, to[0], from[1]);
+    }
+    close(to[0]);
+    close(from[1]);
+    if (pid < 0) {
+        close(to[1]);
+        close(from[0]);
+        goto undo_nothing;
+    }
+    *pid_r = pid;
+    *to_r = to[1];
+    *from_r = from[0];
+    return 0;
+undo_to:
+    close(to[0]);
+    close(to[1]);
+undo_nothing:
+    kx_err_errno(KXL_ERR_INTERNAL, "cannot start the relocation transport");
+    return -1;
+}
+
+int migrate_reloc_start(const kxl_paths *p, const char *target, pid_t *pid_r, int *to_r,
+                        int *from_r)
+{
+    AUTOFREE char *host = NULL;
+    AUTOFREE char *port = NULL;
+    AUTOFREE char *dir = kxl_tls_dir(p);
+    if (split_target(target, &host, &port) < 0)
+        return -1;
+    SSL_CTX *ctx = tls_ctx_new(dir, false);
+    if (!ctx)
+        return -1;
+    AUTOCLOSE int fd = connect_to(host, port);
+    SSL *ssl = fd >= 0 ? tls_handshake(ctx, fd, host, HANDSHAKE_MS) : NULL;
+    if (fd >= 0 && !ssl) {
+        AUTOFREE char *why = kx_strdup(kx_err_msg());
+        kx_err(KXL_ERR_PERMISSION, "the relocation server on '%s' port %s: %s", host, port,
+               why);
+    }
+    int r = ssl ? start_relay(ssl, pid_r, to_r, from_r) : -1;
+    SSL_free(ssl);   /* the child has its copy; this one sends nothing */
+    SSL_CTX_free(ctx);
+    return r;
+}
