@@ -17,6 +17,7 @@
 #include "daemon/reloc_server.h"
 #include "kxl/ops.h"
 #include "kxl/tls.h"
+#include "migrate/mig_proto.h"
 #include "tls/reloc_allow.h"
 #include "tls/tls_conn.h"
 #include "util/buf.h"
@@ -95,13 +96,22 @@ static bool peer_allowed(const kxld_conf *conf, SSL *ssl, const char *addr, cons
     }
     kx_strv names = KX_STRV_INIT;
     tls_peer_names(ssl, &names);
-    kx_strv_push(&names, addr);
+    bool listed = false;
+    for (size_t i = 0; i < names.n; i++)
+        listed = listed || kx_streq(names.v[i], addr);
+    if (!listed)
+        kx_strv_push(&names, addr);
     const char *pattern = "";
     bool ok = reloc_allow_match(&allow, &names, &pattern);
     AUTOFREE char *all = kx_strv_join(&names, ", ");
-    if (!ok)
+    if (!ok) {
         kx_notice("kxld: relocation from %s refused: its names (%s) match no pattern of "
                   "relocation_hosts_allow", peer, all);
+        /* the peer proved who it is: it may learn why (the protocol's error line) */
+        AUTOFREE char *line = kx_asprintf("%sthe receiving host's relocation_hosts_allow does "
+                                          "not list this host (%s)\n", MIG_ERROR, all);
+        SSL_write(ssl, line, (int)strlen(line));
+    }
     else
         kx_notice("kxld: relocation from %s: accepted (%s)%s%s%s", peer, all,
                   *pattern ? " by the pattern '" : "", pattern, *pattern ? "'" : "");

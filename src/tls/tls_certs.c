@@ -222,6 +222,15 @@ int tls_check_pair(X509 *ca, X509 *cert, EVP_PKEY *key, const char *cert_path)
     return 0;
 }
 
+/* Each name once (a CN is usually a DNS name too). */
+static void push_name(kx_strv *names, const char *name)
+{
+    for (size_t i = 0; i < names->n; i++)
+        if (kx_streq(names->v[i], name))
+            return;
+    kx_strv_push(names, name);
+}
+
 static void push_ip(kx_strv *names, const ASN1_OCTET_STRING *ip)
 {
     char text[INET6_ADDRSTRLEN];
@@ -229,7 +238,7 @@ static void push_ip(kx_strv *names, const ASN1_OCTET_STRING *ip)
     const unsigned char *d = ASN1_STRING_get0_data(ip);
     if ((len == 4 && inet_ntop(AF_INET, d, text, sizeof(text))) ||
         (len == 16 && inet_ntop(AF_INET6, d, text, sizeof(text))))
-        kx_strv_push(names, text);
+        push_name(names, text);
 }
 
 void tls_cert_names(X509 *cert, kx_strv *names)
@@ -237,12 +246,12 @@ void tls_cert_names(X509 *cert, kx_strv *names)
     char cn[256];
     if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn,
                                   sizeof(cn)) > 0)
-        kx_strv_push(names, cn);
+        push_name(names, cn);
     GENERAL_NAMES *alt = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
     for (int i = 0; alt && i < sk_GENERAL_NAME_num(alt); i++) {
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(alt, i);
         if (g->type == GEN_DNS)
-            kx_strv_push(names, (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+            push_name(names, (const char *)ASN1_STRING_get0_data(g->d.dNSName));
         else if (g->type == GEN_IPADD)
             push_ip(names, g->d.iPAddress);
     }

@@ -43,7 +43,7 @@ EVP_PKEY *tls_read_key(const char *path);
 int tls_check_pair(X509 *ca, X509 *cert, EVP_PKEY *key, const char *cert_path);
 
 /* The certificate's names: its subject CN, then its DNS and IP subjectAltNames, appended to
- * *names. */
+ * *names unless there already. */
 void tls_cert_names(X509 *cert, kx_strv *names);
 
 /* The first queued OpenSSL error as text ("no error" when none), the queue then cleared. */

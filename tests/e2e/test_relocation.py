@@ -1,0 +1,214 @@
+"""End-to-end tests of kxld's relocation server: host B is a second KXL_ROOT with its own kxld
+(relocation_server = 1 on a free loopback port), host A sends with `kxl migrate --relocation`.
+The certificates are kxl tls-setup's: A makes the CA and signs B's, which B imports. A live
+migration goes through it (the guest's heartbeat goes on on B's console, A keeps nothing);
+peers that must be refused are, before any byte of the protocol, each with its reason in B's
+log, nothing started on B, and kxld B still serving: a host not in relocation_hosts_allow (a
+real migration, whose guest runs on at A), a certificate from another CA, no certificate, a
+plain TCP client, and garbage after a good handshake."""
+
+import os
+import socket
+import ssl
+import subprocess
+import time
+
+from kxltest import KXL
+from test_kxld import KXLD, UnixHTTPConnection
+from test_kxld_tls import free_port
+import test_migrate
+from test_migrate import FIGURES
+
+BANNER = b"kxl migration receiver ready"
+
+
+class RelocationTest(test_migrate.MigrateTest):
+
+    def setUp(self):
+        super().setUp()
+        self.port = free_port()
+        self.kxld = None
+        self.log_path = os.path.join(self.tmp, "kxld-b.log")
+        self.tls_a = os.path.join(self.root, "etc/kxl/tls")
+        self.tls_b = os.path.join(self.root_b, "etc/kxl/tls")
+        self.tls_setup(self.env, "--name", "host-a")
+        out = os.path.join(self.tmp, "for-b")
+        self.tls_setup(self.env, "--sign", "host-b", "--ip", "127.0.0.1", "--out", out)
+        self.tls_setup(self.env_b, "--import", out)
+
+    def tearDown(self):
+        try:
+            super().tearDown()
+        finally:
+            self.stop_kxld_b()
+
+    def tls_setup(self, env, *args):
+        r = subprocess.run([KXL, "tls-setup", *args], env=env, capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def start_kxld_b(self, allow=("host-a$",)):
+        with open(os.path.join(self.root_b, "etc/kxl/kxld.conf"), "w") as f:
+            f.write("relocation_server = 1\nrelocation_address = \"127.0.0.1\"\n"
+                    f"relocation_port = {self.port}\n"
+                    "relocation_hosts_allow = [ %s ]\n" % ", ".join(f'"{a}"' for a in allow))
+        log = open(self.log_path, "ab")
+        self.kxld = subprocess.Popen([KXLD, "--foreground", "-v", "--root", self.root_b],
+                                     env=self.env_b, stdin=subprocess.DEVNULL, stdout=log,
+                                     stderr=log)
+        log.close()
+        deadline = time.monotonic() + 20
+        while "relocation server on" not in self.kxld_log():
+            self.assertIsNone(self.kxld.poll(), f"kxld B ended: {self.kxld_log()}")
+            self.assertLess(time.monotonic(), deadline, self.kxld_log())
+            time.sleep(0.05)
+
+    def stop_kxld_b(self):
+        if self.kxld and self.kxld.poll() is None:
+            self.kxld.terminate()
+            self.assertEqual(self.kxld.wait(timeout=30), 0, self.kxld_log())
+        self.kxld = None
+
+    def kxld_log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def wait_log(self, pattern, timeout=20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if pattern in self.kxld_log():
+                return
+            time.sleep(0.1)
+        self.fail(f"'{pattern}' not in kxld B's log:\n{self.kxld_log()[-3000:]}")
+
+    def assert_kxld_serves(self):
+        """kxld B is up: its API answers on the Unix socket."""
+        self.assertIsNone(self.kxld.poll(), self.kxld_log())
+        conn = UnixHTTPConnection(os.path.join(self.root_b, "run/kxl/kxld.sock"), timeout=20)
+        conn.request("GET", "/api/v1/domains")
+        self.assertEqual(conn.getresponse().status, 200)
+        conn.close()
+
+    def relocate(self, name, *args):
+        return self.migrate("--relocation", f"127.0.0.1:{self.port}", *args, name)
+
+    def tls_client(self, tls_dir=None):
+        """A TLS connection to B's relocation port, with tls_dir's certificate (None: none),
+        verifying B's certificate with A's CA."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(os.path.join(self.tls_a, "ca-cert.pem"))
+        if tls_dir:
+            ctx.load_cert_chain(os.path.join(tls_dir, "host-cert.pem"),
+                                os.path.join(tls_dir, "host-key.pem"))
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=20)
+        return ctx.wrap_socket(sock, server_hostname="127.0.0.1")
+
+    @staticmethod
+    def read_all(sock):
+        """What the server sends until it closes (an error from a refused TLS is the end)."""
+        data = b""
+        try:
+            while True:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        except (ssl.SSLError, ConnectionResetError, socket.timeout):
+            pass
+        return data
+
+    def test_live_migration_through_relocation_server(self):
+        """The guest moves through B's relocation server and goes on counting there with its
+        disk's file; A keeps no domain, process or runtime directory."""
+        self.start_kxld_b()
+        self.booted("rl", extra_lines=self.data_disk())
+        self.guest_sh("rl", "echo before-the-move > /mnt/data/mark.txt; sync; echo w-$((6*7))",
+                      r"w-42")
+        t0 = time.monotonic()
+        r = self.relocate("rl")
+        took = time.monotonic() - t0
+        self.assertEqual(r.returncode, 0, r.stderr + self.kxld_log()[-3000:])
+        figures = FIGURES.search(r.stderr)
+        self.assertIsNotNone(figures, r.stderr)
+        print(f"\nmigrate --relocation: {took:.2f} s wall, {figures.group(0)}")
+        self.assert_gone("rl")
+        run_a = os.path.join(self.root, "run/kxl")
+        self.assertEqual([d for d in os.listdir(run_a) if not d.startswith(".")], [])
+        self.assert_goes_on_at_b("rl", self.last_beat("rl"))
+        with self.host_b():
+            self.guest_sh("rl", "cat /mnt/data/mark.txt", r"before-the-move")
+        self.wait_log("relocation from 127.0.0.1: accepted (host-a, 127.0.0.1) by the "
+                      "pattern 'host-a$'")
+        self.wait_log("domain 'rl' received and running here")
+        self.assert_kxld_serves()
+
+    def test_host_not_allowed_is_refused(self):
+        """A's certificate is good but B allows only host-z: the migration fails at once with
+        the refusal, the guest runs on at A, B started nothing and says why."""
+        self.start_kxld_b(allow=("host-z$", "10\\.9\\."))
+        self.booted("rn")
+        r = self.relocate("rn")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertRegex(r.stderr, r"kxl: .*relocation server on '127.0.0.1:\d+'.*"
+                                   r"relocation_hosts_allow does not list this host")
+        self.wait_log("relocation from 127.0.0.1 refused: its names (host-a, 127.0.0.1) match "
+                      "no pattern of relocation_hosts_allow")
+        self.assert_root_b_empty(timeout=5)
+        self.assert_runs_on("rn")
+        self.assert_kxld_serves()
+
+    def test_bad_peers_are_refused(self):
+        """Another CA's certificate, no certificate, plain TCP, and garbage after a good
+        handshake: none gets the protocol's banner (but the last, whose garbage is refused as
+        a stream), each is logged with its reason, B starts nothing, kxld B serves on and
+        still takes a good peer."""
+        self.start_kxld_b()
+        other = os.path.join(self.tmp, "other-root")
+        os.makedirs(other)
+        self.tls_setup(dict(self.env, KXL_ROOT=other), "--name", "host-a")
+        cases = {
+            "another CA": (lambda: self.tls_client(os.path.join(other, "etc/kxl/tls")),
+                           "refused: certificate verify failed"),
+            "no certificate": (lambda: self.tls_client(None),
+                               "refused: TLS handshake failed: "),
+            "plain TCP": (lambda: socket.create_connection(("127.0.0.1", self.port),
+                                                           timeout=20),
+                          "refused: TLS handshake failed: "),
+        }
+        for what, (connect, logged) in cases.items():
+            with self.subTest(what):
+                before = self.kxld_log().count("refused")
+                try:
+                    sock = connect()
+                except (ssl.SSLError, ConnectionResetError):
+                    sock = None   # refused during the handshake itself
+                if sock:
+                    if what == "plain TCP":
+                        sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                    self.assertNotIn(BANNER, self.read_all(sock))
+                    sock.close()
+                deadline = time.monotonic() + 15
+                while self.kxld_log().count("refused") == before:
+                    self.assertLess(time.monotonic(), deadline, self.kxld_log()[-2000:])
+                    time.sleep(0.1)
+                self.assertIn(logged, self.kxld_log())
+                self.assert_root_b_empty(timeout=5)
+                self.assert_kxld_serves()
+        with self.subTest("garbage after the handshake"):
+            sock = self.tls_client(self.tls_a)
+            self.assertIn(BANNER, sock.recv(4096))
+            sock.sendall(os.urandom(8192))
+            answer = self.read_all(sock)
+            sock.close()
+            self.assertIn(b"not a kxl save file or migration stream", answer)
+            self.wait_log("failed: the migration stream")
+            self.assert_root_b_empty(timeout=5)
+            self.assert_kxld_serves()
+        log = self.kxld_log()
+        self.assertIn("refused: certificate verify failed", log)
+        self.assertIn("peer did not return a certificate", log)
+
+
+# the relocation class inherits MigrateTest's tests; they run once, in test_migrate
+for _name in [n for n in vars(test_migrate.MigrateTest) if n.startswith("test_")]:
+    setattr(RelocationTest, _name, None)
