@@ -5,6 +5,7 @@
  * `kxl migrate-receive`), in a process of its own on a socket pair that this one relays to
  * and from the TLS connection. Every refusal and outcome is one line in kxld's log. */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -68,7 +69,11 @@ static int relay_to_receiver(const kxl_paths *paths, SSL *ssl, const char *peer)
     pid_t pid = fork();
     if (pid == 0) {
         close(sp[0]);
-        close(0);   /* the TLS connection is the relay's alone */
+        /* the TLS connection is the relay's alone; fd 0 stays taken (what the receiver
+         * spawns must not get a pipe there) */
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 0);
+        close(null);
         _exit(receive(paths, sp[1], peer));
     }
     close(sp[1]);
