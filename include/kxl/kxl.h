@@ -116,6 +116,8 @@ typedef struct {
      * already past kxl's header; the domain starts paused and waits for incoming-commit */
     bool incoming;
     int incoming_fd;
+    bool incoming_tls;         /* QEMU's own TLS on it (server end, a client certificate of
+                                * ROOT/etc/kxl/tls's CA demanded): kxl migrate --relocation */
     int *lifeline_r;           /* gets the pipe whose closing before the go destroys it */
 } kxl_create_opts;
 

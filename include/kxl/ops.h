@@ -324,6 +324,12 @@ typedef struct {
     bool paused;              /* -p: leave the domain paused once received */
     bool debug;
     const char *supervisor;   /* path of kxl-supervisor; NULL: next to this binary */
+    /* kxld's relocation server: QEMU's stream comes apart from the protocol, as a TCP
+     * connection to stream_listen_fd from the address stream_peer, which QEMU's own TLS
+     * wraps; without stream_apart it follows the header on in_fd */
+    bool stream_apart;
+    int stream_listen_fd;
+    const char *stream_peer;
 } kxl_migrate_receive_opts;
 /* The receiving side: speaks the protocol on in_fd (from the sender) and out_fd (to it),
  * checks the domain's header before anything starts, and starts the domain from the stream.

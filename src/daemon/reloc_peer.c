@@ -3,7 +3,10 @@
  * relocation_hosts_allow against the certificate's names and the peer's address; only then
  * does a byte of the migration protocol move. The receiver is the library's (the same as
  * `kxl migrate-receive`), in a process of its own on a socket pair that this one relays to
- * and from the TLS connection. Every refusal and outcome is one line in kxld's log. */
+ * and from the TLS connection. QEMU's stream does not come this way: the peer is told a port
+ * (MIG_RELOC_STREAM) that the receiver accepts one connection on, from the peer's address,
+ * and that QEMU's own TLS wraps with the same certificates (the supervisor's sv_tls.c).
+ * Every refusal and outcome is one line in kxld's log. */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -44,10 +47,37 @@ static void peer_address(int fd, char *text, size_t len)
     }
 }
 
-/* The receiver, in its own process: the exit status. */
-static int receive(const kxl_paths *paths, int fd, const char *peer)
+/* A listener for QEMU's stream on the address the peer reached, on a port of the kernel's
+ * choice; *port_r gets it. -1 with kx_err. */
+static int stream_listener(int *port_r)
 {
-    kxl_migrate_receive_opts o = {0};
+    struct sockaddr_storage sa;
+    socklen_t sl = sizeof(sa);
+    if (getsockname(0, (struct sockaddr *)&sa, &sl) < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "getsockname");
+        return -1;
+    }
+    if (sa.ss_family == AF_INET)
+        ((struct sockaddr_in *)&sa)->sin_port = 0;
+    else
+        ((struct sockaddr_in6 *)&sa)->sin6_port = 0;
+    AUTOCLOSE int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sl) < 0 || listen(fd, 4) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
+        kx_err_errno(KXL_ERR_HOST, "cannot listen for QEMU's stream");
+        return -1;
+    }
+    *port_r = ntohs(sa.ss_family == AF_INET ? ((struct sockaddr_in *)&sa)->sin_port
+                                            : ((struct sockaddr_in6 *)&sa)->sin6_port);
+    return TAKE_FD(fd);
+}
+
+/* The receiver, in its own process: the exit status. */
+static int receive(const kxl_paths *paths, int fd, int stream_fd, const char *addr,
+                   const char *peer)
+{
+    kxl_migrate_receive_opts o = {.stream_apart = true, .stream_listen_fd = stream_fd,
+                                  .stream_peer = addr};
     char *name = NULL;
     if (kxl_domain_migrate_receive(paths, fd, fd, &o, &name) < 0) {
         kx_notice("kxld: relocation from %s failed: %s", peer, kx_err_msg());
@@ -58,10 +88,19 @@ static int receive(const kxl_paths *paths, int fd, const char *peer)
     return 0;
 }
 
-/* Relays between ssl and a receiver process until either ends. */
-static int relay_to_receiver(const kxl_paths *paths, SSL *ssl, const char *peer)
+/* Tells the peer where QEMU's stream goes, then relays the protocol between ssl and a
+ * receiver process until either ends. */
+static int relay_to_receiver(const kxl_paths *paths, SSL *ssl, const char *addr,
+                             const char *peer)
 {
-    int sp[2];
+    int sp[2], port = 0;
+    AUTOCLOSE int stream_fd = stream_listener(&port);
+    AUTOFREE char *where = kx_asprintf("%s%d\n", MIG_RELOC_STREAM, port);
+    if (stream_fd < 0 || SSL_write(ssl, where, (int)strlen(where)) <= 0) {
+        kx_log(KX_LOG_ERROR, "kxld: relocation from %s: %s", peer,
+               stream_fd < 0 ? kx_err_msg() : "cannot write to it");
+        return 1;
+    }
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
         kx_log(KX_LOG_ERROR, "kxld: relocation from %s: cannot create a socket pair", peer);
         return 1;
@@ -74,9 +113,10 @@ static int relay_to_receiver(const kxl_paths *paths, SSL *ssl, const char *peer)
         int null = open("/dev/null", O_RDWR);
         dup2(null, 0);
         close(null);
-        _exit(receive(paths, sp[1], peer));
+        _exit(receive(paths, sp[1], stream_fd, addr, peer));
     }
     close(sp[1]);
+    close(TAKE_FD(stream_fd));   /* the receiver's alone: a stray connection finds none */
     if (pid < 0) {
         close(sp[0]);
         kx_log(KX_LOG_ERROR, "kxld: relocation from %s: cannot fork", peer);
@@ -143,7 +183,7 @@ static int serve(const kxl_paths *paths, const kxld_conf *conf)
     else if (!peer_allowed(conf, ssl, addr, peer))
         SSL_shutdown(ssl);
     else
-        status = relay_to_receiver(paths, ssl, peer);
+        status = relay_to_receiver(paths, ssl, addr, peer);
     SSL_free(ssl);
     SSL_CTX_free(ctx);
     return status;

@@ -54,6 +54,8 @@ static void add_restore(json_object *o, const kxl_create_opts *c)
     if (c->incoming) {
         json_object_object_add(r, "incoming", json_object_new_boolean(true));
         json_object_object_add(r, "fd", json_object_new_int(KXL_SUPERVISOR_INCOMING_FD));
+        if (c->incoming_tls)
+            json_object_object_add(r, "tls", json_object_new_boolean(true));
     } else {
         json_object_object_add(r, "file", json_object_new_string(c->restore_file));
         json_object_object_add(r, "offset", json_object_new_int64((int64_t)c->restore_offset));

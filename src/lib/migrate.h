@@ -22,8 +22,12 @@ int migrate_preflight(const kxl_paths *p, const mig_header *h, const kxl_domcfg 
 
 /* The transport of kxl migrate --relocation: connects to target (HOST, HOST:PORT or
  * [ADDRESS]:PORT) with this host's certificate, checks that the server's certificate names
- * HOST and comes from this host's CA, and starts a child that relays between the TLS
- * connection and two pipes: *to_r (written: goes to the receiver) and *from_r (read).
- * *pid_r: the child, as an ssh transport's. -1 with kx_err (nothing left) otherwise. */
+ * HOST and comes from this host's CA, reads where QEMU's stream goes (*stream_port_r), and
+ * starts a child that relays the protocol between the TLS connection and two pipes: *to_r
+ * (written: goes to the receiver) and *from_r (read). *pid_r: the child, as an ssh
+ * transport's. -1 with kx_err (nothing left) otherwise, the server's refusal quoted. */
 int migrate_reloc_start(const kxl_paths *p, const char *target, pid_t *pid_r, int *to_r,
-                        int *from_r);
+                        int *from_r, int *stream_port_r);
+/* A TCP connection to target's HOST, port: QEMU's stream, which QEMU's TLS wraps. *host_r
+ * (caller frees) gets HOST, the name QEMU checks the receiver's certificate against. */
+int migrate_reloc_stream(const char *target, int port, char **host_r);

@@ -1,7 +1,8 @@
 /* migrate_reloc.c - the sending side's transport to a kxld relocation server: a TCP
  * connection with mutual TLS (tls/tls_conn.c), then a child process that relays between it
- * and a pair of pipes, so that the line protocol and QEMU's stream go through it exactly as
- * through ssh's pipes (ops_migrate.c cannot tell the two apart). */
+ * and a pair of pipes, so that the line protocol goes through it exactly as through ssh's
+ * pipes. QEMU's stream goes apart, on a second TCP connection to the port the server names
+ * first (MIG_RELOC_STREAM), which QEMU's own TLS wraps. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -15,6 +16,7 @@
 
 #include "kxl/tls.h"
 #include "lib/migrate.h"
+#include "migrate/mig_proto.h"
 #include "tls/tls_conn.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -142,8 +144,49 @@ undo_nothing:
     return -1;
 }
 
+/* The server's first line: the stream's port, or its refusal. */
+static int read_stream_port(SSL *ssl, const char *host, const char *port, int *port_r)
+{
+    char line[512];
+    size_t n = 0;
+    struct timeval tv = {.tv_sec = HANDSHAKE_MS / 1000};
+    setsockopt(SSL_get_fd(ssl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    while (n < sizeof(line) - 1 && SSL_read(ssl, line + n, 1) == 1 && line[n] != '\n')
+        n++;
+    line[n] = '\0';
+    tv.tv_sec = 0;
+    setsockopt(SSL_get_fd(ssl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char *end = NULL;
+    long v = kx_startswith(line, MIG_RELOC_STREAM)
+                 ? strtol(line + strlen(MIG_RELOC_STREAM), &end, 10) : 0;
+    if (v > 0 && v < 65536 && end && !*end) {
+        *port_r = (int)v;
+        return 0;
+    }
+    const char *why = kx_startswith(line, MIG_ERROR) ? line + strlen(MIG_ERROR)
+                      : n ? "it spoke out of turn" : "it hung up";
+    kx_err(KXL_ERR_PERMISSION, "the relocation server on '%s' port %s refused the migration: %s",
+           host, port, why);
+    return -1;
+}
+
+int migrate_reloc_stream(const char *target, int port, char **host_r)
+{
+    AUTOFREE char *ignored = NULL;
+    char service[16];
+    if (split_target(target, host_r, &ignored) < 0)
+        return -1;
+    snprintf(service, sizeof(service), "%d", port);
+    int fd = connect_to(*host_r, service);
+    if (fd < 0) {
+        free(*host_r);
+        *host_r = NULL;
+    }
+    return fd;
+}
+
 int migrate_reloc_start(const kxl_paths *p, const char *target, pid_t *pid_r, int *to_r,
-                        int *from_r)
+                        int *from_r, int *stream_port_r)
 {
     AUTOFREE char *host = NULL;
     AUTOFREE char *port = NULL;
@@ -160,7 +203,9 @@ int migrate_reloc_start(const kxl_paths *p, const char *target, pid_t *pid_r, in
         kx_err(KXL_ERR_PERMISSION, "the relocation server on '%s' port %s: %s", host, port,
                why);
     }
-    int r = ssl ? start_relay(ssl, pid_r, to_r, from_r) : -1;
+    int r = ssl ? read_stream_port(ssl, host, port, stream_port_r) : -1;
+    if (r == 0)
+        r = start_relay(ssl, pid_r, to_r, from_r);
     SSL_free(ssl);   /* the child has its copy; this one sends nothing */
     SSL_CTX_free(ctx);
     return r;

@@ -1,7 +1,8 @@
 /* ops_migrate.c - kxl migrate, the sending side: runs the transport (xl's "ssh HOST kxl
- * migrate-receive", or any command), sends the header the supervisor describes (as a save
- * file's), and hands the transport to the supervisor's migrate job (sv_migrate.c), whose
- * events are the progress. Then xl's handover: the receiver says it has the domain, is told
+ * migrate-receive", or any command, or a kxld relocation server's TLS connection,
+ * migrate_reloc.c), sends the header the supervisor describes (as a save file's), and hands
+ * the transport (for a relocation server, a connection of QEMU's stream's own, which QEMU
+ * encrypts) to the supervisor's migrate job (sv_migrate.c), whose events are the progress. Then xl's handover: the receiver says it has the domain, is told
  * to go only once this host's QEMU has completed and released the disks, and reports; this
  * copy goes only after that report. The protocol is in migrate/mig_proto.h. */
 #include <errno.h>
@@ -42,6 +43,7 @@ typedef struct {
     void *opaque;
     pid_t pid;                 /* the transport */
     int to, from;              /* its stdin and stdout */
+    int stream_port;           /* --relocation: QEMU's stream goes to this port of the host */
     int watch, job;            /* the supervisor's event stream; the migrate request's reply */
     bool handover;             /* QEMU completed: the guest stopped, its disks released */
     bool received;             /* the receiver said it has the domain */
@@ -67,7 +69,7 @@ static char *transport_rune(const mig_send *m)
 static int transport_start(mig_send *m)
 {
     if (m->o->relocation) {
-        if (migrate_reloc_start(m->p, m->host, &m->pid, &m->to, &m->from) < 0)
+        if (migrate_reloc_start(m->p, m->host, &m->pid, &m->to, &m->from, &m->stream_port) < 0)
             return -1;
         debug_step(m, "connected to the relocation server (mutual TLS)");
         return 0;
@@ -202,12 +204,20 @@ static int open_watch(mig_send *m)
 
 static int start_job(mig_send *m)
 {
+    /* --relocation: a connection of its own, which the supervisor has QEMU wrap in TLS */
+    AUTOCLOSE int stream = -1;
+    AUTOFREE char *tls_host = NULL;
+    if (m->o->relocation &&
+        (stream = migrate_reloc_stream(m->host, m->stream_port, &tls_host)) < 0)
+        return -1;
     AUTOCLOSE int fd = control_connect(m->p, m->name, "control.sock");
     json_object *args = json_object_new_object();
     json_object_object_add(args, "host", json_object_new_string(m->host));
     json_object_object_add(args, "downtime_ms", json_object_new_int64(m->o->downtime_ms));
     json_object_object_add(args, "bandwidth_mib", json_object_new_int64(m->o->bandwidth_mib));
-    if (fd < 0 || control_send(fd, m->name, "migrate", args, m->to) < 0)
+    if (tls_host)
+        json_object_object_add(args, "tls_hostname", json_object_new_string(tls_host));
+    if (fd < 0 || control_send(fd, m->name, "migrate", args, stream >= 0 ? stream : m->to) < 0)
         return -1;
     m->job = TAKE_FD(fd);
     return 0;

@@ -4,8 +4,12 @@
  * from the stream as a restore is (its supervisor feeds the transport to QEMU) but paused and
  * held by a lifeline: it runs only on the sender's go, and nothing of it stays when this
  * command fails or dies before that. Every failure is also told to the sender as one line. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cfg/cfg_json.h"
@@ -29,6 +33,7 @@ typedef struct {
     mig_header h;
     kxl_domcfg *cfg;
     int lifeline;          /* held until the go: its closing destroys the domain */
+    int stream;            /* QEMU's stream when it comes apart (stream_apart), else -1 */
     bool created;
 } mig_recv;
 
@@ -89,12 +94,60 @@ static int answer_preflight(mig_recv *r)
     return -1;
 }
 
+/* The peer's address on a socket, as text (an IPv4-mapped address unwrapped). */
+static void peer_text(int fd, char *text, size_t len)
+{
+    struct sockaddr_in6 sa;
+    socklen_t sl = sizeof(sa);
+    text[0] = '\0';
+    if (getpeername(fd, (struct sockaddr *)&sa, &sl) < 0)
+        return;
+    if (sa.sin6_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, text, (socklen_t)len);
+    else if (IN6_IS_ADDR_V4MAPPED(&sa.sin6_addr))
+        inet_ntop(AF_INET, &sa.sin6_addr.s6_addr[12], text, (socklen_t)len);
+    else
+        inet_ntop(AF_INET6, &sa.sin6_addr, text, (socklen_t)len);
+}
+
+/* The stream's connection, apart from the protocol: from the sender's address only (others
+ * are closed), within HEADER_MS. */
+static int accept_stream(mig_recv *r)
+{
+    for (;;) {
+        struct pollfd p = {.fd = r->o->stream_listen_fd, .events = POLLIN};
+        int n = poll(&p, 1, HEADER_MS);
+        if (n <= 0) {
+            kx_err(KXL_ERR_STATE, "the sender did not connect QEMU's stream in time");
+            return -1;
+        }
+        AUTOCLOSE int fd = accept4(r->o->stream_listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        char from[INET6_ADDRSTRLEN] = "";
+        if (fd >= 0)
+            peer_text(fd, from, sizeof(from));
+        if (fd >= 0 && kx_streq(from, r->o->stream_peer)) {
+            r->stream = TAKE_FD(fd);
+            return 0;
+        }
+        if (fd >= 0)
+            kx_notice("migrate-receive: a stream connection from %s (not the sender %s) closed",
+                      from, r->o->stream_peer);
+    }
+}
+
 static int create_domain(mig_recv *r)
 {
+    if (r->o->stream_apart && accept_stream(r) < 0)
+        return -1;
     kxl_create_opts c = {.paused = true, .supervisor = r->o->supervisor,
                          .restore_qemu = r->h.qemu_version, .machine = r->h.machine,
-                         .incoming = true, .incoming_fd = r->in, .lifeline_r = &r->lifeline};
-    if (kxl_domain_create(r->p, r->cfg, &c, NULL) < 0)
+                         .incoming = true, .incoming_fd = r->stream >= 0 ? r->stream : r->in,
+                         .incoming_tls = r->stream >= 0, .lifeline_r = &r->lifeline};
+    int rc = kxl_domain_create(r->p, r->cfg, &c, NULL);
+    if (r->stream >= 0)
+        close(r->stream);   /* the supervisor has its own */
+    r->stream = -1;
+    if (rc < 0)
         return -1;
     r->created = true;
     return 0;
@@ -152,7 +205,7 @@ static int receive_steps(mig_recv *r)
 int kxl_domain_migrate_receive(const kxl_paths *p, int in_fd, int out_fd,
                                const kxl_migrate_receive_opts *o, char **name_r)
 {
-    mig_recv r = {.p = p, .in = in_fd, .out = out_fd, .o = o, .lifeline = -1};
+    mig_recv r = {.p = p, .in = in_fd, .out = out_fd, .o = o, .lifeline = -1, .stream = -1};
     int rc = receive_steps(&r);
     kxl_errcode code = kx_err_code();
     AUTOFREE char *why = rc < 0 ? kx_strdup(kx_err_msg()) : NULL;

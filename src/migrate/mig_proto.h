@@ -27,6 +27,10 @@
 #define MIG_GO_PAUSED "domain is yours, keep it paused"
 #define MIG_RESULT "my copy unpause results are as follows: "
 #define MIG_ERROR "error: "
+/* kxld's relocation server, before MIG_BANNER: QEMU's stream goes to this TCP port of the
+ * same address, as a connection of its own that QEMU's TLS wraps (not through the protocol's
+ * connection, so no kxl process copies the guest's memory) */
+#define MIG_RELOC_STREAM "kxl relocation server: QEMU's stream with TLS to port "
 #define MIG_LINE_MAX 65536
 
 /* Writes the text and a newline to fd (waiting while a non-blocking pipe is full). 0, or -1

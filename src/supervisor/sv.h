@@ -260,6 +260,12 @@ json_object *sv_migrate(sv *s, json_object *args);
 json_object *sv_migrate_commit(sv *s, json_object *args);
 /* Turns on QEMU's migration capabilities names[0..n). 0, or -1 with kx_err. */
 int sv_migrate_capabilities(sv *s, const char *const *names, size_t n);
+/* sv_tls.c: QEMU's own TLS on the next migration stream, with the host's relocation
+ * certificates: the client end checking that the server's certificate names hostname, or
+ * (hostname NULL) the server end; both demand the CA's certificate from the peer. 0, or -1
+ * with kx_err. sv_tls_off (asynchronous, never failing) makes the next stream plain again. */
+int sv_tls_on(sv *s, const char *hostname);
+void sv_tls_off(sv *s);
 /* The domain runs (or is paused): "OK" to its creator; an incoming migration keeps the pipe
  * as its lifeline, whose loss before the go destroys the domain. */
 void sv_incoming_started(sv *s);

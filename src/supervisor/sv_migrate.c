@@ -3,7 +3,8 @@
  * Sending: "migrate-header" tells what the stream's header records (sv_state_header, as a
  * save's); "migrate" is a job that gets the transport's descriptor with its request
  * (SCM_RIGHTS) and runs QEMU's live migration into it (migrate fd:, the guest running during
- * the passes) with progress from query-migrate. When QEMU says "completed" the guest is
+ * the passes) with progress from query-migrate; with "tls_hostname" (a relocation server's
+ * stream connection), QEMU's own TLS wraps it (sv_tls.c). When QEMU says "completed" the guest is
  * stopped and its images inactivated (released to the receiver), and the job waits in its
  * "handover" phase for the sender's verdict: "migrate-commit" (the receiver runs it: this
  * copy goes) or job-cancel (the receiver failed before the go: this copy runs again, QEMU's
@@ -29,6 +30,8 @@
 #define MIGRATE_FDNAME "kxl-migrate"
 
 typedef struct {
+    sv *s;
+    bool tls;           /* QEMU's own TLS on the stream (kxl migrate --relocation) */
     bool was_running;   /* the guest ran when the migration began */
     bool completed;     /* QEMU sent it all: the guest is stopped, its images released */
     int final_queries;  /* query-migrate asked since it completed */
@@ -207,6 +210,9 @@ static void migrate_owner_gone(sv *s)
 
 static void migrate_dispose(void *priv)
 {
+    migrate_job *j = priv;
+    if (j->tls)
+        sv_tls_off(j->s);
     free(priv);
 }
 
@@ -281,9 +287,19 @@ json_object *sv_migrate(sv *s, json_object *args)
                "migrated", s->name, sv_lc_state_name(s->lc));
         return NULL;
     }
-    if (migrate_prepare_qemu(s, args) < 0 || sv_fd_give(s, fd, MIGRATE_FDNAME) < 0)
+    /* --relocation: the stream is a TCP connection to the receiving QEMU, which QEMU
+     * encrypts itself */
+    const char *tls_host = kx_json_str(args, "tls_hostname", NULL);
+    if (migrate_prepare_qemu(s, args) < 0 || (tls_host && sv_tls_on(s, tls_host) < 0))
         return NULL;
+    if (sv_fd_give(s, fd, MIGRATE_FDNAME) < 0) {
+        if (tls_host)
+            sv_tls_off(s);
+        return NULL;
+    }
     migrate_job *j = kx_malloc0(sizeof(*j));
+    j->s = s;
+    j->tls = tls_host != NULL;
     j->was_running = s->lc == SV_LC_RUNNING;
     sv_job_start(s, &migrate_ops, j, sv_obj2("to", kx_json_str(args, "host", "?"), NULL, NULL),
                  sv_control_job_done, sv_control_defer(s));

@@ -108,10 +108,18 @@ int sv_restore(sv *s)
         return -1;
     if (s->incoming && sv_migrate_capabilities(s, incoming_caps, 1) < 0)
         return -1;
-    sv_event(s, "restoring from '%s'", file);
+    /* a relocation server's stream: QEMU's own TLS, the sender's certificate checked */
+    bool tls = s->incoming && kx_json_bool(s->restore, "tls", false);
+    if (tls && sv_tls_on(s, NULL) < 0)
+        return -1;
+    sv_event(s, "restoring from '%s'%s", file, tls ? " (QEMU's TLS)" : "");
     json_object *a = json_object_new_object();
     json_object_object_add(a, "uri", json_object_new_string("fd:kxl-restore"));
-    if (qmp_execute(s->qmp, "migrate-incoming", a, NULL, 10000) < 0 || restore_wait(s, file) < 0)
+    int r = qmp_execute(s->qmp, "migrate-incoming", a, NULL, 10000) < 0 ? -1
+                                                                      : restore_wait(s, file);
+    if (tls)
+        sv_tls_off(s);
+    if (r < 0)
         return -1;
     sv_event(s, "restored from '%s'", file);
     return 0;
