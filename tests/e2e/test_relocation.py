@@ -176,6 +176,27 @@ class RelocationTest(test_migrate.MigrateTest):
         self.assert_runs_on("rn")
         self.assert_kxld_serves()
 
+    def test_kxld_refuses_to_start_without_usable_certificates(self):
+        """relocation_server = 1 with the key open to others, or missing: kxld does not start,
+        and its one-line error names the file (no unauthenticated listener is possible)."""
+        key = os.path.join(self.tls_b, "host-key.pem")
+        for what, change, words in (("open key", lambda: os.chmod(key, 0o644),
+                                     f"'{key}' may be read by others (mode 644)"),
+                                    ("missing key", lambda: os.unlink(key),
+                                     f"cannot read '{key}' (kxl tls-setup makes it)")):
+            with self.subTest(what):
+                change()
+                with open(os.path.join(self.root_b, "etc/kxl/kxld.conf"), "w") as f:
+                    f.write(f"relocation_server = 1\nrelocation_port = {self.port}\n")
+                r = subprocess.run([KXLD, "--foreground", "--root", self.root_b],
+                                   env=self.env_b, capture_output=True, text=True, timeout=30)
+                self.assertEqual(r.returncode, 1, r.stderr)
+                err = [line for line in r.stderr.splitlines() if line.startswith("kxld: ")]
+                self.assertEqual(len(err), 1, r.stderr)
+                self.assertIn(f"kxld: relocation_server = 1: {words}", err[0])
+                with socket.socket() as s:
+                    self.assertNotEqual(s.connect_ex(("127.0.0.1", self.port)), 0)
+
     def test_bad_peers_are_refused(self):
         """Another CA's certificate, no certificate, plain TCP, and garbage after a good
         handshake: none gets the protocol's banner (but the last, whose garbage is refused as
