@@ -176,6 +176,34 @@ class RelocationTest(test_migrate.MigrateTest):
         self.assert_runs_on("rn")
         self.assert_kxld_serves()
 
+    def test_receiver_gone_mid_stream_then_a_plain_save(self):
+        """kxld B stopped while memory moves (its peers end with it): the sender says so,
+        the guest runs on at A, B keeps nothing; A's QEMU is left without TLS, so a save (a
+        plain stream) works after."""
+        self.start_kxld_b()
+        self.booted("rg", memory=256)
+        self.fill_memory("rg", 96)
+        proc = subprocess.Popen([KXL, "migrate", "--bandwidth", "8", "--relocation",
+                                 f"127.0.0.1:{self.port}", "rg"], env=self.env,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not os.path.isdir(os.path.join(self.root_b, "run/kxl/rg")):
+            self.assertLess(time.monotonic(), deadline, "B never started receiving")
+            time.sleep(0.1)
+        time.sleep(2)
+        self.assertIsNone(proc.poll(), "the migration ended before kxld B stopped")
+        self.stop_kxld_b()
+        err = proc.communicate(timeout=120)[1]
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertRegex(err, r"kxl: .*(hung up|cancelled|cannot|ended before)")
+        self.assert_root_b_empty()
+        self.assert_runs_on("rg")
+        save = os.path.join(self.tmp, "rg.save")
+        self.kxl("save", "-c", "rg", save, check=True, timeout=120)
+        with open(save, "rb") as f:
+            self.assertEqual(f.read(7), b"KXLSAVE")
+        self.assert_runs_on("rg")
+
     def test_kxld_refuses_to_start_without_usable_certificates(self):
         """relocation_server = 1 with the key open to others, or missing: kxld does not start,
         and its one-line error names the file (no unauthenticated listener is possible)."""
