@@ -2,9 +2,10 @@
  * migrate-receive", or any command, or a kxld relocation server's TLS connection,
  * migrate_reloc.c), sends the header the supervisor describes (as a save file's), and hands
  * the transport (for a relocation server, a connection of QEMU's stream's own, which QEMU
- * encrypts) to the supervisor's migrate job (sv_migrate.c), whose events are the progress. Then xl's handover: the receiver says it has the domain, is told
- * to go only once this host's QEMU has completed and released the disks, and reports; this
- * copy goes only after that report. The protocol is in migrate/mig_proto.h. */
+ * encrypts) to the supervisor's migrate job (sv_migrate.c), whose events are the progress.
+ * Then xl's handover: the receiver says it has the domain, is told to go only once this
+ * host's QEMU has completed and released the disks, and reports; this copy goes only after
+ * that report. The protocol is in migrate/mig_proto.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

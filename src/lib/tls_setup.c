@@ -4,6 +4,7 @@
  * renamed), keys 0600. */
 #include "kxl/tls.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,8 +42,14 @@ static int cert_spec(const kxl_tls_opts *o, kx_strv *dns, kx_strv *ips, tls_cert
 {
     for (const char *const *n = o->names; n && *n; n++)
         kx_strv_push(dns, *n);
-    for (const char *const *a = o->ips; a && *a; a++)
+    unsigned char buf[16];
+    for (const char *const *a = o->ips; a && *a; a++) {
+        if (inet_pton(AF_INET, *a, buf) != 1 && inet_pton(AF_INET6, *a, buf) != 1) {
+            kx_err(KXL_ERR_INVALID, "'%s' is not an IP address", *a);   /* before any file */
+            return -1;
+        }
         kx_strv_push(ips, *a);
+    }
     if (!dns->n) {
         char host[256] = "";
         if (gethostname(host, sizeof(host) - 1) < 0 || !host[0]) {
@@ -140,6 +147,12 @@ int kxl_tls_setup(const kxl_paths *p, const kxl_tls_opts *o)
 int kxl_tls_sign(const kxl_paths *p, const kxl_tls_opts *o, const char *out_dir)
 {
     AUTOFREE char *dir = kxl_tls_dir(p);
+    AUTOFREE char *ca_key = kx_path_join(dir, TLS_CA_KEY);
+    if (!kx_path_exists(ca_key)) {   /* before anything is made */
+        kx_err(KXL_ERR_NOT_FOUND, "'%s' is missing: only the host that made the CA (kxl "
+               "tls-setup there) signs certificates", ca_key);
+        return -1;
+    }
     const char *files[] = {TLS_CA_CERT, TLS_HOST_CERT, TLS_HOST_KEY};
     for (size_t i = 0; i < KX_ARRAY_SIZE(files); i++) {
         AUTOFREE char *f = kx_path_join(out_dir, files[i]);

@@ -150,7 +150,8 @@ static void relocation_key_errors_name_file_and_line(void **state)
     static const struct {
         const char *text, *msg;
     } cases[] = {
-        {"relocation_server = 2\n", ":1: 'relocation_server' must be 0 or 1 (or \"yes\" or \"no\")"},
+        {"relocation_server = 2\n",
+         ":1: 'relocation_server' must be 0 or 1 (or \"yes\" or \"no\")"},
         {"\nrelocation_server = \"maybe\"\n", ":2: 'relocation_server' must be 0 or 1"},
         {"relocation_port = 0\n", ":1: 'relocation_port' must be a number from 1 to 65535"},
         {"relocation_address = \"\"\n", ":1: 'relocation_address' must be a non-empty string"},

@@ -1,0 +1,1 @@
+tls-setup --ip not-an-address

@@ -1,0 +1,1 @@
+tls-setup --import /nonexistent-kxl-dir

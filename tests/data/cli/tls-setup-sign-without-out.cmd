@@ -1,0 +1,1 @@
+tls-setup --sign host-b
