@@ -29,6 +29,7 @@
 #include "util/err.h"
 
 #define HANDSHAKE_MS 10000
+#define RECEIVER_GRACE_S 30
 
 /* The peer's address as text ("10.0.0.1": an IPv4-mapped address unwrapped). */
 static void peer_address(int fd, char *text, size_t len)
@@ -88,6 +89,23 @@ static int receive(const kxl_paths *paths, int fd, int stream_fd, const char *ad
     return 0;
 }
 
+/* The receiver's exit status. Once the peer has gone it reads the end at its next step; one
+ * that still waits (on a stream that never began) is ended after RECEIVER_GRACE_S, and the
+ * domain it was starting goes with it (the supervisor's lifeline). */
+static int wait_receiver(pid_t pid, const char *peer)
+{
+    int status = 1;
+    for (int i = 0; i < RECEIVER_GRACE_S * 10; i++) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+        usleep(100000);
+    }
+    kx_notice("kxld: relocation from %s: the peer is gone: its receiver is ended", peer);
+    kill(pid, SIGTERM);
+    waitpid(pid, &status, 0);
+    return 1;
+}
+
 /* Tells the peer where QEMU's stream goes, then relays the protocol between ssl and a
  * receiver process until either ends. */
 static int relay_to_receiver(const kxl_paths *paths, SSL *ssl, const char *addr,
@@ -126,9 +144,7 @@ static int relay_to_receiver(const kxl_paths *paths, SSL *ssl, const char *addr,
         kx_notice("kxld: relocation from %s: %s", peer, kx_err_msg());
     shutdown(sp[0], SHUT_RDWR);   /* the receiver sees the end: nothing it began stays */
     close(sp[0]);
-    int status = 1;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    return wait_receiver(pid, peer);
 }
 
 /* The peer proves a name hosts_allow lists: its certificate's or its address. */

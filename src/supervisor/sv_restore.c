@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "migrate/mig_header.h"
@@ -19,6 +20,17 @@
 #include "util/json.h"
 
 #define RESTORE_POLL_MS 20
+/* An incoming stream that has not begun by then will not: QEMU 7.2 reports a failed TLS
+ * handshake on its stream only in its log, and waits on (query-migrate answers no status
+ * until the stream begins) */
+#define INCOMING_SETUP_MS 30000
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* A stream from a newer QEMU does not load into an older one. */
 static int restore_check_version(sv *s, const char *file)
@@ -53,6 +65,7 @@ static int restore_refused(sv *s, const char *file, const char *why)
  * migration also ends when its receiving command went away. */
 static int restore_wait(sv *s, const char *file)
 {
+    long long since = now_ms();   /* the stream has not begun since */
     for (;;) {
         AUTOPTR(json_object) st = NULL;
         if (sv_incoming_receiver_gone(s)) {
@@ -71,6 +84,14 @@ static int restore_wait(sv *s, const char *file)
             return 0;
         if (kx_streq(status, "failed"))
             return restore_refused(s, file, kx_json_str(st, "error-desc", "no reason given"));
+        if (*status && !kx_streq(status, "setup"))
+            since = now_ms();
+        else if (s->incoming && now_ms() - since > INCOMING_SETUP_MS) {
+            AUTOFREE char *words = sv_qemu_words(s, 2);
+            AUTOFREE char *why = kx_asprintf("the stream did not begin in %d s: %s",
+                                             INCOMING_SETUP_MS / 1000, words);
+            return restore_refused(s, file, why);
+        }
         usleep(RESTORE_POLL_MS * 1000);
     }
 }

@@ -9,6 +9,7 @@ real migration, whose guest runs on at A), a certificate from another CA, no cer
 plain TCP client, and garbage after a good handshake."""
 
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -203,6 +204,50 @@ class RelocationTest(test_migrate.MigrateTest):
         with open(save, "rb") as f:
             self.assertEqual(f.read(7), b"KXLSAVE")
         self.assert_runs_on("rg")
+
+    def read_until(self, sock, text, timeout=60):
+        """What sock gives until text is in it."""
+        got = b""
+        sock.settimeout(timeout)
+        while text not in got:
+            chunk = sock.recv(4096)
+            self.assertTrue(chunk, f"no {text!r} in {got!r}")
+            got += chunk
+        return got
+
+    def test_plain_stream_to_the_stream_port_is_refused(self):
+        """A good peer sends a real header (from kxl save), then the saved QEMU stream in
+        plain TCP to the port named for QEMU's stream: the receiving QEMU demands its TLS, so
+        the stream never begins, the peer is told (within the supervisor's 30 s for a stream
+        to begin), and nothing stays on B."""
+        self.start_kxld_b()
+        self.booted("ps")
+        save = os.path.join(self.tmp, "ps.save")
+        self.kxl("save", "ps", save, check=True, timeout=120)
+        with open(save, "rb") as f:
+            saved = f.read()
+        hlen = 24 + int.from_bytes(saved[12:16], "little") + 4
+        sock = self.tls_client(self.tls_a)
+        got = self.read_until(sock, BANNER)
+        port = int(re.search(rb"QEMU's stream with TLS to port (\d+)", got).group(1))
+        sock.sendall(saved[:hlen])
+        self.read_until(sock, b"preflight passed")
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as plain:
+            try:
+                plain.sendall(saved[hlen:hlen + 65536])   # fits the socket's buffer
+            except (BrokenPipeError, ConnectionResetError):
+                pass   # QEMU hung up at once
+            try:
+                answer = self.read_until(sock, b"error: ", timeout=90) + self.read_all(sock)
+            except socket.timeout:
+                with self.host_b():
+                    events = self.kxl("dmesg").stdout
+                self.fail(f"no error from B:\n{self.kxld_log()[-2000:]}\n{events[-3000:]}")
+        sock.close()
+        self.assertIn(b"QEMU could not load the saved state (the stream did not begin", answer)
+        self.wait_log("relocation from 127.0.0.1 failed: ")
+        self.assert_root_b_empty()
+        self.assert_kxld_serves()
 
     def test_kxld_refuses_to_start_without_usable_certificates(self):
         """relocation_server = 1 with the key open to others, or missing: kxld does not start,
