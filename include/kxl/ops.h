@@ -91,7 +91,7 @@ int kxl_domain_unpause(const kxl_paths *p, const char *dom);
 /* xl's shutdown and reboot options. */
 typedef struct {
     bool wait;    /* -w: return once it is done */
-    bool force;   /* -F: shutdown destroys after the domain's shutdown_timeout; reboot resets
+    bool force;   /* -H: shutdown destroys after the domain's shutdown_timeout; reboot resets
                    * after 60 s */
 } kxl_power_opts;
 /* Presses the ACPI power button; with wait/force, returns when the domain is gone, preserved
@@ -199,6 +199,8 @@ json_object *kxl_domain_xl_json(unsigned domid, const kxl_domcfg *cfg);
 /* The host as list's first row, as xl shows Domain-0: ID 0, the host's memory (MemTotal)
  * and CPUs, running, and the CPU seconds the host has spent busy (/proc/stat). */
 void kxl_host_dominfo(kxl_dominfo *r);
+/* Seconds since the host booted (/proc/uptime): Domain-0's uptime. */
+unsigned long kxl_host_uptime(void);
 /* The host: host, release, version, machine, nr_cpus, total_memory and free_memory (MiB),
  * accelerator ("tcg (why)"), kvm_usable, qemu_version, qemu_user, kxl_version, kxl_root.
  * Caller puts; NULL with kxl_last_error(). Runs QEMU once (its version). */

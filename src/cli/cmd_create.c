@@ -126,7 +126,7 @@ int cmd_create(cli_ctx *ctx, int argc, char **argv)
     if (ctx->verbose)
         fprintf(stderr, "Domain '%s' created with id %u\n", cfg->name, domid);
     if (o.console)
-        return cli_console_attach(ctx, cfg->name);
+        return cli_console_attach(ctx, cfg->name, CLI_DETACH_KEY);
     if (o.vnc)
         return cli_vncviewer_run(ctx, cfg->name, o.vnc_autopass);
     if (o.foreground)

@@ -54,7 +54,9 @@ static const cli_cmd commands[] = {
     {NULL, cmd_cd_insert, false, "Insert an ISO image into a domain's CD-ROM",
      "DOM VDEV FILE", "", KXL_OP_CD_INSERT},
     {"console", cmd_console, false, "Attach to a domain's console",
-     "[-t serial] DOM", "Ctrl+] leaves the console; the guest keeps running.\n"
+     "[-t serial] [-e CHAR] DOM",
+     "  -e CHAR     leave with CHAR instead of Ctrl+] (^X for Ctrl+X, or one character)\n"
+     "Ctrl+] leaves the console; the guest keeps running.\n"
      "What the guest printed before you attached is shown first.\n"},
     {"create", cmd_create, true, "Create a domain from a config file",
      "[-c | -V | -A | -F] [-p] [-q] [-n] [-d] [-f FILE] FILE [KEY=VALUE...]",
@@ -190,9 +192,10 @@ static const cli_cmd commands[] = {
     {NULL, cmd_monitor, false, "Run a QEMU human monitor command",
      "DOM COMMAND...", "For what kxl has no command of its own; prints QEMU's answer.\n",
      KXL_OP_MONITOR},
-    {NULL, cmd_reboot, false, "Ask domains to reboot (Ctrl+Alt+Del)", "[-w] [-F] [-a | DOM]",
+    {NULL, cmd_reboot, false, "Ask domains to reboot (Ctrl+Alt+Del)", "[-w] [-H] [-F] [-a | DOM]",
      "  -w, --wait  wait until the domain has rebooted\n"
-     "  -F          reset the domain if it has not rebooted within 60 s\n"
+     "  -H, --hard  reset the domain if it has not rebooted within 60 s\n"
+     "  -F          xl's fallback to the ACPI event: accepted, kxl always sends the keys\n"
      "  -a, --all   all domains\n"
      "on_reboot in the config decides what a reboot means.\n", KXL_OP_REBOOT},
     {NULL, cmd_rename, false, "Rename a domain", "DOM NEWNAME", "", KXL_OP_RENAME},
@@ -227,9 +230,10 @@ static const cli_cmd commands[] = {
     {NULL, cmd_snapshot_revert, false, "Go back to a snapshot", "DOM|CONFIG NAME",
      "", KXL_OP_SNAPSHOT_REVERT},
     {NULL, cmd_shutdown, false, "Ask domains to shut down (ACPI power button)",
-     "[-w] [-F] [-a | DOM]",
+     "[-w] [-H] [-F] [-a | DOM]",
      "  -w, --wait  wait until the domain has shut down\n"
-     "  -F          destroy the domain if it has not shut down within its shutdown_timeout\n"
+     "  -H, --hard  destroy the domain if it has not shut down within its shutdown_timeout\n"
+     "  -F          xl's fallback to the ACPI event: accepted, kxl always presses the button\n"
      "  -a, --all   all domains\n", KXL_OP_SHUTDOWN},
     {NULL, cmd_shutdown_host, false, "Stop every domain before the host goes down", "",
      "Domains that do not start at boot first, together; then the autostart ones in the\n"

@@ -185,7 +185,7 @@ static int unpause_domain(const kxld_request *rq, json_object **out_r)
     return kxl_domain_unpause(rq->paths, dom(rq)) < 0 ? -1 : 204;
 }
 
-/* {"wait": bool, "force": bool}, both optional: xl's -w and -F. */
+/* {"wait": bool, "force": bool}, both optional: the command line's -w and -H. */
 static int power_opts(json_object *body, kxl_power_opts *o_r)
 {
     static const char *const members[] = {"wait", "force", NULL};
