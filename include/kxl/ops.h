@@ -57,6 +57,7 @@ typedef enum {
     KXL_OP_PCI_ASSIGNABLE_LIST,
     KXL_OP_MIGRATE,
     KXL_OP_MIGRATE_RECEIVE,
+    KXL_OP_CHANNEL_LIST,
     KXL_OP__COUNT
 } kxl_op;
 
@@ -137,6 +138,11 @@ int kxl_domain_display(const kxl_paths *p, const char *dom, json_object **displa
 /* usb-list: the domain's USB controllers and what is on their ports, in xl's layout
  * ("Devid  Type  BE  state usb-ver ports", then "  Port N: DEVICE"). Caller frees. */
 int kxl_domain_usb_list(const kxl_paths *p, const char *dom, char **text_r);
+/* channel-list: xl's header, and the domain's channels one a line (Idx, BE, state, evt-ch and
+ * ring-ref as xl's, connection pty|socket, the host socket and the port's name). Caller
+ * frees the lines. */
+const char *kxl_channel_list_header(void);
+int kxl_domain_channel_list(const kxl_paths *p, const char *dom, char **text_r);
 
 /* The runtime record of the domain as the supervisor keeps it: the resolved config as JSON
  * (cfg_domcfg_to_json's shape) plus domid, accel_resolved and start_paused. Caller puts. */

@@ -79,6 +79,7 @@ int cmd_autostart_enable(cli_ctx *ctx, int argc, char **argv);
 int cmd_autostart_disable(cli_ctx *ctx, int argc, char **argv);
 int cmd_shutdown_host(cli_ctx *ctx, int argc, char **argv);
 int cmd_usb_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_channel_list(cli_ctx *ctx, int argc, char **argv);
 int cmd_pci_assignable_add(cli_ctx *ctx, int argc, char **argv);
 int cmd_pci_assignable_remove(cli_ctx *ctx, int argc, char **argv);
 int cmd_pci_assignable_list(cli_ctx *ctx, int argc, char **argv);

@@ -53,6 +53,9 @@ static const cli_cmd commands[] = {
      KXL_OP_CD_EJECT},
     {NULL, cmd_cd_insert, false, "Insert an ISO image into a domain's CD-ROM",
      "DOM VDEV FILE", "", KXL_OP_CD_INSERT},
+    {NULL, cmd_channel_list, false, "List domains' virtio-serial channels", "DOM...",
+     "xl's columns; the last names the host's socket and the port's name in the guest.\n",
+     KXL_OP_CHANNEL_LIST},
     {"console", cmd_console, false, "Attach to a domain's console",
      "[-t serial] [-e CHAR] DOM",
      "  -e CHAR     leave with CHAR instead of Ctrl+] (^X for Ctrl+X, or one character)\n"

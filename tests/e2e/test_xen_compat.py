@@ -149,6 +149,10 @@ class XenCompatTest(KxlTestCase):
                       r"org\.kxl\.test\.0\r?\n")
         self.guest_writes_to_socket("chan", path, "/dev/vport0p1", "via-chan")
         self.assertIn("0x2668", self.pci_ids("chan"))   # Intel HDA's device id
+        listed = self.kxl("channel-list", "chan", check=True).stdout.splitlines()
+        self.assertTrue(listed[0].startswith("Idx BE state evt-ch ring-ref connection"))
+        self.assertEqual(listed[1].split(), ["0", "0", "4", "-1", "-1", "socket", path,
+                                             "(org.kxl.test.0)"])
 
     def test_pci_passthrough_needs_an_iommu(self):
         """pci = [ ... ] on a host without an IOMMU (this one): one line saying what the host
