@@ -58,6 +58,7 @@ typedef enum {
     KXL_OP_MIGRATE,
     KXL_OP_MIGRATE_RECEIVE,
     KXL_OP_CHANNEL_LIST,
+    KXL_OP_CONFIG_UPDATE,
     KXL_OP__COUNT
 } kxl_op;
 
@@ -125,6 +126,11 @@ int kxl_domain_monitor(const kxl_paths *p, const char *dom, const char *command,
 /* Cancels the domain's running job (a snapshot being taken, a dump); the job's own caller then
  * fails with "... was cancelled". A revert or a delete cannot be cancelled. */
 int kxl_domain_job_cancel(const kxl_paths *p, const char *dom);
+
+/* config-update: cfg (checked as create checks one; its name must be the domain's) replaces
+ * the domain's config at its next restart; until then the running domain is unchanged. The
+ * domain keeps its uuid. A second update replaces the first. */
+int kxl_domain_config_update(const kxl_paths *p, const char *dom, kxl_domcfg *cfg);
 
 /* The domain's resolved config as its supervisor keeps it (with hot-plugged devices and the
  * names the host gave them). *cfg_r: kxl_domcfg_free. */

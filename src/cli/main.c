@@ -56,6 +56,12 @@ static const cli_cmd commands[] = {
     {NULL, cmd_channel_list, false, "List domains' virtio-serial channels", "DOM...",
      "xl's columns; the last names the host's socket and the port's name in the guest.\n",
      KXL_OP_CHANNEL_LIST},
+    {NULL, cmd_config_update, false, "Give a running domain a new config for its next restart",
+     "DOM [-f FILE | FILE] [KEY=VALUE...]",
+     "The config is read and checked as create reads one, and must name the domain; the\n"
+     "domain keeps running as it is and takes the new config when it next restarts (a guest\n"
+     "reboot with on_reboot = restart, a crash with on_crash = restart).\n",
+     KXL_OP_CONFIG_UPDATE},
     {"console", cmd_console, false, "Attach to a domain's console",
      "[-t serial] [-e CHAR] DOM",
      "  -e CHAR     leave with CHAR instead of Ctrl+] (^X for Ctrl+X, or one character)\n"

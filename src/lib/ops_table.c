@@ -95,6 +95,8 @@ static const kxl_op_desc ops[KXL_OP__COUNT] = {
     [KXL_OP_MIGRATE_RECEIVE] = {KXL_OP_MIGRATE_RECEIVE, "migrate-receive", NULL, NULL, 0},
     /* from the domain's config, as usb-list */
     [KXL_OP_CHANNEL_LIST] = {KXL_OP_CHANNEL_LIST, "channel-list", NULL, NULL, 0},
+    [KXL_OP_CONFIG_UPDATE] = {KXL_OP_CONFIG_UPDATE, "config-update", "config-update", NULL,
+                              15000},
 };
 
 const kxl_op_desc *kxl_op_describe(kxl_op op)

@@ -376,6 +376,10 @@ void sv_event(sv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 int sv_save_config_list(sv *s, const char *key);
 /* The same for the members keys (NULL-terminated) of domain.json: "memory", "vcpus". */
 int sv_save_config_keys(sv *s, const char *const *keys);
+
+/* sv_config.c: config-update's verb keeps the new config; a restart takes it first. */
+json_object *sv_config_update(sv *s, json_object *args);
+void sv_config_take_update(sv *s);
 /* A new object {k1: v1} or, with k2, {k1: v1, k2: v2} (string values). */
 json_object *sv_obj2(const char *k1, const char *v1, const char *k2, const char *v2);
 /* Records in s->st (not yet in the file) the plugged disks and vifs and the balloon. */

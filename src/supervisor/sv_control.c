@@ -329,6 +329,7 @@ static const control_cmd commands[] = {
     {"block-attach", sv_block_attach, false, true, false},
     {"block-detach", sv_block_detach, false, true, false},
     {"cd-change", sv_cd_change, false, true, false},
+    {"config-update", sv_config_update, false, false, false},
     {"destroy", cmd_destroy, true, false, false},
     {"display", sv_display, false, true, false},
     {"dump-core", cmd_dump_core, false, true, false},

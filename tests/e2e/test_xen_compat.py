@@ -174,3 +174,25 @@ class XenCompatTest(KxlTestCase):
         cfg = self.write_cfg("pt", extra_lines="pci = [ '0000:99:1f.7' ]")
         r = self.kxl("create", "-q", cfg)
         self.assertIn("there is no PCI device 0000:99:1f.7 on this host", r.stderr)
+
+    def test_config_update_is_taken_at_the_next_restart(self):
+        """xl config-update: the running domain is unchanged; its next restart (a guest
+        reboot) boots the new config. A config for another domain is refused."""
+        self.create("cu", memory=128)
+        first = self.wait_ready("cu")
+        other = self.write_cfg("cuz")
+        r = self.kxl("config-update", "cu", other)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("the config is for domain 'cuz', not 'cu'", r.stderr)
+        new = self.write_cfg("cu", memory=192, vcpus=2)
+        self.kxl("config-update", "cu", new, check=True)
+        self.assertEqual(self.list_json()["cu"]["vcpus"], 1, "nothing changes before")
+        start = len(self.console_log("cu"))
+        self.guest_run("cu", "reboot -f")
+        m = self.wait_console("cu", r"KXL-READY hostname=cu cpus=(\d+) mem_kib=(\d+)",
+                              start=start)
+        self.assertEqual(m.group(1), "2")
+        self.assertGreater(int(m.group(2)), int(first.group(3)) + 50000)
+        row = self.list_json()["cu"]
+        self.assertEqual((row["vcpus"], row["memory_mib"]), (2, 192))
+        self.kxl("destroy", "cu", check=True)
