@@ -167,6 +167,9 @@ typedef struct {
     kxl_pcidev *pci;
     size_t n_pci;
     char **channels;            /* NULL-terminated channel = entries as written (checked) */
+    char **dm_args;             /* device_model_args (with _hvm or _pv's, for the type): QEMU
+                                 * arguments appended as written, where the host allows it
+                                 * (kxl.conf); NULL-terminated, NULL for none */
     char *soundhw;              /* hda, ac97, es1370, sb16; NULL: no sound card */
     kxl_usb usb;
     bool localtime;             /* the RTC keeps local time (Windows), not UTC */

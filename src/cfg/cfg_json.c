@@ -234,6 +234,12 @@ json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
             json_object_array_add(a, json_object_new_string(*c));
         json_object_object_add(o, "channels", a);
     }
+    if (cfg->dm_args) {
+        a = json_object_new_array();
+        for (char **d = cfg->dm_args; *d; d++)
+            json_object_array_add(a, json_object_new_string(*d));
+        json_object_object_add(o, "device_model_args", a);
+    }
     if (cfg->n_pci) {
         a = json_object_new_array();
         for (size_t i = 0; i < cfg->n_pci; i++) {
@@ -443,6 +449,17 @@ static int strings_from_json(json_object *o, kxl_domcfg *cfg)
                 return -1;
             cfg_channel_dispose(&c);
             cfg->channels[i] = kx_strdup(s);
+        }
+    }
+    a = get_array(o, "device_model_args", &n);
+    if (n == (size_t)-1)
+        return -1;
+    if (a) {
+        cfg->dm_args = kx_malloc0(sizeof(char *) * (n + 1));
+        for (size_t i = 0; i < n; i++) {
+            if (!(s = get_string_item(a, "device_model_args", i)))
+                return -1;
+            cfg->dm_args[i] = kx_strdup(s);
         }
     }
     a = get_array(o, "serial", &n);

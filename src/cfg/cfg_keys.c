@@ -645,6 +645,14 @@ static int key_channel(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     return 0;
 }
 
+/* device_model_args(_hvm, _pv): checked here, gathered by type at the end (dm_args_finish). */
+static int key_dm_args(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)cfg;
+    (void)ctx;
+    return check_string_list(s, "\"-device\", \"virtio-rng-pci\"");
+}
+
 /* soundhw = "hda" | "ac97" | "es1370" | "sb16": a sound card whose output goes nowhere. */
 static int key_soundhw(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
@@ -709,6 +717,9 @@ static const cfg_key keys[] = {
     {"cpu_weight", KEY_UINT, F(cpu_weight), KXL_CPU_WEIGHT_MIN, KXL_CPU_WEIGHT_MAX},
     {"cpus", KEY_CUSTOM, .fn = key_cpus},
     {"cpus_soft", KEY_CUSTOM, .fn = key_cpus_soft},
+    {"device_model_args", KEY_CUSTOM, .fn = key_dm_args},
+    {"device_model_args_hvm", KEY_CUSTOM, .fn = key_dm_args},
+    {"device_model_args_pv", KEY_CUSTOM, .fn = key_dm_args},
     XEN_ONLY("device_model_override", "kxl always runs the host's QEMU"),
     XEN_ONLY("device_model_version", "kxl always runs the host's QEMU"),
     XEN_ONLY("dhcp", "the guest configures its own network"),
@@ -936,6 +947,29 @@ static void pv_grub_to_pygrub(kxl_domcfg *cfg, const key_ctx *ctx)
     cfg->bootloader = kx_strdup("pygrub");
 }
 
+/* xl's three lists: the common one, then the one for the domain's kind (HVM, or PV/PVH);
+ * the other kind's is ignored with a warning. */
+static void dm_args_finish(kxl_domcfg *cfg, const key_ctx *ctx)
+{
+    bool hvm = cfg->type == KXL_TYPE_HVM;
+    const char *lists[] = {"device_model_args", hvm ? "device_model_args_hvm"
+                                                    : "device_model_args_pv"};
+    const char *other = hvm ? "device_model_args_pv" : "device_model_args_hvm";
+    if (cfg_tree_get(ctx->tree, other))
+        kx_warn("%s:%d: warning: %s is not for a %s domain: ignored", src_of(ctx, other),
+                line_of(ctx, other), other, kxl_domtype_to_string(cfg->type));
+    kx_strv v = KX_STRV_INIT;
+    for (size_t k = 0; k < KX_ARRAY_SIZE(lists); k++) {
+        const cfg_setting *s = cfg_tree_get(ctx->tree, lists[k]);
+        for (size_t i = 0; s && i < s->value.n_items; i++)
+            kx_strv_push(&v, s->value.items[i].str);
+    }
+    if (v.n)
+        cfg->dm_args = v.v;   /* NULL-terminated by kx_strv */
+    else
+        kx_strv_dispose(&v);
+}
+
 static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
 {
     if (!cfg->name) {
@@ -1027,6 +1061,7 @@ kxl_domcfg *cfg_domcfg_from_tree(const cfg_tree *t, unsigned host_cpus)
         return NULL;
     note_partitions(cfg, &ctx);
     root_for_kvm(cfg, &ctx);
+    dm_args_finish(cfg, &ctx);
     cfg_usb_finish(cfg);
     if (!cfg->serial) {
         cfg->serial = kx_malloc0(2 * sizeof(char *));

@@ -153,6 +153,9 @@ void kxl_domcfg_free(kxl_domcfg *cfg)
     for (char **c = cfg->channels; c && *c; c++)
         free(*c);
     free(cfg->channels);
+    for (char **a = cfg->dm_args; a && *a; a++)
+        free(*a);
+    free(cfg->dm_args);
     free(cfg->soundhw);
     free(cfg->pci);
     free(cfg->gfx.listen);

@@ -561,5 +561,8 @@ int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
     add_usb(cfg, argv_r);
     add_sound(cfg, argv_r);
     add_graphics(cfg, host, argv_r);
+    /* last, so they can add to what kxl gave; whether they may is the host's (kxl.conf) */
+    for (char **a = cfg->dm_args; a && *a; a++)
+        kx_strv_push(argv_r, *a);
     return 0;
 }

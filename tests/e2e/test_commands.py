@@ -120,7 +120,7 @@ class CommandsTest(KxlTestCase):
         # xl's layout: "%-33s %4d" and H:MM:SS with the hour padded; the host first
         up = self.kxl("uptime", check=True).stdout.splitlines()
         self.assertEqual(up[0], "Name                              ID Uptime")
-        self.assertRegex(up[1], r"^Domain-0 {26}    0 ")
+        self.assertRegex(up[1], r"^Domain-0 {29}0 ")
         new = [line for line in up if line.startswith("new ")]
         self.assertRegex(new[0], r"^new {30} [ \d]{3}\d  0:00:\d\d$")
         brief = self.kxl("uptime", "-s", "new", check=True).stdout
