@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "kxl/ops.h"
+#include "lib/host_conf.h"
 #include "lib/runtime.h"
 #include "qemu/qemu_fdsets.h"
 #include "boot/pvh.h"
@@ -118,7 +119,7 @@ int kxl_domain_qemu_argv(const kxl_paths *p, const kxl_domcfg *cfg, char ***argv
                          char **notice_r)
 {
     kxl_host_facts facts;
-    if (kxl_host_probe(cfg->accel, &facts) < 0)
+    if (host_dm_args_check(p, cfg) < 0 || kxl_host_probe(cfg->accel, &facts) < 0)
         return -1;
     AUTOFREE char *dir = kxl_domain_dir(p, cfg->name);
     kx_host host;

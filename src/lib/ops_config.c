@@ -5,6 +5,7 @@
 
 #include "cfg/cfg_json.h"
 #include "lib/disks.h"
+#include "lib/host_conf.h"
 #include "lib/ops_call.h"
 #include "lib/pci.h"
 #include "lib/vif.h"
@@ -22,7 +23,8 @@ int kxl_domain_config_update(const kxl_paths *p, const char *dom, kxl_domcfg *cf
     }
     /* the domain stays itself: its uuid, and so its vifs' MAC addresses */
     memcpy(cfg->uuid, info.uuid, sizeof(cfg->uuid));
-    if (host_pci_check(p, cfg) < 0 || disks_check_config(p, cfg) < 0)
+    if (host_pci_check(p, cfg) < 0 || host_dm_args_check(p, cfg) < 0 ||
+        disks_check_config(p, cfg) < 0)
         return -1;
     vif_resolve(cfg, info.domid);
     json_object *args = json_object_new_object();

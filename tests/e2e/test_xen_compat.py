@@ -196,3 +196,29 @@ class XenCompatTest(KxlTestCase):
         row = self.list_json()["cu"]
         self.assertEqual((row["vcpus"], row["memory_mib"]), (2, 192))
         self.kxl("destroy", "cu", check=True)
+
+    def test_device_model_args_need_the_hosts_consent(self):
+        """device_model_args reach QEMU only where kxl.conf allows them, with a warning naming
+        them; otherwise the create is refused and nothing is left."""
+        cfg = self.write_cfg("dma", extra_lines='device_model_args = [ "-device", '
+                                               '"virtio-rng-pci" ]')
+        r = self.kxl("create", "-q", cfg)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("allow_device_model_args = 1 in", r.stderr)
+        self.assertEqual(self.domain_names(), [])
+        conf = os.path.join(self.root, "etc/kxl/kxl.conf")
+        os.makedirs(os.path.dirname(conf), exist_ok=True)
+        with open(conf, "w") as f:
+            f.write("allow_device_model_args = 1\n")
+        r = self.kxl("create", cfg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("passing device_model_args to QEMU unchecked", r.stderr)
+        self.assertIn("-device virtio-rng-pci", r.stderr)
+        self.wait_ready("dma")
+        self.assertIn("0x1005", self.pci_ids("dma"))   # virtio-rng, transitional id
+        self.kxl("destroy", "dma", check=True)
+        with open(conf, "w") as f:
+            f.write("allow_device_model_args = yes\n")
+        r = self.kxl("create", "-q", cfg)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("kxl.conf:1: 'allow_device_model_args' must be 0 or 1", r.stderr)
