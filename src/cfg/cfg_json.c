@@ -47,6 +47,7 @@ static const jfield fields[] = {
     {"firmware", J_STR, F(firmware)},
     {"soundhw", J_STR, F(soundhw)},
     {"cpu", J_STR, F(cpu)},
+    {"cpu_features", J_STR, F(cpu_features)},
     {"on_poweroff", J_ACTION, F(on_poweroff)},
     {"on_reboot", J_ACTION, F(on_reboot)},
     {"on_crash", J_ACTION, F(on_crash)},

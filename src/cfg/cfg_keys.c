@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cfg/cfg_channel.h"
+#include "cfg/cfg_cpuid.h"
 #include "cfg/cfg_gfx.h"
 #include "cfg/cfg_hvm.h"
 #include "cfg/cfg_pci.h"
@@ -299,6 +300,25 @@ static int key_cpu(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     free(cfg->cpu);
     cfg->cpu = kx_strdup(text);
     return 0;
+}
+
+/* cpuid = "host,aes=0": libxl's form; xend's list of register bit strings cannot be said to
+ * QEMU. */
+static int key_cpuid(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    if (s->value.kind == CFG_LIST) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: cpuid as a list of register bit strings (xend's form) "
+               "cannot be given to QEMU; name the features instead (cpuid = \"host,aes=0\")",
+               s->source, s->line);
+        return -1;
+    }
+    const char *text = scalar_text(s, "a string");
+    if (!text)
+        return -1;
+    AUTOFREE char *where = kx_asprintf("%s:%d", s->source, s->line);
+    free(cfg->cpu_features);
+    return cfg_cpuid_parse(text, where, &cfg->cpu_features);
 }
 
 static int key_root_extra(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
@@ -715,6 +735,7 @@ static const cfg_key keys[] = {
     {"cmdline", KEY_CUSTOM, .fn = key_cmdline},
     {"cpu", KEY_CUSTOM, .fn = key_cpu},
     {"cpu_weight", KEY_UINT, F(cpu_weight), KXL_CPU_WEIGHT_MIN, KXL_CPU_WEIGHT_MAX},
+    {"cpuid", KEY_CUSTOM, .fn = key_cpuid},
     {"cpus", KEY_CUSTOM, .fn = key_cpus},
     {"cpus_soft", KEY_CUSTOM, .fn = key_cpus_soft},
     {"device_model_args", KEY_CUSTOM, .fn = key_dm_args},

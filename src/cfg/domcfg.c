@@ -162,6 +162,7 @@ void kxl_domcfg_free(kxl_domcfg *cfg)
     free(cfg->gfx.password);
     free(cfg->gfx.keymap);
     free(cfg->cpu);
+    free(cfg->cpu_features);
     free(cfg->source_file);
     free(cfg->startup_ready);
     free(cfg);

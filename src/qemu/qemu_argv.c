@@ -57,7 +57,11 @@ static void add_machine(const kxl_domcfg *cfg, const kx_host *host, kx_strv *arg
     kx_strv_push(argv, "-machine");
     kx_strv_pushf(argv, "%s,usb=off,dump-guest-core=off", host->machine ? host->machine : "pc");
     add_opt(argv, "-accel", host->accel == KXL_ACCEL_KVM ? "kvm" : "tcg");
-    add_opt(argv, "-cpu", qemu_cpu_model(cfg, host->accel));
+    kx_strv_push(argv, "-cpu");
+    if (cfg->cpu_features)
+        kx_strv_pushf(argv, "%s,%s", qemu_cpu_model(cfg, host->accel), cfg->cpu_features);
+    else
+        kx_strv_push(argv, qemu_cpu_model(cfg, host->accel));
     /* maxmem above memory is reached by the balloon, as Xen's populate-on-demand */
     kx_strv_push(argv, "-m");
     kx_strv_pushf(argv, "%lluM", (unsigned long long)cfg->maxmem_mib);

@@ -222,3 +222,16 @@ class XenCompatTest(KxlTestCase):
         r = self.kxl("create", "-q", cfg)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("kxl.conf:1: 'allow_device_model_args' must be 0 or 1", r.stderr)
+
+    def test_cpuid_features_reach_the_guest(self):
+        """cpuid = "host,sse3=0,aes=1": the guest's CPU lacks SSE3 (Linux's pni), which
+        qemu64 has, and has AES-NI, which qemu64 lacks."""
+        self.create("cpf", extra_lines='cpuid = "host,sse3=0,aes=1"')
+        self.wait_ready("cpf")
+        m = self.guest_sh("cpf", "echo FLAGS $(grep -m1 ^flags /proc/cpuinfo | cut -d: -f2) "
+                          "END", rb"FLAGS ([a-z0-9_ ]+) END")
+        flags = m.group(1).decode().split()
+        self.assertIn("aes", flags)
+        self.assertNotIn("pni", flags)
+        self.assertIn("sse2", flags)   # the rest of the model is as it was
+        self.kxl("destroy", "cpf", check=True)
