@@ -165,6 +165,9 @@ typedef struct {
 
     char **serial;              /* NULL-terminated; default { "pty" } */
     kxl_gfx gfx;
+    bool vtpm;                  /* vtpm = [ ... ]: a TPM 2.0 emulated by swtpm */
+    char vtpm_uuid[37];         /* its uuid= (names its state, var/lib/kxl/tpm/UUID); "": the
+                                 * domain's uuid */
     kxl_pcidev *pci;
     size_t n_pci;
     char **channels;            /* NULL-terminated channel = entries as written (checked) */

@@ -48,6 +48,7 @@ static const jfield fields[] = {
     {"soundhw", J_STR, F(soundhw)},
     {"cpu", J_STR, F(cpu)},
     {"cpu_features", J_STR, F(cpu_features)},
+    {"vtpm", J_BOOL, F(vtpm)},
     {"on_poweroff", J_ACTION, F(on_poweroff)},
     {"on_reboot", J_ACTION, F(on_reboot)},
     {"on_crash", J_ACTION, F(on_crash)},
@@ -210,6 +211,8 @@ json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
         if (i == 0 && cfg->uuid[0])
             add_str(o, "uuid", cfg->uuid);
     }
+    if (cfg->vtpm_uuid[0])
+        add_str(o, "vtpm_uuid", cfg->vtpm_uuid);
     if (cfg->balloon)
         json_object_object_add(o, "balloon", json_object_new_boolean(true));
     if (cfg->mem_max_mib)
@@ -566,6 +569,7 @@ kxl_domcfg *cfg_domcfg_from_json(json_object *obj)
         if (field_from_json(obj, &fields[i], cfg) < 0)
             return NULL;
     snprintf(cfg->uuid, sizeof(cfg->uuid), "%s", kx_json_str(obj, "uuid", ""));
+    snprintf(cfg->vtpm_uuid, sizeof(cfg->vtpm_uuid), "%s", kx_json_str(obj, "vtpm_uuid", ""));
     cfg->balloon = kx_json_bool(obj, "balloon", false);
     cfg->mem_max_mib = (uint64_t)kx_json_int(obj, "mem_max", 0);
     if (lists_from_json(obj, cfg) < 0 || strings_from_json(obj, cfg) < 0 ||

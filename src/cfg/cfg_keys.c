@@ -3,6 +3,7 @@
 #include "cfg/cfg_keys.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -643,6 +644,50 @@ static int key_usb(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     return 0;
 }
 
+/* vtpm = [ 'backend=DOM,uuid=UUID' ]: Xen's vTPM domain becomes a swtpm process on this host
+ * (backend= has no meaning then); uuid= names the TPM's state, as it named the vTPM. */
+static int vtpm_item(kxl_domcfg *cfg, char *item, const char *where)
+{
+    char *eq = strchr(item, '=');
+    if (eq)
+        *eq = '\0';
+    if (eq && strcmp(item, "backend") == 0)
+        return 0;
+    if (eq && strcmp(item, "uuid") == 0 && uuid_is_valid(eq + 1)) {
+        for (int i = 0; i < 36; i++)
+            cfg->vtpm_uuid[i] = (char)tolower((unsigned char)eq[1 + i]);
+        cfg->vtpm_uuid[36] = '\0';
+        return 0;
+    }
+    if (eq)
+        *eq = '=';
+    kx_err(KXL_ERR_CONFIG, "%s: vtpm: '%s' is not backend=DOMAIN or uuid=UUID", where, item);
+    return -1;
+}
+
+static int key_vtpm(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    if (check_string_list(s, "'backend=vtpm-dom,uuid=...'") < 0)
+        return -1;
+    if (s->value.n_items > 1) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: vtpm: kxl gives a domain one TPM, and this config asks "
+               "for %zu", s->source, s->line, s->value.n_items);
+        return -1;
+    }
+    cfg->vtpm = s->value.n_items == 1;
+    cfg->vtpm_uuid[0] = '\0';
+    if (!cfg->vtpm)
+        return 0;
+    AUTOFREE char *where = kx_asprintf("%s:%d", s->source, s->value.items[0].line);
+    AUTOFREE char *copy = kx_strdup(s->value.items[0].str);
+    char *save = NULL;
+    for (char *it = strtok_r(copy, ",", &save); it; it = strtok_r(NULL, ",", &save))
+        if (vtpm_item(cfg, it, where) < 0)
+            return -1;
+    return 0;
+}
+
 static int key_channel(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
     (void)ctx;
@@ -797,6 +842,7 @@ static const cfg_key keys[] = {
     GFX("vnclisten"),
     GFX("vncpasswd"),
     GFX("vncunused"),
+    {"vtpm", KEY_CUSTOM, .fn = key_vtpm},
     XEN_ONLY("xen_platform_pci", "there is no Xen platform device on KVM"),
 };
 

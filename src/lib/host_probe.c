@@ -132,6 +132,8 @@ int kxl_domain_qemu_argv(const kxl_paths *p, const kxl_domcfg *cfg, char ***argv
         kx_err_clear();
     host.ovmf_code = ovmf_code;
     host.ovmf_vars = ovmf_vars;
+    AUTOFREE char *tpm_socket = kx_path_join(dir, "swtpm.sock");   /* as the supervisor binds */
+    host.tpm_socket = tpm_socket;
     AUTOFREE char *elf = NULL;
     AUTOFREE char *why = NULL;
     if (host_pvh_kernel(p, cfg, &elf, &why) < 0)

@@ -534,6 +534,20 @@ static void add_pci(const kxl_domcfg *cfg, kx_strv *argv)
     }
 }
 
+/* vtpm: QEMU's TPM on the domain's swtpm (the control socket; the data channel is a
+ * socketpair QEMU hands over on it). TIS, which SeaBIOS, OVMF and Linux all drive. */
+static void add_tpm(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
+{
+    if (!cfg->vtpm)
+        return;
+    AUTOFREE char *path = qemu_opt_escape(host->tpm_socket ? host->tpm_socket
+                                                           : "<tpm-socket>");
+    kx_strv_push(argv, "-chardev");
+    kx_strv_pushf(argv, "socket,id=tpmctrl0,path=%s", path);
+    add_opt(argv, "-tpmdev", "emulator,id=tpm0,chardev=tpmctrl0");
+    add_opt(argv, "-device", "tpm-tis,tpmdev=tpm0,id=tpmdev0");
+}
+
 int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
 {
     if (host->accel == KXL_ACCEL_AUTO) {
@@ -562,6 +576,7 @@ int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
         add_opt(argv_r, "-device", "virtio-balloon-pci,id=balloon0");
     add_nics(cfg, host, argv_r);
     add_pci(cfg, argv_r);
+    add_tpm(cfg, host, argv_r);
     add_usb(cfg, argv_r);
     add_sound(cfg, argv_r);
     add_graphics(cfg, host, argv_r);

@@ -42,6 +42,8 @@ typedef struct {
                                   ("pc-i440fx-7.2"); NULL: "pc", QEMU's newest */
     long long now;             /* the time QEMU starts (time(2)): the RTC's base when the
                                   config offsets it */
+    const char *tpm_socket;    /* vtpm: the control socket of the domain's swtpm; NULL: the
+                                  placeholder <tpm-socket> (a dry run) */
     bool incoming;             /* QEMU waits for a migration stream (-incoming defer): a
                                   restore, later a migration's target */
 } kx_host;

@@ -235,3 +235,35 @@ class XenCompatTest(KxlTestCase):
         self.assertNotIn("pni", flags)
         self.assertIn("sse2", flags)   # the rest of the model is as it was
         self.kxl("destroy", "cpf", check=True)
+
+    def test_vtpm_is_a_swtpm_of_the_domains_own(self):
+        """vtpm = [ ... ]: the guest finds a TPM 2.0; its emulator runs as the domain's uid
+        (not root), keeps its state in var/lib/kxl/tpm/UUID across boots, and is gone with
+        the domain."""
+        uuid = "6f1c2d3e-4b5a-4c6d-8e7f-a0b1c2d3e4f5"
+        self.create("tpm", extra_lines=f"vtpm = [ 'backend=vtpmdom,uuid={uuid}' ]")
+        self.wait_ready("tpm")
+        self.guest_sh("tpm", "cat /sys/class/tpm/tpm0/tpm_version_major", rb"^2\r?$")
+        pids = [p for p in os.listdir("/proc") if p.isdigit() and self._is_swtpm(p)]
+        self.assertEqual(len(pids), 1, pids)
+        with open(f"/proc/{pids[0]}/status") as f:
+            uid = [line.split()[1] for line in f if line.startswith("Uid:")][0]
+        self.assertNotEqual(uid, "0", "swtpm parses what the guest sends: never as root")
+        state = os.path.join(self.root, "var/lib/kxl/tpm", uuid)
+        self.assertEqual(os.stat(state).st_mode & 0o077, 0)
+        self.kxl("destroy", "tpm", check=True)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and os.path.exists(f"/proc/{pids[0]}"):
+            time.sleep(0.1)
+        self.assertFalse(os.path.exists(f"/proc/{pids[0]}"), "swtpm outlived its domain")
+        self.assertIn("tpm2-00.permall", os.listdir(state))   # kept for the next boot
+
+    def _is_swtpm(self, pid):
+        """A swtpm holding this test's state directory (fd 3, as the supervisor hands it)."""
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if not f.read().split(b"\0")[0].endswith(b"swtpm"):
+                    return False
+            return os.readlink(f"/proc/{pid}/fd/3").startswith(self.root)
+        except OSError:
+            return False
