@@ -218,7 +218,7 @@ class XenCompatTest(KxlTestCase):
         self.assertIn("0x1005", self.pci_ids("dma"))   # virtio-rng, transitional id
         self.kxl("destroy", "dma", check=True)
         with open(conf, "w") as f:
-            f.write("allow_device_model_args = yes\n")
+            f.write("allow_device_model_args = 2\n")
         r = self.kxl("create", "-q", cfg)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("kxl.conf:1: 'allow_device_model_args' must be 0 or 1", r.stderr)
