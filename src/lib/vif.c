@@ -127,6 +127,8 @@ static int connect_vif(const kxl_paths *p, const kxl_vif *v, const char *ifname)
                "bridge=NAME", ifname);
         return -1;
     }
+    if (kx_streq(v->script, "vif-openvswitch"))
+        return vif_ovs_connect(ifname, bridge);
     bool builtin = !v->script || kx_streq(v->script, "vif-route") ||
                    kx_streq(v->script, "vif-bridge");
     if (!builtin)
@@ -170,8 +172,11 @@ int vif_setup(const kxl_paths *p, const kxl_domcfg *cfg, size_t i)
         return -1;
     if (connect_vif(p, v, ifname) < 0)
         return -1;
-    if (v->rate && vif_apply_rate(ifname, v->rate) < 0)
+    if (v->rate && vif_apply_rate(ifname, v->rate) < 0) {
+        if (kx_streq(v->script, "vif-openvswitch"))
+            vif_ovs_disconnect(ifname);
         return -1;
+    }
     return TAKE_FD(fd);
 }
 

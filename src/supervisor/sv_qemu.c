@@ -75,6 +75,7 @@ static int open_taps(sv *s, int *taps, size_t *n_r)
         if (taps[*n_r] < 0) {
             for (size_t k = 0; k < *n_r; k++)
                 close(taps[k]);
+            vif_ovs_disconnect_all(s->cfg);   /* the ones before; --if-exists for the rest */
             return -1;
         }
         (*n_r)++;
@@ -316,6 +317,7 @@ static void qemu_forget(sv *s)
 {
     sv_stats_flush(s);
     sv_tpm_stop(s);   /* it served this QEMU only */
+    vif_ovs_disconnect_all(s->cfg);   /* the taps went with QEMU; OVS keeps their ports */
     s->balloon_bytes = 0;
     if (s->qmp) {
         kx_loop_del(s->loop, qmp_fd(s->qmp));
