@@ -59,6 +59,8 @@ typedef enum {
     KXL_OP_MIGRATE_RECEIVE,
     KXL_OP_CHANNEL_LIST,
     KXL_OP_CONFIG_UPDATE,
+    KXL_OP_PCI_ATTACH,
+    KXL_OP_PCI_DETACH,
     KXL_OP__COUNT
 } kxl_op;
 
@@ -126,6 +128,12 @@ int kxl_domain_monitor(const kxl_paths *p, const char *dom, const char *command,
 /* Cancels the domain's running job (a snapshot being taken, a dump); the job's own caller then
  * fails with "... was cancelled". A revert or a delete cannot be cancelled. */
 int kxl_domain_job_cancel(const kxl_paths *p, const char *dom);
+
+/* pci-attach: SPEC as in pci = [ ... ] ("01:00.0@8,seize=1"), checked and made assignable as
+ * at create, hot-plugged as vfio-pci; pci-detach asks the guest to let the device go (it
+ * stays bound to vfio-pci). */
+int kxl_domain_pci_attach(const kxl_paths *p, const char *dom, const char *spec);
+int kxl_domain_pci_detach(const kxl_paths *p, const char *dom, const char *bdf);
 
 /* config-update: cfg (checked as create checks one; its name must be the domain's) replaces
  * the domain's config at its next restart; until then the running domain is unchanged. The

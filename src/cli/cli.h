@@ -81,6 +81,8 @@ int cmd_shutdown_host(cli_ctx *ctx, int argc, char **argv);
 int cmd_usb_list(cli_ctx *ctx, int argc, char **argv);
 int cmd_channel_list(cli_ctx *ctx, int argc, char **argv);
 int cmd_config_update(cli_ctx *ctx, int argc, char **argv);
+int cmd_pci_attach(cli_ctx *ctx, int argc, char **argv);
+int cmd_pci_detach(cli_ctx *ctx, int argc, char **argv);
 int cmd_pci_assignable_add(cli_ctx *ctx, int argc, char **argv);
 int cmd_pci_assignable_remove(cli_ctx *ctx, int argc, char **argv);
 int cmd_pci_assignable_list(cli_ctx *ctx, int argc, char **argv);

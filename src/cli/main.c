@@ -196,6 +196,13 @@ static const cli_cmd commands[] = {
      "", "", KXL_OP_PCI_ASSIGNABLE_LIST},
     {NULL, cmd_pci_assignable_remove, false, "Give a host PCI device back to the host",
      "[-r] BDF", "  -r   let its own driver take it again\n", KXL_OP_PCI_ASSIGNABLE_REMOVE},
+    {NULL, cmd_pci_attach, false, "Give a host PCI device to a running domain",
+     "DOM BDF[@VSLOT][,seize=1] [VSLOT]",
+     "The device is checked as at create (its IOMMU group, bound to vfio-pci; seize=1 binds\n"
+     "it) and hot-plugged; VSLOT is the guest's slot.\n", KXL_OP_PCI_ATTACH},
+    {NULL, cmd_pci_detach, false, "Take a host PCI device back from a running domain",
+     "DOM BDF", "The guest is asked to let it go and has 15 s; the device stays bound to\n"
+     "vfio-pci (pci-assignable-remove gives it back to the host).\n", KXL_OP_PCI_DETACH},
     {"pci-list", cmd_pci_list, false, "List a domain's host PCI devices", "DOM",
      "xl's columns: the guest's slot (Vdev) and the host's device.\n"},
     {NULL, cmd_monitor, false, "Run a QEMU human monitor command",

@@ -3,6 +3,7 @@
  * environment read, kept apart for the callers that fill kx_host). One step per device class. */
 #include "qemu/qemu_argv.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -522,15 +523,25 @@ static void add_usb(const kxl_domcfg *cfg, kx_strv *argv)
 }
 
 /* pci = [ ... ]: each host device through vfio (the host check made it assignable). */
+void qemu_pci_id(const char *bdf, char id_r[32])
+{
+    snprintf(id_r, 32, "hostdev-%s", bdf);
+    for (char *c = id_r; *c; c++)
+        if (*c == ':')
+            *c = '-';
+}
+
 static void add_pci(const kxl_domcfg *cfg, kx_strv *argv)
 {
     for (size_t i = 0; i < cfg->n_pci; i++) {
         const kxl_pcidev *d = &cfg->pci[i];
+        char id[32];
+        qemu_pci_id(d->bdf, id);
         kx_strv_push(argv, "-device");
         if (d->vslot >= 0)
-            kx_strv_pushf(argv, "vfio-pci,host=%s,id=hostdev%zu,addr=0x%x", d->bdf, i, d->vslot);
+            kx_strv_pushf(argv, "vfio-pci,host=%s,id=%s,addr=0x%x", d->bdf, id, d->vslot);
         else
-            kx_strv_pushf(argv, "vfio-pci,host=%s,id=hostdev%zu", d->bdf, i);
+            kx_strv_pushf(argv, "vfio-pci,host=%s,id=%s", d->bdf, id);
     }
 }
 

@@ -48,6 +48,10 @@ typedef struct {
                                   restore, later a migration's target */
 } kx_host;
 
+/* A host PCI device's QEMU id, from its address ("hostdev-0000-01-00.0"): stable across
+ * hot-plugs, unlike a position. */
+void qemu_pci_id(const char *bdf, char id_r[32]);
+
 /* The supervisor hands QEMU the taps of the (plugged) vifs, in order, as
  * these file descriptors. */
 #define QEMU_TAP_FD(i) (3 + (i))

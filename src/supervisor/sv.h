@@ -378,6 +378,11 @@ int sv_save_config_list(sv *s, const char *key);
 /* The same for the members keys (NULL-terminated) of domain.json: "memory", "vcpus". */
 int sv_save_config_keys(sv *s, const char *const *keys);
 
+/* sv_pci.c: pci-attach {bdf, vslot} of a device the caller made assignable, and pci-detach
+ * {bdf} as a hot-unplug job. */
+json_object *sv_pci_attach(sv *s, json_object *args);
+json_object *sv_pci_detach(sv *s, json_object *args);
+
 /* sv_tpm.c: vtpm's swtpm, as uid (0: root, as QEMU); *socket_r gets the control socket
  * QEMU connects to (NULL without vtpm). Stopped when QEMU is gone. */
 int sv_tpm_start(sv *s, uid_t uid, char **socket_r);

@@ -344,6 +344,8 @@ static const control_cmd commands[] = {
     {"network-attach", sv_net_attach, false, true, false},
     {"network-detach", sv_net_detach, false, true, false},
     {"pause", cmd_pause, false, true, false},
+    {"pci-attach", sv_pci_attach, false, true, false},
+    {"pci-detach", sv_pci_detach, false, true, false},
     {"reboot", cmd_reboot, false, true, false},
     {"rename", cmd_rename, false, false, false},
     {"save", sv_save, false, true, false},

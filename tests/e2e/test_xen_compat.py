@@ -174,6 +174,17 @@ class XenCompatTest(KxlTestCase):
         cfg = self.write_cfg("pt", extra_lines="pci = [ '0000:99:1f.7' ]")
         r = self.kxl("create", "-q", cfg)
         self.assertIn("there is no PCI device 0000:99:1f.7 on this host", r.stderr)
+        # hot-plug: the same check on a running domain; a detach of what it does not have
+        self.create("hp")
+        self.wait_ready("hp")
+        r = self.kxl("pci-attach", "hp", device)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn(f"PCI device {device} has no IOMMU group", r.stderr)
+        r = self.kxl("pci-detach", "hp", "01:00.0")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("domain 'hp' has no PCI device 0000:01:00.0", r.stderr)
+        self.assertEqual(self.kxl("pci-list", "hp", check=True).stdout, "")
+        self.kxl("destroy", "hp", check=True)
 
     def test_config_update_is_taken_at_the_next_restart(self):
         """xl config-update: the running domain is unchanged; its next restart (a guest
