@@ -254,7 +254,8 @@ class XenCompatTest(KxlTestCase):
         uuid = "6f1c2d3e-4b5a-4c6d-8e7f-a0b1c2d3e4f5"
         self.create("tpm", extra_lines=f"vtpm = [ 'backend=vtpmdom,uuid={uuid}' ]")
         self.wait_ready("tpm")
-        self.guest_sh("tpm", "cat /sys/class/tpm/tpm0/tpm_version_major", rb"^2\r?$")
+        self.guest_sh("tpm", "cat /sys/class/tpm/tpm0/tpm_version_major",
+                      rb"major\r?\n2\r?\n")
         pids = [p for p in os.listdir("/proc") if p.isdigit() and self._is_swtpm(p)]
         self.assertEqual(len(pids), 1, pids)
         with open(f"/proc/{pids[0]}/status") as f:
