@@ -196,24 +196,25 @@ class WebUiManageTest(TlsKxldTestCase):
         os.makedirs(SHOTS, exist_ok=True)
         env = dict(self.env, KXL_URL=f"https://127.0.0.1:{self.port}/", KXL_TOKEN=TOKEN,
                    KXL_CONFIG=name, KXL_NEW=form_name, KXL_GUEST=GUEST, KXL_SHOTS=SHOTS,
-                   KXL_ROOT_DIR=self.root, NODE_PATH=BROWSER_MODULES)
-        proc = subprocess.Popen(["node", SCRIPT], env=env, stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                   NODE_PATH=BROWSER_MODULES)
         # the script asks the test what it cannot see from the page (one line each way)
         answers = {"screen": lambda: list(self.screen_size(form_name)),
                    "file": lambda: self.read(f"{name}.cfg"),
                    "autostart": lambda: os.listdir(os.path.join(self.etc, "auto"))
                    if os.path.isdir(os.path.join(self.etc, "auto")) else []}
         result = None
-        for line in proc.stdout:
-            msg = json.loads(line)
-            if "ask" in msg:
-                proc.stdin.write(json.dumps(answers[msg["ask"]]()) + "\n")
-                proc.stdin.flush()
-            else:
-                result = msg
-        stderr = proc.stderr.read()
-        rc = proc.wait(timeout=60)
+        with subprocess.Popen(["node", SCRIPT], env=env, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) as proc:
+            for line in proc.stdout:
+                msg = json.loads(line)
+                if "ask" in msg:
+                    proc.stdin.write(json.dumps(answers[msg["ask"]]()) + "\n")
+                    proc.stdin.flush()
+                else:
+                    result = msg
+            stderr = proc.stderr.read()
+            rc = proc.wait(timeout=60)
         self.assertIsNotNone(result, f"no result from the browser: {stderr[-3000:]}")
         self.assertEqual(rc, 0, f"{json.dumps(result, indent=1)}\n{stderr[-3000:]}"
                                 f"\nkxld: {self.kxld_log()}")
@@ -237,6 +238,7 @@ class WebUiManageTest(TlsKxldTestCase):
         self.assertEqual(result["canvas"], result["screen"])
         self.assertGreater(result["canvas"][0] * result["canvas"][1], 0)
         self.assertEqual(result["page_errors"], [])
+        self.assertEqual(result["refused_requests"], 1)   # the save of the wrong text
         for shot in ("configs.png", "editor.png", "create.png", "vnc.png", "configs-phone.png"):
             self.assertGreater(os.path.getsize(os.path.join(SHOTS, shot)), 5000, shot)
 
