@@ -9,17 +9,24 @@ Screenshots go to $KXL_SCREENSHOTS (default /tmp/kxl-webui-screenshots)."""
 
 import json
 import os
+import random
+import socket
 import stat
 import subprocess
 import time
 
 from kxltest import GUEST
-from test_graphics import Rfb, unix_connect
+from test_graphics import Rfb, unix_connect, vnc_response
 from test_kxld_tls import TOKEN, TlsKxldTestCase
 from test_kxld_ws import websocket
 from test_webui import BROWSER_MODULES, SHOTS, WEB_DIR
 
 SCRIPT = os.path.join(os.path.dirname(__file__), "../browser/webui_manage.cjs")
+
+
+def port_free(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
 
 
 class WsStream:
@@ -186,6 +193,22 @@ class WebUiManageTest(TlsKxldTestCase):
             except (websocket.WebSocketConnectionClosedException, ConnectionError):
                 closed = True
         self.assertTrue(closed, "the VNC WebSocket stayed open after the domain ended")
+
+    def test_vnc_websocket_with_a_password(self):
+        """A display on the network (vnclisten, vncpasswd): kxld relays to QEMU's port, and
+        the password is asked in the RFB stream, between the client and QEMU."""
+        display = next(d for d in random.sample(range(40, 90), 50) if port_free(5900 + d))
+        self.create("vncpw", extra_lines=f'vnc = 1\nvnclisten = "127.0.0.1"\n'
+                                         f'vncdisplay = {display}\nvncpasswd = "kxl-pw9"')
+        self.start_kxld()
+        self.wait_ready("vncpw")
+        rfb = Rfb(WsStream(self.wss("/api/v1/domains/vncpw/vnc", token=TOKEN)))
+        self.assertEqual(rfb.security_types, [2], "the network display asks no password")
+        self.assertFalse(rfb.login("wrong-pw"))
+        rfb = Rfb(WsStream(self.wss("/api/v1/domains/vncpw/vnc", token=TOKEN)))
+        self.assertTrue(rfb.login("kxl-pw9"), "the right password was refused")
+        self.assertIn("vncpw", rfb.server_init()[2])
+        self.assertNotIn("kxl-pw9", self.kxld_log())
 
     def test_in_a_browser(self):
         name, form_name = "webcfg", "webform"

@@ -47,6 +47,8 @@ export function configText(f) {
       `kernel = ${quote(f.kernel)}`);
     if (f.ramdisk) out.push(`ramdisk = ${quote(f.ramdisk)}`);
     if (f.extra) out.push(`extra = ${quote(f.extra)}`);
+  } else {
+    out.push('', '# Boots from its first disk, through the firmware (SeaBIOS)', 'type = "hvm"');
   }
   out.push('', '# Disks: target, format, virtual device, access', `disk = ${list(disks)}`);
   out.push('', '# Network interfaces', `vif = ${list(vifs)}`);
