@@ -85,6 +85,10 @@ async function editWithError(page) {
   result.gutter_bad = await page.locator('#editor-gutter .bad').innerText();
   result.mark_at_line = (await markOffset(page, result.error_line)) < 3 && result.gutter_bad === String(result.error_line);
   await page.screenshot({ path: path.join(shots, 'editor.png'), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  result.dark_background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  await page.screenshot({ path: path.join(shots, 'editor-dark.png'), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'light' });
   step = 'edit: a refused save';
   await page.click('#editor button[type=submit]');
   await page.locator('#editor-status', { hasText: 'not saved' }).waitFor();

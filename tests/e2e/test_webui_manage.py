@@ -7,6 +7,7 @@ at its line, turning autostart on with an order and off, creating a domain from 
 form and starting it, and its graphical console in noVNC at the guest's screen size.
 Screenshots go to $KXL_SCREENSHOTS (default /tmp/kxl-webui-screenshots)."""
 
+import gzip
 import json
 import os
 import random
@@ -67,6 +68,16 @@ class WebUiManageTest(TlsKxldTestCase):
     def read(self, file):
         with open(os.path.join(self.etc, file)) as f:
             return f.read()
+
+    def test_bundle_size(self):
+        """The page's script and style, as a browser gets them compressed: at most 400 KiB
+        (issue 15's benchmark), noVNC, xterm.js and uPlot included."""
+        total = 0
+        for name in ("app.js", "app.css"):
+            with open(os.path.join(WEB_DIR, name), "rb") as f:
+                total += len(gzip.compress(f.read(), 9))
+        print(f"\nweb UI bundle: {total / 1024:.0f} KiB compressed", flush=True)
+        self.assertLess(total, 400 * 1024)
 
     def test_config_routes(self):
         self.start_kxld()
@@ -262,7 +273,9 @@ class WebUiManageTest(TlsKxldTestCase):
         self.assertGreater(result["canvas"][0] * result["canvas"][1], 0)
         self.assertEqual(result["page_errors"], [])
         self.assertEqual(result["refused_requests"], 1)   # the save of the wrong text
-        for shot in ("configs.png", "editor.png", "create.png", "vnc.png", "configs-phone.png"):
+        self.assertEqual(result["dark_background"], "rgb(22, 24, 28)")   # style.css's dark --bg
+        for shot in ("configs.png", "editor.png", "editor-dark.png", "create.png", "vnc.png",
+                     "configs-phone.png"):
             self.assertGreater(os.path.getsize(os.path.join(SHOTS, shot)), 5000, shot)
 
 
