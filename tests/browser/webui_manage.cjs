@@ -6,6 +6,7 @@
 //   KXL_CONFIG   a config in etc/kxl/ (NAME.cfg) to edit and start at boot
 //   KXL_NEW      the name of the domain the New domain form creates and starts
 //   KXL_GUEST    the test guest's directory (vmlinuz, initrd.img)
+//   KXL_PW_DOMAIN, KXL_PW  a running domain whose display asks this VNC password
 //   KXL_SHOTS    a directory for the screenshots
 //   KXL_CHROMIUM the browser (default /usr/bin/chromium)
 // What only the test can see (a file, the guest's screen) it asks on stdout, one JSON line
@@ -187,6 +188,23 @@ async function display(page, card) {
   await page.click('#vnc-close');
 }
 
+// A display with vncpasswd: noVNC asks for the password, which goes to QEMU in the RFB stream.
+async function displayWithPassword(page) {
+  step = 'graphical console with a password';
+  const card = page.locator(`[data-domain="${process.env.KXL_PW_DOMAIN}"]`);
+  await card.locator('[data-action=display]').click();
+  await page.locator('#vnc-password-form').waitFor({ state: 'visible', timeout: 30000 });
+  result.password_asked = true;
+  await page.fill('#vnc-password', process.env.KXL_PW);
+  await page.keyboard.press('Enter');
+  await page.locator('#vnc[data-connected=true]').waitFor({ timeout: 30000 });
+  result.password_canvas = await canvasSize(page);
+  // (Escape goes to the guest while the screen has the focus, as in any VNC client)
+  await page.focus('#vnc-close');
+  await page.keyboard.press('Enter');
+  await page.locator('#vnc').waitFor({ state: 'hidden' });
+}
+
 async function main() {
   const browser = await chromium.launch({
     executablePath: process.env.KXL_CHROMIUM || '/usr/bin/chromium',
@@ -204,6 +222,7 @@ async function main() {
     await autostart(page);
     const card = await createForm(page);
     await display(page, card);
+    await displayWithPassword(page);
     // what the browser reported as errors: the login page's 401 and the refused save's 400
     // are expected ones
     result.refused_requests = errors.filter((e) => /status of 400/.test(e)).length;

@@ -226,10 +226,14 @@ class WebUiManageTest(TlsKxldTestCase):
         etc_cfg = os.path.join(self.etc, f"{name}.cfg")
         os.rename(self.write_cfg(name), etc_cfg)
         original = self.read(f"{name}.cfg")
+        display = next(d for d in random.sample(range(40, 90), 50) if port_free(5900 + d))
+        self.create("webpw", extra_lines=f'vnc = 1\nvnclisten = "127.0.0.1"\n'
+                                         f'vncdisplay = {display}\nvncpasswd = "kxl-pw8"')
         self.start_kxld()
         os.makedirs(SHOTS, exist_ok=True)
         env = dict(self.env, KXL_URL=f"https://127.0.0.1:{self.port}/", KXL_TOKEN=TOKEN,
                    KXL_CONFIG=name, KXL_NEW=form_name, KXL_GUEST=GUEST, KXL_SHOTS=SHOTS,
+                   KXL_PW_DOMAIN="webpw", KXL_PW="kxl-pw8",
                    NODE_PATH=BROWSER_MODULES)
         # the script asks the test what it cannot see from the page (one line each way)
         answers = {"screen": lambda: list(self.screen_size(form_name)),
@@ -271,6 +275,9 @@ class WebUiManageTest(TlsKxldTestCase):
         self.assertIn(form_name, self.domain_names())
         self.assertEqual(result["canvas"], result["screen"])
         self.assertGreater(result["canvas"][0] * result["canvas"][1], 0)
+        # a display with vncpasswd: asked in the page, connected with it
+        self.assertTrue(result["password_asked"])
+        self.assertGreater(result["password_canvas"][0] * result["password_canvas"][1], 0)
         self.assertEqual(result["page_errors"], [])
         self.assertEqual(result["refused_requests"], 1)   # the save of the wrong text
         self.assertEqual(result["dark_background"], "rgb(22, 24, 28)")   # style.css's dark --bg
