@@ -1189,3 +1189,11 @@ kxl_domcfg *cfg_load(const char *path, char *const *overrides, unsigned host_cpu
         return NULL;
     return TAKE_PTR(cfg);
 }
+
+kxl_domcfg *cfg_load_text(const char *source, const char *text, size_t len, unsigned host_cpus)
+{
+    AUTOPTR(cfg_tree) t = cfg_tree_new(source);
+    if (cfg_parse_text(t, source, text, len) < 0)
+        return NULL;
+    return cfg_domcfg_from_tree(t, host_cpus);
+}

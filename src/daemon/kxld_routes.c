@@ -14,6 +14,7 @@
 #include "daemon/http_pam.h"
 #include "daemon/http_status.h"
 #include "daemon/kxld.h"
+#include "daemon/kxld_routes_config.h"
 #include "kxl/autostart.h"
 #include "kxl/stats.h"
 #include "util/buf.h"
@@ -549,6 +550,11 @@ static const kxld_route routes[] = {
     {"GET /api/v1/jobs/{id}/wait", NO_OP, wait_job},
     {"GET /api/v1/events", NO_OP, websocket_only, &ws_events_kind},
     {"GET /api/v1/domains/{name}/console", NO_OP, websocket_only, &ws_console_kind},
+    /* the web UI's config editor and graphical console */
+    {"GET /api/v1/configs/{file}", NO_OP, kxld_get_config},
+    {"PUT /api/v1/configs/{file}", NO_OP, kxld_put_config},
+    {"POST /api/v1/configs/{file}/validate", NO_OP, kxld_validate_config},
+    {"GET /api/v1/domains/{name}/vnc", NO_OP, websocket_only, &ws_vnc_kind},
     {"GET /metrics", NO_OP, NULL, .text = get_metrics,
      .content_type = "text/plain; version=0.0.4; charset=utf-8"},
 };
