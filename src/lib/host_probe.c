@@ -103,6 +103,12 @@ int host_pvh_kernel(const kxl_paths *p, const kxl_domcfg *cfg, char **elf_r, cha
     *why_r = NULL;
     if (cfg->type == KXL_TYPE_HVM || !cfg->kernel)
         return 0;
+    if (cfg->vtpm) {
+        /* with a TPM, SeaBIOS lays out its tables around the TPM's event log, and a kernel
+         * entered at its PVH entry finds garbage where they should be: no ACPI, so no TPM */
+        *why_r = kx_strdup("a vtpm needs the ACPI tables that only the BIOS boot keeps");
+        return 0;
+    }
     AUTOFREE char *cache = kx_path_join(p->lib_dir, "pvh-kernels");
     return pvh_kernel_prepare(cfg->kernel, cache, elf_r, why_r);
 }
