@@ -12,27 +12,44 @@
 #include "util/err.h"
 #include "util/spawn.h"
 
-int vif_ovs_connect(const char *ifname, const char *bridge_spec)
+/* "-- set interface IF external-ids:KEY=VALUE": what Xen's script records for controllers
+ * (which VM and MAC a port is). */
+static void add_external_id(kx_strv *argv, const char *ifname, const char *key,
+                            const char *value)
+{
+    kx_strv_push(argv, "--");
+    kx_strv_push(argv, "set");
+    kx_strv_push(argv, "interface");
+    kx_strv_push(argv, ifname);
+    kx_strv_pushf(argv, "external-ids:%s=\"%s\"", key, value);
+}
+
+int vif_ovs_connect(const kxl_domcfg *cfg, const kxl_vif *v, const char *ifname)
 {
     char bridge[16], trunks[128];
     int tag;
-    if (!cfg_vif_ovs_bridge(bridge_spec, bridge, &tag, trunks)) {
-        kx_err(KXL_ERR_CONFIG, "vif '%s': bad Open vSwitch bridge '%s'", ifname, bridge_spec);
+    const char *spec = v->bridge ? v->bridge : "xenbr0";
+    if (!cfg_vif_ovs_bridge(spec, bridge, &tag, trunks)) {
+        kx_err(KXL_ERR_CONFIG, "vif '%s': bad Open vSwitch bridge '%s'", ifname, spec);
         return -1;
     }
-    char tag_s[16], trunks_s[140];
-    snprintf(tag_s, sizeof(tag_s), "tag=%d", tag);
-    snprintf(trunks_s, sizeof(trunks_s), "trunks=%s", trunks);
     /* one transaction: a record left by an earlier tap of the same name is replaced */
-    char *argv[16] = {"ovs-vsctl", "--timeout=10", "--", "--if-exists", "del-port",
-                      (char *)ifname, "--", "add-port", bridge, (char *)ifname};
-    size_t n = 10;
+    kx_strv argv = KX_STRV_INIT;
+    const char *head[] = {"ovs-vsctl", "--timeout=10", "--", "--if-exists", "del-port",
+                          ifname, "--", "add-port", bridge, ifname};
+    for (size_t i = 0; i < KX_ARRAY_SIZE(head); i++)
+        kx_strv_push(&argv, head[i]);
     if (tag)
-        argv[n++] = tag_s;
+        kx_strv_pushf(&argv, "tag=%d", tag);
     if (trunks[0])
-        argv[n++] = trunks_s;
-    argv[n] = NULL;
-    if (kx_run(argv) < 0) {
+        kx_strv_pushf(&argv, "trunks=%s", trunks);
+    add_external_id(&argv, ifname, "xen-vm-name", cfg->name);
+    add_external_id(&argv, ifname, "xen-vm-uuid", cfg->uuid);
+    if (v->mac)
+        add_external_id(&argv, ifname, "attached-mac", v->mac);
+    int r = kx_run(argv.v);
+    kx_strv_dispose(&argv);
+    if (r < 0) {
         kx_err(KXL_ERR_HOST, "vif '%s': cannot add it to Open vSwitch bridge '%s' (is "
                "ovs-vswitchd running, and the bridge made with ovs-vsctl add-br?): %s",
                ifname, bridge, kx_err_msg());

@@ -288,6 +288,10 @@ class OpenvSwitchTest(NetTestCase):
         self.assertIn(tap, self.vsctl("list-ports", "ovs0").split())
         self.assertEqual(self.vsctl("get", "port", tap, "tag"), "100")
         self.assertEqual(self.vsctl("get", "port", tap, "trunks"), "[200, 300]")
+        def external_id(key):
+            return self.vsctl("get", "interface", tap, f"external-ids:{key}").strip('"')
+        self.assertEqual(external_id("xen-vm-name"), "go")   # as Xen's script records them
+        self.assertEqual(external_id("xen-vm-uuid"), self.list_json()["go"]["uuid"])
         self.guest_sh("go", "ping -c 3 -W 2 10.0.5.1", r"3 packets received")
         self.kxl("destroy", "go", check=True)
         self.assertNotIn(tap, self.vsctl("list-ports", "ovs0").split())
