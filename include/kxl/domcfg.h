@@ -154,7 +154,7 @@ typedef struct {
     char *bootloader_ramdisk;
     char *boot;                 /* hvm firmware boot order: "c" disk, "d" CD-ROM, "n" */
     char *firmware;             /* hvm: "bios" (SeaBIOS) */
-    char *cpu_features;         /* cpuid: QEMU's switches after the model ("-aes,+tm"), or NULL */
+    char *cpu_features;         /* cpuid: QEMU's properties after the model ("aes=off"), or NULL */
     char *cpu;                  /* CPU model: "host" or a QEMU model name; NULL: kxl's default
                                  * (qemu_cpu_model) */
 

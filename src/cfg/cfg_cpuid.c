@@ -1,4 +1,4 @@
-/* cfg_cpuid.c - xl's cpuid string as QEMU -cpu switches. libxl names features as Linux and
+/* cfg_cpuid.c - xl's cpuid string as QEMU -cpu properties. libxl names features as Linux and
  * Xen do; QEMU mostly the same, and the table below holds where they differ. */
 #include "cfg/cfg_cpuid.h"
 
@@ -54,8 +54,23 @@ static int bad(const char *where, const char *spec, const char *why)
     return -1;
 }
 
-/* One "name=value" item into b. */
-static int one_item(kx_buf *b, char *item, const char *spec, const char *where)
+/* Sets name=value among the properties, a later setting of a name replacing the earlier one
+ * (as libxl applies them in order). */
+static void set_prop(kx_strv *props, const char *name, const char *value)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < props->n; i++) {
+        if (strncmp(props->v[i], name, n) == 0 && props->v[i][n] == '=') {
+            free(props->v[i]);
+            props->v[i] = kx_asprintf("%s=%s", name, value);
+            return;
+        }
+    }
+    kx_strv_pushf(props, "%s=%s", name, value);
+}
+
+/* One "name=value" item into props. */
+static int one_item(kx_strv *props, char *item, const char *spec, const char *where)
 {
     char *eq = strchr(item, '=');
     if (!eq || eq == item || !eq[1])
@@ -67,12 +82,11 @@ static int one_item(kx_buf *b, char *item, const char *spec, const char *where)
     if (is_numeric(name)) {
         if (strspn(value, "0123456789") != strlen(value) || strlen(value) > 4)
             return bad(where, spec, "family, model and stepping take a number");
-        kx_buf_printf(b, "%s%s=%s", b->len ? "," : "", name, value);
+        set_prop(props, name, value);
         return 0;
     }
     if (strcmp(value, "1") == 0 || strcmp(value, "0") == 0) {
-        kx_buf_printf(b, "%s%c%s", b->len ? "," : "", value[0] == '1' ? '+' : '-',
-                      qemu_name(name));
+        set_prop(props, qemu_name(name), value[0] == '1' ? "on" : "off");
         return 0;
     }
     if (strcmp(value, "k") == 0 || strcmp(value, "s") == 0)
@@ -90,19 +104,15 @@ int cfg_cpuid_parse(const char *spec, const char *where, char **features_r)
         return bad(where, spec, "register bit strings (\"0x00000001:ecx=...\") cannot be given "
                    "to QEMU; name the features instead (cpuid = \"host,aes=0\")");
     AUTOFREE char *copy = kx_strdup(spec);
-    kx_buf b = KX_BUF_INIT;
+    kx_strv props = KX_STRV_INIT;
     char *save = NULL;
-    for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-        if (strcmp(item, "host") == 0)
-            continue;   /* libxl's base policy: the CPU model is kxl's base */
-        if (one_item(&b, item, spec, where) < 0) {
-            kx_buf_dispose(&b);
-            return -1;
-        }
-    }
-    if (b.len)
-        *features_r = kx_buf_steal(&b);
-    else
-        kx_buf_dispose(&b);
-    return 0;
+    int r = 0;
+    for (char *item = strtok_r(copy, ",", &save); item && r == 0;
+         item = strtok_r(NULL, ",", &save))
+        if (strcmp(item, "host") != 0)   /* libxl's base policy: kxl's base is the model */
+            r = one_item(&props, item, spec, where);
+    if (r == 0 && props.n)
+        *features_r = kx_strv_join(&props, ",");
+    kx_strv_dispose(&props);
+    return r;
 }
