@@ -19,3 +19,7 @@ enum { CFG_LOAD_CHECK_FILES = 1 };
  * maps the result and, with CFG_LOAD_CHECK_FILES, checks its files.
  * Returns NULL with kx_err set. */
 kxl_domcfg *cfg_load(const char *path, char *const *overrides, unsigned host_cpus, int flags);
+/* As cfg_load, for a config given as text (len bytes, need not be NUL-terminated) rather than
+ * a file: source names it in messages ("SOURCE:LINE: ..."). Returns NULL with kx_err set. */
+kxl_domcfg *cfg_load_text(const char *source, const char *text, size_t len, unsigned host_cpus,
+                          int flags);

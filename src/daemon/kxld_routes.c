@@ -13,6 +13,8 @@
 #include "daemon/http_auth.h"
 #include "daemon/http_pam.h"
 #include "daemon/http_status.h"
+#include "daemon/kxld_body.h"
+#include "daemon/kxld_ops_routes.h"
 #include "daemon/kxld.h"
 #include "kxl/autostart.h"
 #include "kxl/stats.h"
@@ -23,60 +25,6 @@
 #include "util/json.h"
 
 DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
-
-/* ---- request bodies ---- */
-
-/* Fails for a member of body that is not in names (NULL-terminated). */
-static int body_only(json_object *body, const char *const *names)
-{
-    if (!body)
-        return 0;
-    json_object_object_foreach(body, key, value) {
-        (void)value;
-        bool known = false;
-        for (size_t i = 0; names[i]; i++)
-            known = known || strcmp(names[i], key) == 0;
-        if (!known) {
-            kx_err(KXL_ERR_INVALID, "request body: unknown member '%s'", key);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* body.key as a boolean; dflt when absent; an error when it is not a boolean. */
-static int body_bool(json_object *body, const char *key, bool dflt, bool *value_r)
-{
-    json_object *v;
-    *value_r = dflt;
-    if (!body || !json_object_object_get_ex(body, key, &v))
-        return 0;
-    if (!json_object_is_type(v, json_type_boolean)) {
-        kx_err(KXL_ERR_INVALID, "request body: '%s' must be true or false", key);
-        return -1;
-    }
-    *value_r = json_object_get_boolean(v);
-    return 0;
-}
-
-/* body.key as a whole number; dflt when absent and not required; an error for another type. */
-static int body_int(json_object *body, const char *key, bool required, int64_t dflt,
-                    int64_t *value_r)
-{
-    json_object *v;
-    *value_r = dflt;
-    if (!body || !json_object_object_get_ex(body, key, &v)) {
-        if (required)
-            kx_err(KXL_ERR_INVALID, "request body: '%s' (a whole number) is required", key);
-        return required ? -1 : 0;
-    }
-    if (!json_object_is_type(v, json_type_int)) {
-        kx_err(KXL_ERR_INVALID, "request body: '%s' must be a whole number", key);
-        return -1;
-    }
-    *value_r = json_object_get_int64(v);
-    return 0;
-}
 
 static const char *dom(const kxld_request *rq)
 {
@@ -134,7 +82,8 @@ static const char *config_file(json_object *body)
     const char *path = kx_json_str(body, "config_file", NULL);
     struct stat st;
     if (!path || !*path)
-        kx_err(KXL_ERR_INVALID, "request body: 'config_file' (a string) is required");
+        kx_err(KXL_ERR_INVALID, "request body: 'config_file' (a path) or 'config' (a config's "
+               "text) is required");
     else if (path[0] != '/')
         kx_err(KXL_ERR_INVALID, "config file '%s': not an absolute path", path);
     else if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
@@ -144,16 +93,35 @@ static const char *config_file(json_object *body)
     return NULL;
 }
 
+#define BODY_CONFIG "request body's config"
+
+/* The config of a create: {"config_file": PATH} read as kxl create FILE reads it, or
+ * {"config": TEXT} checked the same way (its messages say "request body's config:LINE:"). */
+static kxl_domcfg *create_config(json_object *body)
+{
+    const char *text, *path;
+    if (body_str(body, "config", false, &text) < 0)
+        return NULL;
+    if (text && json_object_object_get_ex(body, "config_file", NULL)) {
+        kx_err(KXL_ERR_INVALID, "request body: 'config' and 'config_file' exclude each other");
+        return NULL;
+    }
+    if (text)
+        return cfg_load_text(BODY_CONFIG, text, strlen(text), kxl_host_cpus(),
+                             CFG_LOAD_CHECK_FILES);
+    if (!(path = config_file(body)))
+        return NULL;
+    return cfg_load(path, NULL, kxl_host_cpus(), CFG_LOAD_CHECK_FILES);
+}
+
 static int create_domain(const kxld_request *rq, json_object **out_r)
 {
-    static const char *const members[] = {"config_file", "paused", NULL};
+    static const char *const members[] = {"config_file", "config", "paused", NULL};
     bool paused;
-    const char *path;
-    if (body_only(rq->body, members) < 0 || body_bool(rq->body, "paused", false, &paused) < 0 ||
-        !(path = config_file(rq->body)))
+    if (body_only(rq->body, members) < 0 || body_bool(rq->body, "paused", false, &paused) < 0)
         return -1;
     /* as kxl create FILE: parse, then the one create operation */
-    AUTOPTR(kxl_domcfg) cfg = cfg_load(path, NULL, kxl_host_cpus(), CFG_LOAD_CHECK_FILES);
+    AUTOPTR(kxl_domcfg) cfg = create_config(rq->body);
     kxl_create_opts o = {.paused = paused};
     unsigned domid;
     if (!cfg || kxl_domain_create(rq->paths, cfg, &o, &domid) < 0)
@@ -545,6 +513,26 @@ static const kxld_route routes[] = {
     {NULL, KXL_OP_AUTOSTART_ENABLE, enable_autostart},
     {NULL, KXL_OP_AUTOSTART_DISABLE, disable_autostart},
     {"GET /api/v1/domains/{name}/history", NO_OP, get_history},
+    {NULL, KXL_OP_RENAME, kxld_rename_domain},
+    {NULL, KXL_OP_TRIGGER, kxld_trigger_domain},
+    {NULL, KXL_OP_SYSRQ, kxld_sysrq_domain},
+    {NULL, KXL_OP_DUMP_CORE, kxld_dump_core, .check = kxld_dump_core_check},
+    {NULL, KXL_OP_JOB_CANCEL, kxld_cancel_job},
+    {NULL, KXL_OP_VCPU_LIST, kxld_list_vcpus},
+    {NULL, KXL_OP_VCPU_PIN, kxld_pin_vcpu},
+    {NULL, KXL_OP_SAVE, kxld_save_domain, .check = kxld_save_check},
+    {NULL, KXL_OP_RESTORE, kxld_restore_domain, .may_wait = true},
+    {NULL, KXL_OP_BLOCK_ATTACH, kxld_attach_disk, .may_wait = true},
+    {NULL, KXL_OP_BLOCK_DETACH, kxld_detach_disk, .may_wait = true},
+    {NULL, KXL_OP_CD_INSERT, kxld_insert_medium, .may_wait = true},
+    {NULL, KXL_OP_CD_EJECT, kxld_eject_medium, .may_wait = true},
+    {NULL, KXL_OP_NETWORK_ATTACH, kxld_attach_vif},
+    {NULL, KXL_OP_NETWORK_DETACH, kxld_detach_vif},
+    {NULL, KXL_OP_SNAPSHOT_CREATE, kxld_create_snapshot, .check = kxld_snapshot_check},
+    {NULL, KXL_OP_SNAPSHOT_LIST, kxld_list_snapshots},
+    {NULL, KXL_OP_SNAPSHOT_REVERT, kxld_revert_snapshot, .may_wait = true},
+    {NULL, KXL_OP_SNAPSHOT_DELETE, kxld_delete_snapshot, .may_wait = true},
+    {"GET /api/v1/networks", NO_OP, kxld_list_networks},
     {"GET /api/v1/jobs/{id}", NO_OP, get_job},
     {"GET /api/v1/jobs/{id}/wait", NO_OP, wait_job},
     {"GET /api/v1/events", NO_OP, websocket_only, &ws_events_kind},
