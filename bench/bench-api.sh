@@ -47,11 +47,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# ms_median: the median of the seconds on stdin (one a line), in ms
+# ms_median: the median of the milliseconds on stdin (one a line)
 ms_median() {
     local v
     mapfile -t v
-    bench_median "${v[@]}" | awk '{ printf "%.2f", $1 * 1000 }'
+    bench_median "${v[@]}"
 }
 
 # kept_ms: the median time of M requests on one connection
@@ -59,18 +59,19 @@ kept_ms() {
     local urls=() i
     for i in $(seq 1 "$M"); do urls+=("$URL"); done
     curl -s --fail --unix-socket "$SOCK" -o /dev/null -w '%{time_total}\n' "${urls[@]}" |
-        ms_median
+        awk '{ printf "%.3f\n", $1 * 1000 }' | ms_median
 }
 
 # oneshot_ms CMD...: the median wall time of M runs of CMD (output discarded)
 oneshot_ms() {
-    local i t0 out=()
+    local i t0 t1 out=()
     for i in $(seq 1 "$M"); do
-        t0=$(bench_now_us)
+        t0=${EPOCHREALTIME//[.,]/}   # no subshell around the timed command
         "$@" >/dev/null
-        out+=("$(bench_elapsed "$t0")")
+        t1=${EPOCHREALTIME//[.,]/}
+        out+=($((t1 - t0)))
     done
-    printf '%s\n' "${out[@]}" | ms_median
+    printf '%s\n' "${out[@]}" | awk '{ printf "%.3f\n", $1 / 1000 }' | ms_median
 }
 
 start_kxld() {
@@ -96,7 +97,7 @@ kernel = "$GUEST/vmlinuz"
 ramdisk = "$GUEST/initrd.img"
 cmdline = "$CMDLINE"
 CFG
-        "$KXL" create -q -p "$WORK/api$i.cfg" >/dev/null
+        "$KXL" create -q -p "$WORK/api$i.cfg" >/dev/null 2>&1
     done
 }
 
