@@ -57,8 +57,8 @@ ms_median() {
 # kept_ms: the median time of M requests on one connection
 kept_ms() {
     local urls=() i
-    for i in $(seq 1 "$M"); do urls+=("$URL"); done
-    curl -s --fail --unix-socket "$SOCK" -o /dev/null -w '%{time_total}\n' "${urls[@]}" |
+    for i in $(seq 1 "$M"); do urls+=(-o /dev/null "$URL"); done   # an -o for each URL
+    curl -s --fail --unix-socket "$SOCK" -w '%{time_total}\n' "${urls[@]}" |
         awk '{ printf "%.3f\n", $1 * 1000 }' | ms_median
 }
 
