@@ -474,6 +474,21 @@ static int get_metrics(const kxld_request *rq, char **text_r)
     return 200;
 }
 
+/* One frame of every domain's statistics as kxl top --json shows it (its cpu_pct, a rate
+ * between frames, is 0 in this first one: GET .../history has the rates). */
+static int get_stats(const kxld_request *rq, json_object **out_r)
+{
+    kxl_stats_reader *r = kxl_stats_reader_new(rq->paths);
+    kxl_stats_frame f;
+    int rc = kxl_stats_read(r, &f);
+    kxl_stats_reader_free(r);
+    if (rc < 0)
+        return -1;
+    *out_r = kxl_top_frame_json(&f);
+    kxl_stats_frame_dispose(&f);
+    return 200;
+}
+
 /* ---- WebSockets ---- */
 
 /* A WebSocket route asked without an upgrade: 426, saying how to ask. */
@@ -533,6 +548,7 @@ static const kxld_route routes[] = {
     {NULL, KXL_OP_SNAPSHOT_REVERT, kxld_revert_snapshot, .may_wait = true},
     {NULL, KXL_OP_SNAPSHOT_DELETE, kxld_delete_snapshot, .may_wait = true},
     {"GET /api/v1/networks", NO_OP, kxld_list_networks},
+    {NULL, KXL_OP_STATS, get_stats},
     {"GET /api/v1/jobs/{id}", NO_OP, get_job},
     {"GET /api/v1/jobs/{id}/wait", NO_OP, wait_job},
     {"GET /api/v1/events", NO_OP, websocket_only, &ws_events_kind},

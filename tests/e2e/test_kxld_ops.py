@@ -121,6 +121,14 @@ class KxldDomainOpsTest(KxldOpsTestCase):
             self.assert_error(status, *want, e)
         self.assertEqual(self.vcpu_thread_cpus("ops"), "1", "a refused pin changes nothing")
 
+        status, _, frame = self.api("GET", "/api/v1/stats")
+        self.assertEqual(status, 200, frame)
+        self.validate(frame, "StatsFrame")
+        [dom] = frame["domains"]
+        self.assertEqual((dom["name"], dom["domid"], [v["vcpu"] for v in dom["vcpu_list"]]),
+                         ("ops", d["domid"], [0]))
+        self.assertGreater(dom["rss_kib"], 0)
+
         status, _, e = self.api("POST", "/api/v1/domains/ops/job/cancel")
         self.assert_error(status, 409, "state", e)
 
