@@ -1097,14 +1097,8 @@ kxl_domcfg *cfg_load(const char *path, char *const *overrides, unsigned host_cpu
 kxl_domcfg *cfg_load_text(const char *source, const char *text, size_t len, unsigned host_cpus,
                           int flags)
 {
-    AUTOPTR(cfg_tree) t = cfg_tree_new(source);   /* source: for the messages */
+    AUTOPTR(cfg_tree) t = cfg_tree_new(source);
     if (cfg_parse_text(t, source, text, len) < 0)
         return NULL;
-    kxl_domcfg *cfg = load_tree(t, host_cpus, flags);
-    /* but no file to record: nothing for autostart to link, or save to name */
-    if (cfg) {
-        free(cfg->source_file);
-        cfg->source_file = NULL;
-    }
-    return cfg;
+    return load_tree(t, host_cpus, flags);
 }

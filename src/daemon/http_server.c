@@ -23,6 +23,7 @@
 #include "daemon/kxld.h"
 #include "daemon/kxld_sampler.h"
 #include "daemon/ws_events.h"
+#include "daemon/ws_relay.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -830,10 +831,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 /* The first protocol serves HTTP and the WebSockets (a client names no subprotocol); the
- * console's socket to its supervisor is adopted into the second. */
+ * sockets a WebSocket relays (the console's, a VNC server's) are adopted into the second. */
 static const struct lws_protocols protocols[] = {
     {"http", callback, sizeof(http_conn), 0, 0, NULL, 0},
-    {WS_CONSOLE_PROTOCOL, ws_console_raw_callback, 0, 0, 0, NULL, 0},
+    {WS_RELAY_PROTOCOL, ws_relay_raw_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 

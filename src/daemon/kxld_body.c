@@ -1,4 +1,4 @@
-/* kxld_body.c - typed members of a request's JSON body (kxld_body.h). */
+/* kxld_body.c - reading a route's JSON request body (kxld_body.h). */
 #include "daemon/kxld_body.h"
 
 #include <string.h>
@@ -6,7 +6,7 @@
 
 #include "util/err.h"
 
-int body_only(json_object *body, const char *const *names)
+int kxld_body_only(json_object *body, const char *const *names)
 {
     if (!body)
         return 0;
@@ -23,7 +23,7 @@ int body_only(json_object *body, const char *const *names)
     return 0;
 }
 
-int body_bool(json_object *body, const char *key, bool dflt, bool *value_r)
+int kxld_body_bool(json_object *body, const char *key, bool dflt, bool *value_r)
 {
     json_object *v;
     *value_r = dflt;
@@ -37,7 +37,20 @@ int body_bool(json_object *body, const char *key, bool dflt, bool *value_r)
     return 0;
 }
 
-int body_int(json_object *body, const char *key, bool required, int64_t dflt, int64_t *value_r)
+int kxld_body_string(json_object *body, const char *key, const char **value_r)
+{
+    json_object *v;
+    if (!body || !json_object_object_get_ex(body, key, &v) ||
+        !json_object_is_type(v, json_type_string)) {
+        kx_err(KXL_ERR_INVALID, "request body: '%s' (a string) is required", key);
+        return -1;
+    }
+    *value_r = json_object_get_string(v);
+    return 0;
+}
+
+int kxld_body_int(json_object *body, const char *key, bool required, int64_t dflt,
+                  int64_t *value_r)
 {
     json_object *v;
     *value_r = dflt;
@@ -54,7 +67,7 @@ int body_int(json_object *body, const char *key, bool required, int64_t dflt, in
     return 0;
 }
 
-int body_str(json_object *body, const char *key, bool required, const char **value_r)
+int kxld_body_nonempty(json_object *body, const char *key, bool required, const char **value_r)
 {
     json_object *v;
     *value_r = NULL;
@@ -71,11 +84,11 @@ int body_str(json_object *body, const char *key, bool required, const char **val
     return 0;
 }
 
-int body_path(json_object *body, const char *key, bool required, bool exists,
-              const char **value_r)
+int kxld_body_path(json_object *body, const char *key, bool required, bool exists,
+                   const char **value_r)
 {
     struct stat st;
-    if (body_str(body, key, required, value_r) < 0)
+    if (kxld_body_nonempty(body, key, required, value_r) < 0)
         return -1;
     const char *path = *value_r;
     if (!path)

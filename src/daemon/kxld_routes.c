@@ -16,6 +16,7 @@
 #include "daemon/kxld_body.h"
 #include "daemon/kxld_ops_routes.h"
 #include "daemon/kxld.h"
+#include "daemon/kxld_routes_config.h"
 #include "kxl/autostart.h"
 #include "kxl/stats.h"
 #include "util/buf.h"
@@ -100,15 +101,22 @@ static const char *config_file(json_object *body)
 static kxl_domcfg *create_config(json_object *body)
 {
     const char *text, *path;
-    if (body_str(body, "config", false, &text) < 0)
+    if (kxld_body_nonempty(body, "config", false, &text) < 0)
         return NULL;
     if (text && json_object_object_get_ex(body, "config_file", NULL)) {
         kx_err(KXL_ERR_INVALID, "request body: 'config' and 'config_file' exclude each other");
         return NULL;
     }
-    if (text)
-        return cfg_load_text(BODY_CONFIG, text, strlen(text), kxl_host_cpus(),
-                             CFG_LOAD_CHECK_FILES);
+    if (text) {
+        kxl_domcfg *cfg = cfg_load_text(BODY_CONFIG, text, strlen(text), kxl_host_cpus(),
+                                        CFG_LOAD_CHECK_FILES);
+        /* no file to record: nothing for autostart to link, or save to name */
+        if (cfg) {
+            free(cfg->source_file);
+            cfg->source_file = NULL;
+        }
+        return cfg;
+    }
     if (!(path = config_file(body)))
         return NULL;
     return cfg_load(path, NULL, kxl_host_cpus(), CFG_LOAD_CHECK_FILES);
@@ -118,7 +126,8 @@ static int create_domain(const kxld_request *rq, json_object **out_r)
 {
     static const char *const members[] = {"config_file", "config", "paused", NULL};
     bool paused;
-    if (body_only(rq->body, members) < 0 || body_bool(rq->body, "paused", false, &paused) < 0)
+    if (kxld_body_only(rq->body, members) < 0 ||
+        kxld_body_bool(rq->body, "paused", false, &paused) < 0)
         return -1;
     /* as kxl create FILE: parse, then the one create operation */
     AUTOPTR(kxl_domcfg) cfg = create_config(rq->body);
@@ -157,8 +166,9 @@ static int unpause_domain(const kxld_request *rq, json_object **out_r)
 static int power_opts(json_object *body, kxl_power_opts *o_r)
 {
     static const char *const members[] = {"wait", "force", NULL};
-    return body_only(body, members) < 0 || body_bool(body, "wait", false, &o_r->wait) < 0 ||
-                   body_bool(body, "force", false, &o_r->force) < 0
+    return kxld_body_only(body, members) < 0 ||
+                   kxld_body_bool(body, "wait", false, &o_r->wait) < 0 ||
+                   kxld_body_bool(body, "force", false, &o_r->force) < 0
                ? -1
                : 0;
 }
@@ -189,7 +199,7 @@ static int reboot_domain(const kxld_request *rq, json_object **out_r)
 static int body_count(json_object *body, const char *key, int64_t max, int64_t *v_r)
 {
     const char *const members[] = {key, NULL};
-    if (body_only(body, members) < 0 || body_int(body, key, true, 0, v_r) < 0)
+    if (kxld_body_only(body, members) < 0 || kxld_body_int(body, key, true, 0, v_r) < 0)
         return -1;
     if (*v_r < 0 || *v_r > max) {
         kx_err(KXL_ERR_INVALID, "request body: '%s' = %lld is out of range", key,
@@ -244,8 +254,9 @@ static int set_sched(const kxld_request *rq, json_object **out_r)
     (void)out_r;
     static const char *const members[] = {"weight", "cap", NULL};
     int64_t w, c;
-    if (body_only(rq->body, members) < 0 || body_int(rq->body, "weight", false, INT64_MIN, &w) < 0 ||
-        body_int(rq->body, "cap", false, INT64_MIN, &c) < 0)
+    if (kxld_body_only(rq->body, members) < 0 ||
+        kxld_body_int(rq->body, "weight", false, INT64_MIN, &w) < 0 ||
+        kxld_body_int(rq->body, "cap", false, INT64_MIN, &c) < 0)
         return -1;
     kxl_sched_info set = {.weight = sched_value(w), .cap = sched_value(c)};
     return kxl_domain_sched_set(rq->paths, dom(rq), &set) < 0 ? -1 : 204;
@@ -276,7 +287,7 @@ static int enable_autostart(const kxld_request *rq, json_object **out_r)
     (void)out_r;
     static const char *const members[] = {"config_file", NULL};
     const char *path = kx_json_str(rq->body, "config_file", NULL);
-    if (body_only(rq->body, members) < 0)
+    if (kxld_body_only(rq->body, members) < 0)
         return -1;
     if (rq->body && json_object_object_get_ex(rq->body, "config_file", NULL) &&
         !(path = config_file(rq->body)))
@@ -353,7 +364,7 @@ static int list_configs(const kxld_request *rq, json_object **out_r)
 static int check_login(const kxld_request *rq, const char **user_r)
 {
     static const char *const members[] = {"token", "user", "password", NULL};
-    if (body_only(rq->body, members) < 0)
+    if (kxld_body_only(rq->body, members) < 0)
         return -1;
     const char *token = kx_json_str(rq->body, "token", NULL);
     const char *user = kx_json_str(rq->body, "user", NULL);
@@ -553,6 +564,11 @@ static const kxld_route routes[] = {
     {"GET /api/v1/jobs/{id}/wait", NO_OP, wait_job},
     {"GET /api/v1/events", NO_OP, websocket_only, &ws_events_kind},
     {"GET /api/v1/domains/{name}/console", NO_OP, websocket_only, &ws_console_kind},
+    /* the web UI's config editor and graphical console */
+    {"GET /api/v1/configs/{file}", NO_OP, kxld_get_config},
+    {"PUT /api/v1/configs/{file}", NO_OP, kxld_put_config},
+    {"POST /api/v1/configs/{file}/validate", NO_OP, kxld_validate_config},
+    {"GET /api/v1/domains/{name}/vnc", NO_OP, websocket_only, &ws_vnc_kind},
     {"GET /metrics", NO_OP, NULL, .text = get_metrics,
      .content_type = "text/plain; version=0.0.4; charset=utf-8"},
 };

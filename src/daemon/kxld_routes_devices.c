@@ -41,7 +41,8 @@ int kxld_attach_disk(const kxld_request *rq, json_object **out_r)
     static const char *const members[] = {"spec", NULL};
     const char *spec;
     kxl_disk d = {0};
-    if (body_only(rq->body, members) < 0 || body_str(rq->body, "spec", true, &spec) < 0)
+    if (kxld_body_only(rq->body, members) < 0 ||
+        kxld_body_nonempty(rq->body, "spec", true, &spec) < 0)
         return -1;
     int r = cfg_disk_parse(spec, "request body: 'spec'", &d);
     if (r == 0 && d.target && d.target[0] != '/') {
@@ -69,7 +70,8 @@ int kxld_insert_medium(const kxld_request *rq, json_object **out_r)
     (void)out_r;
     static const char *const members[] = {"file", NULL};
     const char *file;
-    if (body_only(rq->body, members) < 0 || body_path(rq->body, "file", true, true, &file) < 0)
+    if (kxld_body_only(rq->body, members) < 0 ||
+        kxld_body_path(rq->body, "file", true, true, &file) < 0)
         return -1;
     return kxl_cd_insert(rq->paths, dom(rq), http_param(rq->params, "vdev"), file) < 0 ? -1
                                                                                       : 204;
@@ -89,7 +91,8 @@ int kxld_attach_vif(const kxld_request *rq, json_object **out_r)
     static const char *const members[] = {"spec", NULL};
     const char *spec;
     AUTOFREE char *devid = NULL;
-    if (body_only(rq->body, members) < 0 || body_str(rq->body, "spec", false, &spec) < 0 ||
+    if (kxld_body_only(rq->body, members) < 0 ||
+        kxld_body_nonempty(rq->body, "spec", false, &spec) < 0 ||
         kxl_network_attach(rq->paths, dom(rq), spec ? spec : "", &devid) < 0)
         return -1;
     kxl_vif_info *vifs;
@@ -127,7 +130,8 @@ static int running_name(const kxld_request *rq, kxl_dominfo *d_r)
 static int snapshot_args(const kxld_request *rq, kxl_dominfo *d_r, const char **name_r)
 {
     static const char *const members[] = {"name", NULL};
-    if (body_only(rq->body, members) < 0 || body_str(rq->body, "name", true, name_r) < 0)
+    if (kxld_body_only(rq->body, members) < 0 ||
+        kxld_body_nonempty(rq->body, "name", true, name_r) < 0)
         return -1;
     if (!kxl_name_is_valid(*name_r)) {
         kx_err(KXL_ERR_INVALID, "invalid snapshot name '%s' (use " KXL_NAME_RULE ")", *name_r);

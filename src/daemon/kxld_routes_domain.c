@@ -22,7 +22,10 @@ static const char *dom(const kxld_request *rq)
 static int one_string(json_object *body, const char *key, const char **value_r)
 {
     const char *const members[] = {key, NULL};
-    return body_only(body, members) < 0 || body_str(body, key, true, value_r) < 0 ? -1 : 0;
+    return kxld_body_only(body, members) < 0 ||
+                   kxld_body_nonempty(body, key, true, value_r) < 0
+               ? -1
+               : 0;
 }
 
 /* {"name": NEW} as kxl rename DOM NEW: the domain under its new name. */
@@ -30,7 +33,8 @@ int kxld_rename_domain(const kxld_request *rq, json_object **out_r)
 {
     const char *name;
     kxl_dominfo d;
-    if (one_string(rq->body, "name", &name) < 0 || kxl_domain_rename(rq->paths, dom(rq), name) < 0 ||
+    if (one_string(rq->body, "name", &name) < 0 ||
+        kxl_domain_rename(rq->paths, dom(rq), name) < 0 ||
         kxl_domain_lookup(rq->paths, name, &d) < 0)
         return -1;
     *out_r = kxl_dominfo_to_json(&d);
@@ -62,7 +66,8 @@ static int dump_core_args(const kxld_request *rq, const char **file_r)
 {
     static const char *const members[] = {"file", NULL};
     kxl_dominfo d;
-    return body_only(rq->body, members) < 0 || body_path(rq->body, "file", true, false, file_r) < 0 ||
+    return kxld_body_only(rq->body, members) < 0 ||
+                   kxld_body_path(rq->body, "file", true, false, file_r) < 0 ||
                    kxl_domain_lookup(rq->paths, dom(rq), &d) < 0
                ? -1
                : 0;
@@ -121,10 +126,11 @@ static int save_args(const kxld_request *rq, const char **file_r, kxl_save_opts 
     static const char *const members[] = {"file", "checkpoint", "paused", "config_file", NULL};
     kxl_dominfo d;
     *o_r = (kxl_save_opts){0};
-    if (body_only(rq->body, members) < 0 || body_path(rq->body, "file", true, false, file_r) < 0 ||
-        body_bool(rq->body, "checkpoint", false, &o_r->checkpoint) < 0 ||
-        body_bool(rq->body, "paused", false, &o_r->paused) < 0 ||
-        body_path(rq->body, "config_file", false, true, &o_r->config_file) < 0)
+    if (kxld_body_only(rq->body, members) < 0 ||
+        kxld_body_path(rq->body, "file", true, false, file_r) < 0 ||
+        kxld_body_bool(rq->body, "checkpoint", false, &o_r->checkpoint) < 0 ||
+        kxld_body_bool(rq->body, "paused", false, &o_r->paused) < 0 ||
+        kxld_body_path(rq->body, "config_file", false, true, &o_r->config_file) < 0)
         return -1;
     if (o_r->checkpoint && o_r->paused) {
         kx_err(KXL_ERR_INVALID, "request body: 'checkpoint' (leave it running) and 'paused' "
@@ -159,9 +165,10 @@ int kxld_restore_domain(const kxld_request *rq, json_object **out_r)
     static const char *const members[] = {"file", "paused", "config_file", NULL};
     const char *file;
     kxl_restore_opts o = {0};
-    if (body_only(rq->body, members) < 0 || body_path(rq->body, "file", true, true, &file) < 0 ||
-        body_bool(rq->body, "paused", false, &o.paused) < 0 ||
-        body_path(rq->body, "config_file", false, true, &o.config_file) < 0)
+    if (kxld_body_only(rq->body, members) < 0 ||
+        kxld_body_path(rq->body, "file", true, true, &file) < 0 ||
+        kxld_body_bool(rq->body, "paused", false, &o.paused) < 0 ||
+        kxld_body_path(rq->body, "config_file", false, true, &o.config_file) < 0)
         return -1;
     AUTOFREE char *name = NULL;
     kxl_dominfo d;

@@ -682,7 +682,7 @@ static void test_file_errors(void **state)
 }
 
 /* A config given as text (kxld's POST /api/v1/domains {"config": ...}) is read as a file is,
- * its messages naming the source and line, and records no file. */
+ * its messages naming the source and line; its files are checked when asked. */
 static void test_load_text(void **state)
 {
     (void)state;
@@ -692,7 +692,7 @@ static void test_load_text(void **state)
         fail_msg("%s", kx_err_msg());
     assert_string_equal(cfg->name, "t1");
     assert_int_equal(cfg->memory_mib, 128);
-    assert_null(cfg->source_file);
+    assert_string_equal(cfg->source_file, "body");
     kxl_domcfg_free(cfg);
 
     static const char bad[] = "name = \"t1\"\n\nmemory = \"lots\"\n";

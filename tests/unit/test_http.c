@@ -410,42 +410,43 @@ static void query_values(void **state)
 static void body_members_are_typed(void **state)
 {
     (void)state;
-    json_object *b = json_tokener_parse("{\"s\": \"x\", \"e\": \"\", \"n\": 3, \"t\": true, "
-                                        "\"rel\": \"a/b\", \"dir\": \"/\", \"f\": \"/etc/passwd\"}");
+    json_object *b = json_tokener_parse("{\"s\": \"x\", \"e\": \"\", \"n\": 3, "
+                                        "\"t\": true, \"rel\": \"a/b\", \"dir\": \"/\", "
+                                        "\"f\": \"/etc/passwd\"}");
     static const char *const some[] = {"s", "n", NULL};
-    assert_int_equal(body_only(b, some), -1);
+    assert_int_equal(kxld_body_only(b, some), -1);
     assert_int_equal(kx_err_code(), KXL_ERR_INVALID);
     assert_string_equal(kx_err_msg(), "request body: unknown member 'e'");
-    assert_int_equal(body_only(NULL, some), 0);
+    assert_int_equal(kxld_body_only(NULL, some), 0);
     const char *v;
-    assert_int_equal(body_str(b, "s", true, &v), 0);
+    assert_int_equal(kxld_body_nonempty(b, "s", true, &v), 0);
     assert_string_equal(v, "x");
-    assert_int_equal(body_str(b, "absent", false, &v), 0);
+    assert_int_equal(kxld_body_nonempty(b, "absent", false, &v), 0);
     assert_null(v);
-    assert_int_equal(body_str(b, "absent", true, &v), -1);
+    assert_int_equal(kxld_body_nonempty(b, "absent", true, &v), -1);
     assert_string_equal(kx_err_msg(), "request body: 'absent' (a string) is required");
-    assert_int_equal(body_str(b, "e", false, &v), -1);
+    assert_int_equal(kxld_body_nonempty(b, "e", false, &v), -1);
     assert_string_equal(kx_err_msg(), "request body: 'e' must be a non-empty string");
-    assert_int_equal(body_str(b, "n", false, &v), -1);
+    assert_int_equal(kxld_body_nonempty(b, "n", false, &v), -1);
     int64_t n;
-    assert_int_equal(body_int(b, "n", true, 0, &n), 0);
+    assert_int_equal(kxld_body_int(b, "n", true, 0, &n), 0);
     assert_int_equal(n, 3);
-    assert_int_equal(body_int(b, "s", false, 7, &n), -1);
+    assert_int_equal(kxld_body_int(b, "s", false, 7, &n), -1);
     assert_string_equal(kx_err_msg(), "request body: 's' must be a whole number");
     bool t;
-    assert_int_equal(body_bool(b, "t", false, &t), 0);
+    assert_int_equal(kxld_body_bool(b, "t", false, &t), 0);
     assert_true(t);
-    assert_int_equal(body_bool(NULL, "t", false, &t), 0);
+    assert_int_equal(kxld_body_bool(NULL, "t", false, &t), 0);
     assert_false(t);
-    assert_int_equal(body_bool(b, "n", false, &t), -1);
-    assert_int_equal(body_path(b, "rel", true, false, &v), -1);
+    assert_int_equal(kxld_body_bool(b, "n", false, &t), -1);
+    assert_int_equal(kxld_body_path(b, "rel", true, false, &v), -1);
     assert_string_equal(kx_err_msg(), "request body: 'rel' = 'a/b' is not an absolute path");
-    assert_int_equal(body_path(b, "dir", true, false, &v), 0);
-    assert_int_equal(body_path(b, "dir", true, true, &v), -1);
+    assert_int_equal(kxld_body_path(b, "dir", true, false, &v), 0);
+    assert_int_equal(kxld_body_path(b, "dir", true, true, &v), -1);
     assert_string_equal(kx_err_msg(), "request body: 'dir' = '/': no such file");
-    assert_int_equal(body_path(b, "f", true, true, &v), 0);
+    assert_int_equal(kxld_body_path(b, "f", true, true, &v), 0);
     assert_string_equal(v, "/etc/passwd");
-    assert_int_equal(body_path(b, "absent", false, true, &v), 0);
+    assert_int_equal(kxld_body_path(b, "absent", false, true, &v), 0);
     assert_null(v);
     json_object_put(b);
 }
