@@ -23,7 +23,8 @@ if [ "${1:-}" = "--tests" ]; then
            isolinux syslinux-common openssh-client openssh-server lvm2
            python3-yaml python3-jsonschema python3-websocket python3-prometheus-client openssl
            clang-14 libclang-rt-14-dev llvm-14
-           nodejs npm ca-certificates chromium)
+           nodejs npm ca-certificates chromium swtpm
+           openvswitch-switch)
 fi
 
 missing=()

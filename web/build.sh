@@ -8,6 +8,6 @@ src=$1 npmdir=$2 out=$3
 "$src/../tools/npm-ci.sh" "$src" "$npmdir"
 mkdir -p "$out"
 NODE_PATH="$npmdir/node_modules" "$npmdir/node_modules/.bin/esbuild" "$src/src/main.js" \
-    --bundle --minify --format=esm --target=es2020 --sourcemap --log-level=warning \
+    --bundle --minify --format=esm --target=es2022 --sourcemap --log-level=warning \
     --outfile="$out/app.js"
 cp "$src/index.html" "$out/index.html"

@@ -154,6 +154,7 @@ typedef struct {
     char *bootloader_ramdisk;
     char *boot;                 /* hvm firmware boot order: "c" disk, "d" CD-ROM, "n" */
     char *firmware;             /* hvm: "bios" (SeaBIOS) */
+    char *cpu_features;         /* cpuid: QEMU's properties after the model ("aes=off"), or NULL */
     char *cpu;                  /* CPU model: "host" or a QEMU model name; NULL: kxl's default
                                  * (qemu_cpu_model) */
 
@@ -164,9 +165,15 @@ typedef struct {
 
     char **serial;              /* NULL-terminated; default { "pty" } */
     kxl_gfx gfx;
+    bool vtpm;                  /* vtpm = [ ... ]: a TPM 2.0 emulated by swtpm */
+    char vtpm_uuid[37];         /* its uuid= (names its state, var/lib/kxl/tpm/UUID); "": the
+                                 * domain's uuid */
     kxl_pcidev *pci;
     size_t n_pci;
     char **channels;            /* NULL-terminated channel = entries as written (checked) */
+    char **dm_args;             /* device_model_args (with _hvm or _pv's, for the type): QEMU
+                                 * arguments appended as written, where the host allows it
+                                 * (kxl.conf); NULL-terminated, NULL for none */
     char *soundhw;              /* hda, ac97, es1370, sb16; NULL: no sound card */
     kxl_usb usb;
     bool localtime;             /* the RTC keeps local time (Windows), not UTC */

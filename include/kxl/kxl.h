@@ -131,3 +131,6 @@ int kxl_domain_destroy(const kxl_paths *p, const char *name);
 
 /* Connects to the domain's console socket; returns the fd or -1. */
 int kxl_console_connect(const kxl_paths *p, const char *name);
+/* Connects to the domain's VNC server where its `display` says it listens (its Unix socket, or
+ * the address QEMU reports for vnclisten); returns the fd (a stream of RFB) or -1. */
+int kxl_vnc_connect(const kxl_paths *p, const char *name);

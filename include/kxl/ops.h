@@ -57,6 +57,10 @@ typedef enum {
     KXL_OP_PCI_ASSIGNABLE_LIST,
     KXL_OP_MIGRATE,
     KXL_OP_MIGRATE_RECEIVE,
+    KXL_OP_CHANNEL_LIST,
+    KXL_OP_CONFIG_UPDATE,
+    KXL_OP_PCI_ATTACH,
+    KXL_OP_PCI_DETACH,
     KXL_OP__COUNT
 } kxl_op;
 
@@ -91,7 +95,7 @@ int kxl_domain_unpause(const kxl_paths *p, const char *dom);
 /* xl's shutdown and reboot options. */
 typedef struct {
     bool wait;    /* -w: return once it is done */
-    bool force;   /* -F: shutdown destroys after the domain's shutdown_timeout; reboot resets
+    bool force;   /* -H: shutdown destroys after the domain's shutdown_timeout; reboot resets
                    * after 60 s */
 } kxl_power_opts;
 /* Presses the ACPI power button; with wait/force, returns when the domain is gone, preserved
@@ -125,6 +129,17 @@ int kxl_domain_monitor(const kxl_paths *p, const char *dom, const char *command,
  * fails with "... was cancelled". A revert or a delete cannot be cancelled. */
 int kxl_domain_job_cancel(const kxl_paths *p, const char *dom);
 
+/* pci-attach: SPEC as in pci = [ ... ] ("01:00.0@8,seize=1"), checked and made assignable as
+ * at create, hot-plugged as vfio-pci; pci-detach asks the guest to let the device go (it
+ * stays bound to vfio-pci). */
+int kxl_domain_pci_attach(const kxl_paths *p, const char *dom, const char *spec);
+int kxl_domain_pci_detach(const kxl_paths *p, const char *dom, const char *bdf);
+
+/* config-update: cfg (checked as create checks one; its name must be the domain's) replaces
+ * the domain's config at its next restart; until then the running domain is unchanged. The
+ * domain keeps its uuid. A second update replaces the first. */
+int kxl_domain_config_update(const kxl_paths *p, const char *dom, kxl_domcfg *cfg);
+
 /* The domain's resolved config as its supervisor keeps it (with hot-plugged devices and the
  * names the host gave them). *cfg_r: kxl_domcfg_free. */
 int kxl_domain_config(const kxl_paths *p, const char *dom, kxl_domcfg **cfg_r);
@@ -137,6 +152,11 @@ int kxl_domain_display(const kxl_paths *p, const char *dom, json_object **displa
 /* usb-list: the domain's USB controllers and what is on their ports, in xl's layout
  * ("Devid  Type  BE  state usb-ver ports", then "  Port N: DEVICE"). Caller frees. */
 int kxl_domain_usb_list(const kxl_paths *p, const char *dom, char **text_r);
+/* channel-list: xl's header, and the domain's channels one a line (Idx, BE, state, evt-ch and
+ * ring-ref as xl's, connection pty|socket, the host socket and the port's name). Caller
+ * frees the lines. */
+const char *kxl_channel_list_header(void);
+int kxl_domain_channel_list(const kxl_paths *p, const char *dom, char **text_r);
 
 /* The runtime record of the domain as the supervisor keeps it: the resolved config as JSON
  * (cfg_domcfg_to_json's shape) plus domid, accel_resolved and start_paused. Caller puts. */
@@ -199,6 +219,8 @@ json_object *kxl_domain_xl_json(unsigned domid, const kxl_domcfg *cfg);
 /* The host as list's first row, as xl shows Domain-0: ID 0, the host's memory (MemTotal)
  * and CPUs, running, and the CPU seconds the host has spent busy (/proc/stat). */
 void kxl_host_dominfo(kxl_dominfo *r);
+/* Seconds since the host booted (/proc/uptime): Domain-0's uptime. */
+unsigned long kxl_host_uptime(void);
 /* The host: host, release, version, machine, nr_cpus, total_memory and free_memory (MiB),
  * accelerator ("tcg (why)"), kvm_usable, qemu_version, qemu_user, kxl_version, kxl_root.
  * Caller puts; NULL with kxl_last_error(). Runs QEMU once (its version). */
@@ -208,8 +230,8 @@ json_object *kxl_host_info(const kxl_paths *p);
 
 /* TARGET is a running domain (its qcow2 disks and memory, through its supervisor) or a config
  * file whose domain is shut down (its qcow2 disks, with qemu-img; a create that fails on one
- * disk is taken back from the others). A name that is a path or an existing file is a config
- * file. */
+ * disk is taken back from the others). A path (with a '/'), or the name of an existing file
+ * that no running domain has, is a config file. */
 int kxl_snapshot_create(const kxl_paths *p, const char *target, const char *name);
 int kxl_snapshot_revert(const kxl_paths *p, const char *target, const char *name);
 int kxl_snapshot_delete(const kxl_paths *p, const char *target, const char *name);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "kxl/kxl.h"
 
@@ -39,8 +40,19 @@ const char *kxl_vcpu_list_header(void);
 /* The line of v (no newline; caller frees): affinity "all" when it holds every one of the
  * host_cpus. Pure. */
 char *kxl_vcpu_line(const kxl_vcpu_info *v, unsigned host_cpus);
+
+/* xl uptime: the header of the long form, and one domain's line without its newline: the
+ * long form ("%-33s %4u" and days, H:MM:SS), or with brief_now (the local time of the
+ * listing) the short form of -s. Caller frees. */
+const char *kxl_uptime_header(void);
+char *kxl_uptime_line(const char *name, unsigned domid, unsigned long secs,
+                      const struct tm *brief_now);
 /* "all" or the range list of set (caller frees). Pure. */
 char *kxl_cpuset_describe(const kxl_cpuset *set, unsigned host_cpus);
+/* A vCPU as kxld's API shows it: {vcpu, online, cpu (null offline), state: running | blocked
+ * | runnable | paused, seconds, affinity ("all" or a range list; null offline)}, as vcpu-list's
+ * columns. Caller puts. Pure. */
+json_object *kxl_vcpu_to_json(const kxl_vcpu_info *v, unsigned host_cpus);
 
 /* ---- a frame of statistics ---- */
 

@@ -47,6 +47,8 @@ static const jfield fields[] = {
     {"firmware", J_STR, F(firmware)},
     {"soundhw", J_STR, F(soundhw)},
     {"cpu", J_STR, F(cpu)},
+    {"cpu_features", J_STR, F(cpu_features)},
+    {"vtpm", J_BOOL, F(vtpm)},
     {"on_poweroff", J_ACTION, F(on_poweroff)},
     {"on_reboot", J_ACTION, F(on_reboot)},
     {"on_crash", J_ACTION, F(on_crash)},
@@ -209,6 +211,8 @@ json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
         if (i == 0 && cfg->uuid[0])
             add_str(o, "uuid", cfg->uuid);
     }
+    if (cfg->vtpm_uuid[0])
+        add_str(o, "vtpm_uuid", cfg->vtpm_uuid);
     if (cfg->balloon)
         json_object_object_add(o, "balloon", json_object_new_boolean(true));
     if (cfg->mem_max_mib)
@@ -233,6 +237,12 @@ json_object *cfg_domcfg_to_json(const kxl_domcfg *cfg)
         for (char **c = cfg->channels; *c; c++)
             json_object_array_add(a, json_object_new_string(*c));
         json_object_object_add(o, "channels", a);
+    }
+    if (cfg->dm_args) {
+        a = json_object_new_array();
+        for (char **d = cfg->dm_args; *d; d++)
+            json_object_array_add(a, json_object_new_string(*d));
+        json_object_object_add(o, "device_model_args", a);
     }
     if (cfg->n_pci) {
         a = json_object_new_array();
@@ -445,6 +455,17 @@ static int strings_from_json(json_object *o, kxl_domcfg *cfg)
             cfg->channels[i] = kx_strdup(s);
         }
     }
+    a = get_array(o, "device_model_args", &n);
+    if (n == (size_t)-1)
+        return -1;
+    if (a) {
+        cfg->dm_args = kx_malloc0(sizeof(char *) * (n + 1));
+        for (size_t i = 0; i < n; i++) {
+            if (!(s = get_string_item(a, "device_model_args", i)))
+                return -1;
+            cfg->dm_args[i] = kx_strdup(s);
+        }
+    }
     a = get_array(o, "serial", &n);
     if (n == (size_t)-1)
         return -1;
@@ -548,6 +569,7 @@ kxl_domcfg *cfg_domcfg_from_json(json_object *obj)
         if (field_from_json(obj, &fields[i], cfg) < 0)
             return NULL;
     snprintf(cfg->uuid, sizeof(cfg->uuid), "%s", kx_json_str(obj, "uuid", ""));
+    snprintf(cfg->vtpm_uuid, sizeof(cfg->vtpm_uuid), "%s", kx_json_str(obj, "vtpm_uuid", ""));
     cfg->balloon = kx_json_bool(obj, "balloon", false);
     cfg->mem_max_mib = (uint64_t)kx_json_int(obj, "mem_max", 0);
     if (lists_from_json(obj, cfg) < 0 || strings_from_json(obj, cfg) < 0 ||

@@ -3,6 +3,7 @@
 #include "cfg/cfg_keys.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "cfg/cfg_channel.h"
+#include "cfg/cfg_cpuid.h"
 #include "cfg/cfg_gfx.h"
 #include "cfg/cfg_hvm.h"
 #include "cfg/cfg_pci.h"
@@ -299,6 +301,25 @@ static int key_cpu(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     free(cfg->cpu);
     cfg->cpu = kx_strdup(text);
     return 0;
+}
+
+/* cpuid = "host,aes=0": libxl's form; xend's list of register bit strings cannot be said to
+ * QEMU. */
+static int key_cpuid(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    if (s->value.kind == CFG_LIST) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: cpuid as a list of register bit strings (xend's form) "
+               "cannot be given to QEMU; name the features instead (cpuid = \"host,aes=0\")",
+               s->source, s->line);
+        return -1;
+    }
+    const char *text = scalar_text(s, "a string");
+    if (!text)
+        return -1;
+    AUTOFREE char *where = kx_asprintf("%s:%d", s->source, s->line);
+    free(cfg->cpu_features);
+    return cfg_cpuid_parse(text, where, &cfg->cpu_features);
 }
 
 static int key_root_extra(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
@@ -623,6 +644,50 @@ static int key_usb(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     return 0;
 }
 
+/* vtpm = [ 'backend=DOM,uuid=UUID' ]: Xen's vTPM domain becomes a swtpm process on this host
+ * (backend= has no meaning then); uuid= names the TPM's state, as it named the vTPM. */
+static int vtpm_item(kxl_domcfg *cfg, char *item, const char *where)
+{
+    char *eq = strchr(item, '=');
+    if (eq)
+        *eq = '\0';
+    if (eq && strcmp(item, "backend") == 0)
+        return 0;
+    if (eq && strcmp(item, "uuid") == 0 && uuid_is_valid(eq + 1)) {
+        for (int i = 0; i < 36; i++)
+            cfg->vtpm_uuid[i] = (char)tolower((unsigned char)eq[1 + i]);
+        cfg->vtpm_uuid[36] = '\0';
+        return 0;
+    }
+    if (eq)
+        *eq = '=';
+    kx_err(KXL_ERR_CONFIG, "%s: vtpm: '%s' is not backend=DOMAIN or uuid=UUID", where, item);
+    return -1;
+}
+
+static int key_vtpm(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)ctx;
+    if (check_string_list(s, "'backend=vtpm-dom,uuid=...'") < 0)
+        return -1;
+    if (s->value.n_items > 1) {
+        kx_err(KXL_ERR_CONFIG, "%s:%d: vtpm: kxl gives a domain one TPM, and this config asks "
+               "for %zu", s->source, s->line, s->value.n_items);
+        return -1;
+    }
+    cfg->vtpm = s->value.n_items == 1;
+    cfg->vtpm_uuid[0] = '\0';
+    if (!cfg->vtpm)
+        return 0;
+    AUTOFREE char *where = kx_asprintf("%s:%d", s->source, s->value.items[0].line);
+    AUTOFREE char *copy = kx_strdup(s->value.items[0].str);
+    char *save = NULL;
+    for (char *it = strtok_r(copy, ",", &save); it; it = strtok_r(NULL, ",", &save))
+        if (vtpm_item(cfg, it, where) < 0)
+            return -1;
+    return 0;
+}
+
 static int key_channel(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
 {
     (void)ctx;
@@ -643,6 +708,14 @@ static int key_channel(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
     for (size_t i = 0; i < n; i++)
         cfg->channels[i] = kx_strdup(s->value.items[i].str);
     return 0;
+}
+
+/* device_model_args(_hvm, _pv): checked here, gathered by type at the end (dm_args_finish). */
+static int key_dm_args(kxl_domcfg *cfg, const cfg_setting *s, key_ctx *ctx)
+{
+    (void)cfg;
+    (void)ctx;
+    return check_string_list(s, "\"-device\", \"virtio-rng-pci\"");
 }
 
 /* soundhw = "hda" | "ac97" | "es1370" | "sb16": a sound card whose output goes nowhere. */
@@ -707,8 +780,12 @@ static const cfg_key keys[] = {
     {"cmdline", KEY_CUSTOM, .fn = key_cmdline},
     {"cpu", KEY_CUSTOM, .fn = key_cpu},
     {"cpu_weight", KEY_UINT, F(cpu_weight), KXL_CPU_WEIGHT_MIN, KXL_CPU_WEIGHT_MAX},
+    {"cpuid", KEY_CUSTOM, .fn = key_cpuid},
     {"cpus", KEY_CUSTOM, .fn = key_cpus},
     {"cpus_soft", KEY_CUSTOM, .fn = key_cpus_soft},
+    {"device_model_args", KEY_CUSTOM, .fn = key_dm_args},
+    {"device_model_args_hvm", KEY_CUSTOM, .fn = key_dm_args},
+    {"device_model_args_pv", KEY_CUSTOM, .fn = key_dm_args},
     XEN_ONLY("device_model_override", "kxl always runs the host's QEMU"),
     XEN_ONLY("device_model_version", "kxl always runs the host's QEMU"),
     XEN_ONLY("dhcp", "the guest configures its own network"),
@@ -765,6 +842,7 @@ static const cfg_key keys[] = {
     GFX("vnclisten"),
     GFX("vncpasswd"),
     GFX("vncunused"),
+    {"vtpm", KEY_CUSTOM, .fn = key_vtpm},
     XEN_ONLY("xen_platform_pci", "there is no Xen platform device on KVM"),
 };
 
@@ -936,6 +1014,29 @@ static void pv_grub_to_pygrub(kxl_domcfg *cfg, const key_ctx *ctx)
     cfg->bootloader = kx_strdup("pygrub");
 }
 
+/* xl's three lists: the common one, then the one for the domain's kind (HVM, or PV/PVH);
+ * the other kind's is ignored with a warning. */
+static void dm_args_finish(kxl_domcfg *cfg, const key_ctx *ctx)
+{
+    bool hvm = cfg->type == KXL_TYPE_HVM;
+    const char *lists[] = {"device_model_args", hvm ? "device_model_args_hvm"
+                                                    : "device_model_args_pv"};
+    const char *other = hvm ? "device_model_args_pv" : "device_model_args_hvm";
+    if (cfg_tree_get(ctx->tree, other))
+        kx_warn("%s:%d: warning: %s is not for a %s domain: ignored", src_of(ctx, other),
+                line_of(ctx, other), other, kxl_domtype_to_string(cfg->type));
+    kx_strv v = KX_STRV_INIT;
+    for (size_t k = 0; k < KX_ARRAY_SIZE(lists); k++) {
+        const cfg_setting *s = cfg_tree_get(ctx->tree, lists[k]);
+        for (size_t i = 0; s && i < s->value.n_items; i++)
+            kx_strv_push(&v, s->value.items[i].str);
+    }
+    if (v.n)
+        cfg->dm_args = v.v;   /* NULL-terminated by kx_strv */
+    else
+        kx_strv_dispose(&v);
+}
+
 static int check_consistency(kxl_domcfg *cfg, const key_ctx *ctx)
 {
     if (!cfg->name) {
@@ -1027,6 +1128,7 @@ kxl_domcfg *cfg_domcfg_from_tree(const cfg_tree *t, unsigned host_cpus)
         return NULL;
     note_partitions(cfg, &ctx);
     root_for_kvm(cfg, &ctx);
+    dm_args_finish(cfg, &ctx);
     cfg_usb_finish(cfg);
     if (!cfg->serial) {
         cfg->serial = kx_malloc0(2 * sizeof(char *));
@@ -1065,6 +1167,17 @@ int cfg_check_files(const kxl_domcfg *cfg, const cfg_tree *t)
     return 0;
 }
 
+/* The parsed tree t as a config: mapped, then (CFG_LOAD_CHECK_FILES) its files checked. */
+static kxl_domcfg *load_tree(const cfg_tree *t, unsigned host_cpus, int flags)
+{
+    AUTOPTR(kxl_domcfg) cfg = cfg_domcfg_from_tree(t, host_cpus);
+    if (!cfg)
+        return NULL;
+    if ((flags & CFG_LOAD_CHECK_FILES) && cfg_check_files(cfg, t) < 0)
+        return NULL;
+    return TAKE_PTR(cfg);
+}
+
 kxl_domcfg *cfg_load(const char *path, char *const *overrides, unsigned host_cpus, int flags)
 {
     AUTOPTR(cfg_tree) t = cfg_tree_new(path);
@@ -1080,10 +1193,14 @@ kxl_domcfg *cfg_load(const char *path, char *const *overrides, unsigned host_cpu
     for (char *const *o = overrides; o && *o; o++)
         if (cfg_parse_override(t, *o) < 0)
             return NULL;
-    AUTOPTR(kxl_domcfg) cfg = cfg_domcfg_from_tree(t, host_cpus);
-    if (!cfg)
+    return load_tree(t, host_cpus, flags);
+}
+
+kxl_domcfg *cfg_load_text(const char *source, const char *text, size_t len, unsigned host_cpus,
+                          int flags)
+{
+    AUTOPTR(cfg_tree) t = cfg_tree_new(source);
+    if (cfg_parse_text(t, source, text, len) < 0)
         return NULL;
-    if ((flags & CFG_LOAD_CHECK_FILES) && cfg_check_files(cfg, t) < 0)
-        return NULL;
-    return TAKE_PTR(cfg);
+    return load_tree(t, host_cpus, flags);
 }

@@ -20,6 +20,11 @@ int cfg_vdev_parse(const char *vdev, const char *where, kxl_disk_bus *bus_r, int
 /* Parses one xl vif spec (xl-network-configuration(5)) into *vif_r. */
 int cfg_vif_parse(const char *spec, const char *where, kxl_vif *vif_r);
 
+/* Xen's vif-openvswitch reads bridge= as BRIDGE[.VLAN][:TRUNK[:TRUNK...]]: the Open vSwitch
+ * bridge, the access VLAN (tag, 1-4094) and the VLANs trunked to the guest. bridge_r gets the
+ * name, *tag_r the VLAN or 0, trunks_r "10,20" or "". False when spec is not of that form. */
+bool cfg_vif_ovs_bridge(const char *spec, char bridge_r[16], int *tag_r, char trunks_r[128]);
+
 /* xl's vif rate "RATE/s[@INTERVAL]": bytes per second and the credit
  * interval (default 50 ms). Returns 0, -1 for bad syntax, -2 out of range;
  * reports nothing (cfg_vif_parse has already validated configs). */

@@ -269,7 +269,7 @@ struct vif_key {
 static int set_string(vif_ctx *c, const struct vif_key *k, const char *v)
 {
     char *store = NULL;
-    if (k->check(c, k->name, v, &store) < 0)
+    if (k->check && k->check(c, k->name, v, &store) < 0)
         return -1;
     char **field = (char **)((char *)c->v + k->field);
     free(*field);
@@ -302,7 +302,7 @@ static int set_backend(vif_ctx *c, const struct vif_key *k, const char *v)
 
 static const struct vif_key vif_keys[] = {
     {"backend", 1 << 0, set_backend, 0, NULL},
-    VIF_STR("bridge", 1 << 1, bridge, check_ifname),
+    VIF_STR("bridge", 1 << 1, bridge, NULL),   /* checked with script: cfg_vif_parse */
     VIF_STR("gatewaydev", 1 << 2, gatewaydev, check_ifname),
     VIF_STR("ip", 1 << 3, ip, check_ip),
     VIF_STR("mac", 1 << 4, mac, check_mac),
@@ -347,6 +347,65 @@ static int vif_item(vif_ctx *c, const char *tok)
     return k->set(c, k, eq + 1);
 }
 
+static bool vlan_ok(const char *s, size_t n, int *vlan_r)
+{
+    if (n == 0 || n > 4 || strspn(s, "0123456789") < n)
+        return false;
+    int v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    *vlan_r = v;
+    return v >= 1 && v <= 4094;
+}
+
+bool cfg_vif_ovs_bridge(const char *spec, char bridge_r[16], int *tag_r, char trunks_r[128])
+{
+    size_t name_len = strcspn(spec, ".:");
+    if (name_len == 0 || name_len > 15)
+        return false;
+    memcpy(bridge_r, spec, name_len);
+    bridge_r[name_len] = '\0';
+    if (!kxl_ifname_is_valid(bridge_r))
+        return false;
+    const char *p = spec + name_len;
+    *tag_r = 0;
+    trunks_r[0] = '\0';
+    if (*p == '.') {
+        size_t n = strcspn(p + 1, ":");
+        if (!vlan_ok(p + 1, n, tag_r))
+            return false;
+        p += 1 + n;
+    }
+    size_t used = 0;
+    while (*p == ':') {
+        size_t n = strcspn(p + 1, ":");
+        int v;
+        if (!vlan_ok(p + 1, n, &v) || used + 6 >= 128)
+            return false;
+        used += (size_t)snprintf(trunks_r + used, 128 - used, "%s%d", used ? "," : "", v);
+        p += 1 + n;
+    }
+    return *p == '\0';
+}
+
+/* bridge= is an interface name, or for vif-openvswitch Xen's BRIDGE.VLAN:TRUNK form. */
+static int check_bridge(const vif_ctx *c)
+{
+    const char *b = c->v->bridge;
+    if (!b)
+        return 0;
+    if (kx_streq(c->v->script, "vif-openvswitch")) {
+        char name[16], trunks[128];
+        int tag;
+        if (cfg_vif_ovs_bridge(b, name, &tag, trunks))
+            return 0;
+        vif_err(c, "bridge '%s' is not BRIDGE[.VLAN][:TRUNK...] (VLANs 1-4094), as "
+                "vif-openvswitch reads it", b);
+        return -1;
+    }
+    return check_ifname(c, "bridge", b, NULL);
+}
+
 /* Fills *vif_r, which must own nothing yet; on failure the caller still disposes
  * it. Returns 0 or -1 with kx_err set to one line naming `where` and the spec. */
 int cfg_vif_parse(const char *spec, const char *where, kxl_vif *vif_r)
@@ -361,7 +420,7 @@ int cfg_vif_parse(const char *spec, const char *where, kxl_vif *vif_r)
         if (*tok && vif_item(&c, tok) < 0)
             return -1;
     }
-    return 0;
+    return check_bridge(&c);
 }
 
 void cfg_vif_default_mac(const char *uuid, int index, char mac_r[18])

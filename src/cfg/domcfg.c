@@ -153,12 +153,16 @@ void kxl_domcfg_free(kxl_domcfg *cfg)
     for (char **c = cfg->channels; c && *c; c++)
         free(*c);
     free(cfg->channels);
+    for (char **a = cfg->dm_args; a && *a; a++)
+        free(*a);
+    free(cfg->dm_args);
     free(cfg->soundhw);
     free(cfg->pci);
     free(cfg->gfx.listen);
     free(cfg->gfx.password);
     free(cfg->gfx.keymap);
     free(cfg->cpu);
+    free(cfg->cpu_features);
     free(cfg->source_file);
     free(cfg->startup_ready);
     free(cfg);

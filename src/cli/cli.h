@@ -80,6 +80,10 @@ int cmd_autostart_enable(cli_ctx *ctx, int argc, char **argv);
 int cmd_autostart_disable(cli_ctx *ctx, int argc, char **argv);
 int cmd_shutdown_host(cli_ctx *ctx, int argc, char **argv);
 int cmd_usb_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_channel_list(cli_ctx *ctx, int argc, char **argv);
+int cmd_config_update(cli_ctx *ctx, int argc, char **argv);
+int cmd_pci_attach(cli_ctx *ctx, int argc, char **argv);
+int cmd_pci_detach(cli_ctx *ctx, int argc, char **argv);
 int cmd_pci_assignable_add(cli_ctx *ctx, int argc, char **argv);
 int cmd_pci_assignable_remove(cli_ctx *ctx, int argc, char **argv);
 int cmd_pci_assignable_list(cli_ctx *ctx, int argc, char **argv);
@@ -97,7 +101,7 @@ int cli_fail(void);
 /* The options shutdown and reboot share with xl: [-w] [-F] (-a | DOM). */
 typedef struct {
     bool wait;          /* -w: until it is done */
-    bool force;         /* -F: the hard way after a timeout */
+    bool force;         /* -H: the hard way after a timeout (xl's -F is the ACPI event) */
     bool all;           /* -a: every domain; dom is NULL */
     const char *dom;
 } cli_power_opts;
@@ -110,5 +114,9 @@ int cli_wait_gone(cli_ctx *ctx, const char *dom);
 /* The n arguments of a device spec joined with commas, as xl accepts a spec split over
  * several arguments ("phy:/dev/x xvdb w"); "" for none. Caller frees. */
 char *cli_join_spec(int n, char **args);
-/* Attaches the terminal to a domain's console until Ctrl+] or its end. */
-int cli_console_attach(cli_ctx *ctx, const char *dom);
+/* Ctrl+], the default key that leaves a console (xl's and telnet's). */
+#define CLI_DETACH_KEY 0x1d
+/* Attaches the terminal to a domain's console until detach_key or its end. */
+int cli_console_attach(cli_ctx *ctx, const char *dom, int detach_key);
+/* console -e: "^X" or one character; -1 for anything else. */
+int cli_escape_char_parse(const char *s);

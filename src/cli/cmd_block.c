@@ -20,6 +20,11 @@ int cmd_block_attach(cli_ctx *ctx, int argc, char **argv)
 
 int cmd_block_detach(cli_ctx *ctx, int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "-f") == 0) {
+        fprintf(stderr, "kxl: block-detach -f: QEMU cannot take a disk the guest holds; "
+                "without -f the guest is asked and has 15 s to let it go\n");
+        return EXIT_USAGE;
+    }
     if (argc != 3)
         return cli_usage(cli_find("block-detach"));
     return kxl_block_detach(&ctx->paths, argv[1], argv[2]) < 0 ? cli_fail() : EXIT_OK;

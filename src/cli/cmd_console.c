@@ -13,11 +13,9 @@
 #include "util/err.h"
 #include "util/fileio.h"
 
-#define DETACH_KEY 0x1d /* Ctrl+] */
-
 /* Forwards stdin to the guest until the detach key; false when it was seen
  * or stdin ended. */
-static bool forward_input(int sock)
+static bool forward_input(int sock, int detach_key)
 {
     char buf[256];
     ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
@@ -25,7 +23,7 @@ static bool forward_input(int sock)
         return true;
     if (n <= 0)
         return false;
-    char *detach = memchr(buf, DETACH_KEY, (size_t)n);
+    char *detach = memchr(buf, detach_key, (size_t)n);
     size_t len = detach ? (size_t)(detach - buf) : (size_t)n;
     if (len && kx_write_all(sock, buf, len) < 0)
         return false;
@@ -44,7 +42,7 @@ static bool forward_output(int sock)
 
 /* Returns true when the console closed (the domain is ending), false when
  * the user detached. */
-static bool relay(int sock)
+static bool relay(int sock, int detach_key)
 {
     bool input_open = true;
     for (;;) {
@@ -57,7 +55,7 @@ static bool relay(int sock)
         }
         if (fds[0].revents && !forward_output(sock))
             return true;
-        if (fds[1].revents & POLLIN && !forward_input(sock)) {
+        if (fds[1].revents & POLLIN && !forward_input(sock, detach_key)) {
             /* Ctrl+] detaches; end of input on a pipe only stops input */
             if (isatty(STDIN_FILENO))
                 return false;
@@ -80,7 +78,7 @@ static bool console_is_back(cli_ctx *ctx, const char *dom)
            info.state == KXL_STATE_CRASHED;
 }
 
-int cli_console_attach(cli_ctx *ctx, const char *dom)
+int cli_console_attach(cli_ctx *ctx, const char *dom, int detach_key)
 {
     AUTOCLOSE int sock = kxl_console_connect(&ctx->paths, dom);
     if (sock < 0)
@@ -92,7 +90,7 @@ int cli_console_attach(cli_ctx *ctx, const char *dom)
         cfmakeraw(&raw);
         tcsetattr(STDIN_FILENO, TCSANOW, &raw);
     }
-    bool ended = relay(sock);
+    bool ended = relay(sock, detach_key);
     if (ended) {
         /* the guest is going: return once its supervisor has cleaned up (or
          * restarted it), so that what runs next sees the final state */
@@ -107,10 +105,26 @@ int cli_console_attach(cli_ctx *ctx, const char *dom)
     return EXIT_OK;
 }
 
+/* xl console -e: "^]" names a control character (the letter's low five bits), anything
+ * else of one character is that character. -1 when it is neither. */
+int cli_escape_char_parse(const char *s)
+{
+    if (s[0] == '^' && s[1] && !s[2] && (s[1] & 0x40))
+        return s[1] & 0x1f;
+    if (s[0] && !s[1])
+        return (unsigned char)s[0];
+    return -1;
+}
+
 int cmd_console(cli_ctx *ctx, int argc, char **argv)
 {
-    int c;
-    while ((c = getopt(argc, argv, "+t:n:")) != -1) {
+    int c, detach_key = CLI_DETACH_KEY;
+    while ((c = getopt(argc, argv, "+t:n:e:")) != -1) {
+        if (c == 'e' && (detach_key = cli_escape_char_parse(optarg)) < 0) {
+            fprintf(stderr, "kxl: console: escape character '%s' is not one character or ^X\n",
+                    optarg);
+            return EXIT_USAGE;
+        }
         if (c == 't' && strcmp(optarg, "serial") != 0 && strcmp(optarg, "pv") != 0) {
             fprintf(stderr, "kxl: console type '%s' is not supported (use serial)\n", optarg);
             return EXIT_USAGE;
@@ -120,5 +134,5 @@ int cmd_console(cli_ctx *ctx, int argc, char **argv)
     }
     if (optind != argc - 1)
         return cli_usage(cli_find("console"));
-    return cli_console_attach(ctx, argv[optind]);
+    return cli_console_attach(ctx, argv[optind], detach_key);
 }

@@ -126,10 +126,38 @@ int cmd_create(cli_ctx *ctx, int argc, char **argv)
     if (ctx->verbose)
         fprintf(stderr, "Domain '%s' created with id %u\n", cfg->name, domid);
     if (o.console)
-        return cli_console_attach(ctx, cfg->name);
+        return cli_console_attach(ctx, cfg->name, CLI_DETACH_KEY);
     if (o.vnc)
         return cli_vncviewer_run(ctx, cfg->name, o.vnc_autopass);
     if (o.foreground)
         return cli_wait_gone(ctx, cfg->name);
+    return EXIT_OK;
+}
+
+/* xl config-update DOM [-f FILE | FILE] [KEY=VALUE...]: read and checked as create reads a
+ * config; the domain takes it at its next restart. */
+int cmd_config_update(cli_ctx *ctx, int argc, char **argv)
+{
+    static const struct option longs[] = {{"defconfig", required_argument, NULL, 'f'},
+                                          {NULL, 0, NULL, 0}};
+    if (argc < 3 || argv[1][0] == '-')
+        return cli_usage(cli_find("config-update"));
+    const char *dom = argv[1], *file = NULL;
+    int c;
+    optind = 2;
+    while ((c = getopt_long(argc, argv, "+f:", longs, NULL)) != -1) {
+        if (c != 'f')
+            return cli_usage(cli_find("config-update"));
+        file = optarg;
+    }
+    if (!file && optind < argc && !strchr(argv[optind], '='))
+        file = argv[optind++];
+    if (!file)
+        return cli_usage(cli_find("config-update"));
+    fprintf(stderr, "Parsing config from %s\n", file);
+    AUTOPTR(kxl_domcfg) cfg = cfg_load(file, argv + optind, kxl_host_cpus(),
+                                       CFG_LOAD_CHECK_FILES);
+    if (!cfg || kxl_domain_config_update(&ctx->paths, dom, cfg) < 0)
+        return cli_fail();
     return EXIT_OK;
 }

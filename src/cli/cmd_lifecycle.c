@@ -14,16 +14,19 @@ int cli_power_opts_parse(int argc, char **argv, cli_power_opts *o_r)
 {
     static const struct option longs[] = {{"wait", no_argument, NULL, 'w'},
                                           {"all", no_argument, NULL, 'a'},
+                                          {"hard", no_argument, NULL, 'H'},
                                           {NULL, 0, NULL, 0}};
     *o_r = (cli_power_opts){0};
     int c;
-    while ((c = getopt_long(argc, argv, "+waF", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+waFH", longs, NULL)) != -1) {
         if (c == 'w')
             o_r->wait = true;
         else if (c == 'a')
             o_r->all = true;
-        else if (c == 'F')
+        else if (c == 'H')
             o_r->force = true;
+        else if (c == 'F')
+            continue;   /* xl's fallback to the ACPI event, which is what kxl always sends */
         else
             goto usage;
     }

@@ -1,7 +1,9 @@
-/* cmd_pci.c - xl's pci-assignable-add, -remove and -list, and pci-list. */
+/* cmd_pci.c - xl's pci-assignable-add, -remove and -list, pci-attach, pci-detach and
+ * pci-list. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "util/cleanup.h"
@@ -64,4 +66,29 @@ int cmd_pci_list(cli_ctx *ctx, int argc, char **argv)
             printf("--.- %s\n", cfg->pci[i].bdf);
     }
     return EXIT_OK;
+}
+
+/* xl pci-attach DOM BDF [VSLOT]: the slot may also be given as BDF@VSLOT. */
+int cmd_pci_attach(cli_ctx *ctx, int argc, char **argv)
+{
+    if ((argc != 3 && argc != 4) || argv[1][0] == '-')
+        return cli_usage(cli_find("pci-attach"));
+    char spec[128];
+    if (snprintf(spec, sizeof(spec), "%s%s%s", argv[2], argc == 4 ? "@" : "",
+                 argc == 4 ? argv[3] : "") >= (int)sizeof(spec))
+        return cli_usage(cli_find("pci-attach"));
+    return kxl_domain_pci_attach(&ctx->paths, argv[1], spec) < 0 ? cli_fail() : EXIT_OK;
+}
+
+/* xl pci-detach [-f] DOM BDF. */
+int cmd_pci_detach(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc == 4 && strcmp(argv[1], "-f") == 0) {
+        fprintf(stderr, "kxl: pci-detach -f: QEMU cannot take a device the guest holds; "
+                "without -f the guest is asked and has 15 s to let it go\n");
+        return EXIT_USAGE;
+    }
+    if (argc != 3 || argv[1][0] == '-')
+        return cli_usage(cli_find("pci-detach"));
+    return kxl_domain_pci_detach(&ctx->paths, argv[1], argv[2]) < 0 ? cli_fail() : EXIT_OK;
 }

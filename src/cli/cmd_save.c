@@ -52,7 +52,7 @@ int cmd_restore(cli_ctx *ctx, int argc, char **argv)
         return cli_fail();
     if (ctx->verbose)
         fprintf(stderr, "Domain '%s' restored with id %u\n", name, domid);
-    int r = console ? cli_console_attach(ctx, name) : EXIT_OK;
+    int r = console ? cli_console_attach(ctx, name, CLI_DETACH_KEY) : EXIT_OK;
     free(name);
     return r;
 }

@@ -9,21 +9,31 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "kxl/stats.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fileio.h"
 
-/* "1 day, 2:03:04" or "2:03:04", as xl uptime prints it. */
-static void format_uptime(long secs, char *buf, size_t n)
+/* One line: Domain-0 (the host) for "0" or its name, else the domain's. */
+static void print_uptime(const kxl_dominfo *d, bool host, time_t now, bool brief)
 {
-    long days = secs / 86400, h = secs % 86400 / 3600, m = secs % 3600 / 60, s = secs % 60;
-    if (days)
-        snprintf(buf, n, "%ld day%s, %ld:%02ld:%02ld", days, days == 1 ? "" : "s", h, m, s);
-    else
-        snprintf(buf, n, "%ld:%02ld:%02ld", h, m, s);
+    time_t started = host ? now : (time_t)d->started;
+    unsigned long secs = host ? kxl_host_uptime()
+                              : (unsigned long)(now > started ? now - started : 0);
+    struct tm tm;
+    AUTOFREE char *line = kxl_uptime_line(host ? "Domain-0" : d->name, host ? 0 : d->domid, secs,
+                                          brief ? localtime_r(&now, &tm) : NULL);
+    puts(line);
 }
 
+static bool names_host(const char *dom)
+{
+    return strcmp(dom, "0") == 0 || strcmp(dom, "Domain-0") == 0;
+}
+
+/* xl uptime [-s] [DOM...]: the host's line and every domain's, or the named ones in the
+ * order given; an unknown name fails before anything is printed. */
 int cmd_uptime(cli_ctx *ctx, int argc, char **argv)
 {
     bool brief = false;
@@ -33,32 +43,25 @@ int cmd_uptime(cli_ctx *ctx, int argc, char **argv)
             return cli_usage(cli_find("uptime"));
         brief = true;
     }
+    int nsel = argc - optind;
+    AUTOFREE kxl_dominfo *sel = kx_malloc0(((size_t)nsel + 1) * sizeof(*sel));
+    for (int a = 0; a < nsel; a++)
+        if (!names_host(argv[optind + a]) &&
+            kxl_domain_lookup(&ctx->paths, argv[optind + a], &sel[a]) < 0)
+            return cli_fail();
     AUTOFREE kxl_dominfo *d = NULL;
     size_t n = 0;
-    kxl_dominfo one;
-    for (int a = optind; a < argc; a++)
-        if (kxl_domain_lookup(&ctx->paths, argv[a], &one) < 0)
-            return cli_fail();   /* an unknown domain is an error, not an empty line */
-    if (kxl_domain_list(&ctx->paths, &d, &n) < 0)
+    if (!nsel && kxl_domain_list(&ctx->paths, &d, &n) < 0)
         return cli_fail();
     if (!brief)
-        printf("Name                                ID Uptime\n");
+        puts(kxl_uptime_header());
     time_t now = time(NULL);
-    for (size_t i = 0; i < n; i++) {
-        bool wanted = optind == argc;
-        for (int a = optind; a < argc; a++) {
-            kxl_dominfo sel;
-            wanted |= kxl_domain_lookup(&ctx->paths, argv[a], &sel) == 0 && sel.domid == d[i].domid;
-        }
-        if (!wanted)
-            continue;
-        char up[64];
-        format_uptime((long)(now - (time_t)d[i].started), up, sizeof(up));
-        if (brief)
-            printf("up %s, %s (%u)\n", up, d[i].name, d[i].domid);
-        else
-            printf("%-35s%3u %s\n", d[i].name, d[i].domid, up);
-    }
+    if (!nsel)
+        print_uptime(NULL, true, now, brief);
+    for (size_t i = 0; i < n; i++)
+        print_uptime(&d[i], false, now, brief);
+    for (int a = 0; a < nsel; a++)
+        print_uptime(&sel[a], names_host(argv[optind + a]), now, brief);
     return EXIT_OK;
 }
 

@@ -53,8 +53,19 @@ static const cli_cmd commands[] = {
      KXL_OP_CD_EJECT},
     {NULL, cmd_cd_insert, false, "Insert an ISO image into a domain's CD-ROM",
      "DOM VDEV FILE", "", KXL_OP_CD_INSERT},
+    {NULL, cmd_channel_list, false, "List domains' virtio-serial channels", "DOM...",
+     "xl's columns; the last names the host's socket and the port's name in the guest.\n",
+     KXL_OP_CHANNEL_LIST},
+    {NULL, cmd_config_update, false, "Give a running domain a new config for its next restart",
+     "DOM [-f FILE | FILE] [KEY=VALUE...]",
+     "The config is read and checked as create reads one, and must name the domain; the\n"
+     "domain keeps running as it is and takes the new config when it next restarts (a guest\n"
+     "reboot with on_reboot = restart, a crash with on_crash = restart).\n",
+     KXL_OP_CONFIG_UPDATE},
     {"console", cmd_console, false, "Attach to a domain's console",
-     "[-t serial] DOM", "Ctrl+] leaves the console; the guest keeps running.\n"
+     "[-t serial] [-e CHAR] DOM",
+     "  -e CHAR     leave with CHAR instead of Ctrl+] (^X for Ctrl+X, or one character)\n"
+     "Ctrl+] leaves the console; the guest keeps running.\n"
      "What the guest printed before you attached is shown first.\n"},
     {"create", cmd_create, true, "Create a domain from a config file",
      "[-c | -V | -A | -F] [-p] [-q] [-n] [-d] [-f FILE] FILE [KEY=VALUE...]",
@@ -191,14 +202,22 @@ static const cli_cmd commands[] = {
      "", "", KXL_OP_PCI_ASSIGNABLE_LIST},
     {NULL, cmd_pci_assignable_remove, false, "Give a host PCI device back to the host",
      "[-r] BDF", "  -r   let its own driver take it again\n", KXL_OP_PCI_ASSIGNABLE_REMOVE},
+    {NULL, cmd_pci_attach, false, "Give a host PCI device to a running domain",
+     "DOM BDF[@VSLOT][,seize=1] [VSLOT]",
+     "The device is checked as at create (its IOMMU group, bound to vfio-pci; seize=1 binds\n"
+     "it) and hot-plugged; VSLOT is the guest's slot.\n", KXL_OP_PCI_ATTACH},
+    {NULL, cmd_pci_detach, false, "Take a host PCI device back from a running domain",
+     "DOM BDF", "The guest is asked to let it go and has 15 s; the device stays bound to\n"
+     "vfio-pci (pci-assignable-remove gives it back to the host).\n", KXL_OP_PCI_DETACH},
     {"pci-list", cmd_pci_list, false, "List a domain's host PCI devices", "DOM",
      "xl's columns: the guest's slot (Vdev) and the host's device.\n"},
     {NULL, cmd_monitor, false, "Run a QEMU human monitor command",
      "DOM COMMAND...", "For what kxl has no command of its own; prints QEMU's answer.\n",
      KXL_OP_MONITOR},
-    {NULL, cmd_reboot, false, "Ask domains to reboot (Ctrl+Alt+Del)", "[-w] [-F] [-a | DOM]",
+    {NULL, cmd_reboot, false, "Ask domains to reboot (Ctrl+Alt+Del)", "[-w] [-H] [-F] [-a | DOM]",
      "  -w, --wait  wait until the domain has rebooted\n"
-     "  -F          reset the domain if it has not rebooted within 60 s\n"
+     "  -H, --hard  reset the domain if it has not rebooted within 60 s\n"
+     "  -F          xl's fallback to the ACPI event: accepted, kxl always sends the keys\n"
      "  -a, --all   all domains\n"
      "on_reboot in the config decides what a reboot means.\n", KXL_OP_REBOOT},
     {NULL, cmd_rename, false, "Rename a domain", "DOM NEWNAME", "", KXL_OP_RENAME},
@@ -233,9 +252,10 @@ static const cli_cmd commands[] = {
     {NULL, cmd_snapshot_revert, false, "Go back to a snapshot", "DOM|CONFIG NAME",
      "", KXL_OP_SNAPSHOT_REVERT},
     {NULL, cmd_shutdown, false, "Ask domains to shut down (ACPI power button)",
-     "[-w] [-F] [-a | DOM]",
+     "[-w] [-H] [-F] [-a | DOM]",
      "  -w, --wait  wait until the domain has shut down\n"
-     "  -F          destroy the domain if it has not shut down within its shutdown_timeout\n"
+     "  -H, --hard  destroy the domain if it has not shut down within its shutdown_timeout\n"
+     "  -F          xl's fallback to the ACPI event: accepted, kxl always presses the button\n"
      "  -a, --all   all domains\n", KXL_OP_SHUTDOWN},
     {NULL, cmd_shutdown_host, false, "Stop every domain before the host goes down", "",
      "Domains that do not start at boot first, together; then the autostart ones in the\n"

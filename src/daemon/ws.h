@@ -22,14 +22,11 @@ typedef struct {
     void (*close)(void *sess);
 } ws_kind;
 
-/* GET /api/v1/events (ws_events.c) and GET /api/v1/domains/{name}/console (ws_console.c). */
+/* GET /api/v1/events (ws_events.c), GET /api/v1/domains/{name}/console (ws_console.c) and
+ * GET /api/v1/domains/{name}/vnc (ws_vnc.c). */
 extern const ws_kind ws_events_kind;
 extern const ws_kind ws_console_kind;
+extern const ws_kind ws_vnc_kind;
 
 /* The close frame's reason: at most 123 bytes of msg, as a WebSocket allows. */
 void ws_close_reason(struct lws *wsi, enum lws_close_status status, const char *msg);
-
-/* The protocol the console's socket to its supervisor is adopted into, and its callback. */
-#define WS_CONSOLE_PROTOCOL "kxl-console-socket"
-int ws_console_raw_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-                            void *in, size_t len);

@@ -17,9 +17,11 @@
 #include "cfg/cfg_json.h"
 #include "kxl/kxl.h"
 #include "lib/disks.h"
+#include "lib/host_conf.h"
 #include "lib/network.h"
 #include "lib/pci.h"
 #include "lib/runtime.h"
+#include "lib/tpm.h"
 #include "lib/vif.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -119,7 +121,8 @@ int kxl_domain_create(const kxl_paths *p, kxl_domcfg *cfg, const kxl_create_opts
     int r;
     kxl_accel accel;
     AUTOFREE char *notice = NULL;
-    if (kxl_accel_resolve(cfg->accel, &accel, &notice) < 0 || host_pci_check(p, cfg) < 0)
+    if (kxl_accel_resolve(cfg->accel, &accel, &notice) < 0 || host_pci_check(p, cfg) < 0 ||
+        host_dm_args_check(p, cfg) < 0 || host_vtpm_check(cfg) < 0)
         return -1;
     warn_if_log_space_low(p);
     AUTOCLOSE int lock = runtime_lock(p);

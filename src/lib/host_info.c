@@ -65,6 +65,14 @@ void kxl_host_dominfo(kxl_dominfo *r)
     snprintf(r->name, sizeof(r->name), "Domain-0");
 }
 
+unsigned long kxl_host_uptime(void)
+{
+    AUTOFREE char *text = kx_read_file("/proc/uptime", NULL);
+    kx_err_clear();
+    double up = 0;
+    return text && sscanf(text, "%lf", &up) == 1 && up > 0 ? (unsigned long)up : 0;
+}
+
 json_object *kxl_host_info(const kxl_paths *p)
 {
     struct utsname u;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "kxl/ops.h"
+#include "lib/host_conf.h"
 #include "lib/runtime.h"
 #include "qemu/qemu_fdsets.h"
 #include "boot/pvh.h"
@@ -102,6 +103,12 @@ int host_pvh_kernel(const kxl_paths *p, const kxl_domcfg *cfg, char **elf_r, cha
     *why_r = NULL;
     if (cfg->type == KXL_TYPE_HVM || !cfg->kernel)
         return 0;
+    if (cfg->vtpm) {
+        /* with a TPM, SeaBIOS lays out its tables around the TPM's event log, and a kernel
+         * entered at its PVH entry finds garbage where they should be: no ACPI, so no TPM */
+        *why_r = kx_strdup("a vtpm needs the ACPI tables that only the BIOS boot keeps");
+        return 0;
+    }
     AUTOFREE char *cache = kx_path_join(p->lib_dir, "pvh-kernels");
     return pvh_kernel_prepare(cfg->kernel, cache, elf_r, why_r);
 }
@@ -118,7 +125,7 @@ int kxl_domain_qemu_argv(const kxl_paths *p, const kxl_domcfg *cfg, char ***argv
                          char **notice_r)
 {
     kxl_host_facts facts;
-    if (kxl_host_probe(cfg->accel, &facts) < 0)
+    if (host_dm_args_check(p, cfg) < 0 || kxl_host_probe(cfg->accel, &facts) < 0)
         return -1;
     AUTOFREE char *dir = kxl_domain_dir(p, cfg->name);
     kx_host host;
@@ -131,6 +138,8 @@ int kxl_domain_qemu_argv(const kxl_paths *p, const kxl_domcfg *cfg, char ***argv
         kx_err_clear();
     host.ovmf_code = ovmf_code;
     host.ovmf_vars = ovmf_vars;
+    AUTOFREE char *tpm_socket = kx_path_join(dir, "swtpm.sock");   /* as the supervisor binds */
+    host.tpm_socket = tpm_socket;
     AUTOFREE char *elf = NULL;
     AUTOFREE char *why = NULL;
     if (host_pvh_kernel(p, cfg, &elf, &why) < 0)

@@ -1,5 +1,5 @@
 /* ops_power.c - shutdown and reboot, as xl has them: the guest is asked (ACPI power button,
- * Ctrl+Alt+Del) and decides; -w waits for the outcome, -F forces it after a timeout, -a asks
+ * Ctrl+Alt+Del) and decides; -w waits for the outcome, -H forces it after a timeout, -a asks
  * every domain first and then waits for each. */
 #include <stdlib.h>
 #include <time.h>

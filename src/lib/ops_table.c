@@ -93,6 +93,13 @@ static const kxl_op_desc ops[KXL_OP__COUNT] = {
     [KXL_OP_MIGRATE] = {KXL_OP_MIGRATE, "migrate", "migrate", NULL, -1},
     /* a new domain, from the transport's stream */
     [KXL_OP_MIGRATE_RECEIVE] = {KXL_OP_MIGRATE_RECEIVE, "migrate-receive", NULL, NULL, 0},
+    /* from the domain's config, as usb-list */
+    [KXL_OP_CHANNEL_LIST] = {KXL_OP_CHANNEL_LIST, "channel-list", NULL, NULL, 0},
+    [KXL_OP_PCI_ATTACH] = {KXL_OP_PCI_ATTACH, "pci-attach", "pci-attach", NULL, 45000},
+    /* the guest has 15 s to let go (sv_unplug.c) */
+    [KXL_OP_PCI_DETACH] = {KXL_OP_PCI_DETACH, "pci-detach", "pci-detach", NULL, 30000},
+    [KXL_OP_CONFIG_UPDATE] = {KXL_OP_CONFIG_UPDATE, "config-update", "config-update", NULL,
+                              15000},
 };
 
 const kxl_op_desc *kxl_op_describe(kxl_op op)

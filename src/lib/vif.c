@@ -112,7 +112,8 @@ static int run_script(const kxl_paths *p, const kxl_vif *v, const char *ifname)
 
 /* Connects the tap as the vif asks: a kxl network by name, xl's vif-route,
  * or (the default) a bridge, xenbr0 unless named. */
-static int connect_vif(const kxl_paths *p, const kxl_vif *v, const char *ifname)
+static int connect_vif(const kxl_paths *p, const kxl_domcfg *cfg, const kxl_vif *v,
+                       const char *ifname)
 {
     const char *bridge = v->bridge ? v->bridge : "xenbr0";
     AUTOPTR(kxl_network) net = network_find(p, bridge);
@@ -127,6 +128,8 @@ static int connect_vif(const kxl_paths *p, const kxl_vif *v, const char *ifname)
                "bridge=NAME", ifname);
         return -1;
     }
+    if (kx_streq(v->script, "vif-openvswitch"))
+        return vif_ovs_connect(cfg, v, ifname);
     bool builtin = !v->script || kx_streq(v->script, "vif-route") ||
                    kx_streq(v->script, "vif-bridge");
     if (!builtin)
@@ -168,10 +171,13 @@ int vif_setup(const kxl_paths *p, const kxl_domcfg *cfg, size_t i)
         return -1;
     if (v->mtu && nl_link_set_mtu(ifname, (unsigned)v->mtu) < 0)
         return -1;
-    if (connect_vif(p, v, ifname) < 0)
+    if (connect_vif(p, cfg, v, ifname) < 0)
         return -1;
-    if (v->rate && vif_apply_rate(ifname, v->rate) < 0)
+    if (v->rate && vif_apply_rate(ifname, v->rate) < 0) {
+        if (kx_streq(v->script, "vif-openvswitch"))
+            vif_ovs_disconnect(ifname);
         return -1;
+    }
     return TAKE_FD(fd);
 }
 

@@ -19,6 +19,14 @@ void vif_resolve(kxl_domcfg *cfg, unsigned domid);
  * nothing left behind. */
 int vif_setup(const kxl_paths *p, const kxl_domcfg *cfg, size_t i);
 
+/* vif_ovs.c: script=vif-openvswitch. The tap as a port of the Open vSwitch bridge that the
+ * vif's bridge= names (BRIDGE[.VLAN][:TRUNK...]), with the VM's name and uuid and the MAC as
+ * external ids, as Xen's script records them, up; and the port's removal when the tap goes
+ * (OVS keeps its record otherwise), for one vif or each plugged one of cfg. */
+int vif_ovs_connect(const kxl_domcfg *cfg, const kxl_vif *v, const char *ifname);
+void vif_ovs_disconnect(const char *ifname);
+void vif_ovs_disconnect_all(const kxl_domcfg *cfg);
+
 /* Byte and packet counters of a vif's tap (zero when it is gone). */
 typedef struct {
     unsigned long long rx_bytes, rx_packets, tx_bytes, tx_packets;

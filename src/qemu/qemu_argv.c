@@ -3,6 +3,7 @@
  * environment read, kept apart for the callers that fill kx_host). One step per device class. */
 #include "qemu/qemu_argv.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -57,7 +58,11 @@ static void add_machine(const kxl_domcfg *cfg, const kx_host *host, kx_strv *arg
     kx_strv_push(argv, "-machine");
     kx_strv_pushf(argv, "%s,usb=off,dump-guest-core=off", host->machine ? host->machine : "pc");
     add_opt(argv, "-accel", host->accel == KXL_ACCEL_KVM ? "kvm" : "tcg");
-    add_opt(argv, "-cpu", qemu_cpu_model(cfg, host->accel));
+    kx_strv_push(argv, "-cpu");
+    if (cfg->cpu_features)
+        kx_strv_pushf(argv, "%s,%s", qemu_cpu_model(cfg, host->accel), cfg->cpu_features);
+    else
+        kx_strv_push(argv, qemu_cpu_model(cfg, host->accel));
     /* maxmem above memory is reached by the balloon, as Xen's populate-on-demand */
     kx_strv_push(argv, "-m");
     kx_strv_pushf(argv, "%lluM", (unsigned long long)cfg->maxmem_mib);
@@ -518,16 +523,40 @@ static void add_usb(const kxl_domcfg *cfg, kx_strv *argv)
 }
 
 /* pci = [ ... ]: each host device through vfio (the host check made it assignable). */
+void qemu_pci_id(const char *bdf, char id_r[32])
+{
+    snprintf(id_r, 32, "hostdev-%s", bdf);
+    for (char *c = id_r; *c; c++)
+        if (*c == ':')
+            *c = '-';
+}
+
 static void add_pci(const kxl_domcfg *cfg, kx_strv *argv)
 {
     for (size_t i = 0; i < cfg->n_pci; i++) {
         const kxl_pcidev *d = &cfg->pci[i];
+        char id[32];
+        qemu_pci_id(d->bdf, id);
         kx_strv_push(argv, "-device");
         if (d->vslot >= 0)
-            kx_strv_pushf(argv, "vfio-pci,host=%s,id=hostdev%zu,addr=0x%x", d->bdf, i, d->vslot);
+            kx_strv_pushf(argv, "vfio-pci,host=%s,id=%s,addr=0x%x", d->bdf, id, d->vslot);
         else
-            kx_strv_pushf(argv, "vfio-pci,host=%s,id=hostdev%zu", d->bdf, i);
+            kx_strv_pushf(argv, "vfio-pci,host=%s,id=%s", d->bdf, id);
     }
+}
+
+/* vtpm: QEMU's TPM on the domain's swtpm (the control socket; the data channel is a
+ * socketpair QEMU hands over on it). TIS, which SeaBIOS, OVMF and Linux all drive. */
+static void add_tpm(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv)
+{
+    if (!cfg->vtpm)
+        return;
+    AUTOFREE char *path = qemu_opt_escape(host->tpm_socket ? host->tpm_socket
+                                                           : "<tpm-socket>");
+    kx_strv_push(argv, "-chardev");
+    kx_strv_pushf(argv, "socket,id=tpmctrl0,path=%s", path);
+    add_opt(argv, "-tpmdev", "emulator,id=tpm0,chardev=tpmctrl0");
+    add_opt(argv, "-device", "tpm-tis,tpmdev=tpm0,id=tpmdev0");
 }
 
 int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
@@ -558,8 +587,12 @@ int qemu_build_argv(const kxl_domcfg *cfg, const kx_host *host, kx_strv *argv_r)
         add_opt(argv_r, "-device", "virtio-balloon-pci,id=balloon0");
     add_nics(cfg, host, argv_r);
     add_pci(cfg, argv_r);
+    add_tpm(cfg, host, argv_r);
     add_usb(cfg, argv_r);
     add_sound(cfg, argv_r);
     add_graphics(cfg, host, argv_r);
+    /* last, so they can add to what kxl gave; whether they may is the host's (kxl.conf) */
+    for (char **a = cfg->dm_args; a && *a; a++)
+        kx_strv_push(argv_r, *a);
     return 0;
 }

@@ -42,9 +42,15 @@ typedef struct {
                                   ("pc-i440fx-7.2"); NULL: "pc", QEMU's newest */
     long long now;             /* the time QEMU starts (time(2)): the RTC's base when the
                                   config offsets it */
+    const char *tpm_socket;    /* vtpm: the control socket of the domain's swtpm; NULL: the
+                                  placeholder <tpm-socket> (a dry run) */
     bool incoming;             /* QEMU waits for a migration stream (-incoming defer): a
                                   restore, later a migration's target */
 } kx_host;
+
+/* A host PCI device's QEMU id, from its address ("hostdev-0000-01-00.0"): stable across
+ * hot-plugs, unlike a position. */
+void qemu_pci_id(const char *bdf, char id_r[32]);
 
 /* The supervisor hands QEMU the taps of the (plugged) vifs, in order, as
  * these file descriptors. */

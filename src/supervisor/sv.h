@@ -43,6 +43,7 @@ typedef struct sv {
 
     sv_lc_state lc;            /* the lifecycle state; only sv_transition moves it */
     pid_t qemu_pid;
+    pid_t tpm_pid;             /* vtpm: the swtpm of this QEMU, 0: none (sv_tpm.c) */
     int qemu_pidfd;
     qmp_conn *qmp;
     /* QEMU is not our child: this supervisor took it over from one that died, so its exit is
@@ -382,6 +383,20 @@ void sv_event(sv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 int sv_save_config_list(sv *s, const char *key);
 /* The same for the members keys (NULL-terminated) of domain.json: "memory", "vcpus". */
 int sv_save_config_keys(sv *s, const char *const *keys);
+
+/* sv_pci.c: pci-attach {bdf, vslot} of a device the caller made assignable, and pci-detach
+ * {bdf} as a hot-unplug job. */
+json_object *sv_pci_attach(sv *s, json_object *args);
+json_object *sv_pci_detach(sv *s, json_object *args);
+
+/* sv_tpm.c: vtpm's swtpm, as uid (0: root, as QEMU); *socket_r gets the control socket
+ * QEMU connects to (NULL without vtpm). Stopped when QEMU is gone. */
+int sv_tpm_start(sv *s, uid_t uid, char **socket_r);
+void sv_tpm_stop(sv *s);
+
+/* sv_config.c: config-update's verb keeps the new config; a restart takes it first. */
+json_object *sv_config_update(sv *s, json_object *args);
+void sv_config_take_update(sv *s);
 /* A new object {k1: v1} or, with k2, {k1: v1, k2: v2} (string values). */
 json_object *sv_obj2(const char *k1, const char *v1, const char *k2, const char *v2);
 /* Records in s->st (not yet in the file) the plugged disks and vifs and the balloon. */

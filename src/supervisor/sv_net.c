@@ -83,6 +83,8 @@ static void vif_unplugged(sv *s, size_t i)
     snprintf(netdev, sizeof(netdev), "net%zu", i);
     qmp_execute(s->qmp, "netdev_del", sv_obj2("id", netdev, NULL, NULL), NULL, 5000);
     sv_event(s, "vif %zu (%s) detached", i, s->cfg->vifs[i].vifname);
+    if (kx_streq(s->cfg->vifs[i].script, "vif-openvswitch"))
+        vif_ovs_disconnect(s->cfg->vifs[i].vifname);
     /* the slot stays while this QEMU runs: indexes are its device ids */
     s->cfg->vifs[i].unplugged = true;
     sv_save_config_list(s, "vifs");

@@ -99,6 +99,7 @@ static void qemu_quit(sv *s)
 /* A fresh QEMU after the old one is gone; if it cannot start, the domain ends. */
 static void qemu_restart(sv *s)
 {
+    sv_config_take_update(s);
     if (sv_qemu_start_again(s) < 0) {
         sv_event(s, "restart failed: %s", kx_err_msg());
         sv_end(s);

@@ -75,6 +75,7 @@ static int open_taps(sv *s, int *taps, size_t *n_r)
         if (taps[*n_r] < 0) {
             for (size_t k = 0; k < *n_r; k++)
                 close(taps[k]);
+            vif_ovs_disconnect_all(s->cfg);   /* the ones before; --if-exists for the rest */
             return -1;
         }
         (*n_r)++;
@@ -211,15 +212,22 @@ static int start_qemu(sv *s, const kxl_host_facts *facts)
     size_t n_vifs = 0;
     for (size_t i = 0; i < s->cfg->n_vifs; i++)
         n_vifs += !s->cfg->vifs[i].unplugged;
-    sv_boot_disks disks;
-    if (sv_boot_disks_open(s->cfg, QEMU_TAP_FD((int)n_vifs), &disks) < 0)
+    AUTOFREE char *tpm_socket = NULL;
+    if (sv_tpm_start(s, facts->qemu_user ? kxl_qemu_jail_uid(s->st.domid) : 0, &tpm_socket) < 0)
         return -1;
+    host.tpm_socket = tpm_socket;
+    sv_boot_disks disks;
+    if (sv_boot_disks_open(s->cfg, QEMU_TAP_FD((int)n_vifs), &disks) < 0) {
+        sv_tpm_stop(s);
+        return -1;
+    }
     host.disk_sources = disks.sources;
     host.add_fds = &disks.add_fds;
     kx_strv argv = KX_STRV_INIT;
     if (qemu_build_argv(s->cfg, &host, &argv) < 0) {
         kx_strv_dispose(&argv);
         sv_boot_disks_dispose(&disks);
+        sv_tpm_stop(s);
         return -1;
     }
     AUTOFREE char *log = kx_asprintf("%s/%s.qemu.log", s->paths.log_dir, s->name);
@@ -231,6 +239,7 @@ static int start_qemu(sv *s, const kxl_host_facts *facts)
             kx_err_errno(KXL_ERR_INTERNAL, "cannot open '%s'", log);
         kx_strv_dispose(&argv);
         sv_boot_disks_dispose(&disks);
+        sv_tpm_stop(s);
         return -1;
     }
     pid_t pid = fork();
@@ -242,6 +251,7 @@ static int start_qemu(sv *s, const kxl_host_facts *facts)
     for (size_t i = 0; i < n_taps; i++)
         close(taps[i]);
     if (pid < 0) {
+        sv_tpm_stop(s);
         kx_err_errno(KXL_ERR_INTERNAL, "cannot fork");
         return -1;
     }
@@ -306,6 +316,8 @@ char *sv_qemu_words(sv *s, int lines)
 static void qemu_forget(sv *s)
 {
     sv_stats_flush(s);
+    sv_tpm_stop(s);   /* it served this QEMU only */
+    vif_ovs_disconnect_all(s->cfg);   /* the taps went with QEMU; OVS keeps their ports */
     s->balloon_bytes = 0;
     if (s->qmp) {
         kx_loop_del(s->loop, qmp_fd(s->qmp));

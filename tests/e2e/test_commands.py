@@ -103,6 +103,13 @@ class CommandsTest(KxlTestCase):
         con.expect(r"old# ")                   # the guest's own hostname stays
         con.send(b"\x1d")
         con.wait()
+        # xl's -e: Ctrl+A leaves instead, and Ctrl+] reaches the guest (its shell ignores it)
+        con = Pty([KXL, "console", "-e", "^a", "new"], self.env)
+        con.send(b"\x1d\recho esc-$((3*5))\r")
+        con.expect(r"esc-15")
+        con.send(b"\x01")
+        con.wait()
+        self.assertEqual(self.kxl("console", "-e", "ab", "new").returncode, 2)
         self.create("other")
         r = self.kxl("rename", "new", "other")
         self.assertEqual(r.returncode, 1)
@@ -110,9 +117,14 @@ class CommandsTest(KxlTestCase):
         self.assertEqual(self.kxl("rename", "new", "bad/name").returncode, 1)
 
         time.sleep(1.1)
+        # xl's layout: "%-33s %4d" and H:MM:SS with the hour padded; the host first
         up = self.kxl("uptime", check=True).stdout.splitlines()
-        self.assertTrue(up[0].startswith("Name"))
-        self.assertRegex(up[1], r"^new +\d+ 0:00:\d\d$")
+        self.assertEqual(up[0], "Name                              ID Uptime")
+        self.assertRegex(up[1], r"^Domain-0 {29}0 ")
+        new = [line for line in up if line.startswith("new ")]
+        self.assertRegex(new[0], r"^new {30} [ \d]{3}\d  0:00:\d\d$")
+        brief = self.kxl("uptime", "-s", "new", check=True).stdout
+        self.assertRegex(brief, r"^ \d\d:\d\d:\d\d up  0:00, new \(\d+\)\n$")
         vm = self.kxl("vm-list", check=True).stdout
         self.assertIn(uuid, vm)
         log = self.kxl("dmesg", check=True).stdout

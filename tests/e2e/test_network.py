@@ -240,3 +240,65 @@ class RoutedNatTest(NetTestCase):
         self.kxl("network-detach", "gh", "1", check=True)
         self.guest_sh("gh", "ls /sys/class/net", r"eth0\s+lo")
         self.assertEqual(self.kxl("network-detach", "gh", "1").returncode, 1)
+
+
+class OpenvSwitchTest(NetTestCase):
+    """script=vif-openvswitch, built in: an Open vSwitch of the test's own (ovsdb-server and
+    a userspace ovs-vswitchd in the test's namespace; this host has no OVS kernel module)."""
+
+    def start_ovs(self):
+        d = os.path.join(self.tmp, "ovs")
+        os.makedirs(d)
+        self.ovs_env = dict(os.environ, OVS_RUNDIR=d, OVS_LOGDIR=d, OVS_DBDIR=d)
+        sh("ovsdb-tool", "create", f"{d}/conf.db", "/usr/share/openvswitch/vswitch.ovsschema")
+        for argv in (["ovsdb-server", f"{d}/conf.db", f"--remote=punix:{d}/db.sock"],
+                     ["ovs-vswitchd", f"unix:{d}/db.sock"]):
+            name = argv[0]
+            subprocess.run(["ip", "netns", "exec", self.ns, *argv, f"--pidfile={d}/{name}.pid",
+                            "--detach", f"--log-file={d}/{name}.log"], env=self.ovs_env,
+                           check=True, capture_output=True)
+            self.addCleanup(self.stop_daemon, f"{d}/{name}.pid")
+        self.env["OVS_RUNDIR"] = d   # kxl's ovs-vsctl finds this switch's database
+
+    def stop_daemon(self, pidfile):
+        try:
+            with open(pidfile) as f:
+                os.kill(int(f.read()), 15)
+        except (OSError, ValueError):
+            pass
+
+    def vsctl(self, *args):
+        return subprocess.run(["ip", "netns", "exec", self.ns, "ovs-vsctl", "--timeout=10",
+                               *args], env=self.ovs_env, check=True, capture_output=True,
+                              text=True).stdout.strip()
+
+    def test_vif_is_a_port_in_its_vlan(self):
+        """bridge=ovs0.100:200:300: the tap is a port of ovs0 in VLAN 100 with 200 and 300
+        trunked; the guest reaches the host's port in VLAN 100; the port goes with the
+        domain."""
+        self.start_ovs()
+        self.vsctl("add-br", "ovs0", "--", "set", "bridge", "ovs0", "datapath_type=netdev")
+        self.vsctl("set", "port", "ovs0", "tag=100")
+        self.nsx("ip", "addr", "add", "10.0.5.1/24", "dev", "ovs0")
+        self.nsx("ip", "link", "set", "ovs0", "up")
+        self.create("go", cmdline="kxl.ip=10.0.5.11/24",
+                    extra_lines="vif = [ 'bridge=ovs0.100:200:300,script=vif-openvswitch' ]")
+        self.wait_ready("go")
+        tap = f"vif{self.list_json()['go']['domid']}.0"
+        self.assertIn(tap, self.vsctl("list-ports", "ovs0").split())
+        self.assertEqual(self.vsctl("get", "port", tap, "tag"), "100")
+        self.assertEqual(self.vsctl("get", "port", tap, "trunks"), "[200, 300]")
+        def external_id(key):
+            return self.vsctl("get", "interface", tap, f"external-ids:{key}").strip('"')
+        self.assertEqual(external_id("xen-vm-name"), "go")   # as Xen's script records them
+        self.assertEqual(external_id("xen-vm-uuid"), self.list_json()["go"]["uuid"])
+        self.guest_sh("go", "ping -c 3 -W 2 10.0.5.1", r"3 packets received")
+        self.kxl("destroy", "go", check=True)
+        self.assertNotIn(tap, self.vsctl("list-ports", "ovs0").split())
+
+    def test_bad_vlan_is_refused(self):
+        cfg = self.write_cfg("gb", extra_lines="vif = [ 'bridge=ovs0.5000,"
+                                               "script=vif-openvswitch' ]")
+        r = self.kxl("create", "-q", cfg)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("is not BRIDGE[.VLAN][:TRUNK...] (VLANs 1-4094)", r.stderr)

@@ -149,6 +149,10 @@ class XenCompatTest(KxlTestCase):
                       r"org\.kxl\.test\.0\r?\n")
         self.guest_writes_to_socket("chan", path, "/dev/vport0p1", "via-chan")
         self.assertIn("0x2668", self.pci_ids("chan"))   # Intel HDA's device id
+        listed = self.kxl("channel-list", "chan", check=True).stdout.splitlines()
+        self.assertTrue(listed[0].startswith("Idx BE state evt-ch ring-ref connection"))
+        self.assertEqual(listed[1].split(), ["0", "0", "4", "-1", "-1", "socket", path,
+                                             "(org.kxl.test.0)"])
 
     def test_pci_passthrough_needs_an_iommu(self):
         """pci = [ ... ] on a host without an IOMMU (this one): one line saying what the host
@@ -170,3 +174,109 @@ class XenCompatTest(KxlTestCase):
         cfg = self.write_cfg("pt", extra_lines="pci = [ '0000:99:1f.7' ]")
         r = self.kxl("create", "-q", cfg)
         self.assertIn("there is no PCI device 0000:99:1f.7 on this host", r.stderr)
+        # hot-plug: the same check on a running domain; a detach of what it does not have
+        self.create("hp")
+        self.wait_ready("hp")
+        r = self.kxl("pci-attach", "hp", device)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn(f"PCI device {device} has no IOMMU group", r.stderr)
+        r = self.kxl("pci-detach", "hp", "01:00.0")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("domain 'hp' has no PCI device 0000:01:00.0", r.stderr)
+        self.assertEqual(self.kxl("pci-list", "hp", check=True).stdout, "")
+        self.kxl("destroy", "hp", check=True)
+
+    def test_config_update_is_taken_at_the_next_restart(self):
+        """xl config-update: the running domain is unchanged; its next restart (a guest
+        reboot) boots the new config. A config for another domain is refused."""
+        self.create("cu", memory=128)
+        first = self.wait_ready("cu")
+        other = self.write_cfg("cuz")
+        r = self.kxl("config-update", "cu", other)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("the config is for domain 'cuz', not 'cu'", r.stderr)
+        new = self.write_cfg("cu", memory=192, vcpus=2)
+        self.kxl("config-update", "cu", new, check=True)
+        self.assertEqual(self.list_json()["cu"]["vcpus"], 1, "nothing changes before")
+        start = len(self.console_log("cu"))
+        self.guest_run("cu", "reboot -f")
+        m = self.wait_console("cu", r"KXL-READY hostname=cu cpus=(\d+) mem_kib=(\d+)",
+                              start=start)
+        self.assertEqual(m.group(1), "2")
+        self.assertGreater(int(m.group(2)), int(first.group(3)) + 50000)
+        row = self.list_json()["cu"]
+        self.assertEqual((row["vcpus"], row["memory_mib"]), (2, 192))
+        self.kxl("destroy", "cu", check=True)
+
+    def test_device_model_args_need_the_hosts_consent(self):
+        """device_model_args reach QEMU only where kxl.conf allows them, with a warning naming
+        them; otherwise the create is refused and nothing is left."""
+        cfg = self.write_cfg("dma", extra_lines='device_model_args = [ "-device", '
+                                               '"virtio-rng-pci" ]')
+        r = self.kxl("create", "-q", cfg)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("allow_device_model_args = 1 in", r.stderr)
+        self.assertEqual(self.domain_names(), [])
+        conf = os.path.join(self.root, "etc/kxl/kxl.conf")
+        os.makedirs(os.path.dirname(conf), exist_ok=True)
+        with open(conf, "w") as f:
+            f.write("allow_device_model_args = 1\n")
+        r = self.kxl("create", cfg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("passing device_model_args to QEMU unchecked", r.stderr)
+        self.assertIn("-device virtio-rng-pci", r.stderr)
+        self.wait_ready("dma")
+        self.assertIn("0x1005", self.pci_ids("dma"))   # virtio-rng, transitional id
+        self.kxl("destroy", "dma", check=True)
+        with open(conf, "w") as f:
+            f.write("allow_device_model_args = 2\n")
+        r = self.kxl("create", "-q", cfg)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("kxl.conf:1: 'allow_device_model_args' must be 0 or 1", r.stderr)
+
+    def test_cpuid_features_reach_the_guest(self):
+        """cpuid = "host,sse3=0,aes=1": the guest's CPU lacks SSE3 (Linux's pni), which
+        qemu64 has, and has AES-NI, which qemu64 lacks."""
+        self.create("cpf", extra_lines='cpuid = "host,sse3=0,aes=1"')
+        self.wait_ready("cpf")
+        m = self.guest_sh("cpf", "echo FLAGS $(grep -m1 ^flags /proc/cpuinfo | cut -d: -f2) "
+                          "END", rb"FLAGS ([a-z0-9_ ]+) END")
+        flags = m.group(1).decode().split()
+        self.assertIn("aes", flags)
+        self.assertNotIn("pni", flags)
+        self.assertIn("sse2", flags)   # the rest of the model is as it was
+        self.kxl("destroy", "cpf", check=True)
+
+    def test_vtpm_is_a_swtpm_of_the_domains_own(self):
+        """vtpm = [ ... ]: the guest finds a TPM 2.0; its emulator runs as the domain's uid
+        (not root), keeps its state in var/lib/kxl/tpm/UUID across boots, and is gone with
+        the domain."""
+        uuid = "6f1c2d3e-4b5a-4c6d-8e7f-a0b1c2d3e4f5"
+        # a PV config's: its kernel boots through the BIOS, whose ACPI tables show the TPM
+        self.create("tpm", extra_lines=f"vtpm = [ 'backend=vtpmdom,uuid={uuid}' ]")
+        self.wait_ready("tpm")
+        self.guest_sh("tpm", "cat /sys/class/tpm/tpm0/tpm_version_major",
+                      rb"major\r?\n2\r?\n")
+        pids = [p for p in os.listdir("/proc") if p.isdigit() and self._is_swtpm(p)]
+        self.assertEqual(len(pids), 1, pids)
+        with open(f"/proc/{pids[0]}/status") as f:
+            uid = [line.split()[1] for line in f if line.startswith("Uid:")][0]
+        self.assertNotEqual(uid, "0", "swtpm parses what the guest sends: never as root")
+        state = os.path.join(self.root, "var/lib/kxl/tpm", uuid)
+        self.assertEqual(os.stat(state).st_mode & 0o077, 0)
+        self.kxl("destroy", "tpm", check=True)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and os.path.exists(f"/proc/{pids[0]}"):
+            time.sleep(0.1)
+        self.assertFalse(os.path.exists(f"/proc/{pids[0]}"), "swtpm outlived its domain")
+        self.assertIn("tpm2-00.permall", os.listdir(state))   # kept for the next boot
+
+    def _is_swtpm(self, pid):
+        """A swtpm holding this test's state directory (fd 3, as the supervisor hands it)."""
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if not f.read().split(b"\0")[0].endswith(b"swtpm"):
+                    return False
+            return os.readlink(f"/proc/{pid}/fd/3").startswith(self.root)
+        except OSError:
+            return False

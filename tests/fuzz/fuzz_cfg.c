@@ -141,15 +141,24 @@ static void check_opt_syntax(const char *opt, const char *value)
     kx_strv_dispose(&keys);
 }
 
-static void check_argv(const kx_strv *argv)
+/* The arguments kxl makes: all but device_model_args, the host-allowed tail written by the
+ * config's author. */
+static void check_argv(const kxl_domcfg *cfg, const kx_strv *argv)
 {
     FUZZ_CHECK(argv->n > 0 && argv->v, "empty argv");
     FUZZ_CHECK(strcmp(argv->v[0], QEMU_BINARY) == 0, "argv[0] is '%s'", argv->v[0]);
     FUZZ_CHECK(argv->v[argv->n] == NULL, "argv does not end with NULL");
-    for (size_t i = 1; i < argv->n; i++) {
+    size_t tail = 0;
+    for (char **a = cfg->dm_args; a && *a; a++)
+        tail++;
+    FUZZ_CHECK(tail < argv->n, "device_model_args longer than argv");
+    for (size_t i = argv->n - tail; i < argv->n; i++)
+        FUZZ_CHECK(strcmp(argv->v[i], cfg->dm_args[i - (argv->n - tail)]) == 0,
+                   "device_model_args not at the end as written");
+    for (size_t i = 1; i < argv->n - tail; i++) {
         const char *opt = argv->v[i];
         FUZZ_CHECK(opt && *opt == '-', "argv[%zu] is '%s', not an option", i, opt ? opt : "NULL");
-        if (i + 1 == argv->n || argv->v[i + 1][0] == '-')
+        if (i + 1 == argv->n - tail || argv->v[i + 1][0] == '-')
             continue;  /* a flag: -S, -nodefaults */
         const char *value = argv->v[++i];
         if (strcmp(opt, "-blockdev") == 0) {
@@ -187,7 +196,7 @@ static void build_argv(const kxl_domcfg *cfg, uint32_t facts)
         host.add_fds = &fds.add_fds;
     }
     if (qemu_build_argv(cfg, &host, &argv) == 0)
-        check_argv(&argv);
+        check_argv(cfg, &argv);
     else
         FUZZ_CHECK(*kx_err_msg(), "qemu_build_argv failed without a message");
     kx_strv_dispose(&argv);

@@ -24,6 +24,7 @@
  * on, and the sessions (ws_*.c, with the server around them) are not linked here. */
 const ws_kind ws_events_kind = {.name = "events"};
 const ws_kind ws_console_kind = {.name = "console"};
+const ws_kind ws_vnc_kind = {.name = "vnc"};
 
 /* pattern with the values of params put in for its {param} segments; caller frees. */
 static char *fill_pattern(const char *pattern, const http_params *params)

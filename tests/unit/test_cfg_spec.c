@@ -571,12 +571,36 @@ static void test_cpus_format(void **state)
     CHECK_STR(s, "0-1023", "full");
 }
 
+/* vif-openvswitch's bridge=BRIDGE[.VLAN][:TRUNK...], as Xen's script reads it. */
+static void test_vif_ovs_bridge(void **state)
+{
+    (void)state;
+    char name[16], trunks[128];
+    int tag = -1;
+    assert_true(cfg_vif_ovs_bridge("ovsbr0", name, &tag, trunks));
+    assert_string_equal(name, "ovsbr0");
+    assert_int_equal(tag, 0);
+    assert_string_equal(trunks, "");
+    assert_true(cfg_vif_ovs_bridge("ovsbr0.100:200:4094", name, &tag, trunks));
+    assert_int_equal(tag, 100);
+    assert_string_equal(trunks, "200,4094");
+    assert_true(cfg_vif_ovs_bridge("br:7", name, &tag, trunks));
+    assert_int_equal(tag, 0);
+    assert_string_equal(trunks, "7");
+    static const char *const bad[] = {"", ".100", "br.0", "br.4095", "br.", "br.1x",
+                                      "br:", "br::5", "br.5.6", "a-name-too-long-x.5",
+                                      "br/x.5", "br.10:20:99999"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_false(cfg_vif_ovs_bridge(bad[i], name, &tag, trunks));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_disk_ok),  cmocka_unit_test(test_disk_bad),
         cmocka_unit_test(test_vdev),     cmocka_unit_test(test_vif_ok),
-        cmocka_unit_test(test_vif_bad),  cmocka_unit_test(test_cpus_ok),
+        cmocka_unit_test(test_vif_bad),  cmocka_unit_test(test_vif_ovs_bridge),
+        cmocka_unit_test(test_cpus_ok),
         cmocka_unit_test(test_cpus_bad), cmocka_unit_test(test_cpus_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -187,6 +187,23 @@ static void vcpu_lines(void **state)
     free(line);
 }
 
+/* xl uptime's two forms: days spelled out, hours padded to two, seconds only in the long. */
+static void uptime_lines(void **state)
+{
+    (void)state;
+    assert_string_equal(kxl_uptime_header(), "Name                              ID Uptime");
+    char *line = kxl_uptime_line("web", 7, 2 * 86400 + 3 * 3600 + 4 * 60 + 5, NULL);
+    assert_string_equal(line, "web                                  7 2 days,  3:04:05");
+    free(line);
+    line = kxl_uptime_line("Domain-0", 0, 86400 + 59, NULL);
+    assert_string_equal(line, "Domain-0                             0 1 day,  0:00:59");
+    free(line);
+    struct tm now = {.tm_hour = 9, .tm_min = 5, .tm_sec = 1};
+    line = kxl_uptime_line("web", 7, 13 * 3600 + 61, &now);
+    assert_string_equal(line, " 09:05:01 up 13:01, web (7)");
+    free(line);
+}
+
 int main(int argc, char **argv)
 {
     data_dir = argc > 1 ? argv[1] : "tests/data/top";
@@ -197,6 +214,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(sort_orders),
         cmocka_unit_test(frame_golden),
         cmocka_unit_test(vcpu_lines),
+        cmocka_unit_test(uptime_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

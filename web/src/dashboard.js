@@ -5,6 +5,7 @@
 import { api, socket } from './api.js';
 import { DomainGraphs } from './graphs.js';
 import { openConsole } from './console.js';
+import { openVnc } from './vnc.js';
 import { el, mib, duration } from './format.js';
 
 const cards = new Map(); // name -> {root, graphs, state, started, fields}
@@ -55,6 +56,8 @@ function makeCard(d) {
   const card = { name, fields: f, state: d.state, started: null };
   const btn = (label, action, cls) => el('button', { type: 'button', 'data-action': action, class: cls, onclick: () => actions[action](card) }, label);
   card.pauseBtn = btn('Pause', 'pause');
+  card.displayBtn = btn('Display', 'display');
+  card.displayBtn.hidden = true; // until the domain's config says it has vnc
   const graphs = el('div', { class: 'graphs' });
   card.error = el('p', { class: 'error', role: 'alert' });
   card.root = el('article', { class: 'card domain', 'data-domain': name },
@@ -65,7 +68,7 @@ function makeCard(d) {
       el('dt', {}, 'vCPUs'), el('dd', {}, f.vcpus),
       el('dt', {}, 'Uptime'), el('dd', {}, f.uptime)),
     el('div', { class: 'actions' },
-      btn('Console', 'console'), card.pauseBtn, btn('Shutdown', 'shutdown'),
+      btn('Console', 'console'), card.displayBtn, card.pauseBtn, btn('Shutdown', 'shutdown'),
       btn('Reboot', 'reboot'), btn('Destroy', 'destroy', 'danger')),
     card.error, graphs);
   card.graphs = new DomainGraphs(graphs);
@@ -74,6 +77,7 @@ function makeCard(d) {
 
 const actions = {
   console: (c) => openConsole(c.name),
+  display: (c) => openVnc(c.name),
   pause: (c) => act(c, c.state === 'paused' ? 'Unpause' : 'Pause', () => api('POST', domPath(c.name, c.state === 'paused' ? '/unpause' : '/pause'))),
   shutdown: (c) => act(c, 'Shutdown', () => api('POST', domPath(c.name, '/shutdown'), {})),
   reboot: (c) => act(c, 'Reboot', () => api('POST', domPath(c.name, '/reboot'), {})),
@@ -101,6 +105,16 @@ function showSample(card, s) {
 
 function tickUptime(card) {
   if (card.started) card.fields.uptime.textContent = duration(Date.now() / 1000 - card.started);
+}
+
+// Whether the domain has a graphical console (its config's vnc): the Display button.
+async function loadDetail(card) {
+  try {
+    const d = await api('GET', domPath(card.name));
+    card.displayBtn.hidden = !(d.config && d.config.gfx && d.config.gfx.vnc);
+  } catch (e) {
+    card.error.textContent = `details: ${e.message}`;
+  }
 }
 
 async function loadHistory(card) {
@@ -146,6 +160,7 @@ async function refresh() {
       $('domains').append(card.root);
       card.graphs.draw();
       loadHistory(card);
+      loadDetail(card);
     }
     showState(card, d);
   }
@@ -185,7 +200,7 @@ function connectEvents() {
   };
 }
 
-async function loadConfigs() {
+async function loadStartChoices() {
   const select = $('start-config');
   try {
     const configs = await api('GET', '/api/v1/configs');
@@ -211,6 +226,12 @@ async function start(e) {
 let ticker = null;
 let wired = false;
 
+// Soon, once: the domains as kxld has them (after a start from another view, say).
+export function refreshDomains() {
+  refreshSoon();
+  loadStartChoices();
+}
+
 export function startDashboard(authLost) {
   onAuthLost = authLost;
   stopped = false;
@@ -221,7 +242,7 @@ export function startDashboard(authLost) {
   }
   connectEvents();
   refresh();
-  loadConfigs();
+  loadStartChoices();
   ticker = setInterval(() => { for (const c of cards.values()) tickUptime(c); }, 1000);
 }
 

@@ -3,7 +3,10 @@
 
 import './style.css';
 import { api, setCsrf } from './api.js';
-import { startDashboard, stopDashboard } from './dashboard.js';
+import { startDashboard, stopDashboard, refreshDomains } from './dashboard.js';
+import { loadConfigs, setOnStarted } from './configs.js';
+import { wireCreate } from './create.js';
+import { onShow, showView, wireViews } from './views.js';
 
 function $(id) {
   return document.getElementById(id);
@@ -27,6 +30,11 @@ function showDashboard(session) {
   $('logout').hidden = session.auth !== 'cookie';
   $('who').textContent = `logged in (${session.auth === 'cookie' ? session.user : session.auth})`;
   startDashboard(() => showLogin('Your session has ended: log in again.'));
+  wireViews();
+  onShow('configs', loadConfigs);
+  setOnStarted(refreshDomains);
+  wireCreate(() => { refreshDomains(); loadConfigs(); });
+  showView('domains');
 }
 
 async function login(e) {

@@ -1,0 +1,1 @@
+console -e ab somedom

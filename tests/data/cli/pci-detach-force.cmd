@@ -1,0 +1,1 @@
+pci-detach -f x 01:00.0
