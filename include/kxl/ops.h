@@ -230,8 +230,8 @@ json_object *kxl_host_info(const kxl_paths *p);
 
 /* TARGET is a running domain (its qcow2 disks and memory, through its supervisor) or a config
  * file whose domain is shut down (its qcow2 disks, with qemu-img; a create that fails on one
- * disk is taken back from the others). A name that is a path or an existing file is a config
- * file. */
+ * disk is taken back from the others). A path (with a '/'), or the name of an existing file
+ * that no running domain has, is a config file. */
 int kxl_snapshot_create(const kxl_paths *p, const char *target, const char *name);
 int kxl_snapshot_revert(const kxl_paths *p, const char *target, const char *name);
 int kxl_snapshot_delete(const kxl_paths *p, const char *target, const char *name);

@@ -49,6 +49,10 @@ char *kxl_uptime_line(const char *name, unsigned domid, unsigned long secs,
                       const struct tm *brief_now);
 /* "all" or the range list of set (caller frees). Pure. */
 char *kxl_cpuset_describe(const kxl_cpuset *set, unsigned host_cpus);
+/* A vCPU as kxld's API shows it: {vcpu, online, cpu (null offline), state: running | blocked
+ * | runnable | paused, seconds, affinity ("all" or a range list; null offline)}, as vcpu-list's
+ * columns. Caller puts. Pure. */
+json_object *kxl_vcpu_to_json(const kxl_vcpu_info *v, unsigned host_cpus);
 
 /* ---- a frame of statistics ---- */
 

@@ -1167,6 +1167,17 @@ int cfg_check_files(const kxl_domcfg *cfg, const cfg_tree *t)
     return 0;
 }
 
+/* The parsed tree t as a config: mapped, then (CFG_LOAD_CHECK_FILES) its files checked. */
+static kxl_domcfg *load_tree(const cfg_tree *t, unsigned host_cpus, int flags)
+{
+    AUTOPTR(kxl_domcfg) cfg = cfg_domcfg_from_tree(t, host_cpus);
+    if (!cfg)
+        return NULL;
+    if ((flags & CFG_LOAD_CHECK_FILES) && cfg_check_files(cfg, t) < 0)
+        return NULL;
+    return TAKE_PTR(cfg);
+}
+
 kxl_domcfg *cfg_load(const char *path, char *const *overrides, unsigned host_cpus, int flags)
 {
     AUTOPTR(cfg_tree) t = cfg_tree_new(path);
@@ -1182,18 +1193,14 @@ kxl_domcfg *cfg_load(const char *path, char *const *overrides, unsigned host_cpu
     for (char *const *o = overrides; o && *o; o++)
         if (cfg_parse_override(t, *o) < 0)
             return NULL;
-    AUTOPTR(kxl_domcfg) cfg = cfg_domcfg_from_tree(t, host_cpus);
-    if (!cfg)
-        return NULL;
-    if ((flags & CFG_LOAD_CHECK_FILES) && cfg_check_files(cfg, t) < 0)
-        return NULL;
-    return TAKE_PTR(cfg);
+    return load_tree(t, host_cpus, flags);
 }
 
-kxl_domcfg *cfg_load_text(const char *source, const char *text, size_t len, unsigned host_cpus)
+kxl_domcfg *cfg_load_text(const char *source, const char *text, size_t len, unsigned host_cpus,
+                          int flags)
 {
     AUTOPTR(cfg_tree) t = cfg_tree_new(source);
     if (cfg_parse_text(t, source, text, len) < 0)
         return NULL;
-    return cfg_domcfg_from_tree(t, host_cpus);
+    return load_tree(t, host_cpus, flags);
 }

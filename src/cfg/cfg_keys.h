@@ -19,7 +19,10 @@ enum { CFG_LOAD_CHECK_FILES = 1 };
  * maps the result and, with CFG_LOAD_CHECK_FILES, checks its files.
  * Returns NULL with kx_err set. */
 kxl_domcfg *cfg_load(const char *path, char *const *overrides, unsigned host_cpus, int flags);
-/* As cfg_load without overrides or file checks (the checker of `kxl create -n`), for text that
- * is not a file yet: source names it in every message ("SOURCE:LINE: ..."). Returns NULL with
- * kx_err set. */
-kxl_domcfg *cfg_load_text(const char *source, const char *text, size_t len, unsigned host_cpus);
+/* As cfg_load without overrides, for a config given as text (len bytes, need not be
+ * NUL-terminated) that is not a file (yet): the checker of the web UI's editor (flags 0) and
+ * of kxld's create from a config's text (CFG_LOAD_CHECK_FILES). source names it in every
+ * message ("SOURCE:LINE: ...") and becomes the config's source_file. Returns NULL with kx_err
+ * set. */
+kxl_domcfg *cfg_load_text(const char *source, const char *text, size_t len, unsigned host_cpus,
+                          int flags);

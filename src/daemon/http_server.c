@@ -75,6 +75,7 @@ struct http_job {
     bool tcp;               /* on the TCP listener */
     kx_buf set_cookie;      /* a Set-Cookie header the route asked for */
     unsigned long long job_id;   /* run as a job of the API */
+    char *request;          /* "METHOD PATH", what a job of the API records */
     const char *content_type;    /* of the reply; NULL: JSON */
 };
 
@@ -110,6 +111,7 @@ static void job_free(http_job *j)
     free(j->reply);
     free(j->allow);
     free(j->location);
+    free(j->request);
     kx_buf_dispose(&j->set_cookie);
     free(j);
 }
@@ -213,6 +215,8 @@ static void job_run_text(http_job *j, const kxld_route *r)
     memcpy(j->reply + LWS_PRE, text, j->reply_len);
 }
 
+static void job_run_checked(http_job *j, const kxld_route *r);
+
 static void job_run(void *arg)
 {
     http_job *j = arg;
@@ -220,6 +224,10 @@ static void job_run(void *arg)
     const kxld_route *r = &kxld_routes(&n)[j->route];
     if (r->text) {
         job_run_text(j, r);
+        return;
+    }
+    if (r->check) {
+        job_run_checked(j, r);
         return;
     }
     AUTOPTR(json_object) out = NULL;
@@ -239,6 +247,60 @@ static void job_run_detached(void *arg)
 static void job_free_task(void *arg)
 {
     job_free(arg);
+}
+
+/* A copy of j's request (not of its connection or reply), to run as a job of the API. */
+static http_job *job_clone(const http_job *j)
+{
+    http_job *c = kx_malloc0(sizeof(*c));
+    c->srv = j->srv;
+    c->route = j->route;
+    c->params = j->params;
+    memcpy(c->query, j->query, sizeof(c->query));
+    c->body = j->body ? kx_strdup(j->body) : NULL;
+    memcpy(c->session_id, j->session_id, sizeof(c->session_id));
+    memcpy(c->host, j->host, sizeof(c->host));
+    c->tcp = j->tcp;
+    c->request = kx_strdup(j->request);
+    return c;
+}
+
+/* Runs run (taken) as a job of the API in a worker of its own; reply gets the 202 with the
+ * job and its Location, or the 503 when no worker can take it. Thread-safe: called in the loop
+ * and in workers. */
+static void start_api_job(http_job *reply, http_job *run)
+{
+    http_server *srv = run->srv;
+    run->job_id = kxld_jobs_start(srv->jobs, run->request);
+    AUTOFREE char *id = kx_asprintf("%llu", run->job_id);
+    if (http_server_defer(srv, job_run_detached, job_free_task, run) < 0) {
+        kxld_jobs_finish(srv->jobs, run->job_id, 503, http_error_json(kx_err_code(), kx_err_msg()));
+        job_set_refusal(reply, 503, kx_err_code(), kx_err_msg());
+        job_free(run);
+        return;
+    }
+    AUTOPTR(json_object) job = kxld_jobs_get(srv->jobs, id);
+    job_set_reply(reply, 202, job);
+    reply->location = kx_asprintf("/api/v1/jobs/%s", id);
+}
+
+/* A route that is always a job (kxld_route.check): bad input, an unknown domain are answered
+ * at once by the check; then a copy of the request runs as a job and j's reply is the 202. */
+static void job_run_checked(http_job *j, const kxld_route *r)
+{
+    AUTOPTR(json_object) body = NULL;
+    kx_err_clear();
+    kxld_request rq = request_of(j);
+    if (parse_body(j->body, &body) < 0) {
+        job_set_error(j);
+        return;
+    }
+    rq.body = body;
+    if (r->check(&rq) < 0) {
+        job_set_error(j);
+        return;
+    }
+    start_api_job(j, job_clone(j));
 }
 
 static void *worker(void *arg)
@@ -328,21 +390,9 @@ static void start_job(struct lws *wsi, http_conn *c, http_job *j)
  * gets 202 at once with the job and its Location. */
 static void start_detached(struct lws *wsi, http_conn *c, http_job *j)
 {
-    http_server *srv = j->srv;
     http_job *reply = kx_malloc0(sizeof(*reply));
-    reply->srv = srv;
-    AUTOFREE char *request = kx_asprintf("%s %s", c->method, c->path);
-    j->job_id = kxld_jobs_start(srv->jobs, request);
-    AUTOFREE char *id = kx_asprintf("%llu", j->job_id);
-    if (http_server_defer(srv, job_run_detached, job_free_task, j) < 0) {
-        kxld_jobs_finish(srv->jobs, j->job_id, 503, http_error_json(kx_err_code(), kx_err_msg()));
-        job_set_refusal(reply, 503, kx_err_code(), kx_err_msg());
-        job_free(j);
-    } else {
-        AUTOPTR(json_object) job = kxld_jobs_get(srv->jobs, id);
-        job_set_reply(reply, 202, job);
-        reply->location = kx_asprintf("/api/v1/jobs/%s", id);
-    }
+    reply->srv = j->srv;
+    start_api_job(reply, j);
     reply_when_writable(wsi, c, reply);
 }
 
@@ -406,6 +456,7 @@ static void dispatch(struct lws *wsi, http_server *srv, http_conn *c)
         memcpy(j->session_id, c->session_id, sizeof(j->session_id));
         memcpy(j->host, c->host, sizeof(j->host));
         j->tcp = c->tcp;
+        j->request = kx_asprintf("%s %s", c->method, c->path);
         if (c->respond_async && kxld_routes(&n_routes)[j->route].may_wait)
             start_detached(wsi, c, j);
         else

@@ -38,6 +38,9 @@ typedef int (*kxld_handler)(const kxld_request *rq, json_object **out_r);
 /* A handler whose reply is text, not JSON (GET /metrics): returns the HTTP status with *text_r
  * (caller frees), or -1 with kx_err set, which is answered as JSON like any error. */
 typedef int (*kxld_text_handler)(const kxld_request *rq, char **text_r);
+/* A job route's check of its request (body, domain), run before the job starts: 0, or -1 with
+ * kx_err set, answered at once as an error. */
+typedef int (*kxld_check)(const kxld_request *rq);
 
 typedef struct {
     const char *route;   /* "METHOD PATH"; NULL: op's route in the operations table */
@@ -48,6 +51,7 @@ typedef struct {
     kxld_text_handler text;     /* instead of fn: a reply that is not JSON... */
     const char *content_type;   /* ...of this type */
     bool no_auth;        /* served without credentials (logging in); a foreign Origin is 403 */
+    kxld_check check;    /* set: always a job (202 + Location), once this check passed */
 } kxld_route;
 
 /* The routes, in table order: n_r gets their number. */

@@ -13,6 +13,8 @@
 #include "daemon/http_auth.h"
 #include "daemon/http_pam.h"
 #include "daemon/http_status.h"
+#include "daemon/kxld_body.h"
+#include "daemon/kxld_ops_routes.h"
 #include "daemon/kxld.h"
 #include "daemon/kxld_routes_config.h"
 #include "kxl/autostart.h"
@@ -24,60 +26,6 @@
 #include "util/json.h"
 
 DEFINE_AUTOPTR(kxl_domcfg, kxl_domcfg_free)
-
-/* ---- request bodies ---- */
-
-/* Fails for a member of body that is not in names (NULL-terminated). */
-static int body_only(json_object *body, const char *const *names)
-{
-    if (!body)
-        return 0;
-    json_object_object_foreach(body, key, value) {
-        (void)value;
-        bool known = false;
-        for (size_t i = 0; names[i]; i++)
-            known = known || strcmp(names[i], key) == 0;
-        if (!known) {
-            kx_err(KXL_ERR_INVALID, "request body: unknown member '%s'", key);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* body.key as a boolean; dflt when absent; an error when it is not a boolean. */
-static int body_bool(json_object *body, const char *key, bool dflt, bool *value_r)
-{
-    json_object *v;
-    *value_r = dflt;
-    if (!body || !json_object_object_get_ex(body, key, &v))
-        return 0;
-    if (!json_object_is_type(v, json_type_boolean)) {
-        kx_err(KXL_ERR_INVALID, "request body: '%s' must be true or false", key);
-        return -1;
-    }
-    *value_r = json_object_get_boolean(v);
-    return 0;
-}
-
-/* body.key as a whole number; dflt when absent and not required; an error for another type. */
-static int body_int(json_object *body, const char *key, bool required, int64_t dflt,
-                    int64_t *value_r)
-{
-    json_object *v;
-    *value_r = dflt;
-    if (!body || !json_object_object_get_ex(body, key, &v)) {
-        if (required)
-            kx_err(KXL_ERR_INVALID, "request body: '%s' (a whole number) is required", key);
-        return required ? -1 : 0;
-    }
-    if (!json_object_is_type(v, json_type_int)) {
-        kx_err(KXL_ERR_INVALID, "request body: '%s' must be a whole number", key);
-        return -1;
-    }
-    *value_r = json_object_get_int64(v);
-    return 0;
-}
 
 static const char *dom(const kxld_request *rq)
 {
@@ -135,7 +83,8 @@ static const char *config_file(json_object *body)
     const char *path = kx_json_str(body, "config_file", NULL);
     struct stat st;
     if (!path || !*path)
-        kx_err(KXL_ERR_INVALID, "request body: 'config_file' (a string) is required");
+        kx_err(KXL_ERR_INVALID, "request body: 'config_file' (a path) or 'config' (a config's "
+               "text) is required");
     else if (path[0] != '/')
         kx_err(KXL_ERR_INVALID, "config file '%s': not an absolute path", path);
     else if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
@@ -145,16 +94,43 @@ static const char *config_file(json_object *body)
     return NULL;
 }
 
+#define BODY_CONFIG "request body's config"
+
+/* The config of a create: {"config_file": PATH} read as kxl create FILE reads it, or
+ * {"config": TEXT} checked the same way (its messages say "request body's config:LINE:"). */
+static kxl_domcfg *create_config(json_object *body)
+{
+    const char *text, *path;
+    if (kxld_body_nonempty(body, "config", false, &text) < 0)
+        return NULL;
+    if (text && json_object_object_get_ex(body, "config_file", NULL)) {
+        kx_err(KXL_ERR_INVALID, "request body: 'config' and 'config_file' exclude each other");
+        return NULL;
+    }
+    if (text) {
+        kxl_domcfg *cfg = cfg_load_text(BODY_CONFIG, text, strlen(text), kxl_host_cpus(),
+                                        CFG_LOAD_CHECK_FILES);
+        /* no file to record: nothing for autostart to link, or save to name */
+        if (cfg) {
+            free(cfg->source_file);
+            cfg->source_file = NULL;
+        }
+        return cfg;
+    }
+    if (!(path = config_file(body)))
+        return NULL;
+    return cfg_load(path, NULL, kxl_host_cpus(), CFG_LOAD_CHECK_FILES);
+}
+
 static int create_domain(const kxld_request *rq, json_object **out_r)
 {
-    static const char *const members[] = {"config_file", "paused", NULL};
+    static const char *const members[] = {"config_file", "config", "paused", NULL};
     bool paused;
-    const char *path;
-    if (body_only(rq->body, members) < 0 || body_bool(rq->body, "paused", false, &paused) < 0 ||
-        !(path = config_file(rq->body)))
+    if (kxld_body_only(rq->body, members) < 0 ||
+        kxld_body_bool(rq->body, "paused", false, &paused) < 0)
         return -1;
     /* as kxl create FILE: parse, then the one create operation */
-    AUTOPTR(kxl_domcfg) cfg = cfg_load(path, NULL, kxl_host_cpus(), CFG_LOAD_CHECK_FILES);
+    AUTOPTR(kxl_domcfg) cfg = create_config(rq->body);
     kxl_create_opts o = {.paused = paused};
     unsigned domid;
     if (!cfg || kxl_domain_create(rq->paths, cfg, &o, &domid) < 0)
@@ -190,8 +166,9 @@ static int unpause_domain(const kxld_request *rq, json_object **out_r)
 static int power_opts(json_object *body, kxl_power_opts *o_r)
 {
     static const char *const members[] = {"wait", "force", NULL};
-    return body_only(body, members) < 0 || body_bool(body, "wait", false, &o_r->wait) < 0 ||
-                   body_bool(body, "force", false, &o_r->force) < 0
+    return kxld_body_only(body, members) < 0 ||
+                   kxld_body_bool(body, "wait", false, &o_r->wait) < 0 ||
+                   kxld_body_bool(body, "force", false, &o_r->force) < 0
                ? -1
                : 0;
 }
@@ -222,7 +199,7 @@ static int reboot_domain(const kxld_request *rq, json_object **out_r)
 static int body_count(json_object *body, const char *key, int64_t max, int64_t *v_r)
 {
     const char *const members[] = {key, NULL};
-    if (body_only(body, members) < 0 || body_int(body, key, true, 0, v_r) < 0)
+    if (kxld_body_only(body, members) < 0 || kxld_body_int(body, key, true, 0, v_r) < 0)
         return -1;
     if (*v_r < 0 || *v_r > max) {
         kx_err(KXL_ERR_INVALID, "request body: '%s' = %lld is out of range", key,
@@ -277,8 +254,9 @@ static int set_sched(const kxld_request *rq, json_object **out_r)
     (void)out_r;
     static const char *const members[] = {"weight", "cap", NULL};
     int64_t w, c;
-    if (body_only(rq->body, members) < 0 || body_int(rq->body, "weight", false, INT64_MIN, &w) < 0 ||
-        body_int(rq->body, "cap", false, INT64_MIN, &c) < 0)
+    if (kxld_body_only(rq->body, members) < 0 ||
+        kxld_body_int(rq->body, "weight", false, INT64_MIN, &w) < 0 ||
+        kxld_body_int(rq->body, "cap", false, INT64_MIN, &c) < 0)
         return -1;
     kxl_sched_info set = {.weight = sched_value(w), .cap = sched_value(c)};
     return kxl_domain_sched_set(rq->paths, dom(rq), &set) < 0 ? -1 : 204;
@@ -309,7 +287,7 @@ static int enable_autostart(const kxld_request *rq, json_object **out_r)
     (void)out_r;
     static const char *const members[] = {"config_file", NULL};
     const char *path = kx_json_str(rq->body, "config_file", NULL);
-    if (body_only(rq->body, members) < 0)
+    if (kxld_body_only(rq->body, members) < 0)
         return -1;
     if (rq->body && json_object_object_get_ex(rq->body, "config_file", NULL) &&
         !(path = config_file(rq->body)))
@@ -386,7 +364,7 @@ static int list_configs(const kxld_request *rq, json_object **out_r)
 static int check_login(const kxld_request *rq, const char **user_r)
 {
     static const char *const members[] = {"token", "user", "password", NULL};
-    if (body_only(rq->body, members) < 0)
+    if (kxld_body_only(rq->body, members) < 0)
         return -1;
     const char *token = kx_json_str(rq->body, "token", NULL);
     const char *user = kx_json_str(rq->body, "user", NULL);
@@ -507,6 +485,21 @@ static int get_metrics(const kxld_request *rq, char **text_r)
     return 200;
 }
 
+/* One frame of every domain's statistics as kxl top --json shows it (its cpu_pct, a rate
+ * between frames, is 0 in this first one: GET .../history has the rates). */
+static int get_stats(const kxld_request *rq, json_object **out_r)
+{
+    kxl_stats_reader *r = kxl_stats_reader_new(rq->paths);
+    kxl_stats_frame f;
+    int rc = kxl_stats_read(r, &f);
+    kxl_stats_reader_free(r);
+    if (rc < 0)
+        return -1;
+    *out_r = kxl_top_frame_json(&f);
+    kxl_stats_frame_dispose(&f);
+    return 200;
+}
+
 /* ---- WebSockets ---- */
 
 /* A WebSocket route asked without an upgrade: 426, saying how to ask. */
@@ -546,6 +539,27 @@ static const kxld_route routes[] = {
     {NULL, KXL_OP_AUTOSTART_ENABLE, enable_autostart},
     {NULL, KXL_OP_AUTOSTART_DISABLE, disable_autostart},
     {"GET /api/v1/domains/{name}/history", NO_OP, get_history},
+    {NULL, KXL_OP_RENAME, kxld_rename_domain},
+    {NULL, KXL_OP_TRIGGER, kxld_trigger_domain},
+    {NULL, KXL_OP_SYSRQ, kxld_sysrq_domain},
+    {NULL, KXL_OP_DUMP_CORE, kxld_dump_core, .check = kxld_dump_core_check},
+    {NULL, KXL_OP_JOB_CANCEL, kxld_cancel_job},
+    {NULL, KXL_OP_VCPU_LIST, kxld_list_vcpus},
+    {NULL, KXL_OP_VCPU_PIN, kxld_pin_vcpu},
+    {NULL, KXL_OP_SAVE, kxld_save_domain, .check = kxld_save_check},
+    {NULL, KXL_OP_RESTORE, kxld_restore_domain, .may_wait = true},
+    {NULL, KXL_OP_BLOCK_ATTACH, kxld_attach_disk, .may_wait = true},
+    {NULL, KXL_OP_BLOCK_DETACH, kxld_detach_disk, .may_wait = true},
+    {NULL, KXL_OP_CD_INSERT, kxld_insert_medium, .may_wait = true},
+    {NULL, KXL_OP_CD_EJECT, kxld_eject_medium, .may_wait = true},
+    {NULL, KXL_OP_NETWORK_ATTACH, kxld_attach_vif},
+    {NULL, KXL_OP_NETWORK_DETACH, kxld_detach_vif},
+    {NULL, KXL_OP_SNAPSHOT_CREATE, kxld_create_snapshot, .check = kxld_snapshot_check},
+    {NULL, KXL_OP_SNAPSHOT_LIST, kxld_list_snapshots},
+    {NULL, KXL_OP_SNAPSHOT_REVERT, kxld_revert_snapshot, .may_wait = true},
+    {NULL, KXL_OP_SNAPSHOT_DELETE, kxld_delete_snapshot, .may_wait = true},
+    {"GET /api/v1/networks", NO_OP, kxld_list_networks},
+    {NULL, KXL_OP_STATS, get_stats},
     {"GET /api/v1/jobs/{id}", NO_OP, get_job},
     {"GET /api/v1/jobs/{id}/wait", NO_OP, wait_job},
     {"GET /api/v1/events", NO_OP, websocket_only, &ws_events_kind},

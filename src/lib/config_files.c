@@ -80,7 +80,7 @@ char *kxl_config_read(const kxl_paths *p, const char *file, size_t *len_r)
 
 int kxl_config_check(const char *source, const char *text, size_t len, kxl_domcfg **cfg_r)
 {
-    AUTOPTR(kxl_domcfg) cfg = cfg_load_text(source, text, len, kxl_host_cpus());
+    AUTOPTR(kxl_domcfg) cfg = cfg_load_text(source, text, len, kxl_host_cpus(), 0);
     if (!cfg)
         return -1;
     if (cfg_r)

@@ -10,6 +10,8 @@
  *            in an nftables table of kxl's own. */
 #pragma once
 
+#include <json-c/json.h>
+
 #include "kxl/kxl.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -56,3 +58,9 @@ int network_forwarding_on(const kxl_paths *p);
 void network_forwarding_release(const kxl_paths *p, const char *gone);
 /* Whether network_start has run since the host booted. */
 bool network_is_started(const kxl_paths *p, const char *name);
+/* network_json.c: a network as JSON: {name, type, bridge, uplink, address, gateway,
+ * dhcp_range (null when not set), active (network_is_started)}. Caller puts. */
+json_object *network_to_json(const kxl_paths *p, const kxl_network *n);
+/* Every network of network_list, by name; one whose definition does not read is {name,
+ * error}. Caller puts. */
+json_object *network_list_json(const kxl_paths *p);

@@ -143,7 +143,12 @@ static int snapshot(const kxl_paths *p, const char *target, snap_op op, const ch
         kx_err(KXL_ERR_INVALID, "invalid snapshot name '%s' (use " KXL_NAME_RULE ")", name);
         return -1;
     }
-    if (strchr(target, '/') || kx_path_exists(target))
+    /* a bare name that a running domain has is that domain, whatever file of that name the
+     * caller's working directory holds (kxld's is not its client's) */
+    kxl_dominfo running;
+    bool bare = !strchr(target, '/');
+    if (!(bare && kxl_domain_lookup(p, target, &running) == 0) &&
+        (!bare || kx_path_exists(target)))
         return offline_snapshot(target, op, name, text_r);
     AUTOPTR(json_object) ret = NULL;
     json_object *args = op_args("op", snap_ops[op].verb_op, "name", name, NULL);

@@ -38,3 +38,21 @@ char *kxl_vcpu_line(const kxl_vcpu_info *v, unsigned host_cpus)
     free(aff);
     return kx_buf_steal(&b);
 }
+
+json_object *kxl_vcpu_to_json(const kxl_vcpu_info *v, unsigned host_cpus)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "vcpu", json_object_new_int64(v->vcpu));
+    json_object_object_add(o, "online", json_object_new_boolean(v->online));
+    json_object_object_add(o, "cpu", v->online && v->cpu >= 0 ? json_object_new_int(v->cpu)
+                                                               : NULL);
+    json_object_object_add(o, "state", json_object_new_string(!v->online || v->cpu < 0 ? "paused"
+                                                              : v->running ? "running"
+                                                              : v->blocked ? "blocked"
+                                                                           : "runnable"));
+    json_object_object_add(o, "seconds", json_object_new_double(v->seconds));
+    char *aff = v->online ? kxl_cpuset_describe(&v->affinity, host_cpus) : NULL;
+    json_object_object_add(o, "affinity", aff ? json_object_new_string(aff) : NULL);
+    free(aff);
+    return o;
+}

@@ -121,7 +121,11 @@ static void snap_step_started(json_object *ret, void *opaque)
 static void snap_step_done(sv *s, snap_job *j, const char *error)
 {
     if (error) {
-        kx_err(KXL_ERR_QEMU, "snapshot %s '%s' of '%s': %.*s", j->op, j->name, s->name,
+        /* a name the disks do not have is the caller's mistake, not QEMU's failure (QEMU 7.2:
+         * "Snapshot 'X' does not exist in one or more devices"); like the offline snapshots'
+         * "disk ... has no snapshot" */
+        kxl_errcode code = strstr(error, "does not exist") ? KXL_ERR_NOT_FOUND : KXL_ERR_QEMU;
+        kx_err(code, "snapshot %s '%s' of '%s': %.*s", j->op, j->name, s->name,
                (int)strcspn(error, "\r\n"), error);
         sv_job_finish(s, NULL);
     } else if (j->undo) {

@@ -214,8 +214,10 @@ class KxldApiTest(KxldTestCase):
         self.assert_error(status, 400, "invalid", e)
         status, _, e = self.api("POST", "/api/v1/domains", {"config_file": "/nonexistent.cfg"})
         self.assert_error(status, 400, "invalid", e)
-        status, _, e = self.api("POST", "/api/v1/domains", {"config": "x"})
+        status, _, e = self.api("POST", "/api/v1/domains", {"cfg": "x"})
         self.assert_error(status, 400, "invalid", e)
+        status, _, e = self.api("POST", "/api/v1/domains", {"config": "x"})   # a config's text
+        self.assert_error(status, 400, "config", e)
         bad_cfg = os.path.join(self.tmp, "bad.cfg")
         with open(bad_cfg, "w") as f:
             f.write('name = "bad"\nmemory = "lots"\n')

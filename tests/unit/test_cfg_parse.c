@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "cfg/cfg_json.h"
+#include "cfg/cfg_keys.h"
 #include "cfg/cfg_parse.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -680,6 +681,34 @@ static void test_file_errors(void **state)
     assert_int_equal(kx_err_code(), KXL_ERR_CONFIG);
 }
 
+/* A config given as text (kxld's POST /api/v1/domains {"config": ...}) is read as a file is,
+ * its messages naming the source and line; its files are checked when asked. */
+static void test_load_text(void **state)
+{
+    (void)state;
+    static const char good[] = "name = \"t1\"\nmemory = 128\nkernel = \"/k\"\n";
+    kxl_domcfg *cfg = cfg_load_text("body", good, sizeof(good) - 1, 2, 0);
+    if (!cfg)
+        fail_msg("%s", kx_err_msg());
+    assert_string_equal(cfg->name, "t1");
+    assert_int_equal(cfg->memory_mib, 128);
+    assert_string_equal(cfg->source_file, "body");
+    kxl_domcfg_free(cfg);
+
+    static const char bad[] = "name = \"t1\"\n\nmemory = \"lots\"\n";
+    assert_null(cfg_load_text("body", bad, sizeof(bad) - 1, 2, 0));
+    assert_int_equal(kx_err_code(), KXL_ERR_CONFIG);
+    assert_true(strncmp(kx_err_msg(), "body:3: ", 8) == 0);
+    static const char syntax[] = "name = \"t1\"\nvcpus 2\n";
+    assert_null(cfg_load_text("body", syntax, sizeof(syntax) - 1, 2, 0));
+    assert_string_equal(kx_err_msg(), "body:2: expected '=' after 'vcpus', found '2'");
+    static const char missing[] = "name = \"t1\"\nkernel = \"/nonexistent/k\"\n";
+    assert_non_null(cfg = cfg_load_text("body", missing, sizeof(missing) - 1, 2, 0));
+    kxl_domcfg_free(cfg);
+    assert_null(cfg_load_text("body", missing, sizeof(missing) - 1, 2, CFG_LOAD_CHECK_FILES));
+    assert_true(strncmp(kx_err_msg(), "body:2: kernel '/nonexistent/k'", 31) == 0);
+}
+
 /* Appending to one key many times is linear: 1 MiB of `+=` lines (a string key and a list
  * key, 65,536 appends each) gives the whole value. Quadratic appends took 26 s for 5 MB;
  * the cap bounds the input, this bounds the work per byte. */
@@ -825,6 +854,7 @@ int main(void)
         cmocka_unit_test(test_override_fallback_records_no_error),
         cmocka_unit_test(test_file),
         cmocka_unit_test(test_file_errors),
+        cmocka_unit_test(test_load_text),
         cmocka_unit_test(test_many_appends),
         cmocka_unit_test(test_fuzz),
         cmocka_unit_test(test_fuzz_overrides),

@@ -1,6 +1,6 @@
 /* test_http.c - kxld's pure parts: route matching (404 and 405 apart, {name} segments, the
  * Allow header), the one table of error code -> HTTP status, the JSON error object, and
- * kxld.conf (defaults, file:line errors). */
+ * kxld.conf (defaults, file:line errors), request bodies' typed members. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +15,7 @@
 #include "daemon/http_auth.h"
 #include "daemon/http_route.h"
 #include "daemon/http_status.h"
+#include "daemon/kxld_body.h"
 #include "daemon/kxld_jobs.h"
 #include "daemon/kxld_conf.h"
 #include "unit_tmpdir.h"
@@ -404,6 +405,52 @@ static void query_values(void **state)
     assert_null(http_query_value(NULL, "timeout", buf, sizeof(buf)));
 }
 
+/* Each member type's refusals name the member; absent optional members are left at their
+ * defaults; only absolute paths pass, and existing files where asked. */
+static void body_members_are_typed(void **state)
+{
+    (void)state;
+    json_object *b = json_tokener_parse("{\"s\": \"x\", \"e\": \"\", \"n\": 3, "
+                                        "\"t\": true, \"rel\": \"a/b\", \"dir\": \"/\", "
+                                        "\"f\": \"/etc/passwd\"}");
+    static const char *const some[] = {"s", "n", NULL};
+    assert_int_equal(kxld_body_only(b, some), -1);
+    assert_int_equal(kx_err_code(), KXL_ERR_INVALID);
+    assert_string_equal(kx_err_msg(), "request body: unknown member 'e'");
+    assert_int_equal(kxld_body_only(NULL, some), 0);
+    const char *v;
+    assert_int_equal(kxld_body_nonempty(b, "s", true, &v), 0);
+    assert_string_equal(v, "x");
+    assert_int_equal(kxld_body_nonempty(b, "absent", false, &v), 0);
+    assert_null(v);
+    assert_int_equal(kxld_body_nonempty(b, "absent", true, &v), -1);
+    assert_string_equal(kx_err_msg(), "request body: 'absent' (a string) is required");
+    assert_int_equal(kxld_body_nonempty(b, "e", false, &v), -1);
+    assert_string_equal(kx_err_msg(), "request body: 'e' must be a non-empty string");
+    assert_int_equal(kxld_body_nonempty(b, "n", false, &v), -1);
+    int64_t n;
+    assert_int_equal(kxld_body_int(b, "n", true, 0, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(kxld_body_int(b, "s", false, 7, &n), -1);
+    assert_string_equal(kx_err_msg(), "request body: 's' must be a whole number");
+    bool t;
+    assert_int_equal(kxld_body_bool(b, "t", false, &t), 0);
+    assert_true(t);
+    assert_int_equal(kxld_body_bool(NULL, "t", false, &t), 0);
+    assert_false(t);
+    assert_int_equal(kxld_body_bool(b, "n", false, &t), -1);
+    assert_int_equal(kxld_body_path(b, "rel", true, false, &v), -1);
+    assert_string_equal(kx_err_msg(), "request body: 'rel' = 'a/b' is not an absolute path");
+    assert_int_equal(kxld_body_path(b, "dir", true, false, &v), 0);
+    assert_int_equal(kxld_body_path(b, "dir", true, true, &v), -1);
+    assert_string_equal(kx_err_msg(), "request body: 'dir' = '/': no such file");
+    assert_int_equal(kxld_body_path(b, "f", true, true, &v), 0);
+    assert_string_equal(v, "/etc/passwd");
+    assert_int_equal(kxld_body_path(b, "absent", false, true, &v), 0);
+    assert_null(v);
+    json_object_put(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -423,6 +470,7 @@ int main(void)
         cmocka_unit_test(jobs_keep_the_last_ended_and_every_running),
         cmocka_unit_test(jobs_wait_for_their_end_or_the_timeout),
         cmocka_unit_test(query_values),
+        cmocka_unit_test(body_members_are_typed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
