@@ -1,4 +1,4 @@
-// webui_devices.cjs - a domain's storage in the web UI, in a real browser (Debian's chromium,
+// webui_devices.cjs - a domain's devices in the web UI (its card's Devices dialog), in a real browser (Debian's chromium,
 // headless, driven by playwright-core) against a real kxld with a real guest; run by
 // tests/e2e/test_webui_devices.py, which checks from outside what this did. Environment:
 //   KXL_URL      https://127.0.0.1:PORT/ of kxld's TLS listener (a self-signed certificate)
@@ -6,6 +6,8 @@
 //   KXL_DOMAIN   a running domain with a qcow2 disk and an empty CD-ROM drive (hdc)
 //   KXL_ISO      an ISO image to insert
 //   KXL_DISK     a raw image to attach as xvdb
+//   KXL_PART     storage (snapshots, CD-ROM, disks: the default) or nics (KXL_BRIDGE: a bridge
+//                of the host to attach a network interface to)
 //   KXL_SHOTS    a directory for the screenshots
 //   KXL_CHROMIUM the browser (default /usr/bin/chromium)
 // What only the test can see it asks on stdout, one JSON line {"ask": WHAT}, and reads the
@@ -46,9 +48,9 @@ async function logIn(page) {
   await page.locator('#dashboard').waitFor({ state: 'visible' });
 }
 
-// The Storage dialog of the domain, opened with the keyboard.
-async function openStorage(page) {
-  step = 'the Storage dialog by keyboard';
+// The Devices dialog of the domain, opened with the keyboard.
+async function openDevices(page) {
+  step = 'the Devices dialog by keyboard';
   const card = page.locator(`[data-domain="${dom}"]`);
   await card.locator('[data-field=state]', { hasText: 'running' }).waitFor({ timeout: 60000 });
   await card.locator('[data-action=devices]').focus();
@@ -91,7 +93,7 @@ async function snapshots(page, card) {
   result.snapshot_error = await page.locator('#devices-error').innerText();
   result.listed_in_page = await page.locator('#snapshots tr[data-snapshot]').count();
   result.api_after_create = await ask('snapshots');
-  await page.screenshot({ path: path.join(shots, 'storage.png'), fullPage: true });
+  await page.screenshot({ path: path.join(shots, 'devices.png'), fullPage: true });
 
   step = 'snapshot: revert, cancelled first';
   await row.locator('[data-action=revert]').click();
@@ -135,7 +137,7 @@ async function cdrom(page) {
   result.api_after_insert = await ask('disks');
   await page.emulateMedia({ colorScheme: 'dark' });
   result.dark_dialog = await page.evaluate(() => getComputedStyle(document.getElementById('devices')).backgroundColor);
-  await page.screenshot({ path: path.join(shots, 'storage-dark.png') });
+  await page.screenshot({ path: path.join(shots, 'devices-dark.png') });
   await page.emulateMedia({ colorScheme: 'light' });
   step = 'CD-ROM: eject';
   before = await stamp(page);
@@ -159,7 +161,7 @@ async function disks(page) {
   result.api_after_attach = await ask('disks');
   step = 'phone-sized';
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({ path: path.join(shots, 'storage-phone.png') });
+  await page.screenshot({ path: path.join(shots, 'devices-phone.png') });
   result.phone_overflow = await page.evaluate(() => {
     const d = document.getElementById('devices');
     return d.scrollWidth > d.clientWidth + 1;
@@ -173,6 +175,29 @@ async function disks(page) {
   result.detach_error = await page.locator('#devices-error').innerText();
   result.detached_gone = await row.count() === 0;
   result.api_after_detach = await ask('disks');
+}
+
+async function nics(page) {
+  step = 'NIC: attach';
+  result.nics_none_before = await page.locator('#nics-none').isVisible();
+  let before = await stamp(page);
+  await page.fill('#nic-spec', `bridge=${process.env.KXL_BRIDGE}`);
+  await page.press('#nic-spec', 'Enter');
+  await loaded(page, before);
+  result.nic_attach_error = await page.locator('#devices-error').innerText();
+  const row = page.locator('#nics tr[data-devid="0"]');
+  result.nic_vifname = await row.locator('[data-field=vifname]').innerText();
+  result.nic_where = await row.locator('[data-field=where]').innerText();
+  result.api_after_nic_attach = await ask('vifs');
+  await page.screenshot({ path: path.join(shots, 'devices-nic.png') });
+  step = 'NIC: detach';
+  before = await stamp(page);
+  await row.locator('[data-action=detach]').click();
+  await confirm(page, 'nic_detach');
+  await loaded(page, before);
+  result.nic_detach_error = await page.locator('#devices-error').innerText();
+  result.nic_gone = await row.count() === 0;
+  result.api_after_nic_detach = await ask('vifs');
 }
 
 async function main() {
@@ -190,10 +215,14 @@ async function main() {
   page.on('request', (r) => { if (/\/api\/v1\/jobs\/\d+$/.test(r.url())) jobReads.push(Date.now() - t0); });
   try {
     await logIn(page);
-    const card = await openStorage(page);
-    await snapshots(page, card);
-    await cdrom(page);
-    await disks(page);
+    const card = await openDevices(page);
+    if (process.env.KXL_PART === 'nics') {
+      await nics(page);
+    } else {
+      await snapshots(page, card);
+      await cdrom(page);
+      await disks(page);
+    }
     step = 'no polling once idle';
     const reads = jobReads.length;
     await page.waitForTimeout(3000);

@@ -1,17 +1,22 @@
-"""End-to-end test of the web UI's Storage dialog (issue 15): Debian's chromium (playwright-core,
+"""End-to-end tests of the web UI's Devices dialog (issue 15): Debian's chromium (playwright-core,
 tests/browser/webui_devices.cjs) against a real kxld over HTTPS and a real guest with a qcow2
 disk and an empty CD-ROM drive: a snapshot taken (a job, followed once a second while it runs
 and not after), listed, reverted to through a confirmation that names the domain and the
 snapshot (the domain still running), deleted; an ISO inserted and ejected; a disk attached and
-detached. After each step the test checks the same through the API (and kxl list).
-Screenshots go to $KXL_SCREENSHOTS (default /tmp/kxl-webui-screenshots)."""
+detached. Then, with kxld, its guest and the browser in a network namespace of the test's, a
+network interface attached to a bridge there and detached. After each step the test checks
+the same through the API (and kxl list, ip link). Screenshots go to $KXL_SCREENSHOTS (default
+/tmp/kxl-webui-screenshots)."""
 
 import json
 import os
 import re
 import subprocess
+import time
+import uuid
 
-from kxltest import GUEST
+from kxltest import KXL
+from test_kxld import KXLD, UnixHTTPConnection
 from test_kxld_tls import TOKEN, TlsKxldTestCase
 from test_webui import BROWSER_MODULES, SHOTS, WEB_DIR
 
@@ -60,6 +65,26 @@ class WebUiDevicesTest(TlsKxldTestCase):
         run("truncate", "-s", "16M", data)
         return root, iso, data
 
+    def browse(self, env, answers, prefix=()):
+        """Runs the browser script, answering its questions; returns what it measured."""
+        result = None
+        with subprocess.Popen([*prefix, "node", SCRIPT], env=env, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) as proc:
+            for line in proc.stdout:
+                msg = json.loads(line)
+                if "ask" in msg:
+                    proc.stdin.write(json.dumps(answers[msg["ask"]]()) + "\n")
+                    proc.stdin.flush()
+                else:
+                    result = msg
+            stderr = proc.stderr.read()
+            rc = proc.wait(timeout=60)
+        self.assertIsNotNone(result, f"no result from the browser: {stderr[-3000:]}")
+        self.assertEqual(rc, 0, f"{json.dumps(result, indent=1)}\n{stderr[-3000:]}"
+                                f"\nkxld: {self.kxld_log()}")
+        return result
+
     def test_storage_in_a_browser(self):
         name = "webdev"
         root, iso, data = self.images()
@@ -77,24 +102,9 @@ class WebUiDevicesTest(TlsKxldTestCase):
             "disks": lambda: {d["vdev"]: d["target"]
                               for d in self.api_get(f"/api/v1/domains/{name}/disks")},
         }
-        result = None
-        with subprocess.Popen(["node", SCRIPT], env=env, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) as proc:
-            for line in proc.stdout:
-                msg = json.loads(line)
-                if "ask" in msg:
-                    proc.stdin.write(json.dumps(answers[msg["ask"]]()) + "\n")
-                    proc.stdin.flush()
-                else:
-                    result = msg
-            stderr = proc.stderr.read()
-            rc = proc.wait(timeout=60)
-        self.assertIsNotNone(result, f"no result from the browser: {stderr[-3000:]}")
-        self.assertEqual(rc, 0, f"{json.dumps(result, indent=1)}\n{stderr[-3000:]}"
-                                f"\nkxld: {self.kxld_log()}")
-        print(f"\nweb UI (storage): {json.dumps(result)}", flush=True)
-        self.assertEqual(result["title"], f"Storage of {name}")
+        result = self.browse(env, answers)
+        print(f"\nweb UI (devices: storage): {json.dumps(result)}", flush=True)
+        self.assertEqual(result["title"], f"Devices of {name}")
         # the snapshot: a job shown while it ran, then listed in the page and by the API
         self.assertTrue(result["job_status"].startswith(f"Snapshot ui-snap of {name}"), result)
         self.assertEqual(result["job_done"], f"Snapshot ui-snap of {name}: done.")
@@ -141,8 +151,68 @@ class WebUiDevicesTest(TlsKxldTestCase):
         self.assertFalse(result["phone_overflow"], "the dialog scrolls sideways on a phone")
         self.assertEqual(result["dark_dialog"], "rgb(34, 37, 43)")   # style.css's dark --card
         self.assertEqual(result["page_errors"], [])
-        for shot in ("storage.png", "storage-dark.png", "storage-phone.png", "snapshot-job.png"):
+        for shot in ("devices.png", "devices-dark.png", "devices-phone.png", "snapshot-job.png"):
             self.assertGreater(os.path.getsize(os.path.join(SHOTS, shot)), 5000, shot)
+
+
+    def nsx(self, *args):
+        return run("ip", "netns", "exec", self.ns, *args)
+
+    def test_nics_in_a_browser(self):
+        """kxld, its guest's supervisor and taps, and the browser in a network namespace with
+        a bridge: a network interface attached there from the page, and detached."""
+        self.ns = f"kxlt-{uuid.uuid4().hex[:6]}"
+        run("ip", "netns", "add", self.ns)
+        self.addCleanup(subprocess.run, ["ip", "netns", "del", self.ns], capture_output=True)
+        self.nsx("ip", "link", "set", "lo", "up")
+        os.makedirs(SHOTS, exist_ok=True)
+        log = open(os.path.join(self.tmp, "kxld.stderr"), "ab")
+        self.kxld = subprocess.Popen(["ip", "netns", "exec", self.ns, KXLD, "--foreground", "-v",
+                                      "--root", self.root], env=self.env,
+                                     stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        log.close()
+        deadline = time.monotonic() + 20
+        while not os.path.exists(self.sock_path) and time.monotonic() < deadline:
+            self.assertIsNone(self.kxld.poll(), self.kxld_log())
+            time.sleep(0.05)
+        self.conn = UnixHTTPConnection(self.sock_path)
+        r = subprocess.run(["ip", "netns", "exec", self.ns, KXL, "network-create", "lan",
+                            "type=bridge", "bridge=br-lan"], env=self.env, capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        name = "webnic"
+        status, _, d = self.api("POST", "/api/v1/domains", {"config_file": self.write_cfg(name)})
+        self.assertEqual(status, 201, d)
+        self.wait_ready(name)
+
+        def vifs():
+            status, _, detail = self.api("GET", f"/api/v1/domains/{name}")
+            self.assertEqual(status, 200, detail)
+            links = self.nsx("ip", "-o", "link").stdout
+            return [[v["devid"], v["vifname"], f"{v['vifname']}:" in links and
+                     "master br-lan" in self.nsx("ip", "-o", "link", "show", v["vifname"]).stdout]
+                    for v in detail["vif_counters"]]
+
+        env = dict(self.env, KXL_URL=f"https://127.0.0.1:{self.port}/", KXL_TOKEN=TOKEN,
+                   KXL_DOMAIN=name, KXL_PART="nics", KXL_BRIDGE="br-lan", KXL_SHOTS=SHOTS,
+                   NODE_PATH=BROWSER_MODULES)
+        result = self.browse(env, {"vifs": vifs}, prefix=("ip", "netns", "exec", self.ns))
+        print(f"\nweb UI (devices: nics): {json.dumps(result)}", flush=True)
+        self.assertEqual(result["title"], f"Devices of {name}")
+        self.assertTrue(result["nics_none_before"])
+        self.assertEqual(result["nic_attach_error"], "")
+        # the page shows the tap the API has, on the bridge in kxld's namespace
+        self.assertEqual(result["api_after_nic_attach"], [[0, result["nic_vifname"], True]])
+        self.assertIn("bridge br-lan", result["nic_where"])
+        self.assertIn(f"interface 0 ({result['nic_vifname']})", result["nic_detach_confirm"])
+        self.assertIn(f"domain {name}", result["nic_detach_confirm"])
+        self.assertEqual(result["nic_detach_error"], "")
+        self.assertTrue(result["nic_gone"])
+        self.assertEqual(result["api_after_nic_detach"], [])
+        self.assertNotIn(result["nic_vifname"], self.nsx("ip", "-o", "link").stdout)
+        self.assertEqual(result["job_reads_when_idle"], 0)
+        self.assertEqual(result["page_errors"], [])
+        self.assertGreater(os.path.getsize(os.path.join(SHOTS, "devices-nic.png")), 5000)
 
 
 if __name__ == "__main__":

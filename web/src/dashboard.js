@@ -64,7 +64,7 @@ function makeCard(d) {
       el('dt', {}, 'vCPUs'), el('dd', {}, f.vcpus),
       el('dt', {}, 'Uptime'), el('dd', {}, f.uptime)),
     el('div', { class: 'actions' },
-      btn('Console', 'console'), card.displayBtn, btn('Storage', 'devices'), card.pauseBtn, btn('Shutdown', 'shutdown'),
+      btn('Console', 'console'), card.displayBtn, btn('Devices', 'devices'), card.pauseBtn, btn('Shutdown', 'shutdown'),
       btn('Reboot', 'reboot'), btn('Destroy', 'destroy', 'danger')),
     card.error, graphs);
   card.graphs = new DomainGraphs(graphs);

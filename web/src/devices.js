@@ -1,7 +1,8 @@
-// devices.js - a domain's storage in the Storage dialog of its card: its snapshots (GET, POST
+// devices.js - a domain's devices in the Devices dialog of its card: its snapshots (GET, POST
 // .../snapshots; POST .../snapshots/{s}/revert; DELETE .../snapshots/{s}), the media of its
-// CD-ROM drives (PUT, DELETE .../disks/{vdev}/medium) and its disks (GET, POST .../disks;
-// DELETE .../disks/{vdev}). A long operation runs as a job of the API (202; a snapshot's
+// CD-ROM drives (PUT, DELETE .../disks/{vdev}/medium), its disks (GET, POST .../disks;
+// DELETE .../disks/{vdev}) and its network interfaces (GET /api/v1/domains/{name}'s
+// vif_counters and config; POST .../vifs; DELETE .../vifs/{devid}). A long operation runs as a job of the API (202; a snapshot's
 // create always, the others asked with Prefer: respond-async): its URL is read once a second
 // while it runs, never otherwise, and the supervisor's "job" events (the dashboard's events
 // WebSocket) tell its progress.
@@ -131,11 +132,26 @@ function diskRow(d) {
     }, 'danger')));
 }
 
+// nic: a vif_counters entry; vif: the config's vif of that index (mac, bridge), if known.
+function nicRow(nic, vif) {
+  const where = [vif && vif.mac, vif && vif.bridge && `bridge ${vif.bridge}`].filter(Boolean).join(', ');
+  return el('tr', { 'data-devid': String(nic.devid) },
+    el('td', {}, String(nic.devid)),
+    el('td', { 'data-field': 'vifname' }, nic.vifname),
+    el('td', { 'data-field': 'where' }, where),
+    el('td', { class: 'actions' }, button('Detach', 'detach', async () => {
+      if (await confirmAction(`Detach network interface ${nic.devid} (${nic.vifname}) from domain ${domain}?`, `Detach ${nic.vifname}`)) {
+        await act(`Detach ${nic.vifname}`, 'DELETE', domPath(`/vifs/${nic.devid}`));
+      }
+    }, 'danger')));
+}
+
 // The dialog drawn again from the API.
 async function load() {
   const name = domain;
   try {
-    const [snaps, disks] = await Promise.all([api('GET', domPath('/snapshots')), api('GET', domPath('/disks'))]);
+    const [snaps, disks, detail] = await Promise.all([api('GET', domPath('/snapshots')),
+      api('GET', domPath('/disks')), api('GET', domPath(''))]);
     if (name !== domain) return;
     const list = parseSnapshots(snaps.listing);
     $('snapshots').tBodies[0].replaceChildren(...list.map(snapshotRow));
@@ -146,11 +162,16 @@ async function load() {
     $('cdroms').hidden = cds.length === 0;
     $('cdroms-none').hidden = cds.length > 0;
     $('disks').tBodies[0].replaceChildren(...disks.filter((d) => d.type !== 'cdrom').map(diskRow));
+    const nics = detail.vif_counters || [];
+    const vifs = (detail.config && detail.config.vifs) || [];
+    $('nics').tBodies[0].replaceChildren(...nics.map((n) => nicRow(n, vifs[n.devid])));
+    $('nics').hidden = nics.length === 0;
+    $('nics-none').hidden = nics.length > 0;
     for (const b of $('devices').querySelectorAll('[data-needs-idle]')) if (busy) b.disabled = true;
     $('devices').dataset.loaded = String(Date.now());
   } catch (e) {
     if (e.status === 401) onAuthLost();
-    $('devices-error').textContent = `storage: ${e.message}`;
+    $('devices-error').textContent = `devices: ${e.message}`;
   }
 }
 
@@ -180,25 +201,40 @@ async function attachDisk(e) {
   await load();
 }
 
+async function attachNic(e) {
+  e.preventDefault();
+  const spec = $('nic-spec').value.trim();
+  if (busy) return;
+  try {
+    await run(`Attach a network interface${spec ? ` (${spec})` : ''}`, 'POST', domPath('/vifs'), spec ? { spec } : {});
+    $('nic-spec').value = '';
+  } catch {
+    // shown in the dialog
+  }
+  await load();
+}
+
 function wire() {
   if (wired) return;
   wired = true;
   $('snapshot-form').addEventListener('submit', takeSnapshot);
   $('disk-form').addEventListener('submit', attachDisk);
+  $('nic-form').addEventListener('submit', attachNic);
   $('devices-close').addEventListener('click', () => $('devices').close());
 }
 
-// The Storage dialog of domain name.
+// The Devices dialog of domain name.
 export function openDevices(name, authLost) {
   wire();
   onAuthLost = authLost;
   if (domain !== name && !busy) status('');
   domain = name;
-  $('devices-title').textContent = `Storage of ${name}`;
+  $('devices-title').textContent = `Devices of ${name}`;
   $('devices-error').textContent = '';
   $('snapshots').tBodies[0].replaceChildren();
   $('cdroms').tBodies[0].replaceChildren();
   $('disks').tBodies[0].replaceChildren();
+  $('nics').tBodies[0].replaceChildren();
   delete $('devices').dataset.loaded;
   $('devices').showModal();
   load();
