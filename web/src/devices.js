@@ -161,7 +161,10 @@ async function load() {
     $('cdroms').tBodies[0].replaceChildren(...cds.map(cdromRow));
     $('cdroms').hidden = cds.length === 0;
     $('cdroms-none').hidden = cds.length > 0;
-    $('disks').tBodies[0].replaceChildren(...disks.filter((d) => d.type !== 'cdrom').map(diskRow));
+    const plain = disks.filter((d) => d.type !== 'cdrom');
+    $('disks').tBodies[0].replaceChildren(...plain.map(diskRow));
+    $('disks').hidden = plain.length === 0;
+    $('disks-none').hidden = plain.length > 0;
     const nics = detail.vif_counters || [];
     const vifs = (detail.config && detail.config.vifs) || [];
     $('nics').tBodies[0].replaceChildren(...nics.map((n) => nicRow(n, vifs[n.devid])));
