@@ -108,6 +108,7 @@ async function snapshots(page, card) {
   await loaded(page, before);
   result.revert_done = await page.locator('#devices-job').innerText();
   result.revert_error = await page.locator('#devices-error').innerText();
+  result.focus_in_dialog = await page.evaluate(() => document.getElementById('devices').contains(document.activeElement));
   await row.waitFor({ timeout: 5000 });
   result.state_after_revert = await ask('state');
   result.card_after_revert = await card.locator('[data-field=state]').innerText();

@@ -116,6 +116,7 @@ class WebUiDevicesTest(TlsKxldTestCase):
         self.assertIn("snapshot ui-snap", result["revert_confirm"])
         self.assertEqual(result["revert_confirm_ok"], f"Revert {name} to ui-snap")
         self.assertEqual(result["revert_error"], "")
+        self.assertTrue(result["focus_in_dialog"], "the keyboard's focus left the dialog")
         self.assertEqual(result["revert_done"], f"Revert {name} to ui-snap: done.")
         self.assertEqual(result["state_after_revert"], "running")
         self.assertEqual(result["card_after_revert"], "running")

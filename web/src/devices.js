@@ -82,6 +82,14 @@ async function act(what, method, path, body) {
     // shown in the dialog
   }
   await load();
+  keepFocus();
+}
+
+// A redrawn row took the focused button with it: the focus goes back to the dialog, not to
+// the page behind it.
+function keepFocus() {
+  const dlg = $('devices');
+  if (dlg.open && !dlg.contains(document.activeElement)) dlg.focus();
 }
 
 const button = (label, action, onclick, cls) => el('button', { type: 'button', 'data-action': action, 'data-needs-idle': true, class: cls, onclick }, label);
@@ -243,8 +251,10 @@ export function openDevices(name, authLost) {
   load();
 }
 
-// An event of the events WebSocket: a job of the shown domain tells its progress.
+// An event of the events WebSocket: a job of the shown domain tells its progress; a domain
+// that is gone closes its dialog.
 export function devicesEvent(ev) {
+  if (ev.event === 'gone' && ev.domain === domain && $('devices').open && !busy) $('devices').close();
   if (ev.event !== 'job' || ev.domain !== domain || !busy || !ev.data) return;
   if (typeof ev.data.progress === 'number') $('devices').dataset.progress = String(ev.data.progress);
 }
