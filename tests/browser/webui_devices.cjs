@@ -56,6 +56,12 @@ async function openDevices(page) {
   await card.locator('[data-action=devices]').focus();
   await page.keyboard.press('Enter');
   await page.locator('#devices[data-loaded]').waitFor({ timeout: 20000 });
+  // every status the dialog shows, for the test to read
+  await page.evaluate(() => {
+    window.kxlStatuses = [];
+    const p = document.getElementById('devices-job');
+    new MutationObserver(() => window.kxlStatuses.push(p.textContent)).observe(p, { childList: true, characterData: true, subtree: true });
+  });
   result.title = await page.locator('#devices-title').innerText();
   return card;
 }
@@ -231,6 +237,7 @@ async function main() {
     result.job_reads_when_idle = jobReads.length - reads;
     const gaps = jobReads.slice(1).map((t, i) => t - jobReads[i]);
     result.min_job_read_gap_ms = gaps.length ? Math.min(...gaps) : null;
+    result.statuses = await page.evaluate(() => window.kxlStatuses);
     step = 'close with the keyboard';
     await page.keyboard.press('Escape');
     await page.locator('#devices').waitFor({ state: 'hidden' });

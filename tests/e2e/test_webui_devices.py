@@ -107,6 +107,9 @@ class WebUiDevicesTest(TlsKxldTestCase):
         self.assertEqual(result["title"], f"Devices of {name}")
         # the snapshot: a job shown while it ran, then listed in the page and by the API
         self.assertTrue(result["job_status"].startswith(f"Snapshot ui-snap of {name}"), result)
+        # a running job's status: what, then its seconds (and phase and progress when known)
+        for text in result["statuses"]:
+            self.assertRegex(text, r"^$|: done\.$|…( \d+ s( \([^()]+\))?)?$")
         self.assertEqual(result["job_done"], f"Snapshot ui-snap of {name}: done.")
         self.assertEqual(result["snapshot_error"], "")
         self.assertEqual(result["listed_in_page"], 1)

@@ -54,8 +54,9 @@ async function run(what, method, path, body) {
         await sleep(1000);
         job = await api('GET', `/api/v1/jobs/${job.id}`);
         const secs = Math.round((Date.now() - started) / 1000);
-        const pct = $('devices').dataset.progress;
-        status(`${what}… ${secs} s${pct ? `, ${pct} %` : ''}`);
+        const { phase, progress } = $('devices').dataset;
+        const how = [phase, progress && `${progress} %`].filter(Boolean).join(', ');
+        status(`${what}… ${secs} s${how ? ` (${how})` : ''}`);
       }
       delete $('devices').dataset.job;
       if (job.state === 'failed') throw new ApiError(job.status, { error: job.error });
@@ -70,6 +71,7 @@ async function run(what, method, path, body) {
     throw e;
   } finally {
     delete $('devices').dataset.progress;
+    delete $('devices').dataset.phase;
     setBusy(false);
   }
 }
@@ -256,5 +258,9 @@ export function openDevices(name, authLost) {
 export function devicesEvent(ev) {
   if (ev.event === 'gone' && ev.domain === domain && $('devices').open && !busy) $('devices').close();
   if (ev.event !== 'job' || ev.domain !== domain || !busy || !ev.data) return;
-  if (typeof ev.data.progress === 'number') $('devices').dataset.progress = String(ev.data.progress);
+  // (progress -1: not known in this phase)
+  const dlg = $('devices');
+  if (typeof ev.data.progress === 'number' && ev.data.progress >= 0) dlg.dataset.progress = String(ev.data.progress);
+  else delete dlg.dataset.progress;
+  if (typeof ev.data.phase === 'string') dlg.dataset.phase = ev.data.phase;
 }
