@@ -14,10 +14,13 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, body) {
+// A request and its status: {status, data}. With async, a long operation is asked as a job
+// (Prefer: respond-async): then 202 and the job.
+export async function request(method, path, body, { async = false } = {}) {
   const headers = {};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
+  if (async) headers.Prefer = 'respond-async';
   const r = await fetch(path, {
     method,
     headers,
@@ -27,7 +30,11 @@ export async function api(method, path, body) {
   const text = await r.text();
   const data = text ? JSON.parse(text) : null;
   if (!r.ok) throw new ApiError(r.status, data);
-  return data;
+  return { status: r.status, data };
+}
+
+export async function api(method, path, body) {
+  return (await request(method, path, body)).data;
 }
 
 // A WebSocket of the API on the page's own host (wss: over TLS).

@@ -1,11 +1,14 @@
 // dashboard.js - the host and its domains: facts from GET /api/v1/host, the domains from
 // GET /api/v1/domains, redrawn when the events WebSocket says something happened to one (no
-// polling), graphs fed by its "stats" events, and the actions, each one API call.
+// polling), graphs fed by its "stats" events, and the actions, each one API call (a domain's
+// snapshots, CD-ROM media and disks: devices.js).
 
 import { api, socket } from './api.js';
 import { DomainGraphs } from './graphs.js';
 import { openConsole } from './console.js';
 import { openVnc } from './vnc.js';
+import { openDevices, devicesEvent } from './devices.js';
+import { confirmAction } from './confirm.js';
 import { el, mib, duration } from './format.js';
 
 const cards = new Map(); // name -> {root, graphs, state, started, fields}
@@ -30,14 +33,7 @@ async function act(card, what, fn) {
 }
 
 function confirmDestroy(name) {
-  return new Promise((resolve) => {
-    const dlg = $('confirm');
-    $('confirm-text').textContent = `Destroy domain ${name}? Its QEMU is killed at once, as with kxl destroy; the guest is not shut down cleanly.`;
-    $('confirm-ok').textContent = `Destroy ${name}`;
-    dlg.onclose = () => resolve(dlg.returnValue === 'ok');
-    dlg.returnValue = '';
-    dlg.showModal();
-  });
+  return confirmAction(`Destroy domain ${name}? Its QEMU is killed at once, as with kxl destroy; the guest is not shut down cleanly.`, `Destroy ${name}`);
 }
 
 function domPath(name, suffix = '') {
@@ -68,7 +64,7 @@ function makeCard(d) {
       el('dt', {}, 'vCPUs'), el('dd', {}, f.vcpus),
       el('dt', {}, 'Uptime'), el('dd', {}, f.uptime)),
     el('div', { class: 'actions' },
-      btn('Console', 'console'), card.displayBtn, card.pauseBtn, btn('Shutdown', 'shutdown'),
+      btn('Console', 'console'), card.displayBtn, btn('Devices', 'devices'), card.pauseBtn, btn('Shutdown', 'shutdown'),
       btn('Reboot', 'reboot'), btn('Destroy', 'destroy', 'danger')),
     card.error, graphs);
   card.graphs = new DomainGraphs(graphs);
@@ -78,6 +74,7 @@ function makeCard(d) {
 const actions = {
   console: (c) => openConsole(c.name),
   display: (c) => openVnc(c.name),
+  devices: (c) => openDevices(c.name, () => onAuthLost()),
   pause: (c) => act(c, c.state === 'paused' ? 'Unpause' : 'Pause', () => api('POST', domPath(c.name, c.state === 'paused' ? '/unpause' : '/pause'))),
   shutdown: (c) => act(c, 'Shutdown', () => api('POST', domPath(c.name, '/shutdown'), {})),
   reboot: (c) => act(c, 'Reboot', () => api('POST', domPath(c.name, '/reboot'), {})),
@@ -192,6 +189,7 @@ function connectEvents() {
       }
       return;
     }
+    devicesEvent(ev);
     refreshSoon();
   };
   events.onclose = () => {
