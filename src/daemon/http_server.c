@@ -47,6 +47,7 @@ struct http_server {
     ev_hub *events;
     kxld_jobs *jobs;
     http_sessions *sessions;
+    http_login_limit *login_limit;
     kxld_history *history;
     kxld_sampler *sampler;
     atomic_bool stop;
@@ -73,6 +74,7 @@ struct http_job {
     char session_id[HTTP_SESSION_HEX];   /* the request's live session, or "" */
     char host[256];         /* its Host header */
     bool tcp;               /* on the TCP listener */
+    char peer[64];          /* ...from this address */
     kx_buf set_cookie;      /* a Set-Cookie header the route asked for */
     unsigned long long job_id;   /* run as a job of the API */
     char *request;          /* "METHOD PATH", what a job of the API records */
@@ -173,6 +175,7 @@ static kxld_request request_of(http_job *j)
                           .set_cookie = &j->set_cookie, .history = j->srv->history,
                           .pam_service = j->srv->o->pam_service,
                           .login_group = j->srv->o->login_group,
+                          .login_limit = j->srv->login_limit, .peer = j->peer,
                           .auto_dirs = j->srv->o->auto_dirs};
 }
 
@@ -456,6 +459,8 @@ static void dispatch(struct lws *wsi, http_server *srv, http_conn *c)
         memcpy(j->session_id, c->session_id, sizeof(j->session_id));
         memcpy(j->host, c->host, sizeof(j->host));
         j->tcp = c->tcp;
+        if (j->tcp)
+            lws_get_peer_simple(wsi, j->peer, sizeof(j->peer));
         j->request = kx_asprintf("%s %s", c->method, c->path);
         if (c->respond_async && kxld_routes(&n_routes)[j->route].may_wait)
             start_detached(wsi, c, j);
@@ -869,6 +874,7 @@ http_server *http_server_new(const http_server_opts *o)
     pthread_cond_init(&srv->idle, NULL);
     srv->jobs = kxld_jobs_new();
     srv->sessions = http_sessions_new(o->session_idle_s);
+    srv->login_limit = http_login_limit_new();
     srv->history = kxld_history_new(KXLD_HISTORY_LEN);
     if (http_listen(o, protocols, srv, &srv->l) < 0 ||
         !(srv->events = ev_hub_new(srv->l.ctx, o->paths)) ||
@@ -914,6 +920,7 @@ void http_server_free(http_server *s)
     ev_hub_free(s->events);
     kxld_jobs_free(s->jobs);
     http_sessions_free(s->sessions);
+    http_login_limit_free(s->login_limit);
     kxld_history_free(s->history);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->idle);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "daemon/http_login_limit.h"
 #include "daemon/http_route.h"
 #include "daemon/http_session.h"
 #include "daemon/kxld_history.h"
@@ -30,6 +31,8 @@ typedef struct {
     kxld_history *history;       /* the domains' last hour */
     const char *pam_service;     /* password logins: the PAM service... */
     const char *login_group;     /* ...and the group (besides root) that may log in */
+    http_login_limit *login_limit;   /* failed logins by address (TCP only; NULL: none) */
+    const char *peer;            /* the TCP peer's address, or "" */
 } kxld_request;
 
 /* A route's handler, run in a worker thread: returns the HTTP status of its success with *out_r

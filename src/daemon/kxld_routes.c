@@ -403,13 +403,37 @@ static json_object *session_json(const char *user, const char *auth, const char 
     return o;
 }
 
+/* A TCP peer that failed too often lately is answered 429 without PAM being asked. */
+static bool login_limited(const kxld_request *rq, json_object **out_r)
+{
+    if (!rq->login_limit || !rq->peer || !rq->peer[0])
+        return false;
+    long long wait = http_login_limit_wait(rq->login_limit, rq->peer, (long long)http_session_now());
+    if (!wait)
+        return false;
+    AUTOFREE char *msg = kx_asprintf("login refused: %d failed logins from %s within %d s; "
+                                     "try again in %lld s", HTTP_LOGIN_MAX_FAILURES, rq->peer,
+                                     HTTP_LOGIN_WINDOW_S, wait);
+    kx_info("%s", msg);
+    *out_r = http_error_json(KXL_ERR_PERMISSION, msg);
+    return true;
+}
+
 /* POST /api/v1/login: a session cookie (HttpOnly, SameSite=Strict, Secure over TLS). */
 static int login(const kxld_request *rq, json_object **out_r)
 {
     const char *user;
     char id[HTTP_SESSION_HEX], csrf[HTTP_SESSION_HEX];
-    if (check_login(rq, &user) < 0 ||
-        http_session_create(rq->sessions, user, rq->host, http_session_now(), id, csrf) < 0)
+    if (login_limited(rq, out_r))
+        return 429;
+    if (check_login(rq, &user) < 0) {
+        if (rq->login_limit && rq->peer && rq->peer[0] && kx_err_code() == KXL_ERR_PERMISSION)
+            http_login_limit_failed(rq->login_limit, rq->peer, (long long)http_session_now());
+        return -1;
+    }
+    if (rq->login_limit && rq->peer && rq->peer[0])
+        http_login_limit_succeeded(rq->login_limit, rq->peer);
+    if (http_session_create(rq->sessions, user, rq->host, http_session_now(), id, csrf) < 0)
         return -1;
     kx_buf_printf(rq->set_cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s",
                   HTTP_SESSION_COOKIE, id, rq->tcp ? "; Secure" : "");

@@ -178,6 +178,17 @@ class WebUiTest(TlsKxldTestCase):
         status, _, e = self.https("POST", "/api/v1/login",
                                   body={"user": user, "password": password})
         self.assert_error(status, 403, "permission", e)
+        # the fifth refusal within a minute holds this address: PAM is not asked any more
+        subprocess.run(["gpasswd", "--add", user, group], check=True, capture_output=True)
+        for n in (4, 5):
+            status, _, e = self.https("POST", "/api/v1/login",
+                                      body={"user": user, "password": f"wrong{n}"})
+            self.assert_error(status, 403, "permission", e)
+        status, headers, e = self.https("POST", "/api/v1/login",
+                                        body={"user": user, "password": password})
+        self.assert_error(status, 429, "permission", e)
+        self.assertIn("5 failed logins from 127.0.0.1 within 60 s", e["error"]["message"])
+        self.assertNotIn("Set-Cookie", headers)
 
     def test_in_a_browser(self):
         name = "webui"

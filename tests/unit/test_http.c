@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "daemon/http_auth.h"
+#include "daemon/http_login_limit.h"
 #include "daemon/http_route.h"
 #include "daemon/http_status.h"
 #include "daemon/kxld_body.h"
@@ -451,6 +452,34 @@ static void body_members_are_typed(void **state)
     json_object_put(b);
 }
 
+/* Five failures within a minute hold that address, and only it, until the minute that began
+ * with its first failure has passed; a success forgets its failures; a full table gives way
+ * rather than grow. */
+static void failed_logins_are_limited_per_address(void **state)
+{
+    (void)state;
+    http_login_limit *l = http_login_limit_new();
+    for (int i = 0; i < HTTP_LOGIN_MAX_FAILURES - 1; i++)
+        http_login_limit_failed(l, "192.0.2.1", 1000 + i);
+    assert_int_equal(http_login_limit_wait(l, "192.0.2.1", 1010), 0);
+    http_login_limit_failed(l, "192.0.2.1", 1010);
+    assert_int_equal(http_login_limit_wait(l, "192.0.2.1", 1010), 50);
+    assert_int_equal(http_login_limit_wait(l, "192.0.2.2", 1010), 0);
+    assert_int_equal(http_login_limit_wait(l, "192.0.2.1", 1059), 1);
+    assert_int_equal(http_login_limit_wait(l, "192.0.2.1", 1060), 0);
+    for (int i = 0; i < HTTP_LOGIN_MAX_FAILURES; i++)
+        http_login_limit_failed(l, "192.0.2.3", 2000);
+    assert_true(http_login_limit_wait(l, "192.0.2.3", 2001) > 0);
+    http_login_limit_succeeded(l, "192.0.2.3");
+    assert_int_equal(http_login_limit_wait(l, "192.0.2.3", 2001), 0);
+    char addr[32];
+    for (int i = 0; i < 1000; i++) {   /* more addresses than slots: no growth, no crash */
+        snprintf(addr, sizeof(addr), "198.51.100.%d", i);
+        http_login_limit_failed(l, addr, 3000 + i);
+    }
+    http_login_limit_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +500,7 @@ int main(void)
         cmocka_unit_test(jobs_wait_for_their_end_or_the_timeout),
         cmocka_unit_test(query_values),
         cmocka_unit_test(body_members_are_typed),
+        cmocka_unit_test(failed_logins_are_limited_per_address),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
