@@ -493,31 +493,33 @@ static int wait_job(const kxld_request *rq, json_object **out_r)
 
 /* ---- Prometheus ---- */
 
-/* One frame of the stats reader `kxl top` uses, as Prometheus text. A reader per scrape: the
- * routes run in concurrent threads, and a scrape every few seconds does not need kept
- * connections. */
+/* One frame of the stats reader `kxl top` uses. A reader per request: the routes run in
+ * concurrent threads, and a scrape every few seconds does not need kept connections. */
+static int read_one_frame(const kxl_paths *p, kxl_stats_frame *f_r)
+{
+    kxl_stats_reader *r = kxl_stats_reader_new(p);
+    int rc = kxl_stats_read(r, f_r);
+    kxl_stats_reader_free(r);
+    return rc;
+}
+
+/* The frame as Prometheus text. */
 static int get_metrics(const kxld_request *rq, char **text_r)
 {
-    kxl_stats_reader *r = kxl_stats_reader_new(rq->paths);
     kxl_stats_frame f;
-    int rc = kxl_stats_read(r, &f);
-    kxl_stats_reader_free(r);
-    if (rc < 0)
+    if (read_one_frame(rq->paths, &f) < 0)
         return -1;
     *text_r = kxl_metrics_text(&f);
     kxl_stats_frame_dispose(&f);
     return 200;
 }
 
-/* One frame of every domain's statistics as kxl top --json shows it (its cpu_pct, a rate
- * between frames, is 0 in this first one: GET .../history has the rates). */
+/* The frame as kxl top --json shows it (its cpu_pct, a rate between frames, is 0 in this
+ * first one: GET .../history has the rates). */
 static int get_stats(const kxld_request *rq, json_object **out_r)
 {
-    kxl_stats_reader *r = kxl_stats_reader_new(rq->paths);
     kxl_stats_frame f;
-    int rc = kxl_stats_read(r, &f);
-    kxl_stats_reader_free(r);
-    if (rc < 0)
+    if (read_one_frame(rq->paths, &f) < 0)
         return -1;
     *out_r = kxl_top_frame_json(&f);
     kxl_stats_frame_dispose(&f);
