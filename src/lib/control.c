@@ -153,8 +153,11 @@ int control_request(int fd, const char *name, const char *cmd, json_object *args
 int control_read_reply(int fd, const char *name, json_object **ret_r, int timeout_ms)
 {
     AUTOFREE char *reply_text = read_line(fd, timeout_ms, name);
-    if (!reply_text)
-        return -1;
+    return reply_text ? control_parse_reply(reply_text, ret_r) : -1;
+}
+
+int control_parse_reply(const char *reply_text, json_object **ret_r)
+{
     AUTOPTR(json_object) reply = kx_json_parse(reply_text, "supervisor reply");
     if (!reply)
         return -1;

@@ -20,6 +20,9 @@ int control_request(int fd, const char *name, const char *cmd, json_object *args
 int control_send(int fd, const char *name, const char *cmd, json_object *args, int pass_fd);
 /* ... and its reply (timeout_ms < 0: no limit). */
 int control_read_reply(int fd, const char *name, json_object **ret_r, int timeout_ms);
+/* A reply line already read (without its newline): 0 with *ret_r (when not NULL; caller
+ * puts), or -1 with the supervisor's error restored as kx_err. */
+int control_parse_reply(const char *reply_text, json_object **ret_r);
 /* The wire form of the error kx_err recorded: {"code": NAME, "desc": SENTENCE} (new). */
 json_object *control_error_json(void);
 /* Records a reply's "error" member as if it had happened here (its code and sentence). */

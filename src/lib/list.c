@@ -102,6 +102,22 @@ static int by_domid(const void *a, const void *b)
     return x->info.domid < y->info.domid ? -1 : x->info.domid > y->info.domid;
 }
 
+bool list_entry_read(const kxl_paths *p, const char *name, bool vcpus, list_entry *e)
+{
+    AUTOFREE char *dir = kx_path_join(p->run_dir, name);
+    if (read_domain(dir, name, vcpus, e))
+        return true;
+    if (runtime_clear_half_created(p, name) < 0)
+        kx_err_clear();    /* listing goes on; the next one tries again */
+    return false;
+}
+
+void list_entries_sort(list_entry *entries, size_t n)
+{
+    if (n > 1)
+        qsort(entries, n, sizeof(*entries), by_domid);
+}
+
 int list_entries(const kxl_paths *p, bool vcpus, list_entry **entries_r, size_t *n_r)
 {
     DIR *d = opendir(p->run_dir);
@@ -119,15 +135,11 @@ int list_entries(const kxl_paths *p, bool vcpus, list_entry **entries_r, size_t 
             cap = cap ? cap * 2 : 16;
             entries = kx_realloc(entries, cap * sizeof(*entries));
         }
-        AUTOFREE char *dir = kx_path_join(p->run_dir, e->d_name);
-        if (read_domain(dir, e->d_name, vcpus, &entries[n]))
+        if (list_entry_read(p, e->d_name, vcpus, &entries[n]))
             n++;
-        else if (runtime_clear_half_created(p, e->d_name) < 0)
-            kx_err_clear();    /* listing goes on; the next one tries again */
     }
     closedir(d);
-    if (n > 1)
-        qsort(entries, n, sizeof(*entries), by_domid);
+    list_entries_sort(entries, n);
     *entries_r = entries;
     *n_r = n;
     return 0;

@@ -1,8 +1,9 @@
 /* stats.c - one frame of `kxl top`: the host's memory and CPUs, and for each domain what list
  * reads (status file, /proc), its vCPU threads, QEMU's own CPU time and resident memory, and
  * one control request to its supervisor for what only it knows (the disks' counters from
- * QEMU, the balloon, the vifs), whose taps' counters come from netlink. Reading changes
- * nothing: a domain whose supervisor is gone is shown from /proc alone, not adopted. */
+ * QEMU, the balloon, the vifs), whose taps' counters come from netlink. What is kept between
+ * frames to make them cheap is in stats_watch.c. Reading changes nothing: a domain whose
+ * supervisor is gone is shown from /proc alone, not adopted. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,8 @@
 #include "kxl/ops.h"
 #include "kxl/stats.h"
 #include "lib/list.h"
-#include "lib/stats_conns.h"
+#include "lib/stats_watch.h"
 #include "lib/status.h"
-#include "lib/vcpus.h"
 #include "lib/vif.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -30,48 +30,41 @@ static uint64_t meminfo_kib(const char *text, const char *key)
     return at ? strtoull(at + strlen(key), NULL, 10) : 0;
 }
 
+struct kxl_stats_reader {
+    const kxl_paths *p;
+    stats_watch *watch;
+    unsigned cpus, mhz;   /* the host's, read with the first frame */
+};
+
 /* Free is what the kernel could give without swapping (MemAvailable): page cache is not
- * "used" the way a guest's memory is. */
-static void read_host(kxl_stats_frame *f)
+ * "used" the way a guest's memory is. The CPUs and their clock are read once: a frame a
+ * second would otherwise read all of /proc/cpuinfo for a figure that does not move. */
+static void read_host(kxl_stats_reader *r, kxl_stats_frame *f)
 {
     AUTOFREE char *mem = kx_read_file("/proc/meminfo", NULL);
     if (mem) {
         f->mem_total_kib = meminfo_kib(mem, "MemTotal:");
         f->mem_free_kib = meminfo_kib(mem, "MemAvailable:");
     }
-    f->cpus = kxl_host_cpus();
-    AUTOFREE char *cpu = kx_read_file("/proc/cpuinfo", NULL);
-    const char *mhz = cpu ? strstr(cpu, "cpu MHz") : NULL;
-    if (mhz && (mhz = strchr(mhz, ':')))
-        f->mhz = (unsigned)(strtod(mhz + 1, NULL) + 0.5);
+    if (!r->cpus) {
+        r->cpus = kxl_host_cpus();
+        AUTOFREE char *cpu = kx_read_file("/proc/cpuinfo", NULL);
+        const char *mhz = cpu ? strstr(cpu, "cpu MHz") : NULL;
+        if (mhz && (mhz = strchr(mhz, ':')))
+            r->mhz = (unsigned)(strtod(mhz + 1, NULL) + 0.5);
+    }
+    f->cpus = r->cpus;
+    f->mhz = r->mhz;
     kx_err_clear();
 }
 
-/* QEMU's CPU time (every thread, the exited ones too) and resident memory, from
- * /proc/PID/stat: utime 14, stime 15, rss 24 (pages). */
-static void read_qemu(kxl_domstats *ds)
+/* QEMU's CPU time (every thread, the exited ones too) and resident memory. */
+static void read_qemu(kxl_stats_reader *r, const list_entry *e, kxl_domstats *ds)
 {
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)ds->info.qemu_pid);
-    AUTOFREE char *stat = kx_read_file(path, NULL);
-    char *p = stat ? strrchr(stat, ')') : NULL;
-    if (!p) {
-        kx_err_clear();
+    unsigned long long ticks, rss;
+    if (!stats_watch_qemu(r->watch, e, &ticks, &rss))
         return;
-    }
-    unsigned long long utime = 0, stime = 0, rss = 0;
-    int field = 3;
-    char *save = NULL;
-    for (char *t = strtok_r(p + 1, " ", &save); t && field <= 24;
-         t = strtok_r(NULL, " ", &save), field++) {
-        if (field == 14)
-            utime = strtoull(t, NULL, 10);
-        else if (field == 15)
-            stime = strtoull(t, NULL, 10);
-        else if (field == 24)
-            rss = strtoull(t, NULL, 10);
-    }
-    ds->qemu_cpu_seconds = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+    ds->qemu_cpu_seconds = (double)ticks / (double)sysconf(_SC_CLK_TCK);
     ds->rss_kib = rss * (unsigned long long)sysconf(_SC_PAGESIZE) / 1024;
 }
 
@@ -119,33 +112,36 @@ static void add_vbds(kxl_domstats *ds, json_object *disks)
     }
 }
 
-struct kxl_stats_reader {
-    const kxl_paths *p;
-    stats_conns *conns;
-};
-
 kxl_stats_reader *kxl_stats_reader_new(const kxl_paths *p)
 {
     kxl_stats_reader *r = kx_malloc0(sizeof(*r));
     r->p = p;
-    r->conns = stats_conns_new();
+    r->watch = stats_watch_new();
     return r;
 }
 
 void kxl_stats_reader_free(kxl_stats_reader *r)
 {
     if (r)
-        stats_conns_free(r->conns);
+        stats_watch_free(r->watch);
     free(r);
 }
 
-/* What the supervisor knows; a supervisor that does not answer in time leaves the frame
- * without its domain's disks and vifs rather than stopping it. */
-static void ask_supervisor(kxl_stats_reader *r, const list_entry *e, kxl_domstats *ds)
+/* What the supervisor knows, asked of every domain before any answer is read. A supervisor
+ * that does not answer in time leaves the frame without its domain's disks and vifs rather
+ * than stopping it. */
+static bool ask_supervisor(kxl_stats_reader *r, const list_entry *e)
 {
-    const kxl_op_desc *op = kxl_op_describe(KXL_OP_STATS);
+    if (stats_watch_ask(r->watch, r->p, e, kxl_op_describe(KXL_OP_STATS)->verb) == 0)
+        return true;
+    kx_err_clear();
+    return false;
+}
+
+static void take_answer(kxl_stats_reader *r, const list_entry *e, kxl_domstats *ds)
+{
     AUTOPTR(json_object) ret = NULL;
-    if (stats_conns_ask(r->conns, r->p, e, op->verb, op->timeout_ms, &ret) < 0) {
+    if (stats_watch_reply(r->watch, e, kxl_op_describe(KXL_OP_STATS)->timeout_ms, &ret) < 0) {
         kx_err_clear();
         return;
     }
@@ -167,22 +163,20 @@ static void sum_vcpus(kxl_domstats *ds)
     ds->info.blocked = !ds->info.running;
 }
 
-static void read_domain(kxl_stats_reader *r, list_entry *e, kxl_domstats *ds)
+/* What /proc tells of the domain; true when its supervisor was asked the rest. */
+static bool read_domain(kxl_stats_reader *r, const list_entry *e, kxl_domstats *ds)
 {
     memset(ds, 0, sizeof(*ds));
     ds->info = e->info;
     ds->mem_kib = ds->maxmem_kib = e->info.memory_mib << 10;
+    stats_watch_vcpus(r->watch, e, &ds->vcpus, &ds->n_vcpus);
     if (!e->qemu_alive)
-        e->st.n_vcpu_tids = 0;
-    vcpus_read(&e->info, &e->st, &ds->vcpus, &ds->n_vcpus);
-    if (!e->qemu_alive)
-        return;
+        return false;
     sum_vcpus(ds);
-    read_qemu(ds);
+    read_qemu(r, e, ds);
     /* a domain without disks, vifs or balloon is all in /proc: its supervisor is not asked */
     bool ask = !e->st.devices_known || e->st.n_disks || e->st.n_vifs || e->st.balloon;
-    if (e->info.sv_alive && ask)
-        ask_supervisor(r, e, ds);
+    return e->info.sv_alive && ask && ask_supervisor(r, e);
 }
 
 static double clock_seconds(clockid_t id)
@@ -197,15 +191,18 @@ int kxl_stats_read(kxl_stats_reader *r, kxl_stats_frame *f_r)
     memset(f_r, 0, sizeof(*f_r));
     AUTOFREE list_entry *entries = NULL;
     size_t n = 0;
-    if (list_entries(r->p, false, &entries, &n) < 0)
+    if (stats_watch_list(r->watch, r->p, &entries, &n) < 0)
         return -1;
     f_r->wall = clock_seconds(CLOCK_REALTIME);
     f_r->mono = clock_seconds(CLOCK_MONOTONIC);
-    read_host(f_r);
+    read_host(r, f_r);
     f_r->doms = kx_malloc0((n + 1) * sizeof(*f_r->doms));
+    AUTOFREE bool *asked = kx_malloc0((n + 1) * sizeof(*asked));
     for (size_t i = 0; i < n; i++)
-        read_domain(r, &entries[i], &f_r->doms[f_r->n_doms++]);
-    stats_conns_sweep(r->conns);
+        asked[i] = read_domain(r, &entries[i], &f_r->doms[f_r->n_doms++]);
+    for (size_t i = 0; i < n; i++)
+        if (asked[i])
+            take_answer(r, &entries[i], &f_r->doms[i]);
     return 0;
 }
 

@@ -16,37 +16,49 @@
 #include "util/err.h"
 #include "util/fileio.h"
 
-/* Fills v from /proc/PID/task/TID/stat (state, utime, stime, processor) and the thread's
- * affinity; false when the thread is gone. */
-static bool read_thread(pid_t pid, pid_t tid, kxl_vcpu_info *v)
+bool vcpu_from_stat(const char *stat, pid_t tid, kxl_vcpu_info *v)
 {
-    char path[96];
-    snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-    AUTOFREE char *stat = kx_read_file(path, NULL);
-    char *p = stat ? strrchr(stat, ')') : NULL;
+    const char *p = stat ? strrchr(stat, ')') : NULL;
     if (!p)
         return false;
     /* fields from 3 (state) on; utime 14, stime 15, processor 39 */
     unsigned long long utime = 0, stime = 0;
     char state = '?';
     int field = 3, cpu = -1;
-    char *save = NULL;
-    for (char *t = strtok_r(p + 1, " ", &save); t; t = strtok_r(NULL, " ", &save), field++) {
+    for (p += 2; *p; field++) {
         if (field == 3)
-            state = t[0];
+            state = *p;
         else if (field == 14)
-            utime = strtoull(t, NULL, 10);
+            utime = strtoull(p, NULL, 10);
         else if (field == 15)
-            stime = strtoull(t, NULL, 10);
+            stime = strtoull(p, NULL, 10);
         else if (field == 39)
-            cpu = (int)strtol(t, NULL, 10);
+            cpu = (int)strtol(p, NULL, 10);
+        const char *sp = strchr(p, ' ');
+        if (!sp || field == 39)
+            break;
+        p = sp + 1;
     }
+    if (state == 'Z' || state == 'X')
+        return false;
     v->online = true;
     v->tid = tid;
     v->running = state == 'R';
     v->blocked = !v->running;
     v->cpu = cpu;
     v->seconds = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+    return true;
+}
+
+/* Fills v from /proc/PID/task/TID/stat and the thread's affinity; false when the thread is
+ * gone. */
+static bool read_thread(pid_t pid, pid_t tid, kxl_vcpu_info *v)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+    AUTOFREE char *stat = kx_read_file(path, NULL);
+    if (!vcpu_from_stat(stat, tid, v))
+        return false;
     cpu_set_t mask;
     if (sched_getaffinity(tid, sizeof(mask), &mask) == 0)
         for (unsigned c = 0; c < CPU_SETSIZE && c < KXL_MAX_HOST_CPUS; c++)
@@ -55,7 +67,8 @@ static bool read_thread(pid_t pid, pid_t tid, kxl_vcpu_info *v)
     return true;
 }
 
-void vcpus_read(const kxl_dominfo *d, const kx_status *st, kxl_vcpu_info **v, size_t *n)
+void vcpus_read_with(const kxl_dominfo *d, const kx_status *st, vcpu_reader rd, void *opaque,
+                     kxl_vcpu_info **v, size_t *n)
 {
     /* vCPUs beyond the recorded threads (none recorded: QEMU not asked yet) show offline */
     unsigned count = d->vcpus > st->n_vcpu_tids ? d->vcpus : st->n_vcpu_tids;
@@ -68,9 +81,20 @@ void vcpus_read(const kxl_dominfo *d, const kx_status *st, kxl_vcpu_info **v, si
         c->vcpu = i;
         c->cpu = -1;
         if (i < st->n_vcpu_tids && d->qemu_pid > 0)
-            read_thread(d->qemu_pid, st->vcpu_tids[i], c);
+            rd(i, st->vcpu_tids[i], c, opaque);
     }
     kx_err_clear();
+}
+
+static bool read_by_path(unsigned i, pid_t tid, kxl_vcpu_info *v, void *opaque)
+{
+    (void)i;
+    return read_thread(*(const pid_t *)opaque, tid, v);
+}
+
+void vcpus_read(const kxl_dominfo *d, const kx_status *st, kxl_vcpu_info **v, size_t *n)
+{
+    vcpus_read_with(d, st, read_by_path, (void *)&d->qemu_pid, v, n);
 }
 
 /* The vCPUs of one domain, appended. */

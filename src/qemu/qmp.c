@@ -47,6 +47,7 @@ struct qmp_conn {
     int fd;
     json_tokener *tok;
     kx_buf in;              /* bytes read but not yet fed to tok, starting at in_off */
+    bool drained;           /* the last read() took less than it could: nothing more was there */
     size_t in_off;
     int64_t last_id;        /* id of the last command sent */
     const char *broken;     /* why the connection is unusable (static string), or NULL */
@@ -135,6 +136,7 @@ static int qmp_read(qmp_conn *c)
         return -1;
     }
     kx_buf_addn(&c->in, chunk, (size_t)n);
+    c->drained = (size_t)n < sizeof(chunk);
     return 1;
 }
 
@@ -479,7 +481,9 @@ int qmp_execute_fd(qmp_conn *c, const char *cmd, json_object *args, int fd,
     return qmp_run(c, cmd, args, fd, ret_r, timeout_ms);
 }
 
-/* Reads whatever is available (until read() would block), then delivers the events. */
+/* Reads whatever is available, then delivers the events. A read that did not fill its chunk
+ * took everything there was: the next read() would only say so (EAGAIN), and the loop's
+ * level-triggered poll wakes it again for anything that comes later. */
 int qmp_dispatch(qmp_conn *c)
 {
     int r;
@@ -492,7 +496,7 @@ int qmp_dispatch(qmp_conn *c)
         r = qmp_read(c);
         if (r > 0 && qmp_drain(c) < 0)
             r = -1;
-    } while (r > 0);
+    } while (r > 0 && !c->drained);
     qmp_deliver(c, r < 0);
     return r < 0 ? -1 : 0;
 }

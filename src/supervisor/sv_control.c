@@ -34,6 +34,7 @@ typedef struct control_client {
     bool answered;           /* the deferred reply went out before its command returned */
     int passed_fd;           /* a descriptor sent with its request (SCM_RIGHTS), or -1 */
     kx_buf in;
+    json_tokener *tok;       /* parses its request lines: one allocation per connection */
     struct control_client *next;
 } control_client;
 
@@ -362,9 +363,14 @@ static const control_cmd commands[] = {
     {"watch", cmd_watch, true, false, true},
 };
 
-static json_object *dispatch(sv *s, const char *line, const control_cmd **cmd_r)
+static json_object *dispatch(sv *s, control_client *c, const char *line,
+                             const control_cmd **cmd_r)
 {
-    AUTOPTR(json_object) req = kx_json_parse(line, "control request");
+    if (!c->tok && !(c->tok = json_tokener_new())) {
+        kx_err(KXL_ERR_HOST, "control request: out of memory");
+        return NULL;
+    }
+    AUTOPTR(json_object) req = kx_json_parse_with(c->tok, line, "control request");
     const char *name = req ? kx_json_str(req, "execute", NULL) : NULL;
     if (!req || !name) {
         if (req)
@@ -425,6 +431,8 @@ static void client_close(control_client *c)
         close(c->fd);
     }
     kx_buf_dispose(&c->in);
+    if (c->tok)
+        json_tokener_free(c->tok);
     free(c);
 }
 
@@ -450,7 +458,7 @@ static bool serve_line(control_client *c, const char *line)
     kx_err_clear();
     c->answered = false;
     s->serving = c;
-    json_object *ret = dispatch(s, line, &cmd);
+    json_object *ret = dispatch(s, c, line, &cmd);
     s->serving = outer;
     if (ret == SV_DEFERRED) {
         c->waiting = !c->answered;

@@ -30,17 +30,24 @@ bool kx_json_bool(json_object *obj, const char *key, bool dflt)
 
 json_object *kx_json_parse(const char *text, const char *what)
 {
-    /* strings that are not UTF-8 would go out again as JSON that is not JSON (domain.json,
-     * the API): refused on the way in */
     json_tokener *tok = json_tokener_new();
     if (!tok) {
         kx_err(KXL_ERR_HOST, "%s: out of memory", what);
         return NULL;
     }
+    json_object *o = kx_json_parse_with(tok, text, what);
+    json_tokener_free(tok);
+    return o;
+}
+
+json_object *kx_json_parse_with(json_tokener *tok, const char *text, const char *what)
+{
+    /* strings that are not UTF-8 would go out again as JSON that is not JSON (domain.json,
+     * the API): refused on the way in */
+    json_tokener_reset(tok);
     json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
     json_object *o = json_tokener_parse_ex(tok, text, -1);   /* -1: to the NUL, included */
     enum json_tokener_error jerr = json_tokener_get_error(tok);
-    json_tokener_free(tok);
     if (jerr != json_tokener_success && o) {
         json_object_put(o);
         o = NULL;

@@ -19,5 +19,8 @@ int64_t kx_json_int(json_object *obj, const char *key, int64_t dflt);
 bool kx_json_bool(json_object *obj, const char *key, bool dflt);
 /* Parses text; NULL with kx_err set when it is not one JSON value. */
 json_object *kx_json_parse(const char *text, const char *what);
+/* As kx_json_parse, with a tokener the caller keeps (reset first): a connection that parses
+ * a line per request need not allocate one each time. */
+json_object *kx_json_parse_with(json_tokener *tok, const char *text, const char *what);
 /* Serialises compactly; the string lives as long as obj. */
 const char *kx_json_text(json_object *obj);
