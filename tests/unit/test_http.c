@@ -227,9 +227,10 @@ static void tcp_needs_tls_files_and_tokens(void **state)
     char *path = write_conf("tcp_port = 8443\ntls_key = \"/k.pem\"\n");
     kxld_conf c;
     assert_int_equal(kxld_conf_load(path, "/", &c), -1);
-    char *want = kx_asprintf("%s: tcp_port = 8443 needs tls_cert, tls_key and token_file "
-                             "(missing: tls_cert, token_file): kxld never listens on TCP "
-                             "without TLS and a bearer token", path);
+    char *want = kx_asprintf("%s: tcp_port = 8443 needs tls_cert, tls_key, and token_file or "
+                             "tls_client_ca (missing: tls_cert, token_file or tls_client_ca): "
+                             "kxld never listens on TCP without TLS and a bearer token or "
+                             "client certificate", path);
     assert_string_equal(kx_err_msg(), want);
     free(want);
     free(path);
@@ -241,6 +242,15 @@ static void tcp_needs_tls_files_and_tokens(void **state)
     assert_string_equal(c.tls_key, "/k.pem");
     assert_string_equal(c.token_file, "/srv/r/etc/tokens");
     assert_string_equal(c.tcp_address, "::");
+    assert_null(c.tls_client_ca);
+    kxld_conf_dispose(&c);
+    free(path);
+    /* client certificates instead of tokens */
+    path = write_conf("tcp_port = 8443\ntls_key = \"/k.pem\"\ntls_cert = \"etc/c.pem\"\n"
+                      "tls_client_ca = 'etc/ca.pem'\n");
+    assert_int_equal(kxld_conf_load(path, "/srv/r", &c), 0);
+    assert_string_equal(c.tls_client_ca, "/srv/r/etc/ca.pem");
+    assert_null(c.token_file);
     kxld_conf_dispose(&c);
     free(path);
     assert_int_equal(kxld_conf_load("/nonexistent", "/", &c), 0);   /* no TCP by default */
