@@ -27,6 +27,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/fileio.h"
 #include "util/json.h"
 
 typedef struct http_job http_job;
@@ -886,7 +887,8 @@ http_server *http_server_new(const http_server_opts *o)
     srv->o = o;
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->idle, NULL);
-    srv->jobs = kxld_jobs_new();
+    AUTOFREE char *jobs_dir = kx_path_join(o->paths->lib_dir, "kxld-jobs");
+    srv->jobs = kxld_jobs_new(jobs_dir);
     srv->sessions = http_sessions_new(o->session_idle_s);
     srv->login_limit = http_login_limit_new();
     srv->history = kxld_history_new(KXLD_HISTORY_LEN);
