@@ -235,8 +235,36 @@ json_object *kxl_host_info(const kxl_paths *p);
 int kxl_snapshot_create(const kxl_paths *p, const char *target, const char *name);
 int kxl_snapshot_revert(const kxl_paths *p, const char *target, const char *name);
 int kxl_snapshot_delete(const kxl_paths *p, const char *target, const char *name);
-/* QEMU's listing of the snapshots (caller frees). */
-int kxl_snapshot_list(const kxl_paths *p, const char *target, char **text_r);
+/* A snapshot as the disks hold it (QEMU's SnapshotInfo of the first disk that has it). */
+typedef struct {
+    char *name;               /* QEMU's tag */
+    char *id;                 /* its id in that disk */
+    uint64_t vm_state_size;   /* bytes of memory and device state; 0: disks only */
+    int64_t date_sec;         /* when it was taken: seconds since the epoch... */
+    uint32_t date_nsec;       /* ...and nanoseconds */
+    uint64_t vm_clock_ns;     /* how long the guest had run then */
+    int64_t icount;           /* QEMU's instruction count (record/replay); -1: none */
+    char **disks;             /* the vdevs that hold it, NULL-terminated */
+    bool on_all_disks;        /* every writable disk holds it: only then can it be reverted */
+} kxl_snapshot;
+/* The snapshots, those on every disk first, each group in the first disk's order.
+ * *snaps_r: kxl_snapshots_free. */
+int kxl_snapshot_list(const kxl_paths *p, const char *target, kxl_snapshot **snaps_r,
+                      size_t *n_r);
+void kxl_snapshots_free(kxl_snapshot *snaps, size_t n);
+/* {name, id, vm_state_size, date (seconds since the epoch, with fraction), vm_clock_ns,
+ * icount (null: none), disks, on_all_disks}: a row of snapshot-list --json and of
+ * GET /api/v1/domains/{name}/snapshots. Caller puts. */
+json_object *kxl_snapshot_to_json(const kxl_snapshot *s);
+/* snapshot-list's table, qemu-img's columns (ID TAG VM SIZE DATE VM CLOCK ICOUNT, the date in
+ * local time), those on every disk under one heading and the others under another. Caller
+ * frees. */
+char *kxl_snapshot_table(const kxl_snapshot *snaps, size_t n);
+/* The target the functions above take for the domain called dom whatever its state: dom when
+ * it runs (its supervisor's snapshots), else its config file ETC/DOM.cfg when that holds a
+ * config of dom (its disks' snapshots, with qemu-img), as kxld's routes ask. KXL_ERR_NOT_FOUND
+ * when neither. Caller frees. */
+char *kxl_snapshot_target(const kxl_paths *p, const char *dom);
 
 /* ---- save and restore ---- */
 

@@ -103,11 +103,23 @@ int cmd_snapshot_delete(cli_ctx *ctx, int argc, char **argv)
 
 int cmd_snapshot_list(cli_ctx *ctx, int argc, char **argv)
 {
-    if (argc != 2)
+    bool json = argc == 3 && strcmp(argv[1], "--json") == 0;
+    if (argc != 2 + json || argv[1 + json][0] == '-')
         return cli_usage(cli_find(argv[0]));
-    AUTOFREE char *text = NULL;
-    if (kxl_snapshot_list(&ctx->paths, argv[1], &text) < 0)
+    kxl_snapshot *snaps;
+    size_t n;
+    if (kxl_snapshot_list(&ctx->paths, argv[1 + json], &snaps, &n) < 0)
         return cli_fail();
-    fputs(text, stdout);
+    if (json) {
+        AUTOPTR(json_object) out = json_object_new_array();
+        for (size_t i = 0; i < n; i++)
+            json_object_array_add(out, kxl_snapshot_to_json(&snaps[i]));
+        printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+    } else {
+        AUTOFREE char *text = kxl_snapshot_table(snaps, n);
+        fputs(text, stdout);
+    }
+    kxl_snapshots_free(snaps, n);
     return EXIT_OK;
 }

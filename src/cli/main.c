@@ -248,7 +248,12 @@ static const cli_cmd commands[] = {
      KXL_OP_SNAPSHOT_CREATE},
     {NULL, cmd_snapshot_delete, false, "Delete a snapshot", "DOM|CONFIG NAME", "",
      KXL_OP_SNAPSHOT_DELETE},
-    {NULL, cmd_snapshot_list, false, "List snapshots", "DOM|CONFIG", "", KXL_OP_SNAPSHOT_LIST},
+    {NULL, cmd_snapshot_list, false, "List snapshots", "[--json] DOM|CONFIG",
+     "The snapshots on every writable disk (those that can be reverted to), then those that\n"
+     "only some disks hold, with qemu-img's columns (ID TAG VM SIZE DATE VM CLOCK ICOUNT).\n"
+     "  --json   a JSON array: name, id, vm_state_size (bytes), date (seconds since the\n"
+     "           epoch), vm_clock_ns, icount, disks, on_all_disks (GET .../snapshots)\n",
+     KXL_OP_SNAPSHOT_LIST},
     {NULL, cmd_snapshot_revert, false, "Go back to a snapshot", "DOM|CONFIG NAME",
      "", KXL_OP_SNAPSHOT_REVERT},
     {NULL, cmd_shutdown, false, "Ask domains to shut down (ACPI power button)",

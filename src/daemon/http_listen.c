@@ -107,20 +107,21 @@ static int listen_unix(http_listeners *l, const http_server_opts *o,
 }
 
 /* The TCP listener, only with TLS (a plain connection to it fails its handshake) and only
- * when configured; requests on it need a bearer token (http_server_authorized). */
+ * when configured; requests on it need a bearer token or a client certificate of the
+ * configured CA (request_auth in http_server.c). */
 static int listen_tcp(http_listeners *l, const http_server_opts *o,
                       const struct lws_protocols *protocols)
 {
     if (!o->tcp_port)
         return 0;
-    const char *files[] = {o->tls_cert, o->tls_key};
+    const char *names[] = {"tls_cert", "tls_key", "tls_client_ca"};
+    const char *files[] = {o->tls_cert, o->tls_key, o->tls_client_ca};
     for (size_t i = 0; i < KX_ARRAY_SIZE(files); i++)
-        if (!files[i] || access(files[i], R_OK) < 0) {
-            kx_err_errno(KXL_ERR_CONFIG, "%s '%s'", i == 0 ? "tls_cert" : "tls_key",
-                         files[i] ? files[i] : "");
+        if ((i < 2 || files[i]) && (!files[i] || access(files[i], R_OK) < 0)) {
+            kx_err_errno(KXL_ERR_CONFIG, "%s '%s'", names[i], files[i] ? files[i] : "");
             return -1;
         }
-    assert(o->tokens && o->tokens->n > 0);
+    assert((o->tokens && o->tokens->n > 0) || o->tls_client_ca);
     struct lws_context_creation_info info;
     vhost_info(o, protocols, &info);
     info.vhost_name = "tcp";
@@ -135,6 +136,13 @@ static int listen_tcp(http_listeners *l, const http_server_opts *o,
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     if (!strchr(o->tcp_address, ':'))
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    /* a client certificate is asked for, not required (a token does as well); one that the CA
+     * did not sign ends the handshake (http_server.c's verification callback) */
+    if (o->tls_client_ca) {
+        info.ssl_ca_filepath = o->tls_client_ca;
+        info.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT |
+                        LWS_SERVER_OPTION_PEER_CERT_NOT_REQUIRED;
+    }
     if (!(l->tcp_vh = lws_create_vhost(l->ctx, &info))) {
         kx_err(KXL_ERR_CONFIG, "cannot listen on %s port %d with TLS (libwebsockets said why, "
                "above)", o->tcp_address, o->tcp_port);

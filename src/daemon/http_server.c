@@ -27,6 +27,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/fileio.h"
 #include "util/json.h"
 
 typedef struct http_job http_job;
@@ -524,6 +525,15 @@ static bool request_host(struct lws *wsi, char *buf, size_t len)
            lws_hdr_copy(wsi, buf, (int)len, WSI_TOKEN_HTTP_COLON_AUTHORITY) > 0;
 }
 
+/* Whether the TLS connection of wsi brought a client certificate that verified against
+ * tls_client_ca (one that did not has ended the handshake already; this is the check that
+ * one was sent at all). */
+static bool client_cert_verified(struct lws *wsi)
+{
+    union lws_tls_cert_info_results r;
+    return lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_VERIFIED, &r, 0) == 0 && r.verified;
+}
+
 /* The request's live session (its id into c, when c is not NULL), CSRF header, Origin and
  * Host, and the decision on them (http_auth_decide). */
 static http_auth_result request_auth(http_server *srv, struct lws *wsi, http_conn *c,
@@ -536,6 +546,7 @@ static http_auth_result request_auth(http_server *srv, struct lws *wsi, http_con
     in.bearer_ok = in.tcp &&
                    lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) > 0 &&
                    http_bearer_ok(auth, srv->o->tokens);
+    in.cert_ok = in.tcp && srv->o->tls_client_ca && client_cert_verified(wsi);
     in.session_ok = lws_hdr_copy(wsi, cookie, sizeof(cookie), WSI_TOKEN_HTTP_COOKIE) > 0 &&
                     http_cookie_value(cookie, HTTP_SESSION_COOKIE, sid, sizeof(sid)) &&
                     http_session_check(srv->sessions, sid, http_session_now(), want, NULL,
@@ -826,6 +837,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (c)
             conn_dispose(c);
         return 0;
+    case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
+        /* len is OpenSSL's own verdict on the client's certificate (1: the CA signed it);
+         * libwebsockets takes 0 here as "accept", whatever that verdict */
+        return len ? 0 : 1;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         take_finished(srv);
         ev_hub_deliver(srv->events);
@@ -872,7 +887,8 @@ http_server *http_server_new(const http_server_opts *o)
     srv->o = o;
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->idle, NULL);
-    srv->jobs = kxld_jobs_new();
+    AUTOFREE char *jobs_dir = kx_path_join(o->paths->lib_dir, "kxld-jobs");
+    srv->jobs = kxld_jobs_new(jobs_dir);
     srv->sessions = http_sessions_new(o->session_idle_s);
     srv->login_limit = http_login_limit_new();
     srv->history = kxld_history_new(KXLD_HISTORY_LEN);

@@ -21,12 +21,15 @@ typedef struct {
     int idle_timeout_s;        /* an idle keep-alive connection is closed after it */
     const kxl_paths *paths;
     const char *const *auto_dirs;   /* kxld.conf's, for the autostart routes */
-    /* A TCP listener with TLS when tcp_port is not 0: cert, key and tokens are required. */
+    /* A TCP listener with TLS when tcp_port is not 0: cert, key, and tokens or a client CA
+     * are required. */
     int tcp_port;
     const char *tcp_address;   /* the address to bind */
     const char *tls_cert;      /* PEM files */
     const char *tls_key;
-    const kx_strv *tokens;     /* its bearer tokens: a request needs one of them */
+    const kx_strv *tokens;     /* its bearer tokens: a request needs one of them... */
+    const char *tls_client_ca; /* ...or a client certificate signed by one of these (PEM;
+                                * NULL: none asked for) */
     const char *web_dir;       /* the web UI's files, served at / (NULL: none) */
     int session_idle_s;        /* a browser session ends after this long without a request */
     const char *pam_service;   /* password logins (http_pam.h) */
@@ -50,7 +53,8 @@ void http_server_free(http_server *s);
 int http_server_defer(http_server *s, void (*run)(void *), void (*done)(void *), void *arg);
 /* Whether wsi's WebSocket upgrade may be served (http_auth_decide): on the Unix socket unless
  * it comes from another site; on the TCP listener with one of the tokens as "Authorization:
- * Bearer TOKEN", or a session cookie from the page's own Origin. */
+ * Bearer TOKEN", a client certificate of tls_client_ca, or a session cookie from the page's
+ * own Origin. */
 bool http_server_ws_authorized(http_server *s, struct lws *wsi);
 const kxl_paths *http_server_paths(const http_server *s);
 /* The hub of the domains' events (ws_events.h). */

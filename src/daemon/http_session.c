@@ -214,6 +214,8 @@ http_auth_result http_auth_decide(const http_auth_in *in)
      * not on the Unix socket (a browser behind a local reverse proxy) */
     if (in->origin && !http_origin_ok(in->origin, in->host, in->tcp))
         return HTTP_AUTH_FORBIDDEN;
+    if (in->cert_ok)
+        return HTTP_AUTH_OK;
     if (in->session_ok)
         return cookie_decide(in);
     /* the Unix socket: its permissions are the authentication */

@@ -49,6 +49,7 @@ bool http_origin_ok(const char *origin, const char *host, bool tls);
 typedef struct {
     bool tcp;               /* on the TCP listener (TLS), not the Unix socket */
     bool bearer_ok;         /* a right "Authorization: Bearer TOKEN" */
+    bool cert_ok;           /* a client certificate of tls_client_ca (TCP only) */
     bool session_ok;        /* a live session cookie */
     const char *session_host;   /* the Host the session was made with */
     bool changes;           /* not GET or HEAD: needs the CSRF token with a cookie */
@@ -65,7 +66,9 @@ typedef enum {
 } http_auth_result;
 
 /* The decision: a bearer token needs nothing else (no browser sends one by itself); without
- * one, a request with another site's Origin is refused; a cookie needs the Host it was made
+ * one, a request with another site's Origin is refused; then a client certificate is enough
+ * (a browser may send one by itself, as it does a cookie, so only the Origin check precedes
+ * it; a page's scripts cannot send it elsewhere without an Origin); a cookie needs the Host it was made
  * with, an Origin on an upgrade, and the CSRF token for a change; the Unix socket lets in the
  * rest. */
 http_auth_result http_auth_decide(const http_auth_in *in);

@@ -46,6 +46,7 @@ static const conf_key keys[] = {
     {"tcp_address", CONF_STRING, offsetof(kxld_conf, tcp_address), "127.0.0.1", 0, 0, 0},
     {"tcp_port", CONF_INT, offsetof(kxld_conf, tcp_port), NULL, 0, 0, 65535},
     {"tls_cert", CONF_STRING, offsetof(kxld_conf, tls_cert), NULL, 0, 0, 0},
+    {"tls_client_ca", CONF_STRING, offsetof(kxld_conf, tls_client_ca), NULL, 0, 0, 0},
     {"tls_key", CONF_STRING, offsetof(kxld_conf, tls_key), NULL, 0, 0, 0},
     {"token_file", CONF_STRING, offsetof(kxld_conf, token_file), NULL, 0, 0, 0},
     {"unix_socket", CONF_STRING, offsetof(kxld_conf, unix_socket), "run/kxl/kxld.sock", 0, 0, 0},
@@ -168,29 +169,32 @@ static void make_absolute_one(char **path, const char *root)
 
 static void make_absolute(kxld_conf *c, const char *root)
 {
-    char **paths[] = {&c->unix_socket, &c->tls_cert, &c->tls_key, &c->token_file, &c->web_dir};
+    char **paths[] = {&c->unix_socket, &c->tls_cert, &c->tls_key, &c->tls_client_ca,
+                      &c->token_file, &c->web_dir};
     for (size_t i = 0; i < KX_ARRAY_SIZE(paths); i++)
         make_absolute_one(paths[i], root);
     for (char **d = c->auto_dirs; *d; d++)
         make_absolute_one(d, root);
 }
 
-/* No TCP listener without TLS and tokens: a tcp_port needs all three files named. */
+/* No TCP listener without TLS and a way to authenticate: a tcp_port needs the certificate,
+ * its key, and bearer tokens or a CA for client certificates (or both). */
 static int tcp_needs_tls(const kxld_conf *c, const char *path)
 {
     if (!c->tcp_port)
         return 0;
     kx_buf missing = KX_BUF_INIT;
-    const char *names[] = {"tls_cert", "tls_key", "token_file"};
-    const char *values[] = {c->tls_cert, c->tls_key, c->token_file};
+    const char *names[] = {"tls_cert", "tls_key", "token_file or tls_client_ca"};
+    const char *values[] = {c->tls_cert, c->tls_key, c->token_file ? c->token_file
+                                                                    : c->tls_client_ca};
     for (size_t i = 0; i < KX_ARRAY_SIZE(names); i++)
         if (!values[i])
             kx_buf_printf(&missing, "%s%s", missing.len ? ", " : "", names[i]);
     bool ok = missing.len == 0;
     if (!ok)
-        kx_err(KXL_ERR_CONFIG, "%s: tcp_port = %lld needs tls_cert, tls_key and token_file "
-               "(missing: %s): kxld never listens on TCP without TLS and a bearer token", path,
-               c->tcp_port, missing.s);
+        kx_err(KXL_ERR_CONFIG, "%s: tcp_port = %lld needs tls_cert, tls_key, and token_file or "
+               "tls_client_ca (missing: %s): kxld never listens on TCP without TLS and a bearer "
+               "token or client certificate", path, c->tcp_port, missing.s);
     kx_buf_dispose(&missing);
     return ok ? 0 : -1;
 }
@@ -220,6 +224,7 @@ void kxld_conf_dispose(kxld_conf *c)
     free(c->tcp_address);
     free(c->tls_cert);
     free(c->tls_key);
+    free(c->tls_client_ca);
     free(c->token_file);
     free_strings(c->auto_dirs);
     free(c->web_dir);

@@ -8,12 +8,15 @@ typedef struct {
     long long max_body_kib;    /* largest request body; more is 413 */
     long long max_requests;    /* requests in progress at once; more is 503 */
     long long idle_timeout_s;  /* how long an idle keep-alive connection stays open */
-    /* The TCP listener: only with tcp_port, and then always with TLS and bearer tokens. */
+    /* The TCP listener: only with tcp_port, and then always with TLS, and with bearer tokens
+     * or client certificates (or both). */
     long long tcp_port;        /* 0: none */
     char *tcp_address;         /* the address it binds: 127.0.0.1 unless set */
     char *tls_cert;            /* PEM certificate (chain) and key; absolute (relative: to root) */
     char *tls_key;
-    char *token_file;          /* the bearer tokens, one a line (http_auth.h) */
+    char *tls_client_ca;       /* PEM CA certificates: a client certificate one of them
+                                * signed authenticates like a token; NULL: none asked */
+    char *token_file;          /* the bearer tokens, one a line (http_auth.h); NULL: none */
     /* Autostart: directories of configs started at boot besides ROOT/etc/kxl/auto/ (e.g.
      * /etc/xen/auto); NULL-terminated, never NULL. */
     char **auto_dirs;
@@ -33,11 +36,12 @@ typedef struct {
 } kxld_conf;
 
 /* Fills *c_r with the defaults, then with what the file at path sets (a missing file is all
- * defaults). A relative path (unix_socket, tls_cert, tls_key, token_file, web_dir, auto_dirs)
+ * defaults). A relative path (unix_socket, tls_cert, tls_key, tls_client_ca, token_file,
+ * web_dir, auto_dirs)
  * is relative to root.
  * -1 with kx_err(KXL_ERR_CONFIG, "FILE:LINE: ...") for a syntax error, an unknown key, a wrong
- * type or an out-of-range value, or ("FILE: ...") a tcp_port without all of tls_cert, tls_key
- * and token_file, or a relocation_hosts_allow entry that is no regular expression; *c_r then
+ * type or an out-of-range value, or ("FILE: ...") a tcp_port without tls_cert, tls_key, and
+ * token_file or tls_client_ca, or a relocation_hosts_allow entry that is no regular expression; *c_r then
  * holds nothing to free. */
 int kxld_conf_load(const char *path, const char *root, kxld_conf *c_r);
 /* Idempotent. */

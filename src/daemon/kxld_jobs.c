@@ -1,15 +1,25 @@
 /* kxld_jobs.c - the API's jobs (kxld_jobs.h): a list under a lock, newest first, trimmed to
- * KXLD_JOBS_KEPT finished ones. Jobs live in kxld's memory only: a kxld that restarts forgets
- * them (the operations' effects are in run/kxl, where every request looks). */
+ * KXLD_JOBS_KEPT finished ones, each written to DIR/ID.json when it starts and when it ends.
+ * A kxld that dies mid-job cannot finish it, and the operation's own caller (the worker's
+ * connection to the domain's supervisor) died with it: the supervisor cancels what can be
+ * cancelled (a save, a dump, a snapshot being taken: sv_job_owner_gone), so the next kxld
+ * reports the job as failed. */
 #include "daemon/kxld_jobs.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "daemon/http_status.h"
 #include "util/buf.h"
+#include "util/cleanup.h"
 #include "util/err.h"
+#include "util/fileio.h"
+#include "util/json.h"
 
 typedef struct kxld_job {
     struct kxld_job *next;
@@ -21,6 +31,7 @@ typedef struct kxld_job {
 } kxld_job;
 
 struct kxld_jobs {
+    char *dir;               /* where each job is a file; NULL: none */
     pthread_mutex_t mu;
     pthread_cond_t ended;    /* broadcast when a job ends */
     kxld_job *list;          /* newest first */
@@ -41,11 +52,122 @@ static void job_free(kxld_job *j)
     free(j);
 }
 
-kxld_jobs *kxld_jobs_new(void)
+static json_object *job_json(const kxld_job *j);
+static void trim(kxld_jobs *jobs);
+
+/* DIR/ID.json; NULL without a directory. Caller frees. */
+static char *job_file(const kxld_jobs *jobs, unsigned long long id)
+{
+    if (!jobs->dir)
+        return NULL;
+    AUTOFREE char *base = kx_asprintf("%llu.json", id);
+    return kx_path_join(jobs->dir, base);
+}
+
+/* Writes j's file (as GET /api/v1/jobs/{id} shows it); a failure is logged, the job goes on. */
+static void job_save(const kxld_jobs *jobs, const kxld_job *j)
+{
+    AUTOFREE char *path = job_file(jobs, j->id);
+    if (!path)
+        return;
+    AUTOPTR(json_object) o = job_json(j);
+    const char *text = kx_json_text(o);
+    if (kx_write_file_atomic(path, text, strlen(text), 0600) < 0)
+        kx_warn("kxld: job %llu: %s", j->id, kx_err_msg());
+}
+
+static void job_unlink(const kxld_jobs *jobs, unsigned long long id)
+{
+    AUTOFREE char *path = job_file(jobs, id);
+    if (path)
+        unlink(path);
+}
+
+/* A job as its file has it; one a previous kxld left running fails now (*failed_now_r).
+ * NULL when the file is not a job's. */
+static kxld_job *job_load(const char *path, unsigned long long id, bool *failed_now_r)
+{
+    AUTOFREE char *text = kx_read_file(path, NULL);
+    AUTOPTR(json_object) o = text ? kx_json_parse(text, path) : NULL;
+    const char *state = kx_json_str(o, "state", NULL), *request = kx_json_str(o, "request", NULL);
+    if (!o || !state || !request || kx_json_int(o, "id", 0) != (int64_t)id)
+        return NULL;
+    kxld_job *j = kx_malloc0(sizeof(*j));
+    j->id = id;
+    j->request = kx_strdup(request);
+    json_object *v = NULL;
+    j->started = json_object_object_get_ex(o, "started", &v) ? json_object_get_double(v) : 0;
+    if ((*failed_now_r = strcmp(state, "running") == 0)) {
+        j->ended = now();
+        j->status = http_status_of(KXL_ERR_INTERNAL);
+        j->body = http_error_json(KXL_ERR_INTERNAL, "kxld restarted while this job ran: it "
+                                  "was not finished (a save, a dump or a snapshot being taken "
+                                  "is cancelled by the domain's supervisor, which leaves "
+                                  "nothing of it; see the domain's state and events)");
+        return j;
+    }
+    j->ended = json_object_object_get_ex(o, "ended", &v) ? json_object_get_double(v) : now();
+    j->status = (int)kx_json_int(o, "status", 500);
+    bool ok = strcmp(state, "succeeded") == 0;
+    if (ok && json_object_object_get_ex(o, "result", &v) && v) {
+        j->body = json_object_get(v);
+    } else if (!ok && json_object_object_get_ex(o, "error", &v) && v) {
+        j->body = json_object_new_object();
+        json_object_object_add(j->body, "error", json_object_get(v));
+    }
+    return j;
+}
+
+/* Newest first: j goes before the first job with a smaller id. */
+static void insert_sorted(kxld_jobs *jobs, kxld_job *j)
+{
+    kxld_job **p = &jobs->list;
+    while (*p && (*p)->id > j->id)
+        p = &(*p)->next;
+    j->next = *p;
+    *p = j;
+}
+
+static void load_dir(kxld_jobs *jobs)
+{
+    DIR *d = opendir(jobs->dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char *end;
+        unsigned long long id = strtoull(e->d_name, &end, 10);
+        if (e->d_name[0] < '1' || e->d_name[0] > '9' || strcmp(end, ".json") != 0)
+            continue;
+        AUTOFREE char *path = kx_path_join(jobs->dir, e->d_name);
+        bool failed_now = false;
+        kxld_job *j = job_load(path, id, &failed_now);
+        if (!j) {
+            kx_warn("kxld: '%s' is no job's record: left alone", path);
+            continue;
+        }
+        insert_sorted(jobs, j);
+        if (failed_now) {
+            kx_notice("kxld: job %llu (%s) was running when kxld stopped: failed", id,
+                      j->request);
+            job_save(jobs, j);
+        }
+        if (id > jobs->last_id)
+            jobs->last_id = id;
+    }
+    if (d)
+        closedir(d);
+}
+
+kxld_jobs *kxld_jobs_new(const char *dir)
 {
     kxld_jobs *jobs = kx_malloc0(sizeof(*jobs));
     pthread_mutex_init(&jobs->mu, NULL);
     pthread_cond_init(&jobs->ended, NULL);
+    if (dir && kx_mkdir_p(dir, 0700) == 0) {
+        jobs->dir = kx_strdup(dir);
+        load_dir(jobs);
+        trim(jobs);
+    } else if (dir) {
+        kx_warn("kxld: jobs are kept in memory only: %s", kx_err_msg());
+    }
     return jobs;
 }
 
@@ -59,6 +181,7 @@ void kxld_jobs_free(kxld_jobs *jobs)
     }
     pthread_mutex_destroy(&jobs->mu);
     pthread_cond_destroy(&jobs->ended);
+    free(jobs->dir);
     free(jobs);
 }
 
@@ -71,6 +194,7 @@ unsigned long long kxld_jobs_start(kxld_jobs *jobs, const char *request)
     j->id = ++jobs->last_id;
     j->next = jobs->list;
     jobs->list = j;
+    job_save(jobs, j);
     pthread_mutex_unlock(&jobs->mu);
     return j->id;
 }
@@ -83,6 +207,7 @@ static void trim(kxld_jobs *jobs)
         kxld_job *j = *p;
         if (j->ended > 0 && ++finished > KXLD_JOBS_KEPT) {
             *p = j->next;
+            job_unlink(jobs, j->id);
             job_free(j);
         } else {
             p = &j->next;
@@ -99,6 +224,7 @@ void kxld_jobs_finish(kxld_jobs *jobs, unsigned long long id, int status, json_o
             j->status = status;
             j->body = body;
             body = NULL;
+            job_save(jobs, j);
             break;
         }
     trim(jobs);
@@ -156,7 +282,7 @@ json_object *kxld_jobs_wait(kxld_jobs *jobs, const char *id, int timeout_s)
     pthread_mutex_unlock(&jobs->mu);
     if (!o)
         kx_err(KXL_ERR_NOT_FOUND, "job '%s' does not exist (kxld keeps the last %d ended "
-               "ones, and none across its restart)", id, KXLD_JOBS_KEPT);
+               "ones and every running one)", id, KXLD_JOBS_KEPT);
     return o;
 }
 

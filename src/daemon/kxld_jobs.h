@@ -1,7 +1,8 @@
 /* kxld_jobs.h - the API's jobs: a request that asks for it (Prefer: respond-async) on a long
  * route is answered 202 at once with a job, whose end (the status and body the request would
- * have had) is kept for GET /api/v1/jobs/{id}. Thread-safe: workers finish jobs while the
- * routes read them. */
+ * have had) is kept for GET /api/v1/jobs/{id}. Each job is also a file of a directory, so a
+ * kxld that starts after one that died knows its jobs: those that were running failed with it.
+ * Thread-safe: workers finish jobs while the routes read them. */
 #pragma once
 
 #include <json-c/json.h>
@@ -11,7 +12,10 @@ typedef struct kxld_jobs kxld_jobs;
 /* The finished jobs kept (the oldest goes first); running ones are always kept. */
 #define KXLD_JOBS_KEPT 256
 
-kxld_jobs *kxld_jobs_new(void);
+/* The jobs of dir (ROOT/var/lib/kxl/kxld-jobs; made 0700 when missing), those a previous kxld
+ * left running now failed (KXL_ERR_INTERNAL, "kxld restarted ..."), and new ids after theirs;
+ * dir NULL: in memory only. A file that does not read is skipped with a warning. */
+kxld_jobs *kxld_jobs_new(const char *dir);
 /* NULL-safe. */
 void kxld_jobs_free(kxld_jobs *jobs);
 

@@ -237,8 +237,9 @@ static int serve_on(const http_server_opts *o, const reloc_server_opts *ro,
     pthread_detach(sig);
     kx_notice("kxld %s: listening on %s", KXL_VERSION, o->unix_socket);
     if (o->tcp_port)
-        kx_notice("kxld: listening on %s port %d (TLS, bearer tokens: %zu)", o->tcp_address,
-                  o->tcp_port, o->tokens->n);
+        kx_notice("kxld: listening on %s port %d (TLS, bearer tokens: %zu, client "
+                  "certificates: %s)", o->tcp_address, o->tcp_port, o->tokens->n,
+                  o->tls_client_ca ? o->tls_client_ca : "none");
     if (ro)
         kx_notice("kxld: relocation server on %s port %d (mutual TLS with '%s')",
                   ro->address ? ro->address : "every address", ro->port, ro->tls_dir);
@@ -266,7 +267,7 @@ static int serve_with(const kxl_paths *paths, const kxld_conf *conf, const char 
                       const kxld_opts *opts, int log_fd, int notify_fd)
 {
     kx_strv tokens = KX_STRV_INIT;
-    if (conf->tcp_port && http_tokens_load(conf->token_file, &tokens) < 0)
+    if (conf->tcp_port && conf->token_file && http_tokens_load(conf->token_file, &tokens) < 0)
         return fail(notify_fd);
     http_server_opts o = {.unix_socket = conf->unix_socket, .socket_group = conf->socket_group,
                           .max_body = (size_t)conf->max_body_kib * 1024,
@@ -275,6 +276,7 @@ static int serve_with(const kxl_paths *paths, const kxld_conf *conf, const char 
                           .auto_dirs = (const char *const *)conf->auto_dirs,
                           .tcp_port = (int)conf->tcp_port, .tcp_address = conf->tcp_address,
                           .tls_cert = conf->tls_cert, .tls_key = conf->tls_key,
+                          .tls_client_ca = conf->tls_client_ca,
                           .tokens = &tokens, .web_dir = conf->web_dir,
                           .session_idle_s = (int)conf->session_idle_s,
                           .pam_service = conf->pam_service, .login_group = conf->login_group};

@@ -491,6 +491,52 @@ static int wait_job(const kxld_request *rq, json_object **out_r)
     return *out_r ? 200 : -1;
 }
 
+/* Whether op runs as a job of the domain's supervisor (kxl(1), "Jobs"). */
+static bool supervisor_job(kxl_op op)
+{
+    static const kxl_op ops[] = {KXL_OP_SAVE, KXL_OP_DUMP_CORE, KXL_OP_SNAPSHOT_CREATE,
+                                 KXL_OP_SNAPSHOT_REVERT, KXL_OP_SNAPSHOT_DELETE,
+                                 KXL_OP_BLOCK_DETACH, KXL_OP_NETWORK_DETACH};
+    for (size_t i = 0; i < KX_ARRAY_SIZE(ops); i++)
+        if (ops[i] == op)
+            return true;
+    return false;
+}
+
+/* A running job that a domain's supervisor runs for it (a save, a dump, a snapshot, a
+ * hot-unplug) is cancelled as kxl job-cancel DOM cancels it; the job then ends as failed
+ * ("... was cancelled"), and 204 says the supervisor took the cancel. Any other job cannot
+ * be, nor one that ended (409). */
+static int cancel_job(const kxld_request *rq, json_object **out_r)
+{
+    (void)out_r;
+    const char *id = http_param(rq->params, "id");
+    AUTOPTR(json_object) job = kxld_jobs_get(rq->jobs, id);
+    if (!job)
+        return -1;
+    const char *request = kx_json_str(job, "request", ""), *state = kx_json_str(job, "state", "");
+    if (strcmp(state, "running") != 0) {
+        kx_err(KXL_ERR_STATE, "job %s (%s) has ended (%s): there is nothing to cancel", id,
+               request, state);
+        return -1;
+    }
+    char method[16];
+    size_t len = strcspn(request, " "), n, i;
+    http_params params;
+    const kxld_route *table = kxld_routes(&n);
+    snprintf(method, sizeof(method), "%.*s", (int)len, request);
+    bool of_supervisor = request[len] == ' ' && len < sizeof(method) &&
+                         http_route_find(kxld_route_specs(), n, method, request + len + 1, &i,
+                                         &params, NULL) == HTTP_MATCH_OK &&
+                         supervisor_job(table[i].op) && http_param(&params, "name");
+    if (!of_supervisor) {
+        kx_err(KXL_ERR_STATE, "job %s (%s) cannot be cancelled: only a domain's own job (a "
+               "save, a dump, a snapshot, a hot-unplug) can", id, request);
+        return -1;
+    }
+    return kxl_domain_job_cancel(rq->paths, http_param(&params, "name")) < 0 ? -1 : 204;
+}
+
 /* ---- Prometheus ---- */
 
 /* One frame of the stats reader `kxl top` uses. A reader per request: the routes run in
@@ -588,6 +634,7 @@ static const kxld_route routes[] = {
     {NULL, KXL_OP_STATS, get_stats},
     {"GET /api/v1/jobs/{id}", NO_OP, get_job},
     {"GET /api/v1/jobs/{id}/wait", NO_OP, wait_job},
+    {"POST /api/v1/jobs/{id}/cancel", NO_OP, cancel_job},
     {"GET /api/v1/events", NO_OP, websocket_only, &ws_events_kind},
     {"GET /api/v1/domains/{name}/console", NO_OP, websocket_only, &ws_console_kind},
     /* the web UI's config editor and graphical console */

@@ -117,17 +117,11 @@ int kxld_detach_vif(const kxld_request *rq, json_object **out_r)
     return kxl_network_detach(rq->paths, dom(rq), http_param(rq->params, "vif")) < 0 ? -1 : 204;
 }
 
-/* ---- snapshots (of a running domain: a config file's are the command line's) ---- */
+/* ---- snapshots: of a running domain, through its supervisor; of a shut-down one, of its
+ * config file's disks (ETC/NAME.cfg). The library decides which (kxl_snapshot_target). ---- */
 
-/* The running domain's name: the target given to the snapshot operations, which take a
- * path for a config file's disks. */
-static int running_name(const kxld_request *rq, kxl_dominfo *d_r)
-{
-    return kxl_domain_lookup(rq->paths, dom(rq), d_r);
-}
-
-/* {"name": NAME}: a valid name, of a domain that runs. */
-static int snapshot_args(const kxld_request *rq, kxl_dominfo *d_r, const char **name_r)
+/* {"name": NAME}: a valid name; *target_r (caller frees) the domain's snapshot target. */
+static int snapshot_args(const kxld_request *rq, char **target_r, const char **name_r)
 {
     static const char *const members[] = {"name", NULL};
     if (kxld_body_only(rq->body, members) < 0 ||
@@ -137,60 +131,58 @@ static int snapshot_args(const kxld_request *rq, kxl_dominfo *d_r, const char **
         kx_err(KXL_ERR_INVALID, "invalid snapshot name '%s' (use " KXL_NAME_RULE ")", *name_r);
         return -1;
     }
-    return running_name(rq, d_r);
+    return (*target_r = kxl_snapshot_target(rq->paths, dom(rq))) ? 0 : -1;
 }
 
 int kxld_snapshot_check(const kxld_request *rq)
 {
-    kxl_dominfo d;
+    AUTOFREE char *target = NULL;
     const char *name;
-    return snapshot_args(rq, &d, &name);
+    return snapshot_args(rq, &target, &name);
 }
 
-/* as kxl snapshot-create DOM NAME, in a job: {"domain", "name"} */
+/* as kxl snapshot-create DOM|CONFIG NAME, in a job: {"domain", "name"} */
 int kxld_create_snapshot(const kxld_request *rq, json_object **out_r)
 {
-    kxl_dominfo d;
+    AUTOFREE char *target = NULL;
     const char *name;
-    if (snapshot_args(rq, &d, &name) < 0 || kxl_snapshot_create(rq->paths, d.name, name) < 0)
+    if (snapshot_args(rq, &target, &name) < 0 || kxl_snapshot_create(rq->paths, target, name) < 0)
         return -1;
     *out_r = json_object_new_object();
-    json_object_object_add(*out_r, "domain", json_object_new_string(d.name));
+    json_object_object_add(*out_r, "domain", json_object_new_string(dom(rq)));
     json_object_object_add(*out_r, "name", json_object_new_string(name));
     return 201;
 }
 
-/* as kxl snapshot-list DOM: QEMU's listing, as the command prints it */
+/* as kxl snapshot-list --json DOM|CONFIG: the list of kxl_snapshot_to_json */
 int kxld_list_snapshots(const kxld_request *rq, json_object **out_r)
 {
-    kxl_dominfo d;
-    AUTOFREE char *text = NULL;
-    if (running_name(rq, &d) < 0 || kxl_snapshot_list(rq->paths, d.name, &text) < 0)
+    AUTOFREE char *target = kxl_snapshot_target(rq->paths, dom(rq));
+    kxl_snapshot *snaps;
+    size_t n;
+    if (!target || kxl_snapshot_list(rq->paths, target, &snaps, &n) < 0)
         return -1;
-    *out_r = json_object_new_object();
-    json_object_object_add(*out_r, "domain", json_object_new_string(d.name));
-    json_object_object_add(*out_r, "listing", json_object_new_string(text));
+    *out_r = json_object_new_array();
+    for (size_t i = 0; i < n; i++)
+        json_object_array_add(*out_r, kxl_snapshot_to_json(&snaps[i]));
+    kxl_snapshots_free(snaps, n);
     return 200;
 }
 
 int kxld_revert_snapshot(const kxld_request *rq, json_object **out_r)
 {
     (void)out_r;
-    kxl_dominfo d;
-    if (running_name(rq, &d) < 0)
-        return -1;
-    return kxl_snapshot_revert(rq->paths, d.name, http_param(rq->params, "snapshot")) < 0 ? -1
-                                                                                         : 204;
+    AUTOFREE char *target = kxl_snapshot_target(rq->paths, dom(rq));
+    return !target || kxl_snapshot_revert(rq->paths, target,
+                                          http_param(rq->params, "snapshot")) < 0 ? -1 : 204;
 }
 
 int kxld_delete_snapshot(const kxld_request *rq, json_object **out_r)
 {
     (void)out_r;
-    kxl_dominfo d;
-    if (running_name(rq, &d) < 0)
-        return -1;
-    return kxl_snapshot_delete(rq->paths, d.name, http_param(rq->params, "snapshot")) < 0 ? -1
-                                                                                         : 204;
+    AUTOFREE char *target = kxl_snapshot_target(rq->paths, dom(rq));
+    return !target || kxl_snapshot_delete(rq->paths, target,
+                                          http_param(rq->params, "snapshot")) < 0 ? -1 : 204;
 }
 
 /* ---- the host's networks ---- */

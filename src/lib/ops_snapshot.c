@@ -1,12 +1,13 @@
 /* ops_snapshot.c - snapshots: of a running domain, its qcow2 disks and memory, taken by its
  * supervisor; of a config file whose domain is shut down, its qcow2 disks, with qemu-img disk
  * by disk after checking all of them (a create that fails on one disk is taken back from the
- * disks before it). */
+ * disks before it). Either way the list is the disks' own lists, merged (snapshot_list.c). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cfg/cfg_keys.h"
 #include "lib/ops_call.h"
+#include "lib/snapshot.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -29,24 +30,35 @@ static const struct {
     [SNAP_LIST] = {KXL_OP_SNAPSHOT_LIST, "list", "-l"},
 };
 
-/* Whether the qcow2 image file holds a snapshot called name: 1, 0, or -1 with kx_err. */
-static int image_has_snapshot(const char *file, const char *name)
+/* The snapshots of the image file, QEMU's SnapshotInfo list (caller puts), or NULL with kx_err. */
+static json_object *image_snapshots(const char *file)
 {
     char *argv[] = {"qemu-img", "info", "--output=json", "-U", (char *)file, NULL};
     AUTOFREE char *text = kx_run_capture(argv);
     AUTOPTR(json_object) info = text ? kx_json_parse(text, "qemu-img info") : NULL;
     if (!info)
-        return -1;
+        return NULL;
     json_object *snaps = NULL;
     json_object_object_get_ex(info, "snapshots", &snaps);
-    for (size_t i = 0; snaps && i < json_object_array_length(snaps); i++)
+    return snaps ? json_object_get(snaps) : json_object_new_array();
+}
+
+/* Whether the qcow2 image file holds a snapshot called name: 1, 0, or -1 with kx_err. */
+static int image_has_snapshot(const char *file, const char *name)
+{
+    AUTOPTR(json_object) snaps = image_snapshots(file);
+    if (!snaps)
+        return -1;
+    for (size_t i = 0; i < json_object_array_length(snaps); i++)
         if (kx_streq(kx_json_str(json_object_array_get_idx(snaps, i), "name", ""), name))
             return 1;
     return 0;
 }
 
-/* The writable disks of a config, all checked to be qcow2 before anything is changed. */
-static int snapshot_disks(const char *file, const kxl_domcfg *cfg, kx_strv *targets_r)
+/* The writable disks of a config (their files, and their vdevs in vdevs_r when not NULL), all
+ * checked to be qcow2 before anything is changed. */
+static int snapshot_disks(const char *file, const kxl_domcfg *cfg, kx_strv *targets_r,
+                          kx_strv *vdevs_r)
 {
     for (size_t i = 0; i < cfg->n_disks; i++) {
         const kxl_disk *d = &cfg->disks[i];
@@ -58,6 +70,8 @@ static int snapshot_disks(const char *file, const kxl_domcfg *cfg, kx_strv *targ
             return -1;
         }
         kx_strv_push(targets_r, d->target);
+        if (vdevs_r)
+            kx_strv_push(vdevs_r, d->vdev ? d->vdev : d->target);
     }
     if (targets_r->n == 0) {
         kx_err(KXL_ERR_INVALID, "'%s' has no writable disk to snapshot", file);
@@ -103,40 +117,56 @@ static int change_snapshots(const kx_strv *targets, snap_op op, const char *name
     return 0;
 }
 
-/* qemu-img's listing of every disk, one after the other. */
-static char *list_snapshots(const kx_strv *targets)
+/* [{"vdev", "snapshots"}] of the disks, as the supervisor answers for a running domain. */
+static json_object *disks_snapshots(const kx_strv *targets, const kx_strv *vdevs)
 {
-    kx_buf out = KX_BUF_INIT;
+    json_object *disks = json_object_new_array();
     for (size_t i = 0; i < targets->n; i++) {
-        char *argv[] = {"qemu-img", "snapshot", "-l", targets->v[i], NULL};
-        AUTOFREE char *text = kx_run_capture(argv);
-        if (!text) {
-            kx_buf_dispose(&out);
+        json_object *snaps = image_snapshots(targets->v[i]);
+        if (!snaps) {
+            json_object_put(disks);
             return NULL;
         }
-        kx_buf_add(&out, text);
+        json_object *d = json_object_new_object();
+        json_object_object_add(d, "vdev", json_object_new_string(vdevs->v[i]));
+        json_object_object_add(d, "snapshots", snaps);
+        json_object_array_add(disks, d);
     }
-    return kx_buf_steal(&out);
+    return disks;
 }
 
-static int offline_snapshot(const char *file, snap_op op, const char *name, char **text_r)
+/* The snapshot list's answer: the disks' lists merged (snapshot_list.c). */
+typedef struct {
+    kxl_snapshot *snaps;
+    size_t n;
+} snap_listing;
+
+static int list_merged(json_object *disks, snap_listing *l)
+{
+    return disks ? snapshot_list_merge(disks, &l->snaps, &l->n) : -1;
+}
+
+static int offline_snapshot(const char *file, snap_op op, const char *name, snap_listing *l)
 {
     AUTOPTR(kxl_domcfg) cfg = cfg_load(file, NULL, kxl_host_cpus(), CFG_LOAD_CHECK_FILES);
     if (!cfg)
         return -1;
-    kx_strv targets = KX_STRV_INIT;
-    int r = snapshot_disks(file, cfg, &targets);
-    if (r == 0 && op == SNAP_LIST)
-        r = (*text_r = list_snapshots(&targets)) ? 0 : -1;
-    else if (r == 0)
+    kx_strv targets = KX_STRV_INIT, vdevs = KX_STRV_INIT;
+    int r = snapshot_disks(file, cfg, &targets, &vdevs);
+    if (r == 0 && op == SNAP_LIST) {
+        AUTOPTR(json_object) disks = disks_snapshots(&targets, &vdevs);
+        r = list_merged(disks, l);
+    } else if (r == 0) {
         r = check_snapshot_names(&targets, op, name) < 0 ? -1 : change_snapshots(&targets, op,
                                                                                  name);
+    }
     kx_strv_dispose(&targets);
+    kx_strv_dispose(&vdevs);
     return r;
 }
 
 static int snapshot(const kxl_paths *p, const char *target, snap_op op, const char *name,
-                    char **text_r)
+                    snap_listing *l)
 {
     /* checked here for both kinds: an offline snapshot's name goes to qemu-img unchecked */
     if (op != SNAP_LIST && !kxl_name_is_valid(name)) {
@@ -149,16 +179,12 @@ static int snapshot(const kxl_paths *p, const char *target, snap_op op, const ch
     bool bare = !strchr(target, '/');
     if (!(bare && kxl_domain_lookup(p, target, &running) == 0) &&
         (!bare || kx_path_exists(target)))
-        return offline_snapshot(target, op, name, text_r);
+        return offline_snapshot(target, op, name, l);
     AUTOPTR(json_object) ret = NULL;
     json_object *args = op_args("op", snap_ops[op].verb_op, "name", name, NULL);
     if (op_call(p, snap_ops[op].op, target, args, &ret) < 0)
         return -1;
-    if (text_r) {
-        const char *text = json_object_get_string(ret);
-        *text_r = kx_strdup(text ? text : "");
-    }
-    return 0;
+    return op == SNAP_LIST ? list_merged(ret, l) : 0;
 }
 
 int kxl_snapshot_create(const kxl_paths *p, const char *target, const char *name)
@@ -176,7 +202,41 @@ int kxl_snapshot_delete(const kxl_paths *p, const char *target, const char *name
     return snapshot(p, target, SNAP_DELETE, name, NULL);
 }
 
-int kxl_snapshot_list(const kxl_paths *p, const char *target, char **text_r)
+int kxl_snapshot_list(const kxl_paths *p, const char *target, kxl_snapshot **snaps_r,
+                      size_t *n_r)
 {
-    return snapshot(p, target, SNAP_LIST, "", text_r);
+    snap_listing l = {0};
+    if (snapshot(p, target, SNAP_LIST, "", &l) < 0)
+        return -1;
+    *snaps_r = l.snaps;
+    *n_r = l.n;
+    return 0;
+}
+
+char *kxl_snapshot_target(const kxl_paths *p, const char *dom)
+{
+    kxl_dominfo running;
+    if (kxl_domain_lookup(p, dom, &running) == 0)
+        return kx_strdup(running.name);
+    kx_err_clear();
+    AUTOFREE char *file = NULL;
+    if (kxl_name_is_valid(dom)) {
+        AUTOFREE char *base = kx_asprintf("%s.cfg", dom);
+        file = kx_path_join(p->etc_dir, base);
+    }
+    if (!file || !kx_path_exists(file)) {
+        kx_err(KXL_ERR_NOT_FOUND, "domain '%s' does not exist: it does not run, and "
+               "%s/%s.cfg is no config of it", dom, p->etc_dir, kxl_name_is_valid(dom) ? dom
+                                                                                       : "NAME");
+        return NULL;
+    }
+    AUTOPTR(kxl_domcfg) cfg = cfg_load(file, NULL, kxl_host_cpus(), 0);
+    if (!cfg)
+        return NULL;
+    if (strcmp(cfg->name, dom) != 0) {
+        kx_err(KXL_ERR_NOT_FOUND, "domain '%s' does not run, and its config file '%s' is of "
+               "domain '%s'", dom, file, cfg->name);
+        return NULL;
+    }
+    return TAKE_PTR(file);
 }

@@ -186,7 +186,8 @@ typedef struct {
     bool (*event)(sv *s, const char *event, json_object *data);
     /* Makes the job end as cancelled; -1 with kx_err when it cannot (NULL: never). */
     int (*cancel)(sv *s);
-    /* The client waiting for the job's end hung up (NULL: the job goes on regardless). */
+    /* The client waiting for the job's end hung up (NULL: the job is cancelled when it can
+     * be, through cancel, and goes on otherwise). */
     void (*owner_gone)(sv *s);
     void (*dispose)(void *priv);
 } sv_job_ops;
@@ -210,7 +211,8 @@ void sv_job_progress(sv *s, const char *phase, int percent);
  * in a "job" event at once. */
 void sv_job_stats(sv *s, json_object *stats);
 /* The control client of token (sv_control_defer) hung up: the job it waits for, if any, is
- * told (ops->owner_gone). */
+ * told (ops->owner_gone), or cancelled: nobody would learn how it ended (a kxld killed while
+ * its worker waited, a command killed), so what it made must not stay. */
 void sv_job_owner_gone(sv *s, void *token);
 /* QMP reply callback (opaque s) for the command that sets a job going and ends with an event:
  * an error ends the job, an acceptance moves it to its ops' accepted_phase. */

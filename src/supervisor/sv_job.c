@@ -190,8 +190,18 @@ void sv_job_stats(sv *s, json_object *stats)
 void sv_job_owner_gone(sv *s, void *token)
 {
     sv_job *j = s->job;
-    if (j && j->done == sv_control_job_done && j->done_opaque == token && j->ops->owner_gone)
+    if (!j || j->done != sv_control_job_done || j->done_opaque != token)
+        return;
+    if (j->ops->owner_gone) {
         j->ops->owner_gone(s);
+        return;
+    }
+    sv_event(s, "%s job: the command that asked for it went away: it is cancelled",
+             j->ops->kind);
+    if (j->ops->cancel && sv_job_cancel(s) < 0)
+        sv_event(s, "%s job: %s; it goes on", j->ops->kind, kx_err_msg());
+    else if (!j->ops->cancel)
+        sv_event(s, "%s job cannot be cancelled: it goes on", j->ops->kind);
 }
 
 static void job_free(sv *s, sv_job *j)

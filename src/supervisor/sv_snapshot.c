@@ -5,7 +5,7 @@
  * name (a delete step first), the disks are the domain's writable ones (QEMU refuses a
  * writable disk that cannot hold snapshots) and the memory goes into the first qcow2 one.
  * QEMU saves or loads in one go: a cancelled create removes the snapshot it made, a revert or
- * a delete cannot be cancelled. The list stays a quick query (info snapshots). */
+ * a delete cannot be cancelled. The list stays a quick query (query-named-block-nodes). */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -224,15 +224,38 @@ static const sv_job_ops snap_job_ops = {
     .dispose = snap_dispose,
 };
 
-/* snapshot-list: QEMU's own table, as the human monitor prints it. */
+/* snapshot-list: [{"vdev", "snapshots": [QEMU's SnapshotInfo, ...]}] of the writable disks the
+ * snapshots go to, in config order: each disk's snapshots as QEMU's block layer reads them
+ * from the image (query-named-block-nodes), the library merging them as it does qemu-img's. */
 static json_object *snap_list(sv *s)
 {
     json_object *a = json_object_new_object();
-    json_object_object_add(a, "command-line", json_object_new_string("info snapshots"));
-    json_object *out = NULL;
-    if (qmp_execute(s->qmp, "human-monitor-command", a, &out, 30000) < 0)
+    json_object_object_add(a, "flat", json_object_new_boolean(true));
+    AUTOPTR(json_object) nodes = NULL;
+    if (qmp_execute(s->qmp, "query-named-block-nodes", a, &nodes, 30000) < 0)
         return NULL;
-    return out ? out : json_object_new_string("");
+    json_object *out = json_object_new_array();
+    for (size_t i = 0; i < s->cfg->n_disks; i++) {
+        const kxl_disk *d = &s->cfg->disks[i];
+        if (d->unplugged || d->cdrom || d->readonly || !d->target)
+            continue;
+        char node[QEMU_DISK_NODE_MAX];
+        qemu_disk_node(i, node);
+        json_object *snaps = NULL;
+        for (size_t k = 0; !snaps && k < json_object_array_length(nodes); k++) {
+            json_object *n = json_object_array_get_idx(nodes, k), *image = NULL;
+            if (strcmp(kx_json_str(n, "node-name", ""), node) == 0 &&
+                json_object_object_get_ex(n, "image", &image) &&
+                !json_object_object_get_ex(image, "snapshots", &snaps))
+                break;   /* no snapshot in that image */
+        }
+        json_object *disk = json_object_new_object();
+        json_object_object_add(disk, "vdev", json_object_new_string(d->vdev ? d->vdev : node));
+        json_object_object_add(disk, "snapshots",
+                               snaps ? json_object_get(snaps) : json_object_new_array());
+        json_object_array_add(out, disk);
+    }
+    return out;
 }
 
 json_object *sv_snapshot(sv *s, json_object *args)

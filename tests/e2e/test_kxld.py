@@ -38,6 +38,13 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.sock.connect(self.socket_path)
 
 
+def signal_if_alive(pid, sig):
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 def openapi_schemas():
     """The spec's components as JSON Schema: OpenAPI 3.0's nullable becomes a null type."""
     def convert(node):
@@ -116,6 +123,31 @@ class KxldTestCase(KxlTestCase):
         text = r.read()
         self.assertEqual(r.getheader("Content-Type"), "application/json")
         return r.status, r.headers, json.loads(text) if text else None
+
+    def save_held(self, name, path):
+        """A save of domain name into path as an API job, held still once its supervisor has
+        started it: its QEMU is stopped (SIGSTOP) at once, so the save cannot end until
+        SIGCONT. (QEMU cannot be stopped before: the supervisor asks it things first.)
+        Returns (the job's Location, the job, QEMU's pid)."""
+        [qemu] = self.qemu_pids(name)
+        sv_log = os.path.join(self.root, f"var/log/kxl/{name}.log")
+        with open(sv_log) as f:
+            start = len(f.read())
+        status, headers, job = self.api("POST", f"/api/v1/domains/{name}/save", {"file": path})
+        self.assertEqual(status, 202, job)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with open(sv_log) as f:
+                if "save job started" in f.read()[start:]:
+                    break
+            time.sleep(0.002)
+        else:
+            self.fail(f"{name}'s supervisor never started the save")
+        os.kill(qemu, signal.SIGSTOP)
+        self.addCleanup(signal_if_alive, qemu, signal.SIGCONT)   # whatever happens next
+        status, _, job = self.api("GET", headers["Location"])
+        self.assertEqual((status, job["state"]), (200, "running"), job)
+        return headers["Location"], job, qemu
 
     def validate(self, value, schema_name, array=False):
         ref = {"$ref": f"#/components/schemas/{schema_name}"}
@@ -273,30 +305,68 @@ class KxldApiTest(KxldTestCase):
         self.assert_error(status, 404, "not-found", e)
 
     def test_domains_outlive_kill_9_of_kxld(self):
+        """kill -9 of kxld while 3 domains run and a save of one is a job of the API: all 3 run
+        on, a new kxld sees them, reports the job as failed (kxld restarted), and the save
+        left nothing: no file, no temporary one, the domain running as before."""
         self.start_kxld()
         status, _, d = self.api("POST", "/api/v1/domains", {"config_file": self.write_cfg("k1")})
         self.assertEqual(status, 201, d)
         self.create("k2")   # made by the command line: the daemon sees it all the same
-        self.wait_console("k1", r"KXL-HB 1\b")
-        self.wait_console("k2", r"KXL-HB 1\b")
+        self.create("k3", memory=512)   # its save takes a while
+        names = ["k1", "k2", "k3"]
+        for n in names:
+            self.wait_console(n, r"KXL-HB 1\b")
         status, _, before = self.api("GET", "/api/v1/domains")
-        self.assertEqual([x["name"] for x in before], ["k1", "k2"])
-        self.measure(2)
+        self.assertEqual([x["name"] for x in before], names)
+        self.measure(3)
 
-        self.conn.close()
-        self.kxld.send_signal(signal.SIGKILL)
-        self.kxld.wait(timeout=10)
-        self.kxld = None
-        mark = {n: len(self.console_log(n)) for n in ("k1", "k2")}
-        for n in ("k1", "k2"):
-            self.wait_console(n, r"KXL-HB \d+", start=mark[n], timeout=20)
-        self.assertEqual(sorted(self.list_json()), ["k1", "k2"])
+        # a save that cannot end before kxld dies: k3's QEMU is held still until then
+        out = os.path.join(self.tmp, "saves")
+        os.makedirs(out)
+        location, job, qemu = self.save_held("k3", os.path.join(out, "k3.save"))
+        try:
+            self.conn.close()
+            self.kxld.send_signal(signal.SIGKILL)
+            self.kxld.wait(timeout=10)
+            self.kxld = None
+        finally:
+            os.kill(qemu, signal.SIGCONT)
+        mark = {n: len(self.console_log(n)) for n in names}
+        for n in names:
+            self.wait_console(n, r"KXL-HB \d+", start=mark[n], timeout=30)
+        self.assertEqual(sorted(self.list_json()), names)
 
         self.start_kxld()   # the dead one's socket is replaced
         status, _, after = self.api("GET", "/api/v1/domains")
         self.assertEqual(status, 200)
         self.assertEqual([(x["name"], x["domid"], x["uuid"]) for x in after],
                          [(x["name"], x["domid"], x["uuid"]) for x in before])
+        status, _, job = self.api("GET", location)
+        self.assertEqual(status, 200, job)
+        self.validate(job, "Job")
+        self.assertEqual((job["state"], job["status"], job["error"]["code"]),
+                         ("failed", 500, "internal"), job)
+        self.assertIn("kxld restarted while this job ran", job["error"]["message"])
+        # the supervisor cancelled the save when its caller went: nothing of it stays
+        deadline = time.monotonic() + 30
+        while os.listdir(out) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(os.listdir(out), [], "no save file, no temporary file")
+        self.assertFalse(os.path.exists(os.path.join(self.root, "run/kxl/k3/save.tmp")))
+        self.assertEqual(self.domain_state("k3"), "running")
+        mark = len(self.console_log("k3"))
+        self.wait_console("k3", r"KXL-HB \d+", start=mark, timeout=20)
+        with open(os.path.join(self.root, "var/log/kxl/k3.log")) as f:
+            self.assertIn("went away: it is cancelled", f.read())
+        # the new kxld's jobs number on after the old one's, and a save completes
+        k2_save = os.path.join(self.tmp, "k2.save")
+        status, headers, job2 = self.api("POST", "/api/v1/domains/k2/save",
+                                         {"file": k2_save, "checkpoint": True})
+        self.assertEqual(status, 202, job2)
+        self.assertGreater(job2["id"], job["id"])
+        status, _, done = self.api("GET", f"{headers['Location']}/wait?timeout=120")
+        self.assertEqual((status, done["state"]), (200, "succeeded"), done)
+        self.assertTrue(os.path.exists(k2_save))
         status, _, reply = self.api("DELETE", "/api/v1/domains/k2")
         self.assertEqual(status, 204, reply)
         self.assert_gone("k2")

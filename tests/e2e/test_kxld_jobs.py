@@ -4,6 +4,9 @@ the request would have answered. Real guests: the job's create is the domain kxl
 its shutdown the guest's clean power-off."""
 
 import json
+import os
+import signal
+import threading
 import time
 
 from test_kxld import KxldTestCase
@@ -78,3 +81,51 @@ class KxldJobsTest(KxldTestCase):
         # a short operation answers as always, Prefer or not
         status, _, e = self.api_async("POST", "/api/v1/domains/nosuch/pause")
         self.assert_error(status, 404, "not-found", e)
+
+    def test_cancel_a_job_by_its_id(self):
+        """POST /api/v1/jobs/{id}/cancel: a save that runs as the domain's job (its QEMU held
+        still by SIGSTOP, so it cannot end first) ends as cancelled, leaves no file, and the
+        guest runs on; an ended job, one that is no domain's own and an unknown one are
+        refused."""
+        self.start_kxld()
+        status, _, d = self.api("POST", "/api/v1/domains",
+                                {"config_file": self.write_cfg("jc", memory=512)})
+        self.assertEqual(status, 201, d)
+        self.wait_console("jc", r"KXL-HB 1\b")
+        out = os.path.join(self.tmp, "saves")
+        os.makedirs(out)
+        location, _, qemu = self.save_held("jc", os.path.join(out, "jc.save"))
+        try:
+            # the cancel is answered once QEMU, let go a moment later, has taken it
+            answer = {}
+            asked = threading.Thread(target=lambda: answer.update(
+                r=self.api("POST", f"{location}/cancel")))
+            asked.start()
+            time.sleep(0.5)
+        finally:
+            os.kill(qemu, signal.SIGCONT)
+        asked.join(60)
+        status, _, reply = answer["r"]
+        self.assertEqual((status, reply), (204, None))
+        done = self.wait_job(location)
+        self.assertEqual((done["state"], done["status"], done["error"]["code"]),
+                         ("failed", 409, "state"), done)
+        self.assertIn("was cancelled", done["error"]["message"])
+        self.assertEqual(os.listdir(out), [], "no save file, no temporary file")
+        self.assertEqual(self.domain_state("jc"), "running")
+        mark = len(self.console_log("jc"))
+        self.wait_console("jc", r"KXL-HB \d+", start=mark, timeout=20)
+
+        status, _, e = self.api("POST", f"{location}/cancel")
+        self.assert_error(status, 409, "state", e)
+        self.assertIn("has ended (failed)", e["error"]["message"])
+        status, _, e = self.api("POST", "/api/v1/jobs/999999/cancel")
+        self.assert_error(status, 404, "not-found", e)
+        # a shutdown that waits is a job of kxld's, not of the supervisor: not cancellable
+        status, location, job = self.api_async("POST", "/api/v1/domains/jc/shutdown",
+                                               {"wait": True})
+        self.assertEqual(status, 202, job)
+        status, _, e = self.api("POST", f"{location}/cancel")
+        self.assert_error(status, 409, "state", e)
+        self.assertRegex(e["error"]["message"], r"cannot be cancelled|has ended")
+        self.wait_job(location)

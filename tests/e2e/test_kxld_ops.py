@@ -346,12 +346,17 @@ class KxldDeviceOpsTest(KxldOpsTestCase):
         self.assertEqual((done["state"], done["status"]), ("succeeded", 201), done)
         self.assertEqual(done["result"], {"domain": "sn", "name": "s1"})
         taken_at = max(self.beats("sn"))
-        status, _, listing = self.api("GET", "/api/v1/domains/sn/snapshots")
-        self.assertEqual(status, 200, listing)
-        self.validate(listing, "SnapshotList")
-        self.assertRegex(listing["listing"], r"\bs1\b")
-        self.assertEqual(listing["listing"].replace("\r\n", "\n"),
-                         self.kxl("snapshot-list", "sn", check=True).stdout, "one truth")
+        listing = self.snapshots("sn")
+        self.assertEqual([(s["name"], s["disks"], s["on_all_disks"]) for s in listing],
+                         [("s1", ["xvda"], True)])
+        # with the guest's memory, taken just now, when the guest had run a while
+        self.assertGreater(listing[0]["vm_state_size"], 1 << 20)
+        self.assertLess(abs(listing[0]["date"] - time.time()), 120)
+        self.assertGreater(listing[0]["vm_clock_ns"], 10**9)
+        self.assertEqual(listing, json.loads(self.kxl("snapshot-list", "--json", "sn",
+                                                      check=True).stdout), "one truth")
+        self.assertRegex(self.kxl("snapshot-list", "sn", check=True).stdout,
+                         r"Snapshots on every disk:\n.*\n\S+\s+s1\s+\d")
 
         # back to s1: the guest's memory is as it was, so its heartbeat counts again from there
         self.wait_console("sn", rf"KXL-HB {taken_at + 3}\b", timeout=30)
@@ -369,8 +374,86 @@ class KxldDeviceOpsTest(KxldOpsTestCase):
         self.assert_error(status, 400, "invalid", e)
         status, _, reply = self.api("DELETE", "/api/v1/domains/sn/snapshots/s1")
         self.assertEqual((status, reply), (204, None))
-        status, _, listing = self.api("GET", "/api/v1/domains/sn/snapshots")
-        self.assertNotRegex(listing["listing"], r"\bs1\b")
+        self.assertEqual(self.snapshots("sn"), [])
+
+    def snapshots(self, name):
+        """GET .../snapshots, checked against the spec."""
+        status, _, listing = self.api("GET", f"/api/v1/domains/{name}/snapshots")
+        self.assertEqual(status, 200, listing)
+        self.validate(listing, "SnapshotList")
+        return listing
+
+    def qemu_img_snapshots(self, img):
+        info = json.loads(run("qemu-img", "info", "--output=json", "-U", img).stdout)
+        return [s["name"] for s in info.get("snapshots", [])]
+
+    def test_snapshots_shut_down(self):
+        """A domain that does not run: the routes take its config file ROOT/etc/kxl/NAME.cfg
+        and snapshot its disks with qemu-img, as kxl snapshot-* CONFIG does; once it runs,
+        the same routes go to its supervisor and list the same snapshot."""
+        img = self.ext4_image("off", "before\n", fmt="qcow2")
+        etc = os.path.join(self.root, "etc/kxl")
+        os.makedirs(etc, exist_ok=True)
+        cfg = os.path.join(etc, "off.cfg")
+        with open(cfg, "w") as f:
+            f.write(guest_cfg("off", f"disk = [ 'format=qcow2,vdev=xvda,target={img}' ]"))
+        raw = self.ext4_image("rawdisk", "x\n")
+        with open(os.path.join(etc, "rw.cfg"), "w") as f:
+            f.write(guest_cfg("rw", f"disk = [ 'file:{raw},xvda,w' ]"))
+        with open(os.path.join(etc, "alias.cfg"), "w") as f:
+            f.write(guest_cfg("other", f"disk = [ 'format=qcow2,vdev=xvda,target={img}' ]"))
+        self.start_kxld()
+
+        self.assertEqual(self.snapshots("off"), [])
+        for path in ("/api/v1/domains/nosuch/snapshots", "/api/v1/domains/alias/snapshots"):
+            status, _, e = self.api("GET", path)
+            self.assert_error(status, 404, "not-found", e)
+        status, _, e = self.api("POST", "/api/v1/domains/nosuch/snapshots", {"name": "s"})
+        self.assert_error(status, 404, "not-found", e)
+        # a raw disk: the job fails as the command does, and no disk changed
+        done = self.job_end(self.job("POST", "/api/v1/domains/rw/snapshots", {"name": "x"}))
+        self.assertEqual((done["state"], done["status"], done["error"]["code"]),
+                         ("failed", 400, "invalid"), done)
+        self.assertIn("snapshots need qcow2 disks", done["error"]["message"])
+
+        done = self.job_end(self.job("POST", "/api/v1/domains/off/snapshots", {"name": "clean"}))
+        self.assertEqual((done["state"], done["status"], done["result"]),
+                         ("succeeded", 201, {"domain": "off", "name": "clean"}), done)
+        self.assertEqual(self.qemu_img_snapshots(img), ["clean"])
+        offline = self.snapshots("off")
+        self.assertEqual([(s["name"], s["disks"], s["on_all_disks"], s["vm_state_size"])
+                          for s in offline], [("clean", ["xvda"], True, 0)])
+        self.assertEqual(offline, json.loads(self.kxl("snapshot-list", "--json", cfg,
+                                                      check=True).stdout), "one truth")
+        status, _, e = self.api("POST", "/api/v1/domains/off/snapshots/nosuch/revert")
+        self.assert_error(status, 404, "not-found", e)
+
+        # the guest changes its disk; the domain's supervisor lists the same snapshot
+        status, _, d = self.api("POST", "/api/v1/domains", {"config_file": cfg})
+        self.assertEqual(status, 201, d)
+        self.wait_ready("off")
+        self.guest_sh("off", "echo dirty > /mnt/data/b.txt; sync; echo synced-$((6*7))",
+                      r"synced-42")
+        running = self.snapshots("off")
+        self.assertEqual([(s["name"], s["date"]) for s in running],
+                         [(s["name"], s["date"]) for s in offline])
+        self.kxl("shutdown", "-w", "off", check=True, timeout=90)
+        self.assertEqual(self.domain_names(), [])
+
+        # back to clean while shut down: the next boot has no b.txt
+        status, _, reply = self.api("POST", "/api/v1/domains/off/snapshots/clean/revert")
+        self.assertEqual((status, reply), (204, None))
+        status, _, d = self.api("POST", "/api/v1/domains", {"config_file": cfg})
+        self.assertEqual(status, 201, d)
+        self.wait_ready("off")
+        m = self.guest_sh("off", "cat /mnt/data/marker.txt; test -e /mnt/data/b.txt && "
+                          "echo has-b-$((6*6)) || echo no-b-$((6*7))", r"(has-b-36|no-b-42)")
+        self.assertEqual(m.group(1), b"no-b-42")
+        self.kxl("destroy", "off", check=True)
+        status, _, reply = self.api("DELETE", "/api/v1/domains/off/snapshots/clean")
+        self.assertEqual((status, reply), (204, None))
+        self.assertEqual(self.qemu_img_snapshots(img), [])
+        self.assertEqual(self.snapshots("off"), [])
 
 
 class KxldNetworkOpsTest(KxldOpsTestCase):

@@ -40,12 +40,10 @@ class WebUiDevicesTest(TlsKxldTestCase):
         return r
 
     def snapshots(self, name):
-        """The tags of QEMU's listing, as the API gives it."""
-        listing = self.api_get(f"/api/v1/domains/{name}/snapshots")["listing"]
-        if not re.search(r"^ID\s+TAG", listing, re.M):
-            return []
-        table = re.split(r"^ID\s+TAG.*$", listing, maxsplit=1, flags=re.M)[1]
-        return re.findall(r"^\S+\s+(\S+)", table, re.M)
+        """The names of the domain's snapshots, as the API gives them."""
+        listing = self.api_get(f"/api/v1/domains/{name}/snapshots")
+        self.validate(listing, "SnapshotList")
+        return [s["name"] for s in listing]
 
     def images(self):
         """(a qcow2 root disk, an ISO with one file, a raw disk to attach)"""

@@ -227,9 +227,10 @@ static void tcp_needs_tls_files_and_tokens(void **state)
     char *path = write_conf("tcp_port = 8443\ntls_key = \"/k.pem\"\n");
     kxld_conf c;
     assert_int_equal(kxld_conf_load(path, "/", &c), -1);
-    char *want = kx_asprintf("%s: tcp_port = 8443 needs tls_cert, tls_key and token_file "
-                             "(missing: tls_cert, token_file): kxld never listens on TCP "
-                             "without TLS and a bearer token", path);
+    char *want = kx_asprintf("%s: tcp_port = 8443 needs tls_cert, tls_key, and token_file or "
+                             "tls_client_ca (missing: tls_cert, token_file or tls_client_ca): "
+                             "kxld never listens on TCP without TLS and a bearer token or "
+                             "client certificate", path);
     assert_string_equal(kx_err_msg(), want);
     free(want);
     free(path);
@@ -241,6 +242,15 @@ static void tcp_needs_tls_files_and_tokens(void **state)
     assert_string_equal(c.tls_key, "/k.pem");
     assert_string_equal(c.token_file, "/srv/r/etc/tokens");
     assert_string_equal(c.tcp_address, "::");
+    assert_null(c.tls_client_ca);
+    kxld_conf_dispose(&c);
+    free(path);
+    /* client certificates instead of tokens */
+    path = write_conf("tcp_port = 8443\ntls_key = \"/k.pem\"\ntls_cert = \"etc/c.pem\"\n"
+                      "tls_client_ca = 'etc/ca.pem'\n");
+    assert_int_equal(kxld_conf_load(path, "/srv/r", &c), 0);
+    assert_string_equal(c.tls_client_ca, "/srv/r/etc/ca.pem");
+    assert_null(c.token_file);
     kxld_conf_dispose(&c);
     free(path);
     assert_int_equal(kxld_conf_load("/nonexistent", "/", &c), 0);   /* no TCP by default */
@@ -315,7 +325,7 @@ static const char *member(json_object *o, const char *key)
 static void jobs_run_and_end(void **state)
 {
     (void)state;
-    kxld_jobs *jobs = kxld_jobs_new();
+    kxld_jobs *jobs = kxld_jobs_new(NULL);
     unsigned long long a = kxld_jobs_start(jobs, "POST /api/v1/domains");
     unsigned long long b = kxld_jobs_start(jobs, "DELETE /api/v1/domains/x");
     assert_int_equal(a, 1);
@@ -349,7 +359,7 @@ static void jobs_run_and_end(void **state)
 static void jobs_keep_the_last_ended_and_every_running(void **state)
 {
     (void)state;
-    kxld_jobs *jobs = kxld_jobs_new();
+    kxld_jobs *jobs = kxld_jobs_new(NULL);
     unsigned long long first = kxld_jobs_start(jobs, "POST /api/v1/domains/a/shutdown");
     for (int i = 0; i < KXLD_JOBS_KEPT + 10; i++)
         kxld_jobs_finish(jobs, kxld_jobs_start(jobs, "DELETE /api/v1/domains/b"), 204, NULL);
@@ -367,6 +377,44 @@ static void jobs_keep_the_last_ended_and_every_running(void **state)
     kxld_jobs_free(jobs);
 }
 
+/* A second kxld on the same directory: the first's ended jobs as they ended, its running
+ * one failed, new ids after the old ones. */
+static void jobs_outlive_kxld(void **state)
+{
+    (void)state;
+    char *dir = kx_path_join(tmp, "jobs");
+    kxld_jobs *jobs = kxld_jobs_new(dir);
+    unsigned long long a = kxld_jobs_start(jobs, "POST /api/v1/domains/a/save");
+    unsigned long long b = kxld_jobs_start(jobs, "POST /api/v1/domains/b/save");
+    json_object *dom = json_object_new_object();
+    json_object_object_add(dom, "name", json_object_new_string("a"));
+    kxld_jobs_finish(jobs, a, 201, dom);
+    kxld_jobs_free(jobs);   /* as a kill -9 would leave b: its file says running */
+
+    jobs = kxld_jobs_new(dir);
+    json_object *o = kxld_jobs_get(jobs, "1");
+    assert_string_equal(member(o, "state"), "\"succeeded\"");
+    assert_string_equal(member(o, "result"), "{ \"name\": \"a\" }");
+    json_object_put(o);
+    char id[32];
+    snprintf(id, sizeof(id), "%llu", b);
+    o = kxld_jobs_get(jobs, id);
+    assert_string_equal(member(o, "state"), "\"failed\"");
+    assert_string_equal(member(o, "status"), "500");
+    assert_non_null(strstr(member(o, "error"), "kxld restarted while this job ran"));
+    assert_string_equal(member(o, "request"), "\"POST \\/api\\/v1\\/domains\\/b\\/save\"");
+    json_object_put(o);
+    assert_int_equal(kxld_jobs_start(jobs, "DELETE /api/v1/domains/c"), b + 1);
+    kxld_jobs_free(jobs);
+
+    jobs = kxld_jobs_new(dir);   /* failed once, stays failed; the third job runs still */
+    o = kxld_jobs_get(jobs, id);
+    assert_string_equal(member(o, "state"), "\"failed\"");
+    json_object_put(o);
+    kxld_jobs_free(jobs);
+    free(dir);
+}
+
 static void *finish_later(void *arg)
 {
     usleep(200 * 1000);
@@ -377,7 +425,7 @@ static void *finish_later(void *arg)
 static void jobs_wait_for_their_end_or_the_timeout(void **state)
 {
     (void)state;
-    kxld_jobs *jobs = kxld_jobs_new();
+    kxld_jobs *jobs = kxld_jobs_new(NULL);
     kxld_jobs_start(jobs, "POST /api/v1/domains/a/shutdown");
     json_object *o = kxld_jobs_wait(jobs, "1", 1);   /* nobody ends it: the timeout */
     assert_string_equal(member(o, "state"), "\"running\"");
@@ -498,6 +546,7 @@ int main(void)
         cmocka_unit_test(jobs_run_and_end),
         cmocka_unit_test(jobs_keep_the_last_ended_and_every_running),
         cmocka_unit_test(jobs_wait_for_their_end_or_the_timeout),
+        cmocka_unit_test(jobs_outlive_kxld),
         cmocka_unit_test(query_values),
         cmocka_unit_test(body_members_are_typed),
         cmocka_unit_test(failed_logins_are_limited_per_address),

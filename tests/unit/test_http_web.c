@@ -114,6 +114,13 @@ static void who_gets_in(void **state)
     assert_int_equal(http_auth_decide(&bearer), HTTP_AUTH_OK);   /* no CSRF for a token */
     http_auth_in none = {.tcp = true, .host = h};
     assert_int_equal(http_auth_decide(&none), HTTP_AUTH_NONE);
+    /* a client certificate of the CA: no CSRF token either, but not from another site */
+    http_auth_in cert = {.tcp = true, .cert_ok = true, .changes = true, .host = h};
+    assert_int_equal(http_auth_decide(&cert), HTTP_AUTH_OK);
+    cert.origin = "https://evil.example";
+    assert_int_equal(http_auth_decide(&cert), HTTP_AUTH_FORBIDDEN);
+    cert.origin = o;
+    assert_int_equal(http_auth_decide(&cert), HTTP_AUTH_OK);
     http_auth_in cookie = {.tcp = true, .session_ok = true, .session_host = h, .host = h,
                            .origin = o};
     assert_int_equal(http_auth_decide(&cookie), HTTP_AUTH_OK);

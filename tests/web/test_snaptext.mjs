@@ -1,6 +1,6 @@
-// test_snaptext.mjs - web/src/snaptext.js (a domain's snapshots from QEMU's listing) under
-// node's test runner. The page's modules are ES modules in a package without "type": the
-// file is imported from a copy named .mjs.
+// test_snaptext.mjs - web/src/snaptext.js (a domain's snapshots, as GET .../snapshots gives
+// them, as the Devices dialog shows them) under node's test runner. The page's modules are ES
+// modules in a package without "type": the file is imported from a copy named .mjs.
 //   node tests/web/test_snaptext.mjs WEB_SRC_DIR
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,38 +8,35 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+process.env.TZ = 'UTC';
 const dir = mkdtempSync(join(tmpdir(), 'kxl-snaptext-'));
 copyFileSync(join(process.argv[2], 'snaptext.js'), join(dir, 'snaptext.mjs'));
-const { parseSnapshots } = await import(join(dir, 'snaptext.mjs'));
+const { snapshotRows, snapshotSize } = await import(join(dir, 'snaptext.mjs'));
 rmSync(dir, { recursive: true });
 
-// QEMU 7.2's "info snapshots", as kxl snapshot-list prints it (CRLF from the monitor)
-const listing = 'List of snapshots present on all disks:\r\n'
-  + 'ID        TAG               VM SIZE                DATE     VM CLOCK     ICOUNT\r\n'
-  + '--        ui-snap            69.5 MiB 2026-12-07 00:16:11 00:00:21.417           \r\n'
-  + '--        before.upgrade_2      0 B 2026-12-07 00:17:02 00:01:02.003\r\n'
-  + '\r\n'
-  + "List of partial (non-loadable) snapshots on 'xvda':\r\n"
-  + 'ID        TAG               VM SIZE                DATE     VM CLOCK     ICOUNT\r\n'
-  + '1         old                   0 B 2026-12-06 23:00:00 00:00:01.000\r\n';
+// two rows as kxl snapshot-list --json prints them
+const list = [
+  { name: 'ui-snap', id: '1', vm_state_size: 72876032, date: 1796602571.5, vm_clock_ns: 21417000000,
+    icount: null, disks: ['xvda', 'xvdb'], on_all_disks: true },
+  { name: 'old', id: '2', vm_state_size: 0, date: 1796598000, vm_clock_ns: 1000000000,
+    icount: null, disks: ['xvda'], on_all_disks: false },
+];
 
-test('snapshots on every disk, then partial ones', () => {
-  assert.deepEqual(parseSnapshots(listing), [
-    { name: 'ui-snap', size: '69.5 MiB', date: '2026-12-07 00:16:11', clock: '00:00:21.417', partial: false },
-    { name: 'before.upgrade_2', size: '0 B', date: '2026-12-07 00:17:02', clock: '00:01:02.003', partial: false },
-    { name: 'old', size: '0 B', date: '2026-12-06 23:00:00', clock: '00:00:01.000', partial: true },
+test('rows in the API order, partial ones marked', () => {
+  assert.deepEqual(snapshotRows(list), [
+    { name: 'ui-snap', size: '69.5 MiB', date: '2026-12-07 00:16:11', partial: false },
+    { name: 'old', size: '0 B', date: '2026-12-06 23:00:00', partial: true },
   ]);
 });
 
-test('no snapshot', () => {
-  assert.deepEqual(parseSnapshots('There is no snapshot available.\n'), []);
-  assert.deepEqual(parseSnapshots(''), []);
-  assert.deepEqual(parseSnapshots(null), []);
-  assert.deepEqual(parseSnapshots('List of snapshots present on all disks:\nID        TAG  VM SIZE DATE VM CLOCK ICOUNT\n'), []);
+test('sizes as QEMU writes them', () => {
+  assert.equal(snapshotSize(0), '0 B');
+  assert.equal(snapshotSize(999), '999 B');
+  assert.equal(snapshotSize(1000), '0.977 KiB');
+  assert.equal(snapshotSize(52531200), '50.1 MiB');
 });
 
-test('a line it cannot read in full still names the snapshot', () => {
-  const [s] = parseSnapshots('ID TAG VM SIZE DATE\n--  odd  something else\n');
-  assert.equal(s.name, 'odd');
-  assert.equal(s.date, '');
+test('no snapshot', () => {
+  assert.deepEqual(snapshotRows([]), []);
+  assert.deepEqual(snapshotRows(null), []);
 });

@@ -10,7 +10,7 @@
 import { ApiError, api, request } from './api.js';
 import { confirmAction } from './confirm.js';
 import { el } from './format.js';
-import { parseSnapshots } from './snaptext.js';
+import { snapshotRows } from './snaptext.js';
 
 let domain = null; // the name the dialog shows
 let busy = false;
@@ -163,7 +163,7 @@ async function load() {
     const [snaps, disks, detail] = await Promise.all([api('GET', domPath('/snapshots')),
       api('GET', domPath('/disks')), api('GET', domPath(''))]);
     if (name !== domain) return;
-    const list = parseSnapshots(snaps.listing);
+    const list = snapshotRows(snaps);
     $('snapshots').tBodies[0].replaceChildren(...list.map(snapshotRow));
     $('snapshots').hidden = list.length === 0;
     $('snapshots-none').hidden = list.length > 0;

@@ -1,45 +1,36 @@
-// snaptext.js - a domain's snapshots from QEMU's listing (GET .../snapshots: "info snapshots",
-// as kxl snapshot-list prints it). Pure, no DOM.
+// snaptext.js - a domain's snapshots (GET .../snapshots: kxl snapshot-list --json's rows) as the
+// Devices dialog shows them: the size of the memory saved, the date in the browser's time, and
+// whether it can be reverted to. Pure, no DOM.
 //
-//   List of snapshots present on all disks:
-//   ID        TAG               VM SIZE                DATE     VM CLOCK     ICOUNT
-//   --        s1                 50.1 MiB 2026-12-07 00:12:00 00:00:12.345
-//
-// A snapshot only some disks have (QEMU's "partial" list) cannot be reverted to, only deleted.
+// A snapshot only some disks have (on_all_disks false) cannot be reverted to, only deleted.
 
-const DATE = /(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)/;
-const CLOCK = /\d\d:\d\d:\d\d\.\d+/;
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
-// [{name, size, date, clock, partial}] in QEMU's order.
-export function parseSnapshots(listing) {
-  const out = [];
-  let partial = false;
-  let inTable = false;
-  for (const raw of (listing || '').split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line) continue;
-    if (/^List of /.test(line)) {
-      partial = !/present on all disks/.test(line);
-      inTable = false;
-      continue;
-    }
-    if (/^ID\s+TAG\b/.test(line)) {
-      inTable = true;
-      continue;
-    }
-    if (!inTable) continue;
-    const words = line.split(/\s+/);
-    if (words.length < 2) continue;
-    const rest = line.slice(line.indexOf(words[1], words[0].length) + words[1].length);
-    const date = rest.match(DATE);
-    const clock = date ? rest.slice(date.index + date[0].length).match(CLOCK) : null;
-    out.push({
-      name: words[1],
-      size: date ? rest.slice(0, date.index).trim() : '',
-      date: date ? date[1] : '',
-      clock: clock ? clock[0] : '',
-      partial,
-    });
+// QEMU's way: three significant digits ("0 B", "50.1 MiB").
+export function snapshotSize(bytes) {
+  let v = Number(bytes) || 0;
+  let u = 0;
+  while (v >= 1000 && u + 1 < UNITS.length) {
+    v /= 1024;
+    u += 1;
   }
-  return out;
+  return `${u ? Number(v.toPrecision(3)) : v} ${UNITS[u]}`;
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+
+// seconds since the epoch -> "2026-12-07 00:12:00" (local time)
+export function snapshotDate(seconds) {
+  const d = new Date(seconds * 1000);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+// [{name, size, date, partial}] in the API's order (those on every disk first).
+export function snapshotRows(list) {
+  return (Array.isArray(list) ? list : []).map((s) => ({
+    name: s.name,
+    size: snapshotSize(s.vm_state_size),
+    date: snapshotDate(s.date),
+    partial: !s.on_all_disks,
+  }));
 }
