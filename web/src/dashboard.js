@@ -1,6 +1,7 @@
 // dashboard.js - the host and its domains: facts from GET /api/v1/host, the domains from
 // GET /api/v1/domains, redrawn when the events WebSocket says something happened to one (no
-// polling), graphs fed by its "stats" events, and the actions, each one API call (a domain's
+// polling), graphs fed by its "stats" events, its supervisor's running job (progress, Cancel)
+// from its "job" events, and the actions, each one API call (a domain's
 // snapshots, CD-ROM media and disks: devices.js).
 
 import { api, socket } from './api.js';
@@ -54,6 +55,13 @@ function makeCard(d) {
   card.pauseBtn = btn('Pause', 'pause');
   card.displayBtn = btn('Display', 'display');
   card.displayBtn.hidden = true; // until the domain's config says it has vnc
+  card.job = {
+    text: el('span', { 'data-field': 'job-text' }),
+    bar: el('progress', { max: '100' }),
+    cancel: btn('Cancel', 'cancel-job'),
+  };
+  card.job.root = el('div', { class: 'job', 'data-field': 'job', role: 'status', hidden: true },
+    card.job.text, card.job.bar, card.job.cancel);
   const graphs = el('div', { class: 'graphs' });
   card.error = el('p', { class: 'error', role: 'alert' });
   card.root = el('article', { class: 'card domain', 'data-domain': name },
@@ -66,7 +74,7 @@ function makeCard(d) {
     el('div', { class: 'actions' },
       btn('Console', 'console'), card.displayBtn, btn('Devices', 'devices'), card.pauseBtn, btn('Shutdown', 'shutdown'),
       btn('Reboot', 'reboot'), btn('Destroy', 'destroy', 'danger')),
-    card.error, graphs);
+    card.job.root, card.error, graphs);
   card.graphs = new DomainGraphs(graphs);
   return card;
 }
@@ -78,6 +86,10 @@ const actions = {
   pause: (c) => act(c, c.state === 'paused' ? 'Unpause' : 'Pause', () => api('POST', domPath(c.name, c.state === 'paused' ? '/unpause' : '/pause'))),
   shutdown: (c) => act(c, 'Shutdown', () => api('POST', domPath(c.name, '/shutdown'), {})),
   reboot: (c) => act(c, 'Reboot', () => api('POST', domPath(c.name, '/reboot'), {})),
+  'cancel-job': (c) => {
+    c.job.cancel.disabled = true; // once: the job's end comes as an event
+    return act(c, 'Cancel', () => api('POST', domPath(c.name, '/job/cancel')));
+  },
   destroy: async (c) => {
     if (await confirmDestroy(c.name)) await act(c, 'Destroy', () => api('DELETE', domPath(c.name)));
   },
@@ -91,6 +103,26 @@ function showState(card, d) {
   card.fields.vcpus.textContent = String(d.vcpus);
   card.pauseBtn.textContent = d.state === 'paused' ? 'Unpause' : 'Pause';
   card.pauseBtn.dataset.action = 'pause';
+}
+
+// A "job" event of the domain's supervisor (a save, dump, snapshot, migration): while it runs,
+// its phase and progress (-1: not known) and a Cancel button; once it ended, how.
+function showJob(card, j) {
+  const job = card.job;
+  const running = j.status === 'running';
+  const known = typeof j.progress === 'number' && j.progress >= 0;
+  job.root.hidden = false;
+  job.root.dataset.status = j.status;
+  job.root.dataset.kind = j.kind;
+  job.root.dataset.progress = known ? String(j.progress) : '';
+  let text = running ? `${j.kind}: ${j.cancelling ? 'cancelling' : j.phase}${known ? ` ${j.progress} %` : ''}` : `${j.kind} ${j.status}`;
+  if (j.error) text += `: ${j.error}`;
+  job.text.textContent = text;
+  job.bar.hidden = !running;
+  if (known) job.bar.value = j.progress;
+  else job.bar.removeAttribute('value'); // an indeterminate bar
+  job.cancel.hidden = !running;
+  if (!running || !j.cancelling) job.cancel.disabled = !running;
 }
 
 function showSample(card, s) {
@@ -190,6 +222,11 @@ function connectEvents() {
       return;
     }
     devicesEvent(ev);
+    if (ev.event === 'job' && ev.data) {
+      const card = cards.get(ev.domain);
+      if (card) showJob(card, ev.data);
+      return; // a job changes no domain's state: nothing to reload
+    }
     refreshSoon();
   };
   events.onclose = () => {
