@@ -19,6 +19,7 @@ typedef struct {
     const http_params *params;   /* the {name} segments of the path */
     json_object *body;           /* the request's JSON body (an object), NULL when it had none */
     kxld_jobs *jobs;             /* the API's jobs */
+    unsigned long long job_id;   /* the job of the API this request runs as, or 0 */
     const char *query;           /* "a=1&b=2", or "" */
     const char *const *auto_dirs;   /* kxld.conf's autostart directories (NULL-terminated) */
     /* who asks, for the sessions' routes */

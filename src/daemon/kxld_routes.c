@@ -17,6 +17,7 @@
 #include "daemon/kxld_ops_routes.h"
 #include "daemon/kxld.h"
 #include "daemon/kxld_routes_config.h"
+#include "daemon/kxld_routes_image.h"
 #include "kxl/autostart.h"
 #include "kxl/stats.h"
 #include "util/buf.h"
@@ -595,6 +596,8 @@ static const kxld_route routes[] = {
     {"PUT /api/v1/configs/{file}", NO_OP, kxld_put_config},
     {"POST /api/v1/configs/{file}/validate", NO_OP, kxld_validate_config},
     {"GET /api/v1/domains/{name}/vnc", NO_OP, websocket_only, &ws_vnc_kind},
+    /* create-image */
+    {"POST /api/v1/images", NO_OP, kxld_create_image, .check = kxld_create_image_check},
     {"GET /metrics", NO_OP, NULL, .text = get_metrics,
      .content_type = "text/plain; version=0.0.4; charset=utf-8"},
 };

@@ -24,14 +24,15 @@ SCRIPT = os.path.join(os.path.dirname(__file__), "../browser/webui.cjs")
 SHOTS = os.environ.get("KXL_SCREENSHOTS", "/tmp/kxl-webui-screenshots")
 
 
-def browse(test, script, env, answers=None, timeout=600):
+def browse(test, script, env, answers=None, timeout=600, prefix=()):
     """Runs a browser script (tests/browser/NAME.cjs, which uses lib.cjs) with env on top of
-    the test's, answering its questions ({"ask": WHAT} lines) with answers[WHAT](msg); returns
-    the JSON object of its last line, after asserting it exited 0."""
+    the test's (under prefix: ip netns exec NS), answering its questions ({"ask": WHAT} lines)
+    with answers[WHAT](msg); returns the JSON object of its last line, after asserting it
+    exited 0."""
     result = None
     env = dict(test.env, NODE_PATH=BROWSER_MODULES, KXL_SHOTS=SHOTS, **env)
     os.makedirs(SHOTS, exist_ok=True)
-    with subprocess.Popen(["node", os.path.join(os.path.dirname(__file__), "../browser", script)],
+    with subprocess.Popen([*prefix, "node", os.path.join(os.path.dirname(__file__), "../browser", script)],
                           env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True) as proc:
         deadline = time.monotonic() + timeout

@@ -324,6 +324,18 @@ static void jobs_run_and_end(void **state)
     assert_string_equal(member(o, "state"), "\"running\"");
     assert_string_equal(member(o, "status"), "null");
     assert_string_equal(member(o, "request"), "\"POST \\/api\\/v1\\/domains\"");
+    assert_string_equal(member(o, "progress"), "null");
+    json_object_put(o);
+    /* a running job's progress, replaced by the next; kept once it ended, frozen then */
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "step", json_object_new_int(1));
+    kxld_jobs_progress(jobs, a, p);
+    p = json_object_new_object();
+    json_object_object_add(p, "step", json_object_new_int(2));
+    kxld_jobs_progress(jobs, a, p);
+    kxld_jobs_progress(jobs, 99, json_object_new_object());   /* unknown: dropped */
+    o = kxld_jobs_get(jobs, "1");
+    assert_string_equal(member(o, "progress"), "{ \"step\": 2 }");
     json_object_put(o);
     json_object *dom = json_object_new_object();
     json_object_object_add(dom, "name", json_object_new_string("x"));
@@ -334,6 +346,11 @@ static void jobs_run_and_end(void **state)
     assert_string_equal(member(o, "status"), "201");
     assert_string_equal(member(o, "result"), "{ \"name\": \"x\" }");
     assert_string_equal(member(o, "error"), "null");
+    assert_string_equal(member(o, "progress"), "{ \"step\": 2 }");
+    json_object_put(o);
+    kxld_jobs_progress(jobs, a, json_object_new_object());   /* ended: dropped */
+    o = kxld_jobs_get(jobs, "1");
+    assert_string_equal(member(o, "progress"), "{ \"step\": 2 }");
     json_object_put(o);
     o = kxld_jobs_get(jobs, "2");
     assert_string_equal(member(o, "state"), "\"failed\"");
