@@ -96,6 +96,7 @@ const actions = {
 };
 
 function showState(card, d) {
+  card.last = d;
   card.state = d.state;
   card.fields.state.textContent = d.state;
   card.fields.state.className = `state state-${d.state}`;
@@ -169,6 +170,28 @@ function showHost(host, doms) {
       el('dt', {}, 'Domains'), el('dd', { 'data-field': 'domains' }, states)));
 }
 
+// A card's graphs, history and details are loaded when it first comes on screen: with many
+// domains, most cards are below the fold, and their 4 graphs and 2 requests each would hold
+// up the page (bench/bench-webui.sh: 50 domains).
+let observer = null;
+
+function seenOnScreen() {
+  if (!observer) {
+    observer = new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        const card = e.isIntersecting && cards.get(e.target.dataset.domain);
+        if (!card || card.shown) continue;
+        card.shown = true;
+        observer.unobserve(e.target);
+        card.graphs.draw();
+        loadHistory(card);
+        loadDetail(card);
+      }
+    }, { rootMargin: '200px' });
+  }
+  return observer;
+}
+
 // The domains as kxld has them now: cards come, go and change.
 async function refresh() {
   let doms, host;
@@ -187,14 +210,13 @@ async function refresh() {
       card = makeCard(d);
       cards.set(d.name, card);
       $('domains').append(card.root);
-      card.graphs.draw();
-      loadHistory(card);
-      loadDetail(card);
+      seenOnScreen().observe(card.root);
     }
     showState(card, d);
   }
   for (const [name, card] of cards) {
     if (!seen.has(name)) {
+      seenOnScreen().unobserve(card.root);
       card.graphs.destroy();
       card.root.remove();
       cards.delete(name);
@@ -209,6 +231,9 @@ function refreshSoon() {
   refreshTimer = setTimeout(() => { refreshTimer = null; refresh(); }, 30);
 }
 
+// The lifecycle events whose state the page knows without asking.
+const shownAs = { paused: 'paused', unpaused: 'running' };
+
 function connectEvents() {
   events = socket('/api/v1/events');
   events.onmessage = (m) => {
@@ -216,11 +241,15 @@ function connectEvents() {
     if (ev.event === 'stats') {
       const card = cards.get(ev.domain);
       if (card) {
-        card.graphs.add(ev.data);
+        // (a card not shown yet gets its points from the history when it is)
+        if (card.shown) card.graphs.add(ev.data);
         showSample(card, ev.data);
       }
       return;
     }
+    // pause and unpause show at once; the refresh below brings the rest
+    const card = cards.get(ev.domain);
+    if (card && shownAs[ev.event]) showState(card, { ...card.last, state: shownAs[ev.event] });
     devicesEvent(ev);
     if (ev.event === 'job' && ev.data) {
       const card = cards.get(ev.domain);
@@ -287,4 +316,6 @@ export function stopDashboard() {
   if (events) events.close();
   for (const c of cards.values()) { c.graphs.destroy(); c.root.remove(); }
   cards.clear();
+  if (observer) observer.disconnect();
+  observer = null;
 }
