@@ -10,6 +10,7 @@ import { openConsole } from './console.js';
 import { openVnc } from './vnc.js';
 import { openDevices, devicesEvent } from './devices.js';
 import { confirmAction } from './confirm.js';
+import { migrateDomain } from './migrate.js';
 import { el, mib, duration } from './format.js';
 
 const cards = new Map(); // name -> {root, graphs, state, started, fields}
@@ -73,7 +74,7 @@ function makeCard(d) {
       el('dt', {}, 'Uptime'), el('dd', {}, f.uptime)),
     el('div', { class: 'actions' },
       btn('Console', 'console'), card.displayBtn, btn('Devices', 'devices'), card.pauseBtn, btn('Shutdown', 'shutdown'),
-      btn('Reboot', 'reboot'), btn('Destroy', 'destroy', 'danger')),
+      btn('Reboot', 'reboot'), btn('Migrate', 'migrate'), btn('Destroy', 'destroy', 'danger')),
     card.job.root, card.error, graphs);
   card.graphs = new DomainGraphs(graphs);
   return card;
@@ -90,6 +91,7 @@ const actions = {
     c.job.cancel.disabled = true; // once: the job's end comes as an event
     return act(c, 'Cancel', () => api('POST', domPath(c.name, '/job/cancel')));
   },
+  migrate: (c) => act(c, 'Migrate', () => migrateDomain(c.name)),
   destroy: async (c) => {
     if (await confirmDestroy(c.name)) await act(c, 'Destroy', () => api('DELETE', domPath(c.name)));
   },
