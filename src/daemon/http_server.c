@@ -176,7 +176,7 @@ static kxld_request request_of(http_job *j)
                           .pam_service = j->srv->o->pam_service,
                           .login_group = j->srv->o->login_group,
                           .login_limit = j->srv->login_limit, .peer = j->peer,
-                          .auto_dirs = j->srv->o->auto_dirs};
+                          .auto_dirs = j->srv->o->auto_dirs, .peers = j->srv->o->peers};
 }
 
 /* Runs j's route: its HTTP status and body (*out_r, caller puts; the error's on failure). */

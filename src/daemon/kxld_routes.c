@@ -599,7 +599,8 @@ static const kxld_route routes[] = {
     {"GET /api/v1/domains/{name}/vnc", NO_OP, websocket_only, &ws_vnc_kind},
     /* create-image */
     {"POST /api/v1/images", NO_OP, kxld_create_image, .check = kxld_create_image_check},
-    /* live migration to a relocation server */
+    /* live migration to a relocation server, by address or kxld.conf's name for it */
+    {"GET /api/v1/peers", NO_OP, kxld_list_peers},
     {"POST /api/v1/domains/{name}/migrate", NO_OP, kxld_migrate_domain,
      .check = kxld_migrate_check},
     {"GET /metrics", NO_OP, NULL, .text = get_metrics,

@@ -1,10 +1,13 @@
 /* kxld_routes_migrate.c - POST /api/v1/domains/{name}/migrate: kxl migrate --relocation over
  * the API, always a job. The body names the receiving host's relocation server
- * ({"host": "HOST[:PORT]"}, mutual TLS with the certificates of kxl tls-setup in
+ * ({"host": "HOST[:PORT]"}, or the name of one of kxld.conf's relocation_peers, which
+ * GET /api/v1/peers lists; mutual TLS with the certificates of kxl tls-setup in
  * ROOT/etc/kxl/tls, as the command line's --relocation); ssh, the command line's other
  * transport, needs a terminal and is not offered here. The migration's progress (QEMU's
  * query-migrate, every half second) is the job's progress. */
 #include "daemon/kxld_routes_migrate.h"
+
+#include <string.h>
 
 #include "daemon/kxld_body.h"
 #include "util/err.h"
@@ -12,6 +15,29 @@
 static const char *dom(const kxld_request *rq)
 {
     return http_param(rq->params, "name");
+}
+
+/* kxld.conf's relocation_peers entry named name ("NAME=HOST[:PORT]"): its address, or NULL. */
+static const char *peer_address(const kxld_request *rq, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *const *p = rq->peers; p && *p; p++)
+        if (strncmp(*p, name, n) == 0 && (*p)[n] == '=')
+            return *p + n + 1;
+    return NULL;
+}
+
+int kxld_list_peers(const kxld_request *rq, json_object **out_r)
+{
+    *out_r = json_object_new_array();
+    for (const char *const *p = rq->peers; p && *p; p++) {
+        size_t n = strcspn(*p, "=");
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string_len(*p, (int)n));
+        json_object_object_add(o, "relocation", json_object_new_string(*p + n + 1));
+        json_object_array_add(*out_r, o);
+    }
+    return 200;
 }
 
 /* The body into *o and *host_r (owned by the body); the domain exists. */
@@ -35,6 +61,9 @@ static int migrate_args(const kxld_request *rq, kxl_migrate_opts *o, const char 
     }
     o->bandwidth_mib = (unsigned)bw;
     o->downtime_ms = (unsigned)downtime;
+    const char *peer = peer_address(rq, *host_r);
+    if (peer)
+        *host_r = peer;
     return kxl_domain_lookup(rq->paths, dom(rq), &d);
 }
 

@@ -6,5 +6,7 @@
 
 /* The job route's check: the body, and the domain exists. */
 int kxld_migrate_check(const kxld_request *rq);
+/* GET /api/v1/peers: kxld.conf's relocation_peers, [{"name", "relocation"}]. */
+int kxld_list_peers(const kxld_request *rq, json_object **out_r);
 /* Moves the domain to the body's host (204); QEMU's progress into the job. */
 int kxld_migrate_domain(const kxld_request *rq, json_object **out_r);

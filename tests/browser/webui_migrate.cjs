@@ -4,7 +4,7 @@
 // to; while memory moves, the card shows the supervisor's migrate job; then the card goes.
 // Environment: lib.cjs's, and
 //   KXL_DOMAIN  the running domain on A
-//   KXL_TO      B's relocation server, HOST:PORT
+//   KXL_TO      where to: a peer's name (kxld.conf's relocation_peers) or HOST:PORT
 // The last line is one JSON object of what it measured.
 'use strict';
 
@@ -26,6 +26,7 @@ run('migrate', async ({ page }, result, step) => {
   await card.locator('[data-action=migrate]').click();
   await page.locator('#migrate[open]').waitFor();
   result.title = await page.locator('#migrate-title').innerText();
+  result.peers = await page.locator('#migrate-peers option').evaluateAll((os) => os.map((o) => o.value));
   await page.fill('#migrate-host', process.env.KXL_TO);
   await shot(page, 'migrate');
   step('migrate');

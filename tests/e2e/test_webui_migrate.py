@@ -82,6 +82,8 @@ class WebUiMigrateTest(TlsKxldTestCase):
 
     def test_migrate_from_the_browser(self):
         name = "webmig"
+        self.write_conf(web_dir=WEB_DIR,
+                        relocation_peers=[f"host-b=127.0.0.1:{self.reloc_port}", "host-c=c:8002"])
         self.create(name)
         self.start_kxld()
         self.start_kxld_b()
@@ -100,9 +102,14 @@ class WebUiMigrateTest(TlsKxldTestCase):
             self.assert_error(status, *want, e)
         result = browse(self, "webui_migrate.cjs",
                         {"KXL_URL": f"https://127.0.0.1:{self.port}/", "KXL_TOKEN": TOKEN,
-                         "KXL_DOMAIN": name, "KXL_TO": to})
+                         "KXL_DOMAIN": name, "KXL_TO": "host-b"})
         print(f"\nweb UI (migrate): {result}", flush=True)
         self.assertEqual(result["title"], f"Migrate {name}")
+        # the peers of kxld.conf offered by name (GET /api/v1/peers)
+        self.assertEqual(result["peers"], ["host-b", "host-c"])
+        status, _, peers = self.api("GET", "/api/v1/peers")
+        self.assertEqual((status, peers), (200, [{"name": "host-b", "relocation": to},
+                                                 {"name": "host-c", "relocation": "c:8002"}]))
         self.assertEqual(result["domains_left"], 0)
         self.assertEqual(result["page_errors"], [])
         # the card showed the supervisor's migrate job on its way

@@ -1,5 +1,5 @@
-// migrate.js - a card's Migrate: the #migrate dialog asks for the receiving host's relocation
-// server, then POST /api/v1/domains/{name}/migrate (always a job of the API). While memory
+// migrate.js - a card's Migrate: the #migrate dialog asks for the receiving host (one of
+// kxld.conf's relocation_peers, or its relocation server's HOST:PORT), then POST /api/v1/domains/{name}/migrate (always a job of the API). While memory
 // moves, the card's job line shows the supervisor's "migrate" job (progress, Cancel:
 // dashboard.js); the API's job is read once a second only for how it ended.
 
@@ -9,8 +9,24 @@ function $(id) {
   return document.getElementById(id);
 }
 
+// The peers kxld.conf names (GET /api/v1/peers), offered as the host's choices.
+async function loadPeers() {
+  try {
+    const peers = await api('GET', '/api/v1/peers');
+    $('migrate-peers').replaceChildren(...peers.map((p) => {
+      const o = document.createElement('option');
+      o.value = p.name;
+      o.label = `${p.name} (${p.relocation})`;
+      return o;
+    }));
+  } catch (e) {
+    $('migrate-peers').replaceChildren(); // a host can still be typed
+  }
+}
+
 // Asks where to; resolves {host, bandwidth_mib} or null.
-function ask(name) {
+async function ask(name) {
+  await loadPeers();
   return new Promise((resolve) => {
     const dlg = $('migrate');
     $('migrate-title').textContent = `Migrate ${name}`;
