@@ -36,8 +36,13 @@ trap 'rm -rf "$wrap"' EXIT
 tests/host-programs.sh wrap "$wrap/bin" "$wrap/ran"
 # the interpreter itself, not a launcher script (pyenv's shims) that a wrapper would reset
 python=$(python3 -c 'import sys; print(sys.executable)')
+# the web UI's tests write a screenshot of each page here, for CI to keep and a person to see
+shots=${KXL_SCREENSHOTS:-$PWD/build-asan/e2e-screenshots}
+rm -rf "$shots"
+mkdir -p "$shots"
 e2e=0
 (cd tests/e2e && PATH="$wrap/bin:$PATH" KXL_BUILD="$PWD/../../build-asan" \
-    "$python" -m unittest discover -v -p 'test_*.py') || e2e=$?
+    KXL_SCREENSHOTS="$shots" "$python" -m unittest discover -v -p 'test_*.py') || e2e=$?
 tests/host-programs.sh verify "$wrap/ran"
+echo "== screenshots of the web UI: $(ls "$shots" | wc -l) in $shots"
 exit "$e2e"

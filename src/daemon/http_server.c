@@ -170,14 +170,14 @@ static int parse_body(const char *text, json_object **body_r)
 static kxld_request request_of(http_job *j)
 {
     return (kxld_request){.paths = j->srv->o->paths, .params = &j->params,
-                          .jobs = j->srv->jobs, .query = j->query,
+                          .jobs = j->srv->jobs, .job_id = j->job_id, .query = j->query,
                           .sessions = j->srv->sessions, .tokens = j->srv->o->tokens,
                           .session_id = j->session_id, .host = j->host, .tcp = j->tcp,
                           .set_cookie = &j->set_cookie, .history = j->srv->history,
                           .pam_service = j->srv->o->pam_service,
                           .login_group = j->srv->o->login_group,
                           .login_limit = j->srv->login_limit, .peer = j->peer,
-                          .auto_dirs = j->srv->o->auto_dirs};
+                          .auto_dirs = j->srv->o->auto_dirs, .peers = j->srv->o->peers};
 }
 
 /* Runs j's route: its HTTP status and body (*out_r, caller puts; the error's on failure). */

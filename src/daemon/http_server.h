@@ -21,6 +21,7 @@ typedef struct {
     int idle_timeout_s;        /* an idle keep-alive connection is closed after it */
     const kxl_paths *paths;
     const char *const *auto_dirs;   /* kxld.conf's, for the autostart routes */
+    const char *const *peers;       /* kxld.conf's relocation_peers, NAME=HOST[:PORT] each */
     /* A TCP listener with TLS when tcp_port is not 0: cert, key, and tokens or a client CA
      * are required. */
     int tcp_port;

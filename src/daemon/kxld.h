@@ -19,8 +19,10 @@ typedef struct {
     const http_params *params;   /* the {name} segments of the path */
     json_object *body;           /* the request's JSON body (an object), NULL when it had none */
     kxld_jobs *jobs;             /* the API's jobs */
+    unsigned long long job_id;   /* the job of the API this request runs as, or 0 */
     const char *query;           /* "a=1&b=2", or "" */
     const char *const *auto_dirs;   /* kxld.conf's autostart directories (NULL-terminated) */
+    const char *const *peers;    /* kxld.conf's relocation_peers, NAME=HOST[:PORT] each */
     /* who asks, for the sessions' routes */
     http_sessions *sessions;     /* the browser sessions */
     const kx_strv *tokens;       /* the TCP listener's bearer tokens (empty without one) */

@@ -29,6 +29,19 @@ typedef struct {
     int (*check)(const char *value, char **why_r);   /* each string of a list, when set */
 } conf_key;
 
+/* "NAME=HOST[:PORT]": a name of letters, digits, '-', '_' and '.', and an address. */
+static int peer_check(const char *value, char **why_r)
+{
+    size_t name = strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "0123456789-_.");
+    if (name == 0 || value[name] != '=' || !value[name + 1] || strchr(value + name + 1, '=')) {
+        *why_r = kx_asprintf("'%s' is not NAME=HOST[:PORT] (e.g. \"host-b=192.0.2.2:8002\")",
+                             value);
+        return -1;
+    }
+    return 0;
+}
+
 static const conf_key keys[] = {
     {"auto_dirs", CONF_STRINGS, offsetof(kxld_conf, auto_dirs), NULL, 0, 0, 0},
     {"idle_timeout_s", CONF_INT, offsetof(kxld_conf, idle_timeout_s), NULL, 60, 1, 3600},
@@ -39,6 +52,8 @@ static const conf_key keys[] = {
     {"relocation_address", CONF_STRING, offsetof(kxld_conf, relocation_address), NULL, 0, 0, 0},
     {"relocation_hosts_allow", CONF_STRINGS, offsetof(kxld_conf, relocation_hosts_allow), NULL,
      0, 0, 0, reloc_allow_check},
+    {"relocation_peers", CONF_STRINGS, offsetof(kxld_conf, relocation_peers), NULL, 0, 0, 0,
+     peer_check},
     {"relocation_port", CONF_INT, offsetof(kxld_conf, relocation_port), NULL, 8002, 1, 65535},
     {"relocation_server", CONF_BOOL, offsetof(kxld_conf, relocation_server), NULL, 0, 0, 1},
     {"session_idle_s", CONF_INT, offsetof(kxld_conf, session_idle_s), NULL, 1800, 10, 604800},
@@ -232,5 +247,6 @@ void kxld_conf_dispose(kxld_conf *c)
     free(c->login_group);
     free(c->relocation_address);
     free_strings(c->relocation_hosts_allow);
+    free_strings(c->relocation_peers);
     *c = (kxld_conf){0};
 }

@@ -33,6 +33,9 @@ typedef struct {
     /* regexes (tls/reloc_allow.h) matched against the peer's certificate names and address;
      * empty (NULL-terminated, never NULL): any peer with a certificate of the CA */
     char **relocation_hosts_allow;
+    /* Other hosts' relocation servers by name, "NAME=HOST[:PORT]" each (NULL-terminated,
+     * never NULL): the targets a migration through the API may name (GET /api/v1/peers) */
+    char **relocation_peers;
 } kxld_conf;
 
 /* Fills *c_r with the defaults, then with what the file at path sets (a missing file is all

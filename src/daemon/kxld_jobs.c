@@ -28,6 +28,7 @@ typedef struct kxld_job {
     double started, ended;   /* wall-clock seconds; ended 0: running */
     int status;
     json_object *body;
+    json_object *progress;   /* what the running job last said of its progress, or NULL */
 } kxld_job;
 
 struct kxld_jobs {
@@ -49,6 +50,7 @@ static void job_free(kxld_job *j)
 {
     free(j->request);
     json_object_put(j->body);
+    json_object_put(j->progress);
     free(j);
 }
 
@@ -233,6 +235,20 @@ void kxld_jobs_finish(kxld_jobs *jobs, unsigned long long id, int status, json_o
     json_object_put(body);   /* not found: trimmed meanwhile, which a running job never is */
 }
 
+void kxld_jobs_progress(kxld_jobs *jobs, unsigned long long id, json_object *progress)
+{
+    pthread_mutex_lock(&jobs->mu);
+    for (kxld_job *j = jobs->list; j; j = j->next)
+        if (j->id == id && !j->ended) {
+            json_object_put(j->progress);
+            j->progress = progress;
+            progress = NULL;
+            break;
+        }
+    pthread_mutex_unlock(&jobs->mu);
+    json_object_put(progress);
+}
+
 static json_object *job_json(const kxld_job *j)
 {
     bool ok = j->status >= 200 && j->status < 300;
@@ -252,6 +268,7 @@ static json_object *job_json(const kxld_job *j)
         json_object_get(error);   /* a failure's body is {"error": {...}} */
     json_object_object_add(o, "result", result);
     json_object_object_add(o, "error", error);
+    json_object_object_add(o, "progress", json_object_get(j->progress));
     return o;
 }
 

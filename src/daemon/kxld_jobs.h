@@ -23,8 +23,12 @@ void kxld_jobs_free(kxld_jobs *jobs);
 unsigned long long kxld_jobs_start(kxld_jobs *jobs, const char *request);
 /* Job id ended with this HTTP status and body (taken; NULL: none). */
 void kxld_jobs_finish(kxld_jobs *jobs, unsigned long long id, int status, json_object *body);
+/* Running job id's progress (taken): an object its route defines, shown by kxld_jobs_get as
+ * "progress" (kept once the job ended: its last step). Ignored for an ended or unknown job. */
+void kxld_jobs_progress(kxld_jobs *jobs, unsigned long long id, json_object *progress);
 /* Job id as JSON (caller puts): {"id", "request", "state": running|succeeded|failed,
- * "started", "ended", "status", "result", "error"}; NULL with kx_err(KXL_ERR_NOT_FOUND). */
+ * "started", "ended", "status", "result", "error", "progress"}; NULL with
+ * kx_err(KXL_ERR_NOT_FOUND). */
 json_object *kxld_jobs_get(kxld_jobs *jobs, const char *id);
 /* As kxld_jobs_get, once the job has ended or timeout_s seconds have passed (then it may
  * still be running). Blocks: for a worker thread. */

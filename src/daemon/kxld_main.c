@@ -274,6 +274,7 @@ static int serve_with(const kxl_paths *paths, const kxld_conf *conf, const char 
                           .max_requests = (unsigned)conf->max_requests,
                           .idle_timeout_s = (int)conf->idle_timeout_s, .paths = paths,
                           .auto_dirs = (const char *const *)conf->auto_dirs,
+                          .peers = (const char *const *)conf->relocation_peers,
                           .tcp_port = (int)conf->tcp_port, .tcp_address = conf->tcp_address,
                           .tls_cert = conf->tls_cert, .tls_key = conf->tls_key,
                           .tls_client_ca = conf->tls_client_ca,

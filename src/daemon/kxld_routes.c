@@ -17,6 +17,8 @@
 #include "daemon/kxld_ops_routes.h"
 #include "daemon/kxld.h"
 #include "daemon/kxld_routes_config.h"
+#include "daemon/kxld_routes_image.h"
+#include "daemon/kxld_routes_migrate.h"
 #include "kxl/autostart.h"
 #include "kxl/stats.h"
 #include "util/buf.h"
@@ -642,6 +644,12 @@ static const kxld_route routes[] = {
     {"PUT /api/v1/configs/{file}", NO_OP, kxld_put_config},
     {"POST /api/v1/configs/{file}/validate", NO_OP, kxld_validate_config},
     {"GET /api/v1/domains/{name}/vnc", NO_OP, websocket_only, &ws_vnc_kind},
+    /* create-image */
+    {"POST /api/v1/images", NO_OP, kxld_create_image, .check = kxld_create_image_check},
+    /* live migration to a relocation server, by address or kxld.conf's name for it */
+    {"GET /api/v1/peers", NO_OP, kxld_list_peers},
+    {"POST /api/v1/domains/{name}/migrate", NO_OP, kxld_migrate_domain,
+     .check = kxld_migrate_check},
     {"GET /metrics", NO_OP, NULL, .text = get_metrics,
      .content_type = "text/plain; version=0.0.4; charset=utf-8"},
 };

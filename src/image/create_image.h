@@ -86,6 +86,10 @@ void image_opts_dispose(image_opts *o);
 /* Parses create-image's command line (argv[0] is the command name) into *o. Returns 0, or -1
  * with kx_err (KXL_ERR_INVALID) naming the option, e.g. "--size 'x': not a size". */
 int image_opts_parse(image_opts *o, int argc, char **argv);
+/* Sets one option by its long name without the dashes ("hostname"), as image_opts_parse would
+ * for --NAME=VALUE (value NULL: a flag, --NAME). Thread-safe (no getopt): for kxld. Returns 0,
+ * or -1 with kx_err (KXL_ERR_INVALID) naming the option. */
+int image_opts_set(image_opts *o, const char *name, const char *value);
 /* Fills the defaults that come from the host (dist, mirror, output, MAC, dir) and checks the
  * options against each other and the host (files exist, tools are installed). etc_dir is
  * ROOT/etc/kxl. Returns 0, or -1 with kx_err (KXL_ERR_INVALID for a bad option,

@@ -338,6 +338,26 @@ static bool takes_value(const image_option *opt)
     return opt->type != OPT_FLAG && !opt->no_value;
 }
 
+int image_opts_set(image_opts *o, const char *name, const char *value)
+{
+    for (size_t i = 0; i < KX_ARRAY_SIZE(options); i++) {
+        const image_option *opt = &options[i];
+        if (strcmp(opt->name, name) != 0)
+            continue;
+        if (!value && takes_value(opt)) {
+            kx_err(KXL_ERR_INVALID, "--%s needs a value", name);
+            return -1;
+        }
+        if (value && !takes_value(opt)) {
+            kx_err(KXL_ERR_INVALID, "--%s takes no value", name);
+            return -1;
+        }
+        return option_value(o, opt, value);
+    }
+    kx_err(KXL_ERR_INVALID, "unknown option '--%s'", name);
+    return -1;
+}
+
 int image_opts_parse(image_opts *o, int argc, char **argv)
 {
     struct option longopts[KX_ARRAY_SIZE(options) + 1];

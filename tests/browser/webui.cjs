@@ -83,6 +83,15 @@ async function graphGetsPoints(card) {
   result.cpu_points_after = Number(await cpu.getAttribute('data-points'));
   result.live_point_ms = Date.now() - t0;
   result.cpu_text = await card.locator('[data-field=cpu]').innerText();
+  // every graph's x axis: clock times of the last minute(s), the same for the four (uPlot left
+  // alone ranged a graph without points over years: "1970", "2027")
+  result.x_axes = await card.page().evaluate((n) => {
+    const axes = { now: Date.now() / 1000 };
+    for (const g of document.querySelectorAll(`[data-domain="${n}"] [data-graph]`)) {
+      axes[g.dataset.graph] = { min: Number(g.dataset.xmin), max: Number(g.dataset.xmax), points: Number(g.dataset.points) };
+    }
+    return axes;
+  }, name);
 }
 
 async function consoleAnswers(page, card) {

@@ -75,10 +75,11 @@ class KxldTestCase(KxlTestCase):
         self.stop_kxld()
         super().tearDown()
 
-    def start_kxld(self, *args):
+    def start_kxld(self, *args, prefix=()):
+        """kxld in the foreground on the test's root (under prefix: ip netns exec NS)."""
         log = open(os.path.join(self.tmp, "kxld.stderr"), "ab")
         # its stderr is a file: a supervisor it starts holds it until it opens its own log
-        self.kxld = subprocess.Popen([KXLD, "--foreground", "-v", "--root", self.root, *args],
+        self.kxld = subprocess.Popen([*prefix, KXLD, "--foreground", "-v", "--root", self.root, *args],
                                      env=self.env, stdin=subprocess.DEVNULL, stdout=log,
                                      stderr=log)
         log.close()

@@ -24,6 +24,34 @@ SCRIPT = os.path.join(os.path.dirname(__file__), "../browser/webui.cjs")
 SHOTS = os.environ.get("KXL_SCREENSHOTS", "/tmp/kxl-webui-screenshots")
 
 
+def browse(test, script, env, answers=None, timeout=600, prefix=()):
+    """Runs a browser script (tests/browser/NAME.cjs, which uses lib.cjs) with env on top of
+    the test's (under prefix: ip netns exec NS), answering its questions ({"ask": WHAT} lines)
+    with answers[WHAT](msg); returns the JSON object of its last line, after asserting it
+    exited 0."""
+    result = None
+    env = dict(test.env, NODE_PATH=BROWSER_MODULES, KXL_SHOTS=SHOTS, **env)
+    os.makedirs(SHOTS, exist_ok=True)
+    with subprocess.Popen([*prefix, "node", os.path.join(os.path.dirname(__file__), "../browser", script)],
+                          env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as proc:
+        deadline = time.monotonic() + timeout
+        for line in proc.stdout:
+            msg = json.loads(line)
+            if "ask" in msg:
+                proc.stdin.write(json.dumps(answers[msg["ask"]](msg)) + "\n")
+                proc.stdin.flush()
+            else:
+                result = msg
+            test.assertLess(time.monotonic(), deadline, f"{script} ran too long")
+        stderr = proc.stderr.read()
+        rc = proc.wait(timeout=60)
+    test.assertIsNotNone(result, f"no result from {script}: {stderr[-3000:]}")
+    test.assertEqual(rc, 0, f"{json.dumps(result, indent=1)}\n{stderr[-3000:]}\n"
+                            f"kxld: {test.kxld_log()}")
+    return result
+
+
 class WebUiTest(TlsKxldTestCase):
 
     def setUp(self):
@@ -213,6 +241,15 @@ class WebUiTest(TlsKxldTestCase):
         self.assertLess(result["unpause_ms"], 1000)
         self.assertGreater(result["cpu_points_after"], result["cpu_points_before"])
         self.assertIn("42", result["console_tail"])
+        # the four graphs' x axes: the same span of clock time, a minute or more, ending now
+        axes = result["x_axes"]
+        now = axes.pop("now")
+        self.assertEqual(sorted(axes), ["cpu", "disk", "mem", "net"])
+        for graph, a in axes.items():
+            self.assertEqual((a["min"], a["max"]), (axes["cpu"]["min"], axes["cpu"]["max"]), graph)
+            self.assertGreaterEqual(a["max"] - a["min"], 60, graph)
+            self.assertLess(a["max"] - a["min"], 3700, graph)
+            self.assertLess(abs(now - a["max"]), 30, graph)
         self.assertLess(result["console_rows_resized"], result["console_rows"])
         self.assertIn(name, result["confirm_text"])
         self.assertEqual(result["page_errors"], [])

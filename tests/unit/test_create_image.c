@@ -224,6 +224,45 @@ static void test_cancel_fd_interrupts_the_run(void **state)
     opts_done(&o);
 }
 
+/* image_opts_set (kxld's way in, without getopt) means what the command line's --NAME=VALUE
+ * means, and refuses what it refuses, naming the option. */
+static void test_opts_set_is_the_command_line(void **state)
+{
+    (void)state;
+    image_opts o, cli;
+    image_opts_init(&o);
+    image_opts_init(&cli);
+    char *argv[] = {"create-image", "--hostname=web-01", "--size=2gb", "--genpass",
+                    "--noswap", "--ip=192.0.2.2/24", NULL};
+    assert_int_equal(image_opts_parse(&cli, 6, argv), 0);
+    assert_int_equal(image_opts_set(&o, "hostname", "web-01"), 0);
+    assert_int_equal(image_opts_set(&o, "size", "2gb"), 0);
+    assert_int_equal(image_opts_set(&o, "genpass", NULL), 0);
+    assert_int_equal(image_opts_set(&o, "noswap", NULL), 0);
+    assert_int_equal(image_opts_set(&o, "ip", "192.0.2.2/24"), 0);
+    assert_string_equal(o.hostname, cli.hostname);
+    assert_int_equal(o.size_mib, 2048);
+    assert_int_equal(o.size_mib, cli.size_mib);
+    assert_int_equal(o.swap_mib, 0);
+    assert_true(o.genpass && cli.genpass);
+    assert_string_equal(o.ip, cli.ip);
+    assert_int_equal(o.prefix, cli.prefix);
+    static const struct { const char *name, *value, *error; } bad[] = {
+        {"size", "big", "--size 'big'"},
+        {"size", NULL, "--size needs a value"},
+        {"genpass", "yes", "--genpass takes no value"},
+        {"frobnicate", "1", "unknown option '--frobnicate'"},
+        {"hostname", "", "--hostname needs a value"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(image_opts_set(&o, bad[i].name, bad[i].value), -1);
+        assert_int_equal(kx_err_code(), KXL_ERR_INVALID);
+        assert_non_null(strstr(kx_err_msg(), bad[i].error));
+    }
+    image_opts_dispose(&o);
+    image_opts_dispose(&cli);
+}
+
 UNIT_TMPDIR_FIXTURES(tmp)
 
 int main(void)
@@ -232,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_early_failure_leaves_the_caller_as_it_was),
         cmocka_unit_test(test_steps_relay_progress_and_error),
         cmocka_unit_test(test_cancel_fd_interrupts_the_run),
+        cmocka_unit_test(test_opts_set_is_the_command_line),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -178,9 +178,12 @@ static void conf_sets_keys(void **state)
 {
     (void)state;
     char *path = write_conf("# kxld\nunix_socket = \"/run/api.sock\"\nmax_requests = 4\n"
-                            "socket_group = 'wheel'\nauto_dirs = [\"/etc/xen/auto\", \"auto2\"]\n");
+                            "socket_group = 'wheel'\nauto_dirs = [\"/etc/xen/auto\", \"auto2\"]\n"
+                            "relocation_peers = [\"host-b=192.0.2.2:8002\"]\n");
     kxld_conf c;
     assert_int_equal(kxld_conf_load(path, "/srv", &c), 0);
+    assert_string_equal(c.relocation_peers[0], "host-b=192.0.2.2:8002");
+    assert_null(c.relocation_peers[1]);
     assert_string_equal(c.auto_dirs[0], "/etc/xen/auto");
     assert_string_equal(c.auto_dirs[1], "/srv/auto2");
     assert_null(c.auto_dirs[2]);
@@ -205,6 +208,10 @@ static void conf_errors_name_file_and_line(void **state)
         {"unix_socket = \n", ":1: "},
         {"tcp_port = 70000\n", ":1: 'tcp_port' must be a number from 0 to 65535"},
         {"auto_dirs = [\"/a\",\n 3]\n", ":2: 'auto_dirs' must be a list of non-empty strings"},
+        {"relocation_peers = [\"b=192.0.2.2\", \"192.0.2.3:8002\"]\n",
+         ":1: 'relocation_peers': '192.0.2.3:8002' is not NAME=HOST[:PORT]"},
+        {"relocation_peers = \"b c=h\"\n", ":1: 'relocation_peers': 'b c=h' is not NAME="},
+        {"relocation_peers = \"b=\"\n", ":1: 'relocation_peers': 'b=' is not NAME="},
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         char *path = write_conf(cases[k].text);
@@ -334,6 +341,18 @@ static void jobs_run_and_end(void **state)
     assert_string_equal(member(o, "state"), "\"running\"");
     assert_string_equal(member(o, "status"), "null");
     assert_string_equal(member(o, "request"), "\"POST \\/api\\/v1\\/domains\"");
+    assert_string_equal(member(o, "progress"), "null");
+    json_object_put(o);
+    /* a running job's progress, replaced by the next; kept once it ended, frozen then */
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "step", json_object_new_int(1));
+    kxld_jobs_progress(jobs, a, p);
+    p = json_object_new_object();
+    json_object_object_add(p, "step", json_object_new_int(2));
+    kxld_jobs_progress(jobs, a, p);
+    kxld_jobs_progress(jobs, 99, json_object_new_object());   /* unknown: dropped */
+    o = kxld_jobs_get(jobs, "1");
+    assert_string_equal(member(o, "progress"), "{ \"step\": 2 }");
     json_object_put(o);
     json_object *dom = json_object_new_object();
     json_object_object_add(dom, "name", json_object_new_string("x"));
@@ -344,6 +363,11 @@ static void jobs_run_and_end(void **state)
     assert_string_equal(member(o, "status"), "201");
     assert_string_equal(member(o, "result"), "{ \"name\": \"x\" }");
     assert_string_equal(member(o, "error"), "null");
+    assert_string_equal(member(o, "progress"), "{ \"step\": 2 }");
+    json_object_put(o);
+    kxld_jobs_progress(jobs, a, json_object_new_object());   /* ended: dropped */
+    o = kxld_jobs_get(jobs, "1");
+    assert_string_equal(member(o, "progress"), "{ \"step\": 2 }");
     json_object_put(o);
     o = kxld_jobs_get(jobs, "2");
     assert_string_equal(member(o, "state"), "\"failed\"");

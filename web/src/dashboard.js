@@ -1,6 +1,7 @@
 // dashboard.js - the host and its domains: facts from GET /api/v1/host, the domains from
 // GET /api/v1/domains, redrawn when the events WebSocket says something happened to one (no
-// polling), graphs fed by its "stats" events, and the actions, each one API call (a domain's
+// polling), graphs fed by its "stats" events, its supervisor's running job (progress, Cancel)
+// from its "job" events, and the actions, each one API call (a domain's
 // snapshots, CD-ROM media and disks: devices.js).
 
 import { api, socket } from './api.js';
@@ -9,6 +10,7 @@ import { openConsole } from './console.js';
 import { openVnc } from './vnc.js';
 import { openDevices, devicesEvent } from './devices.js';
 import { confirmAction } from './confirm.js';
+import { migrateDomain } from './migrate.js';
 import { el, mib, duration } from './format.js';
 
 const cards = new Map(); // name -> {root, graphs, state, started, fields}
@@ -54,6 +56,13 @@ function makeCard(d) {
   card.pauseBtn = btn('Pause', 'pause');
   card.displayBtn = btn('Display', 'display');
   card.displayBtn.hidden = true; // until the domain's config says it has vnc
+  card.job = {
+    text: el('span', { 'data-field': 'job-text' }),
+    bar: el('progress', { max: '100' }),
+    cancel: btn('Cancel', 'cancel-job'),
+  };
+  card.job.root = el('div', { class: 'job', 'data-field': 'job', role: 'status', hidden: true },
+    card.job.text, card.job.bar, card.job.cancel);
   const graphs = el('div', { class: 'graphs' });
   card.error = el('p', { class: 'error', role: 'alert' });
   card.root = el('article', { class: 'card domain', 'data-domain': name },
@@ -65,8 +74,8 @@ function makeCard(d) {
       el('dt', {}, 'Uptime'), el('dd', {}, f.uptime)),
     el('div', { class: 'actions' },
       btn('Console', 'console'), card.displayBtn, btn('Devices', 'devices'), card.pauseBtn, btn('Shutdown', 'shutdown'),
-      btn('Reboot', 'reboot'), btn('Destroy', 'destroy', 'danger')),
-    card.error, graphs);
+      btn('Reboot', 'reboot'), btn('Migrate', 'migrate'), btn('Destroy', 'destroy', 'danger')),
+    card.job.root, card.error, graphs);
   card.graphs = new DomainGraphs(graphs);
   return card;
 }
@@ -78,12 +87,18 @@ const actions = {
   pause: (c) => act(c, c.state === 'paused' ? 'Unpause' : 'Pause', () => api('POST', domPath(c.name, c.state === 'paused' ? '/unpause' : '/pause'))),
   shutdown: (c) => act(c, 'Shutdown', () => api('POST', domPath(c.name, '/shutdown'), {})),
   reboot: (c) => act(c, 'Reboot', () => api('POST', domPath(c.name, '/reboot'), {})),
+  'cancel-job': (c) => {
+    c.job.cancel.disabled = true; // once: the job's end comes as an event
+    return act(c, 'Cancel', () => api('POST', domPath(c.name, '/job/cancel')));
+  },
+  migrate: (c) => act(c, 'Migrate', () => migrateDomain(c.name)),
   destroy: async (c) => {
     if (await confirmDestroy(c.name)) await act(c, 'Destroy', () => api('DELETE', domPath(c.name)));
   },
 };
 
 function showState(card, d) {
+  card.last = d;
   card.state = d.state;
   card.fields.state.textContent = d.state;
   card.fields.state.className = `state state-${d.state}`;
@@ -91,6 +106,26 @@ function showState(card, d) {
   card.fields.vcpus.textContent = String(d.vcpus);
   card.pauseBtn.textContent = d.state === 'paused' ? 'Unpause' : 'Pause';
   card.pauseBtn.dataset.action = 'pause';
+}
+
+// A "job" event of the domain's supervisor (a save, dump, snapshot, migration): while it runs,
+// its phase and progress (-1: not known) and a Cancel button; once it ended, how.
+function showJob(card, j) {
+  const job = card.job;
+  const running = j.status === 'running';
+  const known = typeof j.progress === 'number' && j.progress >= 0;
+  job.root.hidden = false;
+  job.root.dataset.status = j.status;
+  job.root.dataset.kind = j.kind;
+  job.root.dataset.progress = known ? String(j.progress) : '';
+  let text = running ? `${j.kind}: ${j.cancelling ? 'cancelling' : j.phase}${known ? ` ${j.progress} %` : ''}` : `${j.kind} ${j.status}`;
+  if (j.error) text += `: ${j.error}`;
+  job.text.textContent = text;
+  job.bar.hidden = !running;
+  if (known) job.bar.value = j.progress;
+  else job.bar.removeAttribute('value'); // an indeterminate bar
+  job.cancel.hidden = !running;
+  if (!running || !j.cancelling) job.cancel.disabled = !running;
 }
 
 function showSample(card, s) {
@@ -137,6 +172,28 @@ function showHost(host, doms) {
       el('dt', {}, 'Domains'), el('dd', { 'data-field': 'domains' }, states)));
 }
 
+// A card's graphs, history and details are loaded when it first comes on screen: with many
+// domains, most cards are below the fold, and their 4 graphs and 2 requests each would hold
+// up the page (bench/bench-webui.sh: 50 domains).
+let observer = null;
+
+function seenOnScreen() {
+  if (!observer) {
+    observer = new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        const card = e.isIntersecting && cards.get(e.target.dataset.domain);
+        if (!card || card.shown) continue;
+        card.shown = true;
+        observer.unobserve(e.target);
+        card.graphs.draw();
+        loadHistory(card);
+        loadDetail(card);
+      }
+    }, { rootMargin: '200px' });
+  }
+  return observer;
+}
+
 // The domains as kxld has them now: cards come, go and change.
 async function refresh() {
   let doms, host;
@@ -155,14 +212,13 @@ async function refresh() {
       card = makeCard(d);
       cards.set(d.name, card);
       $('domains').append(card.root);
-      card.graphs.draw();
-      loadHistory(card);
-      loadDetail(card);
+      seenOnScreen().observe(card.root);
     }
     showState(card, d);
   }
   for (const [name, card] of cards) {
     if (!seen.has(name)) {
+      seenOnScreen().unobserve(card.root);
       card.graphs.destroy();
       card.root.remove();
       cards.delete(name);
@@ -177,6 +233,9 @@ function refreshSoon() {
   refreshTimer = setTimeout(() => { refreshTimer = null; refresh(); }, 30);
 }
 
+// The lifecycle events whose state the page knows without asking.
+const shownAs = { paused: 'paused', unpaused: 'running' };
+
 function connectEvents() {
   events = socket('/api/v1/events');
   events.onmessage = (m) => {
@@ -184,12 +243,21 @@ function connectEvents() {
     if (ev.event === 'stats') {
       const card = cards.get(ev.domain);
       if (card) {
-        card.graphs.add(ev.data);
+        // (a card not shown yet gets its points from the history when it is)
+        if (card.shown) card.graphs.add(ev.data);
         showSample(card, ev.data);
       }
       return;
     }
+    // pause and unpause show at once; the refresh below brings the rest
+    const card = cards.get(ev.domain);
+    if (card && shownAs[ev.event]) showState(card, { ...card.last, state: shownAs[ev.event] });
     devicesEvent(ev);
+    if (ev.event === 'job' && ev.data) {
+      const card = cards.get(ev.domain);
+      if (card) showJob(card, ev.data);
+      return; // a job changes no domain's state: nothing to reload
+    }
     refreshSoon();
   };
   events.onclose = () => {
@@ -250,4 +318,6 @@ export function stopDashboard() {
   if (events) events.close();
   for (const c of cards.values()) { c.graphs.destroy(); c.root.remove(); }
   cards.clear();
+  if (observer) observer.disconnect();
+  observer = null;
 }

@@ -7,6 +7,7 @@ import 'uplot/dist/uPlot.min.css';
 import { el, rate } from './format.js';
 
 const KEEP = 720; // an hour of 5 s samples, as kxld keeps
+const SPAN_MIN = 60; // the x axis shows a minute at least
 
 const kinds = [
   { key: 'cpu', title: 'CPU %', series: ['CPU %'], fmt: (v) => `${v.toFixed(1)} %` },
@@ -16,6 +17,13 @@ const kinds = [
 ];
 
 const colors = ['#2f80ed', '#eb5757'];
+
+// An x tick as a clock time (uPlot's own labels keep only the seconds within a minute: ":30").
+function clock(t) {
+  const d = new Date(t * 1000);
+  const p = (n) => String(n).padStart(2, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
 
 function textColor() {
   return getComputedStyle(document.body).color;
@@ -36,6 +44,16 @@ export class DomainGraphs {
     }
   }
 
+  // The x axis of all four graphs: the domain's samples (the CPU graph has them all), at least
+  // a minute ending at the newest. Left to uPlot, the network and disk graphs (no point before
+  // a second sample) and any one-point graph get a range of years around their one time, or
+  // around the epoch, and label it "1970" or "2027"; and the four would not line up.
+  xRange() {
+    const t = this.data.cpu[0];
+    const hi = t.length ? t[t.length - 1] : Date.now() / 1000;
+    return [Math.min(t.length ? t[0] : hi, hi - SPAN_MIN), hi];
+  }
+
   // Draws once the boxes are in the document (uPlot measures nothing, but the width does).
   draw() {
     const color = textColor();
@@ -47,9 +65,16 @@ export class DomainGraphs {
         height: 110,
         legend: { show: false },
         cursor: { show: false },
-        scales: { x: { time: true } },
+        scales: {
+          x: { time: true, range: () => this.xRange() },
+          // rates from 0; a graph without points yet keeps its axis (and its width, so that
+          // the four x axes line up)
+          ...(k.key === 'net' || k.key === 'disk' ? { y: { range: (u, lo, hi) => [0, hi > 0 ? hi * 1.1 : 100] } } : {}),
+        },
+        // the range drawn, for a test to read (the labels are pixels on a canvas)
+        hooks: { setScale: [(u, key) => { if (key === 'x') Object.assign(box.dataset, { xmin: u.scales.x.min, xmax: u.scales.x.max }); }] },
         axes: [
-          { stroke: color, grid: { show: false }, size: 24 },
+          { stroke: color, grid: { show: false }, size: 24, space: 72, values: (u, ts) => ts.map(clock) },
           { stroke: color, size: 66, values: (u, vals) => vals.map((v) => (k.key === 'cpu' || k.key === 'mem' ? v : rate(v))) },
         ],
         series: [{}, ...k.series.map((label, i) => ({ label, stroke: colors[i], width: 1.5, points: { show: false } }))],

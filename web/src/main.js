@@ -6,6 +6,7 @@ import { api, setCsrf } from './api.js';
 import { startDashboard, stopDashboard, refreshDomains } from './dashboard.js';
 import { loadConfigs, setOnStarted } from './configs.js';
 import { wireCreate } from './create.js';
+import { wireImage } from './image.js';
 import { onShow, showView, wireViews } from './views.js';
 
 function $(id) {
@@ -34,6 +35,7 @@ function showDashboard(session) {
   onShow('configs', loadConfigs);
   setOnStarted(refreshDomains);
   wireCreate(() => { refreshDomains(); loadConfigs(); });
+  wireImage(() => { refreshDomains(); loadConfigs(); });
   showView('domains');
 }
 

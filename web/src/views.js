@@ -1,4 +1,4 @@
-// views.js - the dashboard's tabs (Domains, Configs, New domain): one view shown at a time,
+// views.js - the dashboard's tabs (Domains, Configs, New domain, New image): one view shown at a time,
 // each a button that works with the keyboard; a view may ask to be told when it is shown.
 
 const shown = new Map(); // view name -> function called when it is shown

@@ -1,0 +1,111 @@
+/* kxld_routes_migrate.c - POST /api/v1/domains/{name}/migrate: kxl migrate --relocation over
+ * the API, always a job. The body names the receiving host's relocation server
+ * ({"host": "HOST[:PORT]"}, or the name of one of kxld.conf's relocation_peers, which
+ * GET /api/v1/peers lists; mutual TLS with the certificates of kxl tls-setup in
+ * ROOT/etc/kxl/tls, as the command line's --relocation); ssh, the command line's other
+ * transport, needs a terminal and is not offered here. The migration's progress (QEMU's
+ * query-migrate, every half second) is the job's progress. */
+#include "daemon/kxld_routes_migrate.h"
+
+#include <string.h>
+
+#include "daemon/kxld_body.h"
+#include "util/err.h"
+
+static const char *dom(const kxld_request *rq)
+{
+    return http_param(rq->params, "name");
+}
+
+/* kxld.conf's relocation_peers entry named name ("NAME=HOST[:PORT]"): its address, or NULL. */
+static const char *peer_address(const kxld_request *rq, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *const *p = rq->peers; p && *p; p++)
+        if (strncmp(*p, name, n) == 0 && (*p)[n] == '=')
+            return *p + n + 1;
+    return NULL;
+}
+
+int kxld_list_peers(const kxld_request *rq, json_object **out_r)
+{
+    *out_r = json_object_new_array();
+    for (const char *const *p = rq->peers; p && *p; p++) {
+        size_t n = strcspn(*p, "=");
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string_len(*p, (int)n));
+        json_object_object_add(o, "relocation", json_object_new_string(*p + n + 1));
+        json_object_array_add(*out_r, o);
+    }
+    return 200;
+}
+
+/* The body into *o and *host_r (owned by the body); the domain exists. */
+static int migrate_args(const kxld_request *rq, kxl_migrate_opts *o, const char **host_r)
+{
+    static const char *const members[] = {"host", "paused", "bandwidth_mib", "downtime_ms",
+                                          NULL};
+    int64_t bw, downtime;
+    kxl_dominfo d;
+    *o = (kxl_migrate_opts){.relocation = true};
+    if (kxld_body_only(rq->body, members) < 0 ||
+        kxld_body_nonempty(rq->body, "host", true, host_r) < 0 ||
+        kxld_body_bool(rq->body, "paused", false, &o->paused) < 0 ||
+        kxld_body_int(rq->body, "bandwidth_mib", false, 0, &bw) < 0 ||
+        kxld_body_int(rq->body, "downtime_ms", false, 0, &downtime) < 0)
+        return -1;
+    if (bw < 0 || bw > 1 << 20 || downtime < 0 || downtime > 60000) {
+        kx_err(KXL_ERR_INVALID, "request body: 'bandwidth_mib' is 0 to 1048576 MiB/s, "
+               "'downtime_ms' 0 to 60000 ms");
+        return -1;
+    }
+    o->bandwidth_mib = (unsigned)bw;
+    o->downtime_ms = (unsigned)downtime;
+    const char *peer = peer_address(rq, *host_r);
+    if (peer)
+        *host_r = peer;
+    return kxl_domain_lookup(rq->paths, dom(rq), &d);
+}
+
+int kxld_migrate_check(const kxld_request *rq)
+{
+    kxl_migrate_opts o;
+    const char *host;
+    return migrate_args(rq, &o, &host);
+}
+
+typedef struct {
+    kxld_jobs *jobs;
+    unsigned long long id;
+} migrate_job;
+
+static void add_u64(json_object *o, const char *key, uint64_t v)
+{
+    json_object_object_add(o, key, json_object_new_int64((int64_t)v));
+}
+
+/* QEMU's figures as the job's progress. */
+static void on_progress(const kxl_migrate_progress *pr, void *opaque)
+{
+    migrate_job *j = opaque;
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "phase", json_object_new_string(pr->phase));
+    json_object_object_add(p, "percent", json_object_new_int(pr->percent));
+    add_u64(p, "transferred", pr->transferred);
+    add_u64(p, "remaining", pr->remaining);
+    add_u64(p, "total", pr->total);
+    add_u64(p, "rate", pr->rate);
+    json_object_object_add(p, "pass", json_object_new_int((int)pr->pass));
+    kxld_jobs_progress(j->jobs, j->id, p);
+}
+
+int kxld_migrate_domain(const kxld_request *rq, json_object **out_r)
+{
+    (void)out_r;
+    kxl_migrate_opts o;
+    const char *host;
+    migrate_job j = {.jobs = rq->jobs, .id = rq->job_id};
+    if (migrate_args(rq, &o, &host) < 0)
+        return -1;
+    return kxl_domain_migrate(rq->paths, dom(rq), host, &o, on_progress, &j) < 0 ? -1 : 204;
+}
