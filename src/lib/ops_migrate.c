@@ -43,7 +43,12 @@ typedef struct {
     kxl_migrate_progress_fn progress;
     void *opaque;
     pid_t pid;                 /* the transport */
-    int to, from;              /* its stdin and stdout */
+    int to, from;              /* its stdin and stdout (with a relay: the relay's channel 0) */
+    /* --copy-storage: the relay (mig_mux.h) between the transport and channel 0 and the
+     * mirrors' NBD connections, and the transport's own ends, which it holds */
+    pid_t relay;
+    int transport_to, transport_from;
+    json_object *copy;         /* the disks the receiver made empty (its MIG_COPY list) */
     int stream_port;           /* --relocation: QEMU's stream goes to this port of the host */
     int watch, job;            /* the supervisor's event stream; the migrate request's reply */
     bool handover;             /* QEMU completed: the guest stopped, its disks released */
@@ -110,6 +115,16 @@ static void transport_end(mig_send *m)
     if (m->from >= 0)
         close(m->from);
     m->to = m->from = -1;
+    if (m->relay) {
+        AUTOFREE char *sock = kxl_domain_file(m->p, m->name, "mirror.sock");
+        migrate_mux_end(m->relay);
+        close(m->transport_to);
+        close(m->transport_from);
+        unlink(sock);
+        m->relay = 0;
+    }
+    json_object_put(m->copy);
+    m->copy = NULL;
     if (m->pid <= 0)
         return;
     for (int i = 0; i < 500 && waitpid(m->pid, NULL, WNOHANG) == 0; i++)
@@ -124,12 +139,16 @@ static void transport_end(mig_send *m)
 /* The config the receiver starts: -C's file, or the domain's own (the supervisor's). */
 static json_object *header_args(const mig_send *m)
 {
-    if (!m->o->config_file)
-        return json_object_new_object();
-    AUTOPTR(kxl_domcfg) cfg = cfg_load(m->o->config_file, NULL, kxl_host_cpus(), 0);
-    if (!cfg)
-        return NULL;
     json_object *args = json_object_new_object();
+    if (m->o->copy_storage)
+        json_object_object_add(args, "copy_storage", json_object_new_boolean(true));
+    if (!m->o->config_file)
+        return args;
+    AUTOPTR(kxl_domcfg) cfg = cfg_load(m->o->config_file, NULL, kxl_host_cpus(), 0);
+    if (!cfg) {
+        json_object_put(args);
+        return NULL;
+    }
     json_object_object_add(args, "config", cfg_domcfg_to_json(cfg));
     return args;
 }
@@ -192,6 +211,35 @@ static int preflight(mig_send *m)
     return -1;
 }
 
+/* --copy-storage: the receiver's list of the disks it made empty; when there are any, the
+ * relay frames the transport from here on, and the receiver says when its NBD server is
+ * there. */
+static int storage_steps(mig_send *m)
+{
+    AUTOFREE char *line = m->o->copy_storage ? mig_read_line(m->from, m->peer, REPLY_MS) : NULL;
+    if (!m->o->copy_storage)
+        return 0;
+    if (!line || !kx_startswith(line, MIG_COPY) ||
+        !(m->copy = json_tokener_parse(line + strlen(MIG_COPY))) ||
+        !json_object_is_type(m->copy, json_type_array)) {
+        AUTOFREE char *why = line ? kx_strdup(line) : kx_strdup(kx_err_msg());
+        kx_err(KXL_ERR_STATE, "%s did not say which disks to copy: %s", m->peer, why);
+        return -1;
+    }
+    size_t n = json_object_array_length(m->copy);
+    debug_step(m, line);
+    if (!n)
+        return 0;
+    AUTOCLOSE int listen_fd = migrate_storage_listen(m->p, m->name);
+    mig_mux mm = {.transport_in = m->from, .transport_out = m->to, .n = n,
+                  .listen_fd = listen_fd};
+    if (listen_fd < 0 || migrate_mux_start(&mm, &m->relay, &m->to, &m->from) < 0)
+        return -1;
+    m->transport_to = mm.transport_out;
+    m->transport_from = mm.transport_in;
+    return expect_line(m, MIG_STORAGE_READY, "the receiver did not export the disks");
+}
+
 static int open_watch(mig_send *m)
 {
     AUTOCLOSE int fd = control_connect(m->p, m->name, "control.sock");
@@ -218,6 +266,8 @@ static int start_job(mig_send *m)
     json_object_object_add(args, "bandwidth_mib", json_object_new_int64(m->o->bandwidth_mib));
     if (tls_host)
         json_object_object_add(args, "tls_hostname", json_object_new_string(tls_host));
+    if (m->copy && json_object_array_length(m->copy))
+        json_object_object_add(args, "mirror", json_object_get(m->copy));
     if (fd < 0 || control_send(fd, m->name, "migrate", args, stream >= 0 ? stream : m->to) < 0)
         return -1;
     m->job = TAKE_FD(fd);
@@ -240,6 +290,11 @@ static void job_event(mig_send *m, json_object *data)
     json_object_object_get_ex(data, "stats", &st);
     if (kx_streq(phase, "handover"))
         m->handover = true;
+    if (m->progress && kx_streq(phase, "mirroring")) {
+        kxl_migrate_progress pr = {.phase = phase,
+                                   .percent = (int)kx_json_int(data, "progress", 0)};
+        m->progress(&pr, m->opaque);
+    }
     if (!m->progress || !st)
         return;
     kxl_migrate_progress pr = {
@@ -369,7 +424,7 @@ static int migrate_steps(mig_send *m)
         preflight(m) < 0)
         return -1;
     debug_step(m, MIG_PREFLIGHT_OK);
-    if (open_watch(m) < 0 || start_job(m) < 0 || stream(m) < 0)
+    if (storage_steps(m) < 0 || open_watch(m) < 0 || start_job(m) < 0 || stream(m) < 0)
         return -1;
     return handover(m);
 }

@@ -35,6 +35,10 @@ typedef struct {
     int lifeline;          /* held until the go: its closing destroys the domain */
     int stream;            /* QEMU's stream when it comes apart (stream_apart), else -1 */
     bool created;
+    /* --copy-storage */
+    kx_strv copy;          /* the disks the sender copies in (vdevs) */
+    kx_strv made;          /* their files, made here empty: removed unless the go comes */
+    pid_t relay;           /* the relay (mig_mux.h) that in and out go through, or 0 */
 } mig_recv;
 
 static void debug_step(const mig_recv *r, const char *what)
@@ -77,7 +81,7 @@ static int config_from_header(mig_recv *r)
 static int answer_preflight(mig_recv *r)
 {
     kx_strv missing = KX_STRV_INIT;
-    int ok = migrate_preflight(r->p, &r->h, r->cfg, &missing);
+    int ok = migrate_preflight(r->p, &r->h, r->cfg, &missing, &r->copy);
     if (ok == 0) {
         kx_strv_dispose(&missing);
         return mig_write_line(r->out, SENDER, MIG_PREFLIGHT_OK);
@@ -135,6 +139,34 @@ static int accept_stream(mig_recv *r)
     }
 }
 
+/* --copy-storage: the disks to copy are made empty here and named to the sender; then the
+ * transport is framed (the relay connects to the NBD server the domain's supervisor starts,
+ * and says when it is there). */
+static int prepare_storage(mig_recv *r)
+{
+    if (!r->h.copy_storage)
+        return 0;
+    if (r->copy.n && migrate_storage_make(r->cfg, r->h.copy_storage, &r->copy, &r->made) < 0)
+        return -1;
+    json_object *list = json_object_new_array();
+    for (size_t i = 0; i < r->copy.n; i++)
+        json_object_array_add(list, json_object_new_string(r->copy.v[i]));
+    AUTOFREE char *line = kx_asprintf("%s%s", MIG_COPY, kx_json_text(list));
+    json_object_put(list);
+    if (mig_write_line(r->out, SENDER, line) < 0)
+        return -1;
+    if (!r->copy.n)
+        return 0;
+    AUTOFREE char *sock = kxl_domain_file(r->p, r->cfg->name, "nbd.sock");
+    mig_mux m = {.transport_in = r->in, .transport_out = r->out, .n = r->copy.n,
+                 .listen_fd = -1, .connect_path = sock, .connect_ms = HEADER_MS,
+                 .ready_line = MIG_STORAGE_READY};
+    if (migrate_mux_start(&m, &r->relay, &r->out, &r->in) < 0)
+        return -1;
+    debug_step(r, "the disks' relay runs");
+    return 0;
+}
+
 static int create_domain(mig_recv *r)
 {
     if (r->o->stream_apart && accept_stream(r) < 0)
@@ -142,7 +174,8 @@ static int create_domain(mig_recv *r)
     kxl_create_opts c = {.paused = true, .supervisor = r->o->supervisor,
                          .restore_qemu = r->h.qemu_version, .machine = r->h.machine,
                          .incoming = true, .incoming_fd = r->stream >= 0 ? r->stream : r->in,
-                         .incoming_tls = r->stream >= 0, .lifeline_r = &r->lifeline};
+                         .incoming_tls = r->stream >= 0, .lifeline_r = &r->lifeline,
+                         .nbd_export = r->copy.n ? r->copy.v : NULL};
     int rc = kxl_domain_create(r->p, r->cfg, &c, NULL);
     if (r->stream >= 0)
         close(r->stream);   /* the supervisor has its own */
@@ -181,7 +214,8 @@ static int commit(mig_recv *r, bool paused)
                r->cfg->name, why);
         return -1;
     }
-    r->created = false;   /* it is this host's domain now */
+    r->created = false;   /* it is this host's domain now, and its disks */
+    kx_strv_dispose(&r->made);
     AUTOFREE char *line = kx_asprintf("%sok %s", MIG_RESULT, paused ? "paused" : "running");
     return mig_write_line(r->out, SENDER, line);
 }
@@ -193,7 +227,7 @@ static int receive_steps(mig_recv *r)
         config_from_header(r) < 0)
         return -1;
     debug_step(r, r->cfg->name);
-    if (answer_preflight(r) < 0 || create_domain(r) < 0)
+    if (answer_preflight(r) < 0 || prepare_storage(r) < 0 || create_domain(r) < 0)
         return -1;
     debug_step(r, MIG_RECEIVED);
     if (mig_write_line(r->out, SENDER, MIG_RECEIVED) < 0 || wait_go(r, &paused) < 0)
@@ -213,14 +247,22 @@ int kxl_domain_migrate_receive(const kxl_paths *p, int in_fd, int out_fd,
         kxl_domain_destroy(p, r.cfg->name);   /* before the go: nothing stays */
     if (r.lifeline >= 0)
         close(r.lifeline);
+    migrate_storage_unmake(&r.made);   /* the copies, unless the domain is ours now */
     if (why) {
         AUTOFREE char *line = kx_asprintf("%s%s", MIG_ERROR, why);
-        mig_write_line(out_fd, SENDER, line);   /* the sender may be gone: no matter */
-        kx_err(code, "%s", why);
+        mig_write_line(r.out, SENDER, line);   /* the sender may be gone: no matter */
     }
+    if (r.relay) {   /* the relay ends with the transport, once the sender closes it */
+        close(r.in);
+        close(r.out);
+        migrate_mux_end(r.relay);
+    }
+    if (why)
+        kx_err(code, "%s", why);
     if (rc == 0 && name_r)
         *name_r = kx_strdup(r.cfg->name);
     kxl_domcfg_free(r.cfg);
     mig_header_dispose(&r.h);
+    kx_strv_dispose(&r.copy);
     return rc;
 }

@@ -161,6 +161,24 @@ class RelocationTest(test_migrate.MigrateTest):
         self.wait_log("domain 'rl' received and running here")
         self.assert_kxld_serves()
 
+    def test_copy_storage_through_relocation_server(self):
+        """--copy-storage through the relocation server: the disks' NBD connections go through
+        the mutually authenticated TLS connection (framed with the protocol), the memory through
+        QEMU's TLS; the guest's checksum of its raw disk is the same on B."""
+        self.start_kxld_b()
+        cfg_b, _, dir_b = self.copy_storage_domain("rc")
+        before = self.guest_sum("rc")
+        r = self.relocate("rc", "--copy-storage", "-C", cfg_b)
+        self.assertEqual(r.returncode, 0, r.stderr + self.kxld_log()[-3000:])
+        print(f"\nmigrate --relocation --copy-storage: {FIGURES.search(r.stderr).group(0)}")
+        self.assert_gone("rc")
+        self.assertEqual(sorted(os.listdir(dir_b)), ["fs.img", "raw.img"])
+        self.assert_goes_on_at_b("rc", self.last_beat("rc"))
+        with self.host_b():
+            self.assertEqual(self.guest_sum("rc"), before, "the raw disk differs on B")
+            self.guest_sh("rc", "cat /mnt/data/mark.txt", r"copied-disk\r?\n")
+        self.assert_kxld_serves()
+
     def test_host_not_allowed_is_refused(self):
         """A's certificate is good but B allows only host-z: the migration fails at once with
         the refusal, the guest runs on at A, B started nothing and says why."""
