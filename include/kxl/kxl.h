@@ -122,6 +122,8 @@ typedef struct {
     /* kxl migrate --copy-storage: the disks (vdevs, NULL-terminated) the sender copies in
      * before its stream, which QEMU's NBD server exports on the domain's nbd.sock; NULL */
     char *const *nbd_export;
+    bool incoming_postcopy;    /* kxl migrate --postcopy: the guest runs before all its memory
+                                * came (the domain is started once QEMU switched to postcopy) */
 } kxl_create_opts;
 
 /* Starts the domain; returns once the guest runs (or is paused, with -p).

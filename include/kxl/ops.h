@@ -319,6 +319,10 @@ typedef struct {
     /* --copy-storage: the writable disks the receiver does not have (no file at their path)
      * are made there empty and copied through the transport before the memory moves */
     bool copy_storage;
+    /* --postcopy: after the first pass over memory the guest runs on the receiver, which
+     * fetches the pages it lacks from this host: a bounded downtime whatever the guest
+     * dirties, but a failure from then on (the link, either host) loses the guest */
+    bool postcopy;
 } kxl_migrate_opts;
 
 /* A migration's progress as the sending QEMU reports it (query-migrate), every half second

@@ -10,7 +10,7 @@
 #include "cli/cli.h"
 #include "kxl/ops.h"
 
-enum { OPT_DEBUG = 256, OPT_DOWNTIME, OPT_BANDWIDTH, OPT_RELOCATION, OPT_COPY_STORAGE };
+enum { OPT_DEBUG = 256, OPT_DOWNTIME, OPT_BANDWIDTH, OPT_RELOCATION, OPT_COPY_STORAGE, OPT_POSTCOPY };
 
 typedef struct {
     bool tty;            /* stderr is a terminal: the line is redrawn */
@@ -66,6 +66,7 @@ static int parse_migrate(int argc, char **argv, kxl_migrate_opts *o, const char 
         {"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
         {"relocation", required_argument, NULL, OPT_RELOCATION},
         {"copy-storage", no_argument, NULL, OPT_COPY_STORAGE},
+        {"postcopy", no_argument, NULL, OPT_POSTCOPY},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -83,12 +84,18 @@ static int parse_migrate(int argc, char **argv, kxl_migrate_opts *o, const char 
             *host_r = optarg;
         else if (c == OPT_COPY_STORAGE)
             o->copy_storage = true;
+        else if (c == OPT_POSTCOPY)
+            o->postcopy = true;
         else if (c == OPT_DOWNTIME && (v = parse_count(optarg, "--downtime", 60000)) > 0)
             o->downtime_ms = (unsigned)v;
         else if (c == OPT_BANDWIDTH && (v = parse_count(optarg, "--bandwidth", 1 << 20)) > 0)
             o->bandwidth_mib = (unsigned)v;
         else if (c != 'e')   /* xl: "do not wait for the domain's death there"; kxl never does */
             return -1;
+    }
+    if (o->postcopy && o->copy_storage) {
+        fprintf(stderr, "kxl: migrate: --postcopy and --copy-storage do not go together\n");
+        return -1;
     }
     if (*host_r) {   /* --relocation HOST[:PORT] DOM: no ssh transport */
         o->relocation = true;

@@ -151,9 +151,9 @@ static const cli_cmd commands[] = {
      "in its config.\n", KXL_OP_MEM_SET},
     {NULL, cmd_migrate, false, "Move a running domain to another host",
      "[-s SSHCMD] [-e] [-C CFG] [-p] [--debug] [--downtime MS] [--bandwidth MIB]\n"
-     "               [--copy-storage] DOM HOST\n"
+     "               [--copy-storage | --postcopy] DOM HOST\n"
      "       kxl migrate --relocation HOST[:PORT] [-C CFG] [-p] [--debug] [--downtime MS]\n"
-     "               [--bandwidth MIB] [--copy-storage] DOM",
+     "               [--bandwidth MIB] [--copy-storage | --postcopy] DOM",
      "  -s SSHCMD       run SSHCMD instead of ssh; with -s \"\", HOST is the whole command\n"
      "                  that runs 'kxl migrate-receive' there (any transport)\n"
      "  --relocation HOST[:PORT]\n"
@@ -169,6 +169,11 @@ static const cli_cmd commands[] = {
      "  --copy-storage  copy the writable disks HOST does not have (no file at their path\n"
      "                  there): HOST makes them empty, of the same size and format, and\n"
      "                  they are mirrored through the transport before the memory moves\n"
+     "  --postcopy      after the first pass over memory, run the guest on HOST, which\n"
+     "                  fetches the pages it lacks from here: the downtime stays short\n"
+     "                  however fast the guest dirties memory. RISK: from then on a\n"
+     "                  failure (the link, either host) loses the guest, as neither host\n"
+     "                  has all of it\n"
      "Runs 'ssh HOST kxl migrate-receive', which first checks that HOST can run the domain\n"
      "(bridges, the same disks: shared storage or --copy-storage with room for them,\n"
      "memory, QEMU, machine type, CPU model) and\n"

@@ -37,8 +37,10 @@ int migrate_storage_listen(const kxl_paths *p, const char *name);
 /* Starts mig_mux_run(m) in a child, its channel 0 the pipes *to_r (written here) and *from_r
  * (read here); m's own ch0 members are set in the child. 0, or -1 with kx_err. */
 int migrate_mux_start(mig_mux *m, pid_t *pid_r, int *to_r, int *from_r);
-/* Waits up to 5 s for the relay pid to end (its transport closed), then kills it. */
-void migrate_mux_end(pid_t pid);
+/* Waits up to 5 s for the relay pid to end (its transport closed), then kills it; patient:
+ * as long as it takes (--postcopy's receiver: the rest of the memory still goes through it
+ * after the protocol's end, until the sender closes the transport). */
+void migrate_mux_end(pid_t pid, bool patient);
 
 /* kxld's relocation server listens here unless relocation_port says otherwise (xend's). */
 #define KXL_RELOCATION_PORT 8002

@@ -136,9 +136,27 @@ static void check_qemu(const mig_header *h, kx_strv *missing)
                       here);
 }
 
+/* --postcopy: the receiving QEMU takes the guest's missing pages through userfaultfd(2),
+ * which the kernel gives an unprivileged process (QEMU after -runas) only with
+ * vm.unprivileged_userfaultfd = 1. */
+static void check_postcopy(const mig_header *h, kx_strv *missing)
+{
+    if (!h->postcopy)
+        return;
+    AUTOFREE char *why_root = NULL;
+    AUTOFREE char *user = kxl_qemu_user(&why_root);
+    AUTOFREE char *uffd = kx_read_file("/proc/sys/vm/unprivileged_userfaultfd", NULL);
+    kx_err_clear();
+    if (user && (!uffd || atoi(uffd) != 1))
+        kx_strv_pushf(missing, "--postcopy: QEMU runs unprivileged here (as '%s') and the "
+                      "kernel gives it no userfaultfd (vm.unprivileged_userfaultfd is %d, not "
+                      "1): set it, or migrate without --postcopy", user, uffd ? atoi(uffd) : 0);
+}
+
 int migrate_preflight(const kxl_paths *p, const mig_header *h, const kxl_domcfg *cfg,
                       kx_strv *missing, kx_strv *copy)
 {
+    check_postcopy(h, missing);
     check_name(p, cfg, missing);
     check_bridges(p, cfg, missing);
     check_disks(p, h, cfg, missing, copy);

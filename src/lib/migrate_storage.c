@@ -185,10 +185,14 @@ undo_nothing:
     return -1;
 }
 
-void migrate_mux_end(pid_t pid)
+void migrate_mux_end(pid_t pid, bool patient)
 {
     if (pid <= 0)
         return;
+    if (patient) {
+        waitpid(pid, NULL, 0);
+        return;
+    }
     for (int i = 0; i < 500 && waitpid(pid, NULL, WNOHANG) == 0; i++)
         usleep(10000);
     if (waitpid(pid, NULL, WNOHANG) == 0) {

@@ -51,6 +51,8 @@ json_object *mig_header_to_json(const mig_header *h)
     json_object_object_add(o, "saved_at", json_object_new_int64(h->saved_at));
     if (h->copy_storage)
         json_object_object_add(o, "copy_storage", json_object_get(h->copy_storage));
+    if (h->postcopy)
+        json_object_object_add(o, "postcopy", json_object_new_boolean(true));
     return o;
 }
 
@@ -98,6 +100,7 @@ int mig_header_from_json(json_object *o, const char *what, mig_header *h)
     }
     h->config = json_object_get(cfg);
     h->copy_storage = json_object_get(copy);
+    h->postcopy = kx_json_bool(o, "postcopy", false);
     h->saved_at = kx_json_int(o, "saved_at", 0);
     return 0;
 }

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,7 @@ typedef struct {
      * sees), format}], for the receiver to make empty where it has none; owned; NULL: not
      * asked (the disks must be shared) */
     json_object *copy_storage;
+    bool postcopy;           /* kxl migrate --postcopy: the receiver's QEMU must allow it too */
 } mig_header;
 
 /* The header's JSON part (new): {config, qemu_version, machine, cpu_model, accel, saved_at}. */

@@ -170,7 +170,8 @@ static int from_transport(mux *x)
         return -1;
     unsigned ch = h[0];
     size_t len = ((size_t)h[1] << 16) | ((size_t)h[2] << 8) | h[3];
-    if (ch > x->m->n || len > MIG_MUX_FRAME_MAX) {
+    bool stream = ch == MIG_MUX_STREAM && x->m->stream_fd >= 0;
+    if ((ch > x->m->n && !stream) || len > MIG_MUX_FRAME_MAX) {
         kx_err(KXL_ERR_INVALID, "%s sent a broken frame (channel %u, %zu bytes)", TRANSPORT, ch,
                len);
         return -1;
@@ -209,8 +210,8 @@ static size_t fill_poll(mux *x, struct pollfd *p, unsigned *who)
         p[k] = (struct pollfd){.fd = x->m->listen_fd, .events = POLLIN};
         who[k++] = 1001;
     }
-    for (unsigned c = 1; c <= x->linked; c++)
-        if (x->ch[c].rd) {
+    for (unsigned c = 1; c < MIG_MUX_MAX_CHANNELS; c++)
+        if (x->ch[c].fd >= 0 && x->ch[c].rd) {
             p[k] = (struct pollfd){.fd = x->ch[c].fd, .events = POLLIN};
             who[k++] = c;
         }
@@ -262,11 +263,13 @@ int mig_mux_run(const mig_mux *m)
     x->connect_until = now_ms() + m->connect_ms;
     for (size_t c = 0; c < MIG_MUX_MAX_CHANNELS; c++)
         x->ch[c].fd = -1;
+    if (m->stream_fd >= 0)
+        x->ch[MIG_MUX_STREAM] = (mux_chan){.fd = m->stream_fd, .rd = true, .wr = true};
     int r = 0;
     while (r == 0 && (x->in_open || x->out_open))
         r = mux_step(x);
     for (size_t c = 1; c < MIG_MUX_MAX_CHANNELS; c++) {
-        if (x->ch[c].fd >= 0)
+        if (x->ch[c].fd >= 0 && x->ch[c].fd != m->stream_fd)
             close(x->ch[c].fd);
         kx_buf_dispose(&x->ch[c].pending);
     }

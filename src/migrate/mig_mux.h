@@ -9,7 +9,9 @@
  * then that many bytes; length 0: the channel's stream in that direction has ended. Channel 0
  * carries what the transport carried alone before (the protocol's lines and QEMU's stream);
  * channels 1..n are NBD connections, each from the sending QEMU's mirror to the receiving
- * QEMU's NBD server (any channel serves any disk: the client names its export). */
+ * QEMU's NBD server (any channel serves any disk: the client names its export). With
+ * stream_fd, channel MIG_MUX_STREAM carries QEMU's migration stream both ways (postcopy's
+ * page requests come back on it), and channel 0 only the protocol's lines. */
 #pragma once
 
 #include <stddef.h>
@@ -17,6 +19,7 @@
 
 #define MIG_MUX_MAX_CHANNELS 64
 #define MIG_MUX_FRAME_MAX 65536
+#define MIG_MUX_STREAM (MIG_MUX_MAX_CHANNELS - 1)
 
 typedef struct {
     int transport_in, transport_out;
@@ -32,6 +35,9 @@ typedef struct {
     const char *connect_path;
     int connect_ms;
     const char *ready_line;
+    /* kxl migrate --postcopy over a pipe: a connected socket of QEMU's stream (the other end
+     * of a socket pair QEMU has), or -1 */
+    int stream_fd;
 } mig_mux;
 
 /* Relays until the transport ends, or channel 0 has ended both ways. 0 at such an end, -1

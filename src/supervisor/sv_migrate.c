@@ -37,6 +37,12 @@ typedef struct {
     bool switching;     /* QEMU paused before its switchover: the mirrors complete */
     bool called_off;    /* cancelled, or a mirror failed: QEMU's migration is cancelled */
     bool starting;      /* the mirrors are being started: their events wait (mirror_step) */
+    /* --postcopy: after the first pass the guest runs on the receiver and fetches what it
+     * lacks; from then on a failure loses it (neither side has all of it) */
+    bool postcopy;
+    bool postcopy_active;  /* QEMU switched to postcopy: the handover came then */
+    bool sent_all;         /* QEMU completed (with postcopy, after the handover) */
+    void *commit_token;    /* migrate-commit waiting for sent_all, or NULL */
     bool was_running;   /* the guest ran when the migration began */
     bool completed;     /* QEMU sent it all: the guest is stopped, its images released */
     int final_queries;  /* query-migrate asked since it completed */
@@ -50,6 +56,7 @@ json_object *sv_migrate_header(sv *s, json_object *args)
     /* --copy-storage: the disks the receiver may make empty, with their sizes */
     if (kx_json_bool(args, "copy_storage", false) && !(h.copy_storage = sv_mirror_disks(s)))
         return NULL;
+    h.postcopy = kx_json_bool(args, "postcopy", false);
     json_object *o = sv_state_header(s, config, &h) == 0 ? mig_header_to_json(&h) : NULL;
     mig_header_dispose(&h);
     return o;
@@ -75,6 +82,14 @@ static void migrate_fail(sv *s, migrate_job *j)
     AUTOFREE char *why = kx_strdup(kx_err_msg());
     if (j->mirror)
         sv_mirror_abort(s, j->mirror);   /* their NBD nodes go as they end (sv_mirror_reap) */
+    if (j->postcopy_active) {   /* this copy is stale: the receiver's guest ran on */
+        if (j->commit_token)
+            sv_control_answer(s, TAKE_PTR(j->commit_token), NULL);
+        kx_err(code, "the migration of '%s' failed during postcopy (%s): the guest is lost; "
+               "this copy stays paused and is stale", s->name, why);
+        sv_job_finish(s, NULL);
+        return;
+    }
     migrate_resume(s, j);
     kx_err(code, "%s", why);
     sv_job_finish(s, NULL);
@@ -197,6 +212,30 @@ static void migrate_pre_switchover(sv *s, migrate_job *j)
                                                              NULL), NULL, NULL);
 }
 
+/* --postcopy: the guest runs on the receiver now; QEMU sends the rest, and this copy goes
+ * once it has (a migrate-commit that came meanwhile waits for it). */
+static void migrate_sent_all(sv *s, migrate_job *j)
+{
+    j->sent_all = true;
+    sv_event(s, "migrate: QEMU sent the rest of the guest's memory");
+    if (!j->commit_token)
+        return;
+    void *token = TAKE_PTR(j->commit_token);
+    sv_job_finish(s, json_object_new_object());
+    sv_destroy(s, "migrated: the receiver runs it");
+    sv_control_answer(s, token, json_object_new_object());
+}
+
+/* After the first pass over memory (QEMU's second dirty sync), postcopy is asked for. */
+static bool migrate_pass(sv *s, migrate_job *j, json_object *data)
+{
+    if (j->postcopy && !j->postcopy_active && kx_json_int(data, "pass", 0) == 2) {
+        sv_event(s, "migrate: the first pass is sent; postcopy begins");
+        qmp_send_command(s->qmp, "migrate-start-postcopy", NULL, NULL, NULL);
+    }
+    return true;
+}
+
 static bool migrate_event(sv *s, const char *event, json_object *data)
 {
     migrate_job *j = sv_job_priv(s);
@@ -204,12 +243,20 @@ static bool migrate_event(sv *s, const char *event, json_object *data)
         mirror_step(s, j);
         return true;
     }
+    if (kx_streq(event, "MIGRATION_PASS"))
+        return migrate_pass(s, j, data);
     if (!kx_streq(event, "MIGRATION"))
-        return kx_streq(event, "MIGRATION_PASS");
+        return false;
     const char *status = kx_json_str(data, "status", "");
-    if (kx_streq(status, "pre-switchover")) {
+    if (kx_streq(status, "completed") && j->postcopy_active) {
+        migrate_sent_all(s, j);
+    } else if (kx_streq(status, "postcopy-paused")) {
+        kx_err(KXL_ERR_STATE, "QEMU lost the receiver");
+        migrate_fail(s, j);
+    } else if (kx_streq(status, "pre-switchover")) {
         migrate_pre_switchover(s, j);
-    } else if (kx_streq(status, "completed")) {
+    } else if (kx_streq(status, "completed") || kx_streq(status, "postcopy-active")) {
+        j->postcopy_active = kx_streq(status, "postcopy-active");
         j->completed = true;
         sv_event(s, "migrate: QEMU sent the domain; its images are released");
         if (qmp_send_command(s->qmp, "query-migrate", NULL, migrate_final_figures, s) < 0)
@@ -246,6 +293,11 @@ static void migrate_called_off(json_object *ret, void *opaque)
 static int migrate_cancel(sv *s)
 {
     migrate_job *j = sv_job_priv(s);
+    if (j->postcopy_active) {
+        kx_err(KXL_ERR_STATE, "the migration of '%s' is in postcopy: the guest runs on the "
+               "receiver, and cannot come back", s->name);
+        return -1;
+    }
     if (!j->completed) {
         sv_job_progress(s, "cancelling", -1);
         j->called_off = true;
@@ -322,7 +374,7 @@ int sv_migrate_capabilities(sv *s, const char *const *names, size_t n)
 /* Events tell the end; auto-converge slows the vCPUs when the guest dirties memory faster
  * than the link carries it; the downtime limit and bandwidth are the caller's (0: QEMU's
  * 300 ms; no limit beyond the link's). */
-static int migrate_prepare_qemu(sv *s, json_object *args, bool mirror)
+static int migrate_prepare_qemu(sv *s, json_object *args, bool mirror, bool postcopy)
 {
     static const char *const caps[] = {"events", "auto-converge"};
     int64_t downtime = kx_json_int(args, "downtime_ms", 0);
@@ -334,6 +386,7 @@ static int migrate_prepare_qemu(sv *s, json_object *args, bool mirror)
      * either way, as a capability outlives the migration that set it */
     json_object *pause = json_object_new_array();
     json_object_array_add(pause, capability("pause-before-switchover", mirror));
+    json_object_array_add(pause, capability("postcopy-ram", postcopy));
     json_object *a = json_object_new_object();
     json_object_object_add(a, "capabilities", pause);
     if (sv_migrate_capabilities(s, caps, KX_ARRAY_SIZE(caps)) < 0 ||
@@ -370,7 +423,8 @@ json_object *sv_migrate(sv *s, json_object *args)
     const char *tls_host = kx_json_str(args, "tls_hostname", NULL);
     json_object *mirror = NULL;   /* --copy-storage: the disks the receiver made empty */
     json_object_object_get_ex(args, "mirror", &mirror);
-    if (migrate_prepare_qemu(s, args, mirror != NULL) < 0 ||
+    bool postcopy = kx_json_bool(args, "postcopy", false);
+    if (migrate_prepare_qemu(s, args, mirror != NULL, postcopy) < 0 ||
         (tls_host && sv_tls_on(s, tls_host) < 0))
         return NULL;
     if (sv_fd_give(s, fd, MIGRATE_FDNAME) < 0) {
@@ -382,6 +436,7 @@ json_object *sv_migrate(sv *s, json_object *args)
     j->s = s;
     j->tls = tls_host != NULL;
     j->was_running = s->lc == SV_LC_RUNNING;
+    j->postcopy = postcopy;
     sv_job_start(s, &migrate_ops, j, sv_obj2("to", kx_json_str(args, "host", "?"), NULL, NULL),
                  sv_control_job_done, sv_control_defer(s));
     if (!mirror) {
@@ -418,6 +473,10 @@ json_object *sv_migrate_commit(sv *s, json_object *args)
     if (!j || !j->completed) {
         kx_err(KXL_ERR_STATE, "domain '%s' has no completed migration to hand over", s->name);
         return NULL;
+    }
+    if (j->postcopy_active && !j->sent_all) {   /* the receiver still needs this QEMU */
+        j->commit_token = sv_control_defer(s);
+        return SV_DEFERRED;
     }
     sv_job_finish(s, json_object_new_object());
     sv_destroy(s, "migrated: the receiver runs it");

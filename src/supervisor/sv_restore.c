@@ -19,7 +19,9 @@
 #include "util/err.h"
 #include "util/json.h"
 
-#define RESTORE_POLL_MS 20
+/* how often QEMU is asked whether it has loaded the stream: what the guest waits at the end
+ * of an incoming migration, before it can run there */
+#define RESTORE_POLL_MS 5
 /* An incoming stream that has not begun by then will not: QEMU 7.2 reports a failed TLS
  * handshake on its stream only in its log, and waits on (query-migrate answers no status
  * until the stream begins) */
@@ -81,7 +83,9 @@ static int restore_wait(sv *s, const char *file)
             return restore_refused(s, file, words);
         }
         const char *status = kx_json_str(st, "status", "");
-        if (kx_streq(status, "completed"))
+        /* --postcopy: the rest of the memory comes while the guest runs, after the go */
+        if (kx_streq(status, "completed") ||
+            (kx_streq(status, "postcopy-active") && kx_json_bool(s->restore, "postcopy", false)))
             return 0;
         if (kx_streq(status, "failed"))
             return restore_refused(s, file, kx_json_str(st, "error-desc", "no reason given"));
@@ -130,7 +134,10 @@ int sv_restore(sv *s)
     AUTOCLOSE int fd = restore_open(s, file);
     if (fd < 0 || sv_fd_give(s, fd, "kxl-restore") < 0)
         return -1;
-    if (s->incoming && sv_migrate_capabilities(s, incoming_caps, 1) < 0)
+    static const char *const postcopy_caps[] = {"late-block-activate", "postcopy-ram"};
+    bool postcopy = s->incoming && kx_json_bool(s->restore, "postcopy", false);
+    if (s->incoming && sv_migrate_capabilities(s, postcopy ? postcopy_caps : incoming_caps,
+                                               postcopy ? 2 : 1) < 0)
         return -1;
     /* kxl migrate --copy-storage: the sender mirrors these disks first */
     json_object *nbd = NULL;

@@ -327,6 +327,47 @@ class MigrateTest(KxlTestCase):
         self.assertEqual(os.listdir(dir_b), [])
         self.assert_runs_on("cc")
 
+    def test_postcopy_migration(self):
+        """--postcopy with a guest that keeps dirtying its memory and a downtime of 1 ms (so
+        precopy can never end by itself): QEMU switches to postcopy after the first pass, the
+        guest runs on B while the rest comes, and goes on counting there with its file; A
+        keeps nothing."""
+        self.booted("pc", extra_lines=self.data_disk())
+        self.guest_sh("pc", "echo before-the-move > /mnt/data/mark.txt; sync; "
+                            "(while :; do dd if=/dev/urandom of=/tmp/dirty bs=1M count=24 "
+                            "2>/dev/null; done) & echo w-$((6*7))", r"w-42")
+        args = ["--postcopy", "--downtime", "1", "-s", "", "pc", self.receiver()]
+        # the receiving QEMU runs unprivileged: it has userfaultfd only when the kernel
+        # allows it; where it does not, the preflight says so before anything moves, and the
+        # test allows it for the migration's time (a host setting, put back after)
+        sysctl = "/proc/sys/vm/unprivileged_userfaultfd"
+        with open(sysctl) as f:
+            uffd = f.read().strip()
+        if uffd != "1":
+            r = self.migrate(*args)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("vm.unprivileged_userfaultfd is 0", r.stderr)
+            self.assert_root_b_empty(timeout=5)
+            self.assert_runs_on("pc")
+            with open(sysctl, "w") as f:
+                f.write("1")
+        try:
+            r = self.migrate(*args)
+        finally:
+            with open(sysctl, "w") as f:
+                f.write(uffd)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        print(f"\nmigrate --postcopy: {FIGURES.search(r.stderr).group(0)}")
+        self.assert_gone("pc")
+        with open(os.path.join(self.root, "var/log/kxl/pc.log")) as f:
+            events = f.read()
+        self.assertIn("postcopy begins", events)
+        self.assertIn('"status":"postcopy-active"', events)
+        self.assertIn("QEMU sent the rest of the guest's memory", events)
+        self.assert_goes_on_at_b("pc", self.last_beat("pc"))
+        with self.host_b():
+            self.guest_sh("pc", "cat /mnt/data/mark.txt", r"before-the-move\r?\n")
+
     def receive(self, data):
         """migrate-receive on B fed data as its stream; (exit status, stderr)."""
         r = subprocess.run([KXL, "migrate-receive"], env=self.env_b, input=data,

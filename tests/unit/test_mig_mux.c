@@ -101,10 +101,10 @@ static void two_sides_carry_protocol_and_nbd(void **state)
     int t[2];
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, t), 0);
     mig_mux snd = {.transport_in = t[0], .transport_out = t[0], .n = 1,
-                   .listen_fd = relay_listen};
+                   .listen_fd = relay_listen, .stream_fd = -1};
     mig_mux rcv = {.transport_in = t[1], .transport_out = t[1], .n = 1, .listen_fd = -1,
                    .connect_path = server_path, .connect_ms = 5000,
-                   .ready_line = MIG_STORAGE_READY};
+                   .ready_line = MIG_STORAGE_READY, .stream_fd = -1};
     int s_to, s_from, r_to, r_from;
     pid_t sp = start(&snd, &s_to, &s_from);
     others[0] = s_to;
@@ -151,6 +151,47 @@ static void two_sides_carry_protocol_and_nbd(void **state)
     close(server);
 }
 
+/* --postcopy through pipes: QEMU's stream on a channel of its own, both ways, beside the
+ * protocol's lines. */
+static void stream_channel_goes_both_ways(void **state)
+{
+    (void)state;
+    int t[2], qa[2], qb[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, t), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, qa), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, qb), 0);
+    mig_mux snd = {.transport_in = t[0], .transport_out = t[0], .listen_fd = -1,
+                   .stream_fd = qa[1]};
+    mig_mux rcv = {.transport_in = t[1], .transport_out = t[1], .listen_fd = -1,
+                   .stream_fd = qb[1]};
+    int s_to, s_from, r_to, r_from;
+    others[0] = others[1] = -1;
+    pid_t sp = start(&snd, &s_to, &s_from);
+    others[0] = s_to;
+    others[1] = s_from;
+    pid_t rp = start(&rcv, &r_to, &r_from);
+    close(t[0]);
+    close(t[1]);
+    close(qa[1]);
+    close(qb[1]);
+    assert_int_equal(write(qa[0], "QEVM-PAGES", 10), 10);
+    expect_bytes(qb[0], "QEVM-PAGES");
+    assert_int_equal(write(qb[0], "PAGE-REQ", 8), 8);   /* the return path */
+    expect_bytes(qa[0], "PAGE-REQ");
+    assert_int_equal(mig_write_line(r_to, "test", MIG_RECEIVED), 0);
+    char *line = mig_read_line(s_from, "sender's channel 0", 5000);
+    assert_string_equal(line, MIG_RECEIVED);
+    free(line);
+    close(s_to);
+    close(r_to);
+    assert_int_equal(exit_status(sp), 0);
+    assert_int_equal(exit_status(rp), 0);
+    close(s_from);
+    close(r_from);
+    close(qa[0]);
+    close(qb[0]);
+}
+
 static void broken_frame_is_an_error(void **state)
 {
     (void)state;
@@ -164,7 +205,7 @@ static void broken_frame_is_an_error(void **state)
     assert_int_equal(write(t[1], "abc", 3), 3);
     int sink = open("/dev/null", O_WRONLY);
     mig_mux m = {.transport_in = t[0], .transport_out = sink, .ch0_in = ch0[0],
-                 .ch0_out = out[1], .n = 1, .listen_fd = -1};
+                 .ch0_out = out[1], .n = 1, .listen_fd = -1, .stream_fd = -1};
     assert_int_equal(mig_mux_run(&m), -1);
     assert_non_null(strstr(kx_err_msg(), "broken frame"));
     close(sink);
@@ -179,6 +220,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(two_sides_carry_protocol_and_nbd),
+        cmocka_unit_test(stream_channel_goes_both_ways),
         cmocka_unit_test(broken_frame_is_an_error),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
