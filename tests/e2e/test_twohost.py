@@ -120,8 +120,11 @@ class TwoHostTest(test_migrate.MigrateTest):
             self.kxld = subprocess.Popen(["ip", "netns", "exec", self.net.b, KXLD, "--foreground",
                                           "-v", "--root", self.root_b], env=self.env_b,
                                          stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        def log():
+            with open(self.kxld_log, errors="replace") as f:
+                return f.read()
         deadline = time.monotonic() + 20
-        while "relocation server on" not in open(self.kxld_log, errors="replace").read():
+        while "relocation server on" not in log():
             self.assertIsNone(self.kxld.poll(), "kxld B ended")
             self.assertLess(time.monotonic(), deadline, "kxld B did not listen")
             time.sleep(0.05)
