@@ -239,7 +239,8 @@ static int start_relay(mig_send *m, size_t n)
             close(sp[0]);
         return -1;
     }
-    m->stream = sp[0];
+    if (sp[0] >= 0)
+        m->stream = sp[0];   /* else: --relocation's own connection, if any, stays */
     m->transport_to = mm.transport_out;
     m->transport_from = mm.transport_in;
     return 0;

@@ -162,7 +162,8 @@ static int start_relay(mig_recv *r)
             close(sp[0]);
         return -1;
     }
-    r->stream = sp[0];
+    if (sp[0] >= 0)
+        r->stream = sp[0];
     debug_step(r, "the relay runs");
     return 0;
 }
