@@ -119,6 +119,11 @@ typedef struct {
     bool incoming_tls;         /* QEMU's own TLS on it (server end, a client certificate of
                                 * ROOT/etc/kxl/tls's CA demanded): kxl migrate --relocation */
     int *lifeline_r;           /* gets the pipe whose closing before the go destroys it */
+    /* kxl migrate --copy-storage: the disks (vdevs, NULL-terminated) the sender copies in
+     * before its stream, which QEMU's NBD server exports on the domain's nbd.sock; NULL */
+    char *const *nbd_export;
+    bool incoming_postcopy;    /* kxl migrate --postcopy: the guest runs before all its memory
+                                * came (the domain is started once QEMU switched to postcopy) */
 } kxl_create_opts;
 
 /* Starts the domain; returns once the guest runs (or is paused, with -p).

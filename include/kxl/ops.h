@@ -344,12 +344,20 @@ typedef struct {
     bool debug;               /* --debug: each protocol step told through the log sink */
     unsigned downtime_ms;     /* the longest pause at switchover; 0: QEMU's 300 ms */
     unsigned bandwidth_mib;   /* MiB/s at most; 0: as fast as the transport takes it */
+    /* --copy-storage: the writable disks the receiver does not have (no file at their path)
+     * are made there empty and copied through the transport before the memory moves */
+    bool copy_storage;
+    /* --postcopy: after the first pass over memory the guest runs on the receiver, which
+     * fetches the pages it lacks from this host: a bounded downtime whatever the guest
+     * dirties, but a failure from then on (the link, either host) loses the guest */
+    bool postcopy;
 } kxl_migrate_opts;
 
 /* A migration's progress as the sending QEMU reports it (query-migrate), every half second
  * while memory moves, then once at the handover (phase "handover": the final figures). */
 typedef struct {
-    const char *phase;        /* "transferring", "handover", "cancelling" */
+    const char *phase;        /* "mirroring" (--copy-storage), "transferring", "handover",
+                               * "cancelling" */
     int percent;
     uint64_t transferred, remaining, total;   /* bytes of guest memory */
     uint64_t rate, dirty_rate;                /* bytes per second */

@@ -10,7 +10,7 @@
 #include "cli/cli.h"
 #include "kxl/ops.h"
 
-enum { OPT_DEBUG = 256, OPT_DOWNTIME, OPT_BANDWIDTH, OPT_RELOCATION };
+enum { OPT_DEBUG = 256, OPT_DOWNTIME, OPT_BANDWIDTH, OPT_RELOCATION, OPT_COPY_STORAGE, OPT_POSTCOPY };
 
 typedef struct {
     bool tty;            /* stderr is a terminal: the line is redrawn */
@@ -34,6 +34,11 @@ static void show_progress(const kxl_migrate_progress *pr, void *opaque)
     }
     if (!v->tty)
         return;
+    if (strcmp(pr->phase, "mirroring") == 0) {
+        fprintf(stderr, "\r\033[Kmigration: copying the disks, %3d%%", pr->percent);
+        v->shown = true;
+        return;
+    }
     fprintf(stderr, "\r\033[Kmigration: pass %u, %3d%%, %.1f of %.1f MiB sent, %.1f MiB left, "
             "%.1f MiB/s, dirtied %.1f MiB/s, expected downtime %u ms", pr->pass, pr->percent,
             mib(pr->transferred), mib(pr->total), mib(pr->remaining), mib(pr->rate),
@@ -60,6 +65,8 @@ static int parse_migrate(int argc, char **argv, kxl_migrate_opts *o, const char 
         {"downtime", required_argument, NULL, OPT_DOWNTIME},
         {"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
         {"relocation", required_argument, NULL, OPT_RELOCATION},
+        {"copy-storage", no_argument, NULL, OPT_COPY_STORAGE},
+        {"postcopy", no_argument, NULL, OPT_POSTCOPY},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -75,12 +82,20 @@ static int parse_migrate(int argc, char **argv, kxl_migrate_opts *o, const char 
             o->debug = true;
         else if (c == OPT_RELOCATION)
             *host_r = optarg;
+        else if (c == OPT_COPY_STORAGE)
+            o->copy_storage = true;
+        else if (c == OPT_POSTCOPY)
+            o->postcopy = true;
         else if (c == OPT_DOWNTIME && (v = parse_count(optarg, "--downtime", 60000)) > 0)
             o->downtime_ms = (unsigned)v;
         else if (c == OPT_BANDWIDTH && (v = parse_count(optarg, "--bandwidth", 1 << 20)) > 0)
             o->bandwidth_mib = (unsigned)v;
         else if (c != 'e')   /* xl: "do not wait for the domain's death there"; kxl never does */
             return -1;
+    }
+    if (o->postcopy && o->copy_storage) {
+        fprintf(stderr, "kxl: migrate: --postcopy and --copy-storage do not go together\n");
+        return -1;
     }
     if (*host_r) {   /* --relocation HOST[:PORT] DOM: no ssh transport */
         o->relocation = true;

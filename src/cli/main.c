@@ -150,9 +150,10 @@ static const cli_cmd commands[] = {
      "the memory back or takes it. The domain needs a balloon: maxmem above memory\n"
      "in its config.\n", KXL_OP_MEM_SET},
     {NULL, cmd_migrate, false, "Move a running domain to another host",
-     "[-s SSHCMD] [-e] [-C CFG] [-p] [--debug] [--downtime MS] [--bandwidth MIB] DOM HOST\n"
+     "[-s SSHCMD] [-e] [-C CFG] [-p] [--debug] [--downtime MS] [--bandwidth MIB]\n"
+     "               [--copy-storage | --postcopy] DOM HOST\n"
      "       kxl migrate --relocation HOST[:PORT] [-C CFG] [-p] [--debug] [--downtime MS]\n"
-     "               [--bandwidth MIB] DOM",
+     "               [--bandwidth MIB] [--copy-storage | --postcopy] DOM",
      "  -s SSHCMD       run SSHCMD instead of ssh; with -s \"\", HOST is the whole command\n"
      "                  that runs 'kxl migrate-receive' there (any transport)\n"
      "  --relocation HOST[:PORT]\n"
@@ -165,8 +166,17 @@ static const cli_cmd commands[] = {
      "  --debug         tell each step of the protocol\n"
      "  --downtime MS   the longest pause of the guest at switchover (default 300)\n"
      "  --bandwidth MIB at most MIB MiB/s (default: as fast as the transport goes)\n"
+     "  --copy-storage  copy the writable disks HOST does not have (no file at their path\n"
+     "                  there): HOST makes them empty, of the same size and format, and\n"
+     "                  they are mirrored through the transport before the memory moves\n"
+     "  --postcopy      after the first pass over memory, run the guest on HOST, which\n"
+     "                  fetches the pages it lacks from here: the downtime stays short\n"
+     "                  however fast the guest dirties memory. RISK: from then on a\n"
+     "                  failure (the link, either host) loses the guest, as neither host\n"
+     "                  has all of it\n"
      "Runs 'ssh HOST kxl migrate-receive', which first checks that HOST can run the domain\n"
-     "(bridges, the same disks: shared storage, memory, QEMU, machine type, CPU model) and\n"
+     "(bridges, the same disks: shared storage or --copy-storage with room for them,\n"
+     "memory, QEMU, machine type, CPU model) and\n"
      "refuses with all that is missing before anything moves. The guest runs while its\n"
      "memory is sent; HOST's copy starts only once this one has stopped and released its\n"
      "disks. On success the domain is gone here and runs there under its name; a failure\n"

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -140,7 +141,8 @@ static void *listen_thread(void *arg)
         if (p[1].revents)
             break;
         AUTOCLOSE int fd = accept4(r->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd >= 0)
+        int on = 1;   /* the protocol's short lines go at once (the handover waits on them) */
+        if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == 0)
             serve_peer(r, fd);
     }
     return NULL;

@@ -58,6 +58,14 @@ static void add_restore(json_object *o, const kxl_create_opts *c)
         json_object_object_add(r, "fd", json_object_new_int(KXL_SUPERVISOR_INCOMING_FD));
         if (c->incoming_tls)
             json_object_object_add(r, "tls", json_object_new_boolean(true));
+        if (c->incoming_postcopy)
+            json_object_object_add(r, "postcopy", json_object_new_boolean(true));
+        if (c->nbd_export) {
+            json_object *list = json_object_new_array();
+            for (char *const *v = c->nbd_export; *v; v++)
+                json_object_array_add(list, json_object_new_string(*v));
+            json_object_object_add(r, "nbd_export", list);
+        }
     } else {
         json_object_object_add(r, "file", json_object_new_string(c->restore_file));
         json_object_object_add(r, "offset", json_object_new_int64((int64_t)c->restore_offset));

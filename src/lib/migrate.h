@@ -4,18 +4,43 @@
 
 #include "kxl/kxl.h"
 #include "migrate/mig_header.h"
+#include "migrate/mig_mux.h"
 #include "util/buf.h"
 
 /* Tap names the old domain's id made ("vif5.0") are made afresh from the new id. */
 void restore_forget_tap_names(kxl_domcfg *cfg);
 
 /* Everything this host lacks to run the domain of header h (config cfg, as received): the
- * name free, its bridges or networks, its disks (the same paths: shared storage), free memory,
+ * name free, its bridges or networks, its disks (the same paths: shared storage; or, when the
+ * header has copy_storage, missing ones that can be made here: their vdevs pushed on *copy),
+ * free memory,
  * a QEMU as new as the sender's with its machine type and CPU model, the accelerator. Each
  * problem is one sentence appended to *missing; 0 when there is none, else -1 (no kx_err:
  * the list is the answer). */
 int migrate_preflight(const kxl_paths *p, const mig_header *h, const kxl_domcfg *cfg,
-                      kx_strv *missing);
+                      kx_strv *missing, kx_strv *copy);
+
+/* ---- migrate_storage.c: --copy-storage ---- */
+/* Whether disk d, missing here, can be made from the sender's copy_storage entry: 0, or -1
+ * with the reason pushed on *missing. */
+int migrate_storage_check(const kxl_disk *d, json_object *copy, kx_strv *missing);
+/* Makes the disks of vdevs empty at their paths (raw: a sparse file; qcow2: qemu-img), each
+ * of the size copy_storage gives, 0600; their paths pushed on *made. -1 with kx_err, none
+ * left. */
+int migrate_storage_make(const kxl_domcfg *cfg, json_object *copy, const kx_strv *vdevs,
+                         kx_strv *made);
+/* Removes the files of *made (and empties it). */
+void migrate_storage_unmake(kx_strv *made);
+/* The sender's socket for its QEMU's NBD connections: ROOT/run/kxl/NAME/mirror.sock,
+ * listening, 0600. The descriptor, or -1 with kx_err. */
+int migrate_storage_listen(const kxl_paths *p, const char *name);
+/* Starts mig_mux_run(m) in a child, its channel 0 the pipes *to_r (written here) and *from_r
+ * (read here); m's own ch0 members are set in the child. 0, or -1 with kx_err. */
+int migrate_mux_start(mig_mux *m, pid_t *pid_r, int *to_r, int *from_r);
+/* Waits up to 5 s for the relay pid to end (its transport closed), then kills it; patient:
+ * as long as it takes (--postcopy's receiver: the rest of the memory still goes through it
+ * after the protocol's end, until the sender closes the transport). */
+void migrate_mux_end(pid_t pid, bool patient);
 
 /* kxld's relocation server listens here unless relocation_port says otherwise (xend's). */
 #define KXL_RELOCATION_PORT 8002

@@ -2,6 +2,7 @@
  * domain it is offered: every problem is listed (not only the first), so one refusal tells
  * the administrator all there is to fix. The stream's header is untrusted input: names in it
  * are checked before they are used. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,17 +51,26 @@ static void check_bridges(const kxl_paths *p, const kxl_domcfg *cfg, kx_strv *mi
     }
 }
 
-/* Each disk at the same path (shared storage), and not held by a domain here. */
-static void check_disks(const kxl_paths *p, const kxl_domcfg *cfg, kx_strv *missing)
+/* Each disk at the same path (shared storage), and not held by a domain here; with
+ * --copy-storage, one that is not here is made here and copied (*copy). */
+static void check_disks(const kxl_paths *p, const mig_header *h, const kxl_domcfg *cfg,
+                        kx_strv *missing, kx_strv *copy)
 {
     for (size_t i = 0; i < cfg->n_disks; i++) {
         const kxl_disk *d = &cfg->disks[i];
         struct stat st;
         if (d->unplugged || !d->target || !*d->target)
             continue;
+        if (d->target[0] == '/' && stat(d->target, &st) < 0 && errno == ENOENT &&
+            h->copy_storage) {
+            if (migrate_storage_check(d, h->copy_storage, missing) == 0)
+                kx_strv_push(copy, d->vdev);
+            continue;
+        }
         if (d->target[0] != '/' || stat(d->target, &st) < 0) {
             kx_strv_pushf(missing, "disk %s: '%s' does not exist here (migration needs the "
-                          "same disk on both hosts: shared storage)", d->vdev, d->target);
+                          "same disk on both hosts, shared storage, or --copy-storage)",
+                          d->vdev, d->target);
             continue;
         }
         if (disks_check_free(p, d, NULL) < 0) {
@@ -126,12 +136,30 @@ static void check_qemu(const mig_header *h, kx_strv *missing)
                       here);
 }
 
-int migrate_preflight(const kxl_paths *p, const mig_header *h, const kxl_domcfg *cfg,
-                      kx_strv *missing)
+/* --postcopy: the receiving QEMU takes the guest's missing pages through userfaultfd(2),
+ * which the kernel gives an unprivileged process (QEMU after -runas) only with
+ * vm.unprivileged_userfaultfd = 1. */
+static void check_postcopy(const mig_header *h, kx_strv *missing)
 {
+    if (!h->postcopy)
+        return;
+    AUTOFREE char *why_root = NULL;
+    AUTOFREE char *user = kxl_qemu_user(&why_root);
+    AUTOFREE char *uffd = kx_read_file("/proc/sys/vm/unprivileged_userfaultfd", NULL);
+    kx_err_clear();
+    if (user && (!uffd || atoi(uffd) != 1))
+        kx_strv_pushf(missing, "--postcopy: QEMU runs unprivileged here (as '%s') and the "
+                      "kernel gives it no userfaultfd (vm.unprivileged_userfaultfd is %d, not "
+                      "1): set it, or migrate without --postcopy", user, uffd ? atoi(uffd) : 0);
+}
+
+int migrate_preflight(const kxl_paths *p, const mig_header *h, const kxl_domcfg *cfg,
+                      kx_strv *missing, kx_strv *copy)
+{
+    check_postcopy(h, missing);
     check_name(p, cfg, missing);
     check_bridges(p, cfg, missing);
-    check_disks(p, cfg, missing);
+    check_disks(p, h, cfg, missing, copy);
     check_memory(cfg, missing);
     check_qemu(h, missing);
     return missing->n ? -1 : 0;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,8 +44,15 @@ typedef struct {
     kxl_migrate_progress_fn progress;
     void *opaque;
     pid_t pid;                 /* the transport */
-    int to, from;              /* its stdin and stdout */
+    int to, from;              /* its stdin and stdout (with a relay: the relay's channel 0) */
+    /* --copy-storage: the relay (mig_mux.h) between the transport and channel 0 and the
+     * mirrors' NBD connections, and the transport's own ends, which it holds */
+    pid_t relay;
+    int transport_to, transport_from;
+    json_object *copy;         /* the disks the receiver made empty (its MIG_COPY list) */
     int stream_port;           /* --relocation: QEMU's stream goes to this port of the host */
+    int stream;                /* ... on this connection of its own, or -1 */
+    char *tls_host;            /* ... whose TLS must name this host */
     int watch, job;            /* the supervisor's event stream; the migrate request's reply */
     bool handover;             /* QEMU completed: the guest stopped, its disks released */
     bool received;             /* the receiver said it has the domain */
@@ -110,6 +118,16 @@ static void transport_end(mig_send *m)
     if (m->from >= 0)
         close(m->from);
     m->to = m->from = -1;
+    if (m->relay) {
+        AUTOFREE char *sock = kxl_domain_file(m->p, m->name, "mirror.sock");
+        migrate_mux_end(m->relay, false);
+        close(m->transport_to);
+        close(m->transport_from);
+        unlink(sock);
+        m->relay = 0;
+    }
+    json_object_put(m->copy);
+    m->copy = NULL;
     if (m->pid <= 0)
         return;
     for (int i = 0; i < 500 && waitpid(m->pid, NULL, WNOHANG) == 0; i++)
@@ -124,12 +142,18 @@ static void transport_end(mig_send *m)
 /* The config the receiver starts: -C's file, or the domain's own (the supervisor's). */
 static json_object *header_args(const mig_send *m)
 {
-    if (!m->o->config_file)
-        return json_object_new_object();
-    AUTOPTR(kxl_domcfg) cfg = cfg_load(m->o->config_file, NULL, kxl_host_cpus(), 0);
-    if (!cfg)
-        return NULL;
     json_object *args = json_object_new_object();
+    if (m->o->copy_storage)
+        json_object_object_add(args, "copy_storage", json_object_new_boolean(true));
+    if (m->o->postcopy)
+        json_object_object_add(args, "postcopy", json_object_new_boolean(true));
+    if (!m->o->config_file)
+        return args;
+    AUTOPTR(kxl_domcfg) cfg = cfg_load(m->o->config_file, NULL, kxl_host_cpus(), 0);
+    if (!cfg) {
+        json_object_put(args);
+        return NULL;
+    }
     json_object_object_add(args, "config", cfg_domcfg_to_json(cfg));
     return args;
 }
@@ -192,6 +216,60 @@ static int preflight(mig_send *m)
     return -1;
 }
 
+/* The relay of mig_mux.h between the transport and channel 0 (m->to, m->from from now on),
+ * with n NBD channels (the supervisor connects to mirror.sock) or, for --postcopy, QEMU's
+ * stream on a socket pair of its own (m->stream). */
+static int start_relay(mig_send *m, size_t n)
+{
+    int sp[2] = {-1, -1};
+    AUTOCLOSE int listen_fd = n ? migrate_storage_listen(m->p, m->name) : -1;
+    if (n && listen_fd < 0)
+        return -1;
+    if (!n && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot create a socket pair");
+        return -1;
+    }
+    mig_mux mm = {.transport_in = m->from, .transport_out = m->to, .n = n,
+                  .listen_fd = listen_fd, .stream_fd = sp[1]};
+    int r = migrate_mux_start(&mm, &m->relay, &m->to, &m->from);
+    if (sp[1] >= 0)
+        close(sp[1]);
+    if (r < 0) {
+        if (sp[0] >= 0)
+            close(sp[0]);
+        return -1;
+    }
+    if (sp[0] >= 0)
+        m->stream = sp[0];   /* else: --relocation's own connection, if any, stays */
+    m->transport_to = mm.transport_out;
+    m->transport_from = mm.transport_in;
+    return 0;
+}
+
+/* --copy-storage: the receiver's list of the disks it made empty; when there are any, or
+ * --postcopy goes through pipes (QEMU needs a socket: the receiver asks for pages back on
+ * it), the relay frames the transport from here on, and with disks the receiver says when
+ * its NBD server is there. */
+static int storage_steps(mig_send *m)
+{
+    AUTOFREE char *line = m->o->copy_storage ? mig_read_line(m->from, m->peer, REPLY_MS) : NULL;
+    if (!m->o->copy_storage)
+        return m->o->postcopy && !m->o->relocation ? start_relay(m, 0) : 0;
+    if (!line || !kx_startswith(line, MIG_COPY) ||
+        !(m->copy = json_tokener_parse(line + strlen(MIG_COPY))) ||
+        !json_object_is_type(m->copy, json_type_array)) {
+        AUTOFREE char *why = line ? kx_strdup(line) : kx_strdup(kx_err_msg());
+        kx_err(KXL_ERR_STATE, "%s did not say which disks to copy: %s", m->peer, why);
+        return -1;
+    }
+    size_t n = json_object_array_length(m->copy);
+    debug_step(m, line);
+    if (!n)
+        return 0;
+    return start_relay(m, n) < 0 ? -1
+           : expect_line(m, MIG_STORAGE_READY, "the receiver did not export the disks");
+}
+
 static int open_watch(mig_send *m)
 {
     AUTOCLOSE int fd = control_connect(m->p, m->name, "control.sock");
@@ -203,21 +281,32 @@ static int open_watch(mig_send *m)
     return 0;
 }
 
+/* --relocation: QEMU's stream gets a connection of its own, which the supervisor has QEMU
+ * wrap in TLS; made before the disks are copied, as the receiver waits for it before it
+ * starts the domain. */
+static int connect_stream(mig_send *m)
+{
+    if (!m->o->relocation)
+        return 0;
+    m->stream = migrate_reloc_stream(m->host, m->stream_port, &m->tls_host);
+    return m->stream < 0 ? -1 : 0;
+}
+
 static int start_job(mig_send *m)
 {
-    /* --relocation: a connection of its own, which the supervisor has QEMU wrap in TLS */
-    AUTOCLOSE int stream = -1;
-    AUTOFREE char *tls_host = NULL;
-    if (m->o->relocation &&
-        (stream = migrate_reloc_stream(m->host, m->stream_port, &tls_host)) < 0)
-        return -1;
+    const char *tls_host = m->tls_host;
+    int stream = m->stream;
     AUTOCLOSE int fd = control_connect(m->p, m->name, "control.sock");
     json_object *args = json_object_new_object();
     json_object_object_add(args, "host", json_object_new_string(m->host));
     json_object_object_add(args, "downtime_ms", json_object_new_int64(m->o->downtime_ms));
     json_object_object_add(args, "bandwidth_mib", json_object_new_int64(m->o->bandwidth_mib));
+    if (m->o->postcopy)
+        json_object_object_add(args, "postcopy", json_object_new_boolean(true));
     if (tls_host)
         json_object_object_add(args, "tls_hostname", json_object_new_string(tls_host));
+    if (m->copy && json_object_array_length(m->copy))
+        json_object_object_add(args, "mirror", json_object_get(m->copy));
     if (fd < 0 || control_send(fd, m->name, "migrate", args, stream >= 0 ? stream : m->to) < 0)
         return -1;
     m->job = TAKE_FD(fd);
@@ -240,6 +329,11 @@ static void job_event(mig_send *m, json_object *data)
     json_object_object_get_ex(data, "stats", &st);
     if (kx_streq(phase, "handover"))
         m->handover = true;
+    if (m->progress && kx_streq(phase, "mirroring")) {
+        kxl_migrate_progress pr = {.phase = phase,
+                                   .percent = (int)kx_json_int(data, "progress", 0)};
+        m->progress(&pr, m->opaque);
+    }
     if (!m->progress || !st)
         return;
     kxl_migrate_progress pr = {
@@ -329,7 +423,9 @@ static int after_go(mig_send *m)
     if (res && kx_startswith(res, "ok")) {
         debug_step(m, res);
         AUTOPTR(json_object) ret = NULL;
-        if (control_call(m->p, m->name, "migrate-commit", NULL, NULL, 15000) < 0 ||
+        /* --postcopy: answered once the receiver has all the memory */
+        if (control_call(m->p, m->name, "migrate-commit", NULL, NULL,
+                         m->o->postcopy ? 3600000 : 15000) < 0 ||
             control_read_reply(m->job, m->name, &ret, 15000) < 0)
             return -1;
         return runtime_wait_gone(m->p, m->name);
@@ -369,7 +465,8 @@ static int migrate_steps(mig_send *m)
         preflight(m) < 0)
         return -1;
     debug_step(m, MIG_PREFLIGHT_OK);
-    if (open_watch(m) < 0 || start_job(m) < 0 || stream(m) < 0)
+    if (connect_stream(m) < 0 || storage_steps(m) < 0 || open_watch(m) < 0 || start_job(m) < 0 ||
+        stream(m) < 0)
         return -1;
     return handover(m);
 }
@@ -396,7 +493,8 @@ int kxl_domain_migrate(const kxl_paths *p, const char *dom, const char *host,
     if (kxl_domain_lookup(p, dom, &info) < 0)
         return -1;
     mig_send m = {.p = p, .name = info.name, .host = host, .o = o, .progress = progress,
-                  .opaque = opaque, .to = -1, .from = -1, .watch = -1, .job = -1};
+                  .opaque = opaque, .to = -1, .from = -1, .watch = -1, .job = -1,
+                  .stream = -1};
     snprintf(m.peer, sizeof(m.peer), o->relocation ? "the relocation server on '%s'"
                                                    : "the receiver on '%s'", host);
     /* the transport may die under us: its end is read as EPIPE, not a signal */
@@ -409,6 +507,9 @@ int kxl_domain_migrate(const kxl_paths *p, const char *dom, const char *host,
         close(m.watch);
     if (m.job >= 0)
         close(m.job);
+    if (m.stream >= 0)
+        close(m.stream);
+    free(m.tls_host);
     transport_end(&m);
     sigaction(SIGPIPE, &old, NULL);
     if (why)

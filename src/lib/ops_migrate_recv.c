@@ -33,8 +33,13 @@ typedef struct {
     mig_header h;
     kxl_domcfg *cfg;
     int lifeline;          /* held until the go: its closing destroys the domain */
-    int stream;            /* QEMU's stream when it comes apart (stream_apart), else -1 */
+    int stream;            /* QEMU's stream when it comes apart (stream_apart, or --postcopy
+                            * through the relay), else -1 */
     bool created;
+    /* --copy-storage */
+    kx_strv copy;          /* the disks the sender copies in (vdevs) */
+    kx_strv made;          /* their files, made here empty: removed unless the go comes */
+    pid_t relay;           /* the relay (mig_mux.h) that in and out go through, or 0 */
 } mig_recv;
 
 static void debug_step(const mig_recv *r, const char *what)
@@ -77,7 +82,7 @@ static int config_from_header(mig_recv *r)
 static int answer_preflight(mig_recv *r)
 {
     kx_strv missing = KX_STRV_INIT;
-    int ok = migrate_preflight(r->p, &r->h, r->cfg, &missing);
+    int ok = migrate_preflight(r->p, &r->h, r->cfg, &missing, &r->copy);
     if (ok == 0) {
         kx_strv_dispose(&missing);
         return mig_write_line(r->out, SENDER, MIG_PREFLIGHT_OK);
@@ -135,6 +140,53 @@ static int accept_stream(mig_recv *r)
     }
 }
 
+/* The relay of mig_mux.h between the transport and channel 0 (r->in, r->out from now on),
+ * with the NBD channels of the disks to copy, or QEMU's stream on a socket pair of its own
+ * (--postcopy: the receiving QEMU asks for pages back on it). */
+static int start_relay(mig_recv *r)
+{
+    int sp[2] = {-1, -1};
+    AUTOFREE char *sock = kxl_domain_file(r->p, r->cfg->name, "nbd.sock");
+    if (!r->copy.n && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot create a socket pair");
+        return -1;
+    }
+    mig_mux m = {.transport_in = r->in, .transport_out = r->out, .n = r->copy.n,
+                 .listen_fd = -1, .connect_path = r->copy.n ? sock : NULL,
+                 .connect_ms = HEADER_MS, .ready_line = MIG_STORAGE_READY, .stream_fd = sp[1]};
+    int rc = migrate_mux_start(&m, &r->relay, &r->out, &r->in);
+    if (sp[1] >= 0)
+        close(sp[1]);
+    if (rc < 0) {
+        if (sp[0] >= 0)
+            close(sp[0]);
+        return -1;
+    }
+    if (sp[0] >= 0)
+        r->stream = sp[0];
+    debug_step(r, "the relay runs");
+    return 0;
+}
+
+/* --copy-storage: the disks to copy are made empty here and named to the sender; then the
+ * transport is framed (the relay connects to the NBD server the domain's supervisor starts,
+ * and says when it is there). */
+static int prepare_storage(mig_recv *r)
+{
+    if (!r->h.copy_storage)   /* --postcopy needs a socket for QEMU: the relay gives one */
+        return r->h.postcopy && !r->o->stream_apart ? start_relay(r) : 0;
+    if (r->copy.n && migrate_storage_make(r->cfg, r->h.copy_storage, &r->copy, &r->made) < 0)
+        return -1;
+    json_object *list = json_object_new_array();
+    for (size_t i = 0; i < r->copy.n; i++)
+        json_object_array_add(list, json_object_new_string(r->copy.v[i]));
+    AUTOFREE char *line = kx_asprintf("%s%s", MIG_COPY, kx_json_text(list));
+    json_object_put(list);
+    if (mig_write_line(r->out, SENDER, line) < 0)
+        return -1;
+    return r->copy.n ? start_relay(r) : 0;
+}
+
 static int create_domain(mig_recv *r)
 {
     if (r->o->stream_apart && accept_stream(r) < 0)
@@ -142,7 +194,9 @@ static int create_domain(mig_recv *r)
     kxl_create_opts c = {.paused = true, .supervisor = r->o->supervisor,
                          .restore_qemu = r->h.qemu_version, .machine = r->h.machine,
                          .incoming = true, .incoming_fd = r->stream >= 0 ? r->stream : r->in,
-                         .incoming_tls = r->stream >= 0, .lifeline_r = &r->lifeline};
+                         .incoming_tls = r->o->stream_apart, .lifeline_r = &r->lifeline,
+                         .nbd_export = r->copy.n ? r->copy.v : NULL,
+                         .incoming_postcopy = r->h.postcopy};
     int rc = kxl_domain_create(r->p, r->cfg, &c, NULL);
     if (r->stream >= 0)
         close(r->stream);   /* the supervisor has its own */
@@ -181,7 +235,8 @@ static int commit(mig_recv *r, bool paused)
                r->cfg->name, why);
         return -1;
     }
-    r->created = false;   /* it is this host's domain now */
+    r->created = false;   /* it is this host's domain now, and its disks */
+    kx_strv_dispose(&r->made);
     AUTOFREE char *line = kx_asprintf("%sok %s", MIG_RESULT, paused ? "paused" : "running");
     return mig_write_line(r->out, SENDER, line);
 }
@@ -193,7 +248,7 @@ static int receive_steps(mig_recv *r)
         config_from_header(r) < 0)
         return -1;
     debug_step(r, r->cfg->name);
-    if (answer_preflight(r) < 0 || create_domain(r) < 0)
+    if (answer_preflight(r) < 0 || prepare_storage(r) < 0 || create_domain(r) < 0)
         return -1;
     debug_step(r, MIG_RECEIVED);
     if (mig_write_line(r->out, SENDER, MIG_RECEIVED) < 0 || wait_go(r, &paused) < 0)
@@ -213,14 +268,24 @@ int kxl_domain_migrate_receive(const kxl_paths *p, int in_fd, int out_fd,
         kxl_domain_destroy(p, r.cfg->name);   /* before the go: nothing stays */
     if (r.lifeline >= 0)
         close(r.lifeline);
+    if (r.stream >= 0)
+        close(r.stream);
+    migrate_storage_unmake(&r.made);   /* the copies, unless the domain is ours now */
     if (why) {
         AUTOFREE char *line = kx_asprintf("%s%s", MIG_ERROR, why);
-        mig_write_line(out_fd, SENDER, line);   /* the sender may be gone: no matter */
-        kx_err(code, "%s", why);
+        mig_write_line(r.out, SENDER, line);   /* the sender may be gone: no matter */
     }
+    if (r.relay) {   /* the relay ends with the transport, once the sender closes it */
+        close(r.in);
+        close(r.out);
+        migrate_mux_end(r.relay, rc == 0 && r.h.postcopy);
+    }
+    if (why)
+        kx_err(code, "%s", why);
     if (rc == 0 && name_r)
         *name_r = kx_strdup(r.cfg->name);
     kxl_domcfg_free(r.cfg);
     mig_header_dispose(&r.h);
+    kx_strv_dispose(&r.copy);
     return rc;
 }

@@ -49,6 +49,10 @@ json_object *mig_header_to_json(const mig_header *h)
     json_object_object_add(o, "cpu_model", json_object_new_string(h->cpu_model));
     json_object_object_add(o, "accel", json_object_new_string(h->accel));
     json_object_object_add(o, "saved_at", json_object_new_int64(h->saved_at));
+    if (h->copy_storage)
+        json_object_object_add(o, "copy_storage", json_object_get(h->copy_storage));
+    if (h->postcopy)
+        json_object_object_add(o, "postcopy", json_object_new_boolean(true));
     return o;
 }
 
@@ -88,7 +92,15 @@ int mig_header_from_json(json_object *o, const char *what, mig_header *h)
         }
         *dst[i] = kx_strdup(v);
     }
+    json_object *copy = NULL;
+    if (json_object_object_get_ex(o, "copy_storage", &copy) &&
+        !json_object_is_type(copy, json_type_array)) {
+        kx_err(KXL_ERR_INVALID, "'%s': the header's 'copy_storage' is not a list", what);
+        return -1;
+    }
     h->config = json_object_get(cfg);
+    h->copy_storage = json_object_get(copy);
+    h->postcopy = kx_json_bool(o, "postcopy", false);
     h->saved_at = kx_json_int(o, "saved_at", 0);
     return 0;
 }
@@ -186,6 +198,7 @@ int mig_version_cmp(const char *a, const char *b)
 void mig_header_dispose(mig_header *h)
 {
     json_object_put(h->config);
+    json_object_put(h->copy_storage);
     free(h->qemu_version);
     free(h->machine);
     free(h->cpu_model);

@@ -9,12 +9,14 @@
  *   8   4  format version (MIG_FORMAT_VERSION)
  *   12  4  length J of the JSON text that follows the fixed part
  *   16  8  length of the QEMU stream after the header; 0: not known (a pipe, a migration)
- *   24  J  JSON: {"config", "qemu_version", "machine", "cpu_model", "accel", "saved_at"}
+ *   24  J  JSON: {"config", "qemu_version", "machine", "cpu_model", "accel", "saved_at",
+ *              and a migration's "copy_storage" when --copy-storage was asked}
  *   24+J 4 CRC-32 (zlib's) of bytes 0 .. 24+J
  * The QEMU stream starts right after the checksum. */
 #pragma once
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +36,11 @@ typedef struct {
     char *accel;             /* "tcg" or "kvm": a stream loads under the accelerator it left */
     long long saved_at;      /* seconds since the epoch */
     uint64_t stream_len;     /* bytes of QEMU stream after the header; 0: not known */
+    /* kxl migrate --copy-storage: the sender's writable disks, [{vdev, size (bytes the guest
+     * sees), format}], for the receiver to make empty where it has none; owned; NULL: not
+     * asked (the disks must be shared) */
+    json_object *copy_storage;
+    bool postcopy;           /* kxl migrate --postcopy: the receiver's QEMU must allow it too */
 } mig_header;
 
 /* The header's JSON part (new): {config, qemu_version, machine, cpu_model, accel, saved_at}. */

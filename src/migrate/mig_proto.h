@@ -6,6 +6,13 @@
  *   MIG_BANNER                          ->
  *                                       <-     kxl header (mig_header: config, QEMU, machine, CPU)
  *   MIG_PREFLIGHT_OK                    ->     (or MIG_PREFLIGHT_REFUSED JSON-array, and the end)
+ *   MIG_COPY JSON-array                 ->     only when the header asked to copy storage: the
+ *                                              disks the receiver made empty; when there are
+ *                                              any, both sides frame the transport from here on
+ *                                              (mig_mux.h), channel 0 carrying the rest
+ *   MIG_STORAGE_READY                   ->     (its NBD server exports them)
+ *                                       <-     the disks, through NBD (channels 1..n), until the
+ *                                              sending QEMU's mirrors have converged
  *                                       <-     QEMU's live migration stream
  *   MIG_RECEIVED                        ->     (or MIG_ERROR text: it could not load it)
  *                                       <-     MIG_GO or MIG_GO_PAUSED (only after the sender's
@@ -22,6 +29,8 @@
 #define MIG_BANNER "kxl migration receiver ready, send the domain's header"
 #define MIG_PREFLIGHT_OK "preflight passed, send the domain"
 #define MIG_PREFLIGHT_REFUSED "preflight refused: "
+#define MIG_COPY "copy storage: "
+#define MIG_STORAGE_READY "storage ready, mirror the disks"
 #define MIG_RECEIVED "domain received, ready to unpause"
 #define MIG_GO "domain is yours, you are cleared to unpause"
 #define MIG_GO_PAUSED "domain is yours, keep it paused"

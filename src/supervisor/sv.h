@@ -55,6 +55,8 @@ typedef struct sv {
      * migration keeps it until the sender's go (sv_migrate.c), -1 otherwise. */
     int lifeline_fd;
     bool incoming;             /* started from a migration stream, waiting for the go */
+    json_object *nbd_disks;    /* --copy-storage: the disks QEMU's NBD server exports, or NULL */
+    long long nbd_blocks;      /* their files' blocks when last looked at (sv_nbd_busy) */
     int kill_timer_fd;         /* armed while QEMU was asked to quit: kills it if it does not */
     struct sv_job *job;        /* the long operation running, or NULL (sv_job.c) */
     unsigned qemu_jobs;        /* QEMU jobs started, for their ids */
@@ -263,6 +265,43 @@ json_object *sv_migrate(sv *s, json_object *args);
 json_object *sv_migrate_commit(sv *s, json_object *args);
 /* Turns on QEMU's migration capabilities names[0..n). 0, or -1 with kx_err. */
 int sv_migrate_capabilities(sv *s, const char *const *names, size_t n);
+/* sv_mirror.c: kxl migrate --copy-storage, the sending side's disks */
+typedef struct sv_mirror sv_mirror;
+/* The writable disks, as a migration header's copy_storage: [{vdev, size, format}] (new), or
+ * NULL with kx_err. */
+json_object *sv_mirror_disks(sv *s);
+/* The set of mirrors of the disks of vdevs (a JSON array of names), not started; NULL with
+ * kx_err when the domain has no such writable disk. */
+sv_mirror *sv_mirror_new(sv *s, json_object *vdevs);
+/* Mirrors each disk into an NBD node on a connection of its own to the relay socket
+ * mirror.sock of the runtime directory (the sending command's); speed: bytes/s at most (0: no
+ * limit). Their events may come meanwhile. 0, or -1 with kx_err (the started ones cancelled). */
+int sv_mirror_start(sv *s, sv_mirror *m, int64_t speed);
+/* A QMP event of one of the set's jobs (true) or not (false). */
+bool sv_mirror_event(sv_mirror *m, const char *event, json_object *data);
+bool sv_mirror_ready(const sv_mirror *m);    /* every mirror converged */
+bool sv_mirror_done(const sv_mirror *m);     /* every mirror completed: the copies identical */
+bool sv_mirror_active(const sv_mirror *m);   /* some job still runs */
+const char *sv_mirror_error(const sv_mirror *m);   /* the first failure, or NULL */
+/* Ends each (ready) mirror as complete: the guest must be stopped. */
+void sv_mirror_complete(sv *s, sv_mirror *m);
+/* Cancels the jobs that still run (the copies are abandoned). */
+void sv_mirror_abort(sv *s, sv_mirror *m);
+void sv_mirror_free(sv_mirror *m);
+/* Any QMP event: a kxl mirror job that ended has its NBD node removed. */
+void sv_mirror_reap(sv *s, const char *event, json_object *data);
+/* Asks QEMU how far the mirrors are; the migrate job's progress follows ("mirroring"). */
+void sv_mirror_progress(sv *s);
+/* sv_nbd.c: kxl migrate --copy-storage, the receiving side's disks */
+/* Before the incoming stream: QEMU's NBD server on a Unix socket of the runtime directory,
+ * listening (nbd.sock, 0600, QEMU given the listening descriptor) only once every disk of
+ * vdevs (a JSON array) is exported writable, for the relay of the receiving command to
+ * connect to. 0, or -1 with kx_err. */
+int sv_nbd_export(sv *s, json_object *vdevs);
+/* The disks' files grew or changed since the last call (the copy goes on). */
+bool sv_nbd_busy(sv *s);
+/* Stops the NBD server (the copies are complete once the stream is) and removes its socket. */
+void sv_nbd_stop(sv *s);
 /* sv_tls.c: QEMU's own TLS on the next migration stream, with the host's relocation
  * certificates: the client end checking that the server's certificate names hostname, or
  * (hostname NULL) the server end; both demand the CA's certificate from the peer. 0, or -1

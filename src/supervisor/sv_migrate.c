@@ -32,6 +32,17 @@
 typedef struct {
     sv *s;
     bool tls;           /* QEMU's own TLS on the stream (kxl migrate --relocation) */
+    sv_mirror *mirror;  /* --copy-storage: the disks' mirrors (sv_mirror.c), or NULL */
+    bool migrating;     /* QEMU was asked to migrate (with mirrors: once they converged) */
+    bool switching;     /* QEMU paused before its switchover: the mirrors complete */
+    bool called_off;    /* cancelled, or a mirror failed: QEMU's migration is cancelled */
+    bool starting;      /* the mirrors are being started: their events wait (mirror_step) */
+    /* --postcopy: after the first pass the guest runs on the receiver and fetches what it
+     * lacks; from then on a failure loses it (neither side has all of it) */
+    bool postcopy;
+    bool postcopy_active;  /* QEMU switched to postcopy: the handover came then */
+    bool sent_all;         /* QEMU completed (with postcopy, after the handover) */
+    void *commit_token;    /* migrate-commit waiting for sent_all, or NULL */
     bool was_running;   /* the guest ran when the migration began */
     bool completed;     /* QEMU sent it all: the guest is stopped, its images released */
     int final_queries;  /* query-migrate asked since it completed */
@@ -42,6 +53,10 @@ json_object *sv_migrate_header(sv *s, json_object *args)
     json_object *config = NULL;
     json_object_object_get_ex(args, "config", &config);
     mig_header h = {0};
+    /* --copy-storage: the disks the receiver may make empty, with their sizes */
+    if (kx_json_bool(args, "copy_storage", false) && !(h.copy_storage = sv_mirror_disks(s)))
+        return NULL;
+    h.postcopy = kx_json_bool(args, "postcopy", false);
     json_object *o = sv_state_header(s, config, &h) == 0 ? mig_header_to_json(&h) : NULL;
     mig_header_dispose(&h);
     return o;
@@ -65,6 +80,16 @@ static void migrate_fail(sv *s, migrate_job *j)
 {
     kxl_errcode code = kx_err_code();
     AUTOFREE char *why = kx_strdup(kx_err_msg());
+    if (j->mirror)
+        sv_mirror_abort(s, j->mirror);   /* their NBD nodes go as they end (sv_mirror_reap) */
+    if (j->postcopy_active) {   /* this copy is stale: the receiver's guest ran on */
+        if (j->commit_token)
+            sv_control_answer(s, TAKE_PTR(j->commit_token), NULL);
+        kx_err(code, "the migration of '%s' failed during postcopy (%s): the guest is lost; "
+               "this copy stays paused and is stale", s->name, why);
+        sv_job_finish(s, NULL);
+        return;
+    }
     migrate_resume(s, j);
     kx_err(code, "%s", why);
     sv_job_finish(s, NULL);
@@ -103,6 +128,10 @@ static json_object *migrate_figures(json_object *ret)
 static void migrate_progress(sv *s, json_object *ret)
 {
     migrate_job *j = sv_job_priv(s);
+    if (j->mirror && !j->migrating) {
+        sv_mirror_progress(s);
+        return;
+    }
     AUTOPTR(json_object) f = migrate_figures(ret);
     int64_t total = kx_json_int(f, "total", 0), left = kx_json_int(f, "remaining", 0);
     if (j->completed || !kx_streq(kx_json_str(ret, "status", ""), "active") || total <= 0)
@@ -142,19 +171,102 @@ static void migrate_failed_reply(json_object *ret, void *opaque)
     migrate_fail(s, j);
 }
 
+static void start_migration(sv *s, migrate_job *j);
+
+/* A mirror's news: the memory follows once all converged, the switchover once all completed;
+ * a failure calls the migration off (QEMU's, if it began: its "cancelled" ends the job). */
+static void mirror_step(sv *s, migrate_job *j)
+{
+    const char *err = sv_mirror_error(j->mirror);
+    if (j->starting)
+        return;   /* sv_migrate looks once all are started */
+    if (err && !j->migrating) {
+        if (j->called_off)
+            kx_err(KXL_ERR_STATE, "the migration of '%s' was cancelled", s->name);
+        else
+            kx_err(KXL_ERR_STATE, "cannot migrate '%s': %s", s->name, err);
+        migrate_fail(s, j);
+    } else if (err && !j->called_off) {
+        j->called_off = true;
+        qmp_send_command(s->qmp, "migrate_cancel", NULL, NULL, NULL);
+    } else if (!err && !j->migrating && sv_mirror_ready(j->mirror)) {
+        sv_event(s, "migrate: the disks' copies converged; memory follows");
+        start_migration(s, j);
+    } else if (!err && j->switching && sv_mirror_done(j->mirror)) {
+        sv_event(s, "migrate: the disks' copies are complete");
+        qmp_send_command(s->qmp, "migrate-continue", sv_obj2("state", "pre-switchover", NULL,
+                                                             NULL), NULL, NULL);
+    }
+}
+
+/* QEMU paused the guest before its switchover (pause-before-switchover, --copy-storage
+ * only): the mirrors complete with nothing more to copy, then QEMU goes on. */
+static void migrate_pre_switchover(sv *s, migrate_job *j)
+{
+    j->switching = true;
+    sv_job_progress(s, "completing disks", -1);
+    if (j->mirror)
+        sv_mirror_complete(s, j->mirror);
+    else
+        qmp_send_command(s->qmp, "migrate-continue", sv_obj2("state", "pre-switchover", NULL,
+                                                             NULL), NULL, NULL);
+}
+
+/* --postcopy: the guest runs on the receiver now; QEMU sends the rest, and this copy goes
+ * once it has (a migrate-commit that came meanwhile waits for it). */
+static void migrate_sent_all(sv *s, migrate_job *j)
+{
+    j->sent_all = true;
+    sv_event(s, "migrate: QEMU sent the rest of the guest's memory");
+    if (!j->commit_token)
+        return;
+    void *token = TAKE_PTR(j->commit_token);
+    sv_job_finish(s, json_object_new_object());
+    sv_destroy(s, "migrated: the receiver runs it");
+    sv_control_answer(s, token, json_object_new_object());
+}
+
+/* After the first pass over memory (QEMU's second dirty sync), postcopy is asked for. */
+static bool migrate_pass(sv *s, migrate_job *j, json_object *data)
+{
+    if (j->postcopy && !j->postcopy_active && kx_json_int(data, "pass", 0) == 2) {
+        sv_event(s, "migrate: the first pass is sent; postcopy begins");
+        qmp_send_command(s->qmp, "migrate-start-postcopy", NULL, NULL, NULL);
+    }
+    return true;
+}
+
 static bool migrate_event(sv *s, const char *event, json_object *data)
 {
-    if (!kx_streq(event, "MIGRATION"))
-        return kx_streq(event, "MIGRATION_PASS");
     migrate_job *j = sv_job_priv(s);
+    if (j->mirror && sv_mirror_event(j->mirror, event, data)) {
+        mirror_step(s, j);
+        return true;
+    }
+    if (kx_streq(event, "MIGRATION_PASS"))
+        return migrate_pass(s, j, data);
+    if (!kx_streq(event, "MIGRATION"))
+        return false;
     const char *status = kx_json_str(data, "status", "");
-    if (kx_streq(status, "completed")) {
+    if (kx_streq(status, "completed") && j->postcopy_active) {
+        migrate_sent_all(s, j);
+    } else if (kx_streq(status, "postcopy-paused")) {
+        kx_err(KXL_ERR_STATE, "QEMU lost the receiver");
+        migrate_fail(s, j);
+    } else if (kx_streq(status, "pre-switchover")) {
+        migrate_pre_switchover(s, j);
+    } else if (kx_streq(status, "completed") || kx_streq(status, "postcopy-active")) {
+        j->postcopy_active = kx_streq(status, "postcopy-active");
         j->completed = true;
         sv_event(s, "migrate: QEMU sent the domain; its images are released");
         if (qmp_send_command(s->qmp, "query-migrate", NULL, migrate_final_figures, s) < 0)
             migrate_final_figures(NULL, s);
     } else if (kx_streq(status, "cancelled")) {
-        kx_err(KXL_ERR_STATE, "the migration of '%s' was cancelled", s->name);
+        const char *err = j->mirror ? sv_mirror_error(j->mirror) : NULL;
+        if (err && !sv_job_cancelling(s))
+            kx_err(KXL_ERR_STATE, "cannot migrate '%s': %s", s->name, err);
+        else
+            kx_err(KXL_ERR_STATE, "the migration of '%s' was cancelled", s->name);
         migrate_fail(s, j);
     } else if (kx_streq(status, "failed") &&
                qmp_send_command(s->qmp, "query-migrate", NULL, migrate_failed_reply, s) < 0) {
@@ -181,8 +293,18 @@ static void migrate_called_off(json_object *ret, void *opaque)
 static int migrate_cancel(sv *s)
 {
     migrate_job *j = sv_job_priv(s);
+    if (j->postcopy_active) {
+        kx_err(KXL_ERR_STATE, "the migration of '%s' is in postcopy: the guest runs on the "
+               "receiver, and cannot come back", s->name);
+        return -1;
+    }
     if (!j->completed) {
         sv_job_progress(s, "cancelling", -1);
+        j->called_off = true;
+        if (!j->migrating && j->mirror) {   /* the mirrors' end ends the job (mirror_step) */
+            sv_mirror_abort(s, j->mirror);
+            return 0;
+        }
         return qmp_send_command(s->qmp, "migrate_cancel", NULL, NULL, NULL);
     }
     sv_job_progress(s, "resuming", -1);
@@ -213,6 +335,7 @@ static void migrate_dispose(void *priv)
     migrate_job *j = priv;
     if (j->tls)
         sv_tls_off(j->s);
+    sv_mirror_free(j->mirror);
     free(priv);
 }
 
@@ -251,7 +374,7 @@ int sv_migrate_capabilities(sv *s, const char *const *names, size_t n)
 /* Events tell the end; auto-converge slows the vCPUs when the guest dirties memory faster
  * than the link carries it; the downtime limit and bandwidth are the caller's (0: QEMU's
  * 300 ms; no limit beyond the link's). */
-static int migrate_prepare_qemu(sv *s, json_object *args)
+static int migrate_prepare_qemu(sv *s, json_object *args, bool mirror, bool postcopy)
 {
     static const char *const caps[] = {"events", "auto-converge"};
     int64_t downtime = kx_json_int(args, "downtime_ms", 0);
@@ -259,7 +382,15 @@ static int migrate_prepare_qemu(sv *s, json_object *args)
     json_object *p = json_object_new_object();
     int_member(p, "downtime-limit", downtime > 0 ? downtime : 300);
     int_member(p, "max-bandwidth", mib > 0 ? mib << 20 : INT64_MAX / 2);
+    /* --copy-storage: QEMU stops before its switchover for the mirrors to complete; set
+     * either way, as a capability outlives the migration that set it */
+    json_object *pause = json_object_new_array();
+    json_object_array_add(pause, capability("pause-before-switchover", mirror));
+    json_object_array_add(pause, capability("postcopy-ram", postcopy));
+    json_object *a = json_object_new_object();
+    json_object_object_add(a, "capabilities", pause);
     if (sv_migrate_capabilities(s, caps, KX_ARRAY_SIZE(caps)) < 0 ||
+        qmp_execute(s->qmp, "migrate-set-capabilities", a, NULL, 5000) < 0 ||
         qmp_execute(s->qmp, "migrate-set-parameters", p, NULL, 5000) < 0)
         return -1;
     return 0;
@@ -290,7 +421,11 @@ json_object *sv_migrate(sv *s, json_object *args)
     /* --relocation: the stream is a TCP connection to the receiving QEMU, which QEMU
      * encrypts itself */
     const char *tls_host = kx_json_str(args, "tls_hostname", NULL);
-    if (migrate_prepare_qemu(s, args) < 0 || (tls_host && sv_tls_on(s, tls_host) < 0))
+    json_object *mirror = NULL;   /* --copy-storage: the disks the receiver made empty */
+    json_object_object_get_ex(args, "mirror", &mirror);
+    bool postcopy = kx_json_bool(args, "postcopy", false);
+    if (migrate_prepare_qemu(s, args, mirror != NULL, postcopy) < 0 ||
+        (tls_host && sv_tls_on(s, tls_host) < 0))
         return NULL;
     if (sv_fd_give(s, fd, MIGRATE_FDNAME) < 0) {
         if (tls_host)
@@ -301,13 +436,34 @@ json_object *sv_migrate(sv *s, json_object *args)
     j->s = s;
     j->tls = tls_host != NULL;
     j->was_running = s->lc == SV_LC_RUNNING;
+    j->postcopy = postcopy;
     sv_job_start(s, &migrate_ops, j, sv_obj2("to", kx_json_str(args, "host", "?"), NULL, NULL),
                  sv_control_job_done, sv_control_defer(s));
+    if (!mirror) {
+        start_migration(s, j);
+        return SV_DEFERRED;
+    }
+    sv_job_progress(s, "mirroring", 0);
+    int64_t mib = kx_json_int(args, "bandwidth_mib", 0);
+    /* the set is the job's before any mirror starts: their events may come at once */
+    j->mirror = sv_mirror_new(s, mirror);
+    j->starting = true;
+    int r = j->mirror ? sv_mirror_start(s, j->mirror, mib > 0 ? mib << 20 : 0) : -1;
+    j->starting = false;
+    if (r < 0)
+        migrate_fail(s, j);
+    else
+        mirror_step(s, j);   /* what their events told meanwhile */
+    return SV_DEFERRED;
+}
+
+static void start_migration(sv *s, migrate_job *j)
+{
+    j->migrating = true;
     json_object *m = json_object_new_object();
     json_object_object_add(m, "uri", json_object_new_string("fd:" MIGRATE_FDNAME));
     if (qmp_send_command(s->qmp, "migrate", m, migrate_accepted, s) < 0)
         migrate_fail(s, j);
-    return SV_DEFERRED;
 }
 
 json_object *sv_migrate_commit(sv *s, json_object *args)
@@ -317,6 +473,10 @@ json_object *sv_migrate_commit(sv *s, json_object *args)
     if (!j || !j->completed) {
         kx_err(KXL_ERR_STATE, "domain '%s' has no completed migration to hand over", s->name);
         return NULL;
+    }
+    if (j->postcopy_active && !j->sent_all) {   /* the receiver still needs this QEMU */
+        j->commit_token = sv_control_defer(s);
+        return SV_DEFERRED;
     }
     sv_job_finish(s, json_object_new_object());
     sv_destroy(s, "migrated: the receiver runs it");

@@ -268,6 +268,7 @@ static void handle_shutdown_event(sv *s, json_object *data)
 void sv_qmp_event(sv *s, const char *event, json_object *data)
 {
     sv_event(s, "QMP event %s %s", event, data ? kx_json_text(data) : "");
+    sv_mirror_reap(s, event, data);
     if (sv_job_event(s, event, data))
         return;
     if (strcmp(event, "SHUTDOWN") == 0) {

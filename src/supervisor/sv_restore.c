@@ -19,7 +19,9 @@
 #include "util/err.h"
 #include "util/json.h"
 
-#define RESTORE_POLL_MS 20
+/* how often QEMU is asked whether it has loaded the stream: what the guest waits at the end
+ * of an incoming migration, before it can run there */
+#define RESTORE_POLL_MS 5
 /* An incoming stream that has not begun by then will not: QEMU 7.2 reports a failed TLS
  * handshake on its stream only in its log, and waits on (query-migrate answers no status
  * until the stream begins) */
@@ -66,6 +68,7 @@ static int restore_refused(sv *s, const char *file, const char *why)
 static int restore_wait(sv *s, const char *file)
 {
     long long since = now_ms();   /* the stream has not begun since */
+    unsigned polls = 0;
     for (;;) {
         AUTOPTR(json_object) st = NULL;
         if (sv_incoming_receiver_gone(s)) {
@@ -80,11 +83,15 @@ static int restore_wait(sv *s, const char *file)
             return restore_refused(s, file, words);
         }
         const char *status = kx_json_str(st, "status", "");
-        if (kx_streq(status, "completed"))
+        /* --postcopy: the rest of the memory comes while the guest runs, after the go */
+        if (kx_streq(status, "completed") ||
+            (kx_streq(status, "postcopy-active") && kx_json_bool(s->restore, "postcopy", false)))
             return 0;
         if (kx_streq(status, "failed"))
             return restore_refused(s, file, kx_json_str(st, "error-desc", "no reason given"));
-        if (*status && !kx_streq(status, "setup"))
+        /* --copy-storage: the disks are copied before the memory comes */
+        if ((*status && !kx_streq(status, "setup")) ||
+            (s->nbd_disks && ++polls % (1000 / RESTORE_POLL_MS) == 0 && sv_nbd_busy(s)))
             since = now_ms();
         else if (s->incoming && now_ms() - since > INCOMING_SETUP_MS) {
             AUTOFREE char *words = sv_qemu_words(s, 2);
@@ -127,12 +134,22 @@ int sv_restore(sv *s)
     AUTOCLOSE int fd = restore_open(s, file);
     if (fd < 0 || sv_fd_give(s, fd, "kxl-restore") < 0)
         return -1;
-    if (s->incoming && sv_migrate_capabilities(s, incoming_caps, 1) < 0)
+    static const char *const postcopy_caps[] = {"late-block-activate", "postcopy-ram"};
+    bool postcopy = s->incoming && kx_json_bool(s->restore, "postcopy", false);
+    if (s->incoming && sv_migrate_capabilities(s, postcopy ? postcopy_caps : incoming_caps,
+                                               postcopy ? 2 : 1) < 0)
+        return -1;
+    /* kxl migrate --copy-storage: the sender mirrors these disks first */
+    json_object *nbd = NULL;
+    if (s->incoming && json_object_object_get_ex(s->restore, "nbd_export", &nbd) &&
+        sv_nbd_export(s, nbd) < 0)
         return -1;
     /* a relocation server's stream: QEMU's own TLS, the sender's certificate checked */
     bool tls = s->incoming && kx_json_bool(s->restore, "tls", false);
-    if (tls && sv_tls_on(s, NULL) < 0)
+    if (tls && sv_tls_on(s, NULL) < 0) {
+        sv_nbd_stop(s);
         return -1;
+    }
     sv_event(s, "restoring from '%s'%s", file, tls ? " (QEMU's TLS)" : "");
     json_object *a = json_object_new_object();
     json_object_object_add(a, "uri", json_object_new_string("fd:kxl-restore"));
@@ -140,6 +157,7 @@ int sv_restore(sv *s)
                                                                       : restore_wait(s, file);
     if (tls)
         sv_tls_off(s);
+    sv_nbd_stop(s);
     if (r < 0)
         return -1;
     sv_event(s, "restored from '%s'", file);

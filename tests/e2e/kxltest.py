@@ -46,7 +46,8 @@ class KxlTestCase(unittest.TestCase):
         time.sleep(0.2)
         reports = os.listdir(self.san_dir)
         text = "".join(open(os.path.join(self.san_dir, r)).read() for r in reports)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if not os.environ.get("KXL_TEST_KEEP"):   # set: the roots and logs stay, to read
+            shutil.rmtree(self.tmp, ignore_errors=True)
         self.assertEqual(reports, [], f"sanitizer reports:\n{text[:4000]}")
 
     # -- running kxl -------------------------------------------------------

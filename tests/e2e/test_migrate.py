@@ -254,6 +254,120 @@ class MigrateTest(KxlTestCase):
         self.assert_root_b_empty(timeout=5)
         self.assert_runs_on("pf")
 
+    def copy_storage_domain(self, name, raw_mib=16):
+        """A domain whose disks are in A's own directory: an ext4 disk (mounted on /mnt/data)
+        and a raw one the guest fills with random bytes; B's config names its own directory,
+        which has no such files (the disks are not shared). The config for -C, and the two
+        directories."""
+        dir_a, dir_b = (os.path.join(self.tmp, d) for d in ("disks-a", "disks-b"))
+        os.makedirs(dir_a)
+        os.makedirs(dir_b)
+        fs = os.path.join(dir_a, "fs.img")
+        subprocess.run(["truncate", "-s", "32M", fs], check=True)
+        subprocess.run(["mkfs.ext4", "-q", "-F", fs], check=True)
+        subprocess.run(["truncate", "-s", f"{raw_mib}M", os.path.join(dir_a, "raw.img")],
+                       check=True)
+        disks = "disk = [ 'file:{0}/fs.img,xvda,w', 'file:{0}/raw.img,xvdb,w' ]"
+        self.booted(name, extra_lines=disks.format(dir_a))
+        self.guest_sh(name, f"dd if=/dev/urandom of=/dev/vdb bs=1M count={raw_mib} "
+                            "2>/dev/null; echo copied-disk > /mnt/data/mark.txt; sync; "
+                            "echo w-$((6*7))", r"w-42", timeout=60)
+        cfg_b = self.write_cfg(name, extra_lines=disks.format(dir_b))
+        return cfg_b, dir_a, dir_b
+
+    def guest_sum(self, name):
+        """The checksum of the raw disk, computed by the guest."""
+        m = self.guest_sh(name, "md5sum /dev/vdb | sed 's/^/SUM=/'", r"SUM=([0-9a-f]{32})")
+        return m.group(1)
+
+    def test_copy_storage_between_unshared_directories(self):
+        """--copy-storage: B makes the disks it lacks empty, QEMU mirrors them into B's NBD
+        server through the transport before the memory moves, and the guest goes on there
+        with the same data: its checksum of the raw disk inside the guest is the same, the
+        file it wrote is there. Without the option the preflight refuses and names it."""
+        cfg_b, dir_a, dir_b = self.copy_storage_domain("cs")
+        before = self.guest_sum("cs")
+        r = self.migrate("-C", cfg_b, "-s", "", "cs", self.receiver())
+        self.assertNotEqual(r.returncode, 0)
+        self.assertRegex(r.stderr, r"disk xvda: .* does not exist here .*--copy-storage")
+        self.assertEqual(os.listdir(dir_b), [])
+        self.assert_runs_on("cs")
+        r = self.migrate("--copy-storage", "-C", cfg_b, "-s", "", "cs", self.receiver())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        print(f"\nmigrate --copy-storage: {FIGURES.search(r.stderr).group(0)}")
+        self.assert_gone("cs")
+        self.assertEqual(sorted(os.listdir(dir_b)), ["fs.img", "raw.img"])
+        self.assert_goes_on_at_b("cs", self.last_beat("cs"))
+        with self.host_b():
+            self.assertEqual(self.guest_sum("cs"), before, "the raw disk differs on B")
+            self.guest_sh("cs", "cat /mnt/data/mark.txt", r"copied-disk\r?\n")
+        with open(os.path.join(dir_a, "raw.img"), "rb") as a, \
+                open(os.path.join(dir_b, "raw.img"), "rb") as b:
+            self.assertTrue(a.read() == b.read(), "the raw images differ")
+
+    def test_copy_storage_cancelled_leaves_nothing(self):
+        """kxl job-cancel while the disks are mirrored (slowly: --bandwidth 1): the guest
+        runs on at A, B has no domain and no disk file."""
+        cfg_b, _, dir_b = self.copy_storage_domain("cc", raw_mib=48)
+        proc = subprocess.Popen([KXL, "migrate", "--copy-storage", "--bandwidth", "1", "-C",
+                                 cfg_b, "-s", "", "cc", self.receiver()], env=self.env,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(os.path.join(self.root_b, "run/kxl/cc/nbd.sock")):
+            self.assertLess(time.monotonic(), deadline, "B never exported the disks")
+            self.assertIsNone(proc.poll(), "the migration ended before the cancel")
+            time.sleep(0.1)
+        time.sleep(2)
+        self.assertIsNone(proc.poll(), "the migration ended before the cancel")
+        self.kxl("job-cancel", "cc", check=True)
+        err = proc.communicate(timeout=120)[1]
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertRegex(err, r"kxl: .*was cancelled")
+        self.assert_root_b_empty()
+        self.assertEqual(os.listdir(dir_b), [])
+        self.assert_runs_on("cc")
+
+    def test_postcopy_migration(self):
+        """--postcopy with a guest that keeps dirtying its memory and a downtime of 1 ms (so
+        precopy can never end by itself): QEMU switches to postcopy after the first pass, the
+        guest runs on B while the rest comes, and goes on counting there with its file; A
+        keeps nothing."""
+        self.booted("pc", extra_lines=self.data_disk())
+        self.guest_sh("pc", "echo before-the-move > /mnt/data/mark.txt; sync; "
+                            "(while :; do dd if=/dev/urandom of=/tmp/dirty bs=1M count=24 "
+                            "2>/dev/null; done) & echo w-$((6*7))", r"w-42")
+        args = ["--postcopy", "--downtime", "1", "-s", "", "pc", self.receiver()]
+        # the receiving QEMU runs unprivileged: it has userfaultfd only when the kernel
+        # allows it; where it does not, the preflight says so before anything moves, and the
+        # test allows it for the migration's time (a host setting, put back after)
+        sysctl = "/proc/sys/vm/unprivileged_userfaultfd"
+        with open(sysctl) as f:
+            uffd = f.read().strip()
+        if uffd != "1":
+            r = self.migrate(*args)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("vm.unprivileged_userfaultfd is 0", r.stderr)
+            self.assert_root_b_empty(timeout=5)
+            self.assert_runs_on("pc")
+            with open(sysctl, "w") as f:
+                f.write("1")
+        try:
+            r = self.migrate(*args)
+        finally:
+            with open(sysctl, "w") as f:
+                f.write(uffd)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        print(f"\nmigrate --postcopy: {FIGURES.search(r.stderr).group(0)}")
+        self.assert_gone("pc")
+        with open(os.path.join(self.root, "var/log/kxl/pc.log")) as f:
+            events = f.read()
+        self.assertIn("postcopy begins", events)
+        self.assertIn('"status":"postcopy-active"', events)
+        self.assertIn("QEMU sent the rest of the guest's memory", events)
+        self.assert_goes_on_at_b("pc", self.last_beat("pc"))
+        with self.host_b():
+            self.guest_sh("pc", "cat /mnt/data/mark.txt", r"before-the-move\r?\n")
+
     def receive(self, data):
         """migrate-receive on B fed data as its stream; (exit status, stderr)."""
         r = subprocess.run([KXL, "migrate-receive"], env=self.env_b, input=data,

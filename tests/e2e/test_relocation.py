@@ -6,13 +6,16 @@ QEMU's own TLS carried the memory);
 peers that must be refused are, before any byte of the protocol, each with its reason in B's
 log, nothing started on B, and kxld B still serving: a host not in relocation_hosts_allow (a
 real migration, whose guest runs on at A), a certificate from another CA, no certificate, a
-plain TCP client, and garbage after a good handshake."""
+plain TCP client, garbage after a good handshake, and the recorded bytes of a good session
+sent again (a replay). --copy-storage through it: the disks' NBD connections go inside the
+protocol's TLS connection."""
 
 import os
 import re
 import socket
 import ssl
 import subprocess
+import threading
 import time
 
 from kxltest import KXL
@@ -159,6 +162,102 @@ class RelocationTest(test_migrate.MigrateTest):
         self.wait_log("relocation from 127.0.0.1: accepted (host-a, 127.0.0.1) by the "
                       "pattern 'host-a$'")
         self.wait_log("domain 'rl' received and running here")
+        self.assert_kxld_serves()
+
+    def test_copy_storage_through_relocation_server(self):
+        """--copy-storage through the relocation server: the disks' NBD connections go through
+        the mutually authenticated TLS connection (framed with the protocol), the memory through
+        QEMU's TLS; the guest's checksum of its raw disk is the same on B."""
+        self.start_kxld_b()
+        cfg_b, _, dir_b = self.copy_storage_domain("rc")
+        before = self.guest_sum("rc")
+        r = self.relocate("rc", "--copy-storage", "-C", cfg_b)
+        self.assertEqual(r.returncode, 0, r.stderr + self.kxld_log()[-3000:])
+        print(f"\nmigrate --relocation --copy-storage: {FIGURES.search(r.stderr).group(0)}")
+        self.assert_gone("rc")
+        self.assertEqual(sorted(os.listdir(dir_b)), ["fs.img", "raw.img"])
+        self.assert_goes_on_at_b("rc", self.last_beat("rc"))
+        with self.host_b():
+            self.assertEqual(self.guest_sum("rc"), before, "the raw disk differs on B")
+            self.guest_sh("rc", "cat /mnt/data/mark.txt", r"copied-disk\r?\n")
+        self.assert_kxld_serves()
+
+    def recording_proxy(self):
+        """A TCP proxy on a free loopback port to B's relocation port, for one connection: it
+        records what the client sends. (port, the thread, the list of chunks.)"""
+        lsock = socket.socket()
+        lsock.bind(("127.0.0.1", 0))
+        lsock.listen(1)
+        chunks = []
+
+        def pipe(src, dst, record):
+            try:
+                while True:
+                    data = src.recv(65536)
+                    if not data:
+                        break
+                    if record:
+                        chunks.append(data)
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for sk in (src, dst):
+                    try:
+                        sk.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        def serve():
+            client, _ = lsock.accept()
+            lsock.close()
+            server = socket.create_connection(("127.0.0.1", self.port), timeout=120)
+            back = threading.Thread(target=pipe, args=(server, client, False))
+            back.start()
+            pipe(client, server, True)
+            back.join()
+            client.close()
+            server.close()
+
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        return lsock.getsockname()[1], t, chunks
+
+    def test_replayed_session_is_refused(self):
+        """The bytes A sent in a good migration's protocol connection, recorded by a proxy
+        and sent again to the relocation port: TLS refuses them (the server's fresh random
+        makes the recorded handshake worthless), the banner never comes, the refusal is
+        logged, B starts nothing more and kxld serves on."""
+        self.start_kxld_b()
+        self.booted("rp")
+        port, proxy, chunks = self.recording_proxy()
+        r = self.migrate("--relocation", f"127.0.0.1:{port}", "rp")
+        self.assertEqual(r.returncode, 0, r.stderr + self.kxld_log()[-3000:])
+        proxy.join(timeout=60)
+        recorded = b"".join(chunks)
+        self.assertGreater(len(recorded), 1000, "the proxy recorded the session")
+        with self.host_b():
+            self.assertEqual(self.domain_names(), ["rp"])
+        before = self.kxld_log().count("refused")
+        with socket.create_connection(("127.0.0.1", self.port), timeout=20) as sock:
+            try:
+                sock.sendall(recorded)
+            except (BrokenPipeError, ConnectionResetError):
+                pass   # refused before it had all
+            answer = self.read_all(sock)
+        self.assertNotIn(BANNER, answer)
+        deadline = time.monotonic() + 15
+        while self.kxld_log().count("refused") == before:
+            self.assertLess(time.monotonic(), deadline, self.kxld_log()[-2000:])
+            time.sleep(0.1)
+        self.assertIn("refused: TLS handshake failed", self.kxld_log())
+        time.sleep(1)
+        with self.host_b():
+            self.assertEqual(self.domain_names(), ["rp"], "the replay started something")
+        dirs = sorted(d for d in os.listdir(os.path.join(self.root_b, "run/kxl"))
+                      if not d.startswith(".") and
+                      os.path.isdir(os.path.join(self.root_b, "run/kxl", d)))
+        self.assertEqual(dirs, ["rp"])
         self.assert_kxld_serves()
 
     def test_host_not_allowed_is_refused(self):

@@ -139,6 +139,45 @@ static void missing_fields(void **state)
     expect_error(buf, MIG_FIXED_LEN + j + 4, "has no 'machine'");
 }
 
+/* A migration's copy_storage list goes through; a save's header has none; one that is not a
+ * list is refused. */
+static void copy_storage_list(void **state)
+{
+    (void)state;
+    mig_header h = {.qemu_version = "7.2.22", .machine = "pc", .cpu_model = "qemu64",
+                    .accel = "tcg"};
+    h.config = json_tokener_parse("{\"name\": \"g1\"}");
+    h.copy_storage = json_tokener_parse("[{\"vdev\": \"xvda\", \"size\": 33554432, "
+                                        "\"format\": \"raw\"}]");
+    kx_buf b = KX_BUF_INIT;
+    mig_header_encode(&h, &b);
+    json_object_put(h.config);
+    json_object_put(h.copy_storage);
+    size_t used = 0;
+    assert_int_equal(mig_header_decode(b.s, b.len, "f", &h, &used), 0);
+    assert_int_equal(json_object_array_length(h.copy_storage), 1);
+    json_object *d = json_object_array_get_idx(h.copy_storage, 0);
+    assert_string_equal(kx_json_str(d, "vdev", ""), "xvda");
+    assert_int_equal(kx_json_int(d, "size", 0), 33554432);
+    mig_header_dispose(&h);
+    kx_buf_dispose(&b);
+
+    b = sample(0);
+    assert_int_equal(mig_header_decode(b.s, b.len, "f", &h, &used), 0);
+    assert_null(h.copy_storage);
+    mig_header_dispose(&h);
+    kx_buf_dispose(&b);
+
+    json_object *o = json_tokener_parse("{\"config\": {}, \"qemu_version\": \"7.2.0\", "
+                                        "\"machine\": \"pc\", \"cpu_model\": \"qemu64\", "
+                                        "\"accel\": \"tcg\", \"copy_storage\": \"all\"}");
+    mig_header bad = {0};
+    assert_int_equal(mig_header_from_json(o, "f", &bad), -1);
+    assert_non_null(strstr(kx_err_msg(), "'copy_storage' is not a list"));
+    mig_header_dispose(&bad);
+    json_object_put(o);
+}
+
 static void stream_check(void **state)
 {
     (void)state;
@@ -168,6 +207,7 @@ int main(void)
         cmocka_unit_test(damaged_checksum),
         cmocka_unit_test(newer_format),
         cmocka_unit_test(missing_fields),
+        cmocka_unit_test(copy_storage_list),
         cmocka_unit_test(stream_check),
         cmocka_unit_test(crc_and_versions),
     };

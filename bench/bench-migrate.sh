@@ -1,0 +1,54 @@
+#!/bin/bash
+# bench/bench-migrate.sh - live migration from host A to host B (network namespaces joined by
+# a switch, tests/e2e/twohost.py; a client pings the guest every 10 ms), by kxl over ssh, kxl
+# through the relocation server (QEMU's TLS), and plain QEMU driven directly over QMP with the
+# same settings, in plain TCP and in TLS (the floors): bench/lib/migrate-bench.py. Idle and
+# memory-dirtying guests (a loop of dd from /dev/urandom into a tmpfs file of a quarter of
+# the memory); 256 MiB, and 1 GiB with BENCH_MIGRATE_BIG=1. Prints each run, the medians and
+# the ratios against the targets (issue 13): total <= 1.1x plain QEMU's; downtime <= 50 ms
+# idle; <= 3 pings lost at 10 ms; kxl-tls throughput >= 0.8x plain QEMU's with TLS.
+# Not a test. libvirt's `virsh migrate --live` is not a peer here: see bench/README.md.
+#
+#   bench/bench-migrate.sh [RUNS]     (as root; default 3)
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/.." && pwd)
+. "$HERE/lib/common.sh"
+bench_lock 3600 || { echo "bench-migrate: another benchmark holds $BENCH_LOCK" >&2; exit 1; }
+
+RUNS=${1:-3}
+PY=${BENCH_PYTHON:-/usr/bin/python3}
+SIZES="256"
+[[ ${BENCH_MIGRATE_BIG:-0} == 1 ]] && SIZES="256 1024"
+
+"$TOP/tools/install-deps.sh" --tests >/dev/null
+"$TOP/tools/build.sh" >/dev/null
+"$TOP/tests/guest/build.sh" >/dev/null
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+for mem in $SIZES; do
+    for load in idle dirty; do
+        echo "== $mem MiB guest, $load, $RUNS runs per peer (TCG)"
+        declare -A total=() down=() lost=() rate=()
+        for peer in kxl-ssh kxl-tls qemu qemu-tls; do
+            bench_wait_quiet 20 120 || true
+            out=$("$PY" "$HERE/lib/migrate-bench.py" "$TOP" "$mem" "$load" "$peer" "$RUNS")
+            grep -v '^median ' <<<"$out"
+            read -r _ _ t d l r < <(grep '^median ' <<<"$out")
+            total[$peer]=$t; down[$peer]=$d; lost[$peer]=$l; rate[$peer]=$r
+        done
+        for peer in kxl-ssh kxl-tls qemu qemu-tls; do
+            echo "  median $peer: total ${total[$peer]} s, downtime ${down[$peer]} ms," \
+                 "${lost[$peer]} pings lost, ${rate[$peer]} MiB/s"
+        done
+        echo "  total kxl-ssh/qemu $(ratio "${total[kxl-ssh]}" "${total[qemu]}")," \
+             "kxl-tls/qemu-tls $(ratio "${total[kxl-tls]}" "${total[qemu-tls]}") (target <= 1.10)"
+        echo "  throughput kxl-tls/qemu-tls $(ratio "${rate[kxl-tls]}" "${rate[qemu-tls]}")" \
+             "(target >= 0.80)"
+        echo "  downtime kxl-ssh ${down[kxl-ssh]} ms, kxl-tls ${down[kxl-tls]} ms" \
+             "(target <= 50 ms idle); pings lost kxl-ssh ${lost[kxl-ssh]}," \
+             "kxl-tls ${lost[kxl-tls]} (target <= 3)"
+        unset total down lost rate
+    done
+done

@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""migrate-bench.py - the runs of bench-migrate.sh: a guest moved from host A to host B, two
+network namespaces joined by a switch (tests/e2e/twohost.py), while a client pings it every
+10 ms, by each peer with the same QEMU settings (downtime limit 300 ms, no bandwidth limit,
+auto-converge, TCG, pc, qemu64):
+
+  kxl-ssh     kxl migrate over ssh (an sshd in B's namespace)
+  kxl-tls     kxl migrate --relocation through kxld B's relocation server (QEMU's TLS)
+  qemu        plain QEMU driven over QMP: migrate-incoming tcp: in B, migrate tcp: in A,
+              then cont in B once it has loaded (the floor)
+  qemu-tls    the same with tls-creds-x509 on both ends and the same certificates (the
+              floor of kxl-tls's throughput)
+
+Each run prints: total seconds (from the command to the guest running on B), QEMU's own
+downtime (query-migrate), MiB sent and the rate, and the pings lost at 10 ms.
+    migrate-bench.py TOP MEM_MIB WORKLOAD(idle|dirty) PEER RUNS
+Prints one line per run, then "median PEER total downtime_ms lost rate_mibs"."""
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP, MEM, WORKLOAD, PEER, RUNS = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], \
+    int(sys.argv[5])
+sys.path.insert(0, os.path.join(TOP, "tests/e2e"))
+from twohost import TwoHosts, start_sshd  # noqa: E402
+
+KXL = os.path.join(TOP, "build/src/cli/kxl")
+KXLD = os.path.join(TOP, "build/src/daemon/kxld")
+GUEST = os.environ.get("KXL_GUEST_CACHE", "/var/cache/kxl/test-guest")
+QEMU = os.environ.get("PLAIN_QEMU", "qemu-system-x86_64")
+IP = TwoHosts.GUEST_IP
+CMDLINE = f"console=ttyS0 kxl.hostname=bm kxl.ip={IP}/24"
+DIRTY = ("(while :; do dd if=/dev/urandom of=/tmp/dirty bs=1M count=%d 2>/dev/null; done) &"
+         % max(16, MEM // 4))
+FIG = re.compile(r"migration: ([\d.]+) MiB sent in ([\d.]+) s over (\d+) passes, "
+                 r"downtime (\d+) ms")
+
+
+def wait_for(path, text, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(path, errors="replace") as f:
+                if text in f.read():
+                    return
+        except FileNotFoundError:
+            pass
+        time.sleep(0.05)
+    sys.exit(f"migrate-bench: '{text}' not in {path}")
+
+
+def console_command(argv, prompt, command):
+    """Types command at the guest's shell through a console program (argv) on a pty."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp(argv[0], argv)
+    out = b""
+    os.write(fd, b"\r")
+    deadline = time.monotonic() + 30
+    while prompt.encode() not in out and time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.5)[0]:
+            out += os.read(fd, 4096)
+    os.write(fd, command.encode() + b"\r")
+    time.sleep(1)
+    os.write(fd, b"\x1d")   # leaves kxl's console
+    time.sleep(0.3)
+    try:
+        os.kill(pid, 9)
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
+    os.close(fd)
+
+
+class Qmp:
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX)
+        for _ in range(1000):
+            try:
+                self.sock.connect(path)
+                break
+            except OSError:
+                time.sleep(0.01)
+        self.file = self.sock.makefile("r")
+        self.file.readline()
+        self.cmd("qmp_capabilities")
+
+    def cmd(self, name, **args):
+        self.sock.sendall((json.dumps({"execute": name, "arguments": args}) + "\n").encode())
+        while True:
+            reply = json.loads(self.file.readline())
+            if "event" in reply:
+                continue
+            if "error" in reply:
+                sys.exit(f"migrate-bench: {name}: {reply['error']['desc']}")
+            return reply["return"]
+
+
+class World:
+    """The namespaces and a work directory for one run."""
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="kxl-bench-mig.")
+        self.net = TwoHosts()
+        self.procs = []
+
+    def close(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        self.net.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def kxl_run(w):
+    roots = {h: os.path.join(w.tmp, h) for h in ("a", "b")}
+    env = {h: dict(os.environ, KXL_ROOT=r) for h, r in roots.items()}
+    for r in roots.values():
+        os.makedirs(r)
+
+    def kxl(h, *args, check=True):
+        r = subprocess.run(["ip", "netns", "exec", w.net.ns[h], KXL, *args], env=env[h],
+                           capture_output=True, text=True, timeout=300)
+        if check and r.returncode:
+            sys.exit(f"migrate-bench: kxl {' '.join(args)}: {r.stderr}")
+        return r
+
+    cfg = os.path.join(w.tmp, "bm.cfg")
+    with open(cfg, "w") as f:
+        f.write(f'name = "bm"\ntype = "pvh"\nmemory = {MEM}\nvcpus = 1\n'
+                f'kernel = "{GUEST}/vmlinuz"\nramdisk = "{GUEST}/initrd.img"\n'
+                f'extra = "{CMDLINE}"\nvif = [ \'bridge=br0\' ]\n')
+    if PEER == "kxl-ssh":
+        keep = f"KXL_ROOT={roots['b']} PATH={os.environ['PATH']}"
+        sshd, ssh = start_sshd(w.tmp, w.net.b, TwoHosts.HOST_IP["b"], 2222,
+                               f"env {keep} {KXL} migrate-receive")
+        w.procs.append(sshd)
+        migrate = ["migrate", "-s", ssh, "bm", f"root@{TwoHosts.HOST_IP['b']}"]
+    else:
+        out = os.path.join(w.tmp, "for-b")
+        subprocess.run([KXL, "tls-setup", "--name", "host-a"], env=env["a"], check=True,
+                       capture_output=True)
+        subprocess.run([KXL, "tls-setup", "--sign", "host-b", "--ip", TwoHosts.HOST_IP["b"],
+                        "--out", out], env=env["a"], check=True, capture_output=True)
+        subprocess.run([KXL, "tls-setup", "--import", out], env=env["b"], check=True,
+                       capture_output=True)
+        with open(os.path.join(roots["b"], "etc/kxl/kxld.conf"), "w") as f:
+            f.write(f'relocation_server = 1\nrelocation_address = "{TwoHosts.HOST_IP["b"]}"\n'
+                    'relocation_hosts_allow = [ "host-a$" ]\n')
+        log = os.path.join(w.tmp, "kxld.log")
+        with open(log, "w") as lf:
+            w.procs.append(subprocess.Popen(["ip", "netns", "exec", w.net.b, KXLD,
+                                             "--foreground", "--root", roots["b"]],
+                                            env=env["b"], stdout=lf, stderr=lf))
+        wait_for(log, "relocation server on", 20)
+        migrate = ["migrate", "--relocation", TwoHosts.HOST_IP["b"], "bm"]
+    kxl("a", "create", "-q", cfg)
+    wait_for(os.path.join(roots["a"], "var/log/kxl/bm.console.log"), "KXL-READY")
+    if not w.net.reachable(IP):
+        sys.exit("migrate-bench: the client cannot reach the guest")
+    if WORKLOAD == "dirty":
+        console_command(["ip", "netns", "exec", w.net.a, "env", f"KXL_ROOT={roots['a']}",
+                         KXL, "console", "bm"], "bm# ", DIRTY)
+        time.sleep(3)
+    pinger = w.net.pinger(IP)
+    time.sleep(1)
+    t0 = time.monotonic()
+    r = kxl("a", *migrate)
+    total = time.monotonic() - t0
+    sent, lost, _ = pinger.stop()
+    m = FIG.search(r.stderr)
+    kxl("b", "destroy", "bm", check=False)
+    return total, int(m.group(4)), lost, float(m.group(1)) / float(m.group(2)), \
+        float(m.group(1))
+
+
+def plain_qemu(w, host, tls_dir, incoming):
+    """A QEMU as kxl starts it, in host's namespace, its tap on br0, its serial on a log."""
+    ns = w.net.ns[host]
+    w.net.run(ns, "ip", "tuntap", "add", "pq0", "mode", "tap")
+    w.net.run(ns, "ip", "link", "set", "pq0", "master", "br0", "up")
+    qmp = os.path.join(w.tmp, f"qmp-{host}.sock")
+    log = os.path.join(w.tmp, f"serial-{host}.log")
+    cons = os.path.join(w.tmp, f"serial-{host}.sock")
+    argv = ["ip", "netns", "exec", ns, QEMU, "-machine", "pc", "-accel", "tcg", "-cpu", "qemu64",
+            "-m", str(MEM), "-smp", "1", "-nodefaults", "-display", "none", "-S",
+            "-kernel", f"{GUEST}/vmlinuz", "-initrd", f"{GUEST}/initrd.img",
+            "-append", CMDLINE, "-chardev", f"socket,id=s0,path={cons},server=on,wait=off,"
+            f"logfile={log}", "-serial", "chardev:s0",
+            "-netdev", "tap,id=n0,ifname=pq0,script=no,downscript=no",
+            "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:6b:78:01",
+            "-qmp", f"unix:{qmp},server=on,wait=off"]
+    if tls_dir:
+        argv += ["-object", f"tls-creds-x509,id=tls0,dir={tls_dir},endpoint="
+                 f"{'server' if incoming else 'client'},verify-peer=on"]
+    if incoming:
+        argv += ["-incoming", "defer"]
+    w.procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return Qmp(qmp), log, cons
+
+
+def plain_run(w, tls):
+    tls_dir = None
+    if tls:   # the certificates kxl tls-setup makes, in QEMU's layout
+        root = os.path.join(w.tmp, "tlsroot")
+        env = dict(os.environ, KXL_ROOT=root)
+        subprocess.run([KXL, "tls-setup", "--name", "host-b", "--ip",
+                        TwoHosts.HOST_IP["b"]], env=env, check=True, capture_output=True)
+        src = os.path.join(root, "etc/kxl/tls")
+        tls_dir = os.path.join(w.tmp, "qemu-tls")
+        os.makedirs(tls_dir)
+        for a, b in (("ca-cert.pem", "ca-cert.pem"), ("host-cert.pem", "server-cert.pem"),
+                     ("host-key.pem", "server-key.pem"), ("host-cert.pem", "client-cert.pem"),
+                     ("host-key.pem", "client-key.pem")):
+            shutil.copy(os.path.join(src, a), os.path.join(tls_dir, b))
+    qa, log_a, cons_a = plain_qemu(w, "a", tls_dir, False)
+    qb, log_b, _ = plain_qemu(w, "b", tls_dir, True)
+    for q in (qa, qb):
+        q.cmd("migrate-set-capabilities", capabilities=[
+            {"capability": "events", "state": True},
+            {"capability": "auto-converge", "state": True}])
+    params = {"downtime-limit": 300, "max-bandwidth": 2 ** 62}
+    if tls:
+        params.update({"tls-creds": "tls0", "tls-hostname": TwoHosts.HOST_IP["b"]})
+        qb.cmd("migrate-set-parameters", **{"tls-creds": "tls0"})
+    qa.cmd("migrate-set-parameters", **params)
+    qa.cmd("cont")
+    wait_for(log_a, "KXL-READY")
+    if not w.net.reachable(IP):
+        sys.exit("migrate-bench: the client cannot reach the plain guest")
+    if WORKLOAD == "dirty":
+        with socket.socket(socket.AF_UNIX) as c:
+            c.connect(cons_a)
+            c.settimeout(30)
+            c.sendall(b"\r")
+            got = b""
+            while b"bm# " not in got:
+                got += c.recv(4096)
+            c.sendall(DIRTY.encode() + b"\r")
+            time.sleep(1)
+        time.sleep(2)
+    qb.cmd("migrate-incoming", uri=f"tcp:{TwoHosts.HOST_IP['b']}:4444")
+    pinger = w.net.pinger(IP)
+    time.sleep(1)
+    t0 = time.monotonic()
+    qa.cmd("migrate", uri=f"tcp:{TwoHosts.HOST_IP['b']}:4444")
+    while True:
+        st = qa.cmd("query-migrate")
+        if st.get("status") == "completed":
+            break
+        if st.get("status") in ("failed", "cancelled"):
+            sys.exit(f"migrate-bench: plain QEMU's migration {st['status']}")
+        time.sleep(0.005)
+    while qb.cmd("query-migrate").get("status") != "completed":
+        time.sleep(0.005)
+    qb.cmd("cont")
+    total = time.monotonic() - t0
+    for _ in range(100):   # QEMU's event comes a moment before it records the totals
+        if st.get("total-time"):
+            break
+        time.sleep(0.01)
+        st = qa.cmd("query-migrate")
+    sent, lost, _ = pinger.stop()
+    ram = st["ram"]
+    mib = ram["transferred"] / 2 ** 20
+    return total, st.get("downtime", 0), lost, mib / (max(st.get("total-time", 1), 1) / 1000), mib
+
+
+def main():
+    rows = []
+    for i in range(RUNS):
+        w = World()
+        try:
+            if PEER.startswith("kxl"):
+                row = kxl_run(w)
+            else:
+                row = plain_run(w, PEER == "qemu-tls")
+        finally:
+            w.close()
+        rows.append(row)
+        print(f"  {PEER} run {i}: total {row[0]:.2f} s, downtime {row[1]} ms, "
+              f"{row[2]} pings lost, {row[4]:.1f} MiB at {row[3]:.1f} MiB/s", flush=True)
+    med = [statistics.median(r[k] for r in rows) for k in range(4)]
+    print(f"median {PEER} {med[0]:.3f} {med[1]:.0f} {med[2]:.0f} {med[3]:.1f}")
+
+
+main()

@@ -1,0 +1,202 @@
+/* migrate_storage.c - kxl migrate --copy-storage, what both commands do for it: the
+ * receiver's check and making of the disks it lacks (empty, of the sender's size and format,
+ * removed again if the migration fails before the go), and the relay of mig_mux.h in a child
+ * process on each side, which from the MIG_COPY line on carries the protocol (channel 0) and
+ * the NBD connections of the mirrors through the one transport. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/migrate.h"
+#include "migrate/mig_mux.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/json.h"
+#include "util/spawn.h"
+
+/* The sender's entry for vdev in the header's copy_storage, or NULL. */
+static json_object *copy_entry(json_object *copy, const char *vdev)
+{
+    size_t n = json_object_is_type(copy, json_type_array) ? json_object_array_length(copy) : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *e = json_object_array_get_idx(copy, i);
+        if (kx_streq(kx_json_str(e, "vdev", ""), vdev))
+            return e;
+    }
+    return NULL;
+}
+
+int migrate_storage_check(const kxl_disk *d, json_object *copy, kx_strv *missing)
+{
+    json_object *e = copy_entry(copy, d->vdev);
+    if (!e) {
+        kx_strv_pushf(missing, "disk %s: '%s' does not exist here, and the sender does not copy "
+                      "it (a read-only disk or CD must be shared)", d->vdev, d->target);
+        return -1;
+    }
+    int64_t size = kx_json_int(e, "size", 0);
+    const char *fmt = kx_json_str(e, "format", "");
+    if (d->format != KXL_DISK_FMT_RAW && d->format != KXL_DISK_FMT_QCOW2) {
+        kx_strv_pushf(missing, "disk %s: --copy-storage makes raw and qcow2 images only, not %s",
+                      d->vdev, kxl_disk_format_to_string(d->format));
+        return -1;
+    }
+    if (size <= 0 || !kx_streq(fmt, kxl_disk_format_to_string(d->format))) {
+        kx_strv_pushf(missing, "disk %s: the sender's is a %s image of %lld bytes; this config "
+                      "says %s", d->vdev, fmt, (long long)size,
+                      kxl_disk_format_to_string(d->format));
+        return -1;
+    }
+    AUTOFREE char *copy_path = kx_strdup(d->target);
+    const char *dir = dirname(copy_path);
+    struct statvfs vfs;
+    if (statvfs(dir, &vfs) < 0) {
+        kx_strv_pushf(missing, "disk %s: its directory '%s' does not exist here", d->vdev, dir);
+        return -1;
+    }
+    unsigned long long avail = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+    if (avail < (unsigned long long)size) {
+        kx_strv_pushf(missing, "disk %s: '%s' has %llu MiB free, the copy needs %lld MiB",
+                      d->vdev, dir, avail >> 20, (long long)(size >> 20));
+        return -1;
+    }
+    return 0;
+}
+
+static int make_one(const kxl_disk *d, int64_t size)
+{
+    if (d->format == KXL_DISK_FMT_QCOW2) {
+        AUTOFREE char *bytes = kx_asprintf("%lld", (long long)size);
+        char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", d->target, bytes, NULL};
+        struct stat st;
+        if (stat(d->target, &st) == 0) {
+            kx_err(KXL_ERR_EXISTS, "disk %s: '%s' appeared meanwhile", d->vdev, d->target);
+            return -1;
+        }
+        return kx_run(argv) < 0 ? -1 : chmod(d->target, 0600);
+    }
+    AUTOCLOSE int fd = open(d->target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 || ftruncate(fd, size) < 0) {
+        kx_err_errno(KXL_ERR_HOST, "disk %s: cannot make '%s'", d->vdev, d->target);
+        if (fd >= 0)
+            unlink(d->target);
+        return -1;
+    }
+    return 0;
+}
+
+int migrate_storage_make(const kxl_domcfg *cfg, json_object *copy, const kx_strv *vdevs,
+                         kx_strv *made)
+{
+    for (size_t k = 0; k < vdevs->n; k++) {
+        for (size_t i = 0; i < cfg->n_disks; i++) {
+            const kxl_disk *d = &cfg->disks[i];
+            if (d->unplugged || !d->target || !kx_streq(d->vdev, vdevs->v[k]))
+                continue;
+            if (make_one(d, kx_json_int(copy_entry(copy, d->vdev), "size", 0)) < 0) {
+                migrate_storage_unmake(made);
+                return -1;
+            }
+            kx_strv_push(made, d->target);
+        }
+    }
+    return 0;
+}
+
+void migrate_storage_unmake(kx_strv *made)
+{
+    for (size_t i = 0; i < made->n; i++)
+        unlink(made->v[i]);
+    kx_strv_dispose(made);
+}
+
+int migrate_storage_listen(const kxl_paths *p, const char *name)
+{
+    AUTOFREE char *path = kxl_domain_file(p, name, "mirror.sock");
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        kx_err(KXL_ERR_HOST, "'%s' is too long a socket path", path);
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    unlink(path);
+    AUTOCLOSE int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+        listen(fd, MIG_MUX_MAX_CHANNELS) < 0) {
+        kx_err_errno(KXL_ERR_HOST, "cannot listen on '%s'", path);
+        return -1;
+    }
+    return TAKE_FD(fd);
+}
+
+/* The relay child: it never returns. */
+static void relay_child(mig_mux *m)
+{
+    kx_child_reset_signals();
+    signal(SIGPIPE, SIG_IGN);
+    int r = mig_mux_run(m);
+    if (r < 0)
+        fprintf(stderr, "kxl: the migration's disk relay: %s\n", kx_err_msg());
+    _exit(r < 0 ? 1 : 0);
+}
+
+int migrate_mux_start(mig_mux *m, pid_t *pid_r, int *to_r, int *from_r)
+{
+    int to[2], from[2];
+    pid_t pid;
+    if (pipe2(to, O_CLOEXEC) < 0)
+        goto undo_nothing;
+    if (pipe2(from, O_CLOEXEC) < 0)
+        goto undo_to;
+    pid = fork();
+    if (pid == 0) {
+        close(to[1]);
+        close(from[0]);
+        m->ch0_in = to[0];
+        m->ch0_out = from[1];
+        relay_child(m);
+    }
+    close(to[0]);
+    close(from[1]);
+    if (pid < 0) {
+        close(to[1]);
+        close(from[0]);
+        goto undo_nothing;
+    }
+    *pid_r = pid;
+    *to_r = to[1];
+    *from_r = from[0];
+    return 0;
+undo_to:
+    close(to[0]);
+    close(to[1]);
+undo_nothing:
+    kx_err_errno(KXL_ERR_INTERNAL, "cannot start the migration's disk relay");
+    return -1;
+}
+
+void migrate_mux_end(pid_t pid, bool patient)
+{
+    if (pid <= 0)
+        return;
+    if (patient) {
+        waitpid(pid, NULL, 0);
+        return;
+    }
+    for (int i = 0; i < 500 && waitpid(pid, NULL, WNOHANG) == 0; i++)
+        usleep(10000);
+    if (waitpid(pid, NULL, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+}
