@@ -7,10 +7,12 @@ preflight fails (a missing bridge, a missing disk), garbage and cut streams fed 
 migrate-receive: the sender's domain runs on as it was and the receiver's root is empty."""
 
 import contextlib
+import json
 import os
 import re
 import signal
 import subprocess
+import sys
 import time
 
 from kxltest import KXL, KxlTestCase
@@ -77,12 +79,28 @@ class MigrateTest(KxlTestCase):
         """The heartbeat A's console showed last (last, counted while memory moved) goes on
         from the next number on B's console, with no boot in between."""
         with self.host_b():
-            self.assertIn(name, self.domain_names())
+            self.assert_listed(name)
             self.wait_console(name, r"KXL-HB \d+", timeout=20)
             first = int(HB.search(self.console_log(name)).group(1))
             self.assertIn(first, (last + 1, last + 2), f"A counted to {last}, B from {first}")
             self.assert_runs_on(name)
             self.assertNotIn("KXL-READY", self.console_log(name), "no reboot on B")
+
+    def assert_listed(self, name, timeout=10):
+        """name is in `kxl list` (of the host in effect). Once migrate returned it should be at
+        once; a list that fails or lacks it is retried for timeout s, each miss printed with
+        list's own stderr, so that a late or failing list is on record without failing a run
+        whose domain did arrive."""
+        deadline = time.monotonic() + timeout
+        while True:
+            r = self.kxl("list", "--json")
+            names = [d["name"] for d in json.loads(r.stdout)] if r.returncode == 0 else []
+            if name in names:
+                return
+            print(f"\nkxl list without {name} (exit {r.returncode}): {r.stderr.strip()}",
+                  file=sys.stderr)
+            self.assertLess(time.monotonic(), deadline, f"{name} never listed: {r.stderr}")
+            time.sleep(0.5)
 
     def assert_root_b_empty(self, timeout=20):
         """Nothing of any domain on B: no domain, no runtime directory, no QEMU."""
