@@ -173,7 +173,7 @@ static const cli_cmd commands[] = {
      "                  fetches the pages it lacks from here: the downtime stays short\n"
      "                  however fast the guest dirties memory. RISK: from then on a\n"
      "                  failure (the link, either host) loses the guest, as neither host\n"
-     "                  has all of it\n"
+     "                  has all of it. Refused for a domain under TCG\n"
      "Runs 'ssh HOST kxl migrate-receive', which first checks that HOST can run the domain\n"
      "(bridges, the same disks: shared storage or --copy-storage with room for them,\n"
      "memory, QEMU, machine type, CPU model) and\n"
