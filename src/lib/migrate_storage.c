@@ -21,6 +21,7 @@
 #include "migrate/mig_mux.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/sock.h"
 #include "util/json.h"
 #include "util/spawn.h"
 
@@ -123,20 +124,7 @@ void migrate_storage_unmake(kx_strv *made)
 int migrate_storage_listen(const kxl_paths *p, const char *name)
 {
     AUTOFREE char *path = kxl_domain_file(p, name, "mirror.sock");
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(sa.sun_path)) {
-        kx_err(KXL_ERR_HOST, "'%s' is too long a socket path", path);
-        return -1;
-    }
-    strcpy(sa.sun_path, path);
-    unlink(path);
-    AUTOCLOSE int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
-        listen(fd, MIG_MUX_MAX_CHANNELS) < 0) {
-        kx_err_errno(KXL_ERR_HOST, "cannot listen on '%s'", path);
-        return -1;
-    }
-    return TAKE_FD(fd);
+    return kx_unix_listen(path, MIG_MUX_MAX_CHANNELS);
 }
 
 /* The relay child: it never returns. */

@@ -18,27 +18,10 @@
 #include "supervisor/sv.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/sock.h"
 #include "util/json.h"
 
 #define NBD_FDNAME "kxl-nbd"
-
-static int listen_at(const char *path)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(sa.sun_path)) {
-        kx_err(KXL_ERR_HOST, "'%s' is too long a socket path", path);
-        return -1;
-    }
-    strcpy(sa.sun_path, path);
-    unlink(path);
-    AUTOCLOSE int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
-        listen(fd, 16) < 0) {
-        kx_err_errno(KXL_ERR_HOST, "cannot listen on '%s'", path);
-        return -1;
-    }
-    return TAKE_FD(fd);
-}
 
 static const kxl_disk *find_disk(sv *s, const char *vdev, size_t *index_r)
 {
@@ -87,7 +70,7 @@ int sv_nbd_export(sv *s, json_object *vdevs)
 {
     AUTOFREE char *tmp = kx_asprintf("%s/nbd.sock.new", s->dir);
     AUTOFREE char *path = kx_asprintf("%s/nbd.sock", s->dir);
-    AUTOCLOSE int fd = listen_at(tmp);
+    AUTOCLOSE int fd = kx_unix_listen(tmp, 16);
     if (fd < 0)
         return -1;
     if (server_start(s, fd) < 0) {
