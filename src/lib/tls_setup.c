@@ -21,11 +21,6 @@
 DEFINE_AUTOPTR(X509, X509_free)
 DEFINE_AUTOPTR(EVP_PKEY, EVP_PKEY_free)
 
-char *kxl_tls_dir(const kxl_paths *p)
-{
-    return kx_path_join(p->etc_dir, "tls");
-}
-
 static int make_dir(const char *dir)
 {
     if (kx_mkdir_p(dir, 0700) < 0)
