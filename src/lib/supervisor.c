@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/helpers.h"
 #include "lib/runtime.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -23,25 +24,7 @@ static char *supervisor_path(const char *explicit_path)
 {
     if (explicit_path)
         return kx_strdup(explicit_path);
-    const char *env = getenv("KXL_SUPERVISOR");
-    if (env && *env)
-        return kx_strdup(env);
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        *slash = '\0';
-        const char *tries[] = {"kxl-supervisor", "../supervisor/kxl-supervisor",
-                               "../libexec/kxl/kxl-supervisor"};
-        for (size_t i = 0; i < KX_ARRAY_SIZE(tries); i++) {
-            char *path = kx_path_join(exe, tries[i]);
-            if (access(path, X_OK) == 0)
-                return path;
-            free(path);
-        }
-    }
-    return kx_strdup("/usr/libexec/kxl/kxl-supervisor");
+    return kxl_helper_path("kxl-supervisor", "supervisor", "KXL_SUPERVISOR");
 }
 
 /* The verdict pipe's number in the supervisor: right after stdin, stdout and stderr. */
