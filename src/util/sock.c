@@ -1,6 +1,12 @@
-/* sock.c - Unix sockets kxl listens on. */
+/* sock.c - Unix sockets kxl listens on, TCP connections it makes. */
 #include "util/sock.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,4 +32,47 @@ int kx_unix_listen(const char *path, int backlog)
         return -1;
     }
     return TAKE_FD(fd);
+}
+
+/* A non-blocking connect, waited for at most timeout_ms; the socket back in blocking mode. */
+static int connect_one(const struct addrinfo *ai, int timeout_ms)
+{
+    AUTOCLOSE int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
+        return -1;
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (poll(&p, 1, timeout_ms) <= 0) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
+        errno = err ? err : errno;
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+    return TAKE_FD(fd);
+}
+
+int kx_tcp_connect(const char *host, const char *port, int timeout_ms)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        kx_err(KXL_ERR_NOT_FOUND, "cannot find the host '%s': %s", host, gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next)
+        fd = connect_one(ai, timeout_ms);
+    freeaddrinfo(res);
+    if (fd < 0)
+        kx_err_errno(KXL_ERR_STATE, "cannot connect to '%s' port %s", host, port);
+    return fd;
 }
