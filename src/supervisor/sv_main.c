@@ -13,9 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +26,7 @@
 #include "util/err.h"
 #include "util/fileio.h"
 #include "util/json.h"
+#include "util/sock.h"
 #include "util/spawn.h"
 
 void sv_event(sv *s, const char *fmt, ...)
@@ -108,20 +107,10 @@ int sv_save_config_keys(sv *s, const char *const *keys)
 int sv_listen(sv *s, const char *name)
 {
     AUTOFREE char *path = kx_path_join(s->dir, name);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(sa.sun_path)) {
-        kx_err(KXL_ERR_INVALID, "socket path '%s' is too long", path);
-        return -1;
-    }
-    memcpy(sa.sun_path, path, strlen(path) + 1);
-    unlink(path);
-    AUTOCLOSE int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    /* umask 077 (set in main) makes the socket owner-only from its creation */
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
-        kx_err_errno(KXL_ERR_INTERNAL, "cannot listen on '%s'", path);
-        return -1;
-    }
-    return TAKE_FD(fd);
+    int fd = kx_unix_listen(path, 16);
+    if (fd >= 0)
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);   /* the event loop's */
+    return fd;
 }
 
 static int load_domain(sv *s)
