@@ -1,4 +1,5 @@
-// dashboard.js - the host and its domains: facts from GET /api/v1/host, the domains from
+// dashboard.js - the host and its domains (peer hosts' sections: hosts.js): facts from
+// GET /api/v1/host, the domains from
 // GET /api/v1/domains, redrawn when the events WebSocket says something happened to one (no
 // polling), graphs fed by its "stats" events, its supervisor's running job (progress, Cancel)
 // from its "job" events, and the actions, each one API call (a domain's
@@ -11,6 +12,7 @@ import { openVnc } from './vnc.js';
 import { openDevices, devicesEvent } from './devices.js';
 import { confirmAction } from './confirm.js';
 import { migrateDomain } from './migrate.js';
+import { draggable, startHosts, stopHosts } from './hosts.js';
 import { el, mib, duration } from './format.js';
 
 const cards = new Map(); // name -> {root, graphs, state, started, fields}
@@ -77,6 +79,7 @@ function makeCard(d) {
       btn('Reboot', 'reboot'), btn('Migrate', 'migrate'), btn('Destroy', 'destroy', 'danger')),
     card.job.root, card.error, graphs);
   card.graphs = new DomainGraphs(graphs);
+  draggable(card.root, name); // onto a peer's section: migrate there (hosts.js)
   return card;
 }
 
@@ -309,6 +312,7 @@ export function startDashboard(authLost) {
   connectEvents();
   refresh();
   loadStartChoices();
+  startHosts(authLost, refreshSoon);
   ticker = setInterval(() => { for (const c of cards.values()) tickUptime(c); }, 1000);
 }
 
@@ -316,6 +320,7 @@ export function stopDashboard() {
   stopped = true;
   clearInterval(ticker);
   if (events) events.close();
+  stopHosts();
   for (const c of cards.values()) { c.graphs.destroy(); c.root.remove(); }
   cards.clear();
   if (observer) observer.disconnect();
