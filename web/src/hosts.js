@@ -104,7 +104,7 @@ async function poll(peer) {
   } catch (e) {
     if (e.status === 401) onAuthLost();
     peer.root.dataset.reachable = 'no';
-    peer.status.textContent = `unreachable: ${e.message}`;
+    peer.status.textContent = /unreachable/.test(e.message) ? e.message : `unreachable: ${e.message}`;
     for (const card of peer.cards.values()) card.root.remove();
     peer.cards.clear();
   } finally {
