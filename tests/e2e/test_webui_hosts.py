@@ -195,6 +195,7 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
         self.assertNotIn(local, self.domain_names())
         with self.host_b():
             self.assertEqual(self.list_json()[local]["state"], "running")
-            beats = [int(n) for n in re.findall(r"KXL-HB (\d+)", self.console_log(local))]
-            last = beats[-1] if beats else 0
+            # B's console log starts at the guest's next beat after its arrival
+            self.wait_console(local, r"KXL-HB \d+", timeout=30)
+            last = max(int(n) for n in re.findall(r"KXL-HB (\d+)", self.console_log(local)))
             self.wait_console(local, rf"KXL-HB {last + 1}\b", timeout=30)

@@ -77,6 +77,7 @@ class WebUiMigrateTest(HostB, TlsKxldTestCase):
         self.assertNotIn(name, self.domain_names())
         with self.host_b():
             self.assertEqual(self.list_json()[name]["state"], "running")
-            beats = [int(n) for n in re.findall(r"KXL-HB (\d+)", self.console_log(name))]
-            last = beats[-1] if beats else 0
+            # B's console log starts at the guest's next beat after its arrival
+            self.wait_console(name, r"KXL-HB \d+", timeout=30)
+            last = max(int(n) for n in re.findall(r"KXL-HB (\d+)", self.console_log(name)))
             self.wait_console(name, rf"KXL-HB {last + 1}\b", timeout=30)
