@@ -18,6 +18,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
 . "$HERE/lib/common.sh"
 . "$HERE/lib/libvirt.sh"
+. "$HERE/lib/kxl.sh"
 bench_lock 3600 || { echo "bench-api: another benchmark holds $BENCH_LOCK" >&2; exit 1; }
 
 N=${1:-10}
@@ -27,23 +28,13 @@ GUEST=${KXL_GUEST_CACHE:-/var/cache/kxl/test-guest}
 KXL=$TOP/build/src/cli/kxl
 KXLD=$TOP/build/src/daemon/kxld
 CMDLINE="console=ttyS0 kxl.hostname=bench kxl.hb=0"
-export KXL_ROOT=$(mktemp -d /tmp/kxl-bench-api.XXXXXX)
+kxl_bench_root api
 SOCK=$KXL_ROOT/run/kxl/kxld.sock
 URL=http://localhost/api/v1/domains
-WORK=$KXL_ROOT/work
-mkdir -p "$WORK"
-KXLD_PID=
 
 cleanup() {
-    for d in $("$KXL" list 2>/dev/null | awk 'NR > 2 {print $1}'); do
-        "$KXL" destroy "$d" >/dev/null 2>&1 || true
-    done
-    if [ -n "$KXLD_PID" ]; then
-        kill "$KXLD_PID" 2>/dev/null || true
-        wait "$KXLD_PID" 2>/dev/null || true
-    fi
     [ "$PEER" = none ] || libvirt_stop >/dev/null 2>&1 || true
-    rm -rf "$KXL_ROOT"
+    kxl_bench_cleanup
 }
 trap cleanup EXIT
 
@@ -74,33 +65,6 @@ oneshot_ms() {
     printf '%s\n' "${out[@]}" | awk '{ printf "%.3f\n", $1 / 1000 }' | ms_median
 }
 
-start_kxld() {
-    "$KXLD" --foreground --root "$KXL_ROOT" 2>"$WORK/kxld.log" &
-    KXLD_PID=$!
-    local i
-    for i in $(seq 1 200); do
-        [ -S "$SOCK" ] && curl -s --fail --unix-socket "$SOCK" -o /dev/null "$URL" && return 0
-        sleep 0.05
-    done
-    echo "bench-api: kxld did not answer on $SOCK: $(cat "$WORK/kxld.log")" >&2
-    exit 1
-}
-
-create_kxl() {
-    local i
-    for i in $(seq 1 "$N"); do
-        cat >"$WORK/api$i.cfg" <<CFG
-name = "api$i"
-memory = 128
-vcpus = 1
-kernel = "$GUEST/vmlinuz"
-ramdisk = "$GUEST/initrd.img"
-cmdline = "$CMDLINE"
-CFG
-        "$KXL" create -q -p "$WORK/api$i.cfg" >/dev/null 2>&1
-    done
-}
-
 create_libvirt() {
     local i xml
     for i in $(seq 1 "$N"); do
@@ -114,11 +78,10 @@ create_libvirt() {
 "$TOP/tools/build.sh" >/dev/null
 "$TOP/tests/guest/build.sh" >/dev/null
 echo "bench-api: $N paused domains, $M requests each way"
-start_kxld
+kxld_bench_start
 sleep 1
 KXLD_IDLE=$(proc_rss_kib "$KXLD_PID")
-create_kxl
-[ "$("$KXL" list | awk 'NR > 2' | wc -l)" -eq "$N" ] || { echo "bench-api: not $N domains" >&2; exit 1; }
+kxl_bench_paused "$N" api 128 "$CMDLINE"
 bench_wait_quiet 30 60 || echo "bench-api: the host is busy: figures may be high" >&2
 KEPT=$(kept_ms)
 ONESHOT=$(oneshot_ms curl -s --fail --unix-socket "$SOCK" "$URL")

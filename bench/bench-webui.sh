@@ -17,82 +17,26 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
 . "$HERE/lib/common.sh"
+. "$HERE/lib/kxl.sh"
 bench_lock 3600 || { echo "bench-webui: another benchmark holds $BENCH_LOCK" >&2; exit 1; }
 
 N=${1:-50}
 ROUNDS=${2:-20}
-GUEST=${KXL_GUEST_CACHE:-/var/cache/kxl/test-guest}
 BUILD=${KXL_BUILD:-$TOP/build}
 KXL=$BUILD/src/cli/kxl
 KXLD=$BUILD/src/daemon/kxld
 CMDLINE="console=ttyS0 kxl.hostname=bench kxl.hb=0"
-export KXL_ROOT=$(mktemp -d /tmp/kxl-bench-webui.XXXXXX)
-ETC=$KXL_ROOT/etc/kxl
-WORK=$KXL_ROOT/work
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 TOKEN=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
-mkdir -p "$WORK" "$ETC"
-KXLD_PID=
-
-cleanup() {
-    for d in $("$KXL" list 2>/dev/null | awk 'NR > 2 {print $1}'); do
-        "$KXL" destroy "$d" >/dev/null 2>&1 || true
-    done
-    if [ -n "$KXLD_PID" ]; then
-        kill "$KXLD_PID" 2>/dev/null || true
-        wait "$KXLD_PID" 2>/dev/null || true
-    fi
-    rm -rf "$KXL_ROOT"
-}
-trap cleanup EXIT
-
-start_kxld() {
-    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-        -addext subjectAltName=IP:127.0.0.1 -keyout "$ETC/kxld.key" -out "$ETC/kxld.pem" \
-        >/dev/null 2>&1
-    printf '%s\n' "$TOKEN" >"$ETC/tokens"
-    chmod 600 "$ETC/tokens"
-    cat >"$ETC/kxld.conf" <<CONF
-tcp_port = $PORT
-tls_cert = "etc/kxl/kxld.pem"
-tls_key = "etc/kxl/kxld.key"
-token_file = "etc/kxl/tokens"
-web_dir = "$BUILD/web"
-CONF
-    "$KXLD" --foreground --root "$KXL_ROOT" 2>"$WORK/kxld.log" &
-    KXLD_PID=$!
-    local i
-    for i in $(seq 1 200); do
-        curl -s -k --fail -o /dev/null -H "Authorization: Bearer $TOKEN" \
-            "https://127.0.0.1:$PORT/api/v1/host" && return 0
-        sleep 0.05
-    done
-    echo "bench-webui: kxld did not answer on port $PORT: $(cat "$WORK/kxld.log")" >&2
-    exit 1
-}
-
-create_kxl() {
-    local i
-    for i in $(seq 1 "$N"); do
-        cat >"$WORK/ui$i.cfg" <<CFG
-name = "ui$i"
-memory = 64
-vcpus = 1
-kernel = "$GUEST/vmlinuz"
-ramdisk = "$GUEST/initrd.img"
-cmdline = "$CMDLINE"
-CFG
-        "$KXL" create -q -p "$WORK/ui$i.cfg" >/dev/null 2>&1
-    done
-}
+kxl_bench_root webui
+trap kxl_bench_cleanup EXIT
 
 "$TOP/tools/build.sh" >/dev/null
 "$TOP/tests/guest/build.sh" >/dev/null
 echo "bench-webui: $N paused domains, $ROUNDS state changes"
 BUNDLE=$(cat "$BUILD/web/app.js" "$BUILD/web/app.css" "$BUILD/web/index.html" | gzip -9 | wc -c)
-start_kxld
-create_kxl
-[ "$("$KXL" list | awk 'NR > 2' | wc -l)" -eq "$N" ] || { echo "bench-webui: not $N domains" >&2; exit 1; }
+kxld_bench_start_tls "$PORT" "$TOKEN" "web_dir = \"$BUILD/web\""
+kxl_bench_paused "$N" ui 64 "$CMDLINE"
 bench_wait_quiet 30 60 || echo "bench-webui: the host is busy: figures may be high" >&2
 OUT=$(KXL_URL="https://127.0.0.1:$PORT/" KXL_TOKEN=$TOKEN KXL_N=$N KXL_ROUNDS=$ROUNDS \
       KXL_SHOTS=$WORK NODE_PATH=$BUILD/tests/browser/node_modules \
@@ -115,6 +59,9 @@ line(f"QMP event to the page (median of {len(r['event_to_page_ms'])})",
 line("QMP event to the page (max)", round(r["event_to_page_max_ms"], 1), "ms", 200,
      r["event_to_page_max_ms"] <= 200)
 print(f"{'  each':<52} {r['event_to_page_ms']} ms")
+print(f"{'  of which event -> a socket in the page':<52} {r['event_to_socket_ms']} ms")
+print(f"{'  and socket -> the card':<52} {r['socket_to_card_ms']} ms")
+print(f"{'  long tasks in the page meanwhile':<52} {r['long_tasks_ms']} ms")
 PY
 if [ "${BENCH_PEER:-cockpit}" != none ]; then
     echo "peer: not run. Cockpit's machines page is in Debian (cockpit-machines" \

@@ -8,6 +8,12 @@
 #                              # returns once it answers; its log is $WORK/kxld.log
 #   kxl_bench_cleanup          # destroys every kxl domain, stops kxld, removes KXL_ROOT
 #   kxl_bench_cfg NAME MEM CMDLINE [EXTRA]  # a config of the test guest, its path on stdout
+#   kxl_bench_paused N PREFIX MEM CMDLINE   # N domains PREFIX1..PREFIXN created paused (no
+#                                           # guest runs: cheap), or fails saying how many
+#   kxld_bench_start_tls PORT TOKEN [CONF]  # kxld as kxld_bench_start, with a TCP listener
+#                                           # on 127.0.0.1:PORT (TLS, a self-signed
+#                                           # certificate, TOKEN its one token) and CONF's
+#                                           # further kxld.conf lines
 
 kxl_bench_root() {
     KXL_ROOT=$(mktemp -d "/tmp/kxl-bench-$1.XXXXXX")
@@ -55,4 +61,40 @@ cmdline = "$3"
 ${4:-}
 CFG
     printf '%s\n' "$WORK/$1.cfg"
+}
+
+kxl_bench_paused() {
+    local n=$1 prefix=$2 mem=$3 cmdline=$4 i have
+    for i in $(seq 1 "$n"); do
+        "$KXL" create -q -p "$(kxl_bench_cfg "$prefix$i" "$mem" "$cmdline")" >/dev/null 2>&1
+    done
+    have=$("$KXL" list | awk 'NR > 2' | wc -l)
+    [ "$have" -eq "$n" ] && return 0
+    echo "kxl.sh: $have domains, not $n" >&2
+    return 1
+}
+
+kxld_bench_start_tls() {
+    local port=$1 token=$2 etc=$KXL_ROOT/etc/kxl i
+    mkdir -p "$etc"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+        -addext subjectAltName=IP:127.0.0.1 -keyout "$etc/kxld.key" -out "$etc/kxld.pem" \
+        >/dev/null 2>&1
+    printf '%s\n' "$token" >"$etc/tokens"
+    chmod 600 "$etc/tokens"
+    cat >"$etc/kxld.conf" <<CONF
+tcp_port = $port
+tls_cert = "etc/kxl/kxld.pem"
+tls_key = "etc/kxl/kxld.key"
+token_file = "etc/kxl/tokens"
+${3:-}
+CONF
+    kxld_bench_start || return 1
+    for i in $(seq 1 200); do
+        curl -s -k --fail -o /dev/null -H "Authorization: Bearer $token" \
+            "https://127.0.0.1:$port/api/v1/host" && return 0
+        sleep 0.05
+    done
+    echo "kxl.sh: kxld did not answer on port $port: $(cat "$WORK/kxld.log")" >&2
+    return 1
 }

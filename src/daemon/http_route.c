@@ -20,11 +20,15 @@ bool http_path_match(const char *pattern, const char *path, http_params *params_
         pattern++;
         path++;
         size_t pl = segment_len(pattern), vl = segment_len(path);
+        /* "{rest+}", the pattern's last segment: the rest of the path, slashes and all */
+        bool tail = pl > 3 && pattern[pl] == '\0' && pattern[pl - 2] == '+';
+        if (tail)
+            vl = strlen(path);
         if (pl > 2 && pattern[0] == '{' && pattern[pl - 1] == '}') {
             if (vl == 0 || vl >= HTTP_PARAM_MAX || pr->n == HTTP_MAX_PARAMS)
                 return false;
-            snprintf(pr->p[pr->n].name, sizeof(pr->p[pr->n].name), "%.*s", (int)(pl - 2),
-                     pattern + 1);
+            snprintf(pr->p[pr->n].name, sizeof(pr->p[pr->n].name), "%.*s",
+                     (int)(pl - (tail ? 3 : 2)), pattern + 1);
             memcpy(pr->p[pr->n].value, path, vl);
             pr->p[pr->n].value[vl] = '\0';
             pr->n++;

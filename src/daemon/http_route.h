@@ -26,7 +26,9 @@ typedef enum {
 } http_match;
 
 /* Whether path matches the pattern's path ("/a/{x}/b": {x} is one non-empty segment of at most
- * HTTP_PARAM_MAX - 1 characters); fills *params_r (may be NULL). A trailing slash does not match. */
+ * HTTP_PARAM_MAX - 1 characters; "/a/{x+}", only as the last segment: the rest of the path,
+ * slashes and all, the parameter named "x"); fills *params_r (may be NULL). A trailing slash
+ * does not match {x}. */
 bool http_path_match(const char *pattern, const char *path, http_params *params_r);
 
 /* Finds the route among specs[0..n) ("METHOD PATH-PATTERN") for method and path. With

@@ -80,6 +80,9 @@ struct http_job {
     unsigned long long job_id;   /* run as a job of the API */
     char *request;          /* "METHOD PATH", what a job of the API records */
     const char *content_type;    /* of the reply; NULL: JSON */
+    char method[16];        /* of the request */
+    bool respond_async;     /* it asked Prefer: respond-async */
+    kxld_raw_reply raw;     /* a relayed reply's owned type and Location */
 };
 
 /* Per connection (lws allocates it zeroed). */
@@ -116,6 +119,7 @@ static void job_free(http_job *j)
     free(j->location);
     free(j->request);
     kx_buf_dispose(&j->set_cookie);
+    kxld_raw_reply_dispose(&j->raw);
     free(j);
 }
 
@@ -177,7 +181,9 @@ static kxld_request request_of(http_job *j)
                           .pam_service = j->srv->o->pam_service,
                           .login_group = j->srv->o->login_group,
                           .login_limit = j->srv->login_limit, .peer = j->peer,
-                          .auto_dirs = j->srv->o->auto_dirs, .peers = j->srv->o->peers};
+                          .auto_dirs = j->srv->o->auto_dirs, .peers = j->srv->o->peers,
+                          .api_peers = j->srv->o->api_peers, .method = j->method,
+                          .body_text = j->body, .respond_async = j->respond_async};
 }
 
 /* Runs j's route: its HTTP status and body (*out_r, caller puts; the error's on failure). */
@@ -219,6 +225,26 @@ static void job_run_text(http_job *j, const kxld_route *r)
     memcpy(j->reply + LWS_PRE, text, j->reply_len);
 }
 
+/* Runs j's raw route (r, the relay): the reply as the other server gave it, or the error as
+ * JSON. */
+static void job_run_raw(http_job *j, const kxld_route *r)
+{
+    kx_err_clear();
+    kxld_request rq = request_of(j);
+    if (r->raw(&rq, &j->raw) < 0) {
+        kxld_raw_reply_dispose(&j->raw);
+        job_set_error(j);
+        return;
+    }
+    j->status = j->raw.status;
+    j->content_type = j->raw.content_type;
+    j->location = TAKE_PTR(j->raw.location);
+    j->reply_len = j->raw.body_len;
+    j->reply = kx_malloc0(LWS_PRE + j->reply_len + 1);
+    if (j->reply_len)
+        memcpy(j->reply + LWS_PRE, j->raw.body, j->reply_len);
+}
+
 static void job_run_checked(http_job *j, const kxld_route *r);
 
 static void job_run(void *arg)
@@ -228,6 +254,10 @@ static void job_run(void *arg)
     const kxld_route *r = &kxld_routes(&n)[j->route];
     if (r->text) {
         job_run_text(j, r);
+        return;
+    }
+    if (r->raw) {
+        job_run_raw(j, r);
         return;
     }
     if (r->check) {
@@ -463,6 +493,8 @@ static void dispatch(struct lws *wsi, http_server *srv, http_conn *c)
         if (j->tcp)
             lws_get_peer_simple(wsi, j->peer, sizeof(j->peer));
         j->request = kx_asprintf("%s %s", c->method, c->path);
+        memcpy(j->method, c->method, sizeof(j->method));
+        j->respond_async = c->respond_async;
         if (c->respond_async && kxld_routes(&n_routes)[j->route].may_wait)
             start_detached(wsi, c, j);
         else

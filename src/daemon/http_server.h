@@ -22,6 +22,7 @@ typedef struct {
     const kxl_paths *paths;
     const char *const *auto_dirs;   /* kxld.conf's, for the autostart routes */
     const char *const *peers;       /* kxld.conf's relocation_peers, NAME=HOST[:PORT] each */
+    const char *const *api_peers;   /* kxld.conf's api_peers, NAME=HOST:PORT each */
     /* A TCP listener with TLS when tcp_port is not 0: cert, key, and tokens or a client CA
      * are required. */
     int tcp_port;

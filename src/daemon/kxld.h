@@ -23,6 +23,11 @@ typedef struct {
     const char *query;           /* "a=1&b=2", or "" */
     const char *const *auto_dirs;   /* kxld.conf's autostart directories (NULL-terminated) */
     const char *const *peers;    /* kxld.conf's relocation_peers, NAME=HOST[:PORT] each */
+    const char *const *api_peers;   /* kxld.conf's api_peers, NAME=HOST:PORT each */
+    /* the request as it came, for the relay to peers (kxld_relay.h) */
+    const char *method;          /* "GET", "POST", ... */
+    const char *body_text;       /* its body, or NULL */
+    bool respond_async;          /* it asked Prefer: respond-async */
     /* who asks, for the sessions' routes */
     http_sessions *sessions;     /* the browser sessions */
     const kx_strv *tokens;       /* the TCP listener's bearer tokens (empty without one) */
@@ -43,6 +48,19 @@ typedef int (*kxld_handler)(const kxld_request *rq, json_object **out_r);
 /* A handler whose reply is text, not JSON (GET /metrics): returns the HTTP status with *text_r
  * (caller frees), or -1 with kx_err set, which is answered as JSON like any error. */
 typedef int (*kxld_text_handler)(const kxld_request *rq, char **text_r);
+/* A reply passed on as it is (the relay to a peer): status, body (may be NULL), its type, and
+ * a Location header (may be NULL); all owned by the reply (kxld_raw_reply_dispose). */
+typedef struct {
+    int status;
+    char *body;
+    size_t body_len;
+    char *content_type;
+    char *location;
+} kxld_raw_reply;
+void kxld_raw_reply_dispose(kxld_raw_reply *r);
+/* A handler whose reply is another server's: 0 with *out_r filled, or -1 with kx_err set
+ * (answered as JSON like any error). */
+typedef int (*kxld_raw_handler)(const kxld_request *rq, kxld_raw_reply *out_r);
 /* A job route's check of its request (body, domain), run before the job starts: 0, or -1 with
  * kx_err set, answered at once as an error. */
 typedef int (*kxld_check)(const kxld_request *rq);
@@ -57,6 +75,7 @@ typedef struct {
     const char *content_type;   /* ...of this type */
     bool no_auth;        /* served without credentials (logging in); a foreign Origin is 403 */
     kxld_check check;    /* set: always a job (202 + Location), once this check passed */
+    kxld_raw_handler raw;   /* instead of fn: a reply passed on as it is (the relay) */
 } kxld_route;
 
 /* The routes, in table order: n_r gets their number. */

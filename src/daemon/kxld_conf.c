@@ -42,7 +42,23 @@ static int peer_check(const char *value, char **why_r)
     return 0;
 }
 
+/* "NAME=HOST:PORT": a peer's kxld TCP listener (api_peers); the port is not guessed. */
+static int api_peer_check(const char *value, char **why_r)
+{
+    const char *colon = strrchr(value, ':');
+    if (peer_check(value, why_r) < 0 || !colon || !colon[1] ||
+        strspn(colon + 1, "0123456789") != strlen(colon + 1) || strlen(colon + 1) > 5 ||
+        colon == strchr(value, '=') + 1) {
+        free(*why_r);
+        *why_r = kx_asprintf("'%s' is not NAME=HOST:PORT of a peer's kxld TCP listener "
+                             "(e.g. \"host-b=192.0.2.2:8443\")", value);
+        return -1;
+    }
+    return 0;
+}
+
 static const conf_key keys[] = {
+    {"api_peers", CONF_STRINGS, offsetof(kxld_conf, api_peers), NULL, 0, 0, 0, api_peer_check},
     {"auto_dirs", CONF_STRINGS, offsetof(kxld_conf, auto_dirs), NULL, 0, 0, 0},
     {"idle_timeout_s", CONF_INT, offsetof(kxld_conf, idle_timeout_s), NULL, 60, 1, 3600},
     {"login_group", CONF_STRING, offsetof(kxld_conf, login_group), "kxl", 0, 0, 0},
@@ -248,5 +264,6 @@ void kxld_conf_dispose(kxld_conf *c)
     free(c->relocation_address);
     free_strings(c->relocation_hosts_allow);
     free_strings(c->relocation_peers);
+    free_strings(c->api_peers);
     *c = (kxld_conf){0};
 }

@@ -36,6 +36,10 @@ typedef struct {
     /* Other hosts' relocation servers by name, "NAME=HOST[:PORT]" each (NULL-terminated,
      * never NULL): the targets a migration through the API may name (GET /api/v1/peers) */
     char **relocation_peers;
+    /* Other hosts' kxld TCP listeners by name, "NAME=HOST:PORT" each (NULL-terminated, never
+     * NULL): the hosts the API relays to (/api/v1/hosts/NAME/..., kxld_relay.h) with this
+     * host's certificate of kxl tls-setup */
+    char **api_peers;
 } kxld_conf;
 
 /* Fills *c_r with the defaults, then with what the file at path sets (a missing file is all

@@ -14,6 +14,7 @@
 #include "daemon/http_server.h"
 #include "daemon/kxld.h"
 #include "daemon/kxld_conf.h"
+#include "daemon/kxld_relay.h"
 #include "daemon/reloc_server.h"
 #include "kxl/tls.h"
 #include "kxl/autostart.h"
@@ -222,6 +223,7 @@ static int serve_on(const http_server_opts *o, const reloc_server_opts *ro,
     reloc_server *reloc = ro ? reloc_server_start(ro) : NULL;
     if (ro && !reloc)
         return fail(notify_fd);
+    kxld_relay_init();   /* before the workers that relay to peers */
     http_server *srv = http_server_new(o);
     if (!srv) {
         reloc_server_stop(reloc);
@@ -275,6 +277,7 @@ static int serve_with(const kxl_paths *paths, const kxld_conf *conf, const char 
                           .idle_timeout_s = (int)conf->idle_timeout_s, .paths = paths,
                           .auto_dirs = (const char *const *)conf->auto_dirs,
                           .peers = (const char *const *)conf->relocation_peers,
+                          .api_peers = (const char *const *)conf->api_peers,
                           .tcp_port = (int)conf->tcp_port, .tcp_address = conf->tcp_address,
                           .tls_cert = conf->tls_cert, .tls_key = conf->tls_key,
                           .tls_client_ca = conf->tls_client_ca,

@@ -19,6 +19,7 @@
 #include "daemon/kxld_routes_config.h"
 #include "daemon/kxld_routes_image.h"
 #include "daemon/kxld_routes_migrate.h"
+#include "daemon/kxld_relay.h"
 #include "kxl/autostart.h"
 #include "kxl/stats.h"
 #include "util/buf.h"
@@ -650,6 +651,12 @@ static const kxld_route routes[] = {
     {"GET /api/v1/peers", NO_OP, kxld_list_peers},
     {"POST /api/v1/domains/{name}/migrate", NO_OP, kxld_migrate_domain,
      .check = kxld_migrate_check},
+    /* several hosts in one view: kxld.conf's api_peers, and the relay to them */
+    {"GET /api/v1/hosts", NO_OP, kxld_list_hosts},
+    {"GET /api/v1/hosts/{host}/{path+}", NO_OP, NULL, .raw = kxld_relay},
+    {"POST /api/v1/hosts/{host}/{path+}", NO_OP, NULL, .raw = kxld_relay},
+    {"PUT /api/v1/hosts/{host}/{path+}", NO_OP, NULL, .raw = kxld_relay},
+    {"DELETE /api/v1/hosts/{host}/{path+}", NO_OP, NULL, .raw = kxld_relay},
     {"GET /metrics", NO_OP, NULL, .text = get_metrics,
      .content_type = "text/plain; version=0.0.4; charset=utf-8"},
 };

@@ -148,7 +148,7 @@ class KxldTlsTest(TlsKxldTestCase):
         with open(SPEC) as f:
             paths = yaml.safe_load(f)["paths"]
         values = {"name": "nosuch", "vdev": "xvdz", "vif": "9", "snapshot": "s1", "vcpu": "0",
-                  "file": "walk.cfg", "id": "999999"}
+                  "file": "walk.cfg", "id": "999999", "host": "nosuch", "path+": "domains"}
         sessions = ("/api/v1/login", "/api/v1/logout", "/api/v1/session")
         asked = 0
         for template, item in paths.items():

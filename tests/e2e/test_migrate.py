@@ -6,7 +6,6 @@ the sender has nothing left. Faults: the receiver killed mid-stream, a receiver 
 preflight fails (a missing bridge, a missing disk), garbage and cut streams fed to
 migrate-receive: the sender's domain runs on as it was and the receiver's root is empty."""
 
-import contextlib
 import json
 import os
 import re
@@ -15,6 +14,7 @@ import subprocess
 import sys
 import time
 
+from hostb import HostB
 from kxltest import KXL, KxlTestCase
 
 HB = re.compile(r"KXL-HB (\d+)")
@@ -22,29 +22,17 @@ FIGURES = re.compile(r"migration: ([\d.]+) MiB sent in ([\d.]+) s over (\d+) pas
                      r"downtime (\d+) ms")
 
 
-class MigrateTest(KxlTestCase):
+class MigrateTest(HostB, KxlTestCase):
 
     def setUp(self):
         super().setUp()
-        self.root_b = os.path.join(self.tmp, "host-b")   # not prefixed by self.root
-        os.makedirs(self.root_b)
-        self.env_b = dict(self.env, KXL_ROOT=self.root_b)
+        self.setup_host_b()
 
     def tearDown(self):
         with self.host_b():
             for name in self.domain_names():
                 self.kxl("destroy", name)
         super().tearDown()
-
-    @contextlib.contextmanager
-    def host_b(self):
-        """The helpers (kxl, console, guest_sh, assert_gone) act on host B meanwhile."""
-        saved = self.root, self.env
-        self.root, self.env = self.root_b, self.env_b
-        try:
-            yield
-        finally:
-            self.root, self.env = saved
 
     def receiver(self, *flags):
         return f"env KXL_ROOT={self.root_b} {KXL} migrate-receive {' '.join(flags)}"

@@ -6,79 +6,28 @@ the running guest to B's relocation server (POST .../migrate, a job whose progre
 QEMU's); the card goes from A's page, and the guest's heartbeat goes on on B. Screenshots:
 migrate, migrated."""
 
-import contextlib
-import os
 import re
-import subprocess
-import time
 
-from kxltest import KXL
-from test_kxld import KXLD
+from hostb import HostB
 from test_kxld_tls import TOKEN, TlsKxldTestCase, free_port
 from test_webui import WEB_DIR, browse
 
 
-class WebUiMigrateTest(TlsKxldTestCase):
+class WebUiMigrateTest(HostB, TlsKxldTestCase):
 
     def setUp(self):
         super().setUp()
-        self.root_b = os.path.join(self.tmp, "host-b")   # not prefixed by self.root
-        os.makedirs(self.root_b)
-        self.env_b = dict(self.env, KXL_ROOT=self.root_b)
+        self.setup_host_b()
         self.make_tls()
         self.write_conf(web_dir=WEB_DIR)
         self.reloc_port = free_port()
-        self.kxld_b = None
-        self.tls_setup(self.env, "--name", "host-a")
-        out = os.path.join(self.tmp, "for-b")
-        self.tls_setup(self.env, "--sign", "host-b", "--ip", "127.0.0.1", "--out", out)
-        self.tls_setup(self.env_b, "--import", out)
+        self.certify_hosts()
 
     def tearDown(self):
         try:
-            if self.kxld_b and self.kxld_b.poll() is None:
-                self.kxld_b.terminate()
-                self.kxld_b.wait(timeout=30)
-            with self.host_b():
-                for name in self.domain_names():
-                    self.kxl("destroy", name)
+            self.teardown_host_b()
         finally:
             super().tearDown()
-
-    @contextlib.contextmanager
-    def host_b(self):
-        """The helpers (kxl, console_log, list_json) act on host B meanwhile."""
-        saved = self.root, self.env
-        self.root, self.env = self.root_b, self.env_b
-        try:
-            yield
-        finally:
-            self.root, self.env = saved
-
-    def tls_setup(self, env, *args):
-        r = subprocess.run([KXL, "tls-setup", *args], env=env, capture_output=True, text=True,
-                           timeout=60)
-        self.assertEqual(r.returncode, 0, r.stderr)
-
-    def start_kxld_b(self):
-        with open(os.path.join(self.root_b, "etc/kxl/kxld.conf"), "w") as f:
-            f.write("relocation_server = 1\nrelocation_address = \"127.0.0.1\"\n"
-                    f"relocation_port = {self.reloc_port}\n"
-                    "relocation_hosts_allow = [ \"host-a$\" ]\n")
-        self.log_b = os.path.join(self.tmp, "kxld-b.log")
-        log = open(self.log_b, "ab")
-        self.kxld_b = subprocess.Popen([KXLD, "--foreground", "-v", "--root", self.root_b],
-                                       env=self.env_b, stdin=subprocess.DEVNULL, stdout=log,
-                                       stderr=log)
-        log.close()
-        deadline = time.monotonic() + 20
-        while True:
-            with open(self.log_b, errors="replace") as f:
-                if "relocation server on" in f.read():
-                    break
-            self.assertIsNone(self.kxld_b.poll(), "kxld B ended")
-            self.assertLess(time.monotonic(), deadline, "kxld B's relocation server")
-            time.sleep(0.05)
 
     def test_migrate_from_the_browser(self):
         name = "webmig"
@@ -86,7 +35,9 @@ class WebUiMigrateTest(TlsKxldTestCase):
                         relocation_peers=[f"host-b=127.0.0.1:{self.reloc_port}", "host-c=c:8002"])
         self.create(name)
         self.start_kxld()
-        self.start_kxld_b()
+        self.start_kxld_b("relocation_server = 1\nrelocation_address = \"127.0.0.1\"\n"
+                          f"relocation_port = {self.reloc_port}\n"
+                          "relocation_hosts_allow = [ \"host-a$\" ]\n")
         self.wait_ready(name)
         self.wait_console(name, r"KXL-HB 2\b", timeout=30)
         to = f"127.0.0.1:{self.reloc_port}"
@@ -126,6 +77,7 @@ class WebUiMigrateTest(TlsKxldTestCase):
         self.assertNotIn(name, self.domain_names())
         with self.host_b():
             self.assertEqual(self.list_json()[name]["state"], "running")
-            beats = [int(n) for n in re.findall(r"KXL-HB (\d+)", self.console_log(name))]
-            last = beats[-1] if beats else 0
+            # B's console log starts at the guest's next beat after its arrival
+            self.wait_console(name, r"KXL-HB \d+", timeout=30)
+            last = max(int(n) for n in re.findall(r"KXL-HB (\d+)", self.console_log(name)))
             self.wait_console(name, rf"KXL-HB {last + 1}\b", timeout=30)

@@ -19,6 +19,7 @@
 #include "daemon/kxld_body.h"
 #include "daemon/kxld_jobs.h"
 #include "daemon/kxld_conf.h"
+#include "daemon/kxld_relay_url.h"
 #include "unit_tmpdir.h"
 #include "util/err.h"
 #include "util/fileio.h"
@@ -31,6 +32,7 @@ static const char *const specs[] = {
     "DELETE /api/v1/domains/{name}",
     "POST /api/v1/domains/{name}/pause",
     "DELETE /api/v1/domains/{name}/disks/{vdev}",
+    "GET /api/v1/hosts/{host}/{path+}",
 };
 #define N_SPECS (sizeof(specs) / sizeof(specs[0]))
 
@@ -61,6 +63,57 @@ static void routes_match_method_and_path(void **state)
     assert_string_equal(http_param(&params, "name"), "g");
     assert_string_equal(http_param(&params, "vdev"), "xvdb");
     assert_null(http_param(&params, "other"));
+}
+
+/* "{path+}": the rest of the path, slashes and all, never empty */
+static void tail_segments_take_the_rest(void **state)
+{
+    (void)state;
+    size_t i;
+    http_params params;
+    assert_int_equal(find("GET", "/api/v1/hosts/b/domains/g/history", &i, &params, NULL),
+                     HTTP_MATCH_OK);
+    assert_int_equal(i, 7);
+    assert_string_equal(http_param(&params, "host"), "b");
+    assert_string_equal(http_param(&params, "path"), "domains/g/history");
+    assert_int_equal(find("GET", "/api/v1/hosts/b/domains", &i, &params, NULL), HTTP_MATCH_OK);
+    assert_string_equal(http_param(&params, "path"), "domains");
+    assert_int_equal(find("GET", "/api/v1/hosts/b/", &i, &params, NULL), HTTP_MATCH_NO_PATH);
+    assert_int_equal(find("GET", "/api/v1/hosts/b", &i, &params, NULL), HTTP_MATCH_NO_PATH);
+    assert_int_equal(find("GET", "/api/v1/hosts//domains", &i, &params, NULL),
+                     HTTP_MATCH_NO_PATH);
+}
+
+/* The relay's target: only api_peers' hosts, only under their /api/v1/, encoded again. */
+static void relay_urls_stay_under_the_peers_api(void **state)
+{
+    (void)state;
+    const char *const peers[] = {"host-b=192.0.2.2:8443", "c=[fd00::3]:443", NULL};
+    char *url = kxld_relay_url(peers, "host-b", "domains/g 1/pause", "a=1 2&b=x/y");
+    assert_string_equal(url, "https://192.0.2.2:8443/api/v1/domains/g%201/pause?a=1%202&b=x%2Fy");
+    free(url);
+    url = kxld_relay_url(peers, "c", "jobs/7/wait", "");
+    assert_string_equal(url, "https://[fd00::3]:443/api/v1/jobs/7/wait");
+    free(url);
+    static const struct {
+        const char *host, *rest;
+        kxl_errcode code;
+    } bad[] = {
+        {"host", "domains", KXL_ERR_NOT_FOUND},     {"host-b=", "domains", KXL_ERR_NOT_FOUND},
+        {"", "domains", KXL_ERR_NOT_FOUND},         {"d", "domains", KXL_ERR_NOT_FOUND},
+        {"c", "../../metrics", KXL_ERR_INVALID},    {"c", "domains/../../x", KXL_ERR_INVALID},
+        {"c", "./domains", KXL_ERR_INVALID},        {"c", "domains//g", KXL_ERR_INVALID},
+        {"c", "domains/", KXL_ERR_INVALID},         {"c", "hosts/host-b/domains", KXL_ERR_INVALID},
+    };
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        assert_null(kxld_relay_url(peers, bad[k].host, bad[k].rest, NULL));
+        assert_int_equal(kx_err_code(), bad[k].code);
+    }
+    char *loc = kxld_relay_location("host-b", "/api/v1/jobs/7");
+    assert_string_equal(loc, "/api/v1/hosts/host-b/jobs/7");
+    free(loc);
+    assert_null(kxld_relay_location("host-b", "https://elsewhere/api/v1/jobs/7"));
+    assert_null(kxld_relay_location("host-b", "/metrics"));
 }
 
 static void unknown_paths_are_404(void **state)
@@ -179,11 +232,14 @@ static void conf_sets_keys(void **state)
     (void)state;
     char *path = write_conf("# kxld\nunix_socket = \"/run/api.sock\"\nmax_requests = 4\n"
                             "socket_group = 'wheel'\nauto_dirs = [\"/etc/xen/auto\", \"auto2\"]\n"
-                            "relocation_peers = [\"host-b=192.0.2.2:8002\"]\n");
+                            "relocation_peers = [\"host-b=192.0.2.2:8002\"]\n"
+                            "api_peers = [\"host-b=192.0.2.2:8443\"]\n");
     kxld_conf c;
     assert_int_equal(kxld_conf_load(path, "/srv", &c), 0);
     assert_string_equal(c.relocation_peers[0], "host-b=192.0.2.2:8002");
     assert_null(c.relocation_peers[1]);
+    assert_string_equal(c.api_peers[0], "host-b=192.0.2.2:8443");
+    assert_null(c.api_peers[1]);
     assert_string_equal(c.auto_dirs[0], "/etc/xen/auto");
     assert_string_equal(c.auto_dirs[1], "/srv/auto2");
     assert_null(c.auto_dirs[2]);
@@ -212,6 +268,10 @@ static void conf_errors_name_file_and_line(void **state)
          ":1: 'relocation_peers': '192.0.2.3:8002' is not NAME=HOST[:PORT]"},
         {"relocation_peers = \"b c=h\"\n", ":1: 'relocation_peers': 'b c=h' is not NAME="},
         {"relocation_peers = \"b=\"\n", ":1: 'relocation_peers': 'b=' is not NAME="},
+        {"api_peers = \"b=192.0.2.2\"\n", ":1: 'api_peers': 'b=192.0.2.2' is not NAME=HOST:PORT"},
+        {"api_peers = \"b=:8443\"\n", ":1: 'api_peers': 'b=:8443' is not NAME=HOST:PORT"},
+        {"api_peers = \"b=h:84x\"\n", ":1: 'api_peers': 'b=h:84x' is not NAME=HOST:PORT"},
+        {"api_peers = \"=h:1\"\n", ":1: 'api_peers': '=h:1' is not NAME=HOST:PORT"},
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         char *path = write_conf(cases[k].text);
@@ -556,6 +616,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(routes_match_method_and_path),
+        cmocka_unit_test(tail_segments_take_the_rest),
+        cmocka_unit_test(relay_urls_stay_under_the_peers_api),
         cmocka_unit_test(unknown_paths_are_404),
         cmocka_unit_test(wrong_methods_are_405_with_allow),
         cmocka_unit_test(long_segments_do_not_match),

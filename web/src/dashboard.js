@@ -1,4 +1,5 @@
-// dashboard.js - the host and its domains: facts from GET /api/v1/host, the domains from
+// dashboard.js - the host and its domains (peer hosts' sections: hosts.js): facts from
+// GET /api/v1/host, the domains from
 // GET /api/v1/domains, redrawn when the events WebSocket says something happened to one (no
 // polling), graphs fed by its "stats" events, its supervisor's running job (progress, Cancel)
 // from its "job" events, and the actions, each one API call (a domain's
@@ -11,6 +12,7 @@ import { openVnc } from './vnc.js';
 import { openDevices, devicesEvent } from './devices.js';
 import { confirmAction } from './confirm.js';
 import { migrateDomain } from './migrate.js';
+import { draggable, startHosts, stopHosts } from './hosts.js';
 import { el, mib, duration } from './format.js';
 
 const cards = new Map(); // name -> {root, graphs, state, started, fields}
@@ -77,6 +79,7 @@ function makeCard(d) {
       btn('Reboot', 'reboot'), btn('Migrate', 'migrate'), btn('Destroy', 'destroy', 'danger')),
     card.job.root, card.error, graphs);
   card.graphs = new DomainGraphs(graphs);
+  draggable(card.root, name); // onto a peer's section: migrate there (hosts.js)
   return card;
 }
 
@@ -174,21 +177,45 @@ function showHost(host, doms) {
 
 // A card's graphs, history and details are loaded when it first comes on screen: with many
 // domains, most cards are below the fold, and their 4 graphs and 2 requests each would hold
-// up the page (bench/bench-webui.sh: 50 domains).
+// up the page (bench/bench-webui.sh: 50 domains). The cards that come on screen together are
+// measured together (one layout), then their graphs drawn one at a time while the page is
+// idle, so that an event is shown at once, not after a screenful of graphs (150-260 ms of
+// work at a scroll: the event -> page outlier of bench-webui.sh).
 let observer = null;
+const toDraw = [];
+let drawing = null;
+const DRAW_WAIT_MS = 500; // drawn by then, idle or not
+
+function drawNext(deadline) {
+  drawing = null;
+  while (toDraw.length) {
+    const card = toDraw[0];
+    if (cards.get(card.name) !== card) {
+      toDraw.shift();
+    } else if (!card.graphs.drawStep()) {
+      toDraw.shift();
+      loadHistory(card);
+      loadDetail(card);
+    }
+    if (deadline.didTimeout || deadline.timeRemaining() < 8) break;
+  }
+  if (toDraw.length) drawing = requestIdleCallback(drawNext, { timeout: DRAW_WAIT_MS });
+}
 
 function seenOnScreen() {
   if (!observer) {
     observer = new IntersectionObserver((entries) => {
+      const seen = [];
       for (const e of entries) {
         const card = e.isIntersecting && cards.get(e.target.dataset.domain);
         if (!card || card.shown) continue;
         card.shown = true;
         observer.unobserve(e.target);
-        card.graphs.draw();
-        loadHistory(card);
-        loadDetail(card);
+        seen.push(card);
       }
+      for (const card of seen) card.graphs.measure();
+      toDraw.push(...seen);
+      if (toDraw.length && !drawing) drawing = requestIdleCallback(drawNext, { timeout: DRAW_WAIT_MS });
     }, { rootMargin: '200px' });
   }
   return observer;
@@ -309,6 +336,7 @@ export function startDashboard(authLost) {
   connectEvents();
   refresh();
   loadStartChoices();
+  startHosts(authLost, refreshSoon);
   ticker = setInterval(() => { for (const c of cards.values()) tickUptime(c); }, 1000);
 }
 
@@ -316,8 +344,12 @@ export function stopDashboard() {
   stopped = true;
   clearInterval(ticker);
   if (events) events.close();
+  stopHosts();
   for (const c of cards.values()) { c.graphs.destroy(); c.root.remove(); }
   cards.clear();
   if (observer) observer.disconnect();
   observer = null;
+  if (drawing) cancelIdleCallback(drawing);
+  drawing = null;
+  toDraw.length = 0;
 }

@@ -54,14 +54,29 @@ export class DomainGraphs {
     return [Math.min(t.length ? t[0] : hi, hi - SPAN_MIN), hi];
   }
 
-  // Draws once the boxes are in the document (uPlot measures nothing, but the width does).
+  // The boxes' widths, read at once: reading one after a graph was added would lay the page
+  // out again for each graph (with 50 cards, the long task that held up events).
+  measure() {
+    this.widths = Object.fromEntries(kinds.map((k) => [k.key, this.boxes[k.key].clientWidth]));
+  }
+
+  // Draws all four once the boxes are in the document (uPlot measures nothing, but the width
+  // does).
   draw() {
+    while (this.drawStep());
+  }
+
+  // Draws the next graph not drawn yet: whether one is left (a page with many cards draws
+  // a graph a task, so that an event waits for one graph at most).
+  drawStep() {
+    const k = kinds.find((kind) => !this.plots[kind.key]);
+    if (!k) return false;
     const color = textColor();
-    for (const k of kinds) {
-      if (this.plots[k.key]) continue;
+    if (!this.widths) this.measure();
+    {
       const box = this.boxes[k.key];
       const opts = {
-        width: Math.max(200, box.clientWidth - 8),
+        width: Math.max(200, this.widths[k.key] - 8),
         height: 110,
         legend: { show: false },
         cursor: { show: false },
@@ -81,6 +96,7 @@ export class DomainGraphs {
       };
       this.plots[k.key] = new uPlot(opts, this.data[k.key], box);
     }
+    return kinds.some((kind) => !this.plots[kind.key]);
   }
 
   resize() {

@@ -24,12 +24,14 @@ async function loadPeers() {
   }
 }
 
-// Asks where to; resolves {host, bandwidth_mib} or null.
-async function ask(name) {
+// Asks where to (host: the answer filled in, e.g. the peer a card was dropped on); resolves
+// {host, bandwidth_mib} or null.
+async function ask(name, host) {
   await loadPeers();
   return new Promise((resolve) => {
     const dlg = $('migrate');
     $('migrate-title').textContent = `Migrate ${name}`;
+    if (host) $('migrate-host').value = host;
     dlg.onclose = () => {
       const host = $('migrate-host').value.trim();
       const bw = $('migrate-bandwidth').value.trim();
@@ -42,10 +44,11 @@ async function ask(name) {
 
 const sleep = (ms) => new Promise((r) => { setTimeout(r, ms); });
 
-// Migrates the domain where the user says; throws ApiError when it failed (refused at once,
-// or the job's error). Resolves false when the user cancelled the dialog.
-export async function migrateDomain(name) {
-  const to = await ask(name);
+// Migrates the domain where the user says (host: the dialog's answer filled in); throws
+// ApiError when it failed (refused at once, or the job's error). Resolves false when the user
+// cancelled the dialog.
+export async function migrateDomain(name, host) {
+  const to = await ask(name, host);
   if (!to) return false;
   let job = (await request('POST', `/api/v1/domains/${encodeURIComponent(name)}/migrate`, to)).data;
   while (job.state === 'running') {

@@ -1,0 +1,163 @@
+/* kxld_relay.c - the relay to peer kxld hosts (kxld_relay.h), in a worker thread: one libcurl
+ * request per call, with this host's certificate and the CA of kxl tls-setup
+ * (ROOT/etc/kxl/tls), the peer's name checked against its certificate, no redirects, https
+ * only, and bounds on time and size. The URL is kxld_relay_url's: only a configured peer, only
+ * under its /api/v1/. A peer that cannot be reached, or whose certificate the CA did not sign,
+ * is a 503 saying so. */
+#include "daemon/kxld_relay.h"
+
+#include <curl/curl.h>
+#include <string.h>
+
+#include "daemon/kxld_relay_url.h"
+#include "kxl/tls.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/fileio.h"
+
+#define RELAY_CONNECT_MS 3000          /* a peer that is down shows as such at once */
+#define RELAY_TIMEOUT_S 660            /* GET .../jobs/{id}/wait?timeout=600 and its answer */
+#define RELAY_MAX_REPLY (16u << 20)    /* bytes of a peer's reply */
+
+void kxld_raw_reply_dispose(kxld_raw_reply *r)
+{
+    free(r->body);
+    free(r->content_type);
+    free(r->location);
+    *r = (kxld_raw_reply){0};
+}
+
+void kxld_relay_init(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int kxld_list_hosts(const kxld_request *rq, json_object **out_r)
+{
+    *out_r = json_object_new_array();
+    for (const char *const *p = rq->api_peers; p && *p; p++) {
+        size_t n = strcspn(*p, "=");
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string_len(*p, (int)n));
+        json_object_object_add(o, "api", json_object_new_string(*p + n + 1));
+        json_object_array_add(*out_r, o);
+    }
+    return 200;
+}
+
+typedef struct {
+    kx_buf body;
+    bool too_large;
+} reply_sink;
+
+static size_t on_data(char *data, size_t size, size_t n, void *opaque)
+{
+    reply_sink *s = opaque;
+    if (s->body.len + size * n > RELAY_MAX_REPLY) {
+        s->too_large = true;
+        return 0;   /* ends the transfer */
+    }
+    kx_buf_addn(&s->body, data, size * n);
+    return size * n;
+}
+
+/* The request's options: the peer's URL, this host's certificate, the CA, the method and body. */
+static int set_options(CURL *c, const kxld_request *rq, const char *url, const char *tls,
+                       struct curl_slist *headers, reply_sink *sink, char *errbuf)
+{
+    AUTOFREE char *cert = kx_path_join(tls, "host-cert.pem");
+    AUTOFREE char *key = kx_path_join(tls, "host-key.pem");
+    AUTOFREE char *ca = kx_path_join(tls, "ca-cert.pem");
+    if (access(cert, R_OK) < 0 || access(key, R_OK) < 0 || access(ca, R_OK) < 0) {
+        kx_err(KXL_ERR_HOST, "this host has no certificate to show its peers ('%s'): make it "
+               "with kxl tls-setup", cert);
+        return -1;
+    }
+    CURLcode e = CURLE_OK;
+    e |= curl_easy_setopt(c, CURLOPT_URL, url);
+    e |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+    e |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    e |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);   /* threads: no SIGALRM for timeouts */
+    e |= curl_easy_setopt(c, CURLOPT_SSLCERT, cert);
+    e |= curl_easy_setopt(c, CURLOPT_SSLKEY, key);
+    e |= curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+    e |= curl_easy_setopt(c, CURLOPT_CAPATH, NULL);   /* this CA only, not the system's */
+    e |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    e |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    e |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)RELAY_CONNECT_MS);
+    e |= curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)RELAY_TIMEOUT_S);
+    e |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
+    e |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    e |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    e |= curl_easy_setopt(c, CURLOPT_WRITEDATA, sink);
+    e |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    if (rq->body_text && rq->body_text[0])
+        e |= curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body_text);
+    else if (strcmp(rq->method, "GET") != 0)
+        e |= curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+    if (strcmp(rq->method, "GET") == 0)
+        e |= curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    if (e != CURLE_OK) {
+        kx_err(KXL_ERR_INTERNAL, "cannot set up the relay's request (libcurl)");
+        return -1;
+    }
+    return 0;
+}
+
+/* The peer's answer into *out_r: status, body, type, Location (as this host's path). */
+static void take_reply(CURL *c, const char *host, reply_sink *sink, kxld_raw_reply *out_r)
+{
+    long status = 502;
+    char *type = NULL;
+    struct curl_header *loc = NULL;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type);
+    out_r->status = (int)status;
+    out_r->body_len = sink->body.len;
+    out_r->body = sink->body.len ? kx_buf_steal(&sink->body) : NULL;
+    kx_buf_dispose(&sink->body);
+    out_r->content_type = kx_strdup(type && !strpbrk(type, "\r\n") ? type : "application/json");
+    if (curl_easy_header(c, "Location", 0, CURLH_HEADER, -1, &loc) == CURLHE_OK)
+        out_r->location = kxld_relay_location(host, loc->value);
+}
+
+int kxld_relay(const kxld_request *rq, kxld_raw_reply *out_r)
+{
+    const char *host = http_param(rq->params, "host");
+    AUTOFREE char *url = kxld_relay_url(rq->api_peers, host, http_param(rq->params, "path"),
+                                        rq->query);
+    if (!url)
+        return -1;
+    AUTOFREE char *tls = kxl_tls_dir(rq->paths);
+    struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
+    if (rq->body_text && rq->body_text[0])
+        headers = curl_slist_append(headers, "Content-Type: application/json");
+    if (rq->respond_async)
+        headers = curl_slist_append(headers, "Prefer: respond-async");
+    headers = curl_slist_append(headers, "Expect:");   /* no 100-continue round trip */
+    reply_sink sink = {.body = KX_BUF_INIT};
+    char errbuf[CURL_ERROR_SIZE] = "";
+    CURL *c = curl_easy_init();
+    int rc = -1;
+    if (!c)
+        kx_err(KXL_ERR_INTERNAL, "cannot start a request to '%s' (libcurl)", host);
+    else if (set_options(c, rq, url, tls, headers, &sink, errbuf) == 0) {
+        CURLcode e = curl_easy_perform(c);
+        if (e == CURLE_OK) {
+            take_reply(c, host, &sink, out_r);
+            rc = 0;
+        } else if (sink.too_large) {
+            kx_err(KXL_ERR_HOST, "host '%s' answered more than %u bytes", host,
+                   RELAY_MAX_REPLY);
+        } else {
+            kx_err(KXL_ERR_HOST, "host '%s' (%s) is unreachable: %s", host,
+                   kxld_api_peer(rq->api_peers, host), errbuf[0] ? errbuf : curl_easy_strerror(e));
+        }
+    }
+    curl_easy_cleanup(c);
+    curl_slist_free_all(headers);
+    kx_buf_dispose(&sink.body);
+    kx_info("relay: %s %s: %s", rq->method, url, rc == 0 ? "answered" : kx_err_msg());
+    return rc;
+}

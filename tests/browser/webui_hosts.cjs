@@ -1,0 +1,53 @@
+// webui_hosts.cjs - several hosts in one view, in a real browser (Debian's chromium, headless,
+// driven by playwright-core) against kxld A, which relays to host B's kxld
+// (tests/e2e/test_webui_hosts.py): A's domain and B's on one dashboard, a peer that is down
+// shown as unreachable, B's domain paused from A's page (B says so: the test is asked), and
+// A's domain dragged onto B's section, confirmed in the Migrate dialog, seen arriving there.
+// Environment: lib.cjs's, and
+//   KXL_LOCAL   a running domain on A
+//   KXL_REMOTE  a running domain on B
+//   KXL_PEER    B's name in A's api_peers (and relocation_peers)
+//   KXL_DOWN    a peer of api_peers where nothing listens
+// The last line is one JSON object of what it measured.
+'use strict';
+
+const { ask, shot, logIn, run } = require('./lib.cjs');
+
+const local = process.env.KXL_LOCAL;
+const remote = process.env.KXL_REMOTE;
+const peer = process.env.KXL_PEER;
+const down = process.env.KXL_DOWN;
+
+run('hosts', async ({ page }, result, step) => {
+  step('log in');
+  await logIn(page);
+  step('both hosts');
+  const card = page.locator(`[data-domain="${local}"]`);
+  await card.locator('[data-field=state]', { hasText: 'running' }).waitFor({ timeout: 60000 });
+  const section = page.locator(`[data-host="${peer}"]`);
+  const remoteCard = section.locator(`[data-host-domain="${remote}"]`);
+  await remoteCard.locator('[data-field=state]', { hasText: 'running' }).waitFor({ timeout: 30000 });
+  await page.locator(`[data-host="${down}"][data-reachable=no]`).waitFor({ timeout: 30000 });
+  result.sections = await page.locator('[data-host]').evaluateAll((ss) => ss.map((s) => s.dataset.host));
+  result.down_status = await page.locator(`[data-host="${down}"] [data-field=host-status]`).innerText();
+  await shot(page, 'hosts', { fullPage: true });
+  step('pause on the peer');
+  const t0 = Date.now();
+  await remoteCard.locator('[data-action=pause]').click();
+  await remoteCard.locator('[data-field=state]', { hasText: 'paused' }).waitFor({ timeout: 10000 });
+  result.peer_pause_ms = Date.now() - t0;
+  result.peer_state_after_pause = await ask('peer-state', { domain: remote });
+  step('drag onto the peer');
+  await card.dragTo(section);
+  await page.locator('#migrate[open]').waitFor({ timeout: 10000 });
+  result.dialog_title = await page.locator('#migrate-title').innerText();
+  result.dialog_host = await page.locator('#migrate-host').inputValue();
+  await shot(page, 'drop-migrate');
+  step('migrate');
+  const t1 = Date.now();
+  await page.click('#migrate-ok');
+  await section.locator(`[data-host-domain="${local}"] [data-field=state]`, { hasText: 'running' }).waitFor({ timeout: 180000 });
+  await card.waitFor({ state: 'detached', timeout: 30000 });
+  result.arrived_ms = Date.now() - t1;
+  await shot(page, 'dropped', { fullPage: true });
+});

@@ -1,0 +1,184 @@
+// hosts.js - several hosts in one view: each peer kxld of kxld.conf's api_peers
+// (GET /api/v1/hosts) is a section under this host's domains, its domains read through this
+// kxld's relay (GET /api/v1/hosts/NAME/domains) every few seconds: the relay passes requests,
+// not WebSockets, so a peer's states come by reading its list again, not from its events. Its
+// actions are the same API calls through the relay. A peer that does not answer shows as
+// unreachable, and the rest of the page goes on. A card of this host dragged onto a peer's
+// section is migrated there after the Migrate dialog's confirmation (the keyboard's way is the
+// card's Migrate button).
+
+import { api } from './api.js';
+import { confirmAction } from './confirm.js';
+import { migrateDomain } from './migrate.js';
+import { el } from './format.js';
+
+export const PEER_POLL_MS = 2000;
+const DRAG_TYPE = 'application/x-kxl-domain';
+
+const peers = new Map(); // name -> {name, api, root, status, list, cards: Map}
+let timer = null;
+let onAuthLost = () => {};
+let onMigrated = () => {};
+
+function hostPath(host, suffix) {
+  return `/api/v1/hosts/${encodeURIComponent(host)}${suffix}`;
+}
+
+function domPath(host, name, suffix = '') {
+  return hostPath(host, `/domains/${encodeURIComponent(name)}${suffix}`);
+}
+
+// Runs an action on a peer's domain; its error shows in the card; the peer is read again.
+async function act(peer, card, what, fn) {
+  card.error.textContent = '';
+  try {
+    await fn();
+  } catch (e) {
+    if (e.status === 401) onAuthLost();
+    card.error.textContent = `${what}: ${e.message}`;
+  }
+  poll(peer);
+}
+
+function makeCard(peer, d) {
+  const card = { name: d.name, state: d.state };
+  const btn = (label, action, fn, cls) => el('button', { type: 'button', 'data-action': action, class: cls, onclick: fn }, label);
+  card.stateEl = el('span', { class: 'state', 'data-field': 'state' });
+  card.facts = el('span', { class: 'muted', 'data-field': 'facts' });
+  card.pauseBtn = btn('Pause', 'pause', () => {
+    const verb = card.state === 'paused' ? 'unpause' : 'pause';
+    act(peer, card, verb, () => api('POST', domPath(peer.name, card.name, `/${verb}`)));
+  });
+  card.error = el('p', { class: 'error', role: 'alert' });
+  card.root = el('article', { class: 'card peer-domain', 'data-host-domain': d.name },
+    el('header', {}, el('h3', {}, d.name), card.stateEl, card.facts),
+    el('div', { class: 'actions' },
+      card.pauseBtn,
+      btn('Shutdown', 'shutdown', () => act(peer, card, 'Shutdown', () => api('POST', domPath(peer.name, card.name, '/shutdown'), {}))),
+      btn('Reboot', 'reboot', () => act(peer, card, 'Reboot', () => api('POST', domPath(peer.name, card.name, '/reboot'), {}))),
+      btn('Destroy', 'destroy', async () => {
+        if (await confirmAction(`Destroy domain ${card.name} on ${peer.name}? Its QEMU is killed at once, as with kxl destroy.`, `Destroy ${card.name}`)) {
+          act(peer, card, 'Destroy', () => api('DELETE', domPath(peer.name, card.name)));
+        }
+      }, 'danger')),
+    card.error);
+  return card;
+}
+
+function showCard(card, d) {
+  card.state = d.state;
+  card.stateEl.textContent = d.state;
+  card.stateEl.className = `state state-${d.state}`;
+  card.facts.textContent = `id ${d.domid}, ${d.memory_mib} MiB, ${d.vcpus} vCPU${d.vcpus === 1 ? '' : 's'}`;
+  card.pauseBtn.textContent = d.state === 'paused' ? 'Unpause' : 'Pause';
+}
+
+function showDomains(peer, doms) {
+  peer.root.dataset.reachable = 'yes';
+  peer.status.textContent = `${doms.length} domain${doms.length === 1 ? '' : 's'}`;
+  const seen = new Set();
+  for (const d of doms) {
+    seen.add(d.name);
+    let card = peer.cards.get(d.name);
+    if (!card) {
+      card = makeCard(peer, d);
+      peer.cards.set(d.name, card);
+      peer.list.append(card.root);
+    }
+    showCard(card, d);
+  }
+  for (const [name, card] of peer.cards) {
+    if (!seen.has(name)) {
+      card.root.remove();
+      peer.cards.delete(name);
+    }
+  }
+}
+
+// Reads a peer's domains once (one request in flight per peer).
+async function poll(peer) {
+  if (peer.busy) return;
+  peer.busy = true;
+  try {
+    showDomains(peer, await api('GET', hostPath(peer.name, '/domains')));
+  } catch (e) {
+    if (e.status === 401) onAuthLost();
+    peer.root.dataset.reachable = 'no';
+    peer.status.textContent = /unreachable/.test(e.message) ? e.message : `unreachable: ${e.message}`;
+    for (const card of peer.cards.values()) card.root.remove();
+    peer.cards.clear();
+  } finally {
+    peer.busy = false;
+  }
+}
+
+// A card of this host dropped here: the Migrate dialog, filled in with this peer, confirms.
+async function dropped(peer, e) {
+  e.preventDefault();
+  peer.root.classList.remove('drop-target');
+  const name = e.dataTransfer.getData(DRAG_TYPE);
+  if (!name) return;
+  peer.status.textContent = `migrating ${name} here...`;
+  try {
+    if (await migrateDomain(name, peer.name)) onMigrated(name);
+  } catch (err) {
+    if (err.status === 401) onAuthLost();
+    peer.status.textContent = `migrating ${name}: ${err.message}`;
+    return;
+  }
+  poll(peer);
+}
+
+function makeSection(p) {
+  const peer = { ...p, cards: new Map(), busy: false };
+  peer.status = el('span', { class: 'muted', 'data-field': 'host-status', role: 'status' }, 'asking...');
+  peer.list = el('div', { class: 'peer-domains' });
+  peer.root = el('section', { class: 'card host-section', 'data-host': p.name, 'aria-label': `Host ${p.name}` },
+    el('header', {}, el('h2', {}, p.name), el('span', { class: 'muted' }, p.api), peer.status),
+    peer.list);
+  peer.root.addEventListener('dragover', (e) => {
+    if (!e.dataTransfer.types.includes(DRAG_TYPE)) return;
+    e.preventDefault(); // a drop is welcome here
+    e.dataTransfer.dropEffect = 'move';
+    peer.root.classList.add('drop-target');
+  });
+  peer.root.addEventListener('dragleave', () => peer.root.classList.remove('drop-target'));
+  peer.root.addEventListener('drop', (e) => dropped(peer, e));
+  return peer;
+}
+
+// A card of this host can be dragged onto a peer's section.
+export function draggable(root, name) {
+  root.draggable = true;
+  root.addEventListener('dragstart', (e) => {
+    e.dataTransfer.setData(DRAG_TYPE, name);
+    e.dataTransfer.effectAllowed = 'move';
+  });
+}
+
+export async function startHosts(authLost, migrated) {
+  onAuthLost = authLost;
+  onMigrated = migrated;
+  const box = document.getElementById('hosts');
+  let list = [];
+  try {
+    list = await api('GET', '/api/v1/hosts');
+  } catch (e) {
+    if (e.status === 401) onAuthLost();
+    return;
+  }
+  for (const p of list) {
+    const peer = makeSection(p);
+    peers.set(p.name, peer);
+    box.append(peer.root);
+    poll(peer);
+  }
+  if (peers.size) timer = setInterval(() => { for (const p of peers.values()) poll(p); }, PEER_POLL_MS);
+}
+
+export function stopHosts() {
+  clearInterval(timer);
+  timer = null;
+  for (const p of peers.values()) p.root.remove();
+  peers.clear();
+}
