@@ -45,6 +45,17 @@ FIG = re.compile(r"migration: ([\d.]+) MiB sent in ([\d.]+) s over (\d+) passes,
                  r"downtime (\d+) ms")
 
 
+TRACE = os.environ.get("BENCH_MIGRATE_TRACE") == "1"
+
+
+def trace(what):
+    """BENCH_MIGRATE_TRACE=1: a line of the phase timeline, on the wall clock as kxl's --debug."""
+    if TRACE:
+        now = time.time()
+        print(f"  trace: {time.strftime('%H:%M:%S', time.localtime(now))}"
+              f".{int(now * 1000) % 1000:03d} {what}", flush=True)
+
+
 def wait_for(path, text, timeout=120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -147,7 +158,7 @@ def kxl_run(w):
     if PEER == "kxl-ssh":
         keep = f"KXL_ROOT={roots['b']} PATH={os.environ['PATH']}"
         sshd, ssh = start_sshd(w.tmp, w.net.b, TwoHosts.HOST_IP["b"], 2222,
-                               f"env {keep} {KXL} migrate-receive")
+                               f"env {keep} {KXL} migrate-receive{' --debug' if TRACE else ''}")
         w.procs.append(sshd)
         migrate = ["migrate", "-s", ssh, "bm", f"root@{TwoHosts.HOST_IP['b']}"]
     else:
@@ -179,8 +190,17 @@ def kxl_run(w):
     pinger = w.net.pinger(IP)
     time.sleep(1)
     t0 = time.monotonic()
-    r = kxl("a", *migrate)
+    trace(f"start of kxl {' '.join(migrate)}")
+    r = kxl("a", *(migrate[:1] + (["--debug"] if TRACE else []) + migrate[1:]))
     total = time.monotonic() - t0
+    trace("kxl migrate returned")
+    if TRACE:
+        print(r.stderr, end="", flush=True)
+        for h in ("a", "b"):
+            with open(os.path.join(roots[h], "var/log/kxl/bm.log"), errors="replace") as f:
+                print(f"  supervisor {h}'s log:\n" + "".join("    " + l for l in f.readlines()
+                                                            if "migrat" in l or "restor" in l
+                                                            or "start" in l), flush=True)
     sent, lost, _ = pinger.stop()
     m = FIG.search(r.stderr)
     kxl("b", "destroy", "bm", check=False)

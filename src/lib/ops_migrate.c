@@ -62,7 +62,7 @@ typedef struct {
 static void debug_step(const mig_send *m, const char *what)
 {
     if (m->o->debug)
-        kx_notice("migrate: %s", what);
+        mig_debug("migrate", what);
 }
 
 /* The transport's command line, as xl builds it. */
@@ -101,6 +101,7 @@ static int transport_start(mig_send *m)
     close(from[1]);
     m->to = to[1];
     m->from = from[0];
+    mig_pipe_grow(m->to);   /* QEMU's stream goes into it */
     if (m->pid < 0) {
         kx_err_errno(KXL_ERR_INTERNAL, "cannot fork");
         m->pid = 0;
@@ -461,14 +462,22 @@ static int migrate_steps(mig_send *m)
 {
     if (transport_start(m) < 0)
         return -1;
-    if (expect_line(m, MIG_BANNER, "the receiver did not start") < 0 || send_header(m) < 0 ||
-        preflight(m) < 0)
+    if (expect_line(m, MIG_BANNER, "the receiver did not start") < 0)
+        return -1;
+    debug_step(m, MIG_BANNER);
+    if (send_header(m) < 0 || preflight(m) < 0)
         return -1;
     debug_step(m, MIG_PREFLIGHT_OK);
-    if (connect_stream(m) < 0 || storage_steps(m) < 0 || open_watch(m) < 0 || start_job(m) < 0 ||
-        stream(m) < 0)
+    if (connect_stream(m) < 0 || storage_steps(m) < 0 || open_watch(m) < 0 || start_job(m) < 0)
         return -1;
-    return handover(m);
+    debug_step(m, "QEMU was asked to migrate");
+    if (stream(m) < 0)
+        return -1;
+    debug_step(m, "QEMU sent the domain (handover)");
+    if (handover(m) < 0)
+        return -1;
+    debug_step(m, "the domain is gone here");
+    return 0;
 }
 
 /* With ssh, HOST goes into a shell command line: a host name, [user@]host, or an address. */
