@@ -105,48 +105,9 @@ static int connect_to(const char *host, const char *port)
     return fd;
 }
 
-/* The relay child: it never returns. */
-static void relay_child(SSL *ssl, int in_fd, int out_fd)
+static int tls_relay_fn(void *arg, int in_fd, int out_fd)
 {
-    kx_child_reset_signals();
-    signal(SIGPIPE, SIG_IGN);
-    int r = tls_relay(ssl, in_fd, out_fd);
-    if (r < 0)
-        fprintf(stderr, "kxl: relocation transport: %s\n", kx_err_msg());
-    _exit(r < 0 ? 1 : 0);
-}
-
-static int start_relay(SSL *ssl, pid_t *pid_r, int *to_r, int *from_r)
-{
-    int to[2], from[2];
-    pid_t pid;
-    if (pipe2(to, O_CLOEXEC) < 0)
-        goto undo_nothing;
-    if (pipe2(from, O_CLOEXEC) < 0)
-        goto undo_to;
-    pid = fork();
-    if (pid == 0) {
-        close(to[1]);
-        close(from[0]);
-        relay_child(ssl, to[0], from[1]);
-    }
-    close(to[0]);
-    close(from[1]);
-    if (pid < 0) {
-        close(to[1]);
-        close(from[0]);
-        goto undo_nothing;
-    }
-    *pid_r = pid;
-    *to_r = to[1];
-    *from_r = from[0];
-    return 0;
-undo_to:
-    close(to[0]);
-    close(to[1]);
-undo_nothing:
-    kx_err_errno(KXL_ERR_INTERNAL, "cannot start the relocation transport");
-    return -1;
+    return tls_relay(arg, in_fd, out_fd);
 }
 
 /* The server's first line: the stream's port, or its refusal. */
@@ -210,7 +171,8 @@ int migrate_reloc_start(const kxl_paths *p, const char *target, pid_t *pid_r, in
     }
     int r = ssl ? read_stream_port(ssl, host, port, stream_port_r) : -1;
     if (r == 0)
-        r = start_relay(ssl, pid_r, to_r, from_r);
+        r = migrate_relay_start(tls_relay_fn, ssl, "the relocation transport", pid_r, to_r,
+                                from_r);
     SSL_free(ssl);   /* the child has its copy; this one sends nothing */
     SSL_CTX_free(ctx);
     return r;

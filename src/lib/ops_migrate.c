@@ -320,6 +320,21 @@ static uint64_t stat_u(json_object *stats, const char *key)
     return v > 0 ? (uint64_t)v : 0;
 }
 
+/* QEMU's figures (sv_migrate.c's stats) as progress of phase. */
+static void report_figures(mig_send *m, const char *phase, int percent, json_object *st)
+{
+    kxl_migrate_progress pr = {
+        .phase = phase, .percent = percent,
+        .transferred = stat_u(st, "transferred"), .remaining = stat_u(st, "remaining"),
+        .total = stat_u(st, "total"), .rate = stat_u(st, "rate"),
+        .dirty_rate = stat_u(st, "dirty_rate"), .pass = (unsigned)stat_u(st, "pass"),
+        .expected_downtime_ms = (unsigned)stat_u(st, "expected_downtime_ms"),
+        .downtime_ms = (unsigned)stat_u(st, "downtime_ms"),
+        .total_time_ms = (unsigned)stat_u(st, "total_time_ms"),
+        .postcopy = kx_json_bool(st, "postcopy", false)};
+    m->progress(&pr, m->opaque);
+}
+
 /* A "job" event of the migration: progress, and the handover once QEMU completed. */
 static void job_event(mig_send *m, json_object *data)
 {
@@ -335,17 +350,8 @@ static void job_event(mig_send *m, json_object *data)
                                    .percent = (int)kx_json_int(data, "progress", 0)};
         m->progress(&pr, m->opaque);
     }
-    if (!m->progress || !st)
-        return;
-    kxl_migrate_progress pr = {
-        .phase = phase, .percent = (int)kx_json_int(data, "progress", 0),
-        .transferred = stat_u(st, "transferred"), .remaining = stat_u(st, "remaining"),
-        .total = stat_u(st, "total"), .rate = stat_u(st, "rate"),
-        .dirty_rate = stat_u(st, "dirty_rate"), .pass = (unsigned)stat_u(st, "pass"),
-        .expected_downtime_ms = (unsigned)stat_u(st, "expected_downtime_ms"),
-        .downtime_ms = (unsigned)stat_u(st, "downtime_ms"),
-        .total_time_ms = (unsigned)stat_u(st, "total_time_ms")};
-    m->progress(&pr, m->opaque);
+    if (m->progress && st)
+        report_figures(m, phase, (int)kx_json_int(data, "progress", 0), st);
 }
 
 /* The event lines the watch has; -1 when it ended (the supervisor went). */
@@ -424,11 +430,16 @@ static int after_go(mig_send *m)
     if (res && kx_startswith(res, "ok")) {
         debug_step(m, res);
         AUTOPTR(json_object) ret = NULL;
-        /* --postcopy: answered once the receiver has all the memory */
-        if (control_call(m->p, m->name, "migrate-commit", NULL, NULL,
+        AUTOPTR(json_object) final = NULL;
+        /* --postcopy: answered once the receiver has all the memory, with QEMU's figures
+         * then (the downtime is known only at that point) */
+        if (control_call(m->p, m->name, "migrate-commit", NULL, &final,
                          m->o->postcopy ? 3600000 : 15000) < 0 ||
             control_read_reply(m->job, m->name, &ret, 15000) < 0)
             return -1;
+        if (m->o->postcopy && m->progress && final &&
+            json_object_object_get_ex(final, "downtime_ms", NULL))
+            report_figures(m, "done", 100, final);
         return runtime_wait_gone(m->p, m->name);
     }
     if (res && kx_startswith(res, "failed gone")) {
