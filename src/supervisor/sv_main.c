@@ -256,6 +256,9 @@ static int adopt_domain(sv *s)
         return -1;
     json_object_put(s->restore);   /* its QEMU loaded it long ago */
     s->restore = NULL;
+    /* only the supervisor that received the domain can get its go (the lifeline is its
+     * own): the disks an adopted one finds are the domain's, never removed at its end */
+    kx_strv_dispose(&s->incoming_made);
     s->st.domid = old.domid;
     s->st.started = old.started;
     s->st.state = old.state;
