@@ -11,11 +11,15 @@ auto-converge, TCG, pc, qemu64):
   qemu-tls    the same with tls-creds-x509 on both ends and the same certificates (the
               floor of kxl-tls's throughput)
 
-Each run prints: total seconds (from the command to the guest running on B), QEMU's own
-downtime (query-migrate), MiB sent and the rate, and the pings lost at 10 ms.
+Each run prints: total seconds, end to end (kxl: from the command to its return, the guest
+running on B; plain QEMU: from starting B's QEMU to cont there), and the migration proper
+(kxl: from B's QEMU beginning to load the stream to the go, per B's supervisor log; plain:
+from migrate, B's QEMU listening, to cont); QEMU's own downtime (query-migrate); MiB sent
+and the rate while the stream moved (kxl: MiB over B's load time; plain: over QEMU's
+total-time); the pings lost at 10 ms. BENCH_MIGRATE_TRACE=1 adds the phase timeline (kxl's
+--debug on both sides, both supervisors' logs).
     migrate-bench.py TOP MEM_MIB WORKLOAD(idle|dirty) PEER RUNS
-Prints one line per run, then "median PEER total downtime_ms lost rate_mibs"."""
-import json
+Prints one line per run, then "median PEER total downtime_ms lost rate_mibs proper"."""
 import os
 import pty
 import re
@@ -32,6 +36,8 @@ TOP, MEM, WORKLOAD, PEER, RUNS = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys
     int(sys.argv[5])
 sys.path.insert(0, os.path.join(TOP, "tests/e2e"))
 from twohost import TwoHosts, start_sshd  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qmpclient import Qmp  # noqa: E402
 
 KXL = os.path.join(TOP, "build/src/cli/kxl")
 KXLD = os.path.join(TOP, "build/src/daemon/kxld")
@@ -43,6 +49,33 @@ DIRTY = ("(while :; do dd if=/dev/urandom of=/tmp/dirty bs=1M count=%d 2>/dev/nu
          % max(16, MEM // 4))
 FIG = re.compile(r"migration: ([\d.]+) MiB sent in ([\d.]+) s over (\d+) passes, "
                  r"downtime (\d+) ms")
+
+
+TRACE = os.environ.get("BENCH_MIGRATE_TRACE") == "1"
+
+
+def trace(what):
+    """BENCH_MIGRATE_TRACE=1: a line of the phase timeline, on the wall clock as kxl's --debug."""
+    if TRACE:
+        now = time.time()
+        print(f"  trace: {time.strftime('%H:%M:%S', time.localtime(now))}"
+              f".{int(now * 1000) % 1000:03d} {what}", flush=True)
+
+
+def log_times(path, texts):
+    """The wall-clock times (seconds) of the first line of a supervisor's log with each of
+    texts ("2026-12-07 05:54:45.934 bm: restoring from ...")."""
+    found = {}
+    with open(path, errors="replace") as f:
+        for line in f:
+            for t in texts:
+                if t in line and t not in found:
+                    stamp = time.strptime(line[:19], "%Y-%m-%d %H:%M:%S")
+                    found[t] = time.mktime(stamp) + int(line[20:23]) / 1000
+    missing = [t for t in texts if t not in found]
+    if missing:
+        sys.exit(f"migrate-bench: {missing} not in {path}")
+    return [found[t] for t in texts]
 
 
 def wait_for(path, text, timeout=120):
@@ -79,30 +112,6 @@ def console_command(argv, prompt, command):
         pass
     os.waitpid(pid, 0)
     os.close(fd)
-
-
-class Qmp:
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX)
-        for _ in range(1000):
-            try:
-                self.sock.connect(path)
-                break
-            except OSError:
-                time.sleep(0.01)
-        self.file = self.sock.makefile("r")
-        self.file.readline()
-        self.cmd("qmp_capabilities")
-
-    def cmd(self, name, **args):
-        self.sock.sendall((json.dumps({"execute": name, "arguments": args}) + "\n").encode())
-        while True:
-            reply = json.loads(self.file.readline())
-            if "event" in reply:
-                continue
-            if "error" in reply:
-                sys.exit(f"migrate-bench: {name}: {reply['error']['desc']}")
-            return reply["return"]
 
 
 class World:
@@ -147,7 +156,7 @@ def kxl_run(w):
     if PEER == "kxl-ssh":
         keep = f"KXL_ROOT={roots['b']} PATH={os.environ['PATH']}"
         sshd, ssh = start_sshd(w.tmp, w.net.b, TwoHosts.HOST_IP["b"], 2222,
-                               f"env {keep} {KXL} migrate-receive")
+                               f"env {keep} {KXL} migrate-receive{' --debug' if TRACE else ''}")
         w.procs.append(sshd)
         migrate = ["migrate", "-s", ssh, "bm", f"root@{TwoHosts.HOST_IP['b']}"]
     else:
@@ -179,13 +188,25 @@ def kxl_run(w):
     pinger = w.net.pinger(IP)
     time.sleep(1)
     t0 = time.monotonic()
-    r = kxl("a", *migrate)
+    trace(f"start of kxl {' '.join(migrate)}")
+    r = kxl("a", *(migrate[:1] + (["--debug"] if TRACE else []) + migrate[1:]))
     total = time.monotonic() - t0
+    trace("kxl migrate returned")
+    if TRACE:
+        print(r.stderr, end="", flush=True)
+        for h in ("a", "b"):
+            with open(os.path.join(roots[h], "var/log/kxl/bm.log"), errors="replace") as f:
+                print(f"  supervisor {h}'s log:\n" + "".join("    " + l for l in f.readlines()
+                                                            if "migrat" in l or "restor" in l
+                                                            or "start" in l), flush=True)
+    # B's QEMU loads the stream from "restoring" to "restored"; the guest runs at the go
+    marks = log_times(os.path.join(roots["b"], "var/log/kxl/bm.log"),
+                      ("restoring from", "restored from", "the sender gave the go"))
     sent, lost, _ = pinger.stop()
     m = FIG.search(r.stderr)
     kxl("b", "destroy", "bm", check=False)
-    return total, int(m.group(4)), lost, float(m.group(1)) / float(m.group(2)), \
-        float(m.group(1))
+    mib = float(m.group(1))
+    return total, int(m.group(4)), lost, mib / (marks[1] - marks[0]), mib, marks[2] - marks[0]
 
 
 def plain_qemu(w, host, tls_dir, incoming):
@@ -210,7 +231,7 @@ def plain_qemu(w, host, tls_dir, incoming):
     if incoming:
         argv += ["-incoming", "defer"]
     w.procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    return Qmp(qmp), log, cons
+    return Qmp(qmp, "migrate-bench"), log, cons
 
 
 def plain_run(w, tls):
@@ -227,16 +248,18 @@ def plain_run(w, tls):
                      ("host-key.pem", "server-key.pem"), ("host-cert.pem", "client-cert.pem"),
                      ("host-key.pem", "client-key.pem")):
             shutil.copy(os.path.join(src, a), os.path.join(tls_dir, b))
+        # the server's Diffie-Hellman group, as kxl gives its QEMU (sv_tls.c): without it
+        # QEMU generates one when B's credentials are made, inside the end-to-end time
+        subprocess.run(["openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt",
+                        "group:ffdhe2048", "-out", os.path.join(tls_dir, "dh-params.pem")],
+                       check=True, capture_output=True)
+    caps = [{"capability": "events", "state": True},
+            {"capability": "auto-converge", "state": True}]
     qa, log_a, cons_a = plain_qemu(w, "a", tls_dir, False)
-    qb, log_b, _ = plain_qemu(w, "b", tls_dir, True)
-    for q in (qa, qb):
-        q.cmd("migrate-set-capabilities", capabilities=[
-            {"capability": "events", "state": True},
-            {"capability": "auto-converge", "state": True}])
+    qa.cmd("migrate-set-capabilities", capabilities=caps)
     params = {"downtime-limit": 300, "max-bandwidth": 2 ** 62}
     if tls:
         params.update({"tls-creds": "tls0", "tls-hostname": TwoHosts.HOST_IP["b"]})
-        qb.cmd("migrate-set-parameters", **{"tls-creds": "tls0"})
     qa.cmd("migrate-set-parameters", **params)
     qa.cmd("cont")
     wait_for(log_a, "KXL-READY")
@@ -253,10 +276,17 @@ def plain_run(w, tls):
             c.sendall(DIRTY.encode() + b"\r")
             time.sleep(1)
         time.sleep(2)
-    qb.cmd("migrate-incoming", uri=f"tcp:{TwoHosts.HOST_IP['b']}:4444")
     pinger = w.net.pinger(IP)
     time.sleep(1)
+    # end to end: B's QEMU is started inside the timer, as kxl's receiver starts its own;
+    # the migration proper (t1) begins once it listens, as a script would drive it
     t0 = time.monotonic()
+    qb, log_b, _ = plain_qemu(w, "b", tls_dir, True)
+    qb.cmd("migrate-set-capabilities", capabilities=caps)
+    if tls:
+        qb.cmd("migrate-set-parameters", **{"tls-creds": "tls0"})
+    qb.cmd("migrate-incoming", uri=f"tcp:{TwoHosts.HOST_IP['b']}:4444")
+    t1 = time.monotonic()
     qa.cmd("migrate", uri=f"tcp:{TwoHosts.HOST_IP['b']}:4444")
     while True:
         st = qa.cmd("query-migrate")
@@ -268,7 +298,8 @@ def plain_run(w, tls):
     while qb.cmd("query-migrate").get("status") != "completed":
         time.sleep(0.005)
     qb.cmd("cont")
-    total = time.monotonic() - t0
+    end = time.monotonic()
+    total, proper = end - t0, end - t1
     for _ in range(100):   # QEMU's event comes a moment before it records the totals
         if st.get("total-time"):
             break
@@ -277,7 +308,8 @@ def plain_run(w, tls):
     sent, lost, _ = pinger.stop()
     ram = st["ram"]
     mib = ram["transferred"] / 2 ** 20
-    return total, st.get("downtime", 0), lost, mib / (max(st.get("total-time", 1), 1) / 1000), mib
+    return total, st.get("downtime", 0), lost, mib / (max(st.get("total-time", 1), 1) / 1000), \
+        mib, proper
 
 
 def main():
@@ -292,10 +324,11 @@ def main():
         finally:
             w.close()
         rows.append(row)
-        print(f"  {PEER} run {i}: total {row[0]:.2f} s, downtime {row[1]} ms, "
-              f"{row[2]} pings lost, {row[4]:.1f} MiB at {row[3]:.1f} MiB/s", flush=True)
-    med = [statistics.median(r[k] for r in rows) for k in range(4)]
-    print(f"median {PEER} {med[0]:.3f} {med[1]:.0f} {med[2]:.0f} {med[3]:.1f}")
+        print(f"  {PEER} run {i}: total {row[0]:.2f} s (migration proper {row[5]:.2f} s), "
+              f"downtime {row[1]} ms, {row[2]} pings lost, {row[4]:.1f} MiB at {row[3]:.1f} "
+              "MiB/s", flush=True)
+    med = [statistics.median(r[k] for r in rows) for k in (0, 1, 2, 3, 5)]
+    print(f"median {PEER} {med[0]:.3f} {med[1]:.0f} {med[2]:.0f} {med[3]:.1f} {med[4]:.3f}")
 
 
 main()

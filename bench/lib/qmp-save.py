@@ -9,38 +9,17 @@ would, as the floor kxl's are measured against (bench-save.sh):
   qmp-save.py cont SOCK          let a QEMU started with -S run
 
 Polls query-migrate every 10 ms; exits 1 with QEMU's error when the migration fails."""
-import array
-import json
 import os
-import socket
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qmpclient import Qmp as QmpClient  # noqa: E402
 
-class Qmp:
+
+class Qmp(QmpClient):
     def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX)
-        for _ in range(500):
-            try:
-                self.sock.connect(path)
-                break
-            except OSError:
-                time.sleep(0.01)
-        self.file = self.sock.makefile("r")
-        self.file.readline()
-        self.cmd("qmp_capabilities")
-
-    def cmd(self, name, fd=None, **args):
-        msg = (json.dumps({"execute": name, "arguments": args}) + "\n").encode()
-        anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))] if fd else []
-        self.sock.sendmsg([msg], anc)
-        while True:
-            reply = json.loads(self.file.readline())
-            if "event" in reply:
-                continue
-            if "error" in reply:
-                sys.exit(f"qmp-save: {name}: {reply['error']['desc']}")
-            return reply["return"]
+        super().__init__(path, "qmp-save")
 
     def wait_migration(self):
         while True:

@@ -354,16 +354,21 @@ typedef struct {
 } kxl_migrate_opts;
 
 /* A migration's progress as the sending QEMU reports it (query-migrate), every half second
- * while memory moves, then once at the handover (phase "handover": the final figures). */
+ * while memory moves, then once at the handover (phase "handover": the final figures), and
+ * with --postcopy once more when QEMU sent the rest (phase "done": the final figures, the
+ * downtime among them). */
 typedef struct {
     const char *phase;        /* "mirroring" (--copy-storage), "transferring", "handover",
-                               * "cancelling" */
+                               * "cancelling", "done" (--postcopy) */
     int percent;
     uint64_t transferred, remaining, total;   /* bytes of guest memory */
     uint64_t rate, dirty_rate;                /* bytes per second */
     unsigned pass;                            /* passes over memory so far */
     unsigned expected_downtime_ms;
     unsigned downtime_ms, total_time_ms;      /* known at the handover */
+    /* the guest switched to postcopy: at the handover QEMU has no downtime yet (0 here);
+     * it comes with phase "done" */
+    bool postcopy;
 } kxl_migrate_progress;
 typedef void (*kxl_migrate_progress_fn)(const kxl_migrate_progress *pr, void *opaque);
 

@@ -25,7 +25,15 @@ static double mib(uint64_t bytes)
 static void show_progress(const kxl_migrate_progress *pr, void *opaque)
 {
     progress_view *v = opaque;
-    if (strcmp(pr->phase, "handover") == 0) {
+    if (strcmp(pr->phase, "handover") == 0 && pr->postcopy) {
+        /* QEMU gives the downtime only once it sent the rest: the "done" line has it */
+        fprintf(stderr, "%smigration: postcopy after %.1f MiB in %.1f s over %u passes; the "
+                "guest runs on the receiver, which fetches the rest\n", v->shown ? "\r\033[K" : "",
+                mib(pr->transferred), pr->total_time_ms / 1000.0, pr->pass);
+        v->shown = false;
+        return;
+    }
+    if (strcmp(pr->phase, "handover") == 0 || strcmp(pr->phase, "done") == 0) {
         fprintf(stderr, "%smigration: %.1f MiB sent in %.1f s over %u passes, downtime %u ms\n",
                 v->shown ? "\r\033[K" : "", mib(pr->transferred), pr->total_time_ms / 1000.0,
                 pr->pass, pr->downtime_ms);

@@ -127,50 +127,17 @@ int migrate_storage_listen(const kxl_paths *p, const char *name)
     return kx_unix_listen(path, MIG_MUX_MAX_CHANNELS);
 }
 
-/* The relay child: it never returns. */
-static void relay_child(mig_mux *m)
+static int mux_relay(void *arg, int in_fd, int out_fd)
 {
-    kx_child_reset_signals();
-    signal(SIGPIPE, SIG_IGN);
-    int r = mig_mux_run(m);
-    if (r < 0)
-        fprintf(stderr, "kxl: the migration's disk relay: %s\n", kx_err_msg());
-    _exit(r < 0 ? 1 : 0);
+    mig_mux *m = arg;
+    m->ch0_in = in_fd;
+    m->ch0_out = out_fd;
+    return mig_mux_run(m);
 }
 
 int migrate_mux_start(mig_mux *m, pid_t *pid_r, int *to_r, int *from_r)
 {
-    int to[2], from[2];
-    pid_t pid;
-    if (pipe2(to, O_CLOEXEC) < 0)
-        goto undo_nothing;
-    if (pipe2(from, O_CLOEXEC) < 0)
-        goto undo_to;
-    pid = fork();
-    if (pid == 0) {
-        close(to[1]);
-        close(from[0]);
-        m->ch0_in = to[0];
-        m->ch0_out = from[1];
-        relay_child(m);
-    }
-    close(to[0]);
-    close(from[1]);
-    if (pid < 0) {
-        close(to[1]);
-        close(from[0]);
-        goto undo_nothing;
-    }
-    *pid_r = pid;
-    *to_r = to[1];
-    *from_r = from[0];
-    return 0;
-undo_to:
-    close(to[0]);
-    close(to[1]);
-undo_nothing:
-    kx_err_errno(KXL_ERR_INTERNAL, "cannot start the migration's disk relay");
-    return -1;
+    return migrate_relay_start(mux_relay, m, "the migration's disk relay", pid_r, to_r, from_r);
 }
 
 void migrate_mux_end(pid_t pid, bool patient)

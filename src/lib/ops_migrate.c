@@ -62,7 +62,7 @@ typedef struct {
 static void debug_step(const mig_send *m, const char *what)
 {
     if (m->o->debug)
-        kx_notice("migrate: %s", what);
+        mig_debug("migrate", what);
 }
 
 /* The transport's command line, as xl builds it. */
@@ -101,6 +101,7 @@ static int transport_start(mig_send *m)
     close(from[1]);
     m->to = to[1];
     m->from = from[0];
+    mig_pipe_grow(m->to);   /* QEMU's stream goes into it */
     if (m->pid < 0) {
         kx_err_errno(KXL_ERR_INTERNAL, "cannot fork");
         m->pid = 0;
@@ -319,6 +320,21 @@ static uint64_t stat_u(json_object *stats, const char *key)
     return v > 0 ? (uint64_t)v : 0;
 }
 
+/* QEMU's figures (sv_migrate.c's stats) as progress of phase. */
+static void report_figures(mig_send *m, const char *phase, int percent, json_object *st)
+{
+    kxl_migrate_progress pr = {
+        .phase = phase, .percent = percent,
+        .transferred = stat_u(st, "transferred"), .remaining = stat_u(st, "remaining"),
+        .total = stat_u(st, "total"), .rate = stat_u(st, "rate"),
+        .dirty_rate = stat_u(st, "dirty_rate"), .pass = (unsigned)stat_u(st, "pass"),
+        .expected_downtime_ms = (unsigned)stat_u(st, "expected_downtime_ms"),
+        .downtime_ms = (unsigned)stat_u(st, "downtime_ms"),
+        .total_time_ms = (unsigned)stat_u(st, "total_time_ms"),
+        .postcopy = kx_json_bool(st, "postcopy", false)};
+    m->progress(&pr, m->opaque);
+}
+
 /* A "job" event of the migration: progress, and the handover once QEMU completed. */
 static void job_event(mig_send *m, json_object *data)
 {
@@ -334,17 +350,8 @@ static void job_event(mig_send *m, json_object *data)
                                    .percent = (int)kx_json_int(data, "progress", 0)};
         m->progress(&pr, m->opaque);
     }
-    if (!m->progress || !st)
-        return;
-    kxl_migrate_progress pr = {
-        .phase = phase, .percent = (int)kx_json_int(data, "progress", 0),
-        .transferred = stat_u(st, "transferred"), .remaining = stat_u(st, "remaining"),
-        .total = stat_u(st, "total"), .rate = stat_u(st, "rate"),
-        .dirty_rate = stat_u(st, "dirty_rate"), .pass = (unsigned)stat_u(st, "pass"),
-        .expected_downtime_ms = (unsigned)stat_u(st, "expected_downtime_ms"),
-        .downtime_ms = (unsigned)stat_u(st, "downtime_ms"),
-        .total_time_ms = (unsigned)stat_u(st, "total_time_ms")};
-    m->progress(&pr, m->opaque);
+    if (m->progress && st)
+        report_figures(m, phase, (int)kx_json_int(data, "progress", 0), st);
 }
 
 /* The event lines the watch has; -1 when it ended (the supervisor went). */
@@ -423,11 +430,16 @@ static int after_go(mig_send *m)
     if (res && kx_startswith(res, "ok")) {
         debug_step(m, res);
         AUTOPTR(json_object) ret = NULL;
-        /* --postcopy: answered once the receiver has all the memory */
-        if (control_call(m->p, m->name, "migrate-commit", NULL, NULL,
+        AUTOPTR(json_object) final = NULL;
+        /* --postcopy: answered once the receiver has all the memory, with QEMU's figures
+         * then (the downtime is known only at that point) */
+        if (control_call(m->p, m->name, "migrate-commit", NULL, &final,
                          m->o->postcopy ? 3600000 : 15000) < 0 ||
             control_read_reply(m->job, m->name, &ret, 15000) < 0)
             return -1;
+        if (m->o->postcopy && m->progress && final &&
+            json_object_object_get_ex(final, "downtime_ms", NULL))
+            report_figures(m, "done", 100, final);
         return runtime_wait_gone(m->p, m->name);
     }
     if (res && kx_startswith(res, "failed gone")) {
@@ -461,14 +473,22 @@ static int migrate_steps(mig_send *m)
 {
     if (transport_start(m) < 0)
         return -1;
-    if (expect_line(m, MIG_BANNER, "the receiver did not start") < 0 || send_header(m) < 0 ||
-        preflight(m) < 0)
+    if (expect_line(m, MIG_BANNER, "the receiver did not start") < 0)
+        return -1;
+    debug_step(m, MIG_BANNER);
+    if (send_header(m) < 0 || preflight(m) < 0)
         return -1;
     debug_step(m, MIG_PREFLIGHT_OK);
-    if (connect_stream(m) < 0 || storage_steps(m) < 0 || open_watch(m) < 0 || start_job(m) < 0 ||
-        stream(m) < 0)
+    if (connect_stream(m) < 0 || storage_steps(m) < 0 || open_watch(m) < 0 || start_job(m) < 0)
         return -1;
-    return handover(m);
+    debug_step(m, "QEMU was asked to migrate");
+    if (stream(m) < 0)
+        return -1;
+    debug_step(m, "QEMU sent the domain (handover)");
+    if (handover(m) < 0)
+        return -1;
+    debug_step(m, "the domain is gone here");
+    return 0;
 }
 
 /* With ssh, HOST goes into a shell command line: a host name, [user@]host, or an address. */

@@ -45,7 +45,7 @@ typedef struct {
 static void debug_step(const mig_recv *r, const char *what)
 {
     if (r->o->debug)
-        kx_notice("migrate-receive: %s", what);
+        mig_debug("migrate-receive", what);
 }
 
 /* The header, read to its exact end: QEMU's stream follows it in the pipe. */
@@ -248,19 +248,26 @@ static int receive_steps(mig_recv *r)
         config_from_header(r) < 0)
         return -1;
     debug_step(r, r->cfg->name);
-    if (answer_preflight(r) < 0 || prepare_storage(r) < 0 || create_domain(r) < 0)
+    if (answer_preflight(r) < 0 || prepare_storage(r) < 0)
+        return -1;
+    debug_step(r, "starting the domain from the stream");
+    if (create_domain(r) < 0)
         return -1;
     debug_step(r, MIG_RECEIVED);
     if (mig_write_line(r->out, SENDER, MIG_RECEIVED) < 0 || wait_go(r, &paused) < 0)
         return -1;
     debug_step(r, paused ? MIG_GO_PAUSED : MIG_GO);
-    return commit(r, paused);
+    if (commit(r, paused) < 0)
+        return -1;
+    debug_step(r, paused ? "the domain stays paused here" : "the domain runs here");
+    return 0;
 }
 
 int kxl_domain_migrate_receive(const kxl_paths *p, int in_fd, int out_fd,
                                const kxl_migrate_receive_opts *o, char **name_r)
 {
     mig_recv r = {.p = p, .in = in_fd, .out = out_fd, .o = o, .lifeline = -1, .stream = -1};
+    mig_pipe_grow(in_fd);   /* ssh's pipe, which QEMU reads the stream from */
     int rc = receive_steps(&r);
     kxl_errcode code = kx_err_code();
     AUTOFREE char *why = rc < 0 ? kx_strdup(kx_err_msg()) : NULL;

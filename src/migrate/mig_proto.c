@@ -5,8 +5,10 @@
 #include "migrate/mig_proto.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/buf.h"
@@ -19,6 +21,21 @@ static int wait_fd(int fd, short events, int timeout_ms)
     while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
         ;
     return r;
+}
+
+void mig_pipe_grow(int fd)
+{
+    fcntl(fd, F_SETPIPE_SZ, 1 << 20);   /* a socket or file: EBADF, ignored */
+}
+
+void mig_debug(const char *who, const char *what)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    localtime_r(&ts.tv_sec, &tm);
+    kx_notice("%s: %02d:%02d:%02d.%03ld %s", who, tm.tm_hour, tm.tm_min, tm.tm_sec,
+              ts.tv_nsec / 1000000, what);
 }
 
 int mig_write_line(int fd, const char *peer, const char *text)

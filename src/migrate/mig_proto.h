@@ -49,5 +49,12 @@ int mig_write_line(int fd, const char *peer, const char *text);
  * each part of it (< 0: no limit). The line (caller frees), or NULL with kx_err naming peer
  * (its end, a timeout, a line too long). */
 char *mig_read_line(int fd, const char *peer, int timeout_ms);
+/* The transport's pipe of fd made 1 MiB large (the kernel's pipe-max-size), if it is a pipe:
+ * with the default 64 KiB, the QEMU writing the stream and ssh reading it take turns every
+ * 64 KiB, a pair of context switches each time on a busy host. Best effort, reports nothing. */
+void mig_pipe_grow(int fd);
+/* --debug's trace: "who: HH:MM:SS.mmm what" at notice level, the wall clock's time so that
+ * both sides' lines (the receiver's come back through ssh's stderr) fall into one timeline. */
+void mig_debug(const char *who, const char *what);
 /* Reads exactly len bytes into buf; as mig_read_line. 0 or -1. */
 int mig_read_exact(int fd, const char *peer, void *buf, size_t len, int timeout_ms);

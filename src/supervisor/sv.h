@@ -56,6 +56,8 @@ typedef struct sv {
     int lifeline_fd;
     bool incoming;             /* started from a migration stream, waiting for the go */
     json_object *nbd_disks;    /* --copy-storage: the disks QEMU's NBD server exports, or NULL */
+    kx_strv incoming_made;     /* ... their files, which the receiving command made empty:
+                                * removed when the domain ends before the go */
     long long nbd_blocks;      /* their files' blocks when last looked at (sv_nbd_busy) */
     int kill_timer_fd;         /* armed while QEMU was asked to quit: kills it if it does not */
     struct sv_job *job;        /* the long operation running, or NULL (sv_job.c) */
@@ -314,6 +316,12 @@ void sv_incoming_started(sv *s);
 /* Whether the receiving command went away (its end of the lifeline is closed). */
 bool sv_incoming_receiver_gone(sv *s);
 void sv_incoming_drop_lifeline(sv *s);
+/* --copy-storage: the files of the disks restore's "nbd_export" names (the receiving command
+ * made them empty for the sender's mirrors) are noted, and removed by sv_incoming_unmake at
+ * the domain's end if no go came: also when the receiving command was killed, which would
+ * otherwise leave them behind. */
+void sv_incoming_note_made(sv *s, json_object *restore);
+void sv_incoming_unmake(sv *s);
 /* incoming-commit {paused}: the sender gave the go; the guest runs unless paused. */
 json_object *sv_incoming_commit(sv *s, json_object *args);
 

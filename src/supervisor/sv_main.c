@@ -130,6 +130,8 @@ static int load_domain(sv *s)
     if (json_object_object_get_ex(o, "restore", &restore))
         s->restore = json_object_get(restore);
     s->incoming = kx_json_bool(restore, "incoming", false);
+    if (s->incoming)
+        sv_incoming_note_made(s, restore);
     if (s->cfg->bootloader && s->cfg->cmdline)
         s->extra = kx_strdup(s->cfg->cmdline);
     s->accel = kx_streq(kx_json_str(o, "accel_resolved", "tcg"), "kvm") ? KXL_ACCEL_KVM
@@ -243,6 +245,9 @@ static int adopt_domain(sv *s)
         return -1;
     json_object_put(s->restore);   /* its QEMU loaded it long ago */
     s->restore = NULL;
+    /* only the supervisor that received the domain can get its go (the lifeline is its
+     * own): the disks an adopted one finds are the domain's, never removed at its end */
+    kx_strv_dispose(&s->incoming_made);
     s->st.domid = old.domid;
     s->st.started = old.started;
     s->st.state = old.state;
@@ -299,6 +304,7 @@ static void teardown(sv *s)
     if (had_vifs)
         sv_save_config_list(s, "vifs");
     network_forwarding_release(&s->paths, s->name);
+    sv_incoming_unmake(s);   /* before the directory, which the receiving command waits for */
     kx_rm_dir_flat(s->dir);
     /* after the directory, which `kxl destroy` waits for: QEMU may still be finishing its exit,
      * and the group goes once it has */
@@ -328,6 +334,7 @@ static void sv_dispose(sv *s)
     free(s->extra);
     free(s->machine);
     json_object_put(s->restore);
+    kx_strv_dispose(&s->incoming_made);
     if (s->event_log)
         fclose(s->event_log);
     kxl_paths_dispose(&s->paths);

@@ -42,6 +42,7 @@ typedef struct {
     bool postcopy;
     bool postcopy_active;  /* QEMU switched to postcopy: the handover came then */
     bool sent_all;         /* QEMU completed (with postcopy, after the handover) */
+    json_object *final;    /* ... and its figures then (migrate_figures), or NULL */
     void *commit_token;    /* migrate-commit waiting for sent_all, or NULL */
     bool was_running;   /* the guest ran when the migration began */
     bool completed;     /* QEMU sent it all: the guest is stopped, its images released */
@@ -120,8 +121,13 @@ static json_object *migrate_figures(json_object *ret)
     int_member(o, "dirty_rate", kx_json_int(ram, "dirty-pages-rate", 0) * page);
     int_member(o, "pass", kx_json_int(ram, "dirty-sync-count", 0));
     int_member(o, "expected_downtime_ms", kx_json_int(ret, "expected-downtime", 0));
-    int_member(o, "downtime_ms", kx_json_int(ret, "downtime", 0));
+    /* QEMU gives it once completed: under postcopy, only when the rest of the memory is
+     * sent (the guest stopped while it switched over), not at the handover */
+    if (json_object_object_get_ex(ret, "downtime", NULL))
+        int_member(o, "downtime_ms", kx_json_int(ret, "downtime", 0));
     int_member(o, "total_time_ms", kx_json_int(ret, "total-time", 0));
+    if (kx_streq(kx_json_str(ret, "status", ""), "postcopy-active"))
+        json_object_object_add(o, "postcopy", json_object_new_boolean(true));
     return o;
 }
 
@@ -150,7 +156,8 @@ static void migrate_final_figures(json_object *ret, void *opaque)
     if (!j)
         return;
     /* QEMU's event comes a moment before its thread records the totals: asked again */
-    if (ret && kx_json_int(ret, "total-time", 0) == 0 && j->final_queries++ < 50 &&
+    if (ret && kx_streq(kx_json_str(ret, "status", ""), "completed") &&
+        kx_json_int(ret, "total-time", 0) == 0 && j->final_queries++ < 50 &&
         qmp_send_command(s->qmp, "query-migrate", NULL, migrate_final_figures, s) == 0)
         return;
     if (ret)
@@ -212,18 +219,41 @@ static void migrate_pre_switchover(sv *s, migrate_job *j)
                                                              NULL), NULL, NULL);
 }
 
+/* The end of a postcopy migration: the job completes with QEMU's final figures, also the
+ * answer to migrate-commit, and this copy goes. */
+static void postcopy_finish(sv *s, migrate_job *j, void *token)
+{
+    json_object *figures = json_object_get(j->final);
+    sv_job_finish(s, figures ? json_object_get(figures) : json_object_new_object());
+    sv_destroy(s, "migrated: the receiver runs it");
+    sv_control_answer(s, token, figures ? figures : json_object_new_object());
+}
+
+/* query-migrate once QEMU sent the rest: the figures now have the real downtime (the pause
+ * while it switched to postcopy), which QEMU gives only once completed. */
+static void postcopy_final_figures(json_object *ret, void *opaque)
+{
+    sv *s = opaque;
+    migrate_job *j = sv_job_priv(s);
+    if (!j)
+        return;
+    j->sent_all = true;
+    if (ret) {
+        j->final = migrate_figures(ret);
+        sv_job_stats(s, json_object_get(j->final));
+    }
+    sv_event(s, "migrate: QEMU sent the rest of the guest's memory");
+    if (j->commit_token)
+        postcopy_finish(s, j, TAKE_PTR(j->commit_token));
+}
+
 /* --postcopy: the guest runs on the receiver now; QEMU sends the rest, and this copy goes
  * once it has (a migrate-commit that came meanwhile waits for it). */
 static void migrate_sent_all(sv *s, migrate_job *j)
 {
-    j->sent_all = true;
-    sv_event(s, "migrate: QEMU sent the rest of the guest's memory");
-    if (!j->commit_token)
-        return;
-    void *token = TAKE_PTR(j->commit_token);
-    sv_job_finish(s, json_object_new_object());
-    sv_destroy(s, "migrated: the receiver runs it");
-    sv_control_answer(s, token, json_object_new_object());
+    (void)j;
+    if (qmp_send_command(s->qmp, "query-migrate", NULL, postcopy_final_figures, s) < 0)
+        postcopy_final_figures(NULL, s);
 }
 
 /* After the first pass over memory (QEMU's second dirty sync), postcopy is asked for. */
@@ -336,6 +366,7 @@ static void migrate_dispose(void *priv)
     if (j->tls)
         sv_tls_off(j->s);
     sv_mirror_free(j->mirror);
+    json_object_put(j->final);
     free(priv);
 }
 
@@ -478,9 +509,10 @@ json_object *sv_migrate_commit(sv *s, json_object *args)
         j->commit_token = sv_control_defer(s);
         return SV_DEFERRED;
     }
-    sv_job_finish(s, json_object_new_object());
+    json_object *figures = j->postcopy_active ? json_object_get(j->final) : NULL;
+    sv_job_finish(s, figures ? json_object_get(figures) : json_object_new_object());
     sv_destroy(s, "migrated: the receiver runs it");
-    return json_object_new_object();
+    return figures ? figures : json_object_new_object();   /* --postcopy: the final figures */
 }
 
 /* ---- receiving ---- */
@@ -502,6 +534,30 @@ void sv_incoming_drop_lifeline(sv *s)
     kx_loop_del(s->loop, s->lifeline_fd);
     close(s->lifeline_fd);
     s->lifeline_fd = -1;
+}
+
+void sv_incoming_note_made(sv *s, json_object *restore)
+{
+    json_object *vdevs = NULL;
+    if (!json_object_object_get_ex(restore, "nbd_export", &vdevs))
+        return;
+    for (size_t k = 0; k < json_object_array_length(vdevs); k++) {
+        const char *vdev = json_object_get_string(json_object_array_get_idx(vdevs, k));
+        for (size_t i = 0; vdev && i < s->cfg->n_disks; i++) {
+            const kxl_disk *d = &s->cfg->disks[i];
+            if (d->target && !d->unplugged && kx_streq(d->vdev, vdev))
+                kx_strv_push(&s->incoming_made, d->target);
+        }
+    }
+}
+
+void sv_incoming_unmake(sv *s)
+{
+    for (size_t i = 0; s->incoming && i < s->incoming_made.n; i++)
+        if (unlink(s->incoming_made.v[i]) == 0)
+            sv_event(s, "migrate: '%s' removed: it was made for a disk's copy, and no go came",
+                     s->incoming_made.v[i]);
+    kx_strv_dispose(&s->incoming_made);
 }
 
 bool sv_incoming_receiver_gone(sv *s)
@@ -534,6 +590,7 @@ json_object *sv_incoming_commit(sv *s, json_object *args)
     }
     sv_incoming_drop_lifeline(s);
     s->incoming = false;
+    kx_strv_dispose(&s->incoming_made);   /* the disks are this domain's now */
     sv_event(s, "migrate: the sender gave the go");
     if (kx_json_bool(args, "paused", false))
         return json_object_new_object();

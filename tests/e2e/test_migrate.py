@@ -311,27 +311,51 @@ class MigrateTest(HostB, KxlTestCase):
                 open(os.path.join(dir_b, "raw.img"), "rb") as b:
             self.assertTrue(a.read() == b.read(), "the raw images differ")
 
-    def test_copy_storage_cancelled_leaves_nothing(self):
-        """kxl job-cancel while the disks are mirrored (slowly: --bandwidth 1): the guest
-        runs on at A, B has no domain and no disk file."""
-        cfg_b, _, dir_b = self.copy_storage_domain("cc", raw_mib=48)
+    def copy_storage_fault(self, name, fault, expect):
+        """Migrates name with --copy-storage, slowly (--bandwidth 1), and calls fault() while
+        the disks are mirrored: the sender fails as expect says, the guest runs on at A, B
+        has no domain and no disk file."""
+        cfg_b, _, dir_b = self.copy_storage_domain(name, raw_mib=48)
         proc = subprocess.Popen([KXL, "migrate", "--copy-storage", "--bandwidth", "1", "-C",
-                                 cfg_b, "-s", "", "cc", self.receiver()], env=self.env,
+                                 cfg_b, "-s", "", name, self.receiver()], env=self.env,
                                 stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
-        while not os.path.exists(os.path.join(self.root_b, "run/kxl/cc/nbd.sock")):
+        while not os.path.exists(os.path.join(self.root_b, f"run/kxl/{name}/nbd.sock")):
             self.assertLess(time.monotonic(), deadline, "B never exported the disks")
-            self.assertIsNone(proc.poll(), "the migration ended before the cancel")
+            self.assertIsNone(proc.poll(), "the migration ended before the fault")
             time.sleep(0.1)
         time.sleep(2)
-        self.assertIsNone(proc.poll(), "the migration ended before the cancel")
-        self.kxl("job-cancel", "cc", check=True)
+        self.assertIsNone(proc.poll(), "the migration ended before the fault")
+        self.assertEqual(sorted(os.listdir(dir_b)), ["fs.img", "raw.img"])
+        fault()
         err = proc.communicate(timeout=120)[1]
         self.assertNotEqual(proc.returncode, 0)
-        self.assertRegex(err, r"kxl: .*was cancelled")
+        self.assertRegex(err, expect)
         self.assert_root_b_empty()
         self.assertEqual(os.listdir(dir_b), [])
-        self.assert_runs_on("cc")
+        self.assert_runs_on(name)
+
+    def test_copy_storage_cancelled_leaves_nothing(self):
+        """kxl job-cancel while the disks are mirrored: nothing is left on B."""
+        self.copy_storage_fault("cc", lambda: self.kxl("job-cancel", "cc", check=True),
+                                r"kxl: .*was cancelled")
+
+    def kill_all(self, pids):
+        self.assertNotEqual(pids, [])
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+
+    def test_copy_storage_receiver_killed_leaves_nothing(self):
+        """kill -9 of migrate-receive, which made B's disk files, while they are mirrored: B's
+        supervisor, its lifeline gone before the go, destroys the domain and removes them."""
+        self.copy_storage_fault("ck", lambda: self.kill_all(self.receive_pids()),
+                                r"kxl: .*(hung up|cannot|went away|ended before)")
+
+    def test_copy_storage_receiving_supervisor_killed_leaves_nothing(self):
+        """kill -9 of B's supervisor while the disks are mirrored: migrate-receive removes the
+        files it made."""
+        self.copy_storage_fault("cv", lambda: self.kill_all(self.receiving_supervisor_pids()),
+                                r"kxl: .*(hung up|cannot|went away|ended before)")
 
     def test_postcopy_migration(self):
         """--postcopy with a guest that keeps dirtying its memory and a downtime of 1 ms (so
