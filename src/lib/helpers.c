@@ -44,53 +44,34 @@ char *kxl_helper_path(const char *name, const char *build_dir, const char *env_v
     return kx_asprintf("/usr/libexec/kxl/%s", name);
 }
 
-static void exec_helper(const char *path, const char *const *args, int in_fd, int out_fd)
+typedef struct {
+    const char *path;
+    const char *const *args;
+} helper_exec;
+
+/* kx_fork_piped's child: kxl-tls with in_fd as its stdin, out_fd as its stdout. */
+static int exec_helper(void *arg, int in_fd, int out_fd)
 {
-    kx_child_reset_signals();
+    const helper_exec *h = arg;
+    kx_child_reset_signals();   /* SIGPIPE back to its default: an exec keeps an ignored one */
     if (dup2(in_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0)
         _exit(127);
     kx_strv argv = KX_STRV_INIT;
     kx_strv_push(&argv, "kxl-tls");
     if (!kx_log_enabled(KX_LOG_NOTICE))
         kx_strv_push(&argv, "--quiet");
-    for (const char *const *a = args; *a; a++)
+    for (const char *const *a = h->args; *a; a++)
         kx_strv_push(&argv, *a);
-    execv(path, argv.v);
-    dprintf(STDOUT_FILENO, "ERROR internal cannot run '%s': %s\n", path, strerror(errno));
+    execv(h->path, argv.v);
+    dprintf(STDOUT_FILENO, "ERROR internal cannot run '%s': %s\n", h->path, strerror(errno));
     _exit(127);
 }
 
 int tls_helper_start(const char *const *args, pid_t *pid_r, int *to_r, int *from_r)
 {
     AUTOFREE char *path = kxl_helper_path("kxl-tls", "tls", "KXL_TLS_HELPER");
-    int to[2], from[2];
-    pid_t pid = -1;
-    if (pipe2(to, O_CLOEXEC) < 0) {
-        kx_err_errno(KXL_ERR_INTERNAL, "cannot start kxl's TLS helper");
-        return -1;
-    }
-    if (pipe2(from, O_CLOEXEC) == 0) {
-        pid = fork();
-        if (pid == 0)
-            exec_helper(path, args, to[0], from[1]);
-        if (pid < 0) {
-            close(from[0]);
-            close(from[1]);
-        }
-    }
-    int saved = errno;
-    close(to[0]);
-    if (pid < 0) {
-        close(to[1]);
-        errno = saved;
-        kx_err_errno(KXL_ERR_INTERNAL, "cannot start kxl's TLS helper");
-        return -1;
-    }
-    close(from[1]);
-    *pid_r = pid;
-    *to_r = to[1];
-    *from_r = from[0];
-    return 0;
+    helper_exec h = {path, args};
+    return kx_fork_piped(exec_helper, &h, "kxl's TLS helper", pid_r, to_r, from_r);
 }
 
 /* One line from fd (without its newline) within timeout_ms, or NULL. Read a byte at a time:

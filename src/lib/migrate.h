@@ -38,15 +38,6 @@ int migrate_storage_listen(const kxl_paths *p, const char *name);
  * (read here); m's own ch0 members are set in the child. 0, or -1 with kx_err. */
 int migrate_mux_start(mig_mux *m, pid_t *pid_r, int *to_r, int *from_r);
 
-/* ---- migrate_relay.c ---- */
-/* A relay's work in its child: between in_fd (what this process writes to *to_r) and out_fd
- * (what it reads from *from_r); 0, or -1 with kx_err (the child prints it). */
-typedef int (*migrate_relay_fn)(void *arg, int in_fd, int out_fd);
-/* Starts fn(arg, ...) in a child process with two pipes: *to_r (written here) and *from_r
- * (read here); *pid_r the child, for the caller to reap. what names it in errors ("the
- * relocation transport"). 0, or -1 with kx_err and nothing left. */
-int migrate_relay_start(migrate_relay_fn fn, void *arg, const char *what, pid_t *pid_r,
-                        int *to_r, int *from_r);
 /* Waits up to 5 s for the relay pid to end (its transport closed), then kills it; patient:
  * as long as it takes (--postcopy's receiver: the rest of the memory still goes through it
  * after the protocol's end, until the sender closes the transport). */

@@ -137,7 +137,7 @@ static int mux_relay(void *arg, int in_fd, int out_fd)
 
 int migrate_mux_start(mig_mux *m, pid_t *pid_r, int *to_r, int *from_r)
 {
-    return migrate_relay_start(mux_relay, m, "the migration's disk relay", pid_r, to_r, from_r);
+    return kx_fork_piped(mux_relay, m, "the migration's disk relay", pid_r, to_r, from_r);
 }
 
 void migrate_mux_end(pid_t pid, bool patient)

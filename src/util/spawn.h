@@ -24,5 +24,16 @@ char *kx_run_capture(char *const argv[]);
  * keeps both). Async-signal-safe. */
 void kx_child_reset_signals(void);
 
+/* The work of a child started by kx_fork_piped: between in_fd (what the parent writes to
+ * *to_r) and out_fd (what it reads from *from_r); 0, or -1 with kx_err (the child prints it
+ * as "kxl: WHAT: message"). It may also exec, and not return. */
+typedef int (*kx_piped_fn)(void *arg, int in_fd, int out_fd);
+/* Starts fn(arg, ...) in a child process with two pipes: *to_r (written here) and *from_r
+ * (read here); *pid_r the child, for the caller to reap. The child starts with the signal
+ * state kx_child_reset_signals gives, SIGPIPE ignored (a relay sees EPIPE instead). what
+ * names it in errors ("the relocation transport"). 0, or -1 with kx_err and nothing left. */
+int kx_fork_piped(kx_piped_fn fn, void *arg, const char *what, pid_t *pid_r, int *to_r,
+                  int *from_r);
+
 /* Makes the caller a child subreaper (PID 1 here reaps slowly, see DESIGN.md). */
 int kx_become_subreaper(void);
