@@ -6,7 +6,8 @@
  * ("/a/{x}/b"). Checked besides crashes and undefined behaviour:
  * - a matched route has the request's method, and its pattern with the {param} values put
  *   back gives the path again; each value is one non-empty segment of at most
- *   HTTP_PARAM_MAX - 1 bytes, found again by http_param;
+ *   HTTP_PARAM_MAX - 1 bytes (a last "{rest+}": the rest of the path, slashes and all),
+ *   found again by http_param;
  * - 405 (no route with the method) only when some route has the path, with an Allow header
  *   that does not list the method; 404 only when no route has it. */
 #include <string.h>
@@ -46,13 +47,23 @@ static char *fill_pattern(const char *pattern, const http_params *params)
     return kx_buf_steal(&b);
 }
 
+/* Whether pattern ends in a "{rest+}" segment, which takes the rest of the path. */
+static bool has_tail(const char *pattern)
+{
+    const char *last = strrchr(pattern, '/');
+    size_t len = last ? strlen(last) : 0;   /* "/{rest+}" */
+    return len > 4 && last[1] == '{' && last[len - 2] == '+' && last[len - 1] == '}';
+}
+
 static void check_match(const char *pattern, const char *path, const http_params *params)
 {
     FUZZ_CHECK(params->n <= HTTP_MAX_PARAMS, "%zu params", params->n);
     for (size_t i = 0; i < params->n; i++) {
         const char *v = params->p[i].value;
         size_t len = strlen(v);
-        FUZZ_CHECK(len > 0 && len < HTTP_PARAM_MAX && !strchr(v, '/'), "param value '%s'", v);
+        bool tail = i + 1 == params->n && has_tail(pattern);
+        FUZZ_CHECK(len > 0 && len < HTTP_PARAM_MAX && (tail || !strchr(v, '/')),
+                   "param value '%s'", v);
         const char *found = http_param(params, params->p[i].name);
         FUZZ_CHECK(found, "param '%s' not found by name", params->p[i].name);
     }
