@@ -10,6 +10,7 @@ import { DomainGraphs } from './graphs.js';
 import { openConsole } from './console.js';
 import { openVnc } from './vnc.js';
 import { openDevices, devicesEvent } from './devices.js';
+import { cardAction } from './cardaction.js';
 import { confirmAction } from './confirm.js';
 import { migrateDomain } from './migrate.js';
 import { draggable, startHosts, stopHosts } from './hosts.js';
@@ -26,14 +27,8 @@ function $(id) {
 }
 
 // Runs an action of a card, showing its error in the card.
-async function act(card, what, fn) {
-  card.error.textContent = '';
-  try {
-    await fn();
-  } catch (e) {
-    if (e.status === 401) onAuthLost();
-    card.error.textContent = `${what}: ${e.message}`;
-  }
+function act(card, what, fn) {
+  return cardAction(card, what, fn, onAuthLost);
 }
 
 function confirmDestroy(name) {

@@ -8,6 +8,7 @@
 // card's Migrate button).
 
 import { api } from './api.js';
+import { cardAction } from './cardaction.js';
 import { confirmAction } from './confirm.js';
 import { migrateDomain } from './migrate.js';
 import { el } from './format.js';
@@ -30,13 +31,7 @@ function domPath(host, name, suffix = '') {
 
 // Runs an action on a peer's domain; its error shows in the card; the peer is read again.
 async function act(peer, card, what, fn) {
-  card.error.textContent = '';
-  try {
-    await fn();
-  } catch (e) {
-    if (e.status === 401) onAuthLost();
-    card.error.textContent = `${what}: ${e.message}`;
-  }
+  await cardAction(card, what, fn, onAuthLost);
   poll(peer);
 }
 
