@@ -60,11 +60,8 @@ int migrate_reloc_stream(const char *target, int port, char **host_r)
     if (split_target(target, host_r, &ignored) < 0)
         return -1;
     snprintf(service, sizeof(service), "%d", port);
-    int fd = kx_tcp_connect(*host_r, service, CONNECT_MS);
+    int fd = kx_tcp_connect("the relocation server's stream", *host_r, service, CONNECT_MS);
     if (fd < 0) {
-        if (kx_err_code() == KXL_ERR_STATE)
-            kx_err_errno(KXL_ERR_STATE, "cannot connect to the relocation server's stream on "
-                         "'%s' port %s", *host_r, service);
         free(*host_r);
         *host_r = NULL;
     }

@@ -46,21 +46,13 @@ static int read_stream_port(SSL *ssl, const char *host, const char *port, int *p
     return -1;
 }
 
-static int connect_server(const char *host, const char *port)
-{
-    int fd = kx_tcp_connect(host, port, CONNECT_MS);
-    if (fd < 0 && kx_err_code() == KXL_ERR_STATE)
-        kx_err_errno(KXL_ERR_STATE, "cannot connect to the relocation server on '%s' port %s "
-                     "(is relocation_server = 1 in its kxld.conf?)", host, port);
-    return fd;
-}
-
 int tls_client_relay(const char *dir, const char *host, const char *port)
 {
     SSL_CTX *ctx = tls_ctx_new(dir, false);
     if (!ctx)
         return -1;
-    AUTOCLOSE int fd = connect_server(host, port);
+    AUTOCLOSE int fd = kx_tcp_connect("the relocation server (relocation_server = 1 in its "
+                                      "kxld.conf)", host, port, CONNECT_MS);
     SSL *ssl = fd >= 0 ? tls_handshake(ctx, fd, host, HANDSHAKE_MS) : NULL;
     if (fd >= 0 && !ssl) {
         AUTOFREE char *why = kx_strdup(kx_err_msg());

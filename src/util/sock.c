@@ -60,7 +60,7 @@ static int connect_one(const struct addrinfo *ai, int timeout_ms)
     return TAKE_FD(fd);
 }
 
-int kx_tcp_connect(const char *host, const char *port, int timeout_ms)
+int kx_tcp_connect(const char *what, const char *host, const char *port, int timeout_ms)
 {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
     int rc = getaddrinfo(host, port, &hints, &res);
@@ -68,11 +68,15 @@ int kx_tcp_connect(const char *host, const char *port, int timeout_ms)
         kx_err(KXL_ERR_NOT_FOUND, "cannot find the host '%s': %s", host, gai_strerror(rc));
         return -1;
     }
-    int fd = -1;
-    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next)
+    int fd = -1, err = 0;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
         fd = connect_one(ai, timeout_ms);
+        err = errno;
+    }
     freeaddrinfo(res);
-    if (fd < 0)
-        kx_err_errno(KXL_ERR_STATE, "cannot connect to '%s' port %s", host, port);
+    if (fd < 0) {
+        errno = err;   /* the last address's reason, not freeaddrinfo's leftovers */
+        kx_err_errno(KXL_ERR_STATE, "cannot connect to %s on '%s' port %s", what, host, port);
+    }
     return fd;
 }
