@@ -35,14 +35,7 @@ void kxld_relay_init(void)
 
 int kxld_list_hosts(const kxld_request *rq, json_object **out_r)
 {
-    *out_r = json_object_new_array();
-    for (const char *const *p = rq->api_peers; p && *p; p++) {
-        size_t n = strcspn(*p, "=");
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "name", json_object_new_string_len(*p, (int)n));
-        json_object_object_add(o, "api", json_object_new_string(*p + n + 1));
-        json_object_array_add(*out_r, o);
-    }
+    *out_r = kxld_peers_json(rq->api_peers, "api");
     return 200;
 }
 
@@ -152,7 +145,7 @@ int kxld_relay(const kxld_request *rq, kxld_raw_reply *out_r)
                    RELAY_MAX_REPLY);
         } else {
             kx_err(KXL_ERR_HOST, "host '%s' (%s) is unreachable: %s", host,
-                   kxld_api_peer(rq->api_peers, host), errbuf[0] ? errbuf : curl_easy_strerror(e));
+                   kxld_peer_address(rq->api_peers, host), errbuf[0] ? errbuf : curl_easy_strerror(e));
         }
     }
     curl_easy_cleanup(c);

@@ -9,13 +9,26 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-const char *kxld_api_peer(const char *const *api_peers, const char *host)
+const char *kxld_peer_address(const char *const *peers, const char *name)
 {
-    size_t n = strlen(host);
-    for (const char *const *p = api_peers; p && *p && n; p++)
-        if (strncmp(*p, host, n) == 0 && (*p)[n] == '=')
+    size_t n = strlen(name);
+    for (const char *const *p = peers; p && *p && n; p++)
+        if (strncmp(*p, name, n) == 0 && (*p)[n] == '=')
             return *p + n + 1;
     return NULL;
+}
+
+json_object *kxld_peers_json(const char *const *peers, const char *value_key)
+{
+    json_object *a = json_object_new_array();
+    for (const char *const *p = peers; p && *p; p++) {
+        size_t n = strcspn(*p, "=");
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string_len(*p, (int)n));
+        json_object_object_add(o, value_key, json_object_new_string(*p + n + 1));
+        json_object_array_add(a, o);
+    }
+    return a;
 }
 
 /* Appends s[0..n) percent-encoded but for RFC 3986's unreserved characters (and keep's). */
@@ -59,7 +72,7 @@ static int add_path(kx_buf *b, const char *rest)
 char *kxld_relay_url(const char *const *api_peers, const char *host, const char *rest,
                      const char *query)
 {
-    const char *addr = kxld_api_peer(api_peers, host);
+    const char *addr = kxld_peer_address(api_peers, host);
     if (!addr) {
         kx_err(KXL_ERR_NOT_FOUND, "no host '%s' (kxld.conf's api_peers names the hosts this "
                "kxld relays to; GET /api/v1/hosts lists them)", host);

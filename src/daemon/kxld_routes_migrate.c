@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "daemon/kxld_body.h"
+#include "daemon/kxld_relay_url.h"
 #include "util/err.h"
 
 static const char *dom(const kxld_request *rq)
@@ -17,26 +18,9 @@ static const char *dom(const kxld_request *rq)
     return http_param(rq->params, "name");
 }
 
-/* kxld.conf's relocation_peers entry named name ("NAME=HOST[:PORT]"): its address, or NULL. */
-static const char *peer_address(const kxld_request *rq, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *const *p = rq->peers; p && *p; p++)
-        if (strncmp(*p, name, n) == 0 && (*p)[n] == '=')
-            return *p + n + 1;
-    return NULL;
-}
-
 int kxld_list_peers(const kxld_request *rq, json_object **out_r)
 {
-    *out_r = json_object_new_array();
-    for (const char *const *p = rq->peers; p && *p; p++) {
-        size_t n = strcspn(*p, "=");
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "name", json_object_new_string_len(*p, (int)n));
-        json_object_object_add(o, "relocation", json_object_new_string(*p + n + 1));
-        json_object_array_add(*out_r, o);
-    }
+    *out_r = kxld_peers_json(rq->peers, "relocation");
     return 200;
 }
 
@@ -61,7 +45,7 @@ static int migrate_args(const kxld_request *rq, kxl_migrate_opts *o, const char 
     }
     o->bandwidth_mib = (unsigned)bw;
     o->downtime_ms = (unsigned)downtime;
-    const char *peer = peer_address(rq, *host_r);
+    const char *peer = kxld_peer_address(rq->peers, *host_r);
     if (peer)
         *host_r = peer;
     return kxl_domain_lookup(rq->paths, dom(rq), &d);
