@@ -52,9 +52,14 @@ class KxlTestCase(unittest.TestCase):
 
     # -- running kxl -------------------------------------------------------
 
+    def kxl_prefix(self):
+        """What kxl runs under: a test whose host is a network namespace returns
+        ["ip", "netns", "exec", NS]."""
+        return []
+
     def kxl(self, *args, check=False, timeout=60, stdin=None):
-        r = subprocess.run([KXL, *args], env=self.env, capture_output=True, text=True,
-                           timeout=timeout, stdin=stdin)
+        r = subprocess.run([*self.kxl_prefix(), KXL, *args], env=self.env, capture_output=True,
+                           text=True, timeout=timeout, stdin=stdin)
         if check and r.returncode != 0:
             self.fail(f"kxl {' '.join(args)} failed ({r.returncode}): {r.stderr}")
         return r

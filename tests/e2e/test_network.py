@@ -38,12 +38,8 @@ class NetTestCase(KxlTestCase):
     def nsx(self, *args, ns=None, check=True):
         return sh("ip", "netns", "exec", ns or self.ns, *args, check=check)
 
-    def kxl(self, *args, check=False, timeout=60, stdin=None):
-        r = subprocess.run(["ip", "netns", "exec", self.ns, KXL, *args], env=self.env,
-                           capture_output=True, text=True, timeout=timeout, stdin=stdin)
-        if check and r.returncode != 0:
-            self.fail(f"kxl {' '.join(args)} failed ({r.returncode}): {r.stderr}")
-        return r
+    def kxl_prefix(self):
+        return ["ip", "netns", "exec", self.ns]
 
     def add_ns(self, name):
         ns = f"{self.ns}-{name}"

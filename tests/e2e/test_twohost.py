@@ -54,12 +54,8 @@ class TwoHostTest(test_migrate.MigrateTest):
         finally:
             self.root, self.env, self.ns = saved
 
-    def kxl(self, *args, check=False, timeout=60, stdin=None):
-        r = subprocess.run(["ip", "netns", "exec", self.ns, KXL, *args], env=self.env,
-                           capture_output=True, text=True, timeout=timeout, stdin=stdin)
-        if check and r.returncode != 0:
-            self.fail(f"kxl {' '.join(args)} failed ({r.returncode}): {r.stderr}")
-        return r
+    def kxl_prefix(self):
+        return ["ip", "netns", "exec", self.ns]
 
     def console_argv(self, name):
         return ["/usr/sbin/ip", "netns", "exec", self.ns, KXL, "console", name]
