@@ -114,7 +114,15 @@ static int clean_template(const image_opts *o, const char *root)
     return write_apt_sources(o, root);
 }
 
-static int debootstrap(image_job *j, const char *tmp_root)
+/* debootstrap's own words when the archive could not be reached, as opposed to a bad dist,
+ * a full disk or a package that fails to install: only these are worth another attempt. */
+static bool download_failed(const char *msg)
+{
+    return strstr(msg, "Failed getting release file") || strstr(msg, "Couldn't download") ||
+           strstr(msg, "Failed getting release signature file");
+}
+
+static int debootstrap_once(image_job *j, const char *tmp_root)
 {
     const image_opts *o = j->o;
     AUTOFREE char *include = kx_asprintf("--include=%s,%s", base_packages, kernel_package(o->arch));
@@ -128,6 +136,27 @@ static int debootstrap(image_job *j, const char *tmp_root)
         .verbose = o->verbose,
     };
     return image_run(&c);
+}
+
+/* A mirror that drops a connection now and then must not cost the administrator a
+ * 10-minute run: a failed download is tried twice more, from an empty root each time. */
+static int debootstrap(image_job *j, const char *tmp_root)
+{
+    static const unsigned wait_seconds[] = {5, 20};
+    for (unsigned attempt = 0;; attempt++) {
+        if (debootstrap_once(j, tmp_root) == 0)
+            return 0;
+        if (attempt >= KX_ARRAY_SIZE(wait_seconds) || !download_failed(kx_err_msg()))
+            return -1;
+        kx_warn("%s; trying again in %u s (attempt %u of %zu)", kx_err_msg(),
+                wait_seconds[attempt], attempt + 2, KX_ARRAY_SIZE(wait_seconds) + 1);
+        image_rm_tree(tmp_root);
+        for (unsigned s = 0; s < wait_seconds[attempt]; s++) {
+            if (image_interrupted())
+                return -1;
+            sleep(1);
+        }
+    }
 }
 
 /* Builds NAME under templates/.NAME.XXXXXX, then renames it over templates/NAME. */

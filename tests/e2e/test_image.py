@@ -404,6 +404,21 @@ class CreateImageFailureTest(ImageTestCase):
         self.assertEqual((r.returncode, r.stdout.splitlines()[0]), (0, f"would remove {kept}"))
         self.assertTrue(os.path.exists(kept), "-N removes nothing")
 
+    def test_unreachable_mirror_tried_three_times_then_nothing_left(self):
+        """A download that fails (here: nothing listens at the mirror) is tried twice more,
+        each time from an empty root; then one error line and nothing left behind."""
+        images = os.path.join(self.tmp, "images")
+        r, seconds = self.create_image("--hostname=gm", f"--dir={images}",
+                                       "--mirror=http://127.0.0.1:9/debian", timeout=180)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        retries = re.findall(r"Failed getting release file.*; trying again in (\d+) s "
+                             r"\(attempt (\d) of 3\)", r.stderr)
+        self.assertEqual(retries, [("5", "2"), ("20", "3")], r.stderr)
+        self.assertRegex(r.stderr.splitlines()[-1],
+                         r"^kxl: 'debootstrap bookworm' failed: Failed getting release file")
+        self.assertGreaterEqual(seconds, 25)
+        self.assertEqual(self.leftovers(images), [])
+
     def test_sigint_during_debootstrap_leaves_nothing(self):
         images = os.path.join(self.tmp, "images")
         p = subprocess.Popen([KXL, "create-image", "--hostname=gi", f"--dir={images}"],
