@@ -65,7 +65,11 @@ static void add_machine(const kxl_domcfg *cfg, const kx_host *host, kx_strv *arg
         kx_strv_push(argv, qemu_cpu_model(cfg, host->accel));
     /* maxmem above memory is reached by the balloon, as Xen's populate-on-demand */
     kx_strv_push(argv, "-m");
-    kx_strv_pushf(argv, "%lluM", (unsigned long long)cfg->maxmem_mib);
+    if (host->accel == KXL_ACCEL_KVM)
+        kx_strv_pushf(argv, "%lluM", (unsigned long long)cfg->maxmem_mib);
+    else
+        kx_strv_pushf(argv, "%lluk", (unsigned long long)cfg->maxmem_mib * 1024 +
+                                         QEMU_TCG_RAM_PAD_KIB);
     kx_strv_push(argv, "-smp");
     kx_strv_pushf(argv, "%u,maxcpus=%u", cfg->vcpus, cfg->maxvcpus);
 }
