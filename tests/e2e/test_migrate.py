@@ -166,7 +166,7 @@ class MigrateTest(HostB, KxlTestCase):
         self.assertNotIn("KXL-LOST", self.console_log("mw"))
         with self.host_b():
             time.sleep(2)   # the loop runs on at B
-            end = self.guest_sh("mw", "touch /dev/shm/stop", r"KXL-WRITER-END (\d+)")
+            end = self.guest_sh("mw", "touch /dev/shm/stop", r"KXL-WRITER-END (\d+)\r?\n")
             log = self.console_log("mw")
         self.assertNotIn("KXL-LOST", log, "a write the guest made on A is not in B's memory")
         turns = [int(n) for n in re.findall(r"KXL-TURNS (\d+)", self.console_log("mw") + log)]
