@@ -12,15 +12,19 @@ as unreachable, a peer's domain paused from A's page, and A's domain dragged ont
 confirmed in the Migrate dialog and seen arriving under B. Screenshots: hosts, drop-migrate,
 dropped."""
 
+import base64
 import http.client
 import json
 import os
 import re
+import socket
 import ssl
+import sys
 import time
 
 from hostb import HostB
 from test_kxld_tls import TOKEN, TlsKxldTestCase, free_port
+from test_kxld_ws import WsClient
 from test_webui import WEB_DIR, browse
 
 
@@ -39,11 +43,12 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
         finally:
             super().tearDown()
 
-    def start_hosts(self, down_peer=False):
-        """kxld A with B (and, with down_peer, host-c where nothing listens) as api_peers and
-        B as a relocation peer; kxld B with its TCP listener on B's certificate, trusting the
-        CA's clients, and its relocation server."""
+    def start_hosts(self, down_peer=False, more_peers=()):
+        """kxld A with B (and, with down_peer, host-c where nothing listens; more_peers) as
+        api_peers and B as a relocation peer; kxld B with its TCP listener on B's certificate,
+        trusting the CA's clients, and its relocation server."""
         peers = [f"host-b=127.0.0.1:{self.port_b}"] + (["host-c=127.0.0.1:1"] if down_peer else [])
+        peers += list(more_peers)
         self.write_conf(web_dir=WEB_DIR, api_peers=peers,
                         relocation_peers=[f"host-b=127.0.0.1:{self.reloc_port}"])
         self.start_kxld()
@@ -64,6 +69,39 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
         body = r.read()
         conn.close()
         return r.status, r.headers, body
+
+    def upgrade(self, path, token=None):
+        """A WebSocket upgrade asked of A that A refuses: (status, headers, body as it came)."""
+        headers = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+                   "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode()}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        ctx = ssl.create_default_context(cafile=self.cert)
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx, timeout=60)
+        conn.request("GET", path, headers=headers)
+        r = conn.getresponse()
+        body = r.read()
+        conn.close()
+        return r.status, r.headers, body
+
+    def ws_a(self, path):
+        """A WebSocket of A with the token (websocket-client on a TLS socket), its frames read
+        as they come (test_kxld_ws.WsClient)."""
+        ctx = ssl.create_default_context(cafile=self.cert)
+        sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", self.port), timeout=30),
+                               server_hostname="127.0.0.1")
+        c = WsClient(sock, path, header=[f"Authorization: Bearer {TOKEN}"])
+        self.addCleanup(c.close)
+        return c
+
+    def connections_to_b(self):
+        """Established TCP connections to B's listener (/proc/net/tcp: both hosts are here)."""
+        n = 0
+        with open("/proc/net/tcp") as f:
+            for line in f.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                n += int(local.split(":")[1], 16) == self.port_b and state == "01"
+        return n
 
     def state_on_b(self, name):
         with self.host_b():
@@ -148,6 +186,97 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
         status, _, e = self.https("GET", "/api/v1/hosts/host-b/domains", token=TOKEN)
         self.assert_error(status, 503, "host", e)
         self.assertIn("host 'host-b' (127.0.0.1:", e["error"]["message"])
+        status, _, doms = self.https("GET", "/api/v1/domains", token=TOKEN)
+        self.assertEqual((status, doms), (200, []))
+
+    def test_relayed_websockets(self):
+        name = "wsdom"
+        self.certify_hosts()
+        with self.host_b():
+            self.create(name)
+        # host-d: a listener of the test's own, to see whether A connects to it
+        fake = socket.socket()
+        fake.bind(("127.0.0.1", 0))
+        fake.listen(4)
+        fake.settimeout(3)
+        self.addCleanup(fake.close)
+        self.start_hosts(more_peers=[f"host-d=127.0.0.1:{fake.getsockname()[1]}"])
+        with self.host_b():
+            self.wait_ready(name)
+        # refused before any connection to the peer: an HTTP answer, one line of JSON
+        for path, token, want in (("/api/v1/hosts/host-d/events", None, (401, "permission")),
+                                  (f"/api/v1/hosts/host-d/domains/{name}/console", None,
+                                   (401, "permission")),
+                                  ("/api/v1/hosts/nosuch/events", TOKEN, (404, "not-found")),
+                                  (f"/api/v1/hosts/nosuch/domains/{name}/console", TOKEN,
+                                   (404, "not-found"))):
+            status, headers, body = self.upgrade(path, token)
+            self.assertEqual(body.count(b"\n"), 0, body)
+            self.assert_error(status, *want, json.loads(body))
+            self.assertEqual(headers["Content-Type"], "application/json")
+            if status == 401:
+                self.assertEqual(headers["WWW-Authenticate"], 'Bearer realm="kxld"')
+        with self.assertRaises(socket.timeout, msg="A connected to host-d for a refused client"):
+            fake.accept()[0].close()
+        # the same upgrade with the token does connect (so the check above could fail); host-d
+        # speaks no TLS, and the client is told so
+        d = self.ws_a("/api/v1/hosts/host-d/events")
+        conn, _ = fake.accept()
+        conn.close()
+        code, reason = d.wait_closed()
+        self.assertEqual(code, 1011, reason)
+        self.assertIn("host 'host-d' (127.0.0.1:", reason)
+        # B's events through A: a pause by B's own command line, within a second
+        self.assertEqual(self.connections_to_b(), 0)
+        events = self.ws_a(f"/api/v1/hosts/host-b/events?domain={name}")
+        other = self.ws_a("/api/v1/hosts/host-b/events?domain=other")
+        deadline = time.monotonic() + 10
+        while self.connections_to_b() < 2:   # each WebSocket is a connection of A to B
+            self.assertLess(time.monotonic(), deadline, self.kxld_log()[-2000:])
+            time.sleep(0.05)
+        time.sleep(0.5)
+        with self.host_b():
+            t0 = time.time()
+            self.kxl("pause", name, check=True)
+        events.wait(lambda c: any(e["event"] == "paused" for _, e in c.events()), timeout=10,
+                    what="B's 'paused'")
+        arrived, paused = next((t, e) for t, e in events.events() if e["event"] == "paused")
+        self.validate(paused, "Event")
+        self.assertEqual(paused["domain"], name)
+        print(f"\nrelayed events: B's 'paused' reached A's client {(arrived - t0) * 1000:.0f} ms "
+              f"after kxl pause began on B ({(arrived - paused['time']) * 1000:.0f} ms after the "
+              f"event)", file=sys.stderr)
+        self.assertLess(arrived - t0, 1.0, "the pause took more than a second to arrive")
+        with self.host_b():
+            self.kxl("unpause", name, check=True)
+        events.wait(lambda c: any(e["event"] == "unpaused" for _, e in c.events()), timeout=10,
+                    what="B's 'unpaused'")
+        self.assertEqual([e for _, e in other.events()], [], "?domain= went to B with it")
+        # the client's close ends A's connection to B
+        other.close()
+        deadline = time.monotonic() + 10
+        while self.connections_to_b() > 1:
+            self.assertLess(time.monotonic(), deadline, "A kept its connection to B")
+            time.sleep(0.05)
+        # B's console through A, both ways
+        console = self.ws_a(f"/api/v1/hosts/host-b/domains/{name}/console")
+        console.wait(lambda c: b"KXL-READY hostname=" + name.encode() in c.output(),
+                     what="B's scrollback")
+        console.send("\r")
+        console.wait(lambda c: name.encode() + b"# " in c.output(), what="the guest's prompt")
+        console.send("echo $((6*7))-KXL-RELAYED\r")
+        console.wait(lambda c: b"42-KXL-RELAYED" in c.output(), what="the guest's answer")
+        with self.host_b():
+            self.assertIn("42-KXL-RELAYED", self.console_log(name), "B's console log has it")
+        # B's close reaches the client, with its code and reason
+        with self.host_b():
+            self.kxl("destroy", name, check=True)
+        self.assertEqual(console.wait_closed(), (1000, "the console closed: the domain ended"))
+        events.wait(lambda c: any(e["event"] == "gone" for _, e in c.events()), what="'gone'")
+        # B gone: the relayed events close too, and A goes on
+        self.stop_kxld_b()
+        code, _ = events.wait_closed()
+        self.assertIsNotNone(code, "the events WebSocket stayed open without B")
         status, _, doms = self.https("GET", "/api/v1/domains", token=TOKEN)
         self.assertEqual((status, doms), (200, []))
 
