@@ -9,8 +9,10 @@ without credentials (401) or a session's change without its CSRF token (403), a 
 down or answers with a certificate of another CA (503, saying why). In the browser
 (tests/browser/webui_hosts.cjs): both hosts' domains on one dashboard, a peer that is down shown
 as unreachable, a peer's domain paused from A's page, and A's domain dragged onto B's section,
-confirmed in the Migrate dialog and seen arriving under B. Screenshots: hosts, drop-migrate,
-dropped."""
+confirmed in the Migrate dialog and seen arriving under B; B's domain paused by B's own kxl
+pause shows as paused on A's page within a second (the relayed events: no polling), and its
+console opens from A's page and answers a command. Screenshots: hosts, peer-paused,
+peer-console, drop-migrate, dropped."""
 
 import base64
 import http.client
@@ -102,6 +104,14 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
                 local, state = line.split()[1], line.split()[3]
                 n += int(local.split(":")[1], 16) == self.port_b and state == "01"
         return n
+
+    def pause_on_b(self, name):
+        """kxl pause on B, by B's own command line (the browser script waits for it on A's
+        page): when it began, in milliseconds of the clock the page's Date.now() reads."""
+        t0 = time.time()
+        with self.host_b():
+            self.kxl("pause", name, check=True)
+        return {"t0_ms": t0 * 1000}
 
     def state_on_b(self, name):
         with self.host_b():
@@ -311,11 +321,18 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
                         {"KXL_URL": f"https://127.0.0.1:{self.port}/", "KXL_TOKEN": TOKEN,
                          "KXL_LOCAL": local, "KXL_REMOTE": remote, "KXL_PEER": "host-b",
                          "KXL_DOWN": "host-c"},
-                        answers={"peer-state": lambda m: self.state_on_b(m["domain"])})
+                        answers={"peer-state": lambda m: self.state_on_b(m["domain"]),
+                                 "peer-kxl-pause": lambda m: self.pause_on_b(m["domain"])})
         print(f"\nweb UI (hosts): {json.dumps(result)}", flush=True)
         self.assertEqual(result["sections"], ["host-b", "host-c"])
         self.assertIn("unreachable", result["down_status"])
-        self.assertEqual(result["peer_state_after_pause"], "paused")
+        # B's own kxl pause on A's page within a second (its relayed event); unpaused from it
+        self.assertLess(result["peer_cli_pause_ms"], 1000, result)
+        self.assertGreater(result["peer_cli_pause_ms"], 0, result)
+        self.assertEqual(result["peer_state_after_unpause"], "running")
+        # B's console from A's page: the guest's answer
+        self.assertEqual(result["console_title"], f"Console of {remote} on host-b")
+        self.assertIn("42", result["console_tail"])
         self.assertEqual(result["dialog_host"], "host-b")
         self.assertEqual(result["dialog_title"], f"Migrate {local}")
         # the only errors: the browser's note of host-c's 503s
