@@ -5,8 +5,11 @@
  * (http_server_peer_vhost), and frames pass both ways as they came, fragments and all:
  * libwebsockets frames them on each side. Each way has a queue with a high mark: a side whose
  * queue is full is not read (lws_rx_flow_control) until the other side has taken it down to
- * the low mark, so nothing is buffered without bound. Either side closing closes the other;
- * the peer's close code and reason reach the browser. */
+ * the low mark, so nothing is buffered without bound. The reading stops at the side's next
+ * writable, never inside its receive callback: libwebsockets 4.1 then keeps the rest of what it
+ * read in its own cache, and with TLS data pending it spins on that cache for ever (seen here:
+ * kxld at 100 % CPU, its memory growing). Either side closing closes the other; the peer's
+ * close code and reason reach the browser. */
 #include "daemon/ws_peer.h"
 
 #include <stdlib.h>
@@ -31,6 +34,8 @@ typedef struct chunk {
 typedef struct {
     chunk *head, **tail;
     size_t bytes;
+    bool pausing;    /* above the high mark: its sender stops being read at its next writable */
+    bool paused;     /* its sender is not read */
 } chunk_queue;
 
 typedef struct {
@@ -40,9 +45,8 @@ typedef struct {
     char host[HTTP_PARAM_MAX];
     char address[HTTP_PARAM_MAX];   /* the peer's HOST:PORT (api_peers) */
     char *path;               /* on the peer: /api/v1/...?query */
-    chunk_queue to_browser, to_peer;
-    bool browser_paused;      /* the browser's WebSocket is not read (to_peer is full) */
-    bool peer_paused;         /* the peer's is not (to_browser is full) */
+    chunk_queue to_browser;   /* sent by the peer */
+    chunk_queue to_peer;      /* sent by the browser */
     bool peer_up;             /* the peer's upgrade succeeded */
     bool ended;               /* the peer's connection is gone: close once to_browser is sent */
     int close_code;
@@ -53,9 +57,7 @@ typedef struct {
 
 static void queue_init(chunk_queue *q)
 {
-    q->head = NULL;
-    q->tail = &q->head;
-    q->bytes = 0;
+    *q = (chunk_queue){.tail = &q->head};
 }
 
 static void queue_push(chunk_queue *q, int flags, const void *in, size_t len)
@@ -93,20 +95,29 @@ static int received_flags(struct lws *wsi)
                                    lws_is_first_fragment(wsi), lws_is_final_fragment(wsi));
 }
 
-/* Queues what from received on q for to; from is not read while q is above the high mark. */
-static void relay_in(chunk_queue *q, struct lws *from, bool *from_paused, const void *in,
-                     size_t len)
+/* Queues what from received on q; above the high mark, from is to stop being read. */
+static void relay_in(chunk_queue *q, struct lws *from, const void *in, size_t len)
 {
     queue_push(q, received_flags(from), in, len);
-    if (q->bytes >= PEER_HIGH && !*from_paused) {
-        *from_paused = true;
-        lws_rx_flow_control(from, 0);
+    if (q->bytes >= PEER_HIGH && !q->paused && !q->pausing) {
+        q->pausing = true;
+        lws_callback_on_writable(from);
     }
 }
 
-/* Writes q's first piece to wsi (one write per writable); from, paused for q, is read again
+/* At from's writable: from stops being read when q, its queue, asked for it (relay_in). */
+static void hold_sender(chunk_queue *q, struct lws *from)
+{
+    if (!q->pausing)
+        return;
+    q->pausing = false;
+    q->paused = true;
+    lws_rx_flow_control(from, 0);
+}
+
+/* Writes q's first piece to wsi (one write per writable); from, q's sender, is read again
  * once q is down to the low mark. 0, or -1 when the write failed. */
-static int relay_out(chunk_queue *q, struct lws *wsi, struct lws *from, bool *from_paused)
+static int relay_out(chunk_queue *q, struct lws *wsi, struct lws *from)
 {
     chunk *c = q->head;
     /* what the socket does not take now, libwebsockets keeps and sends before the next
@@ -114,9 +125,12 @@ static int relay_out(chunk_queue *q, struct lws *wsi, struct lws *from, bool *fr
     if (lws_write(wsi, c->data + LWS_PRE, c->len, (enum lws_write_protocol)c->flags) < (int)c->len)
         return -1;
     queue_drop(q);
-    if (*from_paused && q->bytes <= PEER_LOW && from) {
-        *from_paused = false;
-        lws_rx_flow_control(from, 1);
+    if (q->bytes <= PEER_LOW) {
+        q->pausing = false;
+        if (q->paused && from) {
+            q->paused = false;
+            lws_rx_flow_control(from, 1);
+        }
     }
     if (q->head)
         lws_callback_on_writable(wsi);
@@ -174,12 +188,14 @@ int ws_peer_client_callback(struct lws *wsi, enum lws_callback_reasons reason, v
     case LWS_CALLBACK_CLIENT_RECEIVE:
         if (!s)
             return -1;
-        relay_in(&s->to_browser, wsi, &s->peer_paused, in, len);
+        relay_in(&s->to_browser, wsi, in, len);
         lws_callback_on_writable(s->wsi);
         return 0;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
-        return s && s->to_peer.head
-                   ? relay_out(&s->to_peer, wsi, s->wsi, &s->browser_paused) : 0;
+        if (!s)
+            return 0;
+        hold_sender(&s->to_browser, wsi);
+        return s->to_peer.head ? relay_out(&s->to_peer, wsi, s->wsi) : 0;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         if (s)
             peer_closing(s, in, len);
@@ -284,7 +300,7 @@ int ws_peer_receive(void *sess, const void *in, size_t len)
     peer_sess *s = sess;
     if (s->ended)
         return 0;   /* the peer is gone: the close is on its way */
-    relay_in(&s->to_peer, s->wsi, &s->browser_paused, in, len);
+    relay_in(&s->to_peer, s->wsi, in, len);
     if (s->peer && s->peer_up)
         lws_callback_on_writable(s->peer);
     return 0;
@@ -293,8 +309,9 @@ int ws_peer_receive(void *sess, const void *in, size_t len)
 int ws_peer_writable(void *sess)
 {
     peer_sess *s = sess;
+    hold_sender(&s->to_peer, s->wsi);
     if (s->to_browser.head)
-        return relay_out(&s->to_browser, s->wsi, s->peer, &s->peer_paused);
+        return relay_out(&s->to_browser, s->wsi, s->peer);
     if (s->ended) {
         ws_close_reason(s->wsi, (enum lws_close_status)s->close_code, s->close_reason);
         return -1;

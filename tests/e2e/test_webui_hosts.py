@@ -15,6 +15,7 @@ console opens from A's page and answers a command. Screenshots: hosts, peer-paus
 peer-console, drop-migrate, dropped."""
 
 import base64
+import hashlib
 import http.client
 import json
 import os
@@ -22,12 +23,77 @@ import re
 import socket
 import ssl
 import sys
+import threading
 import time
 
 from hostb import HostB
 from test_kxld_tls import TOKEN, TlsKxldTestCase, free_port
-from test_kxld_ws import WsClient
+from test_kxld_ws import WsClient, websocket
 from test_webui import WEB_DIR, browse
+
+
+class SlowPeer:
+    """A peer kxld's TCP listener played by the test, for the relay's flow control: TLS with
+    host B's certificate (the CA's, for 127.0.0.1), one WebSocket upgrade answered 101, then
+    frames sent and read only when the test says (websocket-client's ABNF frames them)."""
+
+    GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    def __init__(self, tls_dir):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(os.path.join(tls_dir, "host-cert.pem"),
+                                 os.path.join(tls_dir, "host-key.pem"))
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.conn = None
+        self.sent = 0
+
+    def accept(self):
+        """The relay's connection, upgraded: the path it asked for."""
+        self.listener.settimeout(30)
+        raw, _ = self.listener.accept()
+        self.conn = self.ctx.wrap_socket(raw, server_side=True)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += self.conn.recv(4096)
+        lines = head.decode().split("\r\n")
+        key = next(l.split(":", 1)[1].strip() for l in lines
+                   if l.lower().startswith("sec-websocket-key:"))
+        accept = base64.b64encode(hashlib.sha1(key.encode() + self.GUID).digest()).decode()
+        self.conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                           f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n")
+                          .encode())
+        return lines[0].split()[1]
+
+    def flood(self, block, n):
+        """Sends n binary messages of block in a thread (blocked while the relay reads none)."""
+        frame = websocket.ABNF(1, 0, 0, 0, websocket.ABNF.OPCODE_BINARY, 0, block).format()
+
+        def send():
+            for _ in range(n):
+                self.conn.sendall(frame)
+                self.sent += len(block)
+        t = threading.Thread(target=send, daemon=True)
+        t.start()
+        return t
+
+    def messages(self, n):
+        """The next n messages the relay sends (fragments joined)."""
+        self.conn.settimeout(60)
+        frames = websocket._abnf.frame_buffer(self.conn.recv, True)
+        out, part = [], b""
+        while len(out) < n:
+            f = frames.recv_frame()
+            part += f.data
+            if f.fin:
+                out.append(part)
+                part = b""
+        return out
+
+    def close(self):
+        for s in (self.conn, self.listener):
+            if s:
+                s.close()
 
 
 class WebUiHostsTest(HostB, TlsKxldTestCase):
@@ -289,6 +355,57 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
         self.assertIsNotNone(code, "the events WebSocket stayed open without B")
         status, _, doms = self.https("GET", "/api/v1/domains", token=TOKEN)
         self.assertEqual((status, doms), (200, []))
+
+    def stalled(self, count, what):
+        """count() once it has stopped growing (the flow control held it): at most 48 MiB."""
+        time.sleep(4)
+        before = count()
+        time.sleep(2)
+        self.assertEqual(count(), before, f"{what} went on: nothing held it")
+        self.assertLess(before, 48 << 20, f"{what}: {before} bytes taken with none read")
+        return before
+
+    def test_relayed_websocket_back_pressure(self):
+        """The relay keeps no more than its bound for a side that does not read: a peer that
+        sends 128 MiB to a client that reads nothing is stopped (A stops reading it), and so
+        is a client that sends 128 MiB to a peer that reads nothing; once the slow side reads,
+        every message arrives whole and in order."""
+        self.certify_hosts()
+        peer = SlowPeer(os.path.join(self.root_b, "etc/kxl/tls"))
+        self.addCleanup(peer.close)
+        self.write_conf(api_peers=[f"slow=127.0.0.1:{peer.port}"])
+        self.start_kxld()
+        ctx = ssl.create_default_context(cafile=self.cert)
+        sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", self.port), timeout=30),
+                               server_hostname="127.0.0.1")
+        client = websocket.create_connection("ws://localhost/api/v1/hosts/slow/events?domain=x",
+                                             socket=sock, header=[f"Authorization: Bearer {TOKEN}"])
+        self.addCleanup(client.close)
+        self.assertEqual(peer.accept(), "/api/v1/events?domain=x")
+        block, n = os.urandom(64 << 10), 2048   # 128 MiB
+        # the peer faster than the client
+        sender = peer.flood(block, n)
+        held = self.stalled(lambda: peer.sent, "the peer's sending")
+        rss = int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{self.kxld.pid}/status").read())[1])
+        got = [client.recv() for _ in range(n)]
+        sender.join(30)
+        self.assertEqual((len(got), got.count(block)), (n, n), "a message lost or changed")
+        # the client faster than the peer
+        sent = [0]
+
+        def send():
+            for _ in range(n):
+                client.send_binary(block)
+                sent[0] += len(block)
+        t = threading.Thread(target=send, daemon=True)
+        t.start()
+        held_in = self.stalled(lambda: sent[0], "the client's sending")
+        got = peer.messages(n)
+        t.join(30)
+        self.assertEqual((len(got), got.count(block)), (n, n), "a message lost or changed")
+        print(f"\nrelay flow control: {held >> 20} MiB of 128 taken from a peer the client did "
+              f"not read, {held_in >> 20} MiB from a client the peer did not read; kxld A "
+              f"{rss >> 10} MiB resident while held", file=sys.stderr)
 
     def test_a_peer_of_another_ca(self):
         """B's certificate is from a CA of its own, which A does not trust (nor B A's): the
