@@ -386,7 +386,8 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
         # the peer faster than the client
         sender = peer.flood(block, n)
         held = self.stalled(lambda: peer.sent, "the peer's sending")
-        rss = int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{self.kxld.pid}/status").read())[1])
+        with open(f"/proc/{self.kxld.pid}/status") as f:
+            rss = int(re.search(r"VmRSS:\s+(\d+)", f.read())[1])
         got = [client.recv() for _ in range(n)]
         sender.join(30)
         self.assertEqual((len(got), got.count(block)), (n, n), "a message lost or changed")
