@@ -14,6 +14,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/fileio.h"
 
 /* Routes libwebsockets' own warnings and errors to the log. */
 static void lws_log_to_kx(int level, const char *line)
@@ -151,6 +152,38 @@ static int listen_tcp(http_listeners *l, const http_server_opts *o,
     return 0;
 }
 
+int http_listen_peer_vhost(http_listeners *l, const char *tls_dir,
+                           const struct lws_protocols *protocols)
+{
+    if (l->peer_vh)
+        return 0;
+    AUTOFREE char *cert = kx_path_join(tls_dir, "host-cert.pem");
+    AUTOFREE char *key = kx_path_join(tls_dir, "host-key.pem");
+    AUTOFREE char *ca = kx_path_join(tls_dir, "ca-cert.pem");
+    if (access(cert, R_OK) < 0 || access(key, R_OK) < 0 || access(ca, R_OK) < 0) {
+        kx_err(KXL_ERR_HOST, "this host has no certificate to show its peers ('%s'): make it "
+               "with kxl tls-setup", cert);
+        return -1;
+    }
+    struct lws_context_creation_info info = {0};
+    info.protocols = protocols;
+    info.vhost_name = "peers";
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.gid = (gid_t)-1;
+    info.uid = (uid_t)-1;
+    /* the client's TLS context is made only with this in the vhost's own options */
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.client_ssl_cert_filepath = cert;
+    info.client_ssl_private_key_filepath = key;
+    info.client_ssl_ca_filepath = ca;   /* this CA only, not the system's */
+    if (!(l->peer_vh = lws_create_vhost(l->ctx, &info))) {
+        kx_err(KXL_ERR_HOST, "cannot load this host's certificate '%s' for its peers "
+               "(libwebsockets said why in kxld's log)", cert);
+        return -1;
+    }
+    return 0;
+}
+
 int http_listen(const http_server_opts *o, const struct lws_protocols *protocols, void *user,
                 http_listeners *l_r)
 {
@@ -160,10 +193,11 @@ int http_listen(const http_server_opts *o, const struct lws_protocols *protocols
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_kx);
     struct lws_context_creation_info info;
     vhost_info(o, protocols, &info);
-    /* OpenSSL only for the TLS listener: initialised, it alone keeps 3 MiB resident (a third
-     * of an idle kxld on the Unix socket) */
-    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
-                   (o->tcp_port ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
+    /* OpenSSL only for the TLS listener and the peers' WebSockets: initialised, it alone keeps
+     * 3 MiB resident (a third of an idle kxld on the Unix socket) */
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    if (o->tcp_port || (o->api_peers && o->api_peers[0]))
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.user = user;
     if (!(l_r->ctx = lws_create_context(&info))) {
@@ -192,5 +226,5 @@ void http_listen_close(http_listeners *l, const http_server_opts *o)
     }
     if (l->lock_fd >= 0)
         close(TAKE_FD(l->lock_fd));
-    l->unix_vh = l->tcp_vh = NULL;
+    l->unix_vh = l->tcp_vh = l->peer_vh = NULL;
 }

@@ -10,6 +10,7 @@ typedef struct {
     struct lws_context *ctx;
     struct lws_vhost *unix_vh;
     struct lws_vhost *tcp_vh;   /* NULL: no TCP listener */
+    struct lws_vhost *peer_vh;  /* the client connections to peers, once one was made */
     int lock_fd;                /* flock of SOCKET.lock: one kxld per socket */
 } http_listeners;
 
@@ -17,5 +18,10 @@ typedef struct {
  * user pointer. 0, or -1 with kx_err (and nothing left open). */
 int http_listen(const http_server_opts *o, const struct lws_protocols *protocols, void *user,
                 http_listeners *l_r);
+/* l->peer_vh, made now unless it was: no listener, the certificate, key and CA of kxl
+ * tls-setup in tls_dir for connections to peers (ws_peer.h), with these protocols. 0, or -1
+ * with kx_err when they are not there or do not load. */
+int http_listen_peer_vhost(http_listeners *l, const char *tls_dir,
+                           const struct lws_protocols *protocols);
 /* Closes the listeners and removes the socket. Idempotent. */
 void http_listen_close(http_listeners *l, const http_server_opts *o);

@@ -23,7 +23,9 @@
 #include "daemon/kxld.h"
 #include "daemon/kxld_sampler.h"
 #include "daemon/ws_events.h"
+#include "daemon/ws_peer.h"
 #include "daemon/ws_relay.h"
+#include "kxl/tls.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -440,13 +442,11 @@ static bool route_is_open(const http_conn *c)
            routes[i].no_auth;
 }
 
-/* A request that may not be served is answered 401 (no credentials) or 403 (another site's,
- * or a change without the session's CSRF token): whether it was. */
-static bool refuse_unauthorized(struct lws *wsi, http_conn *c, http_job *j)
+/* j's reply: 401 (no credentials) or 403 (another site's, or a change without the session's
+ * CSRF token), as auth says. */
+static void job_set_unauthorized(http_job *j, http_auth_result auth)
 {
-    if (c->auth == HTTP_AUTH_OK || (c->auth == HTTP_AUTH_NONE && route_is_open(c)))
-        return false;
-    if (c->auth == HTTP_AUTH_NONE) {
+    if (auth == HTTP_AUTH_NONE) {
         j->unauthorized = true;
         job_set_refusal(j, 401, KXL_ERR_PERMISSION,
                         "this listener needs a bearer token ('Authorization: Bearer TOKEN' with "
@@ -456,6 +456,14 @@ static bool refuse_unauthorized(struct lws *wsi, http_conn *c, http_job *j)
                         "refused: a request from another site, or a change made with a session "
                         "cookie without its CSRF token (header X-CSRF-Token)");
     }
+}
+
+/* A request that may not be served is answered 401 or 403: whether it was. */
+static bool refuse_unauthorized(struct lws *wsi, http_conn *c, http_job *j)
+{
+    if (c->auth == HTTP_AUTH_OK || (c->auth == HTTP_AUTH_NONE && route_is_open(c)))
+        return false;
+    job_set_unauthorized(j, c->auth);
     reply_when_writable(wsi, c, j);
     return true;
 }
@@ -535,6 +543,11 @@ static void copy_query(struct lws *wsi, char *dst, size_t len)
         snprintf(dst + used, len - used, "%s%s", used ? "&" : "", arg);
         used += n;
     }
+}
+
+void http_server_query(struct lws *wsi, char *dst, size_t len)
+{
+    copy_query(wsi, dst, len);
 }
 
 static double elapsed_ms(const struct timespec *t0)
@@ -683,6 +696,29 @@ static int on_request(struct lws *wsi, http_server *srv, http_conn *c)
     return 0;
 }
 
+/* The headers of j's reply, at *p (moved on) up to end: 0, or -1 when they do not fit. */
+static int add_reply_headers(struct lws *wsi, const http_job *j, unsigned char **p,
+                             unsigned char *end)
+{
+    bool failed =
+        lws_add_http_common_headers(wsi, (unsigned)j->status,
+                                    j->content_type ? j->content_type : "application/json",
+                                    j->reply_len, p, end) ||
+        (j->allow && lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
+                                                 (const unsigned char *)j->allow,
+                                                 (int)strlen(j->allow), p, end)) ||
+        (j->location && lws_add_http_header_by_name(wsi, (const unsigned char *)"location:",
+                                                    (const unsigned char *)j->location,
+                                                    (int)strlen(j->location), p, end)) ||
+        (j->set_cookie.len && lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
+                                                          (const unsigned char *)j->set_cookie.s,
+                                                          (int)j->set_cookie.len, p, end)) ||
+        (j->unauthorized &&
+         lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
+                                     (const unsigned char *)"Bearer realm=\"kxld\"", 19, p, end));
+    return failed ? -1 : 0;
+}
+
 /* Sends the headers of c's reply, then (at the next writable) its body. */
 static int on_writable(struct lws *wsi, http_conn *c)
 {
@@ -692,23 +728,7 @@ static int on_writable(struct lws *wsi, http_conn *c)
     if (!c->body_next) {
         unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
                                            *end = buf + sizeof(buf) - 1;
-        if (lws_add_http_common_headers(wsi, (unsigned)j->status,
-                                        j->content_type ? j->content_type : "application/json",
-                                        j->reply_len, &p, end) ||
-            (j->allow && lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
-                                                     (const unsigned char *)j->allow,
-                                                     (int)strlen(j->allow), &p, end)) ||
-            (j->location && lws_add_http_header_by_name(wsi, (const unsigned char *)"location:",
-                                                        (const unsigned char *)j->location,
-                                                        (int)strlen(j->location), &p, end)) ||
-            (j->set_cookie.len &&
-             lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
-                                         (const unsigned char *)j->set_cookie.s,
-                                         (int)j->set_cookie.len, &p, end)) ||
-            (j->unauthorized &&
-             lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
-                                         (const unsigned char *)"Bearer realm=\"kxld\"", 19, &p,
-                                         end)) ||
+        if (add_reply_headers(wsi, j, &p, end) < 0 ||
             lws_finalize_write_http_header(wsi, start, &p, end))
             return -1;
         if (j->reply_len) {
@@ -780,8 +800,45 @@ static const ws_kind *ws_route(struct lws *wsi, http_params *params_r)
     return routes[i].ws;
 }
 
+/* An upgrade is asked: answered with an HTTP error instead, the JSON a request would get,
+ * when its path has no WebSocket (404), the client is not authenticated (401) or is another
+ * site's (403), or the route's check refuses it (a host that is no peer: 404), before anything
+ * starts for it. 1 when it was refused so (libwebsockets ends the transaction), 0 to go on. */
+static int ws_confirm(struct lws *wsi, http_server *srv)
+{
+    http_params params;
+    http_job j = {.srv = srv};
+    const ws_kind *k = ws_route(wsi, &params);
+    http_auth_result auth = k ? request_auth(srv, wsi, NULL, false, true) : HTTP_AUTH_OK;
+    kx_err_clear();
+    if (!k)
+        job_set_refusal(&j, 404, KXL_ERR_NOT_FOUND, "no WebSocket at this path");
+    else if (auth != HTTP_AUTH_OK)
+        job_set_unauthorized(&j, auth);
+    else if (k->check && k->check(srv, &params) < 0)
+        job_set_error(&j);
+    else
+        return 0;
+    kx_info("WebSocket refused: %d %.*s", j.status, (int)j.reply_len, j.reply + LWS_PRE);
+    /* HTTP/1.1 (the TCP listener offers no other): headers and body in one write */
+    size_t size = LWS_PRE + 1024 + j.reply_len;
+    AUTOFREE unsigned char *buf = kx_malloc0(size);
+    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + size - 1;
+    int rc = add_reply_headers(wsi, &j, &p, end) < 0 || lws_finalize_http_header(wsi, &p, end)
+                 ? -1
+                 : 1;
+    if (rc > 0) {
+        memcpy(p, j.reply + LWS_PRE, j.reply_len);
+        p += j.reply_len;
+        if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP) < (int)(p - start))
+            rc = -1;
+    }
+    free(j.reply);
+    return rc;
+}
+
 /* An upgrade is asked: refused (nonzero) unless its path is a WebSocket route and the client
- * is authenticated. */
+ * is authenticated (ws_confirm has answered the others already). */
 static int ws_filter(struct lws *wsi, http_server *srv)
 {
     http_params params;
@@ -855,6 +912,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     http_server *srv = lws_context_user(lws_get_context(wsi));
     http_conn *c = user;
     switch (reason) {
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return ws_confirm(wsi, srv);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return ws_filter(wsi, srv);
     case LWS_CALLBACK_ESTABLISHED:
@@ -883,10 +942,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 /* The first protocol serves HTTP and the WebSockets (a client names no subprotocol); the
- * sockets a WebSocket relays (the console's, a VNC server's) are adopted into the second. */
+ * sockets a WebSocket relays (the console's, a VNC server's) are adopted into the second; the
+ * client connections to peers' WebSockets (ws_peer.h) are the third's. */
 static const struct lws_protocols protocols[] = {
     {"http", callback, sizeof(http_conn), 0, 0, NULL, 0},
     {WS_RELAY_PROTOCOL, ws_relay_raw_callback, 0, 0, 0, NULL, 0},
+    {WS_PEER_PROTOCOL, ws_peer_client_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -900,6 +961,17 @@ bool http_server_ws_authorized(http_server *srv, struct lws *wsi)
 const kxl_paths *http_server_paths(const http_server *srv)
 {
     return srv->o->paths;
+}
+
+const char *const *http_server_api_peers(const http_server *srv)
+{
+    return srv->o->api_peers;
+}
+
+struct lws_vhost *http_server_peer_vhost(http_server *srv)
+{
+    AUTOFREE char *tls = kxl_tls_dir(srv->o->paths);
+    return http_listen_peer_vhost(&srv->l, tls, protocols) < 0 ? NULL : srv->l.peer_vh;
 }
 
 ev_hub *http_server_events(const http_server *srv)

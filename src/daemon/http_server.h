@@ -59,5 +59,14 @@ int http_server_defer(http_server *s, void (*run)(void *), void (*done)(void *),
  * own Origin. */
 bool http_server_ws_authorized(http_server *s, struct lws *wsi);
 const kxl_paths *http_server_paths(const http_server *s);
+/* kxld.conf's api_peers (NULL-terminated; may be NULL). */
+const char *const *http_server_api_peers(const http_server *s);
+/* The vhost of the client connections to peers (ws_peer.h): this host's certificate of kxl
+ * tls-setup shown, the peer's checked against its CA; made at the first use. NULL with kx_err
+ * when this host has no certificate. */
+struct lws_vhost *http_server_peer_vhost(http_server *s);
+/* The query of wsi's request ("a=1&b=2", as libwebsockets decoded it; what does not fit in
+ * len is left out), while its headers are there (up to LWS_CALLBACK_ESTABLISHED). */
+void http_server_query(struct lws *wsi, char *dst, size_t len);
 /* The hub of the domains' events (ws_events.h). */
 ev_hub *http_server_events(const http_server *s);

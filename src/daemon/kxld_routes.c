@@ -653,6 +653,10 @@ static const kxld_route routes[] = {
      .check = kxld_migrate_check},
     /* several hosts in one view: kxld.conf's api_peers, and the relay to them */
     {"GET /api/v1/hosts", NO_OP, kxld_list_hosts},
+    /* ...and of their WebSockets, before the relay of requests, which would take their paths */
+    {"GET /api/v1/hosts/{host}/events", NO_OP, websocket_only, &ws_peer_events_kind},
+    {"GET /api/v1/hosts/{host}/domains/{name}/console", NO_OP, websocket_only,
+     &ws_peer_console_kind},
     {"GET /api/v1/hosts/{host}/{path+}", NO_OP, NULL, .raw = kxld_relay},
     {"POST /api/v1/hosts/{host}/{path+}", NO_OP, NULL, .raw = kxld_relay},
     {"PUT /api/v1/hosts/{host}/{path+}", NO_OP, NULL, .raw = kxld_relay},

@@ -20,6 +20,9 @@ typedef struct {
     int (*writable)(void *sess);
     /* The connection is gone: the session is freed, or left to what still runs for it. */
     void (*close)(void *sess);
+    /* NULL, or a check of the route's parameters before the upgrade: 0, or -1 with kx_err,
+     * answered as an HTTP error (its status: http_status_of) instead of the upgrade. */
+    int (*check)(http_server *srv, const http_params *params);
 } ws_kind;
 
 /* GET /api/v1/events (ws_events.c), GET /api/v1/domains/{name}/console (ws_console.c) and
@@ -27,6 +30,10 @@ typedef struct {
 extern const ws_kind ws_events_kind;
 extern const ws_kind ws_console_kind;
 extern const ws_kind ws_vnc_kind;
+/* GET /api/v1/hosts/{host}/events and GET /api/v1/hosts/{host}/domains/{name}/console: a
+ * peer's, relayed (ws_peer_events.c). */
+extern const ws_kind ws_peer_events_kind;
+extern const ws_kind ws_peer_console_kind;
 
 /* The close frame's reason: at most 123 bytes of msg, as a WebSocket allows. */
 void ws_close_reason(struct lws *wsi, enum lws_close_status status, const char *msg);

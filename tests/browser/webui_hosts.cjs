@@ -1,8 +1,11 @@
 // webui_hosts.cjs - several hosts in one view, in a real browser (Debian's chromium, headless,
 // driven by playwright-core) against kxld A, which relays to host B's kxld
 // (tests/e2e/test_webui_hosts.py): A's domain and B's on one dashboard, a peer that is down
-// shown as unreachable, B's domain paused from A's page (B says so: the test is asked), and
-// A's domain dragged onto B's section, confirmed in the Migrate dialog, seen arriving there.
+// shown as unreachable, B's domain paused by B's own command line (the test is asked to run
+// kxl pause on B) seen paused on A's page through the relayed events, unpaused from A's page
+// (B says so: the test is asked), its console opened from A's page through the relay (a
+// command typed, the guest's answer seen), and A's domain dragged onto B's section, confirmed
+// in the Migrate dialog, seen arriving there.
 // Environment: lib.cjs's, and
 //   KXL_LOCAL   a running domain on A
 //   KXL_REMOTE  a running domain on B
@@ -31,12 +34,45 @@ run('hosts', async ({ page }, result, step) => {
   result.sections = await page.locator('[data-host]').evaluateAll((ss) => ss.map((s) => s.dataset.host));
   result.down_status = await page.locator(`[data-host="${down}"] [data-field=host-status]`).innerText();
   await shot(page, 'hosts', { fullPage: true });
-  step('pause on the peer');
+  step('paused by the peer itself');
+  const state = remoteCard.locator('[data-field=state]');
+  // the moment the card says paused, by the page's clock (Date.now(): the test's too)
+  await state.evaluate((node) => {
+    window.pausedSeenAt = null;
+    new MutationObserver(() => {
+      if (!window.pausedSeenAt && node.textContent === 'paused') window.pausedSeenAt = Date.now();
+    }).observe(node, { childList: true, characterData: true, subtree: true });
+  });
+  const { t0_ms } = await ask('peer-kxl-pause', { domain: remote });
+  await state.filter({ hasText: 'paused' }).waitFor({ timeout: 10000 });
+  result.peer_cli_pause_ms = (await page.evaluate(() => window.pausedSeenAt)) - t0_ms;
+  await shot(page, 'peer-paused', { fullPage: true });
+  step('unpause on the peer');
   const t0 = Date.now();
-  await remoteCard.locator('[data-action=pause]').click();
-  await remoteCard.locator('[data-field=state]', { hasText: 'paused' }).waitFor({ timeout: 10000 });
-  result.peer_pause_ms = Date.now() - t0;
-  result.peer_state_after_pause = await ask('peer-state', { domain: remote });
+  await remoteCard.locator('[data-action=pause]', { hasText: 'Unpause' }).click();
+  await state.filter({ hasText: 'running' }).waitFor({ timeout: 10000 });
+  result.peer_unpause_ms = Date.now() - t0;
+  result.peer_state_after_unpause = await ask('peer-state', { domain: remote });
+  step('the peer domain\'s console');
+  await remoteCard.locator('[data-action=console]').click();
+  await page.evaluate(() => {
+    // the terminal's lines as text (xterm.js draws spaces as no-break spaces)
+    window.terminalText = () => document.querySelector('#terminal .xterm-rows').innerText.replace(/\u00a0/g, ' ');
+  });
+  await page.locator('#console-status', { hasText: 'connected' }).waitFor({ timeout: 30000 });
+  result.console_title = await page.locator('#console-title').innerText();
+  await page.locator('#terminal .xterm-helper-textarea').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((n) => terminalText().includes(`${n}# `), remote, { timeout: 30000 });
+  await page.keyboard.type('echo $((6*7))');
+  await page.keyboard.press('Enter');
+  // the guest's answer is a line of its own (the echo of the command holds no "42" alone)
+  await page.waitForFunction(() => terminalText().split('\n').some((l) => l.trim() === '42'),
+    null, { timeout: 30000 });
+  result.console_tail = (await page.evaluate(() => terminalText())).split('\n')
+    .map((l) => l.trim()).filter((l) => l).slice(-3);
+  await shot(page, 'peer-console');
+  await page.click('#console-close');
   step('drag onto the peer');
   await card.dragTo(section);
   await page.locator('#migrate[open]').waitFor({ timeout: 10000 });

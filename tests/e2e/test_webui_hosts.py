@@ -9,19 +9,91 @@ without credentials (401) or a session's change without its CSRF token (403), a 
 down or answers with a certificate of another CA (503, saying why). In the browser
 (tests/browser/webui_hosts.cjs): both hosts' domains on one dashboard, a peer that is down shown
 as unreachable, a peer's domain paused from A's page, and A's domain dragged onto B's section,
-confirmed in the Migrate dialog and seen arriving under B. Screenshots: hosts, drop-migrate,
-dropped."""
+confirmed in the Migrate dialog and seen arriving under B; B's domain paused by B's own kxl
+pause shows as paused on A's page within a second (the relayed events: no polling), and its
+console opens from A's page and answers a command. Screenshots: hosts, peer-paused,
+peer-console, drop-migrate, dropped."""
 
+import base64
+import hashlib
 import http.client
 import json
 import os
 import re
+import socket
 import ssl
+import sys
+import threading
 import time
 
 from hostb import HostB
 from test_kxld_tls import TOKEN, TlsKxldTestCase, free_port
+from test_kxld_ws import WsClient, websocket
 from test_webui import WEB_DIR, browse
+
+
+class SlowPeer:
+    """A peer kxld's TCP listener played by the test, for the relay's flow control: TLS with
+    host B's certificate (the CA's, for 127.0.0.1), one WebSocket upgrade answered 101, then
+    frames sent and read only when the test says (websocket-client's ABNF frames them)."""
+
+    GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    def __init__(self, tls_dir):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(os.path.join(tls_dir, "host-cert.pem"),
+                                 os.path.join(tls_dir, "host-key.pem"))
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.conn = None
+        self.sent = 0
+
+    def accept(self):
+        """The relay's connection, upgraded: the path it asked for."""
+        self.listener.settimeout(30)
+        raw, _ = self.listener.accept()
+        self.conn = self.ctx.wrap_socket(raw, server_side=True)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += self.conn.recv(4096)
+        lines = head.decode().split("\r\n")
+        key = next(l.split(":", 1)[1].strip() for l in lines
+                   if l.lower().startswith("sec-websocket-key:"))
+        accept = base64.b64encode(hashlib.sha1(key.encode() + self.GUID).digest()).decode()
+        self.conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                           f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n")
+                          .encode())
+        return lines[0].split()[1]
+
+    def flood(self, block, n):
+        """Sends n binary messages of block in a thread (blocked while the relay reads none)."""
+        frame = websocket.ABNF(1, 0, 0, 0, websocket.ABNF.OPCODE_BINARY, 0, block).format()
+
+        def send():
+            for _ in range(n):
+                self.conn.sendall(frame)
+                self.sent += len(block)
+        t = threading.Thread(target=send, daemon=True)
+        t.start()
+        return t
+
+    def messages(self, n):
+        """The next n messages the relay sends (fragments joined)."""
+        self.conn.settimeout(60)
+        frames = websocket._abnf.frame_buffer(self.conn.recv, True)
+        out, part = [], b""
+        while len(out) < n:
+            f = frames.recv_frame()
+            part += f.data
+            if f.fin:
+                out.append(part)
+                part = b""
+        return out
+
+    def close(self):
+        for s in (self.conn, self.listener):
+            if s:
+                s.close()
 
 
 class WebUiHostsTest(HostB, TlsKxldTestCase):
@@ -39,11 +111,12 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
         finally:
             super().tearDown()
 
-    def start_hosts(self, down_peer=False):
-        """kxld A with B (and, with down_peer, host-c where nothing listens) as api_peers and
-        B as a relocation peer; kxld B with its TCP listener on B's certificate, trusting the
-        CA's clients, and its relocation server."""
+    def start_hosts(self, down_peer=False, more_peers=()):
+        """kxld A with B (and, with down_peer, host-c where nothing listens; more_peers) as
+        api_peers and B as a relocation peer; kxld B with its TCP listener on B's certificate,
+        trusting the CA's clients, and its relocation server."""
         peers = [f"host-b=127.0.0.1:{self.port_b}"] + (["host-c=127.0.0.1:1"] if down_peer else [])
+        peers += list(more_peers)
         self.write_conf(web_dir=WEB_DIR, api_peers=peers,
                         relocation_peers=[f"host-b=127.0.0.1:{self.reloc_port}"])
         self.start_kxld()
@@ -64,6 +137,47 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
         body = r.read()
         conn.close()
         return r.status, r.headers, body
+
+    def upgrade(self, path, token=None):
+        """A WebSocket upgrade asked of A that A refuses: (status, headers, body as it came)."""
+        headers = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+                   "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode()}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        ctx = ssl.create_default_context(cafile=self.cert)
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx, timeout=60)
+        conn.request("GET", path, headers=headers)
+        r = conn.getresponse()
+        body = r.read()
+        conn.close()
+        return r.status, r.headers, body
+
+    def ws_a(self, path):
+        """A WebSocket of A with the token (websocket-client on a TLS socket), its frames read
+        as they come (test_kxld_ws.WsClient)."""
+        ctx = ssl.create_default_context(cafile=self.cert)
+        sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", self.port), timeout=30),
+                               server_hostname="127.0.0.1")
+        c = WsClient(sock, path, header=[f"Authorization: Bearer {TOKEN}"])
+        self.addCleanup(c.close)
+        return c
+
+    def connections_to_b(self):
+        """Established TCP connections to B's listener (/proc/net/tcp: both hosts are here)."""
+        n = 0
+        with open("/proc/net/tcp") as f:
+            for line in f.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                n += int(local.split(":")[1], 16) == self.port_b and state == "01"
+        return n
+
+    def pause_on_b(self, name):
+        """kxl pause on B, by B's own command line (the browser script waits for it on A's
+        page): when it began, in milliseconds of the clock the page's Date.now() reads."""
+        t0 = time.time()
+        with self.host_b():
+            self.kxl("pause", name, check=True)
+        return {"t0_ms": t0 * 1000}
 
     def state_on_b(self, name):
         with self.host_b():
@@ -151,6 +265,149 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
         status, _, doms = self.https("GET", "/api/v1/domains", token=TOKEN)
         self.assertEqual((status, doms), (200, []))
 
+    def test_relayed_websockets(self):
+        name = "wsdom"
+        self.certify_hosts()
+        with self.host_b():
+            self.create(name)
+        # host-d: a listener of the test's own, to see whether A connects to it
+        fake = socket.socket()
+        fake.bind(("127.0.0.1", 0))
+        fake.listen(4)
+        fake.settimeout(3)
+        self.addCleanup(fake.close)
+        self.start_hosts(more_peers=[f"host-d=127.0.0.1:{fake.getsockname()[1]}"])
+        with self.host_b():
+            self.wait_ready(name)
+        # refused before any connection to the peer: an HTTP answer, one line of JSON
+        for path, token, want in (("/api/v1/hosts/host-d/events", None, (401, "permission")),
+                                  (f"/api/v1/hosts/host-d/domains/{name}/console", None,
+                                   (401, "permission")),
+                                  ("/api/v1/hosts/nosuch/events", TOKEN, (404, "not-found")),
+                                  (f"/api/v1/hosts/nosuch/domains/{name}/console", TOKEN,
+                                   (404, "not-found"))):
+            status, headers, body = self.upgrade(path, token)
+            self.assertEqual(body.count(b"\n"), 0, body)
+            self.assert_error(status, *want, json.loads(body))
+            self.assertEqual(headers["Content-Type"], "application/json")
+            if status == 401:
+                self.assertEqual(headers["WWW-Authenticate"], 'Bearer realm="kxld"')
+        with self.assertRaises(socket.timeout, msg="A connected to host-d for a refused client"):
+            fake.accept()[0].close()
+        # the same upgrade with the token does connect (so the check above could fail); host-d
+        # speaks no TLS, and the client is told so
+        d = self.ws_a("/api/v1/hosts/host-d/events")
+        conn, _ = fake.accept()
+        conn.close()
+        code, reason = d.wait_closed()
+        self.assertEqual(code, 1011, reason)
+        self.assertIn("host 'host-d' (127.0.0.1:", reason)
+        # B's events through A: a pause by B's own command line, within a second
+        self.assertEqual(self.connections_to_b(), 0)
+        events = self.ws_a(f"/api/v1/hosts/host-b/events?domain={name}")
+        other = self.ws_a("/api/v1/hosts/host-b/events?domain=other")
+        deadline = time.monotonic() + 10
+        while self.connections_to_b() < 2:   # each WebSocket is a connection of A to B
+            self.assertLess(time.monotonic(), deadline, self.kxld_log()[-2000:])
+            time.sleep(0.05)
+        time.sleep(0.5)
+        with self.host_b():
+            t0 = time.time()
+            self.kxl("pause", name, check=True)
+        events.wait(lambda c: any(e["event"] == "paused" for _, e in c.events()), timeout=10,
+                    what="B's 'paused'")
+        arrived, paused = next((t, e) for t, e in events.events() if e["event"] == "paused")
+        self.validate(paused, "Event")
+        self.assertEqual(paused["domain"], name)
+        print(f"\nrelayed events: B's 'paused' reached A's client {(arrived - t0) * 1000:.0f} ms "
+              f"after kxl pause began on B ({(arrived - paused['time']) * 1000:.0f} ms after the "
+              f"event)", file=sys.stderr)
+        self.assertLess(arrived - t0, 1.0, "the pause took more than a second to arrive")
+        with self.host_b():
+            self.kxl("unpause", name, check=True)
+        events.wait(lambda c: any(e["event"] == "unpaused" for _, e in c.events()), timeout=10,
+                    what="B's 'unpaused'")
+        self.assertEqual([e for _, e in other.events()], [], "?domain= went to B with it")
+        # the client's close ends A's connection to B
+        other.close()
+        deadline = time.monotonic() + 10
+        while self.connections_to_b() > 1:
+            self.assertLess(time.monotonic(), deadline, "A kept its connection to B")
+            time.sleep(0.05)
+        # B's console through A, both ways
+        console = self.ws_a(f"/api/v1/hosts/host-b/domains/{name}/console")
+        console.wait(lambda c: b"KXL-READY hostname=" + name.encode() in c.output(),
+                     what="B's scrollback")
+        console.send("\r")
+        console.wait(lambda c: name.encode() + b"# " in c.output(), what="the guest's prompt")
+        console.send("echo $((6*7))-KXL-RELAYED\r")
+        console.wait(lambda c: b"42-KXL-RELAYED" in c.output(), what="the guest's answer")
+        with self.host_b():
+            self.assertIn("42-KXL-RELAYED", self.console_log(name), "B's console log has it")
+        # B's close reaches the client, with its code and reason
+        with self.host_b():
+            self.kxl("destroy", name, check=True)
+        self.assertEqual(console.wait_closed(), (1000, "the console closed: the domain ended"))
+        events.wait(lambda c: any(e["event"] == "gone" for _, e in c.events()), what="'gone'")
+        # B gone: the relayed events close too, and A goes on
+        self.stop_kxld_b()
+        code, _ = events.wait_closed()
+        self.assertIsNotNone(code, "the events WebSocket stayed open without B")
+        status, _, doms = self.https("GET", "/api/v1/domains", token=TOKEN)
+        self.assertEqual((status, doms), (200, []))
+
+    def stalled(self, count, what):
+        """count() once it has stopped growing (the flow control held it): at most 48 MiB."""
+        time.sleep(4)
+        before = count()
+        time.sleep(2)
+        self.assertEqual(count(), before, f"{what} went on: nothing held it")
+        self.assertLess(before, 48 << 20, f"{what}: {before} bytes taken with none read")
+        return before
+
+    def test_relayed_websocket_back_pressure(self):
+        """The relay keeps no more than its bound for a side that does not read: a peer that
+        sends 128 MiB to a client that reads nothing is stopped (A stops reading it), and so
+        is a client that sends 128 MiB to a peer that reads nothing; once the slow side reads,
+        every message arrives whole and in order."""
+        self.certify_hosts()
+        peer = SlowPeer(os.path.join(self.root_b, "etc/kxl/tls"))
+        self.addCleanup(peer.close)
+        self.write_conf(api_peers=[f"slow=127.0.0.1:{peer.port}"])
+        self.start_kxld()
+        ctx = ssl.create_default_context(cafile=self.cert)
+        sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", self.port), timeout=30),
+                               server_hostname="127.0.0.1")
+        client = websocket.create_connection("ws://localhost/api/v1/hosts/slow/events?domain=x",
+                                             socket=sock, header=[f"Authorization: Bearer {TOKEN}"])
+        self.addCleanup(client.close)
+        self.assertEqual(peer.accept(), "/api/v1/events?domain=x")
+        block, n = os.urandom(64 << 10), 2048   # 128 MiB
+        # the peer faster than the client
+        sender = peer.flood(block, n)
+        held = self.stalled(lambda: peer.sent, "the peer's sending")
+        with open(f"/proc/{self.kxld.pid}/status") as f:
+            rss = int(re.search(r"VmRSS:\s+(\d+)", f.read())[1])
+        got = [client.recv() for _ in range(n)]
+        sender.join(30)
+        self.assertEqual((len(got), got.count(block)), (n, n), "a message lost or changed")
+        # the client faster than the peer
+        sent = [0]
+
+        def send():
+            for _ in range(n):
+                client.send_binary(block)
+                sent[0] += len(block)
+        t = threading.Thread(target=send, daemon=True)
+        t.start()
+        held_in = self.stalled(lambda: sent[0], "the client's sending")
+        got = peer.messages(n)
+        t.join(30)
+        self.assertEqual((len(got), got.count(block)), (n, n), "a message lost or changed")
+        print(f"\nrelay flow control: {held >> 20} MiB of 128 taken from a peer the client did "
+              f"not read, {held_in >> 20} MiB from a client the peer did not read; kxld A "
+              f"{rss >> 10} MiB resident while held", file=sys.stderr)
+
     def test_a_peer_of_another_ca(self):
         """B's certificate is from a CA of its own, which A does not trust (nor B A's): the
         relay refuses it at the handshake, and B never sees a request."""
@@ -182,11 +439,18 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
                         {"KXL_URL": f"https://127.0.0.1:{self.port}/", "KXL_TOKEN": TOKEN,
                          "KXL_LOCAL": local, "KXL_REMOTE": remote, "KXL_PEER": "host-b",
                          "KXL_DOWN": "host-c"},
-                        answers={"peer-state": lambda m: self.state_on_b(m["domain"])})
+                        answers={"peer-state": lambda m: self.state_on_b(m["domain"]),
+                                 "peer-kxl-pause": lambda m: self.pause_on_b(m["domain"])})
         print(f"\nweb UI (hosts): {json.dumps(result)}", flush=True)
         self.assertEqual(result["sections"], ["host-b", "host-c"])
         self.assertIn("unreachable", result["down_status"])
-        self.assertEqual(result["peer_state_after_pause"], "paused")
+        # B's own kxl pause on A's page within a second (its relayed event); unpaused from it
+        self.assertLess(result["peer_cli_pause_ms"], 1000, result)
+        self.assertGreater(result["peer_cli_pause_ms"], 0, result)
+        self.assertEqual(result["peer_state_after_unpause"], "running")
+        # B's console from A's page: the guest's answer
+        self.assertEqual(result["console_title"], f"Console of {remote} on host-b")
+        self.assertIn("42", result["console_tail"])
         self.assertEqual(result["dialog_host"], "host-b")
         self.assertEqual(result["dialog_title"], f"Migrate {local}")
         # the only errors: the browser's note of host-c's 503s

@@ -1,6 +1,8 @@
 // console.js - a domain's serial console in xterm.js over kxld's console WebSocket
-// (GET /api/v1/domains/{name}/console): the supervisor's scrollback first, then the guest's
-// output; what is typed goes to the guest. The terminal fits its window (FitAddon).
+// (GET /api/v1/domains/{name}/console; a peer host's domain: GET
+// /api/v1/hosts/{host}/domains/{name}/console, relayed by this kxld): the supervisor's
+// scrollback first, then the guest's output; what is typed goes to the guest. The terminal
+// fits its window (FitAddon).
 
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
@@ -18,11 +20,12 @@ function close() {
   document.getElementById('console').close();
 }
 
-export function openConsole(name) {
+// The console of domain name, on peer host (a name of GET /api/v1/hosts) or, without one, here.
+export function openConsole(name, host = null) {
   close();
   const dialog = document.getElementById('console');
   const status = document.getElementById('console-status');
-  document.getElementById('console-title').textContent = `Console of ${name}`;
+  document.getElementById('console-title').textContent = host ? `Console of ${name} on ${host}` : `Console of ${name}`;
   document.getElementById('console-close').onclick = close;
   dialog.onclose = close;
   dialog.showModal();
@@ -39,7 +42,8 @@ export function openConsole(name) {
   term.loadAddon(fit);
   term.open(box);
   fit.fit();
-  const ws = socket(`/api/v1/domains/${encodeURIComponent(name)}/console`);
+  const dom = `/domains/${encodeURIComponent(name)}/console`;
+  const ws = socket(host ? `/api/v1/hosts/${encodeURIComponent(host)}${dom}` : `/api/v1${dom}`);
   ws.binaryType = 'arraybuffer';
   status.textContent = 'connecting';
   ws.onopen = () => { status.textContent = 'connected'; term.focus(); };
@@ -51,4 +55,5 @@ export function openConsole(name) {
   window.addEventListener('resize', onResize);
   current = { ws, term, onResize };
   dialog.dataset.consoleOf = name;
+  dialog.dataset.consoleHost = host || '';
 }

@@ -1,23 +1,27 @@
 // hosts.js - several hosts in one view: each peer kxld of kxld.conf's api_peers
-// (GET /api/v1/hosts) is a section under this host's domains, its domains read through this
-// kxld's relay (GET /api/v1/hosts/NAME/domains) every few seconds: the relay passes requests,
-// not WebSockets, so a peer's states come by reading its list again, not from its events. Its
-// actions are the same API calls through the relay. A peer that does not answer shows as
-// unreachable, and the rest of the page goes on. A card of this host dragged onto a peer's
-// section is migrated there after the Migrate dialog's confirmation (the keyboard's way is the
-// card's Migrate button).
+// (GET /api/v1/hosts) is a section under this host's domains. Its domains are read through this
+// kxld's relay (GET /api/v1/hosts/NAME/domains) once its events WebSocket, relayed too
+// (GET /api/v1/hosts/NAME/events), is open, and again only when an event says something
+// changed (no polling: a pause on the peer shows here within a second); its actions are the
+// same API calls through the relay, and its console opens through the relayed console
+// WebSocket. A peer that does not answer shows as unreachable, why, and is asked again every
+// few seconds until it does; the rest of the page goes on. A card of this host dragged onto a
+// peer's section is migrated there after the Migrate dialog's confirmation (the keyboard's way
+// is the card's Migrate button).
 
-import { api } from './api.js';
+import { api, socket } from './api.js';
 import { cardAction } from './cardaction.js';
 import { confirmAction } from './confirm.js';
+import { openConsole } from './console.js';
 import { migrateDomain } from './migrate.js';
 import { el } from './format.js';
 
-export const PEER_POLL_MS = 2000;
+export const PEER_RETRY_MS = 3000; // an unreachable peer is asked again after this long
 const DRAG_TYPE = 'application/x-kxl-domain';
 
-const peers = new Map(); // name -> {name, api, root, status, list, cards: Map}
-let timer = null;
+// name -> {name, api, root, status, list, cards: Map, events: WebSocket, retry, refreshTimer}
+const peers = new Map();
+let stopped = true;
 let onAuthLost = () => {};
 let onMigrated = () => {};
 
@@ -29,10 +33,10 @@ function domPath(host, name, suffix = '') {
   return hostPath(host, `/domains/${encodeURIComponent(name)}${suffix}`);
 }
 
-// Runs an action on a peer's domain; its error shows in the card; the peer is read again.
+// Runs an action on a peer's domain; its error shows in the card; its events bring the change.
 async function act(peer, card, what, fn) {
   await cardAction(card, what, fn, onAuthLost);
-  poll(peer);
+  refreshSoon(peer);
 }
 
 function makeCard(peer, d) {
@@ -48,6 +52,7 @@ function makeCard(peer, d) {
   card.root = el('article', { class: 'card peer-domain', 'data-host-domain': d.name },
     el('header', {}, el('h3', {}, d.name), card.stateEl, card.facts),
     el('div', { class: 'actions' },
+      btn('Console', 'console', () => openConsole(card.name, peer.name)),
       card.pauseBtn,
       btn('Shutdown', 'shutdown', () => act(peer, card, 'Shutdown', () => api('POST', domPath(peer.name, card.name, '/shutdown'), {}))),
       btn('Reboot', 'reboot', () => act(peer, card, 'Reboot', () => api('POST', domPath(peer.name, card.name, '/reboot'), {}))),
@@ -61,6 +66,7 @@ function makeCard(peer, d) {
 }
 
 function showCard(card, d) {
+  card.last = d;
   card.state = d.state;
   card.stateEl.textContent = d.state;
   card.stateEl.className = `state state-${d.state}`;
@@ -90,21 +96,70 @@ function showDomains(peer, doms) {
   }
 }
 
-// Reads a peer's domains once (one request in flight per peer).
-async function poll(peer) {
-  if (peer.busy) return;
+// A peer that does not answer: why, no cards; its events WebSocket is asked again later.
+function showUnreachable(peer, why) {
+  peer.root.dataset.reachable = 'no';
+  peer.status.textContent = /unreachable/.test(why) ? why : `unreachable: ${why}`;
+  for (const card of peer.cards.values()) card.root.remove();
+  peer.cards.clear();
+}
+
+// Reads a peer's domains once (one request in flight per peer; one more after it when asked
+// meanwhile).
+async function refresh(peer) {
+  if (peer.busy) {
+    peer.again = true;
+    return;
+  }
   peer.busy = true;
   try {
-    showDomains(peer, await api('GET', hostPath(peer.name, '/domains')));
+    const doms = await api('GET', hostPath(peer.name, '/domains'));
+    if (peers.get(peer.name) === peer) showDomains(peer, doms);
   } catch (e) {
     if (e.status === 401) onAuthLost();
-    peer.root.dataset.reachable = 'no';
-    peer.status.textContent = /unreachable/.test(e.message) ? e.message : `unreachable: ${e.message}`;
-    for (const card of peer.cards.values()) card.root.remove();
-    peer.cards.clear();
+    showUnreachable(peer, e.message);
   } finally {
     peer.busy = false;
+    if (peer.again) {
+      peer.again = false;
+      refresh(peer);
+    }
   }
+}
+
+// Soon, once: several events of one change make one read.
+function refreshSoon(peer) {
+  if (peer.refreshTimer) return;
+  peer.refreshTimer = setTimeout(() => { peer.refreshTimer = null; refresh(peer); }, 30);
+}
+
+// The lifecycle events whose state the page knows without asking.
+const shownAs = { paused: 'paused', unpaused: 'running' };
+
+// The peer's events through this kxld: its domains read once it is open, and again when an
+// event says something changed; when it closes (the peer is down, or went), the section says
+// why and it is opened again a little later.
+function connect(peer) {
+  peer.retry = null;
+  const ws = socket(hostPath(peer.name, '/events'));
+  peer.events = ws;
+  ws.onopen = () => refresh(peer);
+  ws.onmessage = (m) => {
+    const ev = JSON.parse(m.data);
+    if (ev.event === 'stats' || ev.event === 'job') return; // no state of the list changes
+    const card = peer.cards.get(ev.domain);
+    if (card && shownAs[ev.event]) showCard(card, { ...card.last, state: shownAs[ev.event] });
+    refreshSoon(peer);
+  };
+  ws.onclose = (e) => {
+    if (peer.events !== ws) return; // stopped meanwhile
+    peer.events = null;
+    if (stopped) return;
+    // (the list's read says why in the plain words of its error, or the close's reason does)
+    if (e.reason) showUnreachable(peer, e.reason);
+    else refresh(peer);
+    peer.retry = setTimeout(() => connect(peer), PEER_RETRY_MS);
+  };
 }
 
 // A card of this host dropped here: the Migrate dialog, filled in with this peer, confirms.
@@ -121,11 +176,11 @@ async function dropped(peer, e) {
     peer.status.textContent = `migrating ${name}: ${err.message}`;
     return;
   }
-  poll(peer);
+  refreshSoon(peer);
 }
 
 function makeSection(p) {
-  const peer = { ...p, cards: new Map(), busy: false };
+  const peer = { ...p, cards: new Map(), busy: false, again: false, events: null, retry: null, refreshTimer: null };
   peer.status = el('span', { class: 'muted', 'data-field': 'host-status', role: 'status' }, 'asking...');
   peer.list = el('div', { class: 'peer-domains' });
   peer.root = el('section', { class: 'card host-section', 'data-host': p.name, 'aria-label': `Host ${p.name}` },
@@ -154,6 +209,7 @@ export function draggable(root, name) {
 export async function startHosts(authLost, migrated) {
   onAuthLost = authLost;
   onMigrated = migrated;
+  stopped = false;
   const box = document.getElementById('hosts');
   let list = [];
   try {
@@ -166,14 +222,19 @@ export async function startHosts(authLost, migrated) {
     const peer = makeSection(p);
     peers.set(p.name, peer);
     box.append(peer.root);
-    poll(peer);
+    connect(peer);
   }
-  if (peers.size) timer = setInterval(() => { for (const p of peers.values()) poll(p); }, PEER_POLL_MS);
 }
 
 export function stopHosts() {
-  clearInterval(timer);
-  timer = null;
-  for (const p of peers.values()) p.root.remove();
+  stopped = true;
+  for (const p of peers.values()) {
+    clearTimeout(p.retry);
+    clearTimeout(p.refreshTimer);
+    const ws = p.events;
+    p.events = null;
+    if (ws) ws.close();
+    p.root.remove();
+  }
   peers.clear();
 }
