@@ -2,14 +2,17 @@
 # bench/bench-top.sh - CPU cost of `kxl top -b` per frame with N running domains (not a test).
 # Everything a frame costs is counted: the kxl process (user+system, from bash's `time`, its
 # start-up spread over the frames) and the supervisors that answer its "stats" requests
-# (their /proc CPU time before and after). QEMU's share of answering query-blockstats cannot
-# be told apart from the guest's own work and is left out. From the per-domain cost it
-# extrapolates the issue's budget: 50 domains at a 1 s interval under 1% of one CPU.
+# (their threads' run time from /proc/PID/task/*/schedstat, before and after). QEMU's share
+# of answering query-blockstats cannot be told apart from the guest's own work and is left
+# out. From the per-domain cost it extrapolates the issue's budget: 50 domains at a 1 s
+# interval under 1% of one CPU.
 # The peer: virt-top is not in Debian bookworm (bench/README.md), so libvirt's own statistics
 # call, `virsh domstats` (what virt-top's frames are made of), is timed on N libvirt domains
 # with libvirtd's CPU counted the same way. BENCH_PEER=none skips it.
 #
 #   bench/bench-top.sh [N] [FRAMES]   (as root; defaults 10 domains, 50 frames)
+# BENCH_BUILD=DIR measures the kxl (and supervisors) built in DIR instead of build/, unbuilt:
+# a copy of an older build/ gives before and after on the same host in one sitting.
 # Boots guests: take the e2e lock first (flock /tmp/kxl-e2e.lock bench/bench-top.sh).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -22,12 +25,12 @@ N=${1:-10}
 FRAMES=${2:-50}
 PEER=${BENCH_PEER:-libvirt}
 GUEST=${KXL_GUEST_CACHE:-/var/cache/kxl/test-guest}
-KXL=$TOP/build/src/cli/kxl
+BUILD=${BENCH_BUILD:-$TOP/build}
+KXL=$BUILD/src/cli/kxl
 CMDLINE="console=ttyS0 kxl.hostname=bench kxl.hb=0"
 export KXL_ROOT=$(mktemp -d /tmp/kxl-bench-top.XXXXXX)
 WORK=$KXL_ROOT/work
 mkdir -p "$WORK"
-TICK=$(getconf CLK_TCK)
 
 cleanup() {
     for d in $("$KXL" list 2>/dev/null | awk 'NR > 2 {print $1}'); do
@@ -38,14 +41,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# proc_cpu_ticks PID...: user+system clock ticks of the processes (every thread)
-proc_cpu_ticks() {
-    local t=0 pid f
-    for pid in "$@"; do
-        read -ra f <"/proc/$pid/stat" || continue
-        t=$((t + f[13] + f[14]))   # fields 14 and 15 (comm has no spaces here)
-    done
-    echo "$t"
+# proc_cpu_ns PID...: nanoseconds on a CPU of the processes' threads (the first field of
+# /proc/PID/task/TID/schedstat): clock ticks (10 ms) were too coarse for 50 frames of idle
+# supervisors, a tick or two in all
+proc_cpu_ns() {
+    local pid
+    for pid in "$@"; do cat /proc/"$pid"/task/*/schedstat 2>/dev/null || true; done |
+        awk '{ t += $1 } END { printf "%.0f\n", t }'
 }
 
 # timed_cpu CMD...: runs CMD (output discarded), prints its user+system seconds
@@ -82,21 +84,21 @@ measure_kxl() {
     for i in $(seq 1 "$N"); do
         svs+=("$(awk '$1 == "sv_pid" {print $2}' "$KXL_ROOT/run/kxl/top$i/status")")
     done
-    s0=$(proc_cpu_ticks "${svs[@]}")
+    s0=$(proc_cpu_ns "${svs[@]}")
     c=$(timed_cpu "$KXL" top -b -i "$FRAMES" -d 0.1 "$@")
-    s1=$(proc_cpu_ticks "${svs[@]}")
-    echo "$c $(awk -v d=$((s1 - s0)) -v t="$TICK" 'BEGIN { printf "%.3f", d / t }')"
+    s1=$(proc_cpu_ns "${svs[@]}")
+    echo "$c $(awk -v d=$((s1 - s0)) 'BEGIN { printf "%.4f", d / 1e9 }')"
 }
 
 # measure_virsh: FRAMES calls of `virsh domstats` on the N libvirt domains; "VIRSH_S LIBVIRTD_S"
 measure_virsh() {
     local lp d0 d1 c
     lp=$(libvirtd_pid)
-    d0=$(proc_cpu_ticks "$lp")
+    d0=$(proc_cpu_ns "$lp")
     c=$(timed_cpu bash -c \
         "for i in \$(seq 1 $FRAMES); do virsh -c '$LIBVIRT_URI' domstats --raw; done")
-    d1=$(proc_cpu_ticks "$lp")
-    echo "$c $(awk -v d=$((d1 - d0)) -v t="$TICK" 'BEGIN { printf "%.3f", d / t }')"
+    d1=$(proc_cpu_ns "$lp")
+    echo "$c $(awk -v d=$((d1 - d0)) 'BEGIN { printf "%.4f", d / 1e9 }')"
 }
 
 report() {   # report WHAT CLIENT_S SERVER_S
@@ -107,9 +109,9 @@ report() {   # report WHAT CLIENT_S SERVER_S
                per / n, per / n * 50 / 1000 * 100 }'
 }
 
-"$TOP/tools/build.sh" >/dev/null
+[ -n "${BENCH_BUILD:-}" ] || "$TOP/tools/build.sh" >/dev/null
 "$TOP/tests/guest/build.sh" >/dev/null
-echo "bench-top: $N domains, $FRAMES frames each"
+echo "bench-top: $N domains, $FRAMES frames each ($BUILD)"
 start_kxl
 sleep 2
 read -r c s < <(measure_kxl)

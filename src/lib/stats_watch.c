@@ -8,19 +8,22 @@
  *     a reused pid reads as gone rather than as someone else; QEMU's text is read once a
  *     frame and serves both "is it alive" and its CPU time and memory;
  *   - a connection to its supervisor, asked without waiting so that every supervisor works
- *     on its answer at once, then answered in turn.
+ *     on its answer at once, then answered in turn (a blocking read with a receive timeout:
+ *     one system call for an answer, not a try, a poll and a read). While it answers, the
+ *     supervisor is known to live without reading its /proc stat: one that dies fails to
+ *     answer, and that has its domain read in full the next frame.
  * A domain whose status changed, or one of whose processes ended, is read in full again. */
 #include "lib/stats_watch.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +47,8 @@ typedef struct {
     char qemu_stat[PROC_STAT_MAX]; /* QEMU's stat as read this frame ("" when gone) */
     int ctl_fd;                    /* the supervisor's control socket, -1: not connected */
     unsigned replies;              /* taken on ctl_fd: > 0 means a kept connection */
+    int rcvtimeo_ms;               /* ctl_fd's SO_RCVTIMEO, 0: none set yet */
+    bool answered;                 /* its supervisor answered last frame: it lives */
     const char *verb;              /* the request sent and not yet answered */
     const kxl_paths *paths;
     kx_buf in;                     /* reply bytes read and not yet taken */
@@ -74,6 +79,7 @@ static void close_ctl(watched *d)
 {
     close_fd(&d->ctl_fd);
     d->replies = 0;
+    d->rcvtimeo_ms = 0;
     d->verb = NULL;
     kx_buf_clear(&d->in);
 }
@@ -217,10 +223,12 @@ static bool refresh(stats_watch *w, const kxl_paths *p, int run_fd, const char *
     if (!d)
         d = add(w, name);
     d->seen = true;
+    bool answered = d->answered;   /* last frame's answer: this frame's is still to come */
+    d->answered = false;
     if (d->status.st_ino && same_file(&d->status, &status)) {
         bool qemu = pread_stat(d->qemu_fd, d->qemu_stat, sizeof(d->qemu_stat));
         char buf[PROC_STAT_MAX];
-        bool sv = pread_stat(d->sv_fd, buf, sizeof(buf));
+        bool sv = answered ? d->e.info.sv_alive : pread_stat(d->sv_fd, buf, sizeof(buf));
         if (qemu == d->e.qemu_alive && sv == d->e.info.sv_alive)
             return true;
     }
@@ -320,6 +328,13 @@ static int send_request(watched *d, const kxl_paths *p, const char *verb)
     return 0;
 }
 
+/* The next frame reads d in full: its supervisor did not answer (it may be gone, which its
+ * /proc stat, not read while it answers, then says). */
+static void forget_status(watched *d)
+{
+    memset(&d->status, 0, sizeof(d->status));
+}
+
 int stats_watch_ask(stats_watch *w, const kxl_paths *p, const list_entry *e, const char *verb)
 {
     watched *d = find(w, e->info.name);
@@ -330,10 +345,13 @@ int stats_watch_ask(stats_watch *w, const kxl_paths *p, const list_entry *e, con
     bool kept = d->ctl_fd >= 0;
     if (send_request(d, p, verb) == 0)
         return 0;
-    if (!kept)
-        return -1;
-    kx_err_clear();   /* a kept connection its supervisor had closed: once more, afresh */
-    return send_request(d, p, verb);
+    if (kept) {
+        kx_err_clear();   /* a kept connection its supervisor had closed: once more, afresh */
+        if (send_request(d, p, verb) == 0)
+            return 0;
+    }
+    forget_status(d);
+    return -1;
 }
 
 static double now_ms(void)
@@ -343,11 +361,31 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* One reply line into *line_r (caller frees) within timeout_ms: the connection carries
- * nothing but replies, so what is read past a newline is the next one's. */
+/* Reads on ctl_fd wait at most timeout_ms (set once per connection). */
+static int set_rcvtimeo(watched *d, int timeout_ms)
+{
+    if (d->rcvtimeo_ms == timeout_ms)
+        return 0;
+    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = timeout_ms % 1000 * 1000};
+    if (setsockopt(d->ctl_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot bound the wait for the supervisor of '%s'",
+                     d->name);
+        return -1;
+    }
+    d->rcvtimeo_ms = timeout_ms;
+    return 0;
+}
+
+/* One reply line into *line_r (caller frees) within timeout_ms (give or take one receive
+ * timeout): the connection carries nothing but replies, so what is read past a newline is the
+ * next one's. */
 static int read_reply_line(watched *d, int timeout_ms, char **line_r)
 {
+    if (timeout_ms < 1)
+        timeout_ms = 1;   /* a receive timeout of 0 would wait for ever */
     double deadline = now_ms() + timeout_ms;
+    if (set_rcvtimeo(d, timeout_ms) < 0)
+        return -1;
     for (;;) {
         char *nl = d->in.len ? memchr(d->in.s, '\n', d->in.len) : NULL;
         if (nl) {
@@ -358,18 +396,14 @@ static int read_reply_line(watched *d, int timeout_ms, char **line_r)
             return 0;
         }
         char buf[4096];
-        ssize_t r = recv(d->ctl_fd, buf, sizeof(buf), MSG_DONTWAIT);
+        ssize_t r = recv(d->ctl_fd, buf, sizeof(buf), 0);
         if (r > 0) {
             kx_buf_addn(&d->in, buf, (size_t)r);
             continue;
         }
-        if (r < 0 && errno == EINTR)
+        if (r < 0 && errno == EINTR && deadline > now_ms())
             continue;
-        double left = deadline - now_ms();
-        struct pollfd pfd = {.fd = d->ctl_fd, .events = POLLIN};
-        if (r < 0 && errno == EAGAIN && left > 0 && poll(&pfd, 1, (int)left + 1) >= 0)
-            continue;
-        kx_err(KXL_ERR_STATE, r == 0 || (r < 0 && errno != EAGAIN)
+        kx_err(KXL_ERR_STATE, r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)
                                   ? "the supervisor of '%s' hung up"
                                   : "the supervisor of '%s' did not answer in time",
                d->name);
@@ -396,9 +430,11 @@ int stats_watch_reply(stats_watch *w, const list_entry *e, int timeout_ms, json_
     }
     if (!line) {
         close_ctl(d);
+        forget_status(d);
         return -1;
     }
     d->verb = NULL;
     d->replies++;
+    d->answered = true;
     return control_parse_reply(line, ret_r);
 }

@@ -30,6 +30,23 @@ static void buf_grows_and_steals(void **state)
     free(s);
 }
 
+/* A format that fits the room left is written once; one that does not, into a larger buffer;
+ * either way the text ends where len says. */
+static void buf_printf_fills_the_room_then_grows(void **state)
+{
+    (void)state;
+    kx_buf b = KX_BUF_INIT;
+    kx_buf_add(&b, "0123456789");   /* capacity 64 */
+    kx_buf_printf(&b, "%s", "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz0");   /* fits */
+    assert_int_equal(b.len, 63);
+    kx_buf_printf(&b, "%d", 12);   /* 2 more: does not fit in the 1 byte left */
+    assert_int_equal(b.len, 65);
+    assert_string_equal(b.s + 60, "yz012");
+    kx_buf_printf(&b, "%s", "");
+    assert_int_equal(strlen(kx_buf_str(&b)), 65);
+    kx_buf_dispose(&b);
+}
+
 static void strv_joins(void **state)
 {
     (void)state;
@@ -117,6 +134,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buf_grows_and_steals),
+        cmocka_unit_test(buf_printf_fills_the_room_then_grows),
         cmocka_unit_test(utf8_validation),
         cmocka_unit_test(printable_escapes_what_steers_a_terminal),
         cmocka_unit_test(strv_joins),
