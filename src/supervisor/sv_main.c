@@ -189,15 +189,18 @@ static int start_domain(sv *s)
         json_object_put(s->restore);
         s->restore = NULL;
     }
+    if (!s->incoming)
+        sv_qemu_configure(s);
     if (sv_console_init(s, true) < 0 || sv_control_init(s) < 0)
         return -1;
     /* An incoming migration's guest is here: its receiver hears it now, and the sender's go
      * crosses the network while the rest is done (vCPU pinning, the status file written and
      * synced: 10 ms and more on a busy host, while the guest runs nowhere); the go's
      * incoming-commit waits in the control socket's backlog until the loop serves it. */
-    if (s->incoming)
+    if (s->incoming) {
         sv_incoming_started(s);
-    sv_qemu_configure(s);
+        sv_qemu_configure(s);
+    }
     if (!s->start_paused && qmp_execute(s->qmp, "cont", NULL, NULL, 10000) < 0)
         return -1;
     sv_transition(s, s->start_paused ? SV_LC_RUN_PAUSED : SV_LC_RUN);
