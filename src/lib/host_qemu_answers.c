@@ -43,6 +43,7 @@ static char *binary_key(const char *qemu)
 static int start_asking(char *const argv[], pid_t *pid_r)
 {
     int fds[2];
+    *pid_r = 0;
     if (pipe2(fds, O_CLOEXEC) < 0)
         return -1;
     *pid_r = fork();
@@ -57,6 +58,7 @@ static int start_asking(char *const argv[], pid_t *pid_r)
     }
     close(fds[1]);
     if (*pid_r < 0) {
+        *pid_r = 0;
         close(fds[0]);
         return -1;
     }
@@ -74,21 +76,25 @@ static void ask_all(const char *qemu, kx_buf out[3])
         char *argv[] = {(char *)qemu, (char *)opts[i][0], (char *)opts[i][1], NULL};
         fds[i] = (struct pollfd){.fd = start_asking(argv, &pids[i]), .events = POLLIN};
     }
-    for (int open = 3; open > 0;) {
-        if (poll(fds, 3, 30000) <= 0 && errno != EINTR)
+    for (int left = 3; left > 0;) {
+        int n = poll(fds, 3, 30000);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
             break;   /* a QEMU that hangs: what it said so far */
-        open = 0;
+        left = 0;
         for (int i = 0; i < 3; i++) {
             char chunk[8192];
-            ssize_t n = fds[i].revents && fds[i].fd >= 0 ? read(fds[i].fd, chunk, sizeof(chunk))
-                                                         : -1;
-            if (n > 0 && out[i].len < ANSWER_MAX)
-                kx_buf_addn(&out[i], chunk, (size_t)n);
-            if (fds[i].fd >= 0 && fds[i].revents && (n == 0 || (n < 0 && errno != EAGAIN))) {
+            ssize_t got =
+                fds[i].revents && fds[i].fd >= 0 ? read(fds[i].fd, chunk, sizeof(chunk)) : -1;
+            if (got > 0 && out[i].len < ANSWER_MAX)
+                kx_buf_addn(&out[i], chunk, (size_t)got);
+            if (fds[i].fd >= 0 && fds[i].revents &&
+                (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))) {
                 close(fds[i].fd);
                 fds[i].fd = -1;
             }
-            open += fds[i].fd >= 0;
+            left += fds[i].fd >= 0;
         }
     }
     for (int i = 0; i < 3; i++) {
@@ -137,8 +143,7 @@ static int recall(const char *file, const char *key, host_qemu_answers *a)
     return 0;
 }
 
-static void remember(const char *dir, const char *file, const char *key,
-                     const host_qemu_answers *a)
+static void remember(const char *dir, const char *file, const char *key, const host_qemu_answers *a)
 {
     AUTOPTR(json_object) o = json_object_new_object();
     json_object_object_add(o, "key", json_object_new_string(key));
