@@ -74,9 +74,9 @@ static void add_u64(json_object *o, const char *key, uint64_t v)
 static json_object *figures_json(const kxl_migrate_progress *pr)
 {
     json_object *o = json_object_new_object();
+    double mib = (double)pr->transferred / (1 << 20);
     add_u64(o, "transferred", pr->transferred);
-    json_object_object_add(o, "mib_sent", json_object_new_double(
-                                              (double)pr->transferred / (1 << 20)));
+    json_object_object_add(o, "mib_sent", json_object_new_double(mib));
     json_object_object_add(o, "seconds", json_object_new_double(pr->total_time_ms / 1000.0));
     json_object_object_add(o, "passes", json_object_new_int((int)pr->pass));
     json_object_object_add(o, "downtime_ms", json_object_new_int((int)pr->downtime_ms));
