@@ -63,8 +63,6 @@ static int stream_listener(int *port_r)
     else
         ((struct sockaddr_in6 *)&sa)->sin6_port = 0;
     AUTOCLOSE int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0)
-        mig_stream_bound(fd);   /* before listen: the window the sender is offered */
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sl) < 0 || listen(fd, 4) < 0 ||
         getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
         kx_err_errno(KXL_ERR_HOST, "cannot listen for QEMU's stream");

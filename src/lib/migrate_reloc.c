@@ -14,7 +14,6 @@
 #include "kxl/tls.h"
 #include "lib/helpers.h"
 #include "lib/migrate.h"
-#include "migrate/mig_proto.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -62,8 +61,6 @@ int migrate_reloc_stream(const char *target, int port, char **host_r)
         return -1;
     snprintf(service, sizeof(service), "%d", port);
     int fd = kx_tcp_connect("the relocation server's stream", *host_r, service, CONNECT_MS);
-    if (fd >= 0)
-        mig_stream_bound(fd);
     if (fd < 0) {
         free(*host_r);
         *host_r = NULL;

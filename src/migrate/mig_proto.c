@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,16 +26,6 @@ static int wait_fd(int fd, short events, int timeout_ms)
 void mig_pipe_grow(int fd)
 {
     fcntl(fd, F_SETPIPE_SZ, 1 << 20);   /* a socket or file: EBADF, ignored */
-}
-
-/* ample for a LAN's round trip at QEMU's rate; the kernel doubles it for its own overhead */
-#define MIG_STREAM_BUF (128 << 10)
-
-void mig_stream_bound(int fd)
-{
-    int size = MIG_STREAM_BUF;
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 }
 
 void mig_debug(const char *who, const char *what)

@@ -53,14 +53,6 @@ char *mig_read_line(int fd, const char *peer, int timeout_ms);
  * with the default 64 KiB, the QEMU writing the stream and ssh reading it take turns every
  * 64 KiB, a pair of context switches each time on a busy host. Best effort, reports nothing. */
 void mig_pipe_grow(int fd);
-/* The kernel's buffers of the TCP socket fd that carries QEMU's stream (a relocation
- * server's) bounded to MIG_STREAM_BUF each way. With the kernel's autotuning (up to 4 MiB
- * sent, 32 MiB received here) several MiB lie in them when the sender's QEMU completes, and
- * the receiver, slower than the sender on a busy host, loads them while the guest runs
- * nowhere: 50 ms and more of the guest's real downtime that QEMU's figure does not show.
- * On a listening socket, before listen(2): the connections it accepts inherit them. Best
- * effort, reports nothing. */
-void mig_stream_bound(int fd);
 /* --debug's trace: "who: HH:MM:SS.mmm what" at notice level, the wall clock's time so that
  * both sides' lines (the receiver's come back through ssh's stderr) fall into one timeline. */
 void mig_debug(const char *who, const char *what);
