@@ -62,6 +62,14 @@ def trace(what):
               f".{int(now * 1000) % 1000:03d} {what}", flush=True)
 
 
+def trace_pings(pinger):
+    """BENCH_MIGRATE_TRACE=1: the pings lost or late, each with the time it was sent."""
+    for seq, sent, rtt in pinger.timeline() if TRACE else []:
+        stamp = time.strftime('%H:%M:%S', time.localtime(sent))
+        print(f"  trace: {stamp}.{int(sent * 1000) % 1000:03d} ping {seq} "
+              f"{'lost' if rtt is None else f'answered in {rtt:.0f} ms'}", flush=True)
+
+
 def log_times(path, texts):
     """The wall-clock times (seconds) of the first line of a supervisor's log with each of
     texts ("2026-12-07 05:54:45.934 bm: restoring from ...")."""
@@ -203,6 +211,7 @@ def kxl_run(w):
     marks = log_times(os.path.join(roots["b"], "var/log/kxl/bm.log"),
                       ("restoring from", "restored from", "the sender gave the go"))
     sent, lost, _ = pinger.stop()
+    trace_pings(pinger)
     m = FIG.search(r.stderr)
     kxl("b", "destroy", "bm", check=False)
     mib = float(m.group(1))
@@ -291,14 +300,17 @@ def plain_run(w, tls):
     while True:
         st = qa.cmd("query-migrate")
         if st.get("status") == "completed":
+            trace("A's QEMU completed")
             break
         if st.get("status") in ("failed", "cancelled"):
             sys.exit(f"migrate-bench: plain QEMU's migration {st['status']}")
         time.sleep(0.005)
     while qb.cmd("query-migrate").get("status") != "completed":
         time.sleep(0.005)
+    trace("B's QEMU loaded the stream")
     qb.cmd("cont")
     end = time.monotonic()
+    trace("cont on B answered")
     total, proper = end - t0, end - t1
     for _ in range(100):   # QEMU's event comes a moment before it records the totals
         if st.get("total-time"):
@@ -306,6 +318,7 @@ def plain_run(w, tls):
         time.sleep(0.01)
         st = qa.cmd("query-migrate")
     sent, lost, _ = pinger.stop()
+    trace_pings(pinger)
     ram = st["ram"]
     mib = ram["transferred"] / 2 ** 20
     return total, st.get("downtime", 0), lost, mib / (max(st.get("total-time", 1), 1) / 1000), \

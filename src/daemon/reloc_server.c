@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/host_probe.h"
 #include "tls/tls_conn.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -126,9 +127,25 @@ static void serve_peer(reloc_server *r, int fd)
         r->peers[slot] = pid;
 }
 
+/* The receiver's preflight asks QEMU three questions on every migration; asked here once,
+ * while the first peer can already connect, they are cached before it needs them. */
+static void warm_qemu_answers(const reloc_server *r)
+{
+    kxl_paths paths;
+    if (kxl_paths_init(&paths, r->o.root) == 0) {
+        AUTOFREE char *qemu = kxl_qemu_binary();
+        host_qemu_answers a;
+        host_qemu_answers_get(&paths, qemu, &a);
+        host_qemu_answers_dispose(&a);
+        kxl_paths_dispose(&paths);
+    }
+    kx_err_clear();
+}
+
 static void *listen_thread(void *arg)
 {
     reloc_server *r = arg;
+    warm_qemu_answers(r);
     for (;;) {
         struct pollfd p[2] = {{.fd = r->listen_fd, .events = POLLIN},
                               {.fd = r->stop[0], .events = POLLIN}};

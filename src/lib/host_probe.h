@@ -24,6 +24,18 @@ char *host_jail_root(const kxl_paths *p, bool make);
  * *elf_r (caller frees), 0 to boot the kernel as it is (*why_r, caller frees, may be NULL for
  * an hvm domain or no kernel), or -1 with kx_err. */
 int host_pvh_kernel(const kxl_paths *p, const kxl_domcfg *cfg, char **elf_r, char **why_r);
+/* What the host's QEMU binary qemu answers to -version, -machine help and -cpu help
+ * (host_qemu_answers.c): cached under p's lib directory for as long as the binary is the
+ * same file, else asked, all three at once. Texts as QEMU printed them, "" when it printed
+ * nothing; version as host_qemu_version's, "unknown" when it said none. */
+typedef struct {
+    char *version;
+    char *machines;
+    char *cpus;
+} host_qemu_answers;
+/* Fills *a_r (dispose it); never fails: a QEMU that does not answer gives empty texts. */
+void host_qemu_answers_get(const kxl_paths *p, const char *qemu, host_qemu_answers *a_r);
+void host_qemu_answers_dispose(host_qemu_answers *a);
 /* What `QEMU --version` says after "version " on its first line ("7.2.22"), or "unknown".
  * Caller frees. */
 char *host_qemu_version(const char *qemu);

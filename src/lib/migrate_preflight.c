@@ -96,13 +96,12 @@ static void check_memory(const kxl_domcfg *cfg, kx_strv *missing)
                       "own), this host has %lld MiB available", need, have);
 }
 
-/* The names QEMU lists for "-machine help" or "-cpu help": whether name is among them. */
-static bool qemu_lists(const char *qemu, const char *option, const char *name)
+/* Whether name is among the names of QEMU's "-machine help" or "-cpu help" text. */
+static bool qemu_lists(const char *help, const char *name)
 {
-    char *argv[] = {(char *)qemu, (char *)option, "help", NULL};
-    AUTOFREE char *text = kx_run_capture(argv);
-    kx_err_clear();
-    for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+    AUTOFREE char *text = kx_strdup(help);
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char word[128];
         /* "pc-i440fx-7.2        Standard PC ..." and "x86 qemu64   QEMU Virtual CPU ..." */
         const char *w = kx_startswith(line, "x86 ") ? line + 4 : line;
@@ -114,16 +113,18 @@ static bool qemu_lists(const char *qemu, const char *option, const char *name)
 
 /* QEMU as new as the sender's, with the machine type and CPU model the stream needs, under
  * the accelerator it ran with. */
-static void check_qemu(const mig_header *h, kx_strv *missing)
+static void check_qemu(const kxl_paths *p, const mig_header *h, kx_strv *missing)
 {
     AUTOFREE char *qemu = kxl_qemu_binary();
-    AUTOFREE char *here = host_qemu_version(qemu);
+    host_qemu_answers q;
+    host_qemu_answers_get(p, qemu, &q);
+    const char *here = q.version;
     AUTOFREE char *why = NULL;
     int accel = kxl_accel_from_string(h->accel);
     if (mig_version_cmp(h->qemu_version, here) > 0)
         kx_strv_pushf(missing, "QEMU here is %s; the domain runs on QEMU %s, which needs %s or "
                       "newer to receive it", here, h->qemu_version, h->qemu_version);
-    if (!qemu_lists(qemu, "-machine", h->machine))
+    if (!qemu_lists(q.machines, h->machine))
         kx_strv_pushf(missing, "machine type '%s' is unknown to QEMU %s here", h->machine, here);
     if (accel != KXL_ACCEL_KVM && accel != KXL_ACCEL_TCG)
         kx_strv_pushf(missing, "unknown accelerator '%s'", h->accel);
@@ -131,9 +132,10 @@ static void check_qemu(const mig_header *h, kx_strv *missing)
         kx_strv_pushf(missing, "the domain runs under KVM; this host cannot run KVM guests (%s)",
                       why);
     if (kx_streq(h->cpu_model, "host") ? accel != KXL_ACCEL_KVM
-                                       : !qemu_lists(qemu, "-cpu", h->cpu_model))
+                                       : !qemu_lists(q.cpus, h->cpu_model))
         kx_strv_pushf(missing, "CPU model '%s' is not available to QEMU %s here", h->cpu_model,
                       here);
+    host_qemu_answers_dispose(&q);
 }
 
 /* --postcopy: the receiving QEMU takes the guest's missing pages through userfaultfd(2),
@@ -171,6 +173,6 @@ int migrate_preflight(const kxl_paths *p, const mig_header *h, const kxl_domcfg 
     check_bridges(p, cfg, missing);
     check_disks(p, h, cfg, missing, copy);
     check_memory(cfg, missing);
-    check_qemu(h, missing);
+    check_qemu(p, h, missing);
     return missing->n ? -1 : 0;
 }

@@ -189,9 +189,18 @@ static int start_domain(sv *s)
         json_object_put(s->restore);
         s->restore = NULL;
     }
-    sv_qemu_configure(s);
+    if (!s->incoming)
+        sv_qemu_configure(s);
     if (sv_console_init(s, true) < 0 || sv_control_init(s) < 0)
         return -1;
+    /* An incoming migration's guest is here: its receiver hears it now, and the sender's go
+     * crosses the network while the rest is done (vCPU pinning, the status file written and
+     * synced: 10 ms and more on a busy host, while the guest runs nowhere); the go's
+     * incoming-commit waits in the control socket's backlog until the loop serves it. */
+    if (s->incoming) {
+        sv_incoming_started(s);
+        sv_qemu_configure(s);
+    }
     if (!s->start_paused && qmp_execute(s->qmp, "cont", NULL, NULL, 10000) < 0)
         return -1;
     sv_transition(s, s->start_paused ? SV_LC_RUN_PAUSED : SV_LC_RUN);
@@ -432,7 +441,7 @@ int main(int argc, char **argv)
     dup2(null, 2);
     if (adopt)
         notify(notify_fd, "OK");
-    else
+    else if (!s.incoming)   /* an incoming one heard it in start_domain */
         sv_incoming_started(&s);
     kx_loop_run(s.loop);
     teardown(&s);

@@ -68,8 +68,15 @@ class WebUiMigrateTest(HostB, TlsKxldTestCase):
                         result["job_texts"])
         # the API's job: succeeded, its last progress QEMU's handover
         status, _, job = self.api("GET", "/api/v1/jobs/1/wait?timeout=60")
-        self.assertEqual((status, job["state"], job["status"]), (200, "succeeded", 204), job)
+        self.assertEqual((status, job["state"], job["status"]), (200, "succeeded", 200), job)
         self.validate(job, "Job")
+        # its result: QEMU's final figures, as kxl migrate prints them
+        self.validate(job["result"], "MigrateResult")
+        self.assertGreater(job["result"]["transferred"], 0, job)
+        self.assertGreater(job["result"]["seconds"], 0, job)
+        self.assertGreaterEqual(job["result"]["passes"], 1, job)
+        self.assertAlmostEqual(job["result"]["mib_sent"], job["result"]["transferred"] / 2**20,
+                               places=3)
         self.assertEqual(job["request"], f"POST /api/v1/domains/{name}/migrate")
         self.assertEqual(job["progress"]["phase"], "handover", job)
         self.assertGreater(job["progress"]["total"], 0)

@@ -44,6 +44,7 @@ class Pinger:
         time.sleep(1.2)
         self.proc.send_signal(signal.SIGINT)
         out = self.proc.communicate(timeout=10)[0]
+        self.output = out
         seqs = sorted({int(m) for m in re.findall(r"icmp_seq=(\d+)", out)})
         sent = re.search(r"(\d+) packets transmitted", out)
         sent = int(sent.group(1)) if sent else 0
@@ -59,6 +60,31 @@ class Pinger:
             longest = max(longest, run)
             prev = s
         return sent, len(missing), longest
+
+    def timeline(self, slow_ms=20):
+        """After stop(): what happened around the losses, for a trace: (seq, sent, rtt_ms)
+        of each reply slower than slow_ms and of each request never answered (rtt None),
+        sent being the wall-clock time the request left (its reply's -D stamp minus its
+        round trip; an unanswered one's from its answered neighbours')."""
+        got = {}
+        for m in re.finditer(r"\[([\d.]+)\] .*icmp_seq=(\d+) .*time=([\d.]+) ms",
+                             getattr(self, "output", "")):
+            got.setdefault(int(m.group(2)), float(m.group(1)) - float(m.group(3)) / 1000)
+        rtts = {int(m.group(1)): float(m.group(2)) for m in
+                re.finditer(r"icmp_seq=(\d+) .*time=([\d.]+) ms", getattr(self, "output", ""))}
+        if not got:
+            return []
+        seqs = sorted(got)
+        rows = []
+        for s in range(seqs[0], seqs[-1] + 1):
+            if s in got and rtts[s] > slow_ms:
+                rows.append((s, got[s], rtts[s]))
+            elif s not in got:
+                before = max(k for k in seqs if k < s)
+                after = min(k for k in seqs if k > s)
+                t = got[before] + (got[after] - got[before]) * (s - before) / (after - before)
+                rows.append((s, t, None))
+        return rows
 
 
 class TwoHosts:
