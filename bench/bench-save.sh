@@ -85,12 +85,13 @@ kxl_run() {
 
 # plain_start LOG SOCK [ARGS...]: QEMU as kxl starts it (pc, TCG, qemu64, paused, the kernel
 # booted at its PVH entry point from the ELF kxl extracted, so that the guest's memory holds
-# what it holds under kxl), in the background as $QPID
+# what it holds under kxl; its RAM 8 KiB over MEM MiB, as kxl gives a TCG guest:
+# QEMU_TCG_RAM_PAD_KIB in src/qemu/qemu_argv.h), in the background as $QPID
 plain_start() {
     local log=$1 sock=$2 elf
     shift 2
     elf=$(ls "$KXL_ROOT"/var/lib/kxl/pvh-kernels/*.elf 2>/dev/null | head -1)
-    "$QEMU" -machine pc -accel tcg -cpu qemu64 -m "$MEM" -smp 1 -nodefaults -display none -S \
+    "$QEMU" -machine pc -accel tcg -cpu qemu64 -m "$((MEM * 1024 + 8))k" -smp 1 -nodefaults -display none -S \
         -kernel "${elf:-$GUEST/vmlinuz}" -initrd "$GUEST/initrd.img" -append "$CMDLINE" \
         -serial "file:$log" -qmp "unix:$sock,server=on,wait=off" "$@" \
         </dev/null >>"$WORK/plain.out" 2>&1 &

@@ -219,7 +219,8 @@ def kxl_run(w):
 
 
 def plain_qemu(w, host, tls_dir, incoming):
-    """A QEMU as kxl starts it, in host's namespace, its tap on br0, its serial on a log."""
+    """A QEMU as kxl starts it, in host's namespace, its tap on br0, its serial on a log (its
+    RAM 8 KiB over MEM MiB, as kxl gives a TCG guest: QEMU_TCG_RAM_PAD_KIB)."""
     ns = w.net.ns[host]
     w.net.run(ns, "ip", "tuntap", "add", "pq0", "mode", "tap")
     w.net.run(ns, "ip", "link", "set", "pq0", "master", "br0", "up")
@@ -227,7 +228,7 @@ def plain_qemu(w, host, tls_dir, incoming):
     log = os.path.join(w.tmp, f"serial-{host}.log")
     cons = os.path.join(w.tmp, f"serial-{host}.sock")
     argv = ["ip", "netns", "exec", ns, QEMU, "-machine", "pc", "-accel", "tcg", "-cpu", "qemu64",
-            "-m", str(MEM), "-smp", "1", "-nodefaults", "-display", "none", "-S",
+            "-m", f"{MEM * 1024 + 8}k", "-smp", "1", "-nodefaults", "-display", "none", "-S",
             "-kernel", f"{GUEST}/vmlinuz", "-initrd", f"{GUEST}/initrd.img",
             "-append", CMDLINE, "-chardev", f"socket,id=s0,path={cons},server=on,wait=off,"
             f"logfile={log}", "-serial", "chardev:s0",
