@@ -11,6 +11,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "daemon/kxld_peer_tls.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -157,12 +158,9 @@ int http_listen_peer_vhost(http_listeners *l, const char *tls_dir,
 {
     if (l->peer_vh)
         return 0;
-    AUTOFREE char *cert = kx_path_join(tls_dir, "host-cert.pem");
-    AUTOFREE char *key = kx_path_join(tls_dir, "host-key.pem");
-    AUTOFREE char *ca = kx_path_join(tls_dir, "ca-cert.pem");
-    if (access(cert, R_OK) < 0 || access(key, R_OK) < 0 || access(ca, R_OK) < 0) {
-        kx_err(KXL_ERR_HOST, "this host has no certificate to show its peers ('%s'): make it "
-               "with kxl tls-setup", cert);
+    kxld_peer_tls t;
+    if (kxld_peer_tls_files(tls_dir, &t) < 0) {
+        kxld_peer_tls_dispose(&t);
         return -1;
     }
     struct lws_context_creation_info info = {0};
@@ -173,15 +171,15 @@ int http_listen_peer_vhost(http_listeners *l, const char *tls_dir,
     info.uid = (uid_t)-1;
     /* the client's TLS context is made only with this in the vhost's own options */
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    info.client_ssl_cert_filepath = cert;
-    info.client_ssl_private_key_filepath = key;
-    info.client_ssl_ca_filepath = ca;   /* this CA only, not the system's */
-    if (!(l->peer_vh = lws_create_vhost(l->ctx, &info))) {
+    info.client_ssl_cert_filepath = t.cert;
+    info.client_ssl_private_key_filepath = t.key;
+    info.client_ssl_ca_filepath = t.ca;   /* this CA only, not the system's */
+    l->peer_vh = lws_create_vhost(l->ctx, &info);
+    if (!l->peer_vh)
         kx_err(KXL_ERR_HOST, "cannot load this host's certificate '%s' for its peers "
-               "(libwebsockets said why in kxld's log)", cert);
-        return -1;
-    }
-    return 0;
+               "(libwebsockets said why in kxld's log)", t.cert);
+    kxld_peer_tls_dispose(&t);
+    return l->peer_vh ? 0 : -1;
 }
 
 int http_listen(const http_server_opts *o, const struct lws_protocols *protocols, void *user,

@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include <string.h>
 
+#include "daemon/kxld_peer_tls.h"
 #include "daemon/kxld_relay_url.h"
 #include "kxl/tls.h"
 #include "util/buf.h"
@@ -59,12 +60,9 @@ static size_t on_data(char *data, size_t size, size_t n, void *opaque)
 static int set_options(CURL *c, const kxld_request *rq, const char *url, const char *tls,
                        struct curl_slist *headers, reply_sink *sink, char *errbuf)
 {
-    AUTOFREE char *cert = kx_path_join(tls, "host-cert.pem");
-    AUTOFREE char *key = kx_path_join(tls, "host-key.pem");
-    AUTOFREE char *ca = kx_path_join(tls, "ca-cert.pem");
-    if (access(cert, R_OK) < 0 || access(key, R_OK) < 0 || access(ca, R_OK) < 0) {
-        kx_err(KXL_ERR_HOST, "this host has no certificate to show its peers ('%s'): make it "
-               "with kxl tls-setup", cert);
+    kxld_peer_tls t;
+    if (kxld_peer_tls_files(tls, &t) < 0) {
+        kxld_peer_tls_dispose(&t);
         return -1;
     }
     CURLcode e = CURLE_OK;
@@ -72,9 +70,10 @@ static int set_options(CURL *c, const kxld_request *rq, const char *url, const c
     e |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
     e |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     e |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);   /* threads: no SIGALRM for timeouts */
-    e |= curl_easy_setopt(c, CURLOPT_SSLCERT, cert);
-    e |= curl_easy_setopt(c, CURLOPT_SSLKEY, key);
-    e |= curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+    /* libcurl copies the strings it is given */
+    e |= curl_easy_setopt(c, CURLOPT_SSLCERT, t.cert);
+    e |= curl_easy_setopt(c, CURLOPT_SSLKEY, t.key);
+    e |= curl_easy_setopt(c, CURLOPT_CAINFO, t.ca);
     e |= curl_easy_setopt(c, CURLOPT_CAPATH, NULL);   /* this CA only, not the system's */
     e |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     e |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -91,6 +90,7 @@ static int set_options(CURL *c, const kxld_request *rq, const char *url, const c
         e |= curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
     if (strcmp(rq->method, "GET") == 0)
         e |= curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    kxld_peer_tls_dispose(&t);
     if (e != CURLE_OK) {
         kx_err(KXL_ERR_INTERNAL, "cannot set up the relay's request (libcurl)");
         return -1;

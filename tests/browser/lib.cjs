@@ -83,4 +83,24 @@ async function run(name, body, viewport) {
   process.exit(0);
 }
 
-module.exports = { env, ask, check, shot, launch, logIn, run };
+// In the console dialog that just opened: waits for it to connect, gets the guest's prompt
+// (`NAME# `), types `echo $((6*7))` and waits for the guest's 42 on a line of its own (the
+// echo of the command holds no "42" alone). Defines window.terminalText() (the terminal's
+// lines as text; xterm.js draws spaces as no-break spaces). Returns the last three lines.
+async function consoleAnswers42(page, name) {
+  await page.evaluate(() => {
+    window.terminalText = () => document.querySelector('#terminal .xterm-rows').innerText.replace(/\u00a0/g, ' ');
+  });
+  await page.locator('#console-status', { hasText: 'connected' }).waitFor({ timeout: 30000 });
+  await page.locator('#terminal .xterm-helper-textarea').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((n) => terminalText().includes(`${n}# `), name, { timeout: 30000 });
+  await page.keyboard.type('echo $((6*7))');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => terminalText().split('\n').some((l) => l.trim() === '42'),
+    null, { timeout: 30000 });
+  return (await page.evaluate(() => terminalText())).split('\n')
+    .map((l) => l.trim()).filter((l) => l).slice(-3);
+}
+
+module.exports = { env, ask, check, shot, launch, logIn, run, consoleAnswers42 };

@@ -12,6 +12,8 @@
 const { chromium } = require('playwright-core');
 const path = require('path');
 
+const { consoleAnswers42 } = require('./lib.cjs');
+
 const url = process.env.KXL_URL;
 const token = process.env.KXL_TOKEN;
 const name = process.env.KXL_DOMAIN;
@@ -97,21 +99,7 @@ async function graphGetsPoints(card) {
 async function consoleAnswers(page, card) {
   step = 'console';
   await card.locator('[data-action=console]').click();
-  // the terminal's lines as text (xterm.js draws spaces as no-break spaces)
-  await page.evaluate(() => {
-    window.terminalText = () => document.querySelector('#terminal .xterm-rows').innerText.replace(/\u00a0/g, ' ');
-  });
-  await page.locator('#console-status', { hasText: 'connected' }).waitFor();
-  await page.locator('#terminal .xterm-helper-textarea').focus();
-  await page.keyboard.press('Enter');
-  await page.waitForFunction((n) => terminalText().includes(`${n}# `), name, { timeout: 30000 });
-  await page.keyboard.type('echo $((6*7))');
-  await page.keyboard.press('Enter');
-  // the guest's answer is a line of its own (the echo of the command holds no "42" alone)
-  await page.waitForFunction(() => terminalText().split('\n').some((l) => l.trim() === '42'),
-    null, { timeout: 30000 });
-  result.console_tail = (await page.evaluate(() => terminalText())).split('\n')
-    .map((l) => l.trim()).filter((l) => l).slice(-3);
+  result.console_tail = await consoleAnswers42(page, name);
   await page.screenshot({ path: path.join(shots, 'console.png') });
   // the terminal fits its window: fewer rows in a smaller one
   const rowCount = () => page.locator('#terminal .xterm-rows > div').count();

@@ -14,7 +14,7 @@
 // The last line is one JSON object of what it measured.
 'use strict';
 
-const { ask, shot, logIn, run } = require('./lib.cjs');
+const { ask, shot, logIn, run, consoleAnswers42 } = require('./lib.cjs');
 
 const local = process.env.KXL_LOCAL;
 const remote = process.env.KXL_REMOTE;
@@ -55,22 +55,8 @@ run('hosts', async ({ page }, result, step) => {
   result.peer_state_after_unpause = await ask('peer-state', { domain: remote });
   step('the peer domain\'s console');
   await remoteCard.locator('[data-action=console]').click();
-  await page.evaluate(() => {
-    // the terminal's lines as text (xterm.js draws spaces as no-break spaces)
-    window.terminalText = () => document.querySelector('#terminal .xterm-rows').innerText.replace(/\u00a0/g, ' ');
-  });
-  await page.locator('#console-status', { hasText: 'connected' }).waitFor({ timeout: 30000 });
+  result.console_tail = await consoleAnswers42(page, remote);
   result.console_title = await page.locator('#console-title').innerText();
-  await page.locator('#terminal .xterm-helper-textarea').focus();
-  await page.keyboard.press('Enter');
-  await page.waitForFunction((n) => terminalText().includes(`${n}# `), remote, { timeout: 30000 });
-  await page.keyboard.type('echo $((6*7))');
-  await page.keyboard.press('Enter');
-  // the guest's answer is a line of its own (the echo of the command holds no "42" alone)
-  await page.waitForFunction(() => terminalText().split('\n').some((l) => l.trim() === '42'),
-    null, { timeout: 30000 });
-  result.console_tail = (await page.evaluate(() => terminalText())).split('\n')
-    .map((l) => l.trim()).filter((l) => l).slice(-3);
   await shot(page, 'peer-console');
   await page.click('#console-close');
   step('drag onto the peer');
