@@ -28,7 +28,6 @@ typedef struct {
     kx_buf out;             /* from the stream, not yet sent */
     kx_buf in;              /* to the stream, not yet written */
     bool paused;            /* the stream's socket is not read (too much output waits) */
-    bool in_pausing;        /* too much input waits: stop reading at the next writable */
     bool in_paused;         /* the WebSocket is not read (too much input waits) */
     bool ended;             /* the stream's socket closed */
 } relay_sess;
@@ -95,7 +94,6 @@ static int write_input(struct lws *wsi, relay_sess *s)
     if (lws_write(wsi, buf + LWS_PRE, s->in.len, LWS_WRITE_RAW) < 0)
         return -1;
     kx_buf_clear(&s->in);
-    s->in_pausing = false;
     if (s->in_paused && s->wsi) {
         s->in_paused = false;
         lws_rx_flow_control(s->wsi, 1);
@@ -160,13 +158,9 @@ int ws_relay_receive(void *sess, const void *in, size_t len)
 {
     relay_sess *s = sess;
     kx_buf_addn(&s->in, in, len);
-    /* not here: told inside its receive callback to stop reading a TLS connection,
-     * libwebsockets 4.1 keeps the rest of what it read in its cache and spins on it for
-     * ever (kxld at 100% CPU, seen with a 512 KiB paste); the next writable is safe (as in
-     * ws_peer.c) */
-    if (s->in.len >= RELAY_IN_HIGH && !s->in_paused && !s->in_pausing) {
-        s->in_pausing = true;
-        lws_callback_on_writable(s->wsi);
+    if (s->in.len >= RELAY_IN_HIGH && !s->in_paused) {
+        s->in_paused = true;
+        lws_rx_flow_control(s->wsi, 0);
     }
     if (s->sock)
         lws_callback_on_writable(s->sock);
@@ -177,11 +171,6 @@ int ws_relay_receive(void *sess, const void *in, size_t len)
 int ws_relay_writable(void *sess)
 {
     relay_sess *s = sess;
-    if (s->in_pausing) {
-        s->in_pausing = false;
-        s->in_paused = true;
-        lws_rx_flow_control(s->wsi, 0);
-    }
     if (s->error) {
         ws_close_reason(s->wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, s->error);
         return -1;

@@ -11,7 +11,6 @@ import os
 import socket
 import ssl
 import subprocess
-import time
 
 import yaml
 
@@ -95,11 +94,6 @@ class TlsKxldTestCase(KxldTestCase):
 
 class KxldTlsTest(TlsKxldTestCase):
 
-    def kxld_cpu_seconds(self):
-        with open(f"/proc/{self.kxld.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     def test_tls_with_a_token_and_only_so(self):
         self.make_tls(tokens=("another-token-for-another-client", TOKEN))
         self.write_conf()
@@ -136,17 +130,6 @@ class KxldTlsTest(TlsKxldTestCase):
         out = b""
         while b"KXL-HB 1" not in out:   # the scrollback, over TLS
             out += console.recv()
-        # a paste far above what the console relay holds for the guest (64 KiB): kxld stops
-        # reading this client for a while, and goes on serving (libwebsockets 4.1 spun for
-        # ever when told to stop reading a TLS connection inside its receive callback)
-        cpu0 = self.kxld_cpu_seconds()
-        console.send_binary(b"#" + b"x" * (512 * 1024))
-        time.sleep(3)
-        t0 = time.monotonic()
-        status, _, doms = self.https("GET", "/api/v1/domains", token=TOKEN)
-        self.assertEqual(status, 200, doms)
-        self.assertLess(time.monotonic() - t0, 5, "kxld answers while the paste waits")
-        self.assertLess(self.kxld_cpu_seconds() - cpu0, 2.0, "kxld spins on the held paste")
         status, _, reply = self.https("DELETE", "/api/v1/domains/tls", token=TOKEN)
         self.assertEqual(status, 204, reply)
         self.assert_gone("tls")
