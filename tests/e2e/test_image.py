@@ -16,7 +16,7 @@ import signal
 import subprocess
 import time
 
-from kxltest import KXL, KxlTestCase, Pty
+from kxltest import KXL, Pty
 from test_network import NetTestCase, sh
 
 LOGIN_TIMEOUT = float(os.environ.get("KXL_LOGIN_TIMEOUT", "240"))
@@ -44,9 +44,12 @@ def debugfs_cat(image, path):
 class ImageTestCase(NetTestCase):
 
     def create_image(self, *args, timeout=120):
-        """kxl create-image outside the guests' namespace; returns (result, seconds)."""
+        """kxl create-image in the host's network namespace, not the guests' (debootstrap
+        needs the mirror; kxl() runs under kxl_prefix(), the guests' namespace); returns
+        (result, seconds)."""
         start = time.monotonic()
-        r = KxlTestCase.kxl(self, "create-image", *args, timeout=timeout)
+        r = subprocess.run([KXL, "create-image", *args], env=self.env, capture_output=True,
+                           text=True, timeout=timeout)
         return r, time.monotonic() - start
 
     def leftovers(self, images_dir, configs=()):
