@@ -371,6 +371,9 @@ typedef struct {
     bool postcopy;
 } kxl_migrate_progress;
 typedef void (*kxl_migrate_progress_fn)(const kxl_migrate_progress *pr, void *opaque);
+/* Whether pr carries the migration's final figures, downtime included: the handover's, or
+ * with postcopy the "done" that follows it. */
+bool kxl_migrate_progress_final(const kxl_migrate_progress *pr);
 
 /* Moves the running (or paused) domain DOM to host while it runs: the receiver checks first
  * that it can run it (a refusal lists everything missing, and nothing moves), then QEMU's live

@@ -33,7 +33,7 @@ static void show_progress(const kxl_migrate_progress *pr, void *opaque)
         v->shown = false;
         return;
     }
-    if (strcmp(pr->phase, "handover") == 0 || strcmp(pr->phase, "done") == 0) {
+    if (kxl_migrate_progress_final(pr)) {
         fprintf(stderr, "%smigration: %.1f MiB sent in %.1f s over %u passes, downtime %u ms\n",
                 v->shown ? "\r\033[K" : "", mib(pr->transferred), pr->total_time_ms / 1000.0,
                 pr->pass, pr->downtime_ms);

@@ -89,7 +89,7 @@ static json_object *figures_json(const kxl_migrate_progress *pr)
 static void on_progress(const kxl_migrate_progress *pr, void *opaque)
 {
     migrate_job *j = opaque;
-    if ((strcmp(pr->phase, "handover") == 0 && !pr->postcopy) || strcmp(pr->phase, "done") == 0) {
+    if (kxl_migrate_progress_final(pr)) {
         json_object_put(j->figures);
         j->figures = figures_json(pr);
     }

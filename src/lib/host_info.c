@@ -21,19 +21,28 @@ static long long meminfo_mib(const char *text, const char *key)
     return p ? (long long)(strtoull(p + strlen(key) + 1, NULL, 10) / 1024) : 0;
 }
 
+char *host_qemu_version_of(const char *text)
+{
+    size_t eol = strcspn(text, "\n");   /* its first line */
+    const char *v = memmem(text, eol, "version ", strlen("version "));
+    if (!v)
+        return kx_strdup("unknown");
+    v += strlen("version ");
+    size_t n = strcspn(v, " \n");   /* the number, as QMP's query-version gives it */
+    return n ? kx_strndup(v, n) : kx_strdup("unknown");
+}
+
 char *host_qemu_version(const char *qemu)
 {
     AUTOFREE char *cmd = kx_asprintf("'%s' --version 2>/dev/null", qemu);
     FILE *f = popen(cmd, "re");
-    char line[256] = "unknown";
+    char line[256] = "";
     if (f) {
         if (!fgets(line, sizeof(line), f))
-            snprintf(line, sizeof(line), "unknown");
+            line[0] = '\0';
         pclose(f);
     }
-    line[strcspn(line, "\n")] = '\0';
-    const char *v = strstr(line, "version ");
-    return kx_strdup(v ? v + strlen("version ") : line);
+    return host_qemu_version_of(line);
 }
 
 static void add_str(json_object *o, const char *key, const char *value)

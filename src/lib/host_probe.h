@@ -39,3 +39,5 @@ void host_qemu_answers_dispose(host_qemu_answers *a);
 /* What `QEMU --version` says after "version " on its first line ("7.2.22"), or "unknown".
  * Caller frees. */
 char *host_qemu_version(const char *qemu);
+/* The same, from the text it printed. Caller frees. */
+char *host_qemu_version_of(const char *text);

@@ -38,32 +38,33 @@ static char *binary_key(const char *qemu)
                        (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
 }
 
-/* Starts argv with its standard output on a pipe (returned, non-blocking), stdin and stderr
- * on /dev/null; -1 when it cannot. */
+/* In the child kx_fork_piped starts: argv with its standard output on out_fd, stdin and
+ * stderr on /dev/null. */
+static int exec_quiet(void *arg, int in_fd, int out_fd)
+{
+    char *const *argv = arg;
+    int null = open("/dev/null", O_RDWR);
+    (void)in_fd;
+    dup2(null, 0);
+    dup2(out_fd, 1);
+    dup2(null, 2);
+    execvp(argv[0], argv);
+    kx_err_errno(KXL_ERR_INTERNAL, "cannot run '%s'", argv[0]);
+    return -1;
+}
+
+/* Starts argv (exec_quiet); its output's pipe, non-blocking, or -1 when it cannot. */
 static int start_asking(char *const argv[], pid_t *pid_r)
 {
-    int fds[2];
+    int to, from;
     *pid_r = 0;
-    if (pipe2(fds, O_CLOEXEC) < 0)
-        return -1;
-    *pid_r = fork();
-    if (*pid_r == 0) {
-        kx_child_reset_signals();
-        int null = open("/dev/null", O_RDWR);
-        dup2(null, 0);
-        dup2(fds[1], 1);
-        dup2(null, 2);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    close(fds[1]);
-    if (*pid_r < 0) {
-        *pid_r = 0;
-        close(fds[0]);
+    if (kx_fork_piped(exec_quiet, (void *)argv, "QEMU", pid_r, &to, &from) < 0) {
+        kx_err_clear();
         return -1;
     }
-    fcntl(fds[0], F_SETFL, O_NONBLOCK);
-    return fds[0];
+    close(to);
+    fcntl(from, F_SETFL, O_NONBLOCK);
+    return from;
 }
 
 /* Runs the three at once and reads their outputs into out[] until all have ended. */
@@ -107,21 +108,11 @@ static void ask_all(const char *qemu, kx_buf out[3])
     }
 }
 
-/* "QEMU emulator version 7.2.22 (Debian ...)": "7.2.22"; "unknown" when it said nothing. */
-static char *version_of(const char *text)
-{
-    const char *v = strstr(text, "version ");
-    if (!v)
-        return kx_strdup("unknown");
-    v += strlen("version ");
-    return kx_strndup(v, strcspn(v, " \n"));
-}
-
 static void ask(const char *qemu, host_qemu_answers *a)
 {
     kx_buf out[3] = {KX_BUF_INIT, KX_BUF_INIT, KX_BUF_INIT};
     ask_all(qemu, out);
-    a->version = version_of(kx_buf_str(&out[0]));
+    a->version = host_qemu_version_of(kx_buf_str(&out[0]));
     a->machines = kx_strdup(kx_buf_str(&out[1]));
     a->cpus = kx_strdup(kx_buf_str(&out[2]));
     for (int i = 0; i < 3; i++)

@@ -500,6 +500,12 @@ static bool host_is_valid(const char *host)
                         "._-@:[]%") == n;
 }
 
+bool kxl_migrate_progress_final(const kxl_migrate_progress *pr)
+{
+    return (strcmp(pr->phase, "handover") == 0 && !pr->postcopy) ||
+           strcmp(pr->phase, "done") == 0;
+}
+
 int kxl_domain_migrate(const kxl_paths *p, const char *dom, const char *host,
                        const kxl_migrate_opts *o, kxl_migrate_progress_fn progress, void *opaque)
 {
