@@ -6,7 +6,9 @@
  * WebSocket closes when the stream does. */
 #include "daemon/ws_relay.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -15,6 +17,7 @@
 #define RELAY_HIGH (256 * 1024)   /* output waiting: stop reading the stream's socket */
 #define RELAY_LOW (64 * 1024)     /* ...and read again once it is down to this */
 #define RELAY_IN_HIGH (64 * 1024) /* input waiting for the stream: stop reading the client */
+#define RELAY_IN_LOW (16 * 1024)  /* ...and read it again once it is down to this */
 
 typedef struct {
     const ws_relay_spec *spec;
@@ -85,16 +88,21 @@ static void relay_connected(void *arg)
 
 /* ---- the stream's socket ---- */
 
-/* Writes the input that waits to the stream; reads the client again once it all went. */
+/* Writes what the stream's socket takes of the input that waits, keeping the rest for its next
+ * writable; reads the client again once little waits. Not lws_write: libwebsockets keeps what a
+ * raw socket does not take and, while it holds that, answers the socket's POLLIN with nothing
+ * but a return to poll(), which returns at once again: kxld spun at 100% CPU for as long as a
+ * large paste took to reach a slow serial console, through every client's requests. */
 static int write_input(struct lws *wsi, relay_sess *s)
 {
-    AUTOFREE unsigned char *buf = kx_malloc0(LWS_PRE + s->in.len);
-    memcpy(buf + LWS_PRE, s->in.s, s->in.len);
-    /* what the socket does not take now, libwebsockets keeps and sends on */
-    if (lws_write(wsi, buf + LWS_PRE, s->in.len, LWS_WRITE_RAW) < 0)
+    ssize_t n = send(lws_get_socket_fd(wsi), s->in.s, s->in.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
         return -1;
-    kx_buf_clear(&s->in);
-    if (s->in_paused && s->wsi) {
+    if (n > 0)
+        buf_consume(&s->in, (size_t)n);
+    if (s->in.len)
+        lws_callback_on_writable(wsi);
+    if (s->in_paused && s->in.len <= RELAY_IN_LOW && s->wsi) {
         s->in_paused = false;
         lws_rx_flow_control(s->wsi, 1);
     }

@@ -8,9 +8,11 @@ start, in one line, when TLS files or tokens are missing."""
 import http.client
 import json
 import os
+import re
 import socket
 import ssl
 import subprocess
+import time
 
 import yaml
 
@@ -94,6 +96,11 @@ class TlsKxldTestCase(KxldTestCase):
 
 class KxldTlsTest(TlsKxldTestCase):
 
+    def kxld_cpu_seconds(self):
+        with open(f"/proc/{self.kxld.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def test_tls_with_a_token_and_only_so(self):
         self.make_tls(tokens=("another-token-for-another-client", TOKEN))
         self.write_conf()
@@ -130,6 +137,30 @@ class KxldTlsTest(TlsKxldTestCase):
         out = b""
         while b"KXL-HB 1" not in out:   # the scrollback, over TLS
             out += console.recv()
+        # a paste far above what the console relay holds for the guest (64 KiB), from a client
+        # that reads none of the echo: kxld stops reading this client for a while and goes on
+        # serving without spinning, while the paste waits and after the client left (kxld
+        # spun at 100% CPU when libwebsockets held the input the console's socket did not take)
+        cpu0 = self.kxld_cpu_seconds()
+        console.send_binary(b"#" + b"x" * (512 * 1024) + b"\n")
+        time.sleep(3)
+        t0 = time.monotonic()
+        status, _, doms = self.https("GET", "/api/v1/domains", token=TOKEN)
+        self.assertEqual(status, 200, doms)
+        self.assertLess(time.monotonic() - t0, 5, "kxld answers while the paste waits")
+        self.assertLess(self.kxld_cpu_seconds() - cpu0, 1.0, "kxld spins on the held paste")
+        console.close()
+        cpu1 = self.kxld_cpu_seconds()
+        time.sleep(1)
+        self.assertLess(self.kxld_cpu_seconds() - cpu1, 0.5, "kxld spins after the client left")
+        # a new console follows the guest on (what it does with the paste is its own affair:
+        # a serial line takes it in slowly)
+        beats = [int(n) for n in re.findall(r"KXL-HB (\d+)", self.console_log("tls"))]
+        console = self.wss("/api/v1/domains/tls/console", token=TOKEN)
+        out, t0 = b"", time.monotonic()
+        while f"KXL-HB {beats[-1] + 2}\r".encode() not in out and time.monotonic() - t0 < 30:
+            out += console.recv()
+        self.assertIn(f"KXL-HB {beats[-1] + 2}\r".encode(), out, "the console after the paste")
         status, _, reply = self.https("DELETE", "/api/v1/domains/tls", token=TOKEN)
         self.assertEqual(status, 204, reply)
         self.assert_gone("tls")
