@@ -26,8 +26,11 @@ def run_case(kxl, cmd_file):
                            stdin=subprocess.DEVNULL)
         out = r.stdout.replace(root, "$ROOT")
         # the host's own figures; the row's layout is still checked
-        out = re.sub(r"^(Domain-0 +0) +\d+ +\d+ ( +r----- +)\d+\.\d$", r"\1 $MEM $CPUS\2$TIME",
-                     out, flags=re.M)
+        # (Time(s) is right-aligned in its column: $TIME takes the column's width, whatever
+        # number of digits the host's CPU time has today)
+        out = re.sub(r"^(Domain-0 +0) +\d+ +\d+ ( +r-----)( +\d+\.\d)$",
+                     lambda m: f"{m[1]} $MEM $CPUS{m[2]}{'$TIME'.rjust(len(m[3]))}", out,
+                     flags=re.M)
         err = r.stderr.replace(root, "$ROOT")
     return f"exit {r.returncode}\n--- stdout\n{out}--- stderr\n{err}"
 
