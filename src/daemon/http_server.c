@@ -101,6 +101,7 @@ typedef struct {
                              * Content-Length: 0 by LWS_CALLBACK_HTTP_BODY_COMPLETION) */
     http_auth_result auth;  /* what http_auth_decide said of the request */
     char session_id[HTTP_SESSION_HEX];   /* its live session cookie, or "" */
+    bool by_session;        /* ...which alone let it in (no token, no client certificate) */
     char host[256];
     bool tcp;
     bool respond_async;     /* Prefer: respond-async */
@@ -109,7 +110,11 @@ typedef struct {
     const ws_kind *ws;      /* an upgraded connection: its kind and session */
     void *ws_sess;
     char *ws_refusal;       /* ...or why it has none, said in its close frame */
+    char ws_session[HTTP_SESSION_HEX];   /* the session it lives by, or "" (a token's...) */
+    bool ws_session_ended;  /* ...which ended: ws_refusal says so in its close frame */
 } http_conn;
+
+#define WS_SESSION_CHECK_US (2 * LWS_US_PER_SEC)   /* a logout closes its WebSockets so soon */
 
 static void job_free(http_job *j)
 {
@@ -605,6 +610,7 @@ static http_auth_result request_auth(http_server *srv, struct lws *wsi, http_con
     in.host = request_host(wsi, host, sizeof(host)) ? host : NULL;
     if (c) {
         snprintf(c->session_id, sizeof(c->session_id), "%s", in.session_ok ? sid : "");
+        c->by_session = in.session_ok && !in.bearer_ok && !in.cert_ok;
         snprintf(c->host, sizeof(c->host), "%s", in.host ? in.host : "");
         c->tcp = in.tcp;
     }
@@ -853,6 +859,47 @@ static int ws_filter(struct lws *wsi, http_server *srv)
     return 0;
 }
 
+/* A WebSocket let in by a session cookie alone ends with the session: its timer checks the
+ * session every WS_SESSION_CHECK_US (a logout, or idle expiry: output the page only reads
+ * does not keep a session alive; the user's input does). */
+static void ws_bind_session(struct lws *wsi, http_server *srv, http_conn *c)
+{
+    if (request_auth(srv, wsi, c, false, true) != HTTP_AUTH_OK || !c->by_session)
+        return;
+    memcpy(c->ws_session, c->session_id, sizeof(c->ws_session));
+    lws_set_timer_usecs(wsi, WS_SESSION_CHECK_US);
+}
+
+/* 0 while c's session (if it lives by one) is live; else the first writable closes it. */
+static int ws_session_check(struct lws *wsi, http_server *srv, http_conn *c, bool touch)
+{
+    if (!c->ws_session[0] || c->ws_refusal)
+        return 0;
+    if (http_session_alive(srv->sessions, c->ws_session, http_session_now(), touch))
+        return 0;
+    kx_info("WebSocket %s closed: its session ended", c->ws ? c->ws->name : "?");
+    if (c->ws_sess)
+        c->ws->close(TAKE_PTR(c->ws_sess));
+    c->ws_refusal = kx_strdup("the session ended (logged out, or idle too long): log in again");
+    c->ws_session_ended = true;
+    lws_callback_on_writable(wsi);
+    return -1;
+}
+
+static int ws_timer(struct lws *wsi, http_server *srv, http_conn *c)
+{
+    if (ws_session_check(wsi, srv, c, false) == 0 && c->ws_session[0])
+        lws_set_timer_usecs(wsi, WS_SESSION_CHECK_US);
+    return 0;
+}
+
+static int ws_receive(struct lws *wsi, http_server *srv, http_conn *c, void *in, size_t len)
+{
+    if (ws_session_check(wsi, srv, c, true) < 0 || !c->ws_sess)
+        return c->ws_refusal ? 0 : -1;   /* ended: its close is on the way */
+    return c->ws->receive(c->ws_sess, in, len);
+}
+
 /* The session of the route; when it cannot start, the first writable closes the connection
  * saying why (returning -1 here would drop it without a word). */
 static int ws_established(struct lws *wsi, http_server *srv, http_conn *c)
@@ -861,6 +908,7 @@ static int ws_established(struct lws *wsi, http_server *srv, http_conn *c)
     conn_dispose(c);   /* what the connection had as HTTP */
     *c = (http_conn){0};
     c->ws = ws_route(wsi, &params);
+    ws_bind_session(wsi, srv, c);
     kx_err_clear();
     if (c->ws && (c->ws_sess = c->ws->open(srv, wsi, &params)))
         return 0;
@@ -874,7 +922,8 @@ static int ws_writable(struct lws *wsi, http_conn *c)
 {
     if (c->ws_sess)
         return c->ws->writable(c->ws_sess);
-    ws_close_reason(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+    ws_close_reason(wsi, c->ws_session_ended ? LWS_CLOSE_STATUS_POLICY_VIOLATION
+                                             : LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
                     c->ws_refusal ? c->ws_refusal : "no session");
     return -1;
 }
@@ -919,7 +968,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_ESTABLISHED:
         return ws_established(wsi, srv, c);
     case LWS_CALLBACK_RECEIVE:
-        return c->ws_sess ? c->ws->receive(c->ws_sess, in, len) : -1;
+        return ws_receive(wsi, srv, c, in, len);
+    case LWS_CALLBACK_TIMER:
+        return ws_timer(wsi, srv, c);
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return ws_writable(wsi, c);
     case LWS_CALLBACK_CLOSED:

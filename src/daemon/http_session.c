@@ -148,6 +148,17 @@ bool http_session_check(http_sessions *s, const char *id, double now,
     return i >= 0;
 }
 
+bool http_session_alive(http_sessions *s, const char *id, double now, bool touch)
+{
+    pthread_mutex_lock(&s->mu);
+    drop_expired(s, now);
+    ssize_t i = find(s, id);
+    if (i >= 0 && touch)
+        s->v[i].last = now;
+    pthread_mutex_unlock(&s->mu);
+    return i >= 0;
+}
+
 void http_session_remove(http_sessions *s, const char *id)
 {
     if (!id)

@@ -35,6 +35,9 @@ bool http_session_check(http_sessions *s, const char *id, double now,
                         char csrf_r[HTTP_SESSION_HEX], char *user_r, char *host_r);
 /* Ends the session id (nothing when it is not one). */
 void http_session_remove(http_sessions *s, const char *id);
+/* Whether the session id is still live at now, without the CSRF or user a request needs;
+ * touch counts now as its last use (a WebSocket's input is the user's; its output is not). */
+bool http_session_alive(http_sessions *s, const char *id, double now, bool touch);
 
 /* The value of cookie name in a Cookie header ("a=1; b=2"), copied to buf (at most len - 1
  * bytes; a longer value is not taken); false when the header does not have it. */

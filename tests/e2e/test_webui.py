@@ -137,6 +137,7 @@ class WebUiTest(TlsKxldTestCase):
         events = websocket.create_connection(url, cookie=cookie, origin=self.origin,
                                              sslopt=sslopt, timeout=30)
         self.addCleanup(events.close)
+        token_events = self.wss("/api/v1/events?domain=hist", token=TOKEN)
         # a stats event every 5 s, and the history has the same samples
         t0 = time.monotonic()
         stats = []
@@ -165,6 +166,16 @@ class WebUiTest(TlsKxldTestCase):
         self.assertIn("Max-Age=0", headers["Set-Cookie"])
         status, _, e = self.https("GET", "/api/v1/domains", headers=with_cookie)
         self.assert_error(status, 401, "permission", e)
+        # ...and the WebSocket it opened closes within seconds, saying why; a token's stays
+        t0 = time.monotonic()
+        opcode, data = events.recv_data(control_frame=True)
+        while opcode != websocket.ABNF.OPCODE_CLOSE:   # (stats come every 5 s meanwhile)
+            self.assertLess(time.monotonic() - t0, 5, "the session's WebSocket outlived it")
+            opcode, data = events.recv_data(control_frame=True)
+        self.assertEqual(int.from_bytes(data[:2], "big"), 1008, data)
+        self.assertIn(b"the session ended", data)
+        while json.loads(token_events.recv())["event"] != "stats":
+            pass
 
     def throwaway_user(self, group):
         """A user with a random password in a new group, both removed after the test."""
