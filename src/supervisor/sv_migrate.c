@@ -16,6 +16,7 @@
  * the creating `kxl migrate-receive` stays open as a lifeline until "incoming-commit": if the
  * receiver dies before the sender's go, the domain is destroyed, so nothing is left. The
  * receiving QEMU activates its images only at cont (late-block-activate), after the go. */
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,6 +438,23 @@ static void migrate_accepted(json_object *ret, void *opaque)
         migrate_fail(s, sv_job_priv(s));
 }
 
+/* QEMU's TLS handshake on the stream runs in its main loop, and waits for the receiver's
+ * answer as a watch only on a non-blocking socket; on a blocking one it reads there, holding
+ * the big lock, and the guest stops until the receiving QEMU listens (B's domain start, 0.5 s
+ * and more: the relocation path's stall). QEMU 7.2 makes every descriptor it is given over
+ * QMP blocking, so the flag is set after getfd, on this copy of the same open file (the
+ * migration thread then waits for a full socket with poll, as over tcp:). */
+static int stream_nonblocking(sv *s, int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot make the migration stream of '%s' non-blocking",
+                     s->name);
+        return -1;
+    }
+    return 0;
+}
+
 json_object *sv_migrate(sv *s, json_object *args)
 {
     AUTOCLOSE int fd = sv_control_take_fd(s);
@@ -458,7 +476,7 @@ json_object *sv_migrate(sv *s, json_object *args)
     if (migrate_prepare_qemu(s, args, mirror != NULL, postcopy) < 0 ||
         (tls_host && sv_tls_on(s, tls_host) < 0))
         return NULL;
-    if (sv_fd_give(s, fd, MIGRATE_FDNAME) < 0) {
+    if (sv_fd_give(s, fd, MIGRATE_FDNAME) < 0 || (tls_host && stream_nonblocking(s, fd) < 0)) {
         if (tls_host)
             sv_tls_off(s);
         return NULL;

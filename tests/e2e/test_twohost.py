@@ -8,6 +8,7 @@ has no process left. Fault: the link of B cut while memory moves: the guest runs
 (and still answers the client), B has nothing."""
 
 import contextlib
+import math
 import os
 import subprocess
 import time
@@ -19,14 +20,44 @@ from twohost import TwoHosts, start_sshd
 
 SSH_PORT = 2222
 TARGET_LOST = 3   # pings lost at 10 ms: the issue's target, printed with each figure
-# What the test asserts: the guest is stopped from the sender's last pass until the receiver's
-# cont, and under TCG with sanitized binaries on a busy 2-core machine that measured 3-4
-# pings over ssh and 7 through the relocation server (two more relay hops for the handover's
-# lines); a regression past 100 ms fails
-MAX_LOST = int(os.environ.get("KXL_MAX_LOST_PINGS", "10"))
+# What the test asserts about the pings. The guest is stopped from QEMU's last pass (its
+# downtime, which QEMU picks itself under its limit) until the receiver's cont (kxl's
+# handover). A fixed cap on the pings lost failed on this busy 2-core host whenever QEMU's
+# own downtime ran long (once 314 ms: 22 lost), which says nothing of kxl; so the losses are
+# held against QEMU's reported downtime: at most the pings sent within it plus MAX_LOST_BEYOND
+# for kxl's part (measured 1-5 under TCG with sanitized binaries; a handover 80 ms slower
+# fails). QEMU's downtime itself is held to MAX_DOWNTIME_MS, twice its limit (kxl sets 300
+# ms): a migration that stops the guest far longer than QEMU was told still fails, so the
+# relative check hides no regression that lengthens the stop. And no answered ping may take
+# longer than the downtime plus MAX_STALL_MS: a guest that stalls without losing pings (the
+# relocation path's TLS handshake held QEMU's main loop for 0.6-1.1 s until B listened: all
+# late, none lost) fails too.
+MAX_LOST_BEYOND = int(os.environ.get("KXL_MAX_LOST_PINGS", "8"))
+MAX_DOWNTIME_MS = 600
+MAX_STALL_MS = 500
 
 
 class TwoHostTest(test_migrate.MigrateTest):
+
+    def assert_pings(self, what, r, pinger):
+        """The pings' figures printed and held against QEMU's own downtime (above)."""
+        sent, lost, run = pinger.stop()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        figures = test_migrate.FIGURES.search(r.stderr)
+        downtime = int(figures.group(4))
+        interval = pinger.interval_ms()
+        within = math.ceil(downtime / interval)
+        slowest = pinger.slowest_ms()
+        print(f"\ntwo hosts, {what}: {figures.group(0)}; pings: {sent} sent, {lost} lost "
+              f"({run} in a row; target <= {TARGET_LOST}); {within} sent within QEMU's "
+              f"downtime (one each {interval:.1f} ms); slowest answer {slowest:.0f} ms")
+        self.assertLessEqual(downtime, MAX_DOWNTIME_MS,
+                             f"QEMU stopped the guest {downtime} ms (its limit 300 ms)")
+        self.assertLessEqual(lost, within + MAX_LOST_BEYOND,
+                             f"{lost} of {sent} pings lost, {within} of them within QEMU's "
+                             f"downtime of {downtime} ms")
+        self.assertLessEqual(slowest, downtime + MAX_STALL_MS,
+                             f"a ping was answered after {slowest:.0f} ms: the guest stalled")
 
     def setUp(self):
         super().setUp()
@@ -86,11 +117,7 @@ class TwoHostTest(test_migrate.MigrateTest):
         pinger = self.net.pinger(TwoHosts.GUEST_IP)
         time.sleep(1)
         r = self.migrate("-s", ssh, "tp", host)
-        sent, lost, run = pinger.stop()
-        self.assertEqual(r.returncode, 0, r.stderr)
-        print(f"\ntwo hosts, over ssh: {test_migrate.FIGURES.search(r.stderr).group(0)}; "
-              f"pings: {sent} sent, {lost} lost ({run} in a row; target <= {TARGET_LOST})")
-        self.assertLessEqual(lost, MAX_LOST, f"{lost} of {sent} pings lost")
+        self.assert_pings("over ssh", r, pinger)
         self.assert_gone("tp")
         self.assert_goes_on_at_b("tp", self.last_beat("tp"))
         with self.host_b():
@@ -136,12 +163,7 @@ class TwoHostTest(test_migrate.MigrateTest):
             pinger = self.net.pinger(TwoHosts.GUEST_IP)
             time.sleep(1)
             r = self.migrate("--relocation", TwoHosts.HOST_IP["b"], "tr")
-            sent, lost, run = pinger.stop()
-            self.assertEqual(r.returncode, 0, r.stderr)
-            print(f"\ntwo hosts, relocation server: "
-                  f"{test_migrate.FIGURES.search(r.stderr).group(0)}; "
-                  f"pings: {sent} sent, {lost} lost ({run} in a row; target <= {TARGET_LOST})")
-            self.assertLessEqual(lost, MAX_LOST, f"{lost} of {sent} pings lost")
+            self.assert_pings("relocation server", r, pinger)
             self.assert_gone("tr")
             self.assert_goes_on_at_b("tr", self.last_beat("tr"))
             with self.host_b():

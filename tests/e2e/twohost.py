@@ -61,6 +61,21 @@ class Pinger:
             prev = s
         return sent, len(missing), longest
 
+    def interval_ms(self):
+        """After stop(): the mean time between requests as they left (ping's -i is a
+        floor: on a busy host they go every 15-17 ms), from the replies' -D stamps."""
+        sent = [(int(m.group(2)), float(m.group(1)) - float(m.group(3)) / 1000) for m in
+                re.finditer(r"\[([\d.]+)\] .*icmp_seq=(\d+) .*time=([\d.]+) ms",
+                            getattr(self, "output", ""))]
+        if len(sent) < 2 or sent[-1][0] == sent[0][0]:
+            return 10.0
+        return (sent[-1][1] - sent[0][1]) * 1000 / (sent[-1][0] - sent[0][0])
+
+    def slowest_ms(self):
+        """After stop(): the longest round trip of an answered request."""
+        return max((float(m) for m in re.findall(r"icmp_seq=\d+ .*time=([\d.]+) ms",
+                                                 getattr(self, "output", ""))), default=0.0)
+
     def timeline(self, slow_ms=20):
         """After stop(): what happened around the losses, for a trace: (seq, sent, rtt_ms)
         of each reply slower than slow_ms and of each request never answered (rtt None),
