@@ -1,5 +1,5 @@
-/* ws_peer.c - a peer's WebSockets relayed (ws_peer.h): GET /api/v1/hosts/{host}/events and
- * GET /api/v1/hosts/{host}/domains/{name}/console. The browser's WebSocket is upgraded here
+/* ws_peer.c - a peer's WebSockets relayed (ws_peer.h): GET /api/v1/hosts/{host}/events,
+ * GET /api/v1/hosts/{host}/domains/{name}/console and .../vnc. The browser's WebSocket is upgraded here
  * (authenticated as any route, the peer checked to be one of api_peers); then a libwebsockets
  * client connection goes to the peer's kxld with this host's certificate of kxl tls-setup
  * (http_server_peer_vhost), and frames pass both ways as they came, fragments and all:
