@@ -57,8 +57,9 @@ class SlowPeer:
         self.conn = None
         self.sent = 0
 
-    def accept(self):
-        """The relay's connection, upgraded: the path it asked for."""
+    def accept(self, answer=True):
+        """The relay's connection, upgraded (without answer, the upgrade asked is left
+        unanswered): the path it asked for."""
         self.listener.settimeout(30)
         raw, _ = self.listener.accept()
         self.conn = self.ctx.wrap_socket(raw, server_side=True)
@@ -69,6 +70,8 @@ class SlowPeer:
         key = next(l.split(":", 1)[1].strip() for l in lines
                    if l.lower().startswith("sec-websocket-key:"))
         accept = base64.b64encode(hashlib.sha1(key.encode() + self.GUID).digest()).decode()
+        if not answer:
+            return lines[0].split()[1]
         self.conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                            f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n")
                           .encode())
@@ -425,6 +428,30 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
         print(f"\nrelay flow control: {held >> 20} MiB of 128 taken from a peer the client did "
               f"not read, {held_in >> 20} MiB from a client the peer did not read; kxld A "
               f"{rss >> 10} MiB resident while held", file=sys.stderr)
+
+    def test_closed_before_the_peer_answers(self):
+        """A client that closes its relayed WebSocket while the peer has not answered the
+        upgrade yet: the connection to the peer ends with it, and kxld goes on (it once used
+        the peer's connection after libwebsockets had freed it: a crash)."""
+        self.certify_hosts()
+        peer = SlowPeer(os.path.join(self.root_b, "etc/kxl/tls"))
+        self.addCleanup(peer.close)
+        self.write_conf(api_peers=[f"slow=127.0.0.1:{peer.port}"])
+        self.start_kxld()
+        for what in ("events?domain=x", "domains/x/console", "domains/x/vnc"):
+            ctx = ssl.create_default_context(cafile=self.cert)
+            sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", self.port), timeout=30),
+                                   server_hostname="127.0.0.1")
+            client = websocket.create_connection(f"ws://localhost/api/v1/hosts/slow/{what}",
+                                                 socket=sock,
+                                                 header=[f"Authorization: Bearer {TOKEN}"])
+            self.assertEqual(peer.accept(answer=False), f"/api/v1/{what}")
+            client.close(timeout=2)
+            peer.conn.settimeout(10)
+            self.assertEqual(peer.conn.recv(4096), b"", "the connection to the peer stayed")
+            peer.conn.close()
+            status, _, doms = self.https("GET", "/api/v1/domains", token=TOKEN)
+            self.assertEqual((status, doms), (200, []), f"kxld ended: {self.kxld_log()[-2000:]}")
 
     def test_a_peer_of_another_ca(self):
         """B's certificate is from a CA of its own, which A does not trust (nor B A's): the
