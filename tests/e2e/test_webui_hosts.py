@@ -14,7 +14,8 @@ pause shows as paused on A's page within a second (the relayed events: no pollin
 console opens from A's page and answers a command. A peer domain's VNC display through A
 (GET /api/v1/hosts/{host}/domains/{name}/vnc: refused 401/403/404 before the upgrade; the RFB
 stream of B's guest through it; in the browser noVNC connected at the guest's screen size), and
-B's domain dragged onto A's own card, migrated from B to A by A's relay of B's migrate call
+B's domain dragged onto A's own card, migrated from B to A by A's relay of B's migrate call,
+and with a third host C, B's domain dragged onto C's section and moved from B to C
 (tests/browser/webui_hosts_peer.cjs). This host's certificate for its peers renewed under a
 running kxld A (a new CA for both hosts): the next relayed request and WebSocket use it, no
 restart; a certificate that does not match its key is refused, saying so. Screenshots: hosts,
@@ -22,6 +23,7 @@ peer-paused, peer-console, drop-migrate, dropped, peer-vnc, peer-drop-migrate,
 peer-dropped-here."""
 
 import base64
+import contextlib
 import hashlib
 import http.client
 import json
@@ -119,11 +121,15 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
 
     def tearDown(self):
         try:
-            self.teardown_host_b()
+            try:
+                if getattr(self, "root_c", None):   # a third host's (before the root goes)
+                    self.teardown_host_c()
+            finally:
+                self.teardown_host_b()
         finally:
             super().tearDown()
 
-    def start_hosts(self, down_peer=False, more_peers=(), a_receives=False):
+    def start_hosts(self, down_peer=False, more_peers=(), a_receives=False, b_extra=""):
         """kxld A with B (and, with down_peer, host-c where nothing listens; more_peers) as
         api_peers and B as a relocation peer; kxld B with its TCP listener on B's certificate,
         trusting the CA's clients, and its relocation server. With a_receives, A runs a
@@ -131,13 +137,13 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
         peers = [f"host-b=127.0.0.1:{self.port_b}"] + (["host-c=127.0.0.1:1"] if down_peer else [])
         peers += list(more_peers)
         more_a = {}
-        more_b = ""
+        more_b = b_extra
         if a_receives:
             self.reloc_port_a = free_port()
             more_a = {"relocation_server": 1, "relocation_address": "127.0.0.1",
                       "relocation_port": self.reloc_port_a,
                       "relocation_hosts_allow": ["host-b$"]}
-            more_b = f'relocation_peers = [ "host-a=127.0.0.1:{self.reloc_port_a}" ]\n'
+            more_b += f'relocation_peers = [ "host-a=127.0.0.1:{self.reloc_port_a}" ]\n'
         self.write_conf(web_dir=WEB_DIR, api_peers=peers,
                         relocation_peers=[f"host-b=127.0.0.1:{self.reloc_port}"], **more_a)
         self.start_kxld()
@@ -584,6 +590,75 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
         self.wait_console(moved, r"KXL-HB \d+", timeout=30)
         last = max(int(n) for n in re.findall(r"KXL-HB (\d+)", self.console_log(moved)))
         self.wait_console(moved, rf"KXL-HB {last + 1}\b", timeout=30)
+
+    @contextlib.contextmanager
+    def host_c(self):
+        """HostB's helpers (start_kxld_b, stop_kxld_b, host_b, kxld_b_log) act on a third
+        host, C, meanwhile."""
+        saved = self.root_b, self.env_b, self.log_b, self.kxld_b
+        self.root_b, self.env_b, self.log_b, self.kxld_b = (self.root_c, self.env_c, self.log_c,
+                                                            self.kxld_c)
+        try:
+            yield
+        finally:
+            self.kxld_c = self.kxld_b
+            self.root_b, self.env_b, self.log_b, self.kxld_b = saved
+
+    def teardown_host_c(self):
+        with self.host_c():
+            self.teardown_host_b()
+
+    def test_migration_from_peer_to_peer(self):
+        """B's domain dragged onto C's section of A's page: A relays B's migrate call to B,
+        whose relocation_peers name host-c; the domain leaves B and runs on C."""
+        moved = "peer2peer"
+        self.root_c = os.path.join(self.tmp, "host-c")
+        os.makedirs(self.root_c)
+        self.env_c = dict(self.env, KXL_ROOT=self.root_c)
+        self.log_c = os.path.join(self.tmp, "kxld-c.log")
+        self.kxld_c = None
+        self.certify_hosts()
+        out = os.path.join(self.tmp, "for-c")
+        self.tls_setup(self.env, "--sign", "host-c", "--ip", "127.0.0.1", "--out", out)
+        self.tls_setup(self.env_c, "--import", out)
+        port_c, reloc_c = free_port(), free_port()
+        with self.host_b():
+            self.create(moved)
+        self.start_hosts(more_peers=[f"host-c=127.0.0.1:{port_c}"],
+                         b_extra=f'relocation_peers = [ "host-c=127.0.0.1:{reloc_c}" ]\n')
+        with self.host_c():
+            self.start_kxld_b(f"tcp_port = {port_c}\ntcp_address = \"127.0.0.1\"\n"
+                              "tls_cert = \"etc/kxl/tls/host-cert.pem\"\n"
+                              "tls_key = \"etc/kxl/tls/host-key.pem\"\n"
+                              "tls_client_ca = \"etc/kxl/tls/ca-cert.pem\"\n"
+                              "relocation_server = 1\nrelocation_address = \"127.0.0.1\"\n"
+                              f"relocation_port = {reloc_c}\n"
+                              "relocation_hosts_allow = [ \"host-b$\" ]\n")
+        with self.host_b():
+            self.wait_ready(moved)
+            self.wait_console(moved, r"KXL-HB 2\b", timeout=30)
+        result = browse(self, "webui_hosts_peer.cjs",
+                        {"KXL_URL": f"https://127.0.0.1:{self.port}/", "KXL_TOKEN": TOKEN,
+                         "KXL_VNC": "", "KXL_MOVE": moved, "KXL_PEER": "host-b",
+                         "KXL_TO": "host-c"})
+        print(f"\nweb UI (a peer's domain moved to another peer): {json.dumps(result)}",
+              flush=True)
+        self.assertEqual(result["dialog_title"], f"Migrate {moved} from host-b")
+        self.assertEqual(result["dialog_host"], "host-c")
+        self.assertEqual(result["dialog_peers"], ["host-c"])   # B's relocation_peers
+        self.assertEqual(result["page_errors"], [])
+        self.assertEqual(self.domain_names(), [], "A has none of its own")
+        with self.host_b():
+            self.assertNotIn(moved, self.domain_names())
+        saved = self.root, self.env
+        self.root, self.env = self.root_c, self.env_c
+        try:
+            self.assertEqual(self.list_json()[moved]["state"], "running")
+            self.wait_console(moved, r"KXL-HB \d+", timeout=30)
+            last = max(int(n) for n in re.findall(r"KXL-HB (\d+)", self.console_log(moved)))
+            self.wait_console(moved, rf"KXL-HB {last + 1}\b", timeout=30)
+        finally:
+            self.root, self.env = saved
 
     def renew_pool(self, tag):
         """A new CA (made in a third root) and certificates of host-a and host-b signed by it,
