@@ -11,7 +11,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include "daemon/kxld_peer_tls.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -153,16 +152,11 @@ static int listen_tcp(http_listeners *l, const http_server_opts *o,
     return 0;
 }
 
-int http_listen_peer_vhost(http_listeners *l, const char *tls_dir,
+int http_listen_peer_vhost(http_listeners *l, SSL_CTX *client_ctx,
                            const struct lws_protocols *protocols)
 {
     if (l->peer_vh)
         return 0;
-    kxld_peer_tls t;
-    if (kxld_peer_tls_files(tls_dir, &t) < 0) {
-        kxld_peer_tls_dispose(&t);
-        return -1;
-    }
     struct lws_context_creation_info info = {0};
     info.protocols = protocols;
     info.vhost_name = "peers";
@@ -171,14 +165,12 @@ int http_listen_peer_vhost(http_listeners *l, const char *tls_dir,
     info.uid = (uid_t)-1;
     /* the client's TLS context is made only with this in the vhost's own options */
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    info.client_ssl_cert_filepath = t.cert;
-    info.client_ssl_private_key_filepath = t.key;
-    info.client_ssl_ca_filepath = t.ca;   /* this CA only, not the system's */
+    /* kxld's own (kxld_peer_tls.h): its certificate and CA change with the files */
+    info.provided_client_ssl_ctx = client_ctx;
     l->peer_vh = lws_create_vhost(l->ctx, &info);
     if (!l->peer_vh)
-        kx_err(KXL_ERR_HOST, "cannot load this host's certificate '%s' for its peers "
-               "(libwebsockets said why in kxld's log)", t.cert);
-    kxld_peer_tls_dispose(&t);
+        kx_err(KXL_ERR_INTERNAL, "cannot make the client connections to peers "
+               "(libwebsockets said why in kxld's log)");
     return l->peer_vh ? 0 : -1;
 }
 

@@ -18,10 +18,10 @@ typedef struct {
  * user pointer. 0, or -1 with kx_err (and nothing left open). */
 int http_listen(const http_server_opts *o, const struct lws_protocols *protocols, void *user,
                 http_listeners *l_r);
-/* l->peer_vh, made now unless it was: no listener, the certificate, key and CA of kxl
- * tls-setup in tls_dir for connections to peers (ws_peer.h), with these protocols. 0, or -1
- * with kx_err when they are not there or do not load. */
-int http_listen_peer_vhost(http_listeners *l, const char *tls_dir,
+/* l->peer_vh, made now unless it was: no listener; its connections to peers (ws_peer.h) use
+ * client_ctx (kxld_peer_tls.h: this host's certificate and CA of kxl tls-setup, as they are
+ * when each connection is made), which must outlive the context. 0, or -1 with kx_err. */
+int http_listen_peer_vhost(http_listeners *l, SSL_CTX *client_ctx,
                            const struct lws_protocols *protocols);
 /* Closes the listeners and removes the socket. Idempotent. */
 void http_listen_close(http_listeners *l, const http_server_opts *o);

@@ -23,6 +23,7 @@
 #include "daemon/kxld.h"
 #include "daemon/kxld_sampler.h"
 #include "daemon/ws_events.h"
+#include "daemon/kxld_peer_tls.h"
 #include "daemon/ws_peer.h"
 #include "daemon/ws_relay.h"
 #include "kxl/tls.h"
@@ -46,6 +47,9 @@ struct http_task {
 
 struct http_server {
     http_listeners l;
+    kxld_peer_tls *peer_tls;     /* this host's certificate files for its peers */
+    SSL_CTX *peer_ctx;           /* the client connections' to peers, once one was made */
+    unsigned long peer_generation;   /* the reading of peer_tls that peer_ctx holds */
     const http_server_opts *o;
     ev_hub *events;
     kxld_jobs *jobs;
@@ -190,7 +194,8 @@ static kxld_request request_of(http_job *j)
                           .login_limit = j->srv->login_limit, .peer = j->peer,
                           .auto_dirs = j->srv->o->auto_dirs, .peers = j->srv->o->peers,
                           .api_peers = j->srv->o->api_peers, .method = j->method,
-                          .body_text = j->body, .respond_async = j->respond_async};
+                          .body_text = j->body, .respond_async = j->respond_async,
+                          .peer_tls = j->srv->peer_tls};
 }
 
 /* Runs j's route: its HTTP status and body (*out_r, caller puts; the error's on failure). */
@@ -1021,8 +1026,20 @@ const char *const *http_server_api_peers(const http_server *srv)
 
 struct lws_vhost *http_server_peer_vhost(http_server *srv)
 {
-    AUTOFREE char *tls = kxl_tls_dir(srv->o->paths);
-    return http_listen_peer_vhost(&srv->l, tls, protocols) < 0 ? NULL : srv->l.peer_vh;
+    kxld_peer_creds *c = kxld_peer_tls_get(srv->peer_tls);
+    if (!c)
+        return NULL;
+    int r = 0;
+    if (!srv->peer_ctx && !(srv->peer_ctx = kxld_peer_tls_client_ctx()))
+        r = -1;
+    /* the files changed since the last connection: the next ones show the new certificate */
+    if (r == 0 && c->generation != srv->peer_generation &&
+        (r = kxld_peer_tls_apply(srv->peer_ctx, c)) == 0)
+        srv->peer_generation = c->generation;
+    kxld_peer_creds_unref(c);
+    if (r < 0 || http_listen_peer_vhost(&srv->l, srv->peer_ctx, protocols) < 0)
+        return NULL;
+    return srv->l.peer_vh;
 }
 
 ev_hub *http_server_events(const http_server *srv)
@@ -1047,6 +1064,8 @@ http_server *http_server_new(const http_server_opts *o)
     srv->sessions = http_sessions_new(o->session_idle_s);
     srv->login_limit = http_login_limit_new();
     srv->history = kxld_history_new(KXLD_HISTORY_LEN);
+    AUTOFREE char *tls_dir = kxl_tls_dir(o->paths);
+    srv->peer_tls = kxld_peer_tls_new(tls_dir);
     if (http_listen(o, protocols, srv, &srv->l) < 0 ||
         !(srv->events = ev_hub_new(srv->l.ctx, o->paths)) ||
         !(srv->sampler = kxld_sampler_new(o->paths, srv->history, srv->events))) {
@@ -1093,6 +1112,8 @@ void http_server_free(http_server *s)
     http_sessions_free(s->sessions);
     http_login_limit_free(s->login_limit);
     kxld_history_free(s->history);
+    SSL_CTX_free(s->peer_ctx);   /* after the context: its vhost used it */
+    kxld_peer_tls_free(s->peer_tls);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->idle);
     free(s);

@@ -28,6 +28,7 @@ typedef struct {
     const char *method;          /* "GET", "POST", ... */
     const char *body_text;       /* its body, or NULL */
     bool respond_async;          /* it asked Prefer: respond-async */
+    struct kxld_peer_tls *peer_tls;   /* this host's certificate for its peers (NULL: none) */
     /* who asks, for the sessions' routes */
     http_sessions *sessions;     /* the browser sessions */
     const kx_strv *tokens;       /* the TCP listener's bearer tokens (empty without one) */

@@ -1,6 +1,7 @@
 /* kxld_relay.c - the relay to peer kxld hosts (kxld_relay.h), in a worker thread: one libcurl
  * request per call, with this host's certificate and the CA of kxl tls-setup
- * (ROOT/etc/kxl/tls), the peer's name checked against its certificate, no redirects, https
+ * (ROOT/etc/kxl/tls, as kxld_peer_tls read and checked them last: renewed files are read again
+ * for the next request), the peer's name checked against its certificate, no redirects, https
  * only, and bounds on time and size. The URL is kxld_relay_url's: only a configured peer, only
  * under its /api/v1/. A peer that cannot be reached, or whose certificate the CA did not sign,
  * is a 503 saying so. */
@@ -11,7 +12,6 @@
 
 #include "daemon/kxld_peer_tls.h"
 #include "daemon/kxld_relay_url.h"
-#include "kxl/tls.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -57,24 +57,34 @@ static size_t on_data(char *data, size_t size, size_t n, void *opaque)
 }
 
 /* The request's options: the peer's URL, this host's certificate, the CA, the method and body. */
-static int set_options(CURL *c, const kxld_request *rq, const char *url, const char *tls,
+static int set_options(CURL *c, const kxld_request *rq, const char *url,
                        struct curl_slist *headers, reply_sink *sink, char *errbuf)
 {
-    kxld_peer_tls t;
-    if (kxld_peer_tls_files(tls, &t) < 0) {
-        kxld_peer_tls_dispose(&t);
+    if (!rq->peer_tls) {
+        kx_err(KXL_ERR_INTERNAL, "no certificate for peers here");
         return -1;
     }
+    /* the files as they are now (read again when they changed), checked as a pair */
+    kxld_peer_creds *t = kxld_peer_tls_get(rq->peer_tls);
+    if (!t)
+        return -1;
+    /* libcurl copies the blobs (CURL_BLOB_COPY) */
+    struct curl_blob cert = {t->cert, t->cert_len, CURL_BLOB_COPY};
+    struct curl_blob key = {t->key, t->key_len, CURL_BLOB_COPY};
+    struct curl_blob ca = {t->ca, t->ca_len, CURL_BLOB_COPY};
     CURLcode e = CURLE_OK;
     e |= curl_easy_setopt(c, CURLOPT_URL, url);
     e |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
     e |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     e |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);   /* threads: no SIGALRM for timeouts */
-    /* libcurl copies the strings it is given */
-    e |= curl_easy_setopt(c, CURLOPT_SSLCERT, t.cert);
-    e |= curl_easy_setopt(c, CURLOPT_SSLKEY, t.key);
-    e |= curl_easy_setopt(c, CURLOPT_CAINFO, t.ca);
-    e |= curl_easy_setopt(c, CURLOPT_CAPATH, NULL);   /* this CA only, not the system's */
+    e |= curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cert);
+    e |= curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+    e |= curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
+    e |= curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+    e |= curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
+    /* this CA only, not the system's */
+    e |= curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
+    e |= curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
     e |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     e |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     e |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)RELAY_CONNECT_MS);
@@ -90,7 +100,7 @@ static int set_options(CURL *c, const kxld_request *rq, const char *url, const c
         e |= curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
     if (strcmp(rq->method, "GET") == 0)
         e |= curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-    kxld_peer_tls_dispose(&t);
+    kxld_peer_creds_unref(t);
     if (e != CURLE_OK) {
         kx_err(KXL_ERR_INTERNAL, "cannot set up the relay's request (libcurl)");
         return -1;
@@ -122,7 +132,6 @@ int kxld_relay(const kxld_request *rq, kxld_raw_reply *out_r)
                                         rq->query);
     if (!url)
         return -1;
-    AUTOFREE char *tls = kxl_tls_dir(rq->paths);
     struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
     if (rq->body_text && rq->body_text[0])
         headers = curl_slist_append(headers, "Content-Type: application/json");
@@ -135,7 +144,7 @@ int kxld_relay(const kxld_request *rq, kxld_raw_reply *out_r)
     int rc = -1;
     if (!c)
         kx_err(KXL_ERR_INTERNAL, "cannot start a request to '%s' (libcurl)", host);
-    else if (set_options(c, rq, url, tls, headers, &sink, errbuf) == 0) {
+    else if (set_options(c, rq, url, headers, &sink, errbuf) == 0) {
         CURLcode e = curl_easy_perform(c);
         if (e == CURLE_OK) {
             take_reply(c, host, &sink, out_r);

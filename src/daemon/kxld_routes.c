@@ -19,9 +19,11 @@
 #include "daemon/kxld_routes_config.h"
 #include "daemon/kxld_routes_image.h"
 #include "daemon/kxld_routes_migrate.h"
+#include "daemon/kxld_peer_tls.h"
 #include "daemon/kxld_relay.h"
 #include "kxl/autostart.h"
 #include "kxl/stats.h"
+#include "tls/tls_certs.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -37,10 +39,31 @@ static const char *dom(const kxld_request *rq)
 
 /* ---- the host and lists ---- */
 
+/* This host's name to its peers: its certificate's first name (kxl tls-setup --name), which
+ * their relocation_hosts_allow match and their relocation_peers name it by; NULL without one. */
+static json_object *peer_name(const kxld_request *rq)
+{
+    kxld_peer_creds *c = rq->peer_tls ? kxld_peer_tls_get(rq->peer_tls) : NULL;
+    kx_err_clear();   /* no certificate: no name, and no error */
+    if (!c)
+        return NULL;
+    kx_strv names = KX_STRV_INIT;
+    tls_cert_names(c->cert_x509, &names);
+    json_object *name = names.n ? json_object_new_string(names.v[0]) : NULL;
+    kx_strv_dispose(&names);
+    kxld_peer_creds_unref(c);
+    return name;
+}
+
 static int get_host(const kxld_request *rq, json_object **out_r)
 {
     *out_r = kxl_host_info(rq->paths);
-    return *out_r ? 200 : -1;
+    if (!*out_r)
+        return -1;
+    json_object *name = peer_name(rq);
+    if (name)
+        json_object_object_add(*out_r, "peer_name", name);
+    return 200;
 }
 
 static int list_domains(const kxld_request *rq, json_object **out_r)
@@ -657,6 +680,7 @@ static const kxld_route routes[] = {
     {"GET /api/v1/hosts/{host}/events", NO_OP, websocket_only, &ws_peer_events_kind},
     {"GET /api/v1/hosts/{host}/domains/{name}/console", NO_OP, websocket_only,
      &ws_peer_console_kind},
+    {"GET /api/v1/hosts/{host}/domains/{name}/vnc", NO_OP, websocket_only, &ws_peer_vnc_kind},
     {"GET /api/v1/hosts/{host}/{path+}", NO_OP, NULL, .raw = kxld_relay},
     {"POST /api/v1/hosts/{host}/{path+}", NO_OP, NULL, .raw = kxld_relay},
     {"PUT /api/v1/hosts/{host}/{path+}", NO_OP, NULL, .raw = kxld_relay},

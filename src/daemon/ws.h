@@ -30,10 +30,11 @@ typedef struct {
 extern const ws_kind ws_events_kind;
 extern const ws_kind ws_console_kind;
 extern const ws_kind ws_vnc_kind;
-/* GET /api/v1/hosts/{host}/events and GET /api/v1/hosts/{host}/domains/{name}/console: a
- * peer's, relayed (ws_peer_events.c). */
+/* GET /api/v1/hosts/{host}/events, GET /api/v1/hosts/{host}/domains/{name}/console and
+ * GET /api/v1/hosts/{host}/domains/{name}/vnc: a peer's, relayed (ws_peer_events.c). */
 extern const ws_kind ws_peer_events_kind;
 extern const ws_kind ws_peer_console_kind;
+extern const ws_kind ws_peer_vnc_kind;
 
 /* The close frame's reason: at most 123 bytes of msg, as a WebSocket allows. */
 void ws_close_reason(struct lws *wsi, enum lws_close_status status, const char *msg);

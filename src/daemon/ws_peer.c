@@ -1,5 +1,5 @@
-/* ws_peer.c - a peer's WebSockets relayed (ws_peer.h): GET /api/v1/hosts/{host}/events and
- * GET /api/v1/hosts/{host}/domains/{name}/console. The browser's WebSocket is upgraded here
+/* ws_peer.c - a peer's WebSockets relayed (ws_peer.h): GET /api/v1/hosts/{host}/events,
+ * GET /api/v1/hosts/{host}/domains/{name}/console and .../vnc. The browser's WebSocket is upgraded here
  * (authenticated as any route, the peer checked to be one of api_peers); then a libwebsockets
  * client connection goes to the peer's kxld with this host's certificate of kxl tls-setup
  * (http_server_peer_vhost), and frames pass both ways as they came, fragments and all:
@@ -209,6 +209,9 @@ int ws_peer_client_callback(struct lws *wsi, enum lws_callback_reasons reason, v
         }
         return 0;
     case LWS_CALLBACK_CLIENT_CLOSED:
+    /* closed after the upgrade was asked and before the peer answered it: libwebsockets tells
+     * it as an HTTP client's close (its role was not yet the WebSocket's) */
+    case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
         if (s)
             peer_gone(s, LWS_CLOSE_STATUS_GOINGAWAY, "the peer closed the WebSocket");
         return 0;
@@ -322,7 +325,9 @@ int ws_peer_writable(void *sess)
 void ws_peer_close(void *sess)
 {
     peer_sess *s = sess;
-    if (s->peer) {
+    /* (libwebsockets closes the peer's connection, a child, before the browser's: s->peer is
+     * NULL by then unless a close of it went untold; only a live child is touched) */
+    if (s->peer && lws_get_child(s->wsi) == s->peer) {
         /* libwebsockets closes the peer's connection with its parent, the browser's: it must
          * not find the session then */
         lws_set_opaque_user_data(s->peer, NULL);

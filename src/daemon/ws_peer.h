@@ -1,6 +1,6 @@
 /* ws_peer.h - a peer kxld's WebSockets through this one (ws_peer.c): the events
- * (GET /api/v1/hosts/{host}/events, ws_peer_events.c) and a domain's serial console
- * (GET /api/v1/hosts/{host}/domains/{name}/console), relayed frame by frame to the peer of
+ * (GET /api/v1/hosts/{host}/events, ws_peer_events.c), a domain's serial console
+ * (GET /api/v1/hosts/{host}/domains/{name}/console) and its VNC display (.../vnc), relayed frame by frame to the peer of
  * kxld.conf's api_peers over a libwebsockets client connection with this host's certificate,
  * as the HTTP relay (kxld_relay.h) passes requests. */
 #pragma once
@@ -8,7 +8,7 @@
 #include "daemon/ws.h"
 
 typedef struct {
-    const char *what;    /* for messages: "events", "console" */
+    const char *what;    /* for messages: "events", "console", "VNC display" */
     const char *rest;    /* the peer's path after /api/v1/ (after domains/{name}/ with a name) */
     bool query;          /* the browser's query goes with it (?domain= of the events) */
 } ws_peer_spec;

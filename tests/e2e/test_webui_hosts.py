@@ -11,10 +11,19 @@ down or answers with a certificate of another CA (503, saying why). In the brows
 as unreachable, a peer's domain paused from A's page, and A's domain dragged onto B's section,
 confirmed in the Migrate dialog and seen arriving under B; B's domain paused by B's own kxl
 pause shows as paused on A's page within a second (the relayed events: no polling), and its
-console opens from A's page and answers a command. Screenshots: hosts, peer-paused,
-peer-console, drop-migrate, dropped."""
+console opens from A's page and answers a command. A peer domain's VNC display through A
+(GET /api/v1/hosts/{host}/domains/{name}/vnc: refused 401/403/404 before the upgrade; the RFB
+stream of B's guest through it; in the browser noVNC connected at the guest's screen size), and
+B's domain dragged onto A's own card, migrated from B to A by A's relay of B's migrate call,
+and with a third host C, B's domain dragged onto C's section and moved from B to C
+(tests/browser/webui_hosts_peer.cjs). This host's certificate for its peers renewed under a
+running kxld A (a new CA for both hosts): the next relayed request and WebSocket use it, no
+restart; a certificate that does not match its key is refused, saying so. Screenshots: hosts,
+peer-paused, peer-console, drop-migrate, dropped, peer-vnc, peer-drop-migrate,
+peer-dropped-here."""
 
 import base64
+import contextlib
 import hashlib
 import http.client
 import json
@@ -29,7 +38,9 @@ import time
 from hostb import HostB
 from test_kxld_tls import TOKEN, TlsKxldTestCase, free_port
 from test_kxld_ws import WsClient, websocket
+from test_graphics import Rfb, unix_connect
 from test_webui import WEB_DIR, browse
+from test_webui_manage import WsStream
 
 
 class SlowPeer:
@@ -48,8 +59,9 @@ class SlowPeer:
         self.conn = None
         self.sent = 0
 
-    def accept(self):
-        """The relay's connection, upgraded: the path it asked for."""
+    def accept(self, answer=True):
+        """The relay's connection, upgraded (without answer, the upgrade asked is left
+        unanswered): the path it asked for."""
         self.listener.settimeout(30)
         raw, _ = self.listener.accept()
         self.conn = self.ctx.wrap_socket(raw, server_side=True)
@@ -60,6 +72,8 @@ class SlowPeer:
         key = next(l.split(":", 1)[1].strip() for l in lines
                    if l.lower().startswith("sec-websocket-key:"))
         accept = base64.b64encode(hashlib.sha1(key.encode() + self.GUID).digest()).decode()
+        if not answer:
+            return lines[0].split()[1]
         self.conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                            f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n")
                           .encode())
@@ -107,18 +121,31 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
 
     def tearDown(self):
         try:
-            self.teardown_host_b()
+            try:
+                if getattr(self, "root_c", None):   # a third host's (before the root goes)
+                    self.teardown_host_c()
+            finally:
+                self.teardown_host_b()
         finally:
             super().tearDown()
 
-    def start_hosts(self, down_peer=False, more_peers=()):
+    def start_hosts(self, down_peer=False, more_peers=(), a_receives=False, b_extra=""):
         """kxld A with B (and, with down_peer, host-c where nothing listens; more_peers) as
         api_peers and B as a relocation peer; kxld B with its TCP listener on B's certificate,
-        trusting the CA's clients, and its relocation server."""
+        trusting the CA's clients, and its relocation server. With a_receives, A runs a
+        relocation server too (for host-b) and B names it host-a in its relocation_peers."""
         peers = [f"host-b=127.0.0.1:{self.port_b}"] + (["host-c=127.0.0.1:1"] if down_peer else [])
         peers += list(more_peers)
+        more_a = {}
+        more_b = b_extra
+        if a_receives:
+            self.reloc_port_a = free_port()
+            more_a = {"relocation_server": 1, "relocation_address": "127.0.0.1",
+                      "relocation_port": self.reloc_port_a,
+                      "relocation_hosts_allow": ["host-b$"]}
+            more_b += f'relocation_peers = [ "host-a=127.0.0.1:{self.reloc_port_a}" ]\n'
         self.write_conf(web_dir=WEB_DIR, api_peers=peers,
-                        relocation_peers=[f"host-b=127.0.0.1:{self.reloc_port}"])
+                        relocation_peers=[f"host-b=127.0.0.1:{self.reloc_port}"], **more_a)
         self.start_kxld()
         self.start_kxld_b(f"tcp_port = {self.port_b}\ntcp_address = \"127.0.0.1\"\n"
                           "tls_cert = \"etc/kxl/tls/host-cert.pem\"\n"
@@ -126,7 +153,7 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
                           "tls_client_ca = \"etc/kxl/tls/ca-cert.pem\"\n"
                           "relocation_server = 1\nrelocation_address = \"127.0.0.1\"\n"
                           f"relocation_port = {self.reloc_port}\n"
-                          "relocation_hosts_allow = [ \"host-a$\" ]\n", ready=None)
+                          "relocation_hosts_allow = [ \"host-a$\" ]\n" + more_b, ready=None)
 
     def raw_https(self, method, path, headers=None):
         """A request of A with the token, the path sent as it is: (status, headers, body)."""
@@ -138,10 +165,10 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
         conn.close()
         return r.status, r.headers, body
 
-    def upgrade(self, path, token=None):
+    def upgrade(self, path, token=None, extra=None):
         """A WebSocket upgrade asked of A that A refuses: (status, headers, body as it came)."""
         headers = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
-                   "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode()}
+                   "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(), **(extra or {})}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         ctx = ssl.create_default_context(cafile=self.cert)
@@ -408,6 +435,30 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
               f"not read, {held_in >> 20} MiB from a client the peer did not read; kxld A "
               f"{rss >> 10} MiB resident while held", file=sys.stderr)
 
+    def test_closed_before_the_peer_answers(self):
+        """A client that closes its relayed WebSocket while the peer has not answered the
+        upgrade yet: the connection to the peer ends with it, and kxld goes on (it once used
+        the peer's connection after libwebsockets had freed it: a crash)."""
+        self.certify_hosts()
+        peer = SlowPeer(os.path.join(self.root_b, "etc/kxl/tls"))
+        self.addCleanup(peer.close)
+        self.write_conf(api_peers=[f"slow=127.0.0.1:{peer.port}"])
+        self.start_kxld()
+        for what in ("events?domain=x", "domains/x/console", "domains/x/vnc"):
+            ctx = ssl.create_default_context(cafile=self.cert)
+            sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", self.port), timeout=30),
+                                   server_hostname="127.0.0.1")
+            client = websocket.create_connection(f"ws://localhost/api/v1/hosts/slow/{what}",
+                                                 socket=sock,
+                                                 header=[f"Authorization: Bearer {TOKEN}"])
+            self.assertEqual(peer.accept(answer=False), f"/api/v1/{what}")
+            client.close(timeout=2)
+            peer.conn.settimeout(10)
+            self.assertEqual(peer.conn.recv(4096), b"", "the connection to the peer stayed")
+            peer.conn.close()
+            status, _, doms = self.https("GET", "/api/v1/domains", token=TOKEN)
+            self.assertEqual((status, doms), (200, []), f"kxld ended: {self.kxld_log()[-2000:]}")
+
     def test_a_peer_of_another_ca(self):
         """B's certificate is from a CA of its own, which A does not trust (nor B A's): the
         relay refuses it at the handshake, and B never sees a request."""
@@ -463,3 +514,230 @@ class WebUiHostsTest(HostB, TlsKxldTestCase):
             self.wait_console(local, r"KXL-HB \d+", timeout=30)
             last = max(int(n) for n in re.findall(r"KXL-HB (\d+)", self.console_log(local)))
             self.wait_console(local, rf"KXL-HB {last + 1}\b", timeout=30)
+
+    def screen_on_b(self, name):
+        """B's guest's screen as its VNC server tells a client: [width, height]."""
+        with unix_connect(os.path.join(self.root_b, f"run/kxl/{name}/vnc.sock")) as s:
+            rfb = Rfb(s)
+            self.assertTrue(rfb.login())
+            return list(rfb.server_init()[:2])
+
+    def test_peer_display_and_migration_here(self):
+        shown, moved = "peervnc", "peermove"
+        self.certify_hosts()
+        with self.host_b():
+            self.create(shown, extra_lines="vnc = 1")
+            self.create(moved)
+        self.start_hosts(a_receives=True)
+        with self.host_b():
+            self.wait_ready(shown)
+            self.wait_ready(moved)
+            self.wait_console(moved, r"KXL-HB 2\b", timeout=30)
+        # refused before any connection to B: an HTTP answer, one line of JSON
+        status, headers, s = self.https("POST", "/api/v1/login", body={"token": TOKEN})
+        self.assertEqual(status, 200, s)
+        cookie = headers["Set-Cookie"].split(";")[0]
+        vnc = f"/api/v1/hosts/host-b/domains/{shown}/vnc"
+        for path, token, extra, want in (
+                (vnc, None, {}, (401, "permission")),
+                (f"/api/v1/hosts/nosuch/domains/{shown}/vnc", TOKEN, {}, (404, "not-found")),
+                (vnc, None, {"Cookie": cookie, "Origin": "https://evil.example"},
+                 (403, "permission"))):
+            status, headers, body = self.upgrade(path, token, extra)
+            self.assertEqual(body.count(b"\n"), 0, body)
+            self.assert_error(status, *want, json.loads(body))
+        self.assertEqual(self.connections_to_b(), 0, "A connected to B for a refused client")
+        # the RFB stream of B's guest through A: its handshake, its screen's size, a
+        # framebuffer update
+        ctx = ssl.create_default_context(cafile=self.cert)
+        sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", self.port), timeout=30),
+                               server_hostname="127.0.0.1")
+        ws = websocket.create_connection("ws://localhost" + vnc, socket=sock,
+                                         header=[f"Authorization: Bearer {TOKEN}"])
+        self.addCleanup(ws.close)
+        rfb = Rfb(WsStream(ws))
+        self.assertEqual(rfb.version, b"RFB 003.008\n")
+        self.assertTrue(rfb.login())
+        width, height, title = rfb.server_init()
+        self.assertIn(shown, title)
+        self.assertEqual([width, height], self.screen_on_b(shown))
+        ws.send_binary(b"\x02\x00\x00\x01\x00\x00\x00\x00")   # SetEncodings: raw
+        ws.send_binary(b"\x03\x00\x00\x00\x00\x00" + width.to_bytes(2, "big") +
+                       height.to_bytes(2, "big"))
+        self.assertEqual(WsStream(ws).recv(4)[0], 0, "not a FramebufferUpdate")
+        ws.close()
+        # in the browser: the display, then B's other domain dropped on A
+        result = browse(self, "webui_hosts_peer.cjs",
+                        {"KXL_URL": f"https://127.0.0.1:{self.port}/", "KXL_TOKEN": TOKEN,
+                         "KXL_VNC": shown, "KXL_MOVE": moved, "KXL_PEER": "host-b"},
+                        answers={"screen": lambda m: self.screen_on_b(m["domain"])})
+        print(f"\nweb UI (a peer's display, a peer's domain moved here): {json.dumps(result)}",
+              flush=True)
+        self.assertEqual(result["canvas"], result["screen"])
+        self.assertGreater(result["canvas"][0], 0)
+        self.assertEqual(result["vnc_title_host"], "host-b")
+        self.assertFalse(result["display_button_without_vnc"])
+        self.assertEqual(result["dialog_title"], f"Migrate {moved} from host-b")
+        self.assertEqual(result["dialog_host"], "host-a")   # A's certificate's name
+        self.assertEqual(result["dialog_peers"], ["host-a"])   # B's relocation_peers
+        self.assertEqual(result["page_errors"], [])
+        # A's relay of B's migrate call: B's job; the domain gone from B, running on A
+        self.assertIn(f"relay: POST https://127.0.0.1:{self.port_b}/api/v1/domains/{moved}/migrate",
+                      self.kxld_log())
+        with self.host_b():
+            self.assertNotIn(moved, self.domain_names())
+        self.assertEqual(self.list_json()[moved]["state"], "running")
+        self.wait_console(moved, r"KXL-HB \d+", timeout=30)
+        last = max(int(n) for n in re.findall(r"KXL-HB (\d+)", self.console_log(moved)))
+        self.wait_console(moved, rf"KXL-HB {last + 1}\b", timeout=30)
+
+    @contextlib.contextmanager
+    def host_c(self):
+        """HostB's helpers (start_kxld_b, stop_kxld_b, host_b, kxld_b_log) act on a third
+        host, C, meanwhile."""
+        saved = self.root_b, self.env_b, self.log_b, self.kxld_b
+        self.root_b, self.env_b, self.log_b, self.kxld_b = (self.root_c, self.env_c, self.log_c,
+                                                            self.kxld_c)
+        try:
+            yield
+        finally:
+            self.kxld_c = self.kxld_b
+            self.root_b, self.env_b, self.log_b, self.kxld_b = saved
+
+    def teardown_host_c(self):
+        with self.host_c():
+            self.teardown_host_b()
+
+    def test_migration_from_peer_to_peer(self):
+        """B's domain dragged onto C's section of A's page: A relays B's migrate call to B,
+        whose relocation_peers name host-c; the domain leaves B and runs on C."""
+        moved = "peer2peer"
+        self.root_c = os.path.join(self.tmp, "host-c")
+        os.makedirs(self.root_c)
+        self.env_c = dict(self.env, KXL_ROOT=self.root_c)
+        self.log_c = os.path.join(self.tmp, "kxld-c.log")
+        self.kxld_c = None
+        self.certify_hosts()
+        out = os.path.join(self.tmp, "for-c")
+        self.tls_setup(self.env, "--sign", "host-c", "--ip", "127.0.0.1", "--out", out)
+        self.tls_setup(self.env_c, "--import", out)
+        port_c, reloc_c = free_port(), free_port()
+        with self.host_b():
+            self.create(moved)
+        self.start_hosts(more_peers=[f"host-c=127.0.0.1:{port_c}"],
+                         b_extra=f'relocation_peers = [ "host-c=127.0.0.1:{reloc_c}" ]\n')
+        with self.host_c():
+            self.start_kxld_b(f"tcp_port = {port_c}\ntcp_address = \"127.0.0.1\"\n"
+                              "tls_cert = \"etc/kxl/tls/host-cert.pem\"\n"
+                              "tls_key = \"etc/kxl/tls/host-key.pem\"\n"
+                              "tls_client_ca = \"etc/kxl/tls/ca-cert.pem\"\n"
+                              "relocation_server = 1\nrelocation_address = \"127.0.0.1\"\n"
+                              f"relocation_port = {reloc_c}\n"
+                              "relocation_hosts_allow = [ \"host-b$\" ]\n")
+        with self.host_b():
+            self.wait_ready(moved)
+            self.wait_console(moved, r"KXL-HB 2\b", timeout=30)
+        result = browse(self, "webui_hosts_peer.cjs",
+                        {"KXL_URL": f"https://127.0.0.1:{self.port}/", "KXL_TOKEN": TOKEN,
+                         "KXL_VNC": "", "KXL_MOVE": moved, "KXL_PEER": "host-b",
+                         "KXL_TO": "host-c"})
+        print(f"\nweb UI (a peer's domain moved to another peer): {json.dumps(result)}",
+              flush=True)
+        self.assertEqual(result["dialog_title"], f"Migrate {moved} from host-b")
+        self.assertEqual(result["dialog_host"], "host-c")
+        self.assertEqual(result["dialog_peers"], ["host-c"])   # B's relocation_peers
+        self.assertEqual(result["page_errors"], [])
+        self.assertEqual(self.domain_names(), [], "A has none of its own")
+        with self.host_b():
+            self.assertNotIn(moved, self.domain_names())
+        saved = self.root, self.env
+        self.root, self.env = self.root_c, self.env_c
+        try:
+            self.assertEqual(self.list_json()[moved]["state"], "running")
+            self.wait_console(moved, r"KXL-HB \d+", timeout=30)
+            last = max(int(n) for n in re.findall(r"KXL-HB (\d+)", self.console_log(moved)))
+            self.wait_console(moved, rf"KXL-HB {last + 1}\b", timeout=30)
+        finally:
+            self.root, self.env = saved
+
+    def renew_pool(self, tag):
+        """A new CA (made in a third root) and certificates of host-a and host-b signed by it,
+        each imported over the host's own with kxl tls-setup --import --force: the CA of
+        both hosts replaced, as a renewal of the pool's would."""
+        env_c = dict(self.env, KXL_ROOT=os.path.join(self.tmp, f"ca-{tag}"))
+        os.makedirs(env_c["KXL_ROOT"])
+        self.tls_setup(env_c, "--name", f"ca-{tag}")
+        for host, env in (("host-a", self.env), ("host-b", self.env_b)):
+            out = os.path.join(self.tmp, f"{tag}-{host}")
+            self.tls_setup(env_c, "--sign", host, "--ip", "127.0.0.1", "--out", out)
+            self.tls_setup(env, "--import", out, "--force")
+
+    def test_renewed_certificate(self):
+        """kxld A's certificate for its peers renewed while A runs: the next relayed request
+        and WebSocket show the new one (B, restarted on the new CA, would refuse the old), with
+        no restart of A; a certificate that does not match its key (one file of the pair
+        replaced) is refused, saying so, until the pair matches again."""
+        name = "renewdom"
+        self.certify_hosts()
+        with self.host_b():
+            self.create(name)
+        self.start_hosts()
+        with self.host_b():
+            self.wait_ready(name)
+        status, _, doms = self.https("GET", "/api/v1/hosts/host-b/domains", token=TOKEN)
+        self.assertEqual((status, [d["name"] for d in doms]), (200, [name]), doms)
+        events = self.ws_a(f"/api/v1/hosts/host-b/events?domain={name}")
+        deadline = time.monotonic() + 10
+        while self.connections_to_b() < 1:
+            self.assertLess(time.monotonic(), deadline, self.kxld_log()[-2000:])
+            time.sleep(0.05)
+        events.close()
+        # a new CA for both; B restarted on it (its listener reads its files at start)
+        self.renew_pool("renewed")
+        self.stop_kxld_b()
+        self.start_hosts_b_only()
+        status, _, doms = self.https("GET", "/api/v1/hosts/host-b/domains", token=TOKEN)
+        self.assertEqual(status, 200, f"the relay showed the old certificate: {doms}")
+        self.assertEqual([d["name"] for d in doms], [name])
+        self.assertIn("(the files changed: read again)", self.kxld_log())
+        # the WebSocket relay too: B's pause through A's relayed events
+        events = self.ws_a(f"/api/v1/hosts/host-b/events?domain={name}")
+        deadline = time.monotonic() + 10
+        while self.connections_to_b() < 1:
+            self.assertLess(time.monotonic(), deadline, self.kxld_log()[-2000:])
+            time.sleep(0.05)
+        time.sleep(0.5)
+        with self.host_b():
+            self.kxl("pause", name, check=True)
+        events.wait(lambda c: any(e["event"] == "paused" for _, e in c.events()), timeout=10,
+                    what="B's 'paused' through the renewed certificate")
+        events.close()
+        # half a pair: B's certificate (the same CA's) over A's, A's key left: refused
+        tls_a = os.path.join(self.root, "etc/kxl/tls")
+        with open(os.path.join(tls_a, "host-cert.pem"), "rb") as f:
+            good = f.read()
+        with open(os.path.join(self.root_b, "etc/kxl/tls/host-cert.pem"), "rb") as f:
+            other = f.read()
+        with open(os.path.join(tls_a, "host-cert.pem"), "wb") as f:
+            f.write(other)
+        status, _, e = self.https("GET", "/api/v1/hosts/host-b/domains", token=TOKEN)
+        self.assert_error(status, 503, "host", e)
+        self.assertIn("does not belong to its key", e["error"]["message"])
+        self.assertIn("kxl tls-setup", e["error"]["message"])
+        c = self.ws_a(f"/api/v1/hosts/host-b/domains/{name}/console")
+        code, reason = c.wait_closed()
+        self.assertIsNotNone(code, "the console opened with half a pair")
+        self.assertIn("do not belong together", reason)
+        self.assertEqual(self.connections_to_b(), 0)
+        # the pair whole again: relayed again
+        with open(os.path.join(tls_a, "host-cert.pem"), "wb") as f:
+            f.write(good)
+        status, _, doms = self.https("GET", "/api/v1/hosts/host-b/domains", token=TOKEN)
+        self.assertEqual((status, [(d["name"], d["state"]) for d in doms]), (200, [(name, "paused")]))
+
+    def start_hosts_b_only(self):
+        """kxld B again as start_hosts started it."""
+        self.start_kxld_b(f"tcp_port = {self.port_b}\ntcp_address = \"127.0.0.1\"\n"
+                          "tls_cert = \"etc/kxl/tls/host-cert.pem\"\n"
+                          "tls_key = \"etc/kxl/tls/host-key.pem\"\n"
+                          "tls_client_ca = \"etc/kxl/tls/ca-cert.pem\"\n", ready=None)

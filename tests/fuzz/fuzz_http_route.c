@@ -28,6 +28,7 @@ const ws_kind ws_console_kind = {.name = "console"};
 const ws_kind ws_vnc_kind = {.name = "vnc"};
 const ws_kind ws_peer_events_kind = {.name = "peer events"};
 const ws_kind ws_peer_console_kind = {.name = "peer console"};
+const ws_kind ws_peer_vnc_kind = {.name = "peer vnc"};
 
 /* pattern with the values of params put in for its {param} segments; caller frees. */
 static char *fill_pattern(const char *pattern, const http_params *params)

@@ -3,17 +3,22 @@
 // kxld's relay (GET /api/v1/hosts/NAME/domains) once its events WebSocket, relayed too
 // (GET /api/v1/hosts/NAME/events), is open, and again only when an event says something
 // changed (no polling: a pause on the peer shows here within a second); its actions are the
-// same API calls through the relay, and its console opens through the relayed console
-// WebSocket. A peer that does not answer shows as unreachable, why, and is asked again every
-// few seconds until it does; the rest of the page goes on. A card of this host dragged onto a
-// peer's section is migrated there after the Migrate dialog's confirmation (the keyboard's way
-// is the card's Migrate button).
+// same API calls through the relay, its console opens through the relayed console WebSocket
+// and its display (a domain with vnc) in noVNC through the relayed VNC WebSocket. A peer that does not answer shows as unreachable, why, and is asked again every
+// few seconds until it does; the rest of the page goes on. A card dragged onto a host is
+// migrated there after the Migrate dialog's confirmation (the keyboard's way is the card's
+// Migrate button): a card of this host onto a peer's section, a peer's card onto this host's
+// card (#host) or onto another peer's section; the browser asks only this kxld, which relays a
+// peer's migration to that peer (migrate.js). The receiving host is filled in by the name the
+// hosts give it: a peer's api_peers name, this host's name to its peers (GET /api/v1/host's
+// peer_name, its certificate's), as the sending host's relocation_peers are to name them.
 
 import { api, socket } from './api.js';
 import { cardAction } from './cardaction.js';
 import { confirmAction } from './confirm.js';
 import { openConsole } from './console.js';
 import { migrateDomain } from './migrate.js';
+import { openVnc } from './vnc.js';
 import { el } from './format.js';
 
 export const PEER_RETRY_MS = 3000; // an unreachable peer is asked again after this long
@@ -24,6 +29,7 @@ const peers = new Map();
 let stopped = true;
 let onAuthLost = () => {};
 let onMigrated = () => {};
+let selfName = ''; // this host's name to its peers (GET /api/v1/host's peer_name)
 
 function hostPath(host, suffix) {
   return `/api/v1/hosts/${encodeURIComponent(host)}${suffix}`;
@@ -49,10 +55,14 @@ function makeCard(peer, d) {
     act(peer, card, verb, () => api('POST', domPath(peer.name, card.name, `/${verb}`)));
   });
   card.error = el('p', { class: 'error', role: 'alert' });
-  card.root = el('article', { class: 'card peer-domain', 'data-host-domain': d.name },
+  card.displayBtn = btn('Display', 'display', () => openVnc(card.name, peer.name));
+  card.displayBtn.hidden = true; // until the domain's config says it has vnc (loadDetail)
+  card.root = el('article', { class: 'card peer-domain', 'data-host-domain': d.name, 'data-host-of': peer.name },
     el('header', {}, el('h3', {}, d.name), card.stateEl, card.facts),
     el('div', { class: 'actions' },
       btn('Console', 'console', () => openConsole(card.name, peer.name)),
+      card.displayBtn,
+      btn('Migrate', 'migrate', () => migrateFrom(peer, card.name, '')),
       card.pauseBtn,
       btn('Shutdown', 'shutdown', () => act(peer, card, 'Shutdown', () => api('POST', domPath(peer.name, card.name, '/shutdown'), {}))),
       btn('Reboot', 'reboot', () => act(peer, card, 'Reboot', () => api('POST', domPath(peer.name, card.name, '/reboot'), {}))),
@@ -62,7 +72,18 @@ function makeCard(peer, d) {
         }
       }, 'danger')),
     card.error);
+  draggable(card.root, d.name, peer.name);
   return card;
+}
+
+// Whether a peer's domain has a graphical console (its config's vnc): the Display button.
+async function loadDetail(peer, card) {
+  try {
+    const d = await api('GET', domPath(peer.name, card.name));
+    card.displayBtn.hidden = !(d.config && d.config.gfx && d.config.gfx.vnc);
+  } catch (e) {
+    if (e.status === 401) onAuthLost();
+  }
 }
 
 function showCard(card, d) {
@@ -85,6 +106,7 @@ function showDomains(peer, doms) {
       card = makeCard(peer, d);
       peer.cards.set(d.name, card);
       peer.list.append(card.root);
+      loadDetail(peer, card);
     }
     showCard(card, d);
   }
@@ -162,21 +184,70 @@ function connect(peer) {
   };
 }
 
-// A card of this host dropped here: the Migrate dialog, filled in with this peer, confirms.
-async function dropped(peer, e) {
+// What a drop carries: {name, host} (host '' for this host's domain), or null.
+function dropped(e) {
   e.preventDefault();
-  peer.root.classList.remove('drop-target');
-  const name = e.dataTransfer.getData(DRAG_TYPE);
-  if (!name) return;
-  peer.status.textContent = `migrating ${name} here...`;
   try {
-    if (await migrateDomain(name, peer.name)) onMigrated(name);
+    const d = JSON.parse(e.dataTransfer.getData(DRAG_TYPE));
+    return d && typeof d.name === 'string' ? { name: d.name, host: d.host || '' } : null;
+  } catch (err) {
+    return null;
+  }
+}
+
+// Migrates from's domain name (from: a peer's section) to the host named to (the dialog's
+// answer filled in); its section says how it goes.
+async function migrateFrom(from, name, to) {
+  from.status.textContent = `migrating ${name}...`;
+  try {
+    if (await migrateDomain(name, to, from.name)) onMigrated(name);
   } catch (err) {
     if (err.status === 401) onAuthLost();
-    peer.status.textContent = `migrating ${name}: ${err.message}`;
+    from.status.textContent = `migrating ${name}: ${err.message}`;
+  }
+  refreshSoon(from);
+}
+
+// A card dropped on a peer's section: one of this host's or of another peer, migrated here.
+async function droppedOnPeer(peer, e) {
+  peer.root.classList.remove('drop-target');
+  const d = dropped(e);
+  if (!d || d.host === peer.name) return;
+  if (d.host) {
+    const from = peers.get(d.host);
+    if (from) await migrateFrom(from, d.name, peer.name);
+    refreshSoon(peer);
+    return;
+  }
+  peer.status.textContent = `migrating ${d.name} here...`;
+  try {
+    if (await migrateDomain(d.name, peer.name)) onMigrated(d.name);
+  } catch (err) {
+    if (err.status === 401) onAuthLost();
+    peer.status.textContent = `migrating ${d.name}: ${err.message}`;
     return;
   }
   refreshSoon(peer);
+}
+
+// target welcomes drops of domain cards (drop(e) when one comes).
+function dropTarget(target, drop) {
+  target.addEventListener('dragover', (e) => {
+    if (!e.dataTransfer.types.includes(DRAG_TYPE)) return;
+    e.preventDefault(); // a drop is welcome here
+    e.dataTransfer.dropEffect = 'move';
+    target.classList.add('drop-target');
+  });
+  target.addEventListener('dragleave', () => target.classList.remove('drop-target'));
+  target.addEventListener('drop', drop);
+}
+
+// A peer's card dropped on this host's card: migrated here from that peer.
+async function droppedHere(e) {
+  e.currentTarget.classList.remove('drop-target');
+  const d = dropped(e);
+  const from = d && d.host ? peers.get(d.host) : null;
+  if (from) await migrateFrom(from, d.name, selfName);
 }
 
 function makeSection(p) {
@@ -186,34 +257,33 @@ function makeSection(p) {
   peer.root = el('section', { class: 'card host-section', 'data-host': p.name, 'aria-label': `Host ${p.name}` },
     el('header', {}, el('h2', {}, p.name), el('span', { class: 'muted' }, p.api), peer.status),
     peer.list);
-  peer.root.addEventListener('dragover', (e) => {
-    if (!e.dataTransfer.types.includes(DRAG_TYPE)) return;
-    e.preventDefault(); // a drop is welcome here
-    e.dataTransfer.dropEffect = 'move';
-    peer.root.classList.add('drop-target');
-  });
-  peer.root.addEventListener('dragleave', () => peer.root.classList.remove('drop-target'));
-  peer.root.addEventListener('drop', (e) => dropped(peer, e));
+  dropTarget(peer.root, (e) => droppedOnPeer(peer, e));
   return peer;
 }
 
-// A card of this host can be dragged onto a peer's section.
-export function draggable(root, name) {
+// A card (of this host; of a peer: host, its name) can be dragged onto another host.
+export function draggable(root, name, host = '') {
   root.draggable = true;
   root.addEventListener('dragstart', (e) => {
-    e.dataTransfer.setData(DRAG_TYPE, name);
+    e.dataTransfer.setData(DRAG_TYPE, JSON.stringify({ name, host }));
     e.dataTransfer.effectAllowed = 'move';
   });
 }
+
+let hereWired = false;
 
 export async function startHosts(authLost, migrated) {
   onAuthLost = authLost;
   onMigrated = migrated;
   stopped = false;
   const box = document.getElementById('hosts');
+  if (!hereWired) {
+    dropTarget(document.getElementById('host'), droppedHere);
+    hereWired = true;
+  }
   let list = [];
   try {
-    list = await api('GET', '/api/v1/hosts');
+    [list, { peer_name: selfName = '' }] = await Promise.all([api('GET', '/api/v1/hosts'), api('GET', '/api/v1/host')]);
   } catch (e) {
     if (e.status === 401) onAuthLost();
     return;

@@ -1,5 +1,6 @@
 // vnc.js - a domain's graphical console: noVNC over kxld's VNC WebSocket
-// (GET /api/v1/domains/{name}/vnc, authenticated as the console's). The screen scales into its
+// (GET /api/v1/domains/{name}/vnc, authenticated as the console's; a peer host's domain:
+// GET /api/v1/hosts/{host}/domains/{name}/vnc, relayed by this kxld). The screen scales into its
 // window; a display with vncpasswd asks for the password here (VNC authentication, between
 // noVNC and QEMU: kxld never sees it).
 
@@ -11,9 +12,11 @@ function $(id) {
   return document.getElementById(id);
 }
 
-function wsUrl(name) {
+function wsUrl(name, host) {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}/api/v1/domains/${encodeURIComponent(name)}/vnc`;
+  const dom = `/domains/${encodeURIComponent(name)}/vnc`;
+  const path = host ? `/api/v1/hosts/${encodeURIComponent(host)}${dom}` : `/api/v1${dom}`;
+  return `${scheme}//${location.host}${path}`;
 }
 
 function close() {
@@ -36,21 +39,23 @@ function askPassword(rfb) {
   };
 }
 
-export function openVnc(name) {
+// The display of domain name, on peer host (a name of GET /api/v1/hosts) or, without one, here.
+export function openVnc(name, host = null) {
   close();
   const dialog = $('vnc');
   const status = $('vnc-status');
   const screen = $('vnc-screen');
-  $('vnc-title').textContent = `Display of ${name}`;
+  $('vnc-title').textContent = host ? `Display of ${name} on ${host}` : `Display of ${name}`;
   $('vnc-password-form').hidden = true;
   screen.replaceChildren();
   dialog.dataset.vncOf = name;
+  dialog.dataset.vncHost = host || '';
   delete dialog.dataset.connected;
   dialog.onclose = close;
   $('vnc-close').onclick = close;
   dialog.showModal();
   status.textContent = 'connecting';
-  const rfb = new RFB(screen, wsUrl(name), { shared: true });
+  const rfb = new RFB(screen, wsUrl(name, host), { shared: true });
   rfb.scaleViewport = true;
   rfb.background = 'transparent';
   rfb.addEventListener('connect', () => {
