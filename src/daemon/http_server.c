@@ -1,8 +1,9 @@
 /* http_server.c - the libwebsockets side of kxld: request bodies, route matching, worker
- * threads that run one route each, replies, and the upgrade of a WebSocket route to its
- * session (ws.h). Only the event loop touches a connection; a worker hands its finished task
+ * threads that run one route each, replies, and the callback (whose WebSocket upgrades are
+ * http_server_ws.c's). Only the event loop touches a connection; a worker hands its finished task
  * back through a locked list and wakes the loop with lws_cancel_service. */
 #include "daemon/http_server.h"
+#include "daemon/http_server_int.h"
 
 #include <errno.h>
 #include <libwebsockets.h>
@@ -33,92 +34,6 @@
 #include "util/fileio.h"
 #include "util/json.h"
 
-typedef struct http_job http_job;
-typedef struct http_task http_task;
-
-/* Work for a worker thread: run there, then done in the event loop. */
-struct http_task {
-    struct http_task *next;
-    http_server *srv;
-    void (*run)(void *arg);
-    void (*done)(void *arg);
-    void *arg;
-};
-
-struct http_server {
-    http_listeners l;
-    kxld_peer_tls *peer_tls;     /* this host's certificate files for its peers */
-    SSL_CTX *peer_ctx;           /* the client connections' to peers, once one was made */
-    unsigned long peer_generation;   /* the reading of peer_tls that peer_ctx holds */
-    const http_server_opts *o;
-    ev_hub *events;
-    kxld_jobs *jobs;
-    http_sessions *sessions;
-    http_login_limit *login_limit;
-    kxld_history *history;
-    kxld_sampler *sampler;
-    atomic_bool stop;
-    pthread_mutex_t mu;          /* guards done and running */
-    pthread_cond_t idle;
-    http_task *done;             /* finished by workers, not yet taken by the loop */
-    unsigned running;
-};
-
-/* One request: its route, then its reply. */
-struct http_job {
-    http_server *srv;
-    struct lws *wsi;        /* loop only; NULL once the client has gone */
-    size_t route;
-    http_params params;
-    char query[512];
-    char *body;             /* the request's body, NUL-terminated, or NULL */
-    int status;             /* the reply: status, body (after LWS_PRE bytes), Allow */
-    unsigned char *reply;
-    size_t reply_len;
-    char *allow;
-    char *location;         /* 202: the job's URL */
-    bool unauthorized;      /* 401: the reply says how to authenticate */
-    char session_id[HTTP_SESSION_HEX];   /* the request's live session, or "" */
-    char host[256];         /* its Host header */
-    bool tcp;               /* on the TCP listener */
-    char peer[64];          /* ...from this address */
-    kx_buf set_cookie;      /* a Set-Cookie header the route asked for */
-    unsigned long long job_id;   /* run as a job of the API */
-    char *request;          /* "METHOD PATH", what a job of the API records */
-    const char *content_type;    /* of the reply; NULL: JSON */
-    char method[16];        /* of the request */
-    bool respond_async;     /* it asked Prefer: respond-async */
-    kxld_raw_reply raw;     /* a relayed reply's owned type and Location */
-};
-
-/* Per connection (lws allocates it zeroed). */
-typedef struct {
-    char method[16];
-    char path[1024];
-    char query[512];        /* the arguments after '?', joined by '&' */
-    kx_buf body;
-    size_t body_len;
-    bool too_large;
-    bool close_after;       /* the request's body is not read: the connection cannot go on */
-    bool body_next;         /* headers sent, the body follows */
-    bool dispatched;        /* this request is routed (libwebsockets also ends a POST with
-                             * Content-Length: 0 by LWS_CALLBACK_HTTP_BODY_COMPLETION) */
-    http_auth_result auth;  /* what http_auth_decide said of the request */
-    char session_id[HTTP_SESSION_HEX];   /* its live session cookie, or "" */
-    bool by_session;        /* ...which alone let it in (no token, no client certificate) */
-    char host[256];
-    bool tcp;
-    bool respond_async;     /* Prefer: respond-async */
-    http_job *job;          /* in a worker (wsi set) or with its reply ready */
-    struct timespec t0;
-    const ws_kind *ws;      /* an upgraded connection: its kind and session */
-    void *ws_sess;
-    char *ws_refusal;       /* ...or why it has none, said in its close frame */
-    char ws_session[HTTP_SESSION_HEX];   /* the session it lives by, or "" (a token's...) */
-    bool ws_session_ended;  /* ...which ended: ws_refusal says so in its close frame */
-} http_conn;
-
-#define WS_SESSION_CHECK_US (2 * LWS_US_PER_SEC)   /* a logout closes its WebSockets so soon */
 
 static void job_free(http_job *j)
 {
@@ -147,7 +62,7 @@ static void job_set_reply(http_job *j, int status, json_object *body)
 }
 
 /* The reply of the error recorded in this thread. */
-static void job_set_error(http_job *j)
+void http_job_set_error(http_job *j)
 {
     kxl_errcode code = kx_err_code() ? kx_err_code() : KXL_ERR_INTERNAL;
     AUTOPTR(json_object) e = http_error_json(code, kx_err_msg());
@@ -155,7 +70,7 @@ static void job_set_error(http_job *j)
 }
 
 /* An error found by the loop itself (404, 405, 413, 503): status given, code for the body. */
-static void job_set_refusal(http_job *j, int status, kxl_errcode code, const char *msg)
+void http_job_set_refusal(http_job *j, int status, kxl_errcode code, const char *msg)
 {
     AUTOPTR(json_object) e = http_error_json(code, msg);
     job_set_reply(j, status, e);
@@ -227,7 +142,7 @@ static void job_run_text(http_job *j, const kxld_route *r)
     kxld_request rq = request_of(j);
     int status = r->text(&rq, &text);
     if (status < 0) {
-        job_set_error(j);
+        http_job_set_error(j);
         return;
     }
     j->status = status;
@@ -245,7 +160,7 @@ static void job_run_raw(http_job *j, const kxld_route *r)
     kxld_request rq = request_of(j);
     if (r->raw(&rq, &j->raw) < 0) {
         kxld_raw_reply_dispose(&j->raw);
-        job_set_error(j);
+        http_job_set_error(j);
         return;
     }
     j->status = j->raw.status;
@@ -321,7 +236,7 @@ static void start_api_job(http_job *reply, http_job *run)
     AUTOFREE char *id = kx_asprintf("%llu", run->job_id);
     if (http_server_defer(srv, job_run_detached, job_free_task, run) < 0) {
         kxld_jobs_finish(srv->jobs, run->job_id, 503, http_error_json(kx_err_code(), kx_err_msg()));
-        job_set_refusal(reply, 503, kx_err_code(), kx_err_msg());
+        http_job_set_refusal(reply, 503, kx_err_code(), kx_err_msg());
         job_free(run);
         return;
     }
@@ -338,12 +253,12 @@ static void job_run_checked(http_job *j, const kxld_route *r)
     kx_err_clear();
     kxld_request rq = request_of(j);
     if (parse_body(j->body, &body) < 0) {
-        job_set_error(j);
+        http_job_set_error(j);
         return;
     }
     rq.body = body;
     if (r->check(&rq) < 0) {
-        job_set_error(j);
+        http_job_set_error(j);
         return;
     }
     start_api_job(j, job_clone(j));
@@ -425,9 +340,9 @@ static void start_job(struct lws *wsi, http_conn *c, http_job *j)
     if (http_server_defer(j->srv, job_run, job_done, j) < 0) {
         j->wsi = NULL;
         if (kx_err_code() == KXL_ERR_HOST)
-            job_set_refusal(j, 503, KXL_ERR_HOST, kx_err_msg());
+            http_job_set_refusal(j, 503, KXL_ERR_HOST, kx_err_msg());
         else
-            job_set_error(j);
+            http_job_set_error(j);
         reply_when_writable(wsi, c, j);
     }
 }
@@ -454,15 +369,15 @@ static bool route_is_open(const http_conn *c)
 
 /* j's reply: 401 (no credentials) or 403 (another site's, or a change without the session's
  * CSRF token), as auth says. */
-static void job_set_unauthorized(http_job *j, http_auth_result auth)
+void http_job_set_unauthorized(http_job *j, http_auth_result auth)
 {
     if (auth == HTTP_AUTH_NONE) {
         j->unauthorized = true;
-        job_set_refusal(j, 401, KXL_ERR_PERMISSION,
+        http_job_set_refusal(j, 401, KXL_ERR_PERMISSION,
                         "this listener needs a bearer token ('Authorization: Bearer TOKEN' with "
                         "a token of kxld.conf's token_file) or a session (POST /api/v1/login)");
     } else {
-        job_set_refusal(j, 403, KXL_ERR_PERMISSION,
+        http_job_set_refusal(j, 403, KXL_ERR_PERMISSION,
                         "refused: a request from another site, or a change made with a session "
                         "cookie without its CSRF token (header X-CSRF-Token)");
     }
@@ -473,7 +388,7 @@ static bool refuse_unauthorized(struct lws *wsi, http_conn *c, http_job *j)
 {
     if (c->auth == HTTP_AUTH_OK || (c->auth == HTTP_AUTH_NONE && route_is_open(c)))
         return false;
-    job_set_unauthorized(j, c->auth);
+    http_job_set_unauthorized(j, c->auth);
     reply_when_writable(wsi, c, j);
     return true;
 }
@@ -491,7 +406,7 @@ static void dispatch(struct lws *wsi, http_server *srv, http_conn *c)
     if (c->too_large) {
         kx_buf_dispose(&c->body);
         AUTOFREE char *msg = kx_asprintf("request body larger than %zu bytes", srv->o->max_body);
-        job_set_refusal(j, 413, KXL_ERR_INVALID, msg);
+        http_job_set_refusal(j, 413, KXL_ERR_INVALID, msg);
         reply_when_writable(wsi, c, j);
         return;
     }
@@ -526,7 +441,7 @@ static void dispatch(struct lws *wsi, http_server *srv, http_conn *c)
     if (m == HTTP_MATCH_NO_METHOD)
         j->allow = kx_buf_steal(&allow);
     kx_buf_dispose(&allow);
-    job_set_refusal(j, m == HTTP_MATCH_NO_PATH ? 404 : 405,
+    http_job_set_refusal(j, m == HTTP_MATCH_NO_PATH ? 404 : 405,
                     m == HTTP_MATCH_NO_PATH ? KXL_ERR_NOT_FOUND : KXL_ERR_INVALID, msg);
     reply_when_writable(wsi, c, j);
 }
@@ -591,7 +506,7 @@ static bool client_cert_verified(struct lws *wsi)
 
 /* The request's live session (its id into c, when c is not NULL), CSRF header, Origin and
  * Host, and the decision on them (http_auth_decide). */
-static http_auth_result request_auth(http_server *srv, struct lws *wsi, http_conn *c,
+http_auth_result http_request_auth(http_server *srv, struct lws *wsi, http_conn *c,
                                      bool changes, bool websocket)
 {
     char auth[1024], cookie[2048], sid[HTTP_SESSION_HEX], csrf[HTTP_SESSION_HEX] = "";
@@ -652,7 +567,7 @@ static int serve_static(struct lws *wsi, http_server *srv, http_conn *c)
         http_job *j = kx_malloc0(sizeof(*j));
         j->srv = srv;
         AUTOFREE char *msg = kx_asprintf("no such resource: %s", c->path);
-        job_set_refusal(j, 404, KXL_ERR_NOT_FOUND, msg);
+        http_job_set_refusal(j, 404, KXL_ERR_NOT_FOUND, msg);
         reply_when_writable(wsi, c, j);
         return 0;
     }
@@ -683,7 +598,7 @@ static int on_request(struct lws *wsi, http_server *srv, http_conn *c)
              m >= 0 && (size_t)m < KX_ARRAY_SIZE(methods) ? methods[m] : "?");
     snprintf(c->path, sizeof(c->path), "%.*s", uri_len, uri_len > 0 ? uri : "");
     copy_query(wsi, c->query, sizeof(c->query));
-    c->auth = request_auth(srv, wsi, c, !safe_method(c->method), false);
+    c->auth = http_request_auth(srv, wsi, c, !safe_method(c->method), false);
     if (http_static_wanted(c->path) && safe_method(c->method))
         return serve_static(wsi, srv, c);
     char cl[32] = "";
@@ -708,7 +623,7 @@ static int on_request(struct lws *wsi, http_server *srv, http_conn *c)
 }
 
 /* The headers of j's reply, at *p (moved on) up to end: 0, or -1 when they do not fit. */
-static int add_reply_headers(struct lws *wsi, const http_job *j, unsigned char **p,
+int http_reply_headers(struct lws *wsi, const http_job *j, unsigned char **p,
                              unsigned char *end)
 {
     bool failed =
@@ -739,7 +654,7 @@ static int on_writable(struct lws *wsi, http_conn *c)
     if (!c->body_next) {
         unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
                                            *end = buf + sizeof(buf) - 1;
-        if (add_reply_headers(wsi, j, &p, end) < 0 ||
+        if (http_reply_headers(wsi, j, &p, end) < 0 ||
             lws_finalize_write_http_header(wsi, start, &p, end))
             return -1;
         if (j->reply_len) {
@@ -775,7 +690,7 @@ static void take_finished(http_server *srv)
 
 /* The connection is gone (or its protocol dropped): its job is freed, or left to its worker
  * (job_done frees it); a WebSocket session is closed. Idempotent. */
-static void conn_dispose(http_conn *c)
+void http_conn_dispose(http_conn *c)
 {
     if (c->job) {
         if (c->job->wsi)
@@ -788,149 +703,6 @@ static void conn_dispose(http_conn *c)
     if (c->ws_sess)
         c->ws->close(TAKE_PTR(c->ws_sess));
     free(TAKE_PTR(c->ws_refusal));
-}
-
-/* ---- WebSockets ---- */
-
-void ws_close_reason(struct lws *wsi, enum lws_close_status status, const char *msg)
-{
-    size_t n = strlen(msg);
-    lws_close_reason(wsi, status, (unsigned char *)msg, n > 123 ? 123 : n);
-}
-
-/* The WebSocket route of an upgrade's path, with its parameters; NULL when it has none. */
-static const ws_kind *ws_route(struct lws *wsi, http_params *params_r)
-{
-    char path[1024];
-    if (lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) <= 0)
-        return NULL;
-    size_t n, i;
-    const kxld_route *routes = kxld_routes(&n);
-    if (http_route_find(kxld_route_specs(), n, "GET", path, &i, params_r, NULL) != HTTP_MATCH_OK)
-        return NULL;
-    return routes[i].ws;
-}
-
-/* An upgrade is asked: answered with an HTTP error instead, the JSON a request would get,
- * when its path has no WebSocket (404), the client is not authenticated (401) or is another
- * site's (403), or the route's check refuses it (a host that is no peer: 404), before anything
- * starts for it. 1 when it was refused so (libwebsockets ends the transaction), 0 to go on. */
-static int ws_confirm(struct lws *wsi, http_server *srv)
-{
-    http_params params;
-    http_job j = {.srv = srv};
-    const ws_kind *k = ws_route(wsi, &params);
-    http_auth_result auth = k ? request_auth(srv, wsi, NULL, false, true) : HTTP_AUTH_OK;
-    kx_err_clear();
-    if (!k)
-        job_set_refusal(&j, 404, KXL_ERR_NOT_FOUND, "no WebSocket at this path");
-    else if (auth != HTTP_AUTH_OK)
-        job_set_unauthorized(&j, auth);
-    else if (k->check && k->check(srv, &params) < 0)
-        job_set_error(&j);
-    else
-        return 0;
-    kx_info("WebSocket refused: %d %.*s", j.status, (int)j.reply_len, j.reply + LWS_PRE);
-    /* HTTP/1.1 (the TCP listener offers no other): headers and body in one write */
-    size_t size = LWS_PRE + 1024 + j.reply_len;
-    AUTOFREE unsigned char *buf = kx_malloc0(size);
-    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + size - 1;
-    int rc = add_reply_headers(wsi, &j, &p, end) < 0 || lws_finalize_http_header(wsi, &p, end)
-                 ? -1
-                 : 1;
-    if (rc > 0) {
-        memcpy(p, j.reply + LWS_PRE, j.reply_len);
-        p += j.reply_len;
-        if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP) < (int)(p - start))
-            rc = -1;
-    }
-    free(j.reply);
-    return rc;
-}
-
-/* An upgrade is asked: refused (nonzero) unless its path is a WebSocket route and the client
- * is authenticated (ws_confirm has answered the others already). */
-static int ws_filter(struct lws *wsi, http_server *srv)
-{
-    http_params params;
-    if (!ws_route(wsi, &params)) {
-        kx_info("WebSocket refused: no WebSocket at this path");
-        return 1;
-    }
-    if (!http_server_ws_authorized(srv, wsi)) {
-        kx_info("WebSocket refused: no or a wrong bearer token or session, or another site's");
-        return 1;
-    }
-    return 0;
-}
-
-/* A WebSocket let in by a session cookie alone ends with the session: its timer checks the
- * session every WS_SESSION_CHECK_US (a logout, or idle expiry: output the page only reads
- * does not keep a session alive; the user's input does). */
-static void ws_bind_session(struct lws *wsi, http_server *srv, http_conn *c)
-{
-    if (request_auth(srv, wsi, c, false, true) != HTTP_AUTH_OK || !c->by_session)
-        return;
-    memcpy(c->ws_session, c->session_id, sizeof(c->ws_session));
-    lws_set_timer_usecs(wsi, WS_SESSION_CHECK_US);
-}
-
-/* 0 while c's session (if it lives by one) is live; else the first writable closes it. */
-static int ws_session_check(struct lws *wsi, http_server *srv, http_conn *c, bool touch)
-{
-    if (!c->ws_session[0] || c->ws_refusal)
-        return 0;
-    if (http_session_alive(srv->sessions, c->ws_session, http_session_now(), touch))
-        return 0;
-    kx_info("WebSocket %s closed: its session ended", c->ws ? c->ws->name : "?");
-    if (c->ws_sess)
-        c->ws->close(TAKE_PTR(c->ws_sess));
-    c->ws_refusal = kx_strdup("the session ended (logged out, or idle too long): log in again");
-    c->ws_session_ended = true;
-    lws_callback_on_writable(wsi);
-    return -1;
-}
-
-static int ws_timer(struct lws *wsi, http_server *srv, http_conn *c)
-{
-    if (ws_session_check(wsi, srv, c, false) == 0 && c->ws_session[0])
-        lws_set_timer_usecs(wsi, WS_SESSION_CHECK_US);
-    return 0;
-}
-
-static int ws_receive(struct lws *wsi, http_server *srv, http_conn *c, void *in, size_t len)
-{
-    if (ws_session_check(wsi, srv, c, true) < 0 || !c->ws_sess)
-        return c->ws_refusal ? 0 : -1;   /* ended: its close is on the way */
-    return c->ws->receive(c->ws_sess, in, len);
-}
-
-/* The session of the route; when it cannot start, the first writable closes the connection
- * saying why (returning -1 here would drop it without a word). */
-static int ws_established(struct lws *wsi, http_server *srv, http_conn *c)
-{
-    http_params params;
-    conn_dispose(c);   /* what the connection had as HTTP */
-    *c = (http_conn){0};
-    c->ws = ws_route(wsi, &params);
-    ws_bind_session(wsi, srv, c);
-    kx_err_clear();
-    if (c->ws && (c->ws_sess = c->ws->open(srv, wsi, &params)))
-        return 0;
-    kx_info("WebSocket %s refused: %s", c->ws ? c->ws->name : "?", kx_err_msg());
-    c->ws_refusal = kx_strdup(kx_err_msg());
-    lws_callback_on_writable(wsi);
-    return 0;
-}
-
-static int ws_writable(struct lws *wsi, http_conn *c)
-{
-    if (c->ws_sess)
-        return c->ws->writable(c->ws_sess);
-    ws_close_reason(wsi, c->ws_session_ended ? LWS_CLOSE_STATUS_POLICY_VIOLATION
-                                             : LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
-                    c->ws_refusal ? c->ws_refusal : "no session");
-    return -1;
 }
 
 /* ---- the callback ---- */
@@ -967,22 +739,22 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     http_conn *c = user;
     switch (reason) {
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-        return ws_confirm(wsi, srv);
+        return http_ws_confirm(wsi, srv);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        return ws_filter(wsi, srv);
+        return http_ws_filter(wsi, srv);
     case LWS_CALLBACK_ESTABLISHED:
-        return ws_established(wsi, srv, c);
+        return http_ws_established(wsi, srv, c);
     case LWS_CALLBACK_RECEIVE:
-        return ws_receive(wsi, srv, c, in, len);
+        return http_ws_receive(wsi, srv, c, in, len);
     case LWS_CALLBACK_TIMER:
-        return ws_timer(wsi, srv, c);
+        return http_ws_timer(wsi, srv, c);
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        return ws_writable(wsi, c);
+        return http_ws_writable(wsi, c);
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (c)
-            conn_dispose(c);
+            http_conn_dispose(c);
         return 0;
     case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
         /* len is OpenSSL's own verdict on the client's certificate (1: the CA signed it);
@@ -1011,7 +783,7 @@ static const struct lws_protocols protocols[] = {
 
 bool http_server_ws_authorized(http_server *srv, struct lws *wsi)
 {
-    return request_auth(srv, wsi, NULL, false, true) == HTTP_AUTH_OK;
+    return http_request_auth(srv, wsi, NULL, false, true) == HTTP_AUTH_OK;
 }
 
 const kxl_paths *http_server_paths(const http_server *srv)
