@@ -74,23 +74,29 @@ int migrate_storage_check(const kxl_disk *d, json_object *copy, kx_strv *missing
     return 0;
 }
 
+/* The file is made with O_EXCL in both formats, so that what is removed again on a failure
+ * was made here: a file that appears meanwhile at that path is refused, never overwritten
+ * (qemu-img create would truncate it) and never removed. */
 static int make_one(const kxl_disk *d, int64_t size)
 {
-    if (d->format == KXL_DISK_FMT_QCOW2) {
-        AUTOFREE char *bytes = kx_asprintf("%lld", (long long)size);
-        char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", d->target, bytes, NULL};
-        struct stat st;
-        if (stat(d->target, &st) == 0) {
-            kx_err(KXL_ERR_EXISTS, "disk %s: '%s' appeared meanwhile", d->vdev, d->target);
-            return -1;
-        }
-        return kx_run(argv) < 0 ? -1 : chmod(d->target, 0600);
-    }
     AUTOCLOSE int fd = open(d->target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 || ftruncate(fd, size) < 0) {
+    if (fd < 0 && errno == EEXIST) {
+        kx_err(KXL_ERR_EXISTS, "disk %s: '%s' appeared meanwhile: remove it, or migrate "
+               "without copying that disk", d->vdev, d->target);
+        return -1;
+    }
+    if (fd < 0 || (d->format != KXL_DISK_FMT_QCOW2 && ftruncate(fd, size) < 0)) {
         kx_err_errno(KXL_ERR_HOST, "disk %s: cannot make '%s'", d->vdev, d->target);
         if (fd >= 0)
             unlink(d->target);
+        return -1;
+    }
+    if (d->format != KXL_DISK_FMT_QCOW2)
+        return 0;
+    AUTOFREE char *bytes = kx_asprintf("%lld", (long long)size);
+    char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", d->target, bytes, NULL};
+    if (kx_run(argv) < 0) {
+        unlink(d->target);
         return -1;
     }
     return 0;

@@ -6,9 +6,11 @@ the sender has nothing left. Faults: the receiver killed mid-stream, a receiver 
 preflight fails (a missing bridge, a missing disk), garbage and cut streams fed to
 migrate-receive: the sender's domain runs on as it was and the receiver's root is empty."""
 
+import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +22,15 @@ from kxltest import KXL, KxlTestCase
 HB = re.compile(r"KXL-HB (\d+)")
 FIGURES = re.compile(r"migration: ([\d.]+) MiB sent in ([\d.]+) s over (\d+) passes, "
                      r"downtime (\d+) ms")
+
+
+def file_sum(path):
+    """The SHA-256 of a file's bytes, as hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 class MigrateTest(HostB, KxlTestCase):
@@ -342,11 +353,19 @@ class MigrateTest(HostB, KxlTestCase):
                 open(os.path.join(dir_b, "raw.img"), "rb") as b:
             self.assertTrue(a.read() == b.read(), "the raw images differ")
 
-    def copy_storage_fault(self, name, fault, expect):
+    def copy_storage_fault(self, name, fault, expect, on_b=()):
         """Migrates name with --copy-storage, slowly (--bandwidth 1), and calls fault() while
-        the disks are mirrored: the sender fails as expect says, the guest runs on at A, B
-        has no domain and no disk file."""
-        cfg_b, _, dir_b = self.copy_storage_domain(name, raw_mib=48)
+        the disks are mirrored: the sender fails as expect says, B has no domain and none of
+        the disk files made for the copy, the files of on_b (there before, so not copied)
+        are there as they were, and the guest runs on at A with its disks as they were (the
+        guest's checksum of the raw disk, its file on the ext4 one). B's event log, or None."""
+        cfg_b, dir_a, dir_b = self.copy_storage_domain(name, raw_mib=48)
+        kept = {}
+        for f in on_b:
+            shutil.copyfile(os.path.join(dir_a, f), os.path.join(dir_b, f))
+            kept[f] = file_sum(os.path.join(dir_b, f))
+        before = self.guest_sum(name)
+        sizes_a = {f: os.path.getsize(os.path.join(dir_a, f)) for f in os.listdir(dir_a)}
         proc = subprocess.Popen([KXL, "migrate", "--copy-storage", "--bandwidth", "1", "-C",
                                  cfg_b, "-s", "", name, self.receiver()], env=self.env,
                                 stderr=subprocess.PIPE, text=True)
@@ -363,8 +382,19 @@ class MigrateTest(HostB, KxlTestCase):
         self.assertNotEqual(proc.returncode, 0)
         self.assertRegex(err, expect)
         self.assert_root_b_empty()
-        self.assertEqual(os.listdir(dir_b), [])
+        self.assertEqual(sorted(os.listdir(dir_b)), sorted(on_b), "B keeps the copy's files")
+        for f, digest in kept.items():
+            self.assertEqual(file_sum(os.path.join(dir_b, f)), digest, f"B's {f} changed")
         self.assert_runs_on(name)
+        self.assertEqual({f: os.path.getsize(os.path.join(dir_a, f)) for f in os.listdir(dir_a)},
+                         sizes_a, "A's disk files changed")
+        self.assertEqual(self.guest_sum(name), before, "A's raw disk differs")
+        self.guest_sh(name, "cat /mnt/data/mark.txt", r"copied-disk\r?\n")
+        log = os.path.join(self.root_b, f"var/log/kxl/{name}.log")
+        if not os.path.exists(log):
+            return None
+        with open(log, encoding="utf-8", errors="replace") as f:
+            return f.read()
 
     def test_copy_storage_cancelled_leaves_nothing(self):
         """kxl job-cancel while the disks are mirrored: nothing is left on B."""
@@ -379,8 +409,24 @@ class MigrateTest(HostB, KxlTestCase):
     def test_copy_storage_receiver_killed_leaves_nothing(self):
         """kill -9 of migrate-receive, which made B's disk files, while they are mirrored: B's
         supervisor, its lifeline gone before the go, destroys the domain and removes them."""
-        self.copy_storage_fault("ck", lambda: self.kill_all(self.receive_pids()),
-                                r"kxl: .*(hung up|cannot|went away|ended before)")
+        log = self.copy_storage_fault("ck", lambda: self.kill_all(self.receive_pids()),
+                                      r"kxl: .*(hung up|cannot|went away|ended before)")
+        # before the memory moves B's supervisor is still starting (it waits for the
+        # stream): either way it tells that the receiver went away
+        self.assertRegex(log or "", r"(receiving command|receiver) went away")
+        for f in ("fs.img", "raw.img"):
+            self.assertRegex(log or "", rf"'[^']*/disks-b/{f}' removed: it was made for a "
+                             "disk's copy")
+
+    def test_copy_storage_receiver_killed_keeps_what_was_there(self):
+        """As above, with B's ext4 disk there before (as on shared storage: not copied, not
+        made): B's supervisor removes only the raw disk's file, made for the copy; the ext4
+        disk's file stays on B as it was."""
+        log = self.copy_storage_fault("cp", lambda: self.kill_all(self.receive_pids()),
+                                      r"kxl: .*(hung up|cannot|went away|ended before)",
+                                      on_b=("fs.img",))
+        self.assertRegex(log or "", r"/disks-b/raw\.img' removed")
+        self.assertNotRegex(log or "", r"/disks-b/fs\.img' removed")
 
     def test_copy_storage_receiving_supervisor_killed_leaves_nothing(self):
         """kill -9 of B's supervisor while the disks are mirrored: migrate-receive removes the
