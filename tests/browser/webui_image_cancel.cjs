@@ -3,7 +3,7 @@
 // playwright-core) against a real kxld; run by tests/e2e/test_webui_image.py. Environment:
 // lib.cjs's, and
 //   KXL_IMAGE   the host name of the guest to make
-//   KXL_SOURCE  a directory for --install-method=copy whose run stops at its second step
+//   KXL_SOURCE  a tar for --install-method=tar whose run stops at its second step
 // The last line is one JSON object of what it measured: every text the step line showed,
 // with the milliseconds since Create, and what the form said after the cancel.
 'use strict';
@@ -22,7 +22,7 @@ run('image-cancel', async ({ page }, result, step) => {
   await page.fill('#image-hostname', name);
   await page.fill('#image-size', '128mb');
   await page.click('#image-form summary:has-text("Installation source")');
-  await page.selectOption('#image-install-method', 'copy');
+  await page.selectOption('#image-install-method', 'tar');
   await page.fill('#image-install-source', source);
   await page.evaluate(() => {
     window.kxlSteps = [];

@@ -11,14 +11,16 @@ needs the host's package mirror) and copied into the test's root, so the form's 
 with a bridge for the guest. Screenshots: image-form, image, image-console.
 
 A second test follows a run step by step and cancels it from the keyboard mid-run
-(tests/browser/webui_image_cancel.cjs): the run copies a small tree of the test's
-(--install-method=copy, no download) whose mkdir sleeps, so it stops at its second step until
-the cancel, after which nothing of it is left on disk. Screenshots: image-running,
+(tests/browser/webui_image_cancel.cjs): the run unpacks a tar of the test's
+(--install-method=tar, no download; 512 MiB of filler, so that its first step lasts long
+enough to be seen) whose mkdir sleeps, so it stops at its second step until the cancel, after
+which nothing of it is left on disk. Screenshots: image-running,
 image-cancelled."""
 
 import os
 import shutil
 import subprocess
+import tarfile
 import uuid
 
 from kxltest import KXL
@@ -48,6 +50,16 @@ def stalling_tree(path):
         os.chmod(os.path.join(path, there), 0o755)
     with open(os.path.join(path, "boot/vmlinuz-6.1.0-kxltest"), "w") as f:
         f.write("not a kernel: the run is cancelled before it is needed\n")
+
+
+def stalling_tar(tar, tree, filler_mib=512):
+    """stalling_tree(tree) as a tar, with filler_mib MiB of zeros in /var/filler."""
+    stalling_tree(tree)
+    with tarfile.open(tar, "w") as t, open("/dev/zero", "rb") as zero:
+        t.add(tree, arcname=".")
+        info = tarfile.TarInfo("./var/filler")
+        info.size = filler_mib << 20
+        t.addfile(info, zero)
 
 
 def host_codename():
@@ -119,7 +131,7 @@ class WebUiImageTest(TlsKxldTestCase):
                         timeout=900, prefix=nsx)
         shown = {k: v for k, v in result.items() if k != "summary"}
         print(f"\nweb UI (image): {shown}", flush=True)
-        # the job's step as the command line prints it, read once a second while it ran
+        # the job's step as the command line prints it, each as kxld had it (.../wait?after=N)
         self.assertEqual(result["steps"][0], "Starting…")
         self.assertTrue(result["steps"][1:], result["steps"])
         for step in result["steps"][1:]:
@@ -152,19 +164,19 @@ class WebUiImageTest(TlsKxldTestCase):
         self.kxl("destroy", name, check=True)
 
     def test_steps_as_they_come_and_cancel_leaves_nothing(self):
-        tree = os.path.join(self.tmp, "stalling-tree")
-        stalling_tree(tree)
+        tar = os.path.join(self.tmp, "stalling.tar")
+        stalling_tar(tar, os.path.join(self.tmp, "stalling-tree"))
         self.start_kxld()
         name = "webcancel"
         result = browse(self, "webui_image_cancel.cjs",
                         {"KXL_URL": f"https://127.0.0.1:{self.port}/", "KXL_TOKEN": TOKEN,
-                         "KXL_IMAGE": name, "KXL_SOURCE": tree}, timeout=300)
+                         "KXL_IMAGE": name, "KXL_SOURCE": tar}, timeout=300)
         print(f"\nweb UI (image cancel): {result}", flush=True)
         steps = [s["text"] for s in result["steps"]]
         # each step shown as kxld had it, in order, the second while the job still ran
         self.assertEqual(steps[0], "Starting…")
         numbered = [t for t in steps if t.startswith("[")]
-        self.assertRegex(numbered[0], r"^\[1/\d\] Copying ")
+        self.assertRegex(numbered[0], r"^\[1/\d\] Unpacking ")
         self.assertRegex(numbered[1], r"^\[2/\d\] Configuring webcancel: ")
         self.assertEqual(len(set(numbered)), len(numbered), steps)
         self.assertEqual(result["state_at_step2"], "running")
@@ -180,6 +192,12 @@ class WebUiImageTest(TlsKxldTestCase):
         self.validate(job, "Job")
         self.assertEqual(job["error"]["code"], "state")
         self.assertEqual((job["progress"]["step"], job["updates"]), (2, 2), job)
+        # the wait the form follows it with: at once past the updates seen, or once it ended
+        status, _, e = self.api("GET", f"/api/v1/jobs/{result['job']}/wait?after=-1")
+        self.assert_error(status, 400, "invalid", e)
+        self.assertIn("?after='-1'", e["error"]["message"])
+        status, _, waited = self.api("GET", f"/api/v1/jobs/{result['job']}/wait?after=9&timeout=60")
+        self.assertEqual((status, waited), (200, job))
         status, _, e = self.api("POST", f"/api/v1/jobs/{result['job']}/cancel")
         self.assert_error(status, 409, "state", e)
         self.assertIn("has ended (failed)", e["error"]["message"])
