@@ -30,6 +30,12 @@ run('image-cancel', async ({ page }, result, step) => {
     new MutationObserver(() => window.kxlSteps.push({ ms: Date.now() - window.kxlT0, text: s.textContent }))
       .observe(s, { childList: true, characterData: true, subtree: true });
   });
+  // every request of the page about the job: waits for its next step, no polling
+  result.job_requests = [];
+  page.on('request', (rq) => {
+    const u = new URL(rq.url());
+    if (u.pathname.startsWith('/api/v1/jobs/')) result.job_requests.push(`${rq.method()} ${u.pathname}${u.search}`);
+  });
   step('create');
   await page.evaluate(() => { window.kxlT0 = Date.now(); });
   await page.click('#image-submit');

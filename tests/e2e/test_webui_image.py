@@ -181,6 +181,10 @@ class WebUiImageTest(TlsKxldTestCase):
         self.assertEqual(len(set(numbered)), len(numbered), steps)
         self.assertEqual(result["state_at_step2"], "running")
         self.assertEqual(steps[-1], "Cancelling…")
+        # followed by waits for the next change, one per change, never by a timer
+        self.assertEqual(result["job_requests"],
+                         [f"GET /api/v1/jobs/1/wait?after={n}&timeout=60" for n in range(3)]
+                         + ["POST /api/v1/jobs/1/cancel"], result["job_requests"])
         # the form says it was cancelled
         self.assertEqual(result["state"], "cancelled")
         self.assertTrue(result["job_hidden"])
