@@ -7,10 +7,13 @@
 #include "daemon/kxld_jobs.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,12 +32,15 @@ typedef struct kxld_job {
     int status;
     json_object *body;
     json_object *progress;   /* what the running job last said of its progress, or NULL */
+    long long updates;       /* how many times progress was set */
+    int cancel_fd;           /* the route's, while it can be cancelled by kxld; else -1 */
+    bool cancelled;          /* a cancel was handed to cancel_fd */
 } kxld_job;
 
 struct kxld_jobs {
     char *dir;               /* where each job is a file; NULL: none */
     pthread_mutex_t mu;
-    pthread_cond_t ended;    /* broadcast when a job ends */
+    pthread_cond_t changed;  /* broadcast when a job's progress changes and when it ends */
     kxld_job *list;          /* newest first */
     unsigned long long last_id;
 };
@@ -96,6 +102,7 @@ static kxld_job *job_load(const char *path, unsigned long long id, bool *failed_
         return NULL;
     kxld_job *j = kx_malloc0(sizeof(*j));
     j->id = id;
+    j->cancel_fd = -1;
     j->request = kx_strdup(request);
     json_object *v = NULL;
     j->started = json_object_object_get_ex(o, "started", &v) ? json_object_get_double(v) : 0;
@@ -162,7 +169,7 @@ kxld_jobs *kxld_jobs_new(const char *dir)
 {
     kxld_jobs *jobs = kx_malloc0(sizeof(*jobs));
     pthread_mutex_init(&jobs->mu, NULL);
-    pthread_cond_init(&jobs->ended, NULL);
+    pthread_cond_init(&jobs->changed, NULL);
     if (dir && kx_mkdir_p(dir, 0700) == 0) {
         jobs->dir = kx_strdup(dir);
         load_dir(jobs);
@@ -182,7 +189,7 @@ void kxld_jobs_free(kxld_jobs *jobs)
         job_free(j);
     }
     pthread_mutex_destroy(&jobs->mu);
-    pthread_cond_destroy(&jobs->ended);
+    pthread_cond_destroy(&jobs->changed);
     free(jobs->dir);
     free(jobs);
 }
@@ -190,6 +197,7 @@ void kxld_jobs_free(kxld_jobs *jobs)
 unsigned long long kxld_jobs_start(kxld_jobs *jobs, const char *request)
 {
     kxld_job *j = kx_malloc0(sizeof(*j));
+    j->cancel_fd = -1;
     j->request = kx_strdup(request);
     j->started = now();
     pthread_mutex_lock(&jobs->mu);
@@ -230,7 +238,7 @@ void kxld_jobs_finish(kxld_jobs *jobs, unsigned long long id, int status, json_o
             break;
         }
     trim(jobs);
-    pthread_cond_broadcast(&jobs->ended);
+    pthread_cond_broadcast(&jobs->changed);
     pthread_mutex_unlock(&jobs->mu);
     json_object_put(body);   /* not found: trimmed meanwhile, which a running job never is */
 }
@@ -243,6 +251,8 @@ void kxld_jobs_progress(kxld_jobs *jobs, unsigned long long id, json_object *pro
             json_object_put(j->progress);
             j->progress = progress;
             progress = NULL;
+            j->updates++;
+            pthread_cond_broadcast(&jobs->changed);
             break;
         }
     pthread_mutex_unlock(&jobs->mu);
@@ -269,6 +279,7 @@ static json_object *job_json(const kxld_job *j)
     json_object_object_add(o, "result", result);
     json_object_object_add(o, "error", error);
     json_object_object_add(o, "progress", json_object_get(j->progress));
+    json_object_object_add(o, "updates", json_object_new_int64(j->updates));
     return o;
 }
 
@@ -283,7 +294,7 @@ static const kxld_job *find(const kxld_jobs *jobs, const char *id)
     return NULL;
 }
 
-json_object *kxld_jobs_wait(kxld_jobs *jobs, const char *id, int timeout_s)
+json_object *kxld_jobs_wait(kxld_jobs *jobs, const char *id, int timeout_s, long long after)
 {
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
@@ -291,8 +302,8 @@ json_object *kxld_jobs_wait(kxld_jobs *jobs, const char *id, int timeout_s)
     pthread_mutex_lock(&jobs->mu);
     const kxld_job *j;
     /* a running job is never trimmed; it is looked up again after each wake */
-    while ((j = find(jobs, id)) && !j->ended &&
-           pthread_cond_timedwait(&jobs->ended, &jobs->mu, &deadline) == 0)
+    while ((j = find(jobs, id)) && !j->ended && (after < 0 || j->updates <= after) &&
+           pthread_cond_timedwait(&jobs->changed, &jobs->mu, &deadline) == 0)
         ;
     j = find(jobs, id);
     json_object *o = j ? job_json(j) : NULL;
@@ -305,5 +316,48 @@ json_object *kxld_jobs_wait(kxld_jobs *jobs, const char *id, int timeout_s)
 
 json_object *kxld_jobs_get(kxld_jobs *jobs, const char *id)
 {
-    return kxld_jobs_wait(jobs, id, 0);
+    return kxld_jobs_wait(jobs, id, 0, -1);
+}
+
+/* The job of the number id, or NULL; under the lock. */
+static kxld_job *find_id(kxld_jobs *jobs, unsigned long long id)
+{
+    for (kxld_job *j = jobs->list; j; j = j->next)
+        if (j->id == id)
+            return j;
+    return NULL;
+}
+
+void kxld_jobs_set_cancel(kxld_jobs *jobs, unsigned long long id, int fd)
+{
+    pthread_mutex_lock(&jobs->mu);
+    kxld_job *j = find_id(jobs, id);
+    if (j)
+        j->cancel_fd = fd;
+    pthread_mutex_unlock(&jobs->mu);
+}
+
+bool kxld_jobs_cancel(kxld_jobs *jobs, const char *id)
+{
+    struct signalfd_siginfo si = {.ssi_signo = SIGTERM};
+    bool taken = false;
+    pthread_mutex_lock(&jobs->mu);
+    kxld_job *j = (kxld_job *)find(jobs, id);
+    if (j && !j->ended && j->cancel_fd >= 0) {
+        /* one record, under PIPE_BUF: written whole or not at all (a full pipe has one) */
+        ssize_t n = write(j->cancel_fd, &si, sizeof(si));
+        taken = n == (ssize_t)sizeof(si) || (n < 0 && errno == EAGAIN);
+        j->cancelled |= taken;
+    }
+    pthread_mutex_unlock(&jobs->mu);
+    return taken;
+}
+
+bool kxld_jobs_cancelled(kxld_jobs *jobs, unsigned long long id)
+{
+    pthread_mutex_lock(&jobs->mu);
+    kxld_job *j = find_id(jobs, id);
+    bool cancelled = j && j->cancelled;
+    pthread_mutex_unlock(&jobs->mu);
+    return cancelled;
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <stdbool.h>
 
 typedef struct kxld_jobs kxld_jobs;
 
@@ -24,12 +25,25 @@ unsigned long long kxld_jobs_start(kxld_jobs *jobs, const char *request);
 /* Job id ended with this HTTP status and body (taken; NULL: none). */
 void kxld_jobs_finish(kxld_jobs *jobs, unsigned long long id, int status, json_object *body);
 /* Running job id's progress (taken): an object its route defines, shown by kxld_jobs_get as
- * "progress" (kept once the job ended: its last step). Ignored for an ended or unknown job. */
+ * "progress" (kept once the job ended: its last step), its count of them as "updates"; wakes
+ * the waits for a change (kxld_jobs_wait with after >= 0). Ignored for an ended or unknown
+ * job. */
 void kxld_jobs_progress(kxld_jobs *jobs, unsigned long long id, json_object *progress);
 /* Job id as JSON (caller puts): {"id", "request", "state": running|succeeded|failed,
- * "started", "ended", "status", "result", "error", "progress"}; NULL with
+ * "started", "ended", "status", "result", "error", "progress", "updates"}; NULL with
  * kx_err(KXL_ERR_NOT_FOUND). */
 json_object *kxld_jobs_get(kxld_jobs *jobs, const char *id);
-/* As kxld_jobs_get, once the job has ended or timeout_s seconds have passed (then it may
- * still be running). Blocks: for a worker thread. */
-json_object *kxld_jobs_wait(kxld_jobs *jobs, const char *id, int timeout_s);
+/* As kxld_jobs_get, once the job has ended, or (after >= 0) its "updates" is past after, or
+ * timeout_s seconds have passed (then it may still be running, unchanged). Blocks: for a
+ * worker thread. */
+json_object *kxld_jobs_wait(kxld_jobs *jobs, const char *id, int timeout_s, long long after);
+
+/* Running job id can be cancelled by kxld itself while fd >= 0 (a pipe's write end, the
+ * route's, non-blocking): kxld_jobs_cancel writes a struct signalfd_siginfo of SIGTERM to it,
+ * as image_opts.cancel_fd reads. fd -1: no more (set so before the route closes it). */
+void kxld_jobs_set_cancel(kxld_jobs *jobs, unsigned long long id, int fd);
+/* Hands a cancel to running job id's fd; false when it has none (not kxld's to cancel, or
+ * ended). */
+bool kxld_jobs_cancel(kxld_jobs *jobs, const char *id);
+/* Whether job id was handed a cancel. */
+bool kxld_jobs_cancelled(kxld_jobs *jobs, unsigned long long id);

@@ -501,19 +501,27 @@ static int get_job(const kxld_request *rq, json_object **out_r)
 
 #define JOB_WAIT_MAX 3600
 
-/* ?timeout=SECONDS (default 30): the job once it ended, or when that time is up. */
+/* ?timeout=SECONDS (default 30): the job once it ended, or when that time is up; with
+ * ?after=N also once its "updates" is past N (a step, the web UI's way to follow a job). */
 static int wait_job(const kxld_request *rq, json_object **out_r)
 {
-    char buf[32];
+    char buf[32], abuf[32];
     const char *t = http_query_value(rq->query, "timeout", buf, sizeof(buf));
-    char *end = NULL;
+    const char *a = http_query_value(rq->query, "after", abuf, sizeof(abuf));
+    char *end = NULL, *aend = NULL;
     long timeout = t ? strtol(t, &end, 10) : 30;
+    long long after = a ? strtoll(a, &aend, 10) : -1;
     if (t && (!*t || *end || timeout < 0 || timeout > JOB_WAIT_MAX)) {
         kx_err(KXL_ERR_INVALID, "?timeout='%s': a number of seconds from 0 to %d", t,
                JOB_WAIT_MAX);
         return -1;
     }
-    *out_r = kxld_jobs_wait(rq->jobs, http_param(rq->params, "id"), (int)timeout);
+    if (a && (!*a || *aend || after < 0)) {
+        kx_err(KXL_ERR_INVALID, "?after='%s': the job's \"updates\" last seen, a number "
+               "from 0", a);
+        return -1;
+    }
+    *out_r = kxld_jobs_wait(rq->jobs, http_param(rq->params, "id"), (int)timeout, after);
     return *out_r ? 200 : -1;
 }
 
@@ -531,8 +539,9 @@ static bool supervisor_job(kxl_op op)
 
 /* A running job that a domain's supervisor runs for it (a save, a dump, a snapshot, a
  * hot-unplug) is cancelled as kxl job-cancel DOM cancels it; the job then ends as failed
- * ("... was cancelled"), and 204 says the supervisor took the cancel. Any other job cannot
- * be, nor one that ended (409). */
+ * ("... was cancelled"), and 204 says the supervisor took the cancel. kxld's own (a
+ * create-image) is cancelled here (kxld_jobs_cancel). Any other job cannot be, nor one that
+ * ended (409). */
 static int cancel_job(const kxld_request *rq, json_object **out_r)
 {
     (void)out_r;
@@ -546,6 +555,8 @@ static int cancel_job(const kxld_request *rq, json_object **out_r)
                request, state);
         return -1;
     }
+    if (kxld_jobs_cancel(rq->jobs, id))
+        return 204;
     char method[16];
     size_t len = strcspn(request, " "), n, i;
     http_params params;
@@ -557,7 +568,7 @@ static int cancel_job(const kxld_request *rq, json_object **out_r)
                          supervisor_job(table[i].op) && http_param(&params, "name");
     if (!of_supervisor) {
         kx_err(KXL_ERR_STATE, "job %s (%s) cannot be cancelled: only a domain's own job (a "
-               "save, a dump, a snapshot, a hot-unplug) can", id, request);
+               "save, a dump, a snapshot, a hot-unplug) or a create-image can", id, request);
         return -1;
     }
     return kxl_domain_job_cancel(rq->paths, http_param(&params, "name")) < 0 ? -1 : 204;

@@ -6,8 +6,10 @@
  * steps shown as the job's progress. */
 #include "daemon/kxld_routes_image.h"
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "image/create_image.h"
 #include "util/buf.h"
@@ -122,6 +124,30 @@ static json_object *result_json(const image_opts *o, const image_result *r)
     return out;
 }
 
+/* Runs the image as *o says, cancellable through POST /api/v1/jobs/{id}/cancel while it runs
+ * (a SIGTERM record through a pipe: image_create undoes what it made). */
+static int create_cancellable(const kxld_request *rq, image_opts *o, image_result *r)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
+        kx_err_errno(KXL_ERR_INTERNAL, "cannot make a pipe for the job's cancel");
+        return -1;
+    }
+    o->cancel_fd = p[0];
+    if (rq->job_id)
+        kxld_jobs_set_cancel(rq->jobs, rq->job_id, p[1]);
+    int rc = image_create(o, r);
+    if (rq->job_id)
+        kxld_jobs_set_cancel(rq->jobs, rq->job_id, -1);
+    close(p[0]);
+    close(p[1]);
+    o->cancel_fd = -1;
+    if (rc < 0 && rq->job_id && kxld_jobs_cancelled(rq->jobs, rq->job_id))
+        kx_err(KXL_ERR_STATE, "create-image of '%s' was cancelled; nothing was left behind",
+               o->hostname);
+    return rc;
+}
+
 int kxld_create_image(const kxld_request *rq, json_object **out_r)
 {
     image_opts o;
@@ -133,7 +159,7 @@ int kxld_create_image(const kxld_request *rq, json_object **out_r)
     }
     o.progress = on_step;
     o.progress_opaque = &job;
-    int rc = image_create(&o, &r);
+    int rc = create_cancellable(rq, &o, &r);
     if (rc == 0) {
         *out_r = result_json(&o, &r);
         image_result_dispose(&r);

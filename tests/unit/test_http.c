@@ -6,7 +6,10 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -511,16 +514,69 @@ static void jobs_wait_for_their_end_or_the_timeout(void **state)
     (void)state;
     kxld_jobs *jobs = kxld_jobs_new(NULL);
     kxld_jobs_start(jobs, "POST /api/v1/domains/a/shutdown");
-    json_object *o = kxld_jobs_wait(jobs, "1", 1);   /* nobody ends it: the timeout */
+    json_object *o = kxld_jobs_wait(jobs, "1", 1, -1);   /* nobody ends it: the timeout */
     assert_string_equal(member(o, "state"), "\"running\"");
     json_object_put(o);
     pthread_t t;
     pthread_create(&t, NULL, finish_later, jobs);
-    o = kxld_jobs_wait(jobs, "1", 60);
+    o = kxld_jobs_wait(jobs, "1", 60, -1);
     assert_string_equal(member(o, "state"), "\"succeeded\"");
     json_object_put(o);
     pthread_join(t, NULL);
-    assert_null(kxld_jobs_wait(jobs, "2", 1));
+    assert_null(kxld_jobs_wait(jobs, "2", 1, -1));
+    kxld_jobs_free(jobs);
+}
+
+static void *step_later(void *arg)
+{
+    usleep(200 * 1000);
+    kxld_jobs_progress(arg, 1, json_object_new_string("two"));
+    return NULL;
+}
+
+static void jobs_wait_for_a_step_after_the_one_seen(void **state)
+{
+    (void)state;
+    kxld_jobs *jobs = kxld_jobs_new(NULL);
+    kxld_jobs_start(jobs, "POST /api/v1/images");
+    kxld_jobs_progress(jobs, 1, json_object_new_string("one"));
+    json_object *o = kxld_jobs_wait(jobs, "1", 60, 0);   /* seen none: the first, at once */
+    assert_string_equal(member(o, "progress"), "\"one\"");
+    assert_string_equal(member(o, "updates"), "1");
+    json_object_put(o);
+    o = kxld_jobs_wait(jobs, "1", 1, 1);   /* no step past the first: the timeout */
+    assert_string_equal(member(o, "updates"), "1");
+    json_object_put(o);
+    pthread_t t;
+    pthread_create(&t, NULL, step_later, jobs);
+    o = kxld_jobs_wait(jobs, "1", 60, 1);   /* woken by the next step, still running */
+    assert_string_equal(member(o, "state"), "\"running\"");
+    assert_string_equal(member(o, "updates"), "2");
+    json_object_put(o);
+    pthread_join(t, NULL);
+    kxld_jobs_free(jobs);
+}
+
+static void jobs_cancel_through_their_pipe(void **state)
+{
+    (void)state;
+    kxld_jobs *jobs = kxld_jobs_new(NULL);
+    kxld_jobs_start(jobs, "POST /api/v1/images");
+    assert_false(kxld_jobs_cancel(jobs, "1"));   /* none set: not kxld's to cancel */
+    int p[2];
+    assert_int_equal(pipe2(p, O_NONBLOCK), 0);
+    kxld_jobs_set_cancel(jobs, 1, p[1]);
+    assert_false(kxld_jobs_cancelled(jobs, 1));
+    assert_true(kxld_jobs_cancel(jobs, "1"));
+    assert_true(kxld_jobs_cancelled(jobs, 1));
+    struct signalfd_siginfo si;
+    assert_int_equal(read(p[0], &si, sizeof(si)), sizeof(si));
+    assert_int_equal(si.ssi_signo, SIGTERM);
+    kxld_jobs_set_cancel(jobs, 1, -1);
+    assert_false(kxld_jobs_cancel(jobs, "1"));
+    kxld_jobs_finish(jobs, 1, 201, NULL);
+    close(p[0]);
+    close(p[1]);
     kxld_jobs_free(jobs);
 }
 
@@ -632,6 +688,8 @@ int main(void)
         cmocka_unit_test(jobs_run_and_end),
         cmocka_unit_test(jobs_keep_the_last_ended_and_every_running),
         cmocka_unit_test(jobs_wait_for_their_end_or_the_timeout),
+        cmocka_unit_test(jobs_wait_for_a_step_after_the_one_seen),
+        cmocka_unit_test(jobs_cancel_through_their_pipe),
         cmocka_unit_test(jobs_outlive_kxld),
         cmocka_unit_test(query_values),
         cmocka_unit_test(body_members_are_typed),

@@ -1,7 +1,9 @@
 // image.js - the New image form: kxl create-image's options (each field's data-opt is the
-// option's name), POST /api/v1/images, which is a job of the API: its step ("[2/6] ...") read
-// once a second while it runs, then the Installation Summary and, when asked, the new config
-// started by POST /api/v1/domains.
+// option's name), POST /api/v1/images, which is a job of the API: each of its steps ("[2/6]
+// ...") shown as it comes (GET /api/v1/jobs/{id}/wait?after=N answers at the job's next step
+// or its end: no timer), Cancel while it runs (POST /api/v1/jobs/{id}/cancel: the run undoes
+// itself), then the Installation Summary and, when asked, the new config started by POST
+// /api/v1/domains.
 
 import { api, request, ApiError } from './api.js';
 
@@ -40,15 +42,12 @@ function showStep(p) {
   box.dataset.step = String(p.step);
 }
 
-const sleep = (ms) => new Promise((r) => { setTimeout(r, ms); });
-
-// Follows the job to its end: its result, or throws its error.
+// Follows the job to its end, each step as kxld has it: its result, or throws its error.
 async function follow(job) {
   $('image-form').dataset.job = String(job.id);
   while (job.state === 'running') {
     showStep(job.progress);
-    await sleep(1000);
-    job = await api('GET', `/api/v1/jobs/${job.id}`);
+    job = await api('GET', `/api/v1/jobs/${job.id}/wait?after=${job.updates}&timeout=60`);
   }
   if (job.state === 'failed') throw new ApiError(job.status, { error: job.error });
   return job.result;
@@ -60,6 +59,8 @@ async function submit(e) {
   $('image-error').textContent = '';
   $('image-summary').hidden = true;
   $('image-submit').disabled = true;
+  $('image-cancel').disabled = false;
+  delete form.dataset.cancelled;
   form.dataset.state = 'running';
   try {
     const r = await request('POST', '/api/v1/images', options());
@@ -77,9 +78,23 @@ async function submit(e) {
   } catch (err) {
     $('image-job').hidden = true;
     $('image-error').textContent = err.message;
-    form.dataset.state = 'failed';
+    form.dataset.state = form.dataset.cancelled ? 'cancelled' : 'failed';
   } finally {
     $('image-submit').disabled = false;
+  }
+}
+
+// Asks kxld to cancel the running job; follow() then sees it fail as cancelled.
+async function cancel() {
+  const form = $('image-form');
+  if (form.dataset.state !== 'running' || !form.dataset.job) return;
+  $('image-cancel').disabled = true;
+  try {
+    await api('POST', `/api/v1/jobs/${form.dataset.job}/cancel`);
+    form.dataset.cancelled = '1';
+    $('image-step').textContent = 'Cancelling…';
+  } catch (err) {
+    $('image-error').textContent = err.message;   // it ended meanwhile: follow() says how
   }
 }
 
@@ -90,4 +105,5 @@ export function wireImage(created) {
   if (wired) return;
   wired = true;
   $('image-form').addEventListener('submit', submit);
+  $('image-cancel').addEventListener('click', cancel);
 }
