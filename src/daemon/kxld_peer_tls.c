@@ -104,19 +104,20 @@ static int stat_files(kxld_peer_tls *t, file_id id_r[F_COUNT])
     return 0;
 }
 
+/* kx_err's message, said as this host's problem and with what mends it. */
+static void remake_hint(void)
+{
+    AUTOFREE char *why = kx_strdup(kx_err_msg());
+    kx_err(KXL_ERR_HOST, "%s: make it again with kxl tls-setup", why);
+}
+
 /* The PEM certificates of text: the first, and the chain after it. 0, or -1 with kx_err. */
 static int parse_certs(const char *text, size_t len, const char *path, X509 **cert_r,
                        STACK_OF(X509) **chain_r)
 {
     BIO *bio = BIO_new_mem_buf(text, (int)len);
-    *cert_r = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-    if (!*cert_r) {
-        kx_err(KXL_ERR_HOST, "'%s' holds no PEM certificate (%s): make it again with kxl "
-               "tls-setup", path, tls_error_text());
-        BIO_free(bio);
-        return -1;
-    }
-    if (chain_r) {
+    *cert_r = bio ? tls_pem_cert(bio, path) : NULL;
+    if (*cert_r && chain_r) {
         *chain_r = sk_X509_new_null();
         X509 *more;
         while ((more = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
@@ -124,7 +125,9 @@ static int parse_certs(const char *text, size_t len, const char *path, X509 **ce
         ERR_clear_error();   /* the end of the text */
     }
     BIO_free(bio);
-    return 0;
+    if (!*cert_r)
+        remake_hint();
+    return *cert_r ? 0 : -1;
 }
 
 /* Parses and checks what c holds: the key, the certificate signed by the CA and holding the
@@ -135,11 +138,10 @@ static int check_creds(kxld_peer_creds *c, char *const path[F_COUNT])
         parse_certs(c->ca, c->ca_len, path[F_CA], &c->ca_x509, NULL) < 0)
         return -1;
     BIO *bio = BIO_new_mem_buf(c->key, (int)c->key_len);
-    c->key_pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    c->key_pkey = bio ? tls_pem_key(bio, path[F_KEY]) : NULL;
     BIO_free(bio);
     if (!c->key_pkey) {
-        kx_err(KXL_ERR_HOST, "'%s' holds no unencrypted PEM private key (%s): make it again "
-               "with kxl tls-setup", path[F_KEY], tls_error_text());
+        remake_hint();
         return -1;
     }
     if (tls_check_pair(c->ca_x509, c->cert_x509, c->key_pkey, path[F_CERT]) < 0) {

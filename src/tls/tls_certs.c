@@ -184,12 +184,27 @@ static BIO *open_pem(const char *path)
     return bio;
 }
 
+X509 *tls_pem_cert(BIO *bio, const char *path)
+{
+    X509 *c = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    if (!c)
+        kx_err(KXL_ERR_INVALID, "'%s' holds no PEM certificate: %s", path, tls_error_text());
+    return c;
+}
+
+EVP_PKEY *tls_pem_key(BIO *bio, const char *path)
+{
+    EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    if (!k)
+        kx_err(KXL_ERR_INVALID, "'%s' holds no unencrypted PEM private key: %s", path,
+               tls_error_text());
+    return k;
+}
+
 X509 *tls_read_cert(const char *path)
 {
     BIO *bio = open_pem(path);
-    X509 *c = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-    if (bio && !c)
-        kx_err(KXL_ERR_INVALID, "'%s' holds no PEM certificate: %s", path, tls_error_text());
+    X509 *c = bio ? tls_pem_cert(bio, path) : NULL;
     BIO_free(bio);
     return c;
 }
@@ -197,10 +212,7 @@ X509 *tls_read_cert(const char *path)
 EVP_PKEY *tls_read_key(const char *path)
 {
     BIO *bio = open_pem(path);
-    EVP_PKEY *k = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
-    if (bio && !k)
-        kx_err(KXL_ERR_INVALID, "'%s' holds no unencrypted PEM private key: %s", path,
-               tls_error_text());
+    EVP_PKEY *k = bio ? tls_pem_key(bio, path) : NULL;
     BIO_free(bio);
     return k;
 }

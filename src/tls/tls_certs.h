@@ -37,6 +37,10 @@ int tls_write_cert(const char *path, X509 *cert);
 int tls_write_key(const char *path, EVP_PKEY *key);
 X509 *tls_read_cert(const char *path);
 EVP_PKEY *tls_read_key(const char *path);
+/* The next PEM certificate or unencrypted key of bio (a file's or text's, path naming it in
+ * the error): NULL with kx_err. */
+X509 *tls_pem_cert(BIO *bio, const char *path);
+EVP_PKEY *tls_pem_key(BIO *bio, const char *path);
 
 /* 0 when cert is signed by ca and (key != NULL) cert holds key's public half; else -1 with
  * kx_err naming cert_path. */
