@@ -302,7 +302,11 @@ static void end_qemu(sv *s)
 {
     if (s->qemu_pid <= 0)
         return;
-    kill(s->qemu_pid, SIGKILL);
+    /* through the pidfd: an adopted QEMU's pid may be another process's once it is reaped */
+    if (s->qemu_pidfd >= 0)
+        kx_pidfd_signal(s->qemu_pidfd, SIGKILL);
+    else
+        kill(s->qemu_pid, SIGKILL);
     if (!s->adopted) {
         while (waitpid(s->qemu_pid, NULL, 0) < 0 && errno == EINTR)
             ;

@@ -6,6 +6,9 @@
 
 /* pidfd_open(2); -1 with errno set. */
 int kx_pidfd_open(pid_t pid);
+/* pidfd_send_signal(2): sig to the process of pidfd, never to a later one that reuses its
+ * pid; -1 with errno set. */
+int kx_pidfd_signal(int pidfd, int sig);
 /* Waits up to timeout_ms for the process of pidfd to end; true once it has (its last thread
  * is gone: a zombie leader whose threads still exit has not). */
 bool kx_pidfd_wait(int pidfd, int timeout_ms);
