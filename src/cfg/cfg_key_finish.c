@@ -57,9 +57,9 @@ static void root_for_kvm(kxl_domcfg *cfg, const cfg_key_ctx *ctx)
     int disk = cfg_root_for_kvm(cfg, &old_name, &new_name);
     if (disk >= 0)
         kx_notice("%s:%d: note: the guest sees disk '%s' as /dev/%.*s on KVM: the kernel gets "
-                  "root=/dev/%s for root=/dev/%s", cfg_key_src_of(ctx, key), cfg_key_line_of(ctx, key),
-                  cfg->disks[disk].vdev, (int)strcspn(new_name, "0123456789"), new_name,
-                  new_name, old_name);
+                  "root=/dev/%s for root=/dev/%s",
+                  cfg_key_src_of(ctx, key), cfg_key_line_of(ctx, key), cfg->disks[disk].vdev,
+                  (int)strcspn(new_name, "0123456789"), new_name, new_name, old_name);
 }
 
 /* "FILE:LINE" of the first of keys that is set, else of the config. */
@@ -95,7 +95,8 @@ static int finish_hvm_devices(kxl_domcfg *cfg, const cfg_key_ctx *ctx)
     if (!emulated)
         return 0;
     const char *key = ctx->hvm_devices ? "hvm_devices" : "viridian";
-    AUTOFREE char *where = kx_asprintf("%s:%d", cfg_key_src_of(ctx, key), cfg_key_line_of(ctx, key));
+    AUTOFREE char *where =
+        kx_asprintf("%s:%d", cfg_key_src_of(ctx, key), cfg_key_line_of(ctx, key));
     return cfg_hvm_emulate(cfg, where);
 }
 
@@ -110,8 +111,9 @@ static void pv_grub_to_pygrub(kxl_domcfg *cfg, const cfg_key_ctx *ctx)
         !(kx_startswith(base, "pv-grub") || (kx_startswith(base, "grub-") && strstr(base, "xen"))))
         return;
     kx_warn("%s:%d: warning: kernel '%s' is Xen's PV-GRUB: kxl boots the guest's own GRUB menu "
-            "with its built-in pygrub instead%s", cfg_key_src_of(ctx, "kernel"), cfg_key_line_of(ctx, "kernel"),
-            cfg->kernel, cfg->cmdline ? " (extra, PV-GRUB's own, is dropped)" : "");
+            "with its built-in pygrub instead%s",
+            cfg_key_src_of(ctx, "kernel"), cfg_key_line_of(ctx, "kernel"), cfg->kernel,
+            cfg->cmdline ? " (extra, PV-GRUB's own, is dropped)" : "");
     free(cfg->kernel);
     free(cfg->cmdline);
     cfg->kernel = cfg->cmdline = NULL;
@@ -150,17 +152,18 @@ static int check_consistency(kxl_domcfg *cfg, const cfg_key_ctx *ctx)
     if (!cfg->maxmem_mib)
         cfg->maxmem_mib = cfg->memory_mib;
     if (cfg->maxmem_mib < cfg->memory_mib) {
-        kx_err(KXL_ERR_CONFIG, "%s:%d: maxmem (%llu) is less than memory (%llu)", cfg_key_src_of(ctx, "maxmem"),
-               cfg_key_line_of(ctx, "maxmem"), (unsigned long long)cfg->maxmem_mib,
-               (unsigned long long)cfg->memory_mib);
+        kx_err(KXL_ERR_CONFIG, "%s:%d: maxmem (%llu) is less than memory (%llu)",
+               cfg_key_src_of(ctx, "maxmem"), cfg_key_line_of(ctx, "maxmem"),
+               (unsigned long long)cfg->maxmem_mib, (unsigned long long)cfg->memory_mib);
         return -1;
     }
     cfg->balloon = cfg->maxmem_mib > cfg->memory_mib;
     if (!cfg->maxvcpus)
         cfg->maxvcpus = cfg->vcpus;
     if (cfg->maxvcpus < cfg->vcpus) {
-        kx_err(KXL_ERR_CONFIG, "%s:%d: maxvcpus (%u) is less than vcpus (%u)", cfg_key_src_of(ctx, "maxvcpus"),
-               cfg_key_line_of(ctx, "maxvcpus"), cfg->maxvcpus, cfg->vcpus);
+        kx_err(KXL_ERR_CONFIG, "%s:%d: maxvcpus (%u) is less than vcpus (%u)",
+               cfg_key_src_of(ctx, "maxvcpus"), cfg_key_line_of(ctx, "maxvcpus"), cfg->maxvcpus,
+               cfg->vcpus);
         return -1;
     }
     /* a cap counts in one CPU's percent: more than every vCPU busy cannot mean anything */
@@ -181,9 +184,10 @@ static int check_consistency(kxl_domcfg *cfg, const cfg_key_ctx *ctx)
     }
     if (kx_streq(cfg->firmware, "ovmf") && (cfg->type != KXL_TYPE_HVM || cfg->kernel)) {
         const char *key = cfg_tree_get(ctx->tree, "bios") ? "bios" : "firmware";
-        kx_err(KXL_ERR_CONFIG, "%s:%d: %s = \"ovmf\" is for an hvm domain that boots from "
-               "its disks (type = \"hvm\", no kernel)", cfg_key_src_of(ctx, key), cfg_key_line_of(ctx, key),
-               key);
+        kx_err(KXL_ERR_CONFIG,
+               "%s:%d: %s = \"ovmf\" is for an hvm domain that boots from "
+               "its disks (type = \"hvm\", no kernel)",
+               cfg_key_src_of(ctx, key), cfg_key_line_of(ctx, key), key);
         return -1;
     }
     /* known here when accel says tcg; under auto, only at the start (qemu_argv.c) */

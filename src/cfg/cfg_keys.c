@@ -321,8 +321,9 @@ int cfg_check_files(const kxl_domcfg *cfg, const cfg_tree *t)
     if (cfg->kernel && check_readable(cfg->kernel, false, "kernel", cfg_key_src_of(&ctx, "kernel"),
                                       cfg_key_line_of(&ctx, "kernel")) < 0)
         return -1;
-    if (cfg->ramdisk && check_readable(cfg->ramdisk, false, "ramdisk", cfg_key_src_of(&ctx, "ramdisk"),
-                                       cfg_key_line_of(&ctx, "ramdisk")) < 0)
+    if (cfg->ramdisk &&
+        check_readable(cfg->ramdisk, false, "ramdisk", cfg_key_src_of(&ctx, "ramdisk"),
+                       cfg_key_line_of(&ctx, "ramdisk")) < 0)
         return -1;
     const cfg_setting *disk = cfg_tree_get(t, "disk");
     for (size_t i = 0; i < cfg->n_disks; i++) {
