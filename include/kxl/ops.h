@@ -403,3 +403,8 @@ typedef struct {
  * gets the domain's name. */
 int kxl_domain_migrate_receive(const kxl_paths *p, int in_fd, int out_fd,
                                const kxl_migrate_receive_opts *o, char **name_r);
+/* Removes the disk files that receivers killed before their domain's supervisor took over
+ * made for --copy-storage (their record under ROOT/var/lib/kxl/incoming/), each only while it
+ * is the file made; a notice for each. kxld calls it at its start and after each relocation;
+ * kxl_domain_migrate_receive at its own start. */
+void kxl_migrate_clean_leftovers(const kxl_paths *p);

@@ -76,8 +76,11 @@ int migrate_storage_check(const kxl_disk *d, json_object *copy, kx_strv *missing
 
 /* The file is made with O_EXCL in both formats, so that what is removed again on a failure
  * was made here: a file that appears meanwhile at that path is refused, never overwritten
- * (qemu-img create would truncate it) and never removed. */
-static int make_one(const kxl_disk *d, int64_t size)
+ * (qemu-img create would truncate it) and never removed. Its record entry (migrate_made.c)
+ * is written as soon as it exists, before it is filled: a receiver killed while qemu-img
+ * runs leaves a file that the next receive removes. */
+static int make_one(const kxl_paths *p, const char *name, const kxl_disk *d, int64_t size,
+                    kx_strv *entries)
 {
     AUTOCLOSE int fd = open(d->target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0 && errno == EEXIST) {
@@ -85,7 +88,11 @@ static int make_one(const kxl_disk *d, int64_t size)
                "without copying that disk", d->vdev, d->target);
         return -1;
     }
-    if (fd < 0 || (d->format != KXL_DISK_FMT_QCOW2 && ftruncate(fd, size) < 0)) {
+    AUTOFREE char *entry = fd >= 0 ? migrate_made_entry(fd, d->target) : NULL;
+    if (entry)
+        kx_strv_push(entries, entry);
+    if (fd < 0 || !entry || migrate_made_note(p, name, entries) < 0 ||
+        (d->format != KXL_DISK_FMT_QCOW2 && ftruncate(fd, size) < 0)) {
         kx_err_errno(KXL_ERR_HOST, "disk %s: cannot make '%s'", d->vdev, d->target);
         if (fd >= 0)
             unlink(d->target);
@@ -102,21 +109,26 @@ static int make_one(const kxl_disk *d, int64_t size)
     return 0;
 }
 
-int migrate_storage_make(const kxl_domcfg *cfg, json_object *copy, const kx_strv *vdevs,
-                         kx_strv *made)
+int migrate_storage_make(const kxl_paths *p, const kxl_domcfg *cfg, json_object *copy,
+                         const kx_strv *vdevs, kx_strv *made)
 {
+    kx_strv entries = KX_STRV_INIT;
     for (size_t k = 0; k < vdevs->n; k++) {
         for (size_t i = 0; i < cfg->n_disks; i++) {
             const kxl_disk *d = &cfg->disks[i];
             if (d->unplugged || !d->target || !kx_streq(d->vdev, vdevs->v[k]))
                 continue;
-            if (make_one(d, kx_json_int(copy_entry(copy, d->vdev), "size", 0)) < 0) {
+            if (make_one(p, cfg->name, d, kx_json_int(copy_entry(copy, d->vdev), "size", 0),
+                         &entries) < 0) {
                 migrate_storage_unmake(made);
+                migrate_made_forget(p, cfg->name);
+                kx_strv_dispose(&entries);
                 return -1;
             }
             kx_strv_push(made, d->target);
         }
     }
+    kx_strv_dispose(&entries);
     return 0;
 }
 

@@ -434,6 +434,58 @@ class MigrateTest(HostB, KxlTestCase):
         self.copy_storage_fault("cv", lambda: self.kill_all(self.receiving_supervisor_pids()),
                                 r"kxl: .*(hung up|cannot|went away|ended before)")
 
+    def test_copy_storage_receiver_killed_before_its_supervisor(self):
+        """kill -9 of migrate-receive in the window between making B's disk file and starting
+        the domain's supervisor (stopped there with SIGSTOP while qemu-img formats the qcow2
+        file it made, then killed): the sender fails, the guest runs on at A; the file is on
+        record as made, so the next receive removes it first and copies the disk afresh (it
+        is not taken for shared storage): the guest's data arrives on B."""
+        name = "cw"
+        dir_a, dir_b = (os.path.join(self.tmp, d) for d in ("disks-a", "disks-b"))
+        os.makedirs(dir_a)
+        os.makedirs(dir_b)
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2",
+                        os.path.join(dir_a, "q.qcow2"), "16M"], check=True)
+        disk = "disk = [ 'format=qcow2,vdev=xvda,access=rw,target={0}/q.qcow2' ]"
+        self.booted(name, extra_lines=disk.format(dir_a))
+        m = self.guest_sh(name, "dd if=/dev/urandom of=/dev/vda bs=1M count=8 2>/dev/null; "
+                                "sync; md5sum /dev/vda | sed 's/^/SUM=/'",
+                          r"SUM=([0-9a-f]{32})", timeout=60)
+        before = m.group(1)
+        cfg_b = self.write_cfg(name, extra_lines=disk.format(dir_b))
+        made = os.path.join(dir_b, "q.qcow2")
+        argv = [KXL, "migrate", "--copy-storage", "-C", cfg_b, "-s", "", name,
+                self.receiver()]
+        proc = subprocess.Popen(argv, env=self.env, stderr=subprocess.PIPE, text=True)
+        pid, deadline = None, time.monotonic() + 60
+        while not os.path.exists(made):
+            self.assertLess(time.monotonic(), deadline, "B never made the disk's file")
+            self.assertIsNone(proc.poll(), "the migration ended before B made the file")
+            if pid is None:
+                pid = (self.receive_pids() or [None])[0]
+            time.sleep(0.001)
+        pid = pid or self.receive_pids()[0]
+        os.kill(pid, signal.SIGSTOP)
+        self.assertFalse(os.path.exists(os.path.join(self.root_b, "run/kxl", name)),
+                         "the receiver was stopped after it started the supervisor")
+        os.kill(pid, signal.SIGKILL)
+        err = proc.communicate(timeout=120)[1]
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertRegex(err, r"kxl: .*(hung up|cannot|went away|ended before)")
+        self.assert_root_b_empty()
+        self.assert_runs_on(name)
+        r = self.migrate(*argv[2:])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"'{made}' removed: it was made for a disk's copy by a migration that "
+                      "did not complete", r.stderr)
+        self.assert_gone(name)
+        self.assert_goes_on_at_b(name, self.last_beat(name))
+        with self.host_b():
+            m = self.guest_sh(name, "md5sum /dev/vda | sed 's/^/SUM=/'", r"SUM=([0-9a-f]{32})")
+            self.assertEqual(m.group(1), before, "the disk differs on B")
+        self.assertEqual(os.listdir(os.path.join(self.root_b, "var/lib/kxl/incoming")), [],
+                         "B keeps a record of made files")
+
     def test_postcopy_migration(self):
         """--postcopy with a guest that keeps dirtying its memory and a downtime of 1 ms (so
         precopy can never end by itself): QEMU switches to postcopy after the first pass, the
