@@ -60,8 +60,10 @@ int migrate_reloc_start(const kxl_paths *p, const char *target, pid_t *pid_r, in
 int migrate_reloc_stream(const char *target, int port, char **host_r);
 
 /* ---- migrate_made.c: the record of the files a receive made (var/lib/kxl/incoming/) ---- */
-/* "DEV INO BTIME PATH" of the file open on fd, made at path, or NULL. Caller frees. */
-char *migrate_made_entry(int fd, const char *path);
+/* A record's line for the image made as tmp (this receive's own name) for path: with fd
+ * (open on tmp) its identity, "DEV INO BTIME\tTMP\tPATH"; with fd -1 "-\tTMP\tPATH", written
+ * before tmp exists. NULL when fd cannot be stat'ed. Caller frees. */
+char *migrate_made_entry(int fd, const char *tmp, const char *path);
 /* Writes name's record anew (atomically): this process as its receiver, and entries (lines
  * of migrate_made_entry). 0, or -1 with kx_err. */
 int migrate_made_note(const kxl_paths *p, const char *name, const kx_strv *entries);

@@ -3,9 +3,11 @@
  * supervisor took them over (kill -9, a cut ssh session) leaves nothing for good: the next
  * receive, kxld's start and its relocation server, and a `kxl create` of the name remove
  * them. The record names its receiver (pid and start time: while it lives the files are its
- * own) and each file with its device, inode and birth time as made (O_EXCL): a file put at
- * that path since is not the one kxl made, and stays (the birth time tells it from a new file
- * that got the same inode number, where the file system keeps one). Under var/lib, not run/: the files outlive a
+ * own) and each image by the temporary name it is made under (migrate_storage.c: written
+ * before it exists; a name of that receiver's own), then with its device, inode and birth
+ * time once made, before it is linked to the disk's path: a file put at that path since is
+ * not the one kxl made, and stays (the birth time tells it from a new file that got the same
+ * inode number, where the file system keeps one). Under var/lib, not run/: the files outlive a
  * reboot, so their record must too. */
 #include <dirent.h>
 #include <errno.h>
@@ -72,12 +74,12 @@ static int identity(int fd, const char *path, char *text, size_t len)
     return 0;
 }
 
-char *migrate_made_entry(int fd, const char *path)
+char *migrate_made_entry(int fd, const char *tmp, const char *path)
 {
-    char id[96];
-    if (identity(fd, NULL, id, sizeof(id)) < 0)
+    char id[96] = "-";
+    if (fd >= 0 && identity(fd, NULL, id, sizeof(id)) < 0)
         return NULL;
-    return kx_asprintf("%s %s", id, path);
+    return kx_asprintf("%s\t%s\t%s", id, tmp, path);
 }
 
 void migrate_made_forget(const kxl_paths *p, const char *name)
@@ -86,18 +88,35 @@ void migrate_made_forget(const kxl_paths *p, const char *name)
     unlink(file);
 }
 
-/* One record's line "DEV INO BTIME PATH": the file removed if it is still the one made. */
-static void reap_entry(const char *line)
+static void remove_made(const char *path)
 {
-    const char *path = strchr(line, '/');
-    char id[96];
-    size_t n = path ? (size_t)(path - line) : 0;
-    if (!path || n < 2 || line[n - 1] != ' ' || identity(-1, path, id, sizeof(id)) < 0 ||
-        strlen(id) != n - 1 || strncmp(id, line, n - 1) != 0)
-        return;   /* gone already (the supervisor removed it), or not the file kxl made */
     if (unlink(path) == 0)
         kx_notice("kxl: '%s' removed: it was made for a disk's copy by a migration that did "
                   "not complete", path);
+}
+
+/* Whether path is the file of identity id. */
+static bool is_made(const char *path, const char *id)
+{
+    char now[96];
+    return identity(-1, path, now, sizeof(now)) == 0 && strcmp(now, id) == 0;
+}
+
+/* One record's line "ID\tTMP\tPATH": the temporary file (the dead receiver's own name)
+ * removed, and the image at the disk's path if it is still the one made (ID "-": it was
+ * never linked there). */
+static void reap_entry(char *line)
+{
+    char *tmp = strchr(line, '\t');
+    char *path = tmp ? strchr(tmp + 1, '\t') : NULL;
+    if (!path)
+        return;
+    *tmp++ = '\0';
+    *path++ = '\0';
+    if (strcmp(line, "-") == 0 || is_made(tmp, line))
+        remove_made(tmp);
+    if (strcmp(line, "-") != 0 && is_made(path, line))
+        remove_made(path);   /* else gone already (the supervisor removed it), or not ours */
 }
 
 /* Reaps the record of name unless its receiver still runs or the domain lives here (its

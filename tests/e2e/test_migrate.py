@@ -435,11 +435,11 @@ class MigrateTest(HostB, KxlTestCase):
                                 r"kxl: .*(hung up|cannot|went away|ended before)")
 
     def test_copy_storage_receiver_killed_before_its_supervisor(self):
-        """kill -9 of migrate-receive in the window between making B's disk file and starting
-        the domain's supervisor (stopped there with SIGSTOP while qemu-img formats the qcow2
-        file it made, then killed): the sender fails, the guest runs on at A; the file is on
-        record as made, so the next receive removes it first and copies the disk afresh (it
-        is not taken for shared storage): the guest's data arrives on B."""
+        """kill -9 of migrate-receive in the window between making B's disk image and starting
+        the domain's supervisor (stopped there with SIGSTOP while qemu-img makes the qcow2
+        image, then killed): the sender fails, the guest runs on at A; what was made is on
+        record, so the next receive removes it first (a notice says so) and copies the disk
+        afresh: the guest's data arrives on B, and B keeps no other file nor record."""
         name = "cw"
         dir_a, dir_b = (os.path.join(self.tmp, d) for d in ("disks-a", "disks-b"))
         os.makedirs(dir_a)
@@ -453,14 +453,13 @@ class MigrateTest(HostB, KxlTestCase):
                           r"SUM=([0-9a-f]{32})", timeout=60)
         before = m.group(1)
         cfg_b = self.write_cfg(name, extra_lines=disk.format(dir_b))
-        made = os.path.join(dir_b, "q.qcow2")
         argv = [KXL, "migrate", "--copy-storage", "-C", cfg_b, "-s", "", name,
                 self.receiver()]
         proc = subprocess.Popen(argv, env=self.env, stderr=subprocess.PIPE, text=True)
         pid, deadline = None, time.monotonic() + 60
-        while not os.path.exists(made):
-            self.assertLess(time.monotonic(), deadline, "B never made the disk's file")
-            self.assertIsNone(proc.poll(), "the migration ended before B made the file")
+        while not os.listdir(dir_b):
+            self.assertLess(time.monotonic(), deadline, "B never made the disk's image")
+            self.assertIsNone(proc.poll(), "the migration ended before B made the image")
             if pid is None:
                 pid = (self.receive_pids() or [None])[0]
             time.sleep(0.001)
@@ -468,6 +467,7 @@ class MigrateTest(HostB, KxlTestCase):
         os.kill(pid, signal.SIGSTOP)
         self.assertFalse(os.path.exists(os.path.join(self.root_b, "run/kxl", name)),
                          "the receiver was stopped after it started the supervisor")
+        left = os.listdir(dir_b)
         os.kill(pid, signal.SIGKILL)
         err = proc.communicate(timeout=120)[1]
         self.assertNotEqual(proc.returncode, 0)
@@ -476,13 +476,15 @@ class MigrateTest(HostB, KxlTestCase):
         self.assert_runs_on(name)
         r = self.migrate(*argv[2:])
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn(f"'{made}' removed: it was made for a disk's copy by a migration that "
-                      "did not complete", r.stderr)
+        for f in left:
+            self.assertIn(f"'{dir_b}/{f}' removed: it was made for a disk's copy by a "
+                          "migration that did not complete", r.stderr)
         self.assert_gone(name)
         self.assert_goes_on_at_b(name, self.last_beat(name))
         with self.host_b():
             m = self.guest_sh(name, "md5sum /dev/vda | sed 's/^/SUM=/'", r"SUM=([0-9a-f]{32})")
             self.assertEqual(m.group(1), before, "the disk differs on B")
+        self.assertEqual(os.listdir(dir_b), ["q.qcow2"])
         self.assertEqual(os.listdir(os.path.join(self.root_b, "var/lib/kxl/incoming")), [],
                          "B keeps a record of made files")
 

@@ -190,6 +190,31 @@ static void record_reaped_once_receiver_gone(void **state)
     free(record);
 }
 
+/* A receiver killed before its image was filled and linked: the record names only the
+ * temporary file, which goes; a file at the disk's path (not the one made) stays. */
+static void pending_entry_removes_only_the_temporary(void **state)
+{
+    fixture *fx = *state;
+    char tmp[128];
+    snprintf(tmp, sizeof(tmp), "%s/.raw.img.kxl-incoming-1", fx->dir);
+    kx_strv entries = KX_STRV_INIT;
+    kx_strv_take(&entries, migrate_made_entry(-1, tmp, fx->raw));
+    assert_int_equal(migrate_made_note(&fx->paths, "mig-unit", &entries), 0);
+    kx_strv_dispose(&entries);
+    for (int i = 0; i < 2; i++) {
+        int fd = open(i ? tmp : fx->raw, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        assert_true(fd >= 0);
+        close(fd);
+    }
+    record_dead_receiver(fx);
+    kxl_migrate_clean_leftovers(&fx->paths);
+    assert_int_not_equal(access(tmp, F_OK), 0);
+    assert_int_equal(access(fx->raw, F_OK), 0);
+    char *record = record_path(fx);
+    assert_int_not_equal(access(record, F_OK), 0);
+    free(record);
+}
+
 /* A receive that ends (files removed) leaves no record; a failed make neither. */
 static void no_record_after_failure(void **state)
 {
@@ -212,6 +237,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(existing_file_refused_and_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(record_reaped_once_receiver_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(no_record_after_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(pending_entry_removes_only_the_temporary, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
