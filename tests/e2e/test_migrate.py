@@ -12,12 +12,14 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 from hostb import HostB
 from kxltest import KXL, KxlTestCase
+from test_graphics import Rfb
 
 HB = re.compile(r"KXL-HB (\d+)")
 FIGURES = re.compile(r"migration: ([\d.]+) MiB sent in ([\d.]+) s over (\d+) passes, "
@@ -487,6 +489,35 @@ class MigrateTest(HostB, KxlTestCase):
         self.assertEqual(os.listdir(dir_b), ["q.qcow2"])
         self.assertEqual(os.listdir(os.path.join(self.root_b, "var/lib/kxl/incoming")), [],
                          "B keeps a record of made files")
+
+    @staticmethod
+    def port_free(port):
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) != 0
+
+    def test_vnc_with_password_migrates(self):
+        """A domain with vnc = 1 on the network and a vncpasswd: on B its VNC server is there
+        (where kxl vncviewer says), asks the password, refuses a wrong one and lets the right
+        one in; the guest's heartbeat goes on there."""
+        display = next(d for d in range(60, 90) if self.port_free(5900 + d))
+        self.booted("vn", extra_lines=f'vnc = 1\nvnclisten = "127.0.0.1"\n'
+                                      f'vncdisplay = {display}\nvncpasswd = "kxl-pw8"')
+        r = self.migrate("-s", "", "vn", self.receiver())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assert_gone("vn")
+        self.assert_goes_on_at_b("vn", self.last_beat("vn"))
+        with self.host_b():
+            vnc = json.loads(self.kxl("vncviewer", "--json", "vn", check=True).stdout)["vnc"]
+        self.assertEqual((vnc["family"], vnc["host"], vnc["password"]),
+                         ("ipv4", "127.0.0.1", True), vnc)
+        with socket.create_connection(("127.0.0.1", vnc["port"])) as s:
+            rfb = Rfb(s)
+            self.assertEqual(rfb.security_types, [2], "B's display has no VNC auth")
+            self.assertFalse(rfb.login("wrong-pw"), "a wrong password let the client in on B")
+        with socket.create_connection(("127.0.0.1", vnc["port"])) as s:
+            rfb = Rfb(s)
+            self.assertTrue(rfb.login("kxl-pw8"), "the password was refused on B")
+            self.assertIn("vn", rfb.server_init()[2])
 
     def test_postcopy_migration(self):
         """--postcopy with a guest that keeps dirtying its memory and a downtime of 1 ms (so
