@@ -436,13 +436,10 @@ class MigrateTest(HostB, KxlTestCase):
         self.copy_storage_fault("cv", lambda: self.kill_all(self.receiving_supervisor_pids()),
                                 r"kxl: .*(hung up|cannot|went away|ended before)")
 
-    def test_copy_storage_receiver_killed_before_its_supervisor(self):
-        """kill -9 of migrate-receive in the window between making B's disk image and starting
-        the domain's supervisor (stopped there with SIGSTOP while qemu-img makes the qcow2
-        image, then killed): the sender fails, the guest runs on at A; what was made is on
-        record, so the next receive removes it first (a notice says so) and copies the disk
-        afresh: the guest's data arrives on B, and B keeps no other file nor record."""
-        name = "cw"
+    def qcow2_domain(self, name):
+        """A domain whose one disk is a qcow2 image in A's own directory, which the guest
+        fills with 8 MiB of random bytes; B's config names its own, empty, directory. (B's
+        config, B's directory, the guest's checksum of the disk.)"""
         dir_a, dir_b = (os.path.join(self.tmp, d) for d in ("disks-a", "disks-b"))
         os.makedirs(dir_a)
         os.makedirs(dir_b)
@@ -453,19 +450,20 @@ class MigrateTest(HostB, KxlTestCase):
         m = self.guest_sh(name, "dd if=/dev/urandom of=/dev/vda bs=1M count=8 2>/dev/null; "
                                 "sync; md5sum /dev/vda | sed 's/^/SUM=/'",
                           r"SUM=([0-9a-f]{32})", timeout=60)
-        before = m.group(1)
-        cfg_b = self.write_cfg(name, extra_lines=disk.format(dir_b))
-        argv = [KXL, "migrate", "--copy-storage", "-C", cfg_b, "-s", "", name,
-                self.receiver()]
-        proc = subprocess.Popen(argv, env=self.env, stderr=subprocess.PIPE, text=True)
+        return self.write_cfg(name, extra_lines=disk.format(dir_b)), dir_b, m.group(1)
+
+    def kill_receiver_once_made(self, name, proc, dir_b, receivers):
+        """Stops B's receiver (the one pid receivers() names) with SIGSTOP as soon as a file
+        of the disk's copy is in dir_b, before it started the domain's supervisor (checked),
+        then kills it. The files it left."""
         pid, deadline = None, time.monotonic() + 60
         while not os.listdir(dir_b):
             self.assertLess(time.monotonic(), deadline, "B never made the disk's image")
             self.assertIsNone(proc.poll(), "the migration ended before B made the image")
             if pid is None:
-                pid = (self.receive_pids() or [None])[0]
+                pid = (receivers() or [None])[0]
             time.sleep(0.001)
-        pid = pid or self.receive_pids()[0]
+        pid = pid or receivers()[0]
         os.kill(pid, signal.SIGSTOP)
         self.assertFalse(os.path.exists(os.path.join(self.root_b, "run/kxl", name)),
                          "the receiver was stopped after it started the supervisor")
@@ -473,9 +471,23 @@ class MigrateTest(HostB, KxlTestCase):
         os.kill(pid, signal.SIGKILL)
         err = proc.communicate(timeout=120)[1]
         self.assertNotEqual(proc.returncode, 0)
-        self.assertRegex(err, r"kxl: .*(hung up|cannot|went away|ended before)")
+        self.assertRegex(err, r"kxl: .*(hung up|cannot|went away|ended before|failed)")
         self.assert_root_b_empty()
         self.assert_runs_on(name)
+        return left
+
+    def test_copy_storage_receiver_killed_before_its_supervisor(self):
+        """kill -9 of migrate-receive in the window between making B's disk image and starting
+        the domain's supervisor (stopped there with SIGSTOP while qemu-img makes the qcow2
+        image, then killed): the sender fails, the guest runs on at A; what was made is on
+        record, so the next receive removes it first (a notice says so) and copies the disk
+        afresh: the guest's data arrives on B, and B keeps no other file nor record."""
+        name = "cw"
+        cfg_b, dir_b, before = self.qcow2_domain(name)
+        argv = [KXL, "migrate", "--copy-storage", "-C", cfg_b, "-s", "", name,
+                self.receiver()]
+        proc = subprocess.Popen(argv, env=self.env, stderr=subprocess.PIPE, text=True)
+        left = self.kill_receiver_once_made(name, proc, dir_b, self.receive_pids)
         r = self.migrate(*argv[2:])
         self.assertEqual(r.returncode, 0, r.stderr)
         for f in left:
