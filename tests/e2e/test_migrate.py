@@ -507,21 +507,28 @@ class MigrateTest(HostB, KxlTestCase):
         with socket.socket() as s:
             return s.connect_ex(("127.0.0.1", port)) != 0
 
+    def migrate_vnc_domain(self, name, *transport):
+        """Boots name with vnc = 1 on 127.0.0.1 and a vncpasswd, migrates it to B through
+        transport (migrate's -s and HOST), checks that its heartbeat goes on there; B's
+        display as kxl vncviewer --json tells it."""
+        display = next(d for d in range(60, 90) if self.port_free(5900 + d))
+        self.booted(name, extra_lines=f'vnc = 1\nvnclisten = "127.0.0.1"\n'
+                                      f'vncdisplay = {display}\nvncpasswd = "kxl-pw8"')
+        r = self.migrate(*transport[:2], name, *transport[2:])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assert_gone(name)
+        self.assert_goes_on_at_b(name, self.last_beat(name))
+        with self.host_b():
+            vnc = json.loads(self.kxl("vncviewer", "--json", name, check=True).stdout)["vnc"]
+        self.assertEqual((vnc["family"], vnc["host"], vnc["password"]),
+                         ("ipv4", "127.0.0.1", True), vnc)
+        return vnc
+
     def test_vnc_with_password_migrates(self):
         """A domain with vnc = 1 on the network and a vncpasswd: on B its VNC server is there
         (where kxl vncviewer says), asks the password, refuses a wrong one and lets the right
         one in; the guest's heartbeat goes on there."""
-        display = next(d for d in range(60, 90) if self.port_free(5900 + d))
-        self.booted("vn", extra_lines=f'vnc = 1\nvnclisten = "127.0.0.1"\n'
-                                      f'vncdisplay = {display}\nvncpasswd = "kxl-pw8"')
-        r = self.migrate("-s", "", "vn", self.receiver())
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assert_gone("vn")
-        self.assert_goes_on_at_b("vn", self.last_beat("vn"))
-        with self.host_b():
-            vnc = json.loads(self.kxl("vncviewer", "--json", "vn", check=True).stdout)["vnc"]
-        self.assertEqual((vnc["family"], vnc["host"], vnc["password"]),
-                         ("ipv4", "127.0.0.1", True), vnc)
+        vnc = self.migrate_vnc_domain("vn", "-s", "", self.receiver())
         with socket.create_connection(("127.0.0.1", vnc["port"])) as s:
             rfb = Rfb(s)
             self.assertEqual(rfb.security_types, [2], "B's display has no VNC auth")
@@ -679,6 +686,26 @@ class MigrateOverSshTest(MigrateTest):
         print(f"\nmigrate over ssh: {FIGURES.search(r.stderr).group(0)}")
         self.assert_gone("mh")
         self.assert_goes_on_at_b("mh", self.last_beat("mh"))
+
+
+    def test_vnc_with_password_migrates_over_ssh(self):
+        """As test_vnc_with_password_migrates, through ssh: B's QEMU runs in sshd's network
+        namespace, where a VNC client (test_graphics' Rfb) finds the display asking the
+        password, refusing a wrong one and letting the right one in."""
+        vnc = self.migrate_vnc_domain("vs", "-s", self.ssh_command(), "root@127.0.0.1")
+        client = ("import socket, sys; sys.path.insert(0, sys.argv[1]); "
+                  "from test_graphics import Rfb\n"
+                  "def rfb(pw):\n"
+                  "    with socket.create_connection(('127.0.0.1', int(sys.argv[2]))) as s:\n"
+                  "        r = Rfb(s); ok = r.login(pw)\n"
+                  "        return r.security_types, ok, ok and r.server_init()[2]\n"
+                  "print(rfb('wrong-pw'), rfb('kxl-pw8'))")
+        r = subprocess.run(["ip", "netns", "exec", self.ns, sys.executable, "-c", client,
+                            os.path.dirname(os.path.abspath(__file__)), str(vnc["port"])],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"^\(\[2\], False, False\) \(\[2\], True, '[^']*vs[^']*'\)",
+                         "on B: VNC auth only, the wrong password refused, the right one in")
 
 
 # the ssh class inherits MigrateTest's tests; they run once, in MigrateTest
