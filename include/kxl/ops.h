@@ -366,14 +366,21 @@ typedef struct {
     unsigned pass;                            /* passes over memory so far */
     unsigned expected_downtime_ms;
     unsigned downtime_ms, total_time_ms;      /* known at the handover */
-    /* the guest switched to postcopy: at the handover QEMU has no downtime yet (0 here);
-     * it comes with phase "done" */
+    /* the guest switched to postcopy: at the handover QEMU has no figures yet; they come
+     * with phase "done", where downtime_ms is 0 (QEMU measures no downtime for postcopy)
+     * and postcopy_ms is the time from the switch to postcopy until the receiver had all the
+     * guest's memory (the guest ran there meanwhile, fetching the pages it lacked) */
     bool postcopy;
+    unsigned postcopy_ms;
 } kxl_migrate_progress;
 typedef void (*kxl_migrate_progress_fn)(const kxl_migrate_progress *pr, void *opaque);
 /* Whether pr carries the migration's final figures, downtime included: the handover's, or
  * with postcopy the "done" that follows it. */
 bool kxl_migrate_progress_final(const kxl_migrate_progress *pr);
+/* Pure: the final figures of pr as one line, "N MiB sent in S s over P passes, downtime D ms",
+ * or with postcopy "..., postcopy for D ms (the guest ran on the receiver from the switch,
+ * fetching the pages it lacked; QEMU measures no downtime for postcopy)". Caller frees. */
+char *kxl_migrate_summary(const kxl_migrate_progress *pr);
 
 /* Moves the running (or paused) domain DOM to host while it runs: the receiver checks first
  * that it can run it (a refusal lists everything missing, and nothing moves), then QEMU's live
@@ -403,3 +410,8 @@ typedef struct {
  * gets the domain's name. */
 int kxl_domain_migrate_receive(const kxl_paths *p, int in_fd, int out_fd,
                                const kxl_migrate_receive_opts *o, char **name_r);
+/* Removes the disk files that receivers killed before their domain's supervisor took over
+ * made for --copy-storage (their record under ROOT/var/lib/kxl/incoming/), each only while it
+ * is the file made; a notice for each. kxld calls it at its start and after each relocation;
+ * kxl_domain_migrate_receive at its own start. */
+void kxl_migrate_clean_leftovers(const kxl_paths *p);

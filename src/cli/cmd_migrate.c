@@ -26,7 +26,7 @@ static void show_progress(const kxl_migrate_progress *pr, void *opaque)
 {
     progress_view *v = opaque;
     if (strcmp(pr->phase, "handover") == 0 && pr->postcopy) {
-        /* QEMU gives the downtime only once it sent the rest: the "done" line has it */
+        /* QEMU gives its figures only once it sent the rest: the "done" line has them */
         fprintf(stderr, "%smigration: postcopy after %.1f MiB in %.1f s over %u passes; the "
                 "guest runs on the receiver, which fetches the rest\n", v->shown ? "\r\033[K" : "",
                 mib(pr->transferred), pr->total_time_ms / 1000.0, pr->pass);
@@ -34,9 +34,9 @@ static void show_progress(const kxl_migrate_progress *pr, void *opaque)
         return;
     }
     if (kxl_migrate_progress_final(pr)) {
-        fprintf(stderr, "%smigration: %.1f MiB sent in %.1f s over %u passes, downtime %u ms\n",
-                v->shown ? "\r\033[K" : "", mib(pr->transferred), pr->total_time_ms / 1000.0,
-                pr->pass, pr->downtime_ms);
+        char *line = kxl_migrate_summary(pr);
+        fprintf(stderr, "%smigration: %s\n", v->shown ? "\r\033[K" : "", line);
+        free(line);
         v->shown = false;
         return;
     }

@@ -18,6 +18,7 @@
 #include "daemon/reloc_server.h"
 #include "kxl/tls.h"
 #include "kxl/autostart.h"
+#include "kxl/ops.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -269,6 +270,7 @@ static int serve_with(const kxl_paths *paths, const kxld_conf *conf, const char 
                       const kxld_opts *opts, int log_fd, int notify_fd)
 {
     kx_strv tokens = KX_STRV_INIT;
+    kxl_migrate_clean_leftovers(paths);   /* of receivers killed before this start */
     if (conf->tcp_port && conf->token_file && http_tokens_load(conf->token_file, &tokens) < 0)
         return fail(notify_fd);
     http_server_opts o = {.unix_socket = conf->unix_socket, .socket_group = conf->socket_group,

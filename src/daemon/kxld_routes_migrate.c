@@ -81,6 +81,8 @@ static json_object *figures_json(const kxl_migrate_progress *pr)
     json_object_object_add(o, "passes", json_object_new_int((int)pr->pass));
     json_object_object_add(o, "downtime_ms", json_object_new_int((int)pr->downtime_ms));
     json_object_object_add(o, "postcopy", json_object_new_boolean(pr->postcopy));
+    if (pr->postcopy)   /* its downtime_ms is 0: QEMU measures none for postcopy */
+        add_u64(o, "postcopy_ms", pr->postcopy_ms);
     return o;
 }
 

@@ -144,7 +144,9 @@ static int relay_to_receiver(const kxl_paths *paths, SSL *ssl, const char *addr,
         kx_notice("kxld: relocation from %s: %s", peer, kx_err_msg());
     shutdown(sp[0], SHUT_RDWR);   /* the receiver sees the end: nothing it began stays */
     close(sp[0]);
-    return wait_receiver(pid, peer);
+    int status = wait_receiver(pid, peer);
+    kxl_migrate_clean_leftovers(paths);   /* a receiver killed before its supervisor ran */
+    return status;
 }
 
 /* The peer proves a name hosts_allow lists: its certificate's or its address. */

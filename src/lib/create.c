@@ -18,6 +18,7 @@
 #include "kxl/kxl.h"
 #include "lib/disks.h"
 #include "lib/host_conf.h"
+#include "lib/migrate.h"
 #include "lib/network.h"
 #include "lib/pci.h"
 #include "lib/runtime.h"
@@ -133,6 +134,8 @@ int kxl_domain_create(const kxl_paths *p, kxl_domcfg *cfg, const kxl_create_opts
         host_dm_args_check(p, cfg) < 0 || host_vtpm_check(cfg) < 0)
         return -1;
     warn_if_log_space_low(p);
+    if (!(o && o->incoming))   /* disks an interrupted receive of this name made are junk */
+        migrate_made_reap(p, cfg->name);
     AUTOCLOSE int lock = runtime_lock(p);
     /* the disks are checked under the lock: a domain created at the same time has its
      * config written by then, so two creates cannot both take the same disk */

@@ -25,10 +25,11 @@ int migrate_preflight(const kxl_paths *p, const mig_header *h, const kxl_domcfg 
  * with the reason pushed on *missing. */
 int migrate_storage_check(const kxl_disk *d, json_object *copy, kx_strv *missing);
 /* Makes the disks of vdevs empty at their paths (raw: a sparse file; qcow2: qemu-img), each
- * of the size copy_storage gives, 0600; their paths pushed on *made. -1 with kx_err, none
- * left. */
-int migrate_storage_make(const kxl_domcfg *cfg, json_object *copy, const kx_strv *vdevs,
-                         kx_strv *made);
+ * of the size copy_storage gives, 0600; their paths pushed on *made, and each recorded as it
+ * is made (migrate_made_note), for whoever comes after a receiver that dies. -1 with kx_err,
+ * none left (nor a record). */
+int migrate_storage_make(const kxl_paths *p, const kxl_domcfg *cfg, json_object *copy,
+                         const kx_strv *vdevs, kx_strv *made);
 /* Removes the files of *made (and empties it). */
 void migrate_storage_unmake(kx_strv *made);
 /* The sender's socket for its QEMU's NBD connections: ROOT/run/kxl/NAME/mirror.sock,
@@ -57,3 +58,19 @@ int migrate_reloc_start(const kxl_paths *p, const char *target, pid_t *pid_r, in
 /* A TCP connection to target's HOST, port: QEMU's stream, which QEMU's TLS wraps. *host_r
  * (caller frees) gets HOST, the name QEMU checks the receiver's certificate against. */
 int migrate_reloc_stream(const char *target, int port, char **host_r);
+
+/* ---- migrate_made.c: the record of the files a receive made (var/lib/kxl/incoming/) ---- */
+/* A record's line for the image made as tmp (this receive's own name) for path: with fd
+ * (open on tmp) its identity, "DEV INO BTIME\tTMP\tPATH"; with fd -1 "-\tTMP\tPATH", written
+ * before tmp exists. NULL when fd cannot be stat'ed. Caller frees. */
+char *migrate_made_entry(int fd, const char *tmp, const char *path);
+/* Writes name's record anew (atomically): this process as its receiver, and entries (lines
+ * of migrate_made_entry). 0, or -1 with kx_err. */
+int migrate_made_note(const kxl_paths *p, const char *name, const kx_strv *entries);
+/* Removes name's record: the files are no longer the receiver's to remove (it removed them,
+ * or the domain's supervisor has them). */
+void migrate_made_forget(const kxl_paths *p, const char *name);
+/* Removes the files of name's record (name NULL: of every record) whose receiver is gone and
+ * whose domain does not live here, each only if it is still the file that was made (same
+ * device and inode), then the record; a notice for each file removed. Never fails. */
+void migrate_made_reap(const kxl_paths *p, const char *name);

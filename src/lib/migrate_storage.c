@@ -74,49 +74,88 @@ int migrate_storage_check(const kxl_disk *d, json_object *copy, kx_strv *missing
     return 0;
 }
 
-/* The file is made with O_EXCL in both formats, so that what is removed again on a failure
- * was made here: a file that appears meanwhile at that path is refused, never overwritten
- * (qemu-img create would truncate it) and never removed. */
-static int make_one(const kxl_disk *d, int64_t size)
+/* The image is made under a name of this receive's own beside the disk's path, with O_EXCL,
+ * and linked to that path (link fails where a file is) only once filled: what is removed
+ * again on a failure was made here, and a file that appears meanwhile at the path is refused,
+ * never overwritten (qemu-img create would truncate it) and never removed. The record
+ * (migrate_made.c) names the temporary file before it exists and the image's identity before
+ * the link, so a receiver killed at any step leaves only what the next reap removes. */
+static int fill(const kxl_disk *d, int fd, const char *tmp, int64_t size)
 {
-    AUTOCLOSE int fd = open(d->target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == EEXIST) {
-        kx_err(KXL_ERR_EXISTS, "disk %s: '%s' appeared meanwhile: remove it, or migrate "
-               "without copying that disk", d->vdev, d->target);
+    if (d->format != KXL_DISK_FMT_QCOW2) {
+        if (ftruncate(fd, size) == 0)
+            return 0;
+        kx_err_errno(KXL_ERR_HOST, "disk %s: cannot make '%s'", d->vdev, tmp);
         return -1;
     }
-    if (fd < 0 || (d->format != KXL_DISK_FMT_QCOW2 && ftruncate(fd, size) < 0)) {
-        kx_err_errno(KXL_ERR_HOST, "disk %s: cannot make '%s'", d->vdev, d->target);
-        if (fd >= 0)
-            unlink(d->target);
-        return -1;
-    }
-    if (d->format != KXL_DISK_FMT_QCOW2)
-        return 0;
     AUTOFREE char *bytes = kx_asprintf("%lld", (long long)size);
-    char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", d->target, bytes, NULL};
-    if (kx_run(argv) < 0) {
-        unlink(d->target);
-        return -1;
-    }
-    return 0;
+    char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", (char *)tmp, bytes, NULL};
+    return kx_run(argv);
 }
 
-int migrate_storage_make(const kxl_domcfg *cfg, json_object *copy, const kx_strv *vdevs,
-                         kx_strv *made)
+/* The made image, filled, goes on record with its identity, then to the disk's path. */
+static int place(const kxl_paths *p, const char *name, const kxl_disk *d, int fd,
+                 const char *tmp, kx_strv *entries)
 {
+    char *entry = migrate_made_entry(fd, tmp, d->target);
+    if (!entry) {
+        kx_err_errno(KXL_ERR_HOST, "disk %s: cannot stat '%s'", d->vdev, tmp);
+        return -1;
+    }
+    free(entries->v[entries->n - 1]);
+    entries->v[entries->n - 1] = entry;
+    if (migrate_made_note(p, name, entries) < 0)
+        return -1;
+    if (link(tmp, d->target) == 0)
+        return 0;
+    if (errno == EEXIST)
+        kx_err(KXL_ERR_EXISTS, "disk %s: '%s' appeared meanwhile: remove it, or migrate "
+               "without copying that disk", d->vdev, d->target);
+    else
+        kx_err_errno(KXL_ERR_HOST, "disk %s: cannot make '%s'", d->vdev, d->target);
+    return -1;
+}
+
+static int make_one(const kxl_paths *p, const char *name, const kxl_disk *d, int64_t size,
+                    kx_strv *entries)
+{
+    const char *slash = strrchr(d->target, '/');
+    int dir_len = slash ? (int)(slash - d->target) + 1 : 0;
+    AUTOFREE char *tmp = kx_asprintf("%.*s.%s.kxl-incoming-%d", dir_len, d->target,
+                                     d->target + dir_len, (int)getpid());
+    kx_strv_take(entries, migrate_made_entry(-1, tmp, d->target));
+    if (migrate_made_note(p, name, entries) < 0)
+        return -1;
+    AUTOCLOSE int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        kx_err_errno(KXL_ERR_HOST, "disk %s: cannot make '%s'", d->vdev, tmp);
+        return -1;
+    }
+    int rc = fill(d, fd, tmp, size) < 0 ? -1 : place(p, name, d, fd, tmp, entries);
+    unlink(tmp);   /* the image is at the disk's path now, or nowhere */
+    return rc;
+}
+
+int migrate_storage_make(const kxl_paths *p, const kxl_domcfg *cfg, json_object *copy,
+                         const kx_strv *vdevs, kx_strv *made)
+{
+    kx_strv entries = KX_STRV_INIT;
     for (size_t k = 0; k < vdevs->n; k++) {
         for (size_t i = 0; i < cfg->n_disks; i++) {
             const kxl_disk *d = &cfg->disks[i];
             if (d->unplugged || !d->target || !kx_streq(d->vdev, vdevs->v[k]))
                 continue;
-            if (make_one(d, kx_json_int(copy_entry(copy, d->vdev), "size", 0)) < 0) {
+            if (make_one(p, cfg->name, d, kx_json_int(copy_entry(copy, d->vdev), "size", 0),
+                         &entries) < 0) {
                 migrate_storage_unmake(made);
+                migrate_made_forget(p, cfg->name);
+                kx_strv_dispose(&entries);
                 return -1;
             }
             kx_strv_push(made, d->target);
         }
     }
+    kx_strv_dispose(&entries);
     return 0;
 }
 

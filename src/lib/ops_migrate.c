@@ -331,7 +331,8 @@ static void report_figures(mig_send *m, const char *phase, int percent, json_obj
         .expected_downtime_ms = (unsigned)stat_u(st, "expected_downtime_ms"),
         .downtime_ms = (unsigned)stat_u(st, "downtime_ms"),
         .total_time_ms = (unsigned)stat_u(st, "total_time_ms"),
-        .postcopy = kx_json_bool(st, "postcopy", false)};
+        .postcopy = kx_json_bool(st, "postcopy", false),
+        .postcopy_ms = (unsigned)stat_u(st, "postcopy_ms")};
     m->progress(&pr, m->opaque);
 }
 
@@ -504,6 +505,18 @@ bool kxl_migrate_progress_final(const kxl_migrate_progress *pr)
 {
     return (strcmp(pr->phase, "handover") == 0 && !pr->postcopy) ||
            strcmp(pr->phase, "done") == 0;
+}
+
+char *kxl_migrate_summary(const kxl_migrate_progress *pr)
+{
+    double mib = (double)pr->transferred / (1 << 20), s = pr->total_time_ms / 1000.0;
+    if (pr->postcopy)
+        return kx_asprintf("%.1f MiB sent in %.1f s over %u passes, postcopy for %u ms (the "
+                           "guest ran on the receiver from the switch, fetching the pages it "
+                           "lacked; QEMU measures no downtime for postcopy)", mib, s, pr->pass,
+                           pr->postcopy_ms);
+    return kx_asprintf("%.1f MiB sent in %.1f s over %u passes, downtime %u ms", mib, s,
+                       pr->pass, pr->downtime_ms);
 }
 
 int kxl_domain_migrate(const kxl_paths *p, const char *dom, const char *host,

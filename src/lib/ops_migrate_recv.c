@@ -175,7 +175,8 @@ static int prepare_storage(mig_recv *r)
 {
     if (!r->h.copy_storage)   /* --postcopy needs a socket for QEMU: the relay gives one */
         return r->h.postcopy && !r->o->stream_apart ? start_relay(r) : 0;
-    if (r->copy.n && migrate_storage_make(r->cfg, r->h.copy_storage, &r->copy, &r->made) < 0)
+    if (r->copy.n &&
+        migrate_storage_make(r->p, r->cfg, r->h.copy_storage, &r->copy, &r->made) < 0)
         return -1;
     json_object *list = json_object_new_array();
     for (size_t i = 0; i < r->copy.n; i++)
@@ -225,6 +226,10 @@ static int commit(mig_recv *r, bool paused)
 {
     json_object *args = json_object_new_object();
     json_object_object_add(args, "paused", json_object_new_boolean(paused));
+    /* from here the made disks are the supervisor's: it removes them if the go never
+     * reaches it (this command dies), and they are the domain's once it has it */
+    if (r->made.n)
+        migrate_made_forget(r->p, r->cfg->name);
     if (control_call(r->p, r->cfg->name, "incoming-commit", args, NULL, 30000) < 0) {
         AUTOFREE char *why = kx_strdup(kx_err_msg());
         kxl_domain_destroy(r->p, r->cfg->name);
@@ -268,6 +273,7 @@ int kxl_domain_migrate_receive(const kxl_paths *p, int in_fd, int out_fd,
 {
     mig_recv r = {.p = p, .in = in_fd, .out = out_fd, .o = o, .lifeline = -1, .stream = -1};
     mig_pipe_grow(in_fd);   /* ssh's pipe, which QEMU reads the stream from */
+    migrate_made_reap(p, NULL);   /* what receivers killed before their supervisor made */
     int rc = receive_steps(&r);
     kxl_errcode code = kx_err_code();
     AUTOFREE char *why = rc < 0 ? kx_strdup(kx_err_msg()) : NULL;
@@ -277,7 +283,9 @@ int kxl_domain_migrate_receive(const kxl_paths *p, int in_fd, int out_fd,
         close(r.lifeline);
     if (r.stream >= 0)
         close(r.stream);
-    migrate_storage_unmake(&r.made);   /* the copies, unless the domain is ours now */
+    if (r.made.n)   /* the copies, unless the domain is ours now */
+        migrate_made_forget(p, r.cfg->name);
+    migrate_storage_unmake(&r.made);
     if (why) {
         AUTOFREE char *line = kx_asprintf("%s%s", MIG_ERROR, why);
         mig_write_line(r.out, SENDER, line);   /* the sender may be gone: no matter */

@@ -90,6 +90,11 @@ int sv_qemu_start(sv *s);
 int sv_qemu_attach(sv *s, bool report_start);
 /* The running QEMU's version, "7.2.22" (caller frees), or NULL with kx_err. */
 char *sv_qemu_version(sv *s);
+/* Before a job's synchronous QMP calls: 0 when QEMU answers query-status within
+ * SV_QEMU_ANSWER_MS; else -1 with kx_err saying that it cannot `what` and why, at once when
+ * QEMU's process is stopped (SIGSTOP), whose calls would each wait out their timeouts. */
+#define SV_QEMU_ANSWER_MS 2000
+int sv_qemu_answering(sv *s, const char *what);
 /* QEMU's last lines (up to lines) in its log, joined by "; ", without its prefixes: why it
  * refused to start or to load a stream. Caller frees. */
 char *sv_qemu_words(sv *s, int lines);

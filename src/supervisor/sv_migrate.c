@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "migrate/mig_header.h"
@@ -43,6 +44,7 @@ typedef struct {
     bool postcopy;
     bool postcopy_active;  /* QEMU switched to postcopy: the handover came then */
     bool sent_all;         /* QEMU completed (with postcopy, after the handover) */
+    struct timespec postcopy_at;   /* when QEMU said postcopy-active */
     json_object *final;    /* ... and its figures then (migrate_figures), or NULL */
     void *commit_token;    /* migrate-commit waiting for sent_all, or NULL */
     bool was_running;   /* the guest ran when the migration began */
@@ -230,8 +232,9 @@ static void postcopy_finish(sv *s, migrate_job *j, void *token)
     sv_control_answer(s, token, figures ? figures : json_object_new_object());
 }
 
-/* query-migrate once QEMU sent the rest: the figures now have the real downtime (the pause
- * while it switched to postcopy), which QEMU gives only once completed. */
+/* query-migrate once QEMU sent the rest: the final figures, with postcopy_ms (the time from
+ * the switch to postcopy until now) instead of QEMU's downtime, which it does not measure
+ * for postcopy. */
 static void postcopy_final_figures(json_object *ret, void *opaque)
 {
     sv *s = opaque;
@@ -239,10 +242,17 @@ static void postcopy_final_figures(json_object *ret, void *opaque)
     if (!j)
         return;
     j->sent_all = true;
-    if (ret) {
-        j->final = migrate_figures(ret);
-        sv_job_stats(s, json_object_get(j->final));
-    }
+    /* QEMU measures no downtime for postcopy (it says 0): what is true is the time the
+     * guest ran on the receiver while pages were still here, from the switch to the end */
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t postcopy_ms = (now.tv_sec - j->postcopy_at.tv_sec) * 1000 +
+                          (now.tv_nsec - j->postcopy_at.tv_nsec) / 1000000;
+    j->final = ret ? migrate_figures(ret) : json_object_new_object();
+    json_object_object_del(j->final, "downtime_ms");
+    int_member(j->final, "postcopy_ms", postcopy_ms);
+    json_object_object_add(j->final, "postcopy", json_object_new_boolean(true));
+    sv_job_stats(s, json_object_get(j->final));
     sv_event(s, "migrate: QEMU sent the rest of the guest's memory");
     if (j->commit_token)
         postcopy_finish(s, j, TAKE_PTR(j->commit_token));
@@ -288,6 +298,8 @@ static bool migrate_event(sv *s, const char *event, json_object *data)
         migrate_pre_switchover(s, j);
     } else if (kx_streq(status, "completed") || kx_streq(status, "postcopy-active")) {
         j->postcopy_active = kx_streq(status, "postcopy-active");
+        if (j->postcopy_active)
+            clock_gettime(CLOCK_MONOTONIC, &j->postcopy_at);
         j->completed = true;
         sv_event(s, "migrate: QEMU sent the domain; its images are released");
         if (qmp_send_command(s->qmp, "query-migrate", NULL, migrate_final_figures, s) < 0)

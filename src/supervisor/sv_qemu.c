@@ -288,6 +288,24 @@ char *sv_qemu_version(sv *s)
                        (long long)kx_json_int(q, "micro", 0));
 }
 
+int sv_qemu_answering(sv *s, const char *what)
+{
+    if (kx_pid_stopped(s->qemu_pid)) {
+        kx_err(KXL_ERR_QEMU, "cannot %s '%s': its QEMU (pid %d) is stopped (SIGSTOP, or a "
+               "debugger holds it) and answers nothing; nothing was done: let it go on "
+               "(kill -CONT %d) and try again", what, s->name, (int)s->qemu_pid,
+               (int)s->qemu_pid);
+        return -1;
+    }
+    if (qmp_execute(s->qmp, "query-status", NULL, NULL, SV_QEMU_ANSWER_MS) == 0)
+        return 0;
+    AUTOFREE char *why = kx_strdup(kx_err_msg());
+    kx_err(KXL_ERR_QEMU, "cannot %s '%s': its QEMU (pid %d) is not answering (%s); nothing was "
+           "done: try again, or if it stays so, kxl destroy it", what, s->name,
+           (int)s->qemu_pid, why);
+    return -1;
+}
+
 char *sv_qemu_words(sv *s, int lines)
 {
     AUTOFREE char *log = kx_asprintf("%s/%s.qemu.log", s->paths.log_dir, s->name);

@@ -359,6 +359,8 @@ json_object *sv_save(sv *s, json_object *args)
                s->name, sv_lc_state_name(s->lc));
         return NULL;
     }
+    if (sv_qemu_answering(s, "save") < 0)   /* before any file or QMP call waits on it */
+        return NULL;
     save_job *j = kx_malloc0(sizeof(*j));
     j->s = s;
     j->fd = -1;

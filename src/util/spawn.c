@@ -61,6 +61,12 @@ bool kx_pid_alive(pid_t pid)
     return f && f[0] != 'Z' && f[0] != 'X';
 }
 
+bool kx_pid_stopped(pid_t pid)
+{
+    AUTOFREE char *f = pid > 0 ? stat_fields(pid) : NULL;
+    return f && (f[0] == 'T' || f[0] == 't');
+}
+
 unsigned long long kx_pid_starttime(pid_t pid)
 {
     AUTOFREE char *f = stat_fields(pid);

@@ -14,6 +14,8 @@ int kx_pidfd_signal(int pidfd, int sig);
 bool kx_pidfd_wait(int pidfd, int timeout_ms);
 /* True when a process with this pid exists (zombies count as gone). */
 bool kx_pid_alive(pid_t pid);
+/* True when pid is stopped (SIGSTOP, or traced): it runs nothing until it is continued. */
+bool kx_pid_stopped(pid_t pid);
 /* The start time of pid (field 22 of /proc/PID/stat), 0 if gone or a zombie; with the pid
  * it identifies a process across pid reuse. */
 unsigned long long kx_pid_starttime(pid_t pid);

@@ -12,12 +12,14 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 from hostb import HostB
 from kxltest import KXL, KxlTestCase
+from test_graphics import Rfb
 
 HB = re.compile(r"KXL-HB (\d+)")
 FIGURES = re.compile(r"migration: ([\d.]+) MiB sent in ([\d.]+) s over (\d+) passes, "
@@ -434,6 +436,108 @@ class MigrateTest(HostB, KxlTestCase):
         self.copy_storage_fault("cv", lambda: self.kill_all(self.receiving_supervisor_pids()),
                                 r"kxl: .*(hung up|cannot|went away|ended before)")
 
+    def qcow2_domain(self, name):
+        """A domain whose one disk is a qcow2 image in A's own directory, which the guest
+        fills with 8 MiB of random bytes; B's config names its own, empty, directory. (B's
+        config, B's directory, the guest's checksum of the disk.)"""
+        dir_a, dir_b = (os.path.join(self.tmp, d) for d in ("disks-a", "disks-b"))
+        os.makedirs(dir_a)
+        os.makedirs(dir_b)
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2",
+                        os.path.join(dir_a, "q.qcow2"), "16M"], check=True)
+        disk = "disk = [ 'format=qcow2,vdev=xvda,access=rw,target={0}/q.qcow2' ]"
+        self.booted(name, extra_lines=disk.format(dir_a))
+        m = self.guest_sh(name, "dd if=/dev/urandom of=/dev/vda bs=1M count=8 2>/dev/null; "
+                                "sync; md5sum /dev/vda | sed 's/^/SUM=/'",
+                          r"SUM=([0-9a-f]{32})", timeout=60)
+        return self.write_cfg(name, extra_lines=disk.format(dir_b)), dir_b, m.group(1)
+
+    def kill_receiver_once_made(self, name, proc, dir_b, receivers):
+        """Stops B's receiver (the one pid receivers() names) with SIGSTOP as soon as a file
+        of the disk's copy is in dir_b, before it started the domain's supervisor (checked),
+        then kills it. The files it left."""
+        pid, deadline = None, time.monotonic() + 60
+        while not os.listdir(dir_b):
+            self.assertLess(time.monotonic(), deadline, "B never made the disk's image")
+            self.assertIsNone(proc.poll(), "the migration ended before B made the image")
+            if pid is None:
+                pid = (receivers() or [None])[0]
+            time.sleep(0.001)
+        pid = pid or receivers()[0]
+        os.kill(pid, signal.SIGSTOP)
+        self.assertFalse(os.path.exists(os.path.join(self.root_b, "run/kxl", name)),
+                         "the receiver was stopped after it started the supervisor")
+        left = os.listdir(dir_b)
+        os.kill(pid, signal.SIGKILL)
+        err = proc.communicate(timeout=120)[1]
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertRegex(err, r"kxl: .*(hung up|cannot|went away|ended before|failed)")
+        self.assert_root_b_empty()
+        self.assert_runs_on(name)
+        return left
+
+    def test_copy_storage_receiver_killed_before_its_supervisor(self):
+        """kill -9 of migrate-receive in the window between making B's disk image and starting
+        the domain's supervisor (stopped there with SIGSTOP while qemu-img makes the qcow2
+        image, then killed): the sender fails, the guest runs on at A; what was made is on
+        record, so the next receive removes it first (a notice says so) and copies the disk
+        afresh: the guest's data arrives on B, and B keeps no other file nor record."""
+        name = "cw"
+        cfg_b, dir_b, before = self.qcow2_domain(name)
+        argv = [KXL, "migrate", "--copy-storage", "-C", cfg_b, "-s", "", name,
+                self.receiver()]
+        proc = subprocess.Popen(argv, env=self.env, stderr=subprocess.PIPE, text=True)
+        left = self.kill_receiver_once_made(name, proc, dir_b, self.receive_pids)
+        r = self.migrate(*argv[2:])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for f in left:
+            self.assertIn(f"'{dir_b}/{f}' removed: it was made for a disk's copy by a "
+                          "migration that did not complete", r.stderr)
+        self.assert_gone(name)
+        self.assert_goes_on_at_b(name, self.last_beat(name))
+        with self.host_b():
+            m = self.guest_sh(name, "md5sum /dev/vda | sed 's/^/SUM=/'", r"SUM=([0-9a-f]{32})")
+            self.assertEqual(m.group(1), before, "the disk differs on B")
+        self.assertEqual(os.listdir(dir_b), ["q.qcow2"])
+        self.assertEqual(os.listdir(os.path.join(self.root_b, "var/lib/kxl/incoming")), [],
+                         "B keeps a record of made files")
+
+    @staticmethod
+    def port_free(port):
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) != 0
+
+    def migrate_vnc_domain(self, name, *transport):
+        """Boots name with vnc = 1 on 127.0.0.1 and a vncpasswd, migrates it to B through
+        transport (migrate's -s and HOST), checks that its heartbeat goes on there; B's
+        display as kxl vncviewer --json tells it."""
+        display = next(d for d in range(60, 90) if self.port_free(5900 + d))
+        self.booted(name, extra_lines=f'vnc = 1\nvnclisten = "127.0.0.1"\n'
+                                      f'vncdisplay = {display}\nvncpasswd = "kxl-pw8"')
+        r = self.migrate(*transport[:2], name, *transport[2:])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assert_gone(name)
+        self.assert_goes_on_at_b(name, self.last_beat(name))
+        with self.host_b():
+            vnc = json.loads(self.kxl("vncviewer", "--json", name, check=True).stdout)["vnc"]
+        self.assertEqual((vnc["family"], vnc["host"], vnc["password"]),
+                         ("ipv4", "127.0.0.1", True), vnc)
+        return vnc
+
+    def test_vnc_with_password_migrates(self):
+        """A domain with vnc = 1 on the network and a vncpasswd: on B its VNC server is there
+        (where kxl vncviewer says), asks the password, refuses a wrong one and lets the right
+        one in; the guest's heartbeat goes on there."""
+        vnc = self.migrate_vnc_domain("vn", "-s", "", self.receiver())
+        with socket.create_connection(("127.0.0.1", vnc["port"])) as s:
+            rfb = Rfb(s)
+            self.assertEqual(rfb.security_types, [2], "B's display has no VNC auth")
+            self.assertFalse(rfb.login("wrong-pw"), "a wrong password let the client in on B")
+        with socket.create_connection(("127.0.0.1", vnc["port"])) as s:
+            rfb = Rfb(s)
+            self.assertTrue(rfb.login("kxl-pw8"), "the password was refused on B")
+            self.assertIn("vn", rfb.server_init()[2])
+
     def test_postcopy_migration(self):
         """--postcopy with a guest that keeps dirtying its memory and a downtime of 1 ms (so
         precopy can never end by itself): QEMU switches to postcopy after the first pass, the
@@ -474,7 +578,13 @@ class MigrateTest(HostB, KxlTestCase):
             with open(sysctl, "w") as f:
                 f.write(uffd)
         self.assertEqual(r.returncode, 0, r.stderr)
-        print(f"\nmigrate --postcopy: {FIGURES.search(r.stderr).group(0)}")
+        # QEMU measures no downtime for postcopy: the line says how long postcopy lasted
+        self.assertNotRegex(r.stderr, r"downtime \d+ ms")
+        m = re.search(r"migration: [\d.]+ MiB sent in [\d.]+ s over \d+ passes, postcopy for "
+                      r"(\d+) ms \(the guest ran on the receiver", r.stderr)
+        self.assertIsNotNone(m, r.stderr)
+        self.assertGreater(int(m.group(1)), 0)
+        print(f"\nmigrate --postcopy: {m.group(0)}")
         self.assert_gone("pc")
         with open(os.path.join(self.root, "var/log/kxl/pc.log")) as f:
             events = f.read()
@@ -576,6 +686,26 @@ class MigrateOverSshTest(MigrateTest):
         print(f"\nmigrate over ssh: {FIGURES.search(r.stderr).group(0)}")
         self.assert_gone("mh")
         self.assert_goes_on_at_b("mh", self.last_beat("mh"))
+
+
+    def test_vnc_with_password_migrates_over_ssh(self):
+        """As test_vnc_with_password_migrates, through ssh: B's QEMU runs in sshd's network
+        namespace, where a VNC client (test_graphics' Rfb) finds the display asking the
+        password, refusing a wrong one and letting the right one in."""
+        vnc = self.migrate_vnc_domain("vs", "-s", self.ssh_command(), "root@127.0.0.1")
+        client = ("import socket, sys; sys.path.insert(0, sys.argv[1]); "
+                  "from test_graphics import Rfb\n"
+                  "def rfb(pw):\n"
+                  "    with socket.create_connection(('127.0.0.1', int(sys.argv[2]))) as s:\n"
+                  "        r = Rfb(s); ok = r.login(pw)\n"
+                  "        return r.security_types, ok, ok and r.server_init()[2]\n"
+                  "print(rfb('wrong-pw'), rfb('kxl-pw8'))")
+        r = subprocess.run(["ip", "netns", "exec", self.ns, sys.executable, "-c", client,
+                            os.path.dirname(os.path.abspath(__file__)), str(vnc["port"])],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"^\(\[2\], False, False\) \(\[2\], True, '[^']*vs[^']*'\)",
+                         "on B: VNC auth only, the wrong password refused, the right one in")
 
 
 # the ssh class inherits MigrateTest's tests; they run once, in MigrateTest

@@ -182,6 +182,43 @@ class RelocationTest(test_migrate.MigrateTest):
             self.guest_sh("rc", "cat /mnt/data/mark.txt", r"copied-disk\r?\n")
         self.assert_kxld_serves()
 
+    def relocation_receivers(self):
+        """kxld B's receivers: a relocation peer's child (kxld --relocation-peer forked)."""
+        def argv(pid):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    return f.read().split(b"\0")
+            except OSError:
+                return []
+        pids = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            if b"--relocation-peer" not in argv(pid):
+                continue
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    ppid = f.read().rsplit(")", 1)[1].split()[1]
+            except (OSError, IndexError):
+                continue
+            if b"--relocation-peer" in argv(ppid) and self.root_b.encode() in argv(pid):
+                pids.append(int(pid))
+        return pids
+
+    def test_copy_storage_relocation_receiver_killed_kxld_cleans(self):
+        """kxld B's receiver killed (-9) after making the disk's image, before the domain's
+        supervisor took it over: the sender fails, the guest runs on at A, and kxld removes
+        the image as soon as its receiver has ended (no next receive needed) and says so."""
+        self.start_kxld_b()
+        cfg_b, dir_b, _ = self.qcow2_domain("rk")
+        proc = subprocess.Popen([KXL, "migrate", "--relocation", f"127.0.0.1:{self.port}",
+                                 "--copy-storage", "-C", cfg_b, "rk"], env=self.env,
+                                stderr=subprocess.PIPE, text=True)
+        left = self.kill_receiver_once_made("rk", proc, dir_b, self.relocation_receivers)
+        for f in left:
+            self.wait_log(f"'{dir_b}/{f}' removed: it was made for a disk's copy")
+        self.assertEqual(os.listdir(dir_b), [])
+        self.assertEqual(os.listdir(os.path.join(self.root_b, "var/lib/kxl/incoming")), [])
+        self.assert_kxld_serves()
+
     def recording_proxy(self):
         """A TCP proxy on a free loopback port to B's relocation port, for one connection: it
         records what the client sends. (port, the thread, the list of chunks.)"""

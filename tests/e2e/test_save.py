@@ -275,6 +275,35 @@ class SaveTest(KxlTestCase):
         self.assertEqual(self.list_json()["sf"]["state"], "running")
 
 
+    def test_save_of_a_stopped_qemu_fails_at_once(self):
+        """QEMU SIGSTOPped (it answers nothing): kxl save fails at once (not after QMP's
+        timeouts), saying that QEMU is stopped and how to let it go on; no file nor temporary
+        file is left; continued, the guest runs on, and a save then works."""
+        self.booted("sq")
+        out = os.path.join(self.tmp, "saves")
+        os.makedirs(out)
+        pids = self.qemu_pids("sq")
+        self.assertEqual(len(pids), 1)
+        os.kill(pids[0], signal.SIGSTOP)
+        try:
+            t0 = time.monotonic()
+            r = self.kxl("save", "sq", os.path.join(out, "sq.save"), timeout=60)
+            took = time.monotonic() - t0
+        finally:
+            os.kill(pids[0], signal.SIGCONT)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertRegex(r.stderr, rf"kxl: cannot save 'sq': its QEMU \(pid {pids[0]}\) is "
+                                   rf"stopped .*nothing was done: .*kill -CONT {pids[0]}")
+        self.assertLess(took, 3.0, f"the failure took {took:.1f} s")
+        print(f"\nsave of a stopped QEMU failed in {took:.2f} s")
+        self.assertEqual(os.listdir(out), [], "no file, no temporary file")
+        self.assertEqual(self.list_json()["sq"]["state"], "running")
+        last = self.heartbeats("sq")[-1]
+        self.wait_console("sq", rf"KXL-HB {last + 2}\b", timeout=20)
+        self.save("sq", os.path.join(out, "sq.save"))
+        self.only_file(out, "sq.save")
+
+
 def rewrite_header(data, **changes):
     """data with its header's JSON changed and its checksum made right again (the layout is
     in src/migrate/mig_header.h)."""
