@@ -38,6 +38,7 @@ import pty
 import re
 import select
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -481,6 +482,9 @@ def trace_monitor(h, path):
 def main():
     if PEER not in ("kxl-ssh", "kxl-tls", "qemu", "qemu-tls", "virsh"):
         sys.exit(f"migrate-bench: no peer {PEER}: kxl-ssh, kxl-tls, qemu, qemu-tls or virsh")
+    # a TERM (timeout, a harness) unwinds as an error does: each run's World.close stops
+    # what the run started (libvirtd, QEMUs, sshd, namespaces)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("migrate-bench: terminated"))
     rows = []
     for i in range(RUNS):
         w = World()
