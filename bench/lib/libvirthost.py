@@ -53,7 +53,10 @@ class Libvirtd:
         with open(os.path.join(state, "libvirtd.conf"), "w") as f:
             f.write(f'host_uuid = "{self.uuid}"\n')
             if monitor_log:
-                f.write('log_filters = "1:qemu.qemu_monitor"\n'
+                # BENCH_MIGRATE_TRACE=1: libvirt's migration steps too
+                steps = " 1:qemu.qemu_migration" if os.environ.get("BENCH_MIGRATE_TRACE") == "1" \
+                    else ""
+                f.write(f'log_filters = "1:qemu.qemu_monitor{steps}"\n'
                         f'log_outputs = "1:file:/var/log/libvirt/{MONITOR_LOG}"\n')
         with open("/etc/libvirt/qemu.conf") as f:
             debian = f.read()

@@ -158,7 +158,10 @@ class World:
                     p.kill()
                     p.wait()
         self.net.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if os.environ.get("BENCH_MIGRATE_KEEP") == "1":   # the logs, for a look
+            print(f"  kept {self.tmp}", flush=True)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def kxl_run(w):
@@ -471,7 +474,7 @@ def monitor_downtime(path):
 def trace_monitor(h, path):
     """BENCH_MIGRATE_TRACE=1: host h's QMP commands and events, the queries left out."""
     for t, kind, text in monitor_lines(path) if TRACE else []:
-        if kind == "RECV_REPLY" or re.search(r'"execute":"(q|device-list)', text):
+        if kind == "RECV_REPLY" or re.search(r'"execute":"(q[^m]|device-list)', text):
             continue
         what = json.loads(text)
         what = what.get("execute") or f'{what.get("event")} {what.get("data", "")}'
