@@ -7,8 +7,8 @@
 #
 # so that two libvirtd run side by side on one machine, each a host of its own: in its
 # private mount namespace it binds directories of STATE_DIR over /run (so /var/run: sockets,
-# pid files, /run/libvirt), /var/lib/libvirt, /var/log/libvirt and /var/cache/libvirt, and
-# STATE_DIR's libvirtd.conf (its own host_uuid) and qemu.conf (QEMU as root, the migration
+# pid files, /run/libvirt, /run/lock for virsh console's lock), /var/lib/libvirt,
+# /var/log/libvirt and /var/cache/libvirt, and STATE_DIR's libvirtd.conf (its own host_uuid) and qemu.conf (QEMU as root, the migration
 # address on this host's bridge) over /etc/libvirt's; /etc/libvirt/qemu (persistent domains,
 # networks and their autostart) is an empty tmpfs, so nothing of the machine's is seen and
 # the `default` network never starts. Then virtlogd and libvirtd in the foreground. tini -s
@@ -28,7 +28,7 @@ mount --bind "$state/cache" /var/cache/libvirt || exit 24
 mount -t tmpfs -o size=1m,mode=0755 kxl-bench-host /etc/libvirt/qemu || exit 25
 mount --bind "$state/libvirtd.conf" /etc/libvirt/libvirtd.conf || exit 26
 mount --bind "$state/qemu.conf" /etc/libvirt/qemu.conf || exit 27
-mkdir -p /run/libvirt /var/lib/libvirt/qemu /var/log/libvirt/qemu /var/cache/libvirt/qemu \
+mkdir -p /run/lock /run/libvirt /var/lib/libvirt/qemu /var/log/libvirt/qemu /var/cache/libvirt/qemu \
     || exit 28
 
 virtlogd >>"$state/virtlogd.log" 2>&1 &

@@ -158,8 +158,8 @@ def _state(pid):
 
 def domain_xml(name, mem_mib, kernel, initrd, cmdline, serial_log, bridge, mac):
     """The guest of migrate-bench.py's plain QEMU, as libvirt XML: TCG, machine pc, CPU
-    qemu64, 1 vCPU, direct kernel boot, the serial console on a file (appended to, as B's
-    QEMU opens it again), a virtio NIC on the host's bridge, no USB, no balloon, no graphics
+    qemu64, 1 vCPU, direct kernel boot, the serial console on a pty (virsh console) logged to
+    a file (appended to, as B's QEMU logs to it too), a virtio NIC on the host's bridge, no USB, no balloon, no graphics
     (plain QEMU: -nodefaults)."""
     from xml.sax.saxutils import escape, quoteattr
     return f"""<domain type='qemu'>
@@ -179,10 +179,13 @@ def domain_xml(name, mem_mib, kernel, initrd, cmdline, serial_log, bridge, mac):
   <on_crash>destroy</on_crash>
   <devices>
     <controller type='usb' model='none'/>
-    <serial type='file'>
-      <source path={quoteattr(serial_log)} append='on'/>
+    <serial type='pty'>
+      <log file={quoteattr(serial_log)} append='on'/>
       <target port='0'/>
     </serial>
+    <console type='pty'>
+      <target type='serial' port='0'/>
+    </console>
     <interface type='bridge'>
       <source bridge={quoteattr(bridge)}/>
       <mac address={quoteattr(mac)}/>

@@ -27,8 +27,10 @@ query-migrate saying completed); the pings lost at 10 ms. virsh: total from the 
 return (the guest running on B); the migration proper from B's migrate-incoming to its cont
 answered, the rate over migrate-incoming to B's MIGRATION event "completed" (B's libvirtd's
 monitor log); the downtime is libvirt's "Total downtime" (domjobinfo --completed on A: A's
-CPUs stopped to B's resumed), QEMU's own printed beside it; MiB is "Memory processed". BENCH_MIGRATE_TRACE=1 adds the phase timeline (kxl's
---debug on both sides, both supervisors' logs).
+CPUs stopped to B's resumed), QEMU's own printed beside it; MiB is "Memory processed".
+BENCH_MIGRATE_TRACE=1 adds the phase timeline (kxl's --debug on both sides, both supervisors'
+logs; virsh: both QEMUs' QMP commands and events, libvirt's migration steps in its log);
+BENCH_MIGRATE_KEEP=1 keeps each run's directory (logs).
     migrate-bench.py TOP MEM_MIB WORKLOAD(idle|dirty) PEER RUNS
 Prints one line per run, then "median PEER total downtime_ms lost rate_mibs proper"."""
 import calendar
