@@ -15,7 +15,9 @@ auto-converge, TCG, pc, qemu64):
               guest defined and started on A, `virsh migrate --live --auto-converge bm
               qemu+ssh://root@B/system` (an sshd in B whose key may only run virt-ssh-helper
               for B's libvirtd), downtime limit 300 ms by migrate-setmaxdowntime, libvirt's
-              default bandwidth (unlimited)
+              default bandwidth (unlimited); the memory goes QEMU to QEMU over plain TCP
+  virsh-tunnelled  the same with --p2p --tunnelled: A's libvirtd connects to B's over the
+              same ssh and the memory goes through that connection (encrypted, as kxl-ssh's)
 
 Each run prints: total seconds, end to end (kxl: from the command to its return, the guest
 running on B; plain QEMU: from starting B's QEMU to cont there), and the migration proper
@@ -398,7 +400,8 @@ def virsh_run(w):
     time.sleep(1)
     t0 = time.monotonic()
     trace(f"start of virsh migrate --live --auto-converge bm {dest}")
-    r = lv["a"].virsh("migrate", "--live", "--verbose", "--auto-converge", "bm", dest,
+    tunnel = ["--p2p", "--tunnelled"] if PEER == "virsh-tunnelled" else []
+    r = lv["a"].virsh("migrate", "--live", "--verbose", "--auto-converge", *tunnel, "bm", dest,
                       check=False)
     total = time.monotonic() - t0
     trace("virsh migrate returned")
@@ -485,8 +488,9 @@ def trace_monitor(h, path):
 
 
 def main():
-    if PEER not in ("kxl-ssh", "kxl-tls", "qemu", "qemu-tls", "virsh"):
-        sys.exit(f"migrate-bench: no peer {PEER}: kxl-ssh, kxl-tls, qemu, qemu-tls or virsh")
+    if PEER not in ("kxl-ssh", "kxl-tls", "qemu", "qemu-tls", "virsh", "virsh-tunnelled"):
+        sys.exit(f"migrate-bench: no peer {PEER}: kxl-ssh, kxl-tls, qemu, qemu-tls, virsh or "
+                 "virsh-tunnelled")
     # a TERM (timeout, a harness) unwinds as an error does: each run's World.close stops
     # what the run started (libvirtd, QEMUs, sshd, namespaces)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("migrate-bench: terminated"))
@@ -496,7 +500,7 @@ def main():
         try:
             if PEER.startswith("kxl"):
                 row = kxl_run(w)
-            elif PEER == "virsh":
+            elif PEER.startswith("virsh"):
                 row = virsh_run(w)
             else:
                 row = plain_run(w, PEER == "qemu-tls")
