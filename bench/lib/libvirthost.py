@@ -12,8 +12,9 @@ QEMU runs as root (/dev/kvm is root-only here, lib/libvirt.sh says why), without
 (cgroup_controllers = [ ]: on this machine's shared cgroup v1 tree both libvirtd would put
 their domain "bm", id 1 on each, in the same machine/qemu-1-bm.libvirt-qemu), and an
 incoming migration listens on, and is announced as, the host's own address on its bridge
-(both hosts have the machine's hostname). B's libvirtd logs its QEMU monitor's traffic at
-debug level (log_filters "1:qemu.qemu_monitor"), the only source of B's load times."""
+(both hosts have the machine's hostname). With monitor_log, a libvirtd logs its QEMU
+monitor's traffic at debug level (log_filters "1:qemu.qemu_monitor"; MONITOR_LOG in the state
+directory's log/): the source of B's load times and of A's QEMU's own downtime."""
 import os
 import signal
 import subprocess
