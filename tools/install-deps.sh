@@ -10,7 +10,7 @@
 set -euo pipefail
 
 pkgs=(gcc libc6-dev meson ninja-build pkg-config libjson-c-dev libnl-3-dev libnl-route-3-dev
-      libnftables-dev libext2fs-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev libmd-dev
+      libnftables-dev libext2fs-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev nettle-dev
       qemu-system-x86 qemu-utils iproute2 dnsmasq-base debootstrap e2fsprogs util-linux
       cpio kmod libwebsockets-dev libncurses-dev ovmf libpam0g-dev libssl-dev
       libcurl4-openssl-dev)

@@ -11,12 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <lz4.h>
 #include <lzma.h>
-#include <sha2.h>
+#include <nettle/sha2.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -38,6 +39,19 @@ static uint32_t le32(const uint8_t *p)
 static uint16_t le16(const uint8_t *p)
 {
     return (uint16_t)(p[0] | p[1] << 8);
+}
+
+/* A buffer of tens of MiB, filled once: with transparent huge pages the kernel faults it in
+ * 2 MiB at a time instead of 4 KiB (13,000 faults for a 53 MiB kernel, 0.15 s of a cold
+ * start on a paravirtualized host; 6 ms with the advice). Freed with free(). */
+static uint8_t *alloc_large(size_t n)
+{
+    uint8_t *b = malloc(n);
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = ((uintptr_t)b + page - 1) & ~(page - 1), end = ((uintptr_t)b + n) & ~(page - 1);
+    if (b && end > start)
+        (void)madvise((void *)start, end - start, MADV_HUGEPAGE);   /* advice: may be ignored */
+    return b;
 }
 
 int pvh_bzimage_payload(const uint8_t *img, size_t len, size_t *off_r, size_t *len_r)
@@ -160,7 +174,7 @@ int pvh_decompress(pvh_codec codec, const uint8_t *p, size_t len, uint8_t **out_
         kx_err(KXL_ERR_INVALID, "%s kernel payload: implausible size %zu", names[codec], out_len);
         return -1;
     }
-    uint8_t *out = malloc(out_len);
+    uint8_t *out = alloc_large(out_len);
     if (!out) {
         kx_err(KXL_ERR_INTERNAL, "%s kernel payload: out of memory for %zu bytes", names[codec],
                out_len);
@@ -223,10 +237,56 @@ bool pvh_elf_has_entry(const uint8_t *img, size_t len)
 
 /* ---- the cache ---------------------------------------------------------------------------- */
 
+/* nettle's SHA-256 uses the CPU's SHA instructions where it has them: 10 ms for a 14 MiB
+ * kernel here, where libmd's took 50-110 ms of every cold start */
 static char *sha256_hex(const uint8_t *p, size_t len)
 {
-    char hex[SHA256_DIGEST_STRING_LENGTH];
-    return kx_strdup(SHA256Data(p, len, hex));
+    struct sha256_ctx ctx;
+    uint8_t digest[SHA256_DIGEST_SIZE];
+    sha256_init(&ctx);
+    sha256_update(&ctx, len, p);
+    sha256_digest(&ctx, sizeof(digest), digest);
+    char hex[2 * SHA256_DIGEST_SIZE + 1];
+    for (size_t i = 0; i < sizeof(digest); i++)
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    return kx_strdup(hex);
+}
+
+/* The kernel file whole, read at its size into a large buffer (see alloc_large). */
+static uint8_t *read_image(const char *path, size_t *len_r)
+{
+    AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        kx_err_errno(errno == ENOENT ? KXL_ERR_NOT_FOUND : KXL_ERR_INTERNAL, "cannot read '%s'",
+                     path);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+        kx_err(KXL_ERR_INVALID, "the kernel '%s' is empty or not a regular file", path);
+        return NULL;
+    }
+    if ((uint64_t)st.st_size > PVH_MAX_KERNEL) {
+        kx_err(KXL_ERR_INVALID, "the kernel '%s' is larger than 1 GiB: is it a kernel?", path);
+        return NULL;
+    }
+    size_t len = (size_t)st.st_size, got = 0;
+    uint8_t *img = alloc_large(len);
+    while (img && got < len) {
+        ssize_t n = read(fd, img + got, len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {   /* an error, or the file shrank under us */
+            kx_err_errno(KXL_ERR_INTERNAL, "cannot read '%s'", path);
+            free(img);
+            return NULL;
+        }
+        got += (size_t)n;
+    }
+    if (!img)
+        kx_err(KXL_ERR_INTERNAL, "kernel '%s': out of memory for %zu bytes", path, len);
+    *len_r = len;
+    return img;
 }
 
 /* Writes an unpacked kernel to path through a temporary file, synced before the rename: a
@@ -412,7 +472,7 @@ int pvh_kernel_prepare(const char *kernel, const char *cache_dir, char **elf_r, 
     kx_info("pvh: '%s' not seen as it is now (new, or its inode or times changed): hashing it "
             "to find its PVH cache entry", kernel);
     size_t len = 0;
-    AUTOFREE uint8_t *img = (uint8_t *)kx_read_file(kernel, &len);
+    AUTOFREE uint8_t *img = read_image(kernel, &len);
     if (!img)
         return -1;
     if (pvh_elf_has_entry(img, len)) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -165,27 +166,72 @@ int cgroup_load(const char *dir, kx_cgroup *cg_r)
     return 0;
 }
 
-/* Whether the group at dir still has a process (one that is still exiting counts). */
-static bool populated(const char *dir)
+/* The pids listed in the group at dir's cgroup.procs, space-separated (for a message), or
+ * NULL when it lists none or cannot be read. */
+static char *group_pids(const char *dir)
 {
     AUTOFREE char *path = kx_path_join(dir, "cgroup.procs");
     AUTOFREE char *procs = kx_read_file(path, NULL);
     kx_err_clear();
-    return procs && procs[0];
+    if (!procs || !procs[strspn(procs, " \n")])
+        return NULL;
+    for (char *c = procs; *c; c++)
+        if (*c == '\n')
+            *c = ' ';
+    size_t n = strlen(procs);
+    while (n && procs[n - 1] == ' ')
+        procs[--n] = '\0';
+    return TAKE_PTR(procs);
 }
 
-void cgroup_remove(const kx_cgroup *cg)
+static long long now_ms(void)
 {
-    for (size_t i = 0; i < cg->dirs.n; i++) {
-        /* a killed QEMU leaves its group only once its exit is complete: tearing down a large
-         * guest's memory on a busy host takes a while (10 s at most here) */
-        for (int t = 0; t < 500 && populated(cg->dirs.v[i]); t++)
-            usleep(20000);
-        for (int t = 0; t < 50 && rmdir(cg->dirs.v[i]) < 0 && errno == EBUSY; t++)
-            usleep(10000);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* rmdir of one group: 1 gone (or never made), 0 still in use, -1 another failure (errno). A
+ * group with a process in it is EBUSY; ENOTEMPTY is the same on a tree of plain files. */
+static int remove_one(const char *dir)
+{
+    if (rmdir(dir) == 0 || errno == ENOENT)
+        return 1;
+    return errno == EBUSY || errno == ENOTEMPTY ? 0 : -1;
+}
+
+int cgroup_remove(const kx_cgroup *cg, int wait_ms)
+{
+    /* one deadline for every directory: the same processes are in all of them (v1 has a
+     * group per controller), so waiting per directory would only multiply the wait */
+    long long deadline = now_ms() + (wait_ms > 0 ? wait_ms : 0);
+    for (;;) {
+        const char *busy = NULL;
+        for (size_t i = 0; i < cg->dirs.n; i++) {
+            int r = remove_one(cg->dirs.v[i]);
+            if (r < 0) {
+                kx_err_errno(KXL_ERR_HOST, "cannot remove the cgroup '%s'", cg->dirs.v[i]);
+                return -1;
+            }
+            if (r == 0 && !busy)
+                busy = cg->dirs.v[i];
+        }
+        if (!busy)
+            return 0;
+        if (now_ms() >= deadline) {
+            AUTOFREE char *pids = group_pids(busy);
+            if (pids)
+                kx_err(KXL_ERR_BUSY, "the cgroup '%s' is left in place: process %s is in it "
+                       "(a domain of the same name under another KXL_ROOT?), and the group "
+                       "goes when that domain ends", busy, pids);
+            else
+                kx_err(KXL_ERR_BUSY, "the cgroup '%s' is left in place: it is still in use "
+                       "(a child group?); remove it with rmdir once it is empty", busy);
+            return -1;
+        }
+        usleep(10000);
     }
 }
-
 int cgroup_rename(kx_cgroup *cg, const char *new_name, const char *dir)
 {
     kx_cgroup to;
@@ -209,13 +255,17 @@ int cgroup_rename(kx_cgroup *cg, const char *new_name, const char *dir)
     return cgroup_save(cg, dir) < 0 ? -1 : r;
 }
 
-void cgroup_remove_recorded(const char *dir)
+int cgroup_remove_recorded(const char *dir, int wait_ms)
 {
     kx_cgroup cg;
-    if (cgroup_load(dir, &cg) == 0)
-        cgroup_remove(&cg);
-    kx_err_clear();
+    if (cgroup_load(dir, &cg) < 0) {
+        kx_err_clear();      /* none recorded: a domain from before cgroups, or no host's */
+        cgroup_dispose(&cg);
+        return 0;
+    }
+    int r = cgroup_remove(&cg, wait_ms);
     cgroup_dispose(&cg);
+    return r;
 }
 
 void cgroup_dispose(kx_cgroup *cg)

@@ -30,12 +30,19 @@ int cgroup_enter(const kx_cgroup *cg);
 /* Records the groups in the domain's runtime directory dir; reads them back. */
 int cgroup_save(const kx_cgroup *cg, const char *dir);
 int cgroup_load(const char *dir, kx_cgroup *cg_r);
-/* Removes the groups (empty by then: QEMU is gone); tries each, quietly. */
-void cgroup_remove(const kx_cgroup *cg);
+/* Removes the groups. The caller has seen its QEMU's exit complete (waitpid, or its pidfd
+ * readable: every thread gone, so it has left the groups), so they are empty unless another
+ * process is in them; those still in use are tried again for up to wait_ms in all (one
+ * deadline, not one per directory). Returns 0 when none is left (or none was made), -1 with
+ * kx_err (KXL_ERR_BUSY: naming a group left and the processes in it) otherwise. */
+int cgroup_remove(const kx_cgroup *cg, int wait_ms);
+/* wait_ms for cgroup_remove: after QEMU's exit was seen to complete, a moment's grace; for
+ * groups whose QEMU nobody watched end (a stale runtime directory), a little longer. */
+enum { CGROUP_REMOVE_MS = 250, CGROUP_REMOVE_STALE_MS = 2000 };
 /* Renames the groups for the domain's new name; the runtime directory dir's record follows. */
 int cgroup_rename(kx_cgroup *cg, const char *new_name, const char *dir);
-/* Removes the groups recorded in runtime directory dir, if any. */
-void cgroup_remove_recorded(const char *dir);
+/* cgroup_remove of the groups recorded in runtime directory dir; 0 when none is recorded. */
+int cgroup_remove_recorded(const char *dir, int wait_ms);
 void cgroup_dispose(kx_cgroup *cg);
 
 /* xl's credit weight (1..65535, default 256) in the CPU controller's terms, in proportion

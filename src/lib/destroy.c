@@ -1,9 +1,6 @@
 /* destroy.c - ending a domain at once. The supervisor does it when it runs;
  * without one (it was killed), QEMU is killed here and the directory removed. */
-#include <errno.h>
-#include <poll.h>
 #include <signal.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kxl/kxl.h"
@@ -17,35 +14,26 @@
 #include "util/fileio.h"
 #include "util/spawn.h"
 
-/* Waits up to timeout_ms for the process to end (a pidfd polls readable). */
-static bool wait_gone(pid_t pid, unsigned long long start, int timeout_ms)
-{
-    AUTOCLOSE int pfd = kx_pidfd_open(pid);
-    if (pfd < 0 || kx_pid_starttime(pid) != start)
-        return true;
-    struct pollfd p = {.fd = pfd, .events = POLLIN};
-    for (;;) {
-        int r = poll(&p, 1, 100);
-        if (r > 0 || kx_pid_starttime(pid) != start)
-            return true;
-        timeout_ms -= 100;
-        if (timeout_ms <= 0)
-            return false;
-    }
-}
-
 static int destroy_without_supervisor(const kxl_paths *p, const char *name, const kx_status *st)
 {
-    if (status_qemu_alive(st)) {
+    /* the pidfd first, while the pid is that QEMU's: its exit is complete (every thread gone,
+     * so out of its cgroup) when the pidfd polls readable, even if its leader is a zombie
+     * before that */
+    AUTOCLOSE int pfd = status_qemu_alive(st) ? kx_pidfd_open(st->qemu_pid) : -1;
+    if (pfd >= 0 && kx_pid_starttime(st->qemu_pid) == st->qemu_start) {
         kill(st->qemu_pid, SIGKILL);
-        if (!wait_gone(st->qemu_pid, st->qemu_start, 10000)) {
+        if (!kx_pidfd_wait(pfd, 10000)) {
             kx_err(KXL_ERR_INTERNAL, "QEMU of '%s' (pid %d) did not die", name, st->qemu_pid);
             return -1;
         }
     }
     network_forwarding_release(p, name);  /* its taps went with QEMU */
     AUTOFREE char *dir = kxl_domain_dir(p, name);
-    cgroup_remove_recorded(dir);
+    /* QEMU's exit is complete (wait_gone): its groups are empty; one another domain is in
+     * stays for that domain (said, not waited for) */
+    if (cgroup_remove_recorded(dir, CGROUP_REMOVE_MS) < 0)
+        kx_warn("destroy '%s': %s", name, kx_err_msg());
+    kx_err_clear();
     return runtime_remove(p, name);
 }
 

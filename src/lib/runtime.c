@@ -81,7 +81,10 @@ int runtime_reserve_name(const kxl_paths *p, const char *name)
         return -1;
     }
     kx_debug("removing stale runtime directory '%s'", dir);
-    cgroup_remove_recorded(dir);
+    /* its QEMU is gone or a zombie whose last threads may still be exiting */
+    if (cgroup_remove_recorded(dir, CGROUP_REMOVE_STALE_MS) < 0)
+        kx_debug("%s", kx_err_msg());
+    kx_err_clear();
     if (kx_rm_dir_flat(dir) < 0)
         return -1;
     if (mkdir(dir, 0700) < 0) {

@@ -290,13 +290,35 @@ static int adopt_domain(sv *s)
     return 0;
 }
 
+/* How long an adopted QEMU may take to finish exiting after SIGKILL (a large guest's memory
+ * torn down on a busy host), as destroy without a supervisor waits (destroy.c). */
+#define SV_QEMU_EXIT_MS 10000
+
+/* Kills the QEMU that is still there and waits until its exit is complete, every thread
+ * gone, which is when it has left its cgroup: waitpid for our own child, its pidfd for an
+ * adopted one (another process reaps it). A QEMU whose leader is already a zombie while its
+ * other threads still exit is waited for too. */
+static void end_qemu(sv *s)
+{
+    if (s->qemu_pid <= 0)
+        return;
+    /* through the pidfd: an adopted QEMU's pid may be another process's once it is reaped */
+    if (s->qemu_pidfd >= 0)
+        kx_pidfd_signal(s->qemu_pidfd, SIGKILL);
+    else
+        kill(s->qemu_pid, SIGKILL);
+    if (!s->adopted) {
+        while (waitpid(s->qemu_pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    } else if (s->qemu_pidfd >= 0 && !kx_pidfd_wait(s->qemu_pidfd, SV_QEMU_EXIT_MS)) {
+        sv_event(s, "QEMU (pid %d) has not finished exiting %d s after SIGKILL",
+                 (int)s->qemu_pid, SV_QEMU_EXIT_MS / 1000);
+    }
+}
+
 static void teardown(sv *s)
 {
-    if (s->qemu_pid > 0 && kx_pid_alive(s->qemu_pid)) {
-        kill(s->qemu_pid, SIGKILL);
-        while (!s->adopted && waitpid(s->qemu_pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-    }
+    end_qemu(s);
     sv_console_dispose(s);
     sv_stats_flush(s);   /* their replies would never come */
     qmp_close(s->qmp);
@@ -314,10 +336,14 @@ static void teardown(sv *s)
         sv_save_config_list(s, "vifs");
     network_forwarding_release(&s->paths, s->name);
     sv_incoming_unmake(s);   /* before the directory, which the receiving command waits for */
+    /* QEMU's exit is complete (end_qemu, or its pidfd), so its groups are empty: they go
+     * before the directory, so that whoever sees the domain gone (`kxl destroy`, a create of
+     * the same name) sees its groups gone too. A group another process is in (the same name
+     * under another KXL_ROOT) stays, for that domain to remove: no waiting for it. */
+    if (cgroup_remove(&s->cgroup, CGROUP_REMOVE_MS) < 0)
+        sv_event(s, "%s", kx_err_msg());
+    kx_err_clear();
     kx_rm_dir_flat(s->dir);
-    /* after the directory, which `kxl destroy` waits for: QEMU may still be finishing its exit,
-     * and the group goes once it has */
-    cgroup_remove(&s->cgroup);
     sv_event(s, "domain %u gone", s->st.domid);
 }
 

@@ -150,7 +150,8 @@ static void make_cgroup(sv *s)
         sv_event(s, "QEMU shares its supervisor's cgroup: the host has no cgroup file system");
     } else if (cgroup_create(&s->cgroup) < 0 || cgroup_save(&s->cgroup, s->dir) < 0) {
         sv_event(s, "QEMU shares its supervisor's cgroup: %s", kx_err_msg());
-        cgroup_remove(&s->cgroup);
+        cgroup_remove(&s->cgroup, 0);   /* what was made of them; nothing is in them yet */
+        kx_err_clear();
         cgroup_dispose(&s->cgroup);
     } else if (cgroup_set_cpu(&s->cgroup, s->cfg->cpu_weight, s->cfg->cap) < 0 &&
                (s->cfg->cpu_weight != KXL_CPU_WEIGHT_DEFAULT || s->cfg->cap)) {

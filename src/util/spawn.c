@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,20 @@
 int kx_pidfd_open(pid_t pid)
 {
     return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+int kx_pidfd_signal(int pidfd, int sig)
+{
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+bool kx_pidfd_wait(int pidfd, int timeout_ms)
+{
+    struct pollfd p = {.fd = pidfd, .events = POLLIN};
+    int r;
+    while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+        ;
+    return r > 0;
 }
 
 /* Returns the text of /proc/PID/stat after the command name, or NULL. */

@@ -6,6 +6,12 @@
 
 /* pidfd_open(2); -1 with errno set. */
 int kx_pidfd_open(pid_t pid);
+/* pidfd_send_signal(2): sig to the process of pidfd, never to a later one that reuses its
+ * pid; -1 with errno set. */
+int kx_pidfd_signal(int pidfd, int sig);
+/* Waits up to timeout_ms for the process of pidfd to end; true once it has (its last thread
+ * is gone: a zombie leader whose threads still exit has not). */
+bool kx_pidfd_wait(int pidfd, int timeout_ms);
 /* True when a process with this pid exists (zombies count as gone). */
 bool kx_pid_alive(pid_t pid);
 /* The start time of pid (field 22 of /proc/PID/stat), 0 if gone or a zombie; with the pid

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -231,6 +232,106 @@ static void v1_weight_and_cap(void **state)
     cgroup_dispose(&cg);
 }
 
+/* The kernel's view of a group that QEMU has left: a fake group's files are plain ones, which
+ * a real cgroupfs directory does not hold, so "empty" here is the files gone. */
+static void empty_group(const char *dir)
+{
+    static const char *const files[] = {"cgroup.procs", "cgroup.controllers", "cpu.weight",
+                                        "cpu.max"};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        AUTOFREE char *path = kx_path_join(dir, files[i]);
+        unlink(path);
+    }
+}
+
+static long long elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since->tv_sec) * 1000LL + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/* v2: the scope goes once QEMU has left it, and kxl.slice (shared by every domain) stays; the
+ * record in the runtime directory is what destroy without a supervisor removes. */
+static void v2_removal(void **state)
+{
+    (void)state;
+    AUTOFREE char *root = fresh_dir();
+    setenv("KXL_CGROUP_ROOT", root, 1);
+    put(root, "cgroup.controllers", "cpu memory pids\n");
+    kx_cgroup cg;
+    cgroup_locate("gone", &cg);
+    assert_int_equal(cgroup_create(&cg), 0);
+    put(cg.dirs.v[0], "cgroup.procs", "");
+    assert_int_equal(cgroup_enter(&cg), 0);           /* QEMU's child: "0" */
+    AUTOFREE char *rundir = fresh_dir();
+    assert_int_equal(cgroup_save(&cg, rundir), 0);
+
+    /* a process still in it (a domain of the same name under another KXL_ROOT): left in
+     * place after the grace given, named in the error, and no long wait for it */
+    put(cg.dirs.v[0], "cgroup.procs", "4242\n4243\n");
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(cgroup_remove_recorded(rundir, 100), -1);
+    long long ms = elapsed_ms(&t0);
+    assert_true(ms >= 90 && ms < 1000);
+    assert_int_equal(kx_err_code(), KXL_ERR_BUSY);
+    assert_non_null(strstr(kx_err_msg(), cg.dirs.v[0]));
+    assert_non_null(strstr(kx_err_msg(), "process 4242 4243 is in it"));
+    kx_err_clear();
+    assert_true(kx_path_exists(cg.dirs.v[0]));
+
+    /* QEMU gone: the scope goes at once, the slice stays */
+    empty_group(cg.dirs.v[0]);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(cgroup_remove_recorded(rundir, 5000), 0);
+    assert_true(elapsed_ms(&t0) < 1000);
+    assert_false(kx_path_exists(cg.dirs.v[0]));
+    AUTOFREE char *slice = kx_path_join(root, "kxl.slice");
+    assert_true(kx_path_exists(slice));
+    /* again (a later destroy, a stale directory's cleanup): nothing left is no error */
+    assert_int_equal(cgroup_remove(&cg, 0), 0);
+    cgroup_dispose(&cg);
+}
+
+/* v1: a group per controller, and one deadline for them all: the same processes are in every
+ * one, so three busy groups cost the grace once, not three times. */
+static void v1_removal_waits_once(void **state)
+{
+    (void)state;
+    AUTOFREE char *root = fresh_dir();
+    setenv("KXL_CGROUP_ROOT", root, 1);
+    const char *mounted[] = {"cpu", "memory", "pids"};
+    for (size_t i = 0; i < 3; i++) {
+        AUTOFREE char *d = kx_path_join(root, mounted[i]);
+        assert_int_equal(mkdir(d, 0755), 0);
+        put(d, "cgroup.procs", "");
+    }
+    kx_cgroup cg;
+    cgroup_locate("busy", &cg);
+    assert_int_equal(cgroup_create(&cg), 0);
+    for (size_t i = 0; i < 3; i++)
+        put(cg.dirs.v[i], "cgroup.procs", "777\n");
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(cgroup_remove(&cg, 300), -1);
+    long long ms = elapsed_ms(&t0);
+    assert_true(ms >= 290 && ms < 800);
+    kx_err_clear();
+    /* one group emptied: it goes; the others stay */
+    empty_group(cg.dirs.v[1]);
+    assert_int_equal(cgroup_remove(&cg, 0), -1);
+    kx_err_clear();
+    assert_true(kx_path_exists(cg.dirs.v[0]));
+    assert_false(kx_path_exists(cg.dirs.v[1]));
+    for (size_t i = 0; i < 3; i++)
+        empty_group(cg.dirs.v[i]);
+    assert_int_equal(cgroup_remove(&cg, 0), 0);
+    for (size_t i = 0; i < 3; i++)
+        assert_false(kx_path_exists(cg.dirs.v[i]));
+    cgroup_dispose(&cg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +343,8 @@ int main(void)
         cmocka_unit_test(v2_weight_and_cap),
         cmocka_unit_test(v2_without_cpu_controller),
         cmocka_unit_test(v1_weight_and_cap),
+        cmocka_unit_test(v2_removal),
+        cmocka_unit_test(v1_removal_waits_once),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
