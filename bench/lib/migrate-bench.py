@@ -10,6 +10,14 @@ auto-converge, TCG, pc, qemu64):
               then cont in B once it has loaded (the floor)
   qemu-tls    the same with tls-creds-x509 on both ends and the same certificates (the
               floor of kxl-tls's throughput)
+  virsh       libvirt: a libvirtd in A's namespace and one in B's, each in a mount
+              namespace of its own with its own host_uuid (libvirthost.py), the plain QEMU
+              guest defined and started on A, `virsh migrate --live --auto-converge bm
+              qemu+ssh://root@B/system` (an sshd in B whose key may only run virt-ssh-helper
+              for B's libvirtd), downtime limit 300 ms by migrate-setmaxdowntime, libvirt's
+              default bandwidth (unlimited); the memory goes QEMU to QEMU over plain TCP
+  virsh-tunnelled  the same with --p2p --tunnelled: A's libvirtd connects to B's over the
+              same ssh and the memory goes through that connection (encrypted, as kxl-ssh's)
 
 Each run prints: total seconds, end to end (kxl: from the command to its return, the guest
 running on B; plain QEMU: from starting B's QEMU to cont there), and the migration proper
@@ -20,15 +28,24 @@ supervisor log, "restoring from" to "restored from"; plain QEMU's from migrate-i
 query-migrate saying completed); the pings lost at 10 ms. Host B's PVH cache holds the
 guest's kernel before the timer starts, as on a host that has run it before (one paused create
 and destroy on B); BENCH_MIGRATE_COLD=1 leaves B fresh, so the receive unpacks the kernel.
+virsh: total from the command to its return (the guest running on B); the migration proper
+from B's migrate-incoming to its cont answered, the rate over migrate-incoming to B's MIGRATION
+event "completed" (B's libvirtd's monitor log); the downtime is libvirt's "Total downtime"
+(domjobinfo --completed on A: A's CPUs stopped to B's resumed), QEMU's own printed beside it;
+MiB is "Memory processed".
 BENCH_MIGRATE_TRACE=1 adds the phase timeline (kxl's --debug on both sides, both supervisors'
-logs).
+logs; virsh: both QEMUs' QMP commands and events, libvirt's migration steps in its log);
+BENCH_MIGRATE_KEEP=1 keeps each run's directory (logs).
     migrate-bench.py TOP MEM_MIB WORKLOAD(idle|dirty) PEER RUNS
 Prints one line per run, then "median PEER total downtime_ms lost rate_mibs proper"."""
+import calendar
+import json
 import os
 import pty
 import re
 import select
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -42,6 +59,7 @@ sys.path.insert(0, os.path.join(TOP, "tests/e2e"))
 from twohost import TwoHosts, start_sshd  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qmpclient import Qmp  # noqa: E402
+from libvirthost import Libvirtd, MONITOR_LOG, domain_xml  # noqa: E402
 
 KXL = os.path.join(TOP, "build/src/cli/kxl")
 KXLD = os.path.join(TOP, "build/src/daemon/kxld")
@@ -134,8 +152,11 @@ class World:
         self.tmp = tempfile.mkdtemp(prefix="kxl-bench-mig.")
         self.net = TwoHosts()
         self.procs = []
+        self.stops = []    # what must stop before the processes and the namespaces go
 
     def close(self):
+        for stop in reversed(self.stops):
+            stop()
         for p in self.procs:
             if p.poll() is None:
                 p.terminate()
@@ -145,7 +166,10 @@ class World:
                     p.kill()
                     p.wait()
         self.net.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if os.environ.get("BENCH_MIGRATE_KEEP") == "1":   # the logs, for a look
+            print(f"  kept {self.tmp}", flush=True)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def kxl_run(w):
@@ -341,13 +365,156 @@ def plain_run(w, tls):
     return total, st.get("downtime", 0), lost, mib / (loaded - t1), mib, proper
 
 
+def virsh_run(w):
+    """Two libvirtd, one in A's namespace and one in B's (libvirthost.py), the guest of plain
+    QEMU defined and started on A, moved by virsh migrate --live over qemu+ssh into B's
+    namespace (an sshd there whose key may only run virt-ssh-helper in B's libvirtd's mount
+    namespace)."""
+    lv = {}
+    for h in ("a", "b"):
+        lv[h] = Libvirtd(os.path.join(w.tmp, f"libvirt-{h}"), w.net.ns[h],
+                         TwoHosts.HOST_IP[h], monitor_log=True)
+        w.stops.append(lv[h].stop)
+    if lv["a"].uuid == lv["b"].uuid:
+        sys.exit("migrate-bench: both libvirtd have one host_uuid")
+    sshd, ssh = start_sshd(w.tmp, w.net.b, TwoHosts.HOST_IP["b"], 2222, lv["b"].ssh_helper())
+    w.procs.append(sshd)
+    wrapper = os.path.join(w.tmp, "ssh-to-b")   # libvirt's ssh transport runs command=
+    with open(wrapper, "w") as f:
+        f.write(f'#!/bin/sh\nexec {ssh} "$@"\n')
+    os.chmod(wrapper, 0o755)
+    dest = f"qemu+ssh://root@{TwoHosts.HOST_IP['b']}/system?command={wrapper}"
+    # libvirt's DAC driver chowns the kernel and initrd at each start: its own copies
+    # (lib/libvirt.sh's _lv_own_copy says why)
+    files = {}
+    for n in ("vmlinuz", "initrd.img"):
+        files[n] = os.path.join(w.tmp, n)
+        shutil.copy(os.path.join(GUEST, n), files[n])
+    log = os.path.join(w.tmp, "serial.log")
+    xml = os.path.join(w.tmp, "bm.xml")
+    with open(xml, "w") as f:
+        f.write(domain_xml("bm", MEM, files["vmlinuz"], files["initrd.img"], CMDLINE, log,
+                           "br0", "52:54:00:6b:78:01"))
+    # defined on A, so that its completed job's figures stay there after it has left
+    lv["a"].virsh("define", xml)
+    lv["a"].virsh("start", "bm")
+    wait_for(log, "KXL-READY")
+    if not w.net.reachable(IP):
+        sys.exit("migrate-bench: the client cannot reach the libvirt guest")
+    if WORKLOAD == "dirty":
+        console_command(["nsenter", "-t", str(lv["a"].proc.pid), "-m", "-n", "virsh", "-c",
+                         "qemu:///system", "console", "bm"], "bm# ", DIRTY)
+        time.sleep(3)
+    lv["a"].virsh("migrate-setmaxdowntime", "bm", "300")
+    # B's libvirtd probes QEMU's capabilities at its first use of QEMU (a second here): a host
+    # that has run before has them cached, so B is asked before the timer
+    lv["b"].virsh("domcapabilities", "--virttype", "qemu", "--arch", "x86_64", "--machine", "pc")
+    pinger = w.net.pinger(IP)
+    time.sleep(1)
+    t0 = time.monotonic()
+    trace(f"start of virsh migrate --live --auto-converge bm {dest}")
+    tunnel = ["--p2p", "--tunnelled"] if PEER == "virsh-tunnelled" else []
+    r = lv["a"].virsh("migrate", "--live", "--verbose", "--auto-converge", *tunnel, "bm", dest,
+                      check=False)
+    total = time.monotonic() - t0
+    trace("virsh migrate returned")
+    sent, lost, _ = pinger.stop()
+    trace_pings(pinger)
+    if r.returncode:
+        sys.exit(f"migrate-bench: virsh migrate: {r.stderr.strip()}")
+    state = lv["b"].virsh("domstate", "bm").stdout.strip()
+    if state != "running":
+        sys.exit(f"migrate-bench: the guest is {state} on B after virsh migrate")
+    job = lv["a"].virsh("domjobinfo", "--completed", "bm").stdout
+    if TRACE:
+        print(r.stdout + r.stderr + job, flush=True)
+    fields = dict(l.split(":", 1) for l in job.splitlines() if ":" in l)
+    downtime = int(fields["Total downtime"].split()[0])
+    mib = float(fields["Memory processed"].split()[0])
+    if fields["Memory processed"].split()[1] != "MiB":
+        sys.exit(f"migrate-bench: domjobinfo's memory is in {fields['Memory processed']}")
+    # B's QEMU: migrate-incoming sent, the stream loaded (its MIGRATION event "completed"),
+    # cont answered, from B's libvirtd's monitor log
+    for h in "ab":
+        trace_monitor(h, lv[h].path("log", MONITOR_LOG))
+    incoming, loaded, resumed = monitor_times(lv["b"].path("log", MONITOR_LOG))
+    print(f"  virsh: QEMU's own downtime {monitor_downtime(lv['a'].path('log', MONITOR_LOG))} ms"
+          f" (libvirt's Total downtime {downtime} ms: A's CPUs stopped to B's resumed)",
+          flush=True)
+    return total, downtime, lost, mib / (loaded - incoming), mib, resumed - incoming
+
+
+MONITOR_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.(\d{3})\+0000: \d+: info : \S+ : "
+                          r"QEMU_MONITOR_(SEND_MSG|RECV_EVENT|RECV_REPLY): mon=\S+ "
+                          r"(?:msg|event|reply)=(.*)$")
+
+
+def monitor_lines(path):
+    """(wall-clock seconds, SEND_MSG|RECV_EVENT|RECV_REPLY, JSON text) of each QMP message in a
+    libvirtd's monitor log (log_filters "1:qemu.qemu_monitor"; its times are UTC)."""
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = MONITOR_LINE.match(line)
+            if m:
+                yield (calendar.timegm(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S"))
+                       + int(m.group(2)) / 1000, m.group(3), m.group(4))
+
+
+def monitor_times(path):
+    """B's QEMU, from its libvirtd's monitor log: when migrate-incoming was sent, when its
+    MIGRATION event said completed (the stream loaded), when cont was answered."""
+    incoming = loaded = cont_id = resumed = None
+    for t, kind, text in monitor_lines(path):
+        if kind == "SEND_MSG" and '"execute":"migrate-incoming"' in text and incoming is None:
+            incoming = t
+        elif (kind == "RECV_EVENT" and incoming is not None and loaded is None
+              and '"event": "MIGRATION", "data": {"status": "completed"}' in text):
+            loaded = t
+        elif kind == "SEND_MSG" and loaded is not None and '"execute":"cont"' in text:
+            cont_id = json.loads(text).get("id")
+        elif kind == "RECV_REPLY" and cont_id and json.loads(text).get("id") == cont_id:
+            resumed = t
+            break
+    if resumed is None:
+        sys.exit(f"migrate-bench: migrate-incoming, its completion or cont not in {path}")
+    return incoming, loaded, resumed
+
+
+def monitor_downtime(path):
+    """QEMU's own downtime, the last query-migrate's answer in A's libvirtd's monitor log."""
+    found = None
+    for _, kind, text in monitor_lines(path):
+        if kind == "RECV_REPLY" and '"downtime":' in text:
+            found = json.loads(text)["return"].get("downtime", found)
+    return found
+
+
+def trace_monitor(h, path):
+    """BENCH_MIGRATE_TRACE=1: host h's QMP commands and events, the queries left out."""
+    for t, kind, text in monitor_lines(path) if TRACE else []:
+        if kind == "RECV_REPLY" or re.search(r'"execute":"(q[^m]|device-list)', text):
+            continue
+        what = json.loads(text)
+        what = what.get("execute") or f'{what.get("event")} {what.get("data", "")}'
+        print(f"  trace: {time.strftime('%H:%M:%S', time.localtime(t))}.{int(t * 1000) % 1000:03d}"
+              f" {h}'s QEMU: {what}"[:160], flush=True)
+
+
 def main():
+    if PEER not in ("kxl-ssh", "kxl-tls", "qemu", "qemu-tls", "virsh", "virsh-tunnelled"):
+        sys.exit(f"migrate-bench: no peer {PEER}: kxl-ssh, kxl-tls, qemu, qemu-tls, virsh or "
+                 "virsh-tunnelled")
+    # a TERM (timeout, a harness) unwinds as an error does: each run's World.close stops
+    # what the run started (libvirtd, QEMUs, sshd, namespaces)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("migrate-bench: terminated"))
     rows = []
     for i in range(RUNS):
         w = World()
         try:
             if PEER.startswith("kxl"):
                 row = kxl_run(w)
+            elif PEER.startswith("virsh"):
+                row = virsh_run(w)
             else:
                 row = plain_run(w, PEER == "qemu-tls")
         finally:
