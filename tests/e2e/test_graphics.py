@@ -65,6 +65,19 @@ class Rfb:
         return width, height, recv_exact(self.sock, n).decode()
 
 
+def assert_vnc_password(test, port, password, name, where=""):
+    """The display on 127.0.0.1:port offers VNC authentication only, refuses a wrong password,
+    lets password in and names the domain; where ("on B") goes into the messages."""
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        rfb = Rfb(s)
+        test.assertEqual(rfb.security_types, [2], f"a network display without VNC auth {where}")
+        test.assertFalse(rfb.login("wrong-pw"), f"a wrong password let the client in {where}")
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        rfb = Rfb(s)
+        test.assertTrue(rfb.login(password), f"the right password was refused {where}")
+        test.assertIn(name, rfb.server_init()[2])
+
+
 def unix_connect(path):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(path)
@@ -125,14 +138,7 @@ class GraphicsTest(KxlTestCase):
         self.assertEqual(vnc["host"], "127.0.0.1")
         self.assertGreaterEqual(vnc["port"], 5900 + display)   # vncunused: the first free one
         self.assertTrue(vnc["password"])
-        with socket.create_connection(("127.0.0.1", vnc["port"])) as s:
-            rfb = Rfb(s)
-            self.assertEqual(rfb.security_types, [2], "a network display without VNC auth")
-            self.assertFalse(rfb.login("wrong-pw"), "a wrong password let the client in")
-        with socket.create_connection(("127.0.0.1", vnc["port"])) as s:
-            rfb = Rfb(s)
-            self.assertTrue(rfb.login("kxl-pw1"), "the right password was refused")
-            self.assertIn("gfx2", rfb.server_init()[2])
+        assert_vnc_password(self, vnc["port"], "kxl-pw1", "gfx2")
         # the password is on no command line and in nothing kxl shows
         for pid in self.qemu_pids("gfx2"):
             with open(f"/proc/{pid}/cmdline", "rb") as f:
