@@ -339,8 +339,10 @@ static void teardown(sv *s)
     /* QEMU's exit is complete (end_qemu, or its pidfd), so its groups are empty: they go
      * before the directory, so that whoever sees the domain gone (`kxl destroy`, a create of
      * the same name) sees its groups gone too. A group another process is in (the same name
-     * under another KXL_ROOT) stays, for that domain to remove: no waiting for it. */
-    if (cgroup_remove(&s->cgroup, CGROUP_REMOVE_MS) < 0)
+     * under another KXL_ROOT) stays, for that domain to remove, and is not waited for: the
+     * "destroyed" event has gone out, and a client that reads the list on it must not find
+     * the directory still there (a wait here kept it 250 ms, and the web UI's card stayed) */
+    if (cgroup_remove(&s->cgroup, 0) < 0)
         sv_event(s, "%s", kx_err_msg());
     kx_err_clear();
     kx_rm_dir_flat(s->dir);
