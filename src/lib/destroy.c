@@ -29,7 +29,7 @@ static int destroy_without_supervisor(const kxl_paths *p, const char *name, cons
     }
     network_forwarding_release(p, name);  /* its taps went with QEMU */
     AUTOFREE char *dir = kxl_domain_dir(p, name);
-    /* QEMU's exit is complete (wait_gone): its groups are empty; one another domain is in
+    /* QEMU's exit is complete (its pidfd polled): its groups are empty; one another domain is in
      * stays for that domain (said, not waited for) */
     if (cgroup_remove_recorded(dir, CGROUP_REMOVE_MS) < 0)
         kx_warn("destroy '%s': %s", name, kx_err_msg());
