@@ -48,7 +48,8 @@ static uint8_t *alloc_large(size_t n)
 {
     uint8_t *b = malloc(n);
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t start = ((uintptr_t)b + page - 1) & ~(page - 1), end = ((uintptr_t)b + n) & ~(page - 1);
+    uintptr_t start = ((uintptr_t)b + page - 1) & ~(page - 1);
+    uintptr_t end = ((uintptr_t)b + n) & ~(page - 1);
     if (b && end > start)
         (void)madvise((void *)start, end - start, MADV_HUGEPAGE);   /* advice: may be ignored */
     return b;
