@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/fileio.h"
 
@@ -184,13 +184,6 @@ static char *group_pids(const char *dir)
     return TAKE_PTR(procs);
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* rmdir of one group: 1 gone (or never made), 0 still in use, -1 another failure (errno). A
  * group with a process in it is EBUSY; ENOTEMPTY is the same on a tree of plain files. */
 static int remove_one(const char *dir)
@@ -204,7 +197,7 @@ int cgroup_remove(const kx_cgroup *cg, int wait_ms)
 {
     /* one deadline for every directory: the same processes are in all of them (v1 has a
      * group per controller), so waiting per directory would only multiply the wait */
-    long long deadline = now_ms() + (wait_ms > 0 ? wait_ms : 0);
+    long long deadline = kx_mono_ms() + (wait_ms > 0 ? wait_ms : 0);
     for (;;) {
         const char *busy = NULL;
         for (size_t i = 0; i < cg->dirs.n; i++) {
@@ -218,7 +211,7 @@ int cgroup_remove(const kx_cgroup *cg, int wait_ms)
         }
         if (!busy)
             return 0;
-        if (now_ms() >= deadline) {
+        if (kx_mono_ms() >= deadline) {
             AUTOFREE char *pids = group_pids(busy);
             if (pids)
                 kx_err(KXL_ERR_BUSY, "the cgroup '%s' is left in place: process %s is in it "

@@ -12,11 +12,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "migrate/mig_proto.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/err.h"
 
 #define CONNECT_RETRY_MS 50
@@ -37,13 +37,6 @@ typedef struct {
     long long connect_until;
     unsigned char buf[MIG_MUX_FRAME_MAX];
 } mux;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void mig_mux_frame_header(unsigned ch, size_t len, unsigned char out[4])
 {
@@ -127,7 +120,7 @@ static int try_connect(mux *x)
         line[len] = '\n';
         return send_frame(x, 0, line, len + 1);
     }
-    if (now_ms() > x->connect_until)
+    if (kx_mono_ms() > x->connect_until)
         x->connecting = false;   /* no ready line: the receiver reports its own failure */
     return 0;
 }
@@ -260,7 +253,7 @@ int mig_mux_run(const mig_mux *m)
     x->m = m;
     x->in_open = x->out_open = true;
     x->connecting = m->connect_path != NULL && m->n > 0;
-    x->connect_until = now_ms() + m->connect_ms;
+    x->connect_until = kx_mono_ms() + m->connect_ms;
     for (size_t c = 0; c < MIG_MUX_MAX_CHANNELS; c++)
         x->ch[c].fd = -1;
     if (m->stream_fd >= 0)

@@ -19,6 +19,7 @@
 
 #include "util/buf.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/err.h"
 
 enum {
@@ -66,17 +67,10 @@ static const char garbage_msg[] = "QEMU's monitor connection is unusable after a
 DEFINE_AUTOPTR(json_object, json_object_put)
 DEFINE_AUTOPTR(qmp_conn, qmp_close)
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A negative timeout means "wait forever" and gives the deadline -1. */
 static int64_t deadline_after(int timeout_ms)
 {
-    return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    return timeout_ms < 0 ? -1 : kx_mono_ms() + timeout_ms;
 }
 
 /* Milliseconds left for poll(): -1 for no deadline, 0 once it has passed. */
@@ -84,7 +78,7 @@ static int time_left(int64_t deadline)
 {
     if (deadline < 0)
         return -1;
-    int64_t left = deadline - now_ms();
+    int64_t left = deadline - kx_mono_ms();
     return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 

@@ -20,12 +20,12 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "migrate/mig_header.h"
 #include "supervisor/sv.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
 
@@ -44,7 +44,7 @@ typedef struct {
     bool postcopy;
     bool postcopy_active;  /* QEMU switched to postcopy: the handover came then */
     bool sent_all;         /* QEMU completed (with postcopy, after the handover) */
-    struct timespec postcopy_at;   /* when QEMU said postcopy-active */
+    long long postcopy_at;   /* when QEMU said postcopy-active (kx_mono_ms) */
     json_object *final;    /* ... and its figures then (migrate_figures), or NULL */
     void *commit_token;    /* migrate-commit waiting for sent_all, or NULL */
     bool was_running;   /* the guest ran when the migration began */
@@ -244,10 +244,7 @@ static void postcopy_final_figures(json_object *ret, void *opaque)
     j->sent_all = true;
     /* QEMU measures no downtime for postcopy (it says 0): what is true is the time the
      * guest ran on the receiver while pages were still here, from the switch to the end */
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t postcopy_ms = (now.tv_sec - j->postcopy_at.tv_sec) * 1000 +
-                          (now.tv_nsec - j->postcopy_at.tv_nsec) / 1000000;
+    long long postcopy_ms = kx_mono_ms() - j->postcopy_at;
     j->final = ret ? migrate_figures(ret) : json_object_new_object();
     json_object_object_del(j->final, "downtime_ms");
     int_member(j->final, "postcopy_ms", postcopy_ms);
@@ -299,7 +296,7 @@ static bool migrate_event(sv *s, const char *event, json_object *data)
     } else if (kx_streq(status, "completed") || kx_streq(status, "postcopy-active")) {
         j->postcopy_active = kx_streq(status, "postcopy-active");
         if (j->postcopy_active)
-            clock_gettime(CLOCK_MONOTONIC, &j->postcopy_at);
+            j->postcopy_at = kx_mono_ms();
         j->completed = true;
         sv_event(s, "migrate: QEMU sent the domain; its images are released");
         if (qmp_send_command(s->qmp, "query-migrate", NULL, migrate_final_figures, s) < 0)

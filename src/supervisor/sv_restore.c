@@ -9,13 +9,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "migrate/mig_header.h"
 #include "supervisor/sv.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
 
@@ -26,13 +26,6 @@
  * handshake on its stream only in its log, and waits on (query-migrate answers no status
  * until the stream begins) */
 #define INCOMING_SETUP_MS 30000
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A stream from a newer QEMU does not load into an older one. */
 static int restore_check_version(sv *s, const char *file)
@@ -67,7 +60,7 @@ static int restore_refused(sv *s, const char *file, const char *why)
  * migration also ends when its receiving command went away. */
 static int restore_wait(sv *s, const char *file)
 {
-    long long since = now_ms();   /* the stream has not begun since */
+    long long since = kx_mono_ms();   /* the stream has not begun since */
     unsigned polls = 0;
     for (;;) {
         AUTOPTR(json_object) st = NULL;
@@ -92,8 +85,8 @@ static int restore_wait(sv *s, const char *file)
         /* --copy-storage: the disks are copied before the memory comes */
         if ((*status && !kx_streq(status, "setup")) ||
             (s->nbd_disks && ++polls % (1000 / RESTORE_POLL_MS) == 0 && sv_nbd_busy(s)))
-            since = now_ms();
-        else if (s->incoming && now_ms() - since > INCOMING_SETUP_MS) {
+            since = kx_mono_ms();
+        else if (s->incoming && kx_mono_ms() - since > INCOMING_SETUP_MS) {
             AUTOFREE char *words = sv_qemu_words(s, 2);
             AUTOFREE char *why = kx_asprintf("the stream did not begin in %d s: %s",
                                              INCOMING_SETUP_MS / 1000, words);
