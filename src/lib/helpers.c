@@ -46,32 +46,40 @@ char *kxl_helper_path(const char *name, const char *build_dir, const char *env_v
 
 typedef struct {
     const char *path;
-    const char *const *args;
+    char *const *argv;
 } helper_exec;
 
-/* kx_fork_piped's child: kxl-tls with in_fd as its stdin, out_fd as its stdout. */
+/* kx_fork_piped's child: kxl-tls with in_fd as its stdin, out_fd as its stdout. It only
+ * calls what is safe after a fork in a threaded process (kxld's jobs run here): its argv was
+ * built before, since an allocation here can wait forever on a lock another thread held at
+ * the fork (ASan's allocator takes no care of fork). */
 static int exec_helper(void *arg, int in_fd, int out_fd)
 {
+    static const char cannot[] = "ERROR internal cannot run kxl's TLS helper (kxl-tls)\n";
     const helper_exec *h = arg;
     kx_child_reset_signals();   /* SIGPIPE back to its default: an exec keeps an ignored one */
     if (dup2(in_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0)
         _exit(127);
-    kx_strv argv = KX_STRV_INIT;
-    kx_strv_push(&argv, "kxl-tls");
-    if (!kx_log_enabled(KX_LOG_NOTICE))
-        kx_strv_push(&argv, "--quiet");
-    for (const char *const *a = h->args; *a; a++)
-        kx_strv_push(&argv, *a);
-    execv(h->path, argv.v);
-    dprintf(STDOUT_FILENO, "ERROR internal cannot run '%s': %s\n", h->path, strerror(errno));
+    execv(h->path, h->argv);
+    if (write(STDOUT_FILENO, cannot, sizeof(cannot) - 1) < 0) {
+        /* nobody to tell: the reader sees the pipe end */
+    }
     _exit(127);
 }
 
 int tls_helper_start(const char *const *args, pid_t *pid_r, int *to_r, int *from_r)
 {
     AUTOFREE char *path = kxl_helper_path("kxl-tls", "tls", "KXL_TLS_HELPER");
-    helper_exec h = {path, args};
-    return kx_fork_piped(exec_helper, &h, "kxl's TLS helper", pid_r, to_r, from_r);
+    kx_strv argv = KX_STRV_INIT;
+    kx_strv_push(&argv, "kxl-tls");
+    if (!kx_log_enabled(KX_LOG_NOTICE))
+        kx_strv_push(&argv, "--quiet");
+    for (const char *const *a = args; *a; a++)
+        kx_strv_push(&argv, *a);
+    helper_exec h = {path, argv.v};
+    int r = kx_fork_piped(exec_helper, &h, "kxl's TLS helper", pid_r, to_r, from_r);
+    kx_strv_dispose(&argv);
+    return r;
 }
 
 /* One line from fd (without its newline) within timeout_ms, or NULL. Read a byte at a time:
