@@ -5,8 +5,9 @@
  *
  *   {"event": "appeared" | "gone", "domain": NAME, "time": SECONDS, "data": {"domid": N}}
  *
- * "appeared" comes before a domain's first relayed event, "gone" after its "destroyed" (or
- * when it left the list without one: its supervisor was killed). The thread queues events for
+ * "appeared" comes before a domain's first relayed event; "gone" once the domain has left the
+ * list (after its "destroyed", or without one when its supervisor was killed), so that a
+ * client that reads the list on "gone" no longer finds it. The thread queues events for
  * the loop and wakes it; the loop copies each to the clients whose ?domain= filter it passes.
  * A client that lets EV_CLIENT_MAX events wait is dropped, never waited for. */
 #include "daemon/ws_events.h"
@@ -47,6 +48,7 @@ struct ev_hub {
     ev_item *queue, **queue_tail;
     /* the thread's own */
     kx_strv known;          /* the domains kxld has announced */
+    kx_strv ended;          /* known ones whose "destroyed" came: "gone" once out of the list */
     struct timespec last_scan;
     bool scanned;
     /* the loop's own */
@@ -136,6 +138,17 @@ static double since_ms(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* Forgets domain. */
+static void known_drop(kx_strv *known, const char *domain)
+{
+    ssize_t i = known_index(known, domain);
+    if (i < 0)
+        return;
+    free(known->v[i]);
+    known->v[i] = known->v[--known->n];
+    known->v[known->n] = NULL;
+}
+
 /* Announces the domains that came and went since the last look (the first look only learns
  * what is there). */
 static void hub_scan(ev_hub *h)
@@ -151,8 +164,10 @@ static void hub_scan(ev_hub *h)
     }
     kx_strv now = KX_STRV_INIT;
     for (size_t i = 0; i < h->known.n; i++)
-        if (!in_list(d, n, h->known.v[i]))
+        if (!in_list(d, n, h->known.v[i])) {
             hub_announce(h, "gone", h->known.v[i], -1);
+            known_drop(&h->ended, h->known.v[i]);
+        }
     for (size_t i = 0; i < n; i++) {
         if (h->scanned && known_index(&h->known, d[i].name) < 0)
             hub_announce(h, "appeared", d[i].name, d[i].domid);
@@ -163,19 +178,19 @@ static void hub_scan(ev_hub *h)
     h->scanned = true;
 }
 
-/* Forgets domain (after its last event, or once it left the list). */
-static void known_drop(kx_strv *known, const char *domain)
+/* "destroyed" is a supervisor's last event: a domain of that name that speaks again is
+ * another one (created anew before a look saw the first go), and the first is gone. */
+static void hub_forget_ended(ev_hub *h, const char *domain)
 {
-    ssize_t i = known_index(known, domain);
-    if (i < 0)
+    if (known_index(&h->ended, domain) < 0)
         return;
-    free(known->v[i]);
-    known->v[i] = known->v[--known->n];
-    known->v[known->n] = NULL;
+    hub_announce(h, "gone", domain, -1);
+    known_drop(&h->ended, domain);
+    known_drop(&h->known, domain);
 }
 
-/* A supervisor's event, or a tick (ev NULL). A domain is announced before its first event
- * and gone after its "destroyed". */
+/* A supervisor's event, or a tick (ev NULL). A domain is announced before its first event;
+ * after its "destroyed" it waits for the look that finds it out of the list (hub_scan). */
 static int hub_event(const kxl_event *ev, void *opaque)
 {
     ev_hub *h = opaque;
@@ -186,6 +201,8 @@ static int hub_event(const kxl_event *ev, void *opaque)
         return 0;
     }
     bool last = strcmp(ev->name, "destroyed") == 0;
+    if (!last && ev->seq > 0)   /* (seq 0: the supervisor's "dropped" notice) */
+        hub_forget_ended(h, ev->domain);
     if (!last && known_index(&h->known, ev->domain) < 0) {
         kxl_dominfo d;
         bool found = kxl_domain_lookup(h->paths, ev->domain, &d) == 0;
@@ -194,10 +211,9 @@ static int hub_event(const kxl_event *ev, void *opaque)
         kx_strv_push(&h->known, ev->domain);
     }
     ev_hub_post(h, ev->domain, ev->json);
-    if (last && known_index(&h->known, ev->domain) >= 0) {
-        hub_announce(h, "gone", ev->domain, -1);
-        known_drop(&h->known, ev->domain);
-    }
+    if (last && known_index(&h->known, ev->domain) >= 0 &&
+        known_index(&h->ended, ev->domain) < 0)
+        kx_strv_push(&h->ended, ev->domain);
     return 0;
 }
 
@@ -248,6 +264,7 @@ void ev_hub_free(ev_hub *h)
     ev_hub_stop(h);
     items_free(h->queue);
     kx_strv_dispose(&h->known);
+    kx_strv_dispose(&h->ended);
     pthread_mutex_destroy(&h->mu);
     free(h);
 }

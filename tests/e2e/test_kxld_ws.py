@@ -126,8 +126,11 @@ class KxldWebSocketTest(KxldTestCase):
             self.assertEqual(status, 204, reply)
         status, _, reply = self.api("DELETE", "/api/v1/domains/ev")
         self.assertEqual(status, 204, reply)
-        for c in (everything, mine):
-            c.wait(lambda c: "gone" in self.names(c, "ev"), what="'gone' of ev")
+        everything.wait(lambda c: "gone" in self.names(c, "ev"), what="'gone' of ev")
+        # "gone" means out of the list: a client that reads it on the event does not find it
+        status, _, doms = self.api("GET", "/api/v1/domains")
+        self.assertEqual((status, [x["name"] for x in doms]), (200, []))
+        mine.wait(lambda c: "gone" in self.names(c, "ev"), what="'gone' of ev")
         want = ["appeared", "started", "paused", "unpaused", "destroyed", "gone"]
         self.assertEqual(self.names(everything, "ev"), want)
         self.assertEqual([e for _, e in mine.events()], [e for _, e in everything.events()])
