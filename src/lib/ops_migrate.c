@@ -57,6 +57,7 @@ typedef struct {
     bool handover;             /* QEMU completed: the guest stopped, its disks released */
     bool received;             /* the receiver said it has the domain */
     char peer[160];            /* "the receiver on HOST", for messages */
+    kx_buf header;             /* the domain's header, asked before the transport starts */
 } mig_send;
 
 static void debug_step(const mig_send *m, const char *what)
@@ -159,7 +160,9 @@ static json_object *header_args(const mig_send *m)
     return args;
 }
 
-static int send_header(mig_send *m)
+/* The header, from the supervisor, before any transport starts: a domain that cannot go
+ * (its QEMU stopped, a bad -C file) fails without a receiver started on the other host. */
+static int make_header(mig_send *m)
 {
     json_object *args = header_args(m);
     AUTOPTR(json_object) ret = NULL;
@@ -168,11 +171,14 @@ static int send_header(mig_send *m)
     mig_header h = {0};
     if (mig_header_from_json(ret, m->name, &h) < 0)
         return -1;
-    kx_buf b = KX_BUF_INIT;
-    mig_header_encode(&h, &b);
+    mig_header_encode(&h, &m->header);
     mig_header_dispose(&h);
-    int r = kx_write_all(m->to, b.s, b.len);
-    kx_buf_dispose(&b);
+    return 0;
+}
+
+static int send_header(mig_send *m)
+{
+    int r = kx_write_all(m->to, m->header.s, m->header.len);
     if (r < 0)
         kx_err_errno(KXL_ERR_STATE, "cannot write to %s", m->peer);
     return r;
@@ -472,7 +478,7 @@ static int handover(mig_send *m)
 
 static int migrate_steps(mig_send *m)
 {
-    if (transport_start(m) < 0)
+    if (make_header(m) < 0 || transport_start(m) < 0)
         return -1;
     if (expect_line(m, MIG_BANNER, "the receiver did not start") < 0)
         return -1;
@@ -533,7 +539,7 @@ int kxl_domain_migrate(const kxl_paths *p, const char *dom, const char *host,
         return -1;
     mig_send m = {.p = p, .name = info.name, .host = host, .o = o, .progress = progress,
                   .opaque = opaque, .to = -1, .from = -1, .watch = -1, .job = -1,
-                  .stream = -1};
+                  .stream = -1, .header = KX_BUF_INIT};
     snprintf(m.peer, sizeof(m.peer), o->relocation ? "the relocation server on '%s'"
                                                    : "the receiver on '%s'", host);
     /* the transport may die under us: its end is read as EPIPE, not a signal */
@@ -549,6 +555,7 @@ int kxl_domain_migrate(const kxl_paths *p, const char *dom, const char *host,
     if (m.stream >= 0)
         close(m.stream);
     free(m.tls_host);
+    kx_buf_dispose(&m.header);
     transport_end(&m);
     sigaction(SIGPIPE, &old, NULL);
     if (why)

@@ -56,6 +56,9 @@ json_object *sv_migrate_header(sv *s, json_object *args)
 {
     json_object *config = NULL;
     json_object_object_get_ex(args, "config", &config);
+    /* the migration's first call: a QEMU that cannot answer fails it at once */
+    if (sv_qemu_answering(s, "migrate") < 0)
+        return NULL;
     mig_header h = {0};
     /* --copy-storage: the disks the receiver may make empty, with their sizes */
     if (kx_json_bool(args, "copy_storage", false) && !(h.copy_storage = sv_mirror_disks(s)))

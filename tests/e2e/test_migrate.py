@@ -304,6 +304,30 @@ class MigrateTest(HostB, KxlTestCase):
         self.assert_root_b_empty(timeout=5)
         self.assert_runs_on("pf")
 
+    def test_migrate_of_a_stopped_qemu_fails_at_once(self):
+        """QEMU SIGSTOPped (it answers nothing): kxl migrate fails at once (not after QMP's
+        timeouts), saying that QEMU is stopped and how to let it go on, before any receiver is
+        started; continued, the guest runs on at A and B has nothing."""
+        self.booted("mq")
+        pids = self.qemu_pids("mq")
+        self.assertEqual(len(pids), 1)
+        started = os.path.join(self.tmp, "receiver-started")
+        os.kill(pids[0], signal.SIGSTOP)
+        try:
+            t0 = time.monotonic()
+            r = self.migrate("-s", "", "mq", f"touch {started}; {self.receiver()}", timeout=60)
+            took = time.monotonic() - t0
+        finally:
+            os.kill(pids[0], signal.SIGCONT)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertRegex(r.stderr, rf"cannot migrate 'mq': its QEMU \(pid {pids[0]}\) is "
+                                   rf"stopped .*nothing was done: .*kill -CONT {pids[0]}")
+        self.assertLess(took, 3.0, f"the failure took {took:.1f} s")
+        print(f"\nmigrate of a stopped QEMU failed in {took:.2f} s")
+        self.assertFalse(os.path.exists(started), "no receiver was started")
+        self.assert_root_b_empty(timeout=5)
+        self.assert_runs_on("mq")
+
     def copy_storage_domain(self, name, raw_mib=16):
         """A domain whose disks are in A's own directory: an ext4 disk (mounted on /mnt/data)
         and a raw one the guest fills with random bytes; B's config names its own directory,
