@@ -11,13 +11,7 @@
 
 #include "cli/top.h"
 #include "util/cleanup.h"
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "util/clock.h"
 
 /* Draws text line by line from *row, each cut to the screen's width; stops at the last row
  * but one (the key help lives there). */
@@ -94,7 +88,7 @@ static bool wait_keys(top_opts *o, kxl_stats_frame *f, double due)
 {
     bool quit = false;
     double left;
-    while (!quit && (left = due - now_mono()) > 0) {
+    while (!quit && (left = due - kx_mono_s()) > 0) {
         struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
         int r = poll(&pfd, 1, (int)(left * 1000) + 1);
         if (r < 0 && errno != EINTR)

@@ -22,6 +22,7 @@
 #include "kxl/events.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
 
@@ -49,7 +50,7 @@ struct ev_hub {
     /* the thread's own */
     kx_strv known;          /* the domains kxld has announced */
     kx_strv ended;          /* known ones whose "destroyed" came: "gone" once out of the list */
-    struct timespec last_scan;
+    long long last_scan_ms;
     bool scanned;
     /* the loop's own */
     ev_client *clients;
@@ -131,13 +132,6 @@ static bool in_list(const kxl_dominfo *d, size_t n, const char *name)
     return false;
 }
 
-static double since_ms(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
 /* Forgets domain. */
 static void known_drop(kx_strv *known, const char *domain)
 {
@@ -153,9 +147,9 @@ static void known_drop(kx_strv *known, const char *domain)
  * what is there). */
 static void hub_scan(ev_hub *h)
 {
-    if (h->scanned && since_ms(&h->last_scan) < EV_SCAN_MS)
+    if (h->scanned && kx_mono_ms() - h->last_scan_ms < EV_SCAN_MS)
         return;
-    clock_gettime(CLOCK_MONOTONIC, &h->last_scan);
+    h->last_scan_ms = kx_mono_ms();
     AUTOFREE kxl_dominfo *d = NULL;
     size_t n;
     if (kxl_domain_list(h->paths, &d, &n) < 0) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/fileio.h"
 
@@ -28,13 +29,6 @@ static const char base_packages[] =
 static const char *kernel_package(const char *arch)
 {
     return strcmp(arch, "i386") == 0 ? "linux-image-686-pae" : "linux-image-cloud-amd64";
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Takes the template's lock (LOCK_SH or LOCK_EX), saying so when it has to wait. */
@@ -170,11 +164,11 @@ static int build_template(image_job *j, const char *dir, const char *name, const
     }
     chmod(tmp, 0755);
     AUTOFREE char *root = kx_path_join(tmp, "root");
-    double start = now();
+    double start = kx_mono_s();
     int r = debootstrap(j, root);
     if (r == 0)
         r = clean_template(o, root);
-    j->r->template_seconds = now() - start;
+    j->r->template_seconds = kx_mono_s() - start;
     if (r == 0) {
         time_t t = time(NULL);
         char date[64];

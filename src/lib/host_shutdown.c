@@ -16,6 +16,7 @@
 #include "lib/runtime.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/fileio.h"
 
@@ -35,13 +36,6 @@ typedef struct {
     unsigned down;
     kxl_host_shutdown action;
 } stop_job;
-
-static double monotonic_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void tell(stop_job *j, bool failed, const char *what)
 {
@@ -71,8 +65,8 @@ static bool shut_down_within(stop_job *j, const kxl_dominfo *info)
     kxl_power_opts o = {0};
     if (kxl_domain_shutdown(j->ctx->p, j->name, &o) < 0)
         return false;
-    double end = monotonic_s() + j->down;
-    while (monotonic_s() < end) {
+    double end = kx_mono_s() + j->down;
+    while (kx_mono_s() < end) {
         if (powered_off(j->ctx->p, info))
             return true;
         usleep(100000);
@@ -89,7 +83,7 @@ static void shut_down(stop_job *j)
         kx_err_clear();
         return;   /* gone meanwhile */
     }
-    double t0 = monotonic_s();
+    double t0 = kx_mono_s();
     bool clean = shut_down_within(j, &info);
     AUTOFREE char *why = clean ? NULL : kx_strdup(kx_err_msg());
     kx_err_clear();
@@ -100,7 +94,7 @@ static void shut_down(stop_job *j)
         return;
     }
     kx_err_clear();
-    AUTOFREE char *what = clean ? kx_asprintf("shut down (%.1f s)", monotonic_s() - t0)
+    AUTOFREE char *what = clean ? kx_asprintf("shut down (%.1f s)", kx_mono_s() - t0)
                                 : kx_asprintf("destroyed: %s", why);
     tell(j, false, what);
 }

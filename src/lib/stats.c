@@ -19,6 +19,7 @@
 #include "lib/vif.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/fileio.h"
 #include "util/json.h"
@@ -179,13 +180,6 @@ static bool read_domain(kxl_stats_reader *r, const list_entry *e, kxl_domstats *
     return e->info.sv_alive && ask && ask_supervisor(r, e);
 }
 
-static double clock_seconds(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int kxl_stats_read(kxl_stats_reader *r, kxl_stats_frame *f_r)
 {
     memset(f_r, 0, sizeof(*f_r));
@@ -193,8 +187,8 @@ int kxl_stats_read(kxl_stats_reader *r, kxl_stats_frame *f_r)
     size_t n = 0;
     if (stats_watch_list(r->watch, r->p, &entries, &n) < 0)
         return -1;
-    f_r->wall = clock_seconds(CLOCK_REALTIME);
-    f_r->mono = clock_seconds(CLOCK_MONOTONIC);
+    f_r->wall = kx_clock_s(CLOCK_REALTIME);
+    f_r->mono = kx_clock_s(CLOCK_MONOTONIC);
     read_host(r, f_r);
     f_r->doms = kx_malloc0((n + 1) * sizeof(*f_r->doms));
     AUTOFREE bool *asked = kx_malloc0((n + 1) * sizeof(*asked));

@@ -31,6 +31,7 @@
 #include "lib/vcpus.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/err.h"
 
 /* vCPU threads read through kept descriptors; more are read by path. It bounds what a
@@ -354,13 +355,6 @@ int stats_watch_ask(stats_watch *w, const kxl_paths *p, const list_entry *e, con
     return -1;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Reads on ctl_fd wait at most timeout_ms (set once per connection). */
 static int set_rcvtimeo(watched *d, int timeout_ms)
 {
@@ -383,7 +377,7 @@ static int read_reply_line(watched *d, int timeout_ms, char **line_r)
 {
     if (timeout_ms < 1)
         timeout_ms = 1;   /* a receive timeout of 0 would wait for ever */
-    double deadline = now_ms() + timeout_ms;
+    long long deadline = kx_mono_ms() + timeout_ms;
     if (set_rcvtimeo(d, timeout_ms) < 0)
         return -1;
     for (;;) {
@@ -401,7 +395,7 @@ static int read_reply_line(watched *d, int timeout_ms, char **line_r)
             kx_buf_addn(&d->in, buf, (size_t)r);
             continue;
         }
-        if (r < 0 && errno == EINTR && deadline > now_ms())
+        if (r < 0 && errno == EINTR && deadline > kx_mono_ms())
             continue;
         kx_err(KXL_ERR_STATE, r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)
                                   ? "the supervisor of '%s' hung up"

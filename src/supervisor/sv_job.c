@@ -12,6 +12,7 @@
 #include "supervisor/sv.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/json.h"
 
@@ -27,18 +28,11 @@ typedef struct sv_job {
     bool guest_held;         /* QEMU holds the guest while it saves or dumps its memory */
     bool polling;            /* a progress query is on its way */
     json_object *stats;      /* the kind's own figures (sv_job_stats), or NULL */
-    struct timespec started;
+    double started;            /* kx_mono_s() */
     sv_job_done_fn done;
     void *done_opaque;
     int timer_fd;
 } sv_job;
-
-static double seconds_since(const struct timespec *t)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
-}
 
 /* The job as `status` shows it and its events carry; status: "running", "completed", ... */
 static json_object *job_json(const sv_job *j, const char *status)
@@ -55,8 +49,8 @@ static json_object *job_json(const sv_job *j, const char *status)
     if (j->stats)
         json_object_object_add(o, "stats", json_object_get(j->stats));
     char secs[32];
-    snprintf(secs, sizeof(secs), "%.1f", seconds_since(&j->started));
-    json_object_object_add(o, "elapsed", json_object_new_double_s(seconds_since(&j->started),
+    snprintf(secs, sizeof(secs), "%.1f", (kx_mono_s() - j->started));
+    json_object_object_add(o, "elapsed", json_object_new_double_s((kx_mono_s() - j->started),
                                                                    secs));
     return o;
 }
@@ -104,7 +98,7 @@ static void on_job_timer(int fd, uint32_t events, void *opaque)
     sv_job *j = s->job;
     if (read(fd, &ticks, sizeof(ticks)) < 0 || !j)
         return;
-    if (j->ops->timeout_ms && seconds_since(&j->started) * 1000 >= j->ops->timeout_ms) {
+    if (j->ops->timeout_ms && (kx_mono_s() - j->started) * 1000 >= j->ops->timeout_ms) {
         j->ops->timed_out(s);
         sv_job_finish(s, NULL);
         return;
@@ -137,7 +131,7 @@ void sv_job_start(sv *s, const sv_job_ops *ops, void *priv, json_object *info,
     sv_job *j = kx_malloc0(sizeof(*j));
     *j = (sv_job){.ops = ops, .priv = priv, .info = info, .phase = "starting", .done = done,
                   .done_opaque = opaque, .timer_fd = -1};
-    clock_gettime(CLOCK_MONOTONIC, &j->started);
+    j->started = kx_mono_s();
     s->job = j;
     job_timer_start(s, j);
     sv_event(s, "%s job started: %s", ops->kind, kx_json_text(info));
