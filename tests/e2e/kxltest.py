@@ -5,12 +5,14 @@ what the guest printed on its console.
 Everything is observed from outside: console logs, the process table,
 the runtime directory. Nothing here imitates QEMU."""
 
+import contextlib
 import json
 import os
 import pty
 import re
 import select
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -120,6 +122,18 @@ class KxlTestCase(unittest.TestCase):
     def wait_ready(self, name):
         return self.wait_console(name, r"KXL-READY hostname=(\S+) cpus=(\d+) mem_kib=(\d+) "
                                        r"disks=(\S+) net=(\S+)")
+
+    @contextlib.contextmanager
+    def qemu_stopped(self, name):
+        """The domain's one QEMU SIGSTOPped (it answers nothing) for the block's time, then
+        continued; yields its pid."""
+        pids = self.qemu_pids(name)
+        self.assertEqual(len(pids), 1)
+        os.kill(pids[0], signal.SIGSTOP)
+        try:
+            yield pids[0]
+        finally:
+            os.kill(pids[0], signal.SIGCONT)
 
     def qemu_pids(self, name):
         """QEMU processes whose command line names this domain under this root."""

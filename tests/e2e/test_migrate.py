@@ -309,19 +309,14 @@ class MigrateTest(HostB, KxlTestCase):
         timeouts), saying that QEMU is stopped and how to let it go on, before any receiver is
         started; continued, the guest runs on at A and B has nothing."""
         self.booted("mq")
-        pids = self.qemu_pids("mq")
-        self.assertEqual(len(pids), 1)
         started = os.path.join(self.tmp, "receiver-started")
-        os.kill(pids[0], signal.SIGSTOP)
-        try:
+        with self.qemu_stopped("mq") as pid:
             t0 = time.monotonic()
             r = self.migrate("-s", "", "mq", f"touch {started}; {self.receiver()}", timeout=60)
             took = time.monotonic() - t0
-        finally:
-            os.kill(pids[0], signal.SIGCONT)
         self.assertEqual(r.returncode, 1, r.stderr)
-        self.assertRegex(r.stderr, rf"cannot migrate 'mq': its QEMU \(pid {pids[0]}\) is "
-                                   rf"stopped .*nothing was done: .*kill -CONT {pids[0]}")
+        self.assertRegex(r.stderr, rf"cannot migrate 'mq': its QEMU \(pid {pid}\) is "
+                                   rf"stopped .*nothing was done: .*kill -CONT {pid}")
         self.assertLess(took, 3.0, f"the failure took {took:.1f} s")
         print(f"\nmigrate of a stopped QEMU failed in {took:.2f} s")
         self.assertFalse(os.path.exists(started), "no receiver was started")

@@ -287,18 +287,13 @@ class SaveTest(KxlTestCase):
         self.booted("sq")
         out = os.path.join(self.tmp, "saves")
         os.makedirs(out)
-        pids = self.qemu_pids("sq")
-        self.assertEqual(len(pids), 1)
-        os.kill(pids[0], signal.SIGSTOP)
-        try:
+        with self.qemu_stopped("sq") as pid:
             t0 = time.monotonic()
             r = self.kxl("save", "sq", os.path.join(out, "sq.save"), timeout=60)
             took = time.monotonic() - t0
-        finally:
-            os.kill(pids[0], signal.SIGCONT)
         self.assertEqual(r.returncode, 1, r.stderr)
-        self.assertRegex(r.stderr, rf"kxl: cannot save 'sq': its QEMU \(pid {pids[0]}\) is "
-                                   rf"stopped .*nothing was done: .*kill -CONT {pids[0]}")
+        self.assertRegex(r.stderr, rf"kxl: cannot save 'sq': its QEMU \(pid {pid}\) is "
+                                   rf"stopped .*nothing was done: .*kill -CONT {pid}")
         self.assertLess(took, 3.0, f"the failure took {took:.1f} s")
         print(f"\nsave of a stopped QEMU failed in {took:.2f} s")
         self.assertEqual(os.listdir(out), [], "no file, no temporary file")
