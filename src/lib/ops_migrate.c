@@ -439,13 +439,13 @@ static int after_go(mig_send *m)
         AUTOPTR(json_object) ret = NULL;
         AUTOPTR(json_object) final = NULL;
         /* --postcopy: answered once the receiver has all the memory, with QEMU's figures
-         * then (the downtime is known only at that point) */
+         * then and postcopy_ms (QEMU measures no downtime for postcopy) */
         if (control_call(m->p, m->name, "migrate-commit", NULL, &final,
                          m->o->postcopy ? 3600000 : 15000) < 0 ||
             control_read_reply(m->job, m->name, &ret, 15000) < 0)
             return -1;
         if (m->o->postcopy && m->progress && final &&
-            json_object_object_get_ex(final, "downtime_ms", NULL))
+            json_object_object_get_ex(final, "postcopy_ms", NULL))
             report_figures(m, "done", 100, final);
         return runtime_wait_gone(m->p, m->name);
     }

@@ -83,6 +83,16 @@ async function run(name, body, viewport) {
   process.exit(0);
 }
 
+// Waits up to timeout ms for done (a locator), failing at once with failed's text (a locator)
+// when that shows first: a step whose job failed says why, not the timeout.
+async function doneOrFailed(done, failed, timeout) {
+  const ok = done.waitFor({ timeout });
+  ok.catch(() => {}); // (the race below reports it)
+  const bad = failed.waitFor({ timeout }).then(() => true, () => false);
+  if (await Promise.race([ok.then(() => false), bad])) throw new Error(await failed.innerText());
+  await ok;
+}
+
 // In the console dialog that just opened: waits for it to connect, gets the guest's prompt
 // (`NAME# `), types `echo $((6*7))` and waits for the guest's 42 on a line of its own (the
 // echo of the command holds no "42" alone). Defines window.terminalText() (the terminal's
@@ -103,4 +113,4 @@ async function consoleAnswers42(page, name) {
     .map((l) => l.trim()).filter((l) => l).slice(-3);
 }
 
-module.exports = { env, ask, check, shot, launch, logIn, run, consoleAnswers42 };
+module.exports = { env, ask, check, shot, launch, logIn, run, consoleAnswers42, doneOrFailed };

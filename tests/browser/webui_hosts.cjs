@@ -14,7 +14,7 @@
 // The last line is one JSON object of what it measured.
 'use strict';
 
-const { ask, shot, logIn, run, consoleAnswers42 } = require('./lib.cjs');
+const { ask, shot, logIn, run, consoleAnswers42, doneOrFailed } = require('./lib.cjs');
 
 const local = process.env.KXL_LOCAL;
 const remote = process.env.KXL_REMOTE;
@@ -68,7 +68,9 @@ run('hosts', async ({ page }, result, step) => {
   step('migrate');
   const t1 = Date.now();
   await page.click('#migrate-ok');
-  await section.locator(`[data-host-domain="${local}"] [data-field=state]`, { hasText: 'running' }).waitFor({ timeout: 180000 });
+  const arrived = section.locator(`[data-host-domain="${local}"] [data-field=state]`, { hasText: 'running' });
+  const failed = section.locator('[data-field=host-status]', { hasText: `migrating ${local} failed` });
+  await doneOrFailed(arrived, failed, 180000);
   await card.waitFor({ state: 'detached', timeout: 30000 });
   result.arrived_ms = Date.now() - t1;
   await shot(page, 'dropped', { fullPage: true });

@@ -14,7 +14,7 @@
 // The last line is one JSON object of what it measured.
 'use strict';
 
-const { ask, shot, logIn, run } = require('./lib.cjs');
+const { ask, shot, logIn, run, doneOrFailed } = require('./lib.cjs');
 
 const vncDom = process.env.KXL_VNC;
 const moveDom = process.env.KXL_MOVE;
@@ -51,7 +51,8 @@ run('hosts-peer', async ({ page }, result, step) => {
   const arrived = to
     ? target.locator(`[data-host-domain="${moveDom}"] [data-field=state]`, { hasText: 'running' })
     : page.locator(`#domains [data-domain="${moveDom}"] [data-field=state]`, { hasText: 'running' });
-  await arrived.waitFor({ timeout: 180000 });
+  const failed = section.locator('[data-field=host-status]', { hasText: `migrating ${moveDom} failed` });
+  await doneOrFailed(arrived, failed, 180000);
   await moveCard.waitFor({ state: 'detached', timeout: 30000 });
   result.arrived_ms = Date.now() - t1;
   await shot(page, to ? 'peer-dropped-on-peer' : 'peer-dropped-here', { fullPage: true });

@@ -95,9 +95,22 @@ function showCard(card, d) {
   card.pauseBtn.textContent = d.state === 'paused' ? 'Unpause' : 'Pause';
 }
 
+// The section's status: its domains' count, and the note of a migration from or to it (under
+// way, or why it failed), which stays through the refreshes its events bring.
+function showStatus(peer) {
+  const n = peer.cards.size;
+  const count = `${n} domain${n === 1 ? '' : 's'}`;
+  peer.status.textContent = peer.note ? `${count} · ${peer.note}` : count;
+}
+
+function setNote(peer, note) {
+  peer.note = note;
+  if (peer.root.dataset.reachable === 'yes') showStatus(peer);
+  else if (note) peer.status.textContent = note;
+}
+
 function showDomains(peer, doms) {
   peer.root.dataset.reachable = 'yes';
-  peer.status.textContent = `${doms.length} domain${doms.length === 1 ? '' : 's'}`;
   const seen = new Set();
   for (const d of doms) {
     seen.add(d.name);
@@ -116,6 +129,7 @@ function showDomains(peer, doms) {
       peer.cards.delete(name);
     }
   }
+  showStatus(peer);
 }
 
 // A peer that does not answer: why, no cards; its events WebSocket is asked again later.
@@ -198,12 +212,13 @@ function dropped(e) {
 // Migrates from's domain name (from: a peer's section) to the host named to (the dialog's
 // answer filled in); its section says how it goes.
 async function migrateFrom(from, name, to) {
-  from.status.textContent = `migrating ${name}...`;
+  setNote(from, `migrating ${name}...`);
   try {
     if (await migrateDomain(name, to, from.name)) onMigrated(name);
+    setNote(from, '');
   } catch (err) {
     if (err.status === 401) onAuthLost();
-    from.status.textContent = `migrating ${name}: ${err.message}`;
+    setNote(from, `migrating ${name} failed: ${err.message}`);
   }
   refreshSoon(from);
 }
@@ -219,12 +234,13 @@ async function droppedOnPeer(peer, e) {
     refreshSoon(peer);
     return;
   }
-  peer.status.textContent = `migrating ${d.name} here...`;
+  setNote(peer, `migrating ${d.name} here...`);
   try {
     if (await migrateDomain(d.name, peer.name)) onMigrated(d.name);
+    setNote(peer, '');
   } catch (err) {
     if (err.status === 401) onAuthLost();
-    peer.status.textContent = `migrating ${d.name}: ${err.message}`;
+    setNote(peer, `migrating ${d.name} failed: ${err.message}`);
     return;
   }
   refreshSoon(peer);
@@ -251,7 +267,7 @@ async function droppedHere(e) {
 }
 
 function makeSection(p) {
-  const peer = { ...p, cards: new Map(), busy: false, again: false, events: null, retry: null, refreshTimer: null };
+  const peer = { ...p, cards: new Map(), busy: false, again: false, events: null, retry: null, refreshTimer: null, note: '' };
   peer.status = el('span', { class: 'muted', 'data-field': 'host-status', role: 'status' }, 'asking...');
   peer.list = el('div', { class: 'peer-domains' });
   peer.root = el('section', { class: 'card host-section', 'data-host': p.name, 'aria-label': `Host ${p.name}` },
