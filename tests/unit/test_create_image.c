@@ -265,8 +265,10 @@ static void test_opts_set_is_the_command_line(void **state)
 
 UNIT_TMPDIR_FIXTURES(tmp)
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], IMAGE_CHILD_ARG) == 0)   /* image_create's child */
+        image_child_main(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_early_failure_leaves_the_caller_as_it_was),
         cmocka_unit_test(test_steps_relay_progress_and_error),
