@@ -1,13 +1,12 @@
 /* image_child.c - image_create: create-image's whole run in a child process, so that the
  * caller's mount namespace and signal handling stay as they are and a daemon can run it. The
- * forked child execs the caller's program again (IMAGE_CHILD_ARG): in a threaded caller
- * (kxld's job workers) it may call nothing that allocates before an exec, as another thread
- * may have held the allocator's lock at the fork; the options go over the socket pair as the
- * first message. The child takes a private mount namespace (the overlay over the template
- * vanishes with it) and
+ * child takes a private mount namespace (the overlay over the template vanishes with it) and
  * catches SIGINT, SIGTERM and SIGHUP to undo the run; it sends its progress, log lines and
  * outcome over a SOCK_SEQPACKET pair, and the parent hands them to the caller's callbacks and
- * passes on the signals read from o->cancel_fd. */
+ * passes on the signals read from o->cancel_fd. The forked child execs the caller's program
+ * again (IMAGE_CHILD_ARG) and gets the options as the pair's first message: in a threaded
+ * caller (kxld's job workers) it may call nothing that allocates until it execs, as another
+ * thread may have held the allocator's lock at the fork. */
 #include "image/image_internal.h"
 
 #include <errno.h>
