@@ -173,10 +173,11 @@ int migrate_storage_listen(const kxl_paths *p, const char *name)
     return kx_unix_listen(path, MIG_MUX_MAX_CHANNELS);
 }
 
-/* The relay runs in a program of its own: the caller may be threaded (kxld's migrate job),
- * and a forked child of a threaded process may not allocate until it execs, which a relay
- * must. The child moves the relay's descriptors to fixed numbers (MUX_FD + k, so its argv is
- * made before the fork) and execs this same program (kxl or kxld) as MIGRATE_MUX_ARG. */
+/* The relay runs in a program of its own: the caller may be threaded (kxld's migrate job,
+ * once its API takes copy_storage or postcopy: today it passes neither), and a forked child of
+ * a threaded process may not allocate until it execs, which a relay must. The child moves
+ * the relay's descriptors to fixed numbers (MUX_FD + k, so its argv is made before the fork)
+ * and execs this same program (kxl or kxld) as MIGRATE_MUX_ARG. */
 enum { MUX_TRANSPORT_IN, MUX_TRANSPORT_OUT, MUX_CH0_IN, MUX_CH0_OUT, MUX_LISTEN, MUX_STREAM,
        MUX_NFDS };
 #define MUX_FD 3
