@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "image/create_image.h"
 #include "kxl/ops.h"
+#include "lib/migrate.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -457,6 +459,10 @@ static int parse_global(int argc, char **argv, cli_ctx *ctx)
 int main(int argc, char **argv)
 {
     cli_ctx ctx = {0};
+    if (argc > 1 && strcmp(argv[1], MIGRATE_MUX_ARG) == 0)   /* migrate_mux_start's child */
+        return migrate_mux_main(argc, argv) < 0 ? EXIT_ERR : EXIT_OK;
+    if (argc > 1 && strcmp(argv[1], IMAGE_CHILD_ARG) == 0)   /* image_create's child */
+        image_child_main(argc, argv);
     int first = parse_global(argc, argv, &ctx);
     if (first < 0)
         return EXIT_USAGE;

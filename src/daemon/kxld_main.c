@@ -16,9 +16,11 @@
 #include "daemon/kxld_conf.h"
 #include "daemon/kxld_relay.h"
 #include "daemon/reloc_server.h"
+#include "image/create_image.h"
 #include "kxl/tls.h"
 #include "kxl/autostart.h"
 #include "kxl/ops.h"
+#include "lib/migrate.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -332,6 +334,10 @@ static int serve(const kxld_opts *opts, int notify_fd)
 int main(int argc, char **argv)
 {
     kxld_opts o = {0};
+    if (argc > 1 && strcmp(argv[1], MIGRATE_MUX_ARG) == 0)   /* migrate_mux_start's child */
+        return migrate_mux_main(argc, argv) < 0 ? EXIT_ERR : EXIT_OK;
+    if (argc > 1 && strcmp(argv[1], IMAGE_CHILD_ARG) == 0)   /* image_create's child */
+        image_child_main(argc, argv);
     int r = parse_opts(argc, argv, &o);
     if (r != 0)
         return r > 0 ? EXIT_OK : EXIT_USAGE;

@@ -89,7 +89,8 @@ static size_t free_slot(const reloc_server *r)
     return i;
 }
 
-/* In the child: the peer's socket as fd 0, the log as fd 2, then kxld again. */
+/* In the child: the peer's socket as fd 0, the log as fd 2, then kxld again. The listener is
+ * one of kxld's threads: async-signal-safe calls only, its argv made before the fork. */
 static void exec_peer(const reloc_server *r, int fd, char **argv)
 {
     kx_child_reset_signals();
@@ -103,8 +104,7 @@ static void exec_peer(const reloc_server *r, int fd, char **argv)
     for (int i = 3; i < 1024; i++)
         close(i);
     execv("/proc/self/exe", argv);
-    dprintf(2, "kxld: relocation: cannot run kxld for a peer: %s\n", strerror(errno));
-    _exit(127);
+    kx_child_fail(2, "kxld: relocation: cannot run kxld for a peer: ");
 }
 
 static void serve_peer(reloc_server *r, int fd)

@@ -108,6 +108,11 @@ int image_check_hostname(const char *h);
  * or -1 with kx_err. */
 int image_create(const image_opts *o, image_result *r);
 void image_result_dispose(image_result *r);
+/* image_create's child execs the calling program with this first argument (its caller may
+ * be threaded: kxld): every main() that can call image_create hands such a command line to
+ * image_child_main, which never returns. */
+#define IMAGE_CHILD_ARG "--internal-create-image"
+_Noreturn void image_child_main(int argc, char **argv);
 
 /* Pure: the domain's xl.cfg text for o and the paths in r. Caller frees. */
 char *image_config_text(const image_opts *o, const image_result *r);

@@ -3,7 +3,10 @@
  * child takes a private mount namespace (the overlay over the template vanishes with it) and
  * catches SIGINT, SIGTERM and SIGHUP to undo the run; it sends its progress, log lines and
  * outcome over a SOCK_SEQPACKET pair, and the parent hands them to the caller's callbacks and
- * passes on the signals read from o->cancel_fd. */
+ * passes on the signals read from o->cancel_fd. The forked child execs the caller's program
+ * again (IMAGE_CHILD_ARG) and gets the options as the pair's first message: in a threaded
+ * caller (kxld's job workers) it may call nothing that allocates until it execs, as another
+ * thread may have held the allocator's lock at the fork. */
 #include "image/image_internal.h"
 
 #include <errno.h>
@@ -12,6 +15,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -24,6 +28,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/json.h"
+#include "util/spawn.h"
 
 #define MSG_MAX (64 << 10)   /* one message: a progress line, a log line or the outcome */
 #define LOG_MAX 4096         /* longer log lines are cut */
@@ -114,7 +119,7 @@ static bool enter_private_mounts(void)
 
 /* The child: a process group of its own (the terminal's signals reach the caller, which passes
  * them on once), the run's signal handling from a clean mask, then the run. Never returns. */
-static void child_main(const image_opts *o, int sock, pid_t parent)
+static _Noreturn void child_main(const image_opts *o, int sock, pid_t parent)
 {
     sigset_t none;
     setpgid(0, 0);
@@ -135,6 +140,72 @@ static void child_main(const image_opts *o, int sock, pid_t parent)
     int rc = image_job_run(&co, enter_private_mounts(), &r);
     send_outcome(sock, rc, &r);
     _exit(0);
+}
+
+/* The exec'd child: argv is {prog, IMAGE_CHILD_ARG, caller's pid, log level}; the socket pair's
+ * end is fd CHILD_SOCK, the options its first message. */
+#define CHILD_SOCK 3
+
+void image_child_main(int argc, char **argv)
+{
+    pid_t parent = argc == 4 ? (pid_t)atoi(argv[2]) : 0;
+    if (argc == 4)
+        kx_log_set_level((kx_loglevel)atoi(argv[3]));
+    AUTOFREE char *buf = kx_malloc0(MSG_MAX + 1);
+    ssize_t n = parent > 0 ? recv(CHILD_SOCK, buf, MSG_MAX, 0) : -1;
+    AUTOPTR(json_object) j = n > 0 ? kx_json_parse(buf, "create-image's options") : NULL;
+    if (!j) {
+        fprintf(stderr, "kxl: %s is for kxl's own use (create-image's process)\n",
+                IMAGE_CHILD_ARG);
+        _exit(1);
+    }
+    explicit_bzero(buf, MSG_MAX);   /* the options may hold the password */
+    image_opts o;
+    image_opts_of_json(j, &o);
+    o.progress = kx_json_bool(j, "progress", false) ? child_progress : NULL;
+    child_main(&o, CHILD_SOCK, parent);
+}
+
+typedef struct {
+    char *const *argv;
+    int sock, cancel_fd;
+} child_exec;
+
+/* The forked child: async-signal-safe calls only, until the exec. */
+static void exec_child(const child_exec *x)
+{
+    setpgid(0, 0);   /* out of the terminal's group at once, as the parent also makes it */
+    if (x->cancel_fd >= 0 && x->cancel_fd != CHILD_SOCK)
+        fcntl(x->cancel_fd, F_SETFD, FD_CLOEXEC);   /* the caller's; the tools must not have it */
+    if (x->sock == CHILD_SOCK)
+        fcntl(CHILD_SOCK, F_SETFD, 0);
+    else if (dup2(x->sock, CHILD_SOCK) < 0)
+        _exit(127);
+    execv("/proc/self/exe", x->argv);
+    kx_child_fail(2, "kxl: cannot run create-image's process: ");
+}
+
+/* The lowest level the caller logs, for the child to log as it does. */
+static kx_loglevel log_level(void)
+{
+    kx_loglevel l = KX_LOG_DEBUG;
+    while (l < KX_LOG_ERROR && !kx_log_enabled(l))
+        l++;
+    return l;
+}
+
+/* The options as the child's first message; -1 with kx_err. */
+static int send_opts(int sock, const image_opts *o)
+{
+    AUTOPTR(json_object) j = image_opts_to_json(o);
+    char *text = (char *)kx_json_text(j);
+    size_t len = strlen(text);
+    ssize_t n = len < MSG_MAX ? send(sock, text, len, MSG_NOSIGNAL) : -1;
+    explicit_bzero(text, len);
+    if (n == (ssize_t)len)
+        return 0;
+    kx_err(KXL_ERR_INTERNAL, "cannot hand the options to create-image's process");
+    return -1;
 }
 
 /* ---- in the caller ---- */
@@ -267,13 +338,14 @@ int image_create(const image_opts *o, image_result *r)
     sigaddset(&caught, SIGTERM);
     sigaddset(&caught, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &caught, &old);
-    pid_t parent = getpid();
+    AUTOFREE char *parent = kx_asprintf("%d", (int)getpid());
+    AUTOFREE char *level = kx_asprintf("%d", (int)log_level());
+    char *argv[] = {"kxl", IMAGE_CHILD_ARG, parent, level, NULL};
+    child_exec x = {argv, sp[1], o->cancel_fd};
     fflush(NULL);
     pid_t pid = fork();
-    if (pid == 0) {
-        close(sp[0]);
-        child_main(o, sp[1], parent);
-    }
+    if (pid == 0)
+        exec_child(&x);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(sp[1]);
     int rc = -1;
@@ -282,7 +354,7 @@ int image_create(const image_opts *o, image_result *r)
         close(sp[0]);
     } else {
         setpgid(pid, pid);   /* also here: out of the terminal's group as soon as can be */
-        rc = relay(o, pid, sp[0], r);
+        rc = send_opts(sp[0], o) < 0 ? -1 : relay(o, pid, sp[0], r);
         close(sp[0]);        /* a child still waiting for an answer goes on without one */
         rc = reap(pid, rc);
     }

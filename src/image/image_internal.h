@@ -10,6 +10,7 @@
 
 #include "image/create_image.h"
 #include "util/buf.h"
+#include "util/json.h"
 
 /* One run of create-image. */
 typedef struct {
@@ -34,6 +35,12 @@ typedef struct {
  * (image_child.c), which has already entered a private mount namespace if private_mounts and
  * catches the signals. Same contract as image_create, without r->seconds. */
 int image_job_run(const image_opts *o, bool private_mounts, image_result *r);
+
+/* image_opts_json.c: *o as JSON, every field as it is, and "progress": whether o->progress
+ * is set (the caller's reference)... */
+json_object *image_opts_to_json(const image_opts *o);
+/* ...and back into *o (initialised here; the caller disposes it), o->progress left NULL. */
+void image_opts_of_json(json_object *j, image_opts *o);
 
 /* Announces the next step through o->progress. */
 void image_step(image_job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -53,7 +53,7 @@ typedef struct {
  * calls what is safe after a fork in a threaded process (kxld's jobs run here): its argv was
  * built before, since an allocation here can wait forever on a lock another thread held at
  * the fork (ASan's allocator takes no care of fork). */
-static int exec_helper(void *arg, int in_fd, int out_fd)
+static void exec_helper(void *arg, int in_fd, int out_fd)
 {
     static const char cannot[] = "ERROR internal cannot run kxl's TLS helper (kxl-tls)\n";
     const helper_exec *h = arg;

@@ -36,8 +36,14 @@ void migrate_storage_unmake(kx_strv *made);
  * listening, 0600. The descriptor, or -1 with kx_err. */
 int migrate_storage_listen(const kxl_paths *p, const char *name);
 /* Starts mig_mux_run(m) in a child, its channel 0 the pipes *to_r (written here) and *from_r
- * (read here); m's own ch0 members are set in the child. 0, or -1 with kx_err. */
+ * (read here); m's own ch0 members are ignored. The child execs this program with
+ * MIGRATE_MUX_ARG: its main() must hand such a command line to migrate_mux_main. 0, or -1
+ * with kx_err. */
 int migrate_mux_start(mig_mux *m, pid_t *pid_r, int *to_r, int *from_r);
+/* The hidden first argument of kxl and kxld that runs the relay migrate_mux_start starts. */
+#define MIGRATE_MUX_ARG "--internal-migration-relay"
+/* The relay of such a command line: 0 at its end, -1 once it printed why it failed. */
+int migrate_mux_main(int argc, char **argv);
 
 /* Waits up to 5 s for the relay pid to end (its transport closed), then kills it; patient:
  * as long as it takes (--postcopy's receiver: the rest of the memory still goes through it

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,17 +173,90 @@ int migrate_storage_listen(const kxl_paths *p, const char *name)
     return kx_unix_listen(path, MIG_MUX_MAX_CHANNELS);
 }
 
-static int mux_relay(void *arg, int in_fd, int out_fd)
+/* The relay runs in a program of its own: the caller may be threaded (kxld's migrate job,
+ * once its API takes copy_storage or postcopy: today it passes neither), and a forked child of
+ * a threaded process may not allocate until it execs, which a relay must. The child moves
+ * the relay's descriptors to fixed numbers (MUX_FD + k, so its argv is made before the fork)
+ * and execs this same program (kxl or kxld) as MIGRATE_MUX_ARG. */
+enum { MUX_TRANSPORT_IN, MUX_TRANSPORT_OUT, MUX_CH0_IN, MUX_CH0_OUT, MUX_LISTEN, MUX_STREAM,
+       MUX_NFDS };
+#define MUX_FD 3
+#define MUX_FD_HIGH 64   /* above MUX_FD + MUX_NFDS: moved there first, none overwrites another */
+
+typedef struct {
+    int fds[MUX_NFDS];   /* -1: none */
+    char *const *argv;
+} mux_exec;
+
+static void exec_relay(void *arg, int in_fd, int out_fd)
 {
-    mig_mux *m = arg;
-    m->ch0_in = in_fd;
-    m->ch0_out = out_fd;
-    return mig_mux_run(m);
+    static const char cannot[] = "kxl: the migration's disk relay: cannot run it\n";
+    mux_exec *x = arg;
+    int high[MUX_NFDS];
+    x->fds[MUX_CH0_IN] = in_fd;
+    x->fds[MUX_CH0_OUT] = out_fd;
+    for (int k = 0; k < MUX_NFDS; k++)
+        high[k] = x->fds[k] >= 0 ? fcntl(x->fds[k], F_DUPFD_CLOEXEC, MUX_FD_HIGH) : -1;
+    for (int k = 0; k < MUX_NFDS; k++)
+        if (high[k] >= 0 && dup2(high[k], MUX_FD + k) < 0)
+            _exit(127);
+    close_range(MUX_FD + MUX_NFDS, ~0U, 0);   /* the relay holds only its own */
+    execv("/proc/self/exe", x->argv);
+    if (write(STDERR_FILENO, cannot, sizeof(cannot) - 1) < 0) {
+        /* nobody to tell: the parent sees the relay's end */
+    }
+    _exit(127);
 }
 
 int migrate_mux_start(mig_mux *m, pid_t *pid_r, int *to_r, int *from_r)
 {
-    return kx_fork_piped(mux_relay, m, "the migration's disk relay", pid_r, to_r, from_r);
+    if (m->n >= MIG_MUX_MAX_CHANNELS) {
+        kx_err(KXL_ERR_INVALID, "too many disks to copy (%zu, at most %d)", m->n,
+               MIG_MUX_MAX_CHANNELS - 1);
+        return -1;
+    }
+    AUTOFREE char *n = kx_asprintf("%zu", m->n);
+    AUTOFREE char *ms = kx_asprintf("%d", m->connect_ms);
+    char *path = (char *)(m->connect_path ? m->connect_path : "");
+    char *ready = (char *)(m->ready_line ? m->ready_line : "");
+    char *argv[] = {"kxl", MIGRATE_MUX_ARG, n, m->listen_fd >= 0 ? "1" : "0",
+                    m->stream_fd >= 0 ? "1" : "0", ms, path, ready, NULL};
+    mux_exec x = {{m->transport_in, m->transport_out, -1, -1, m->listen_fd, m->stream_fd}, argv};
+    return kx_fork_piped(exec_relay, &x, "the migration's disk relay", pid_r, to_r, from_r);
+}
+
+/* One decimal argument of the relay's command line within [lo, hi], or -1. */
+static long mux_arg(const char *s, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    return errno || end == s || *end || v < lo || v > hi ? -1 : v;
+}
+
+int migrate_mux_main(int argc, char **argv)
+{
+    long n = argc == 8 ? mux_arg(argv[2], 0, MIG_MUX_MAX_CHANNELS - 1) : -1;
+    long listening = argc == 8 ? mux_arg(argv[3], 0, 1) : -1;
+    long stream = argc == 8 ? mux_arg(argv[4], 0, 1) : -1;
+    long ms = argc == 8 ? mux_arg(argv[5], 0, INT_MAX) : -1;
+    if (n < 0 || listening < 0 || stream < 0 || ms < 0) {
+        fprintf(stderr, "kxl: %s is for kxl's own use (the migration's disk relay)\n",
+                MIGRATE_MUX_ARG);
+        return -1;
+    }
+    mig_mux m = {.transport_in = MUX_FD + MUX_TRANSPORT_IN,
+                 .transport_out = MUX_FD + MUX_TRANSPORT_OUT,
+                 .ch0_in = MUX_FD + MUX_CH0_IN, .ch0_out = MUX_FD + MUX_CH0_OUT, .n = (size_t)n,
+                 .listen_fd = listening ? MUX_FD + MUX_LISTEN : -1,
+                 .connect_path = *argv[6] ? argv[6] : NULL, .connect_ms = (int)ms,
+                 .ready_line = *argv[7] ? argv[7] : NULL,
+                 .stream_fd = stream ? MUX_FD + MUX_STREAM : -1};
+    if (mig_mux_run(&m) < 0) {
+        fprintf(stderr, "kxl: the migration's disk relay: %s\n", kx_err_msg());
+        return -1;
+    }
+    return 0;
 }
 
 void migrate_mux_end(pid_t pid, bool patient)

@@ -29,11 +29,16 @@ static char *supervisor_path(const char *explicit_path)
 
 /* The verdict pipe's number in the supervisor: right after stdin, stdout and stderr. */
 #define SUPERVISOR_NOTIFY_FD 3
+#define SUPERVISOR_NOTIFY_ARG "3"
 
-/* Double fork: the supervisor must outlive this command, in its own session. */
+/* Double fork: the supervisor must outlive this command, in its own session. The caller may
+ * be threaded (kxld's jobs, kxl's autostart): the children call only async-signal-safe
+ * functions, the grandchild's fork is _Fork (no atfork handlers), and the exec failure's
+ * message is made before the fork. */
 static int spawn_supervisor(const kxl_paths *p, const char *name, const char *sv, int notify_fd,
                             bool adopt, int incoming_fd)
 {
+    AUTOFREE char *cannot = kx_asprintf("ERR cannot run the supervisor '%s': ", sv);
     pid_t pid = fork();
     if (pid < 0) {
         kx_err_errno(KXL_ERR_INTERNAL, "cannot fork");
@@ -42,7 +47,7 @@ static int spawn_supervisor(const kxl_paths *p, const char *name, const char *sv
     if (pid == 0) {
         setsid();
         kx_child_reset_signals();
-        if (fork() != 0)
+        if (_Fork() != 0)
             _exit(0);
         /* a migration's stream (it may be stdin) and the verdict pipe out of the way first */
         int in = incoming_fd >= 0 ? fcntl(incoming_fd, F_DUPFD_CLOEXEC, 10) : -1;
@@ -64,14 +69,10 @@ static int spawn_supervisor(const kxl_paths *p, const char *name, const char *sv
         fcntl(SUPERVISOR_NOTIFY_FD, F_SETFD, 0);
         close_range(in >= 0 ? KXL_SUPERVISOR_INCOMING_FD + 1 : SUPERVISOR_NOTIFY_FD + 1,
                     ~0U, 0);
-        char fdarg[16];
-        snprintf(fdarg, sizeof(fdarg), "%d", SUPERVISOR_NOTIFY_FD);
         /* "--": the name is never read as an option */
-        execl(sv, "kxl-supervisor", "--root", p->root, "--notify-fd", fdarg,
+        execl(sv, "kxl-supervisor", "--root", p->root, "--notify-fd", SUPERVISOR_NOTIFY_ARG,
               adopt ? "--adopt" : "--create", "--", name, (char *)NULL);
-        dprintf(SUPERVISOR_NOTIFY_FD, "ERR cannot run the supervisor '%s': %s\n", sv,
-                strerror(errno));
-        _exit(127);
+        kx_child_fail(SUPERVISOR_NOTIFY_FD, cannot);
     }
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
         ;

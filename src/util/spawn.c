@@ -1,4 +1,7 @@
-/* spawn.c - process helpers: pidfds, liveness, child subreaping. */
+/* spawn.c - process helpers: pidfds, liveness, child subreaping. A child forked here may run
+ * in a threaded process (kxld's jobs call the library): until it execs it calls only
+ * async-signal-safe functions, since an allocation or stdio there can wait forever on a lock
+ * another thread held at the fork (ASan's allocator takes no care of fork). */
 #include "spawn.h"
 
 #include <errno.h>
@@ -82,6 +85,18 @@ unsigned long long kx_pid_starttime(pid_t pid)
     return p ? strtoull(p, NULL, 10) : 0;
 }
 
+void kx_child_fail(int fd, const char *prefix)
+{
+    const char *why = strerrordesc_np(errno);   /* strerror's text, without its locale */
+    if (!why)
+        why = "unknown error";
+    if (write(fd, prefix, strlen(prefix)) < 0 || write(fd, why, strlen(why)) < 0 ||
+        write(fd, "\n", 1) < 0) {
+        /* nobody to tell: the parent sees the exit status */
+    }
+    _exit(127);
+}
+
 void kx_child_reset_signals(void)
 {
     sigset_t none;
@@ -129,8 +144,7 @@ static int run(char *const argv[], int stdout_fd)
         dup2(stdout_fd >= 0 ? stdout_fd : null, 1);
         dup2(pipefd[1], 2);
         execvp(argv[0], argv);
-        dprintf(2, "%s\n", strerror(errno));
-        _exit(127);
+        kx_child_fail(2, "");
     }
     close(pipefd[1]);
     kx_buf out = KX_BUF_INIT;
@@ -170,14 +184,12 @@ char *kx_run_capture(char *const argv[])
 }
 
 /* The child: it never returns. */
-static void relay_child(kx_piped_fn fn, void *arg, const char *what, int in_fd, int out_fd)
+static void relay_child(kx_piped_fn fn, void *arg, int in_fd, int out_fd)
 {
     kx_child_reset_signals();
     signal(SIGPIPE, SIG_IGN);
-    int r = fn(arg, in_fd, out_fd);
-    if (r < 0)
-        fprintf(stderr, "kxl: %s: %s\n", what, kx_err_msg());
-    _exit(r < 0 ? 1 : 0);
+    fn(arg, in_fd, out_fd);
+    _exit(127);
 }
 
 int kx_fork_piped(kx_piped_fn fn, void *arg, const char *what, pid_t *pid_r, int *to_r,
@@ -193,7 +205,7 @@ int kx_fork_piped(kx_piped_fn fn, void *arg, const char *what, pid_t *pid_r, int
     if (pid == 0) {
         close(to[1]);
         close(from[0]);
-        relay_child(fn, arg, what, to[0], from[1]);
+        relay_child(fn, arg, to[0], from[1]);
     }
     close(to[0]);
     close(from[1]);

@@ -31,11 +31,15 @@ char *kx_run_capture(char *const argv[]);
  * parent chose for itself (kxld blocks SIGTERM in every thread and ignores SIGPIPE; an exec
  * keeps both). Async-signal-safe. */
 void kx_child_reset_signals(void);
+/* In a forked child whose exec failed: prefix, the text of errno and a newline to fd, then
+ * _exit(127). Async-signal-safe. */
+_Noreturn void kx_child_fail(int fd, const char *prefix);
 
-/* The work of a child started by kx_fork_piped: between in_fd (what the parent writes to
- * *to_r) and out_fd (what it reads from *from_r); 0, or -1 with kx_err (the child prints it
- * as "kxl: WHAT: message"). It may also exec, and not return. */
-typedef int (*kx_piped_fn)(void *arg, int in_fd, int out_fd);
+/* The child started by kx_fork_piped, between in_fd (what the parent writes to *to_r) and
+ * out_fd (what it reads from *from_r): it execs a program, or _exits. The caller may be
+ * threaded (kxld): it calls only async-signal-safe functions, whatever it needs prepared in
+ * arg before the fork. Should it return, the child ends with status 127. */
+typedef void (*kx_piped_fn)(void *arg, int in_fd, int out_fd);
 /* Starts fn(arg, ...) in a child process with two pipes: *to_r (written here) and *from_r
  * (read here); *pid_r the child, for the caller to reap. The child starts with the signal
  * state kx_child_reset_signals gives, SIGPIPE ignored (a relay sees EPIPE instead). what
