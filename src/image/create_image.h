@@ -23,6 +23,8 @@ typedef enum { IMG_FORMAT_RAW, IMG_FORMAT_QCOW2 } image_format;
 typedef void (*image_progress_fn)(int step, int total, const char *what, void *opaque);
 
 /* The options of one create-image run. Strings are owned; image_opts_dispose frees them. */
+/* (a new field goes into image_opts_json.c's table too: image_create hands the options to
+ * its child, a program of its own, as JSON) */
 typedef struct {
     char *hostname;        /* required; also the domain's name */
     char *dist;            /* debootstrap suite; default: the host's VERSION_CODENAME */
