@@ -45,6 +45,7 @@ typedef struct {
     bool postcopy_active;  /* QEMU switched to postcopy: the handover came then */
     bool sent_all;         /* QEMU completed (with postcopy, after the handover) */
     long long postcopy_at;   /* when QEMU said postcopy-active (kx_mono_ms) */
+    long long postcopy_ms;   /* from then until QEMU said completed */
     json_object *final;    /* ... and its figures then (migrate_figures), or NULL */
     void *commit_token;    /* migrate-commit waiting for sent_all, or NULL */
     bool was_running;   /* the guest ran when the migration began */
@@ -236,21 +237,22 @@ static void postcopy_finish(sv *s, migrate_job *j, void *token)
 }
 
 /* query-migrate once QEMU sent the rest: the final figures, with postcopy_ms (the time from
- * the switch to postcopy until now) instead of QEMU's downtime, which it does not measure
- * for postcopy. */
+ * the switch to postcopy until QEMU completed) instead of QEMU's downtime, which it does not
+ * measure for postcopy. */
 static void postcopy_final_figures(json_object *ret, void *opaque)
 {
     sv *s = opaque;
     migrate_job *j = sv_job_priv(s);
     if (!j)
         return;
+    /* QEMU's event comes a moment before its thread records the totals: asked again */
+    if (ret && kx_json_int(ret, "total-time", 0) == 0 && j->final_queries++ < 50 &&
+        qmp_send_command(s->qmp, "query-migrate", NULL, postcopy_final_figures, s) == 0)
+        return;
     j->sent_all = true;
-    /* QEMU measures no downtime for postcopy (it says 0): what is true is the time the
-     * guest ran on the receiver while pages were still here, from the switch to the end */
-    long long postcopy_ms = kx_mono_ms() - j->postcopy_at;
     j->final = ret ? migrate_figures(ret) : json_object_new_object();
     json_object_object_del(j->final, "downtime_ms");
-    int_member(j->final, "postcopy_ms", postcopy_ms);
+    int_member(j->final, "postcopy_ms", j->postcopy_ms);
     json_object_object_add(j->final, "postcopy", json_object_new_boolean(true));
     sv_job_stats(s, json_object_get(j->final));
     sv_event(s, "migrate: QEMU sent the rest of the guest's memory");
@@ -262,7 +264,10 @@ static void postcopy_final_figures(json_object *ret, void *opaque)
  * once it has (a migrate-commit that came meanwhile waits for it). */
 static void migrate_sent_all(sv *s, migrate_job *j)
 {
-    (void)j;
+    /* QEMU measures no downtime for postcopy (it says 0): what is true is the time the
+     * guest ran on the receiver while pages were still here, from the switch to the end */
+    j->postcopy_ms = kx_mono_ms() - j->postcopy_at;
+    j->final_queries = 0;
     if (qmp_send_command(s->qmp, "query-migrate", NULL, postcopy_final_figures, s) < 0)
         postcopy_final_figures(NULL, s);
 }

@@ -31,6 +31,10 @@ class KxlTestCase(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="kxl-e2e-")
+        # a cleanup, not tearDown's: it also runs when a setUp fails (a subclass's), and after
+        # the test's own cleanups (a mount in the tree goes first)
+        if not os.environ.get("KXL_TEST_KEEP"):   # set: the roots and logs stay, to read
+            self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
         self.root = os.path.join(self.tmp, "root")
         os.makedirs(self.root)
         # sanitizer reports of every kxl process (the supervisor's stderr is
@@ -48,8 +52,6 @@ class KxlTestCase(unittest.TestCase):
         time.sleep(0.2)
         reports = os.listdir(self.san_dir)
         text = "".join(open(os.path.join(self.san_dir, r)).read() for r in reports)
-        if not os.environ.get("KXL_TEST_KEEP"):   # set: the roots and logs stay, to read
-            shutil.rmtree(self.tmp, ignore_errors=True)
         self.assertEqual(reports, [], f"sanitizer reports:\n{text[:4000]}")
 
     # -- running kxl -------------------------------------------------------
