@@ -49,22 +49,16 @@ typedef struct {
     char *const *argv;
 } helper_exec;
 
-/* kx_fork_piped's child: kxl-tls with in_fd as its stdin, out_fd as its stdout. It only
- * calls what is safe after a fork in a threaded process (kxld's jobs run here): its argv was
- * built before, since an allocation here can wait forever on a lock another thread held at
- * the fork (ASan's allocator takes no care of fork). */
+/* kx_fork_piped's child: kxl-tls with in_fd as its stdin, out_fd as its stdout; its argv is
+ * built before the fork (spawn.h: the caller, kxld, is threaded). */
 static void exec_helper(void *arg, int in_fd, int out_fd)
 {
-    static const char cannot[] = "ERROR internal cannot run kxl's TLS helper (kxl-tls)\n";
     const helper_exec *h = arg;
     kx_child_reset_signals();   /* SIGPIPE back to its default: an exec keeps an ignored one */
     if (dup2(in_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0)
         _exit(127);
     execv(h->path, h->argv);
-    if (write(STDOUT_FILENO, cannot, sizeof(cannot) - 1) < 0) {
-        /* nobody to tell: the reader sees the pipe end */
-    }
-    _exit(127);
+    kx_child_fail(STDOUT_FILENO, "ERROR internal cannot run kxl's TLS helper (kxl-tls): ");
 }
 
 int tls_helper_start(const char *const *args, pid_t *pid_r, int *to_r, int *from_r)

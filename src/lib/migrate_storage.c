@@ -190,7 +190,6 @@ typedef struct {
 
 static void exec_relay(void *arg, int in_fd, int out_fd)
 {
-    static const char cannot[] = "kxl: the migration's disk relay: cannot run it\n";
     mux_exec *x = arg;
     int high[MUX_NFDS];
     x->fds[MUX_CH0_IN] = in_fd;
@@ -202,10 +201,7 @@ static void exec_relay(void *arg, int in_fd, int out_fd)
             _exit(127);
     close_range(MUX_FD + MUX_NFDS, ~0U, 0);   /* the relay holds only its own */
     execv("/proc/self/exe", x->argv);
-    if (write(STDERR_FILENO, cannot, sizeof(cannot) - 1) < 0) {
-        /* nobody to tell: the parent sees the relay's end */
-    }
-    _exit(127);
+    kx_child_fail(STDERR_FILENO, "kxl: the migration's disk relay: cannot run it: ");
 }
 
 int migrate_mux_start(mig_mux *m, pid_t *pid_r, int *to_r, int *from_r)
